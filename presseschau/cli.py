@@ -1,0 +1,106 @@
+"""The `presseschau` command line: a thin layer over the stage services."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from presseschau import __version__
+from presseschau.app import AppContext
+from presseschau.config import CONFIG_FILE_NAME
+from presseschau.logging_setup import configure_logging
+
+app = typer.Typer(
+    name="presseschau",
+    help="Turn English news and commentary into a German publication: ingest, translate, publish.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_CONFIG_TEXT = """\
+# presseschau configuration. Every key can also be set as PRESSESCHAU_<KEY> in the environment.
+# target_language = "de"
+# timezone = "Europe/Berlin"
+# database_url = "postgresql+psycopg://user@127.0.0.1/presseschau"
+# engine = "ct2"            # ct2 | memory
+# model = "opus-mt-en-de"
+# glossary_path = "glossary.tsv"
+# site_title = "Presseschau"
+# base_url = "http://127.0.0.1:8000"
+# static_output_dir = "site"
+"""
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"presseschau {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", envvar="PRESSESCHAU_DATA", help="Data directory (default ./presseschau-data)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+    json_logs: Annotated[bool, typer.Option("--json-logs", help="Write logs as JSON lines.")] = False,
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=version_callback, is_eager=True, help="Show version.")
+    ] = None,
+) -> None:
+    configure_logging(verbose=verbose, json_lines=json_logs)
+    context = AppContext.for_data_dir(data)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the data directory, a commented presseschau.toml and the database schema."""
+    context: AppContext = ctx.obj
+    settings = context.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config_path = settings.data_dir / CONFIG_FILE_NAME
+    if not config_path.exists():
+        config_path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    context.database  # noqa: B018 -- creating it runs the migrations
+    typer.echo(f"Data directory: {settings.data_dir}")
+    typer.echo(f"Configuration:  {config_path}")
+    typer.echo(f"Database:       {context.database.engine.url.render_as_string(hide_password=True)} (schema current)")
+
+
+def _register_stage_commands() -> None:
+    # Each stage owns its commands; the CLI only assembles them.
+    from presseschau.editorial.commands import register as register_editorial
+    from presseschau.ingest.commands import register as register_ingest
+    from presseschau.pipeline.commands import register as register_pipeline
+    from presseschau.publish.commands import register as register_publish
+    from presseschau.translate.commands import register as register_translate
+
+    register_ingest(app)
+    register_translate(app)
+    register_publish(app)
+    register_pipeline(app)
+    register_editorial(app)
+
+
+_register_stage_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        logging.getLogger("presseschau").warning("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

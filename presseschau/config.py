@@ -1,0 +1,166 @@
+"""Configuration: defaults, `<data>/presseschau.toml`, then `PRESSESCHAU_*` environment variables.
+
+Precedence (highest first): explicit keyword arguments, environment variables, the TOML file in
+the data directory, the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_NAME = "presseschau.toml"
+DEFAULT_DATA_DIR = Path("presseschau-data")
+DEFAULT_USER_AGENT = "presseschau/0.1 (+https://github.com/presseschau/presseschau; news translation bot)"
+
+PublishPolicy = Literal["auto", "review"]
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
+    """The data directory: the argument, else `PRESSESCHAU_DATA`, else `./presseschau-data`."""
+    chosen = data_dir or os.environ.get("PRESSESCHAU_DATA") or DEFAULT_DATA_DIR
+    return Path(chosen).expanduser().resolve()
+
+
+class Settings(BaseSettings):
+    """Every tunable of presseschau. Field names map to `PRESSESCHAU_<NAME>` and TOML keys."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESSESCHAU_", extra="ignore")
+
+    # Set by `load_settings` before the sources are read, so the TOML file can be found.
+    _toml_path: ClassVar[Path | None] = None
+
+    data_dir: Path = Field(default_factory=resolve_data_dir)
+    database_url: str | None = None
+    broker_url: str | None = None
+
+    # Languages and presentation.
+    source_language: str = "en"
+    target_language: str = "de"
+    timezone: str = "Europe/Berlin"
+    site_title: str = "Presseschau"
+    site_description: str = "Internationale Nachrichten und Kommentare, ins Deutsche übersetzt."
+    base_url: str = "http://127.0.0.1:8000"
+
+    # Network (ingest).
+    user_agent: str = DEFAULT_USER_AGENT
+    http_timeout_s: float = 20.0
+    http_max_bytes: int = 10 * 1024 * 1024
+    http_max_redirects: int = 5
+    politeness_delay_s: float = 1.0
+    respect_robots_txt: bool = True
+    allow_private_addresses: bool = False
+    backoff_base_s: float = 60.0
+    backoff_max_s: float = 6 * 3600.0
+
+    # Sources.
+    default_poll_interval_s: int = 15 * 60
+    poll_jitter_fraction: float = 0.1
+    default_publish_policy: PublishPolicy = "auto"
+
+    # Translation.
+    engine: str = "ct2"
+    fallback_engine: str | None = None
+    model: str | None = None
+    models_dir: Path | None = None
+    glossary_path: Path | None = None
+    ct2_device: Literal["auto", "cpu", "cuda"] = "auto"
+    ct2_compute_type: str | None = None
+    ct2_threads: int = 0
+    beam_size: int = 4
+    length_penalty: float = 1.0
+    max_batch_tokens: int = 2048
+    translation_max_attempts: int = 5
+
+    # Remote engines (deepl, libretranslate, llm). API keys come only from here, i.e. the
+    # environment (PRESSESCHAU_DEEPL_API_KEY, ...) or the TOML file; they are never logged.
+    deepl_api_key: str | None = None
+    # None: chosen by the key (keys ending in ":fx" are free-plan keys -> api-free.deepl.com).
+    deepl_api_url: str | None = None
+    deepl_formality: Literal["default", "more", "less", "prefer_more", "prefer_less"] = "default"
+    libretranslate_url: str | None = None
+    libretranslate_api_key: str | None = None
+    # Texts per request; LibreTranslate's own --batch-limit is not published by the server.
+    libretranslate_batch_limit: int = 16
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_context_tokens: int = 8192
+    llm_temperature: float = 0.0
+    llm_price_per_1k_input: float = 0.0
+    llm_price_per_1k_output: float = 0.0
+    engine_timeout_s: float = 60.0
+    engine_max_retries: int = 4
+    engine_retry_base_s: float = 1.0
+    engine_retry_max_s: float = 60.0
+    engine_concurrency: int = 2
+    # Consecutive failed calls that open an engine's circuit, and how long it then stays paused.
+    circuit_failure_threshold: int = 5
+    circuit_reset_s: float = 300.0
+
+    # Work queue (the `run` service).
+    lease_seconds: int = 600
+
+    # Web / static output.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    static_output_dir: Path | None = None
+    page_size: int = 20
+
+    # Admin area (/admin/): signing key for session cookies (created on first use, mode 0600;
+    # relative paths are inside the data directory); Secure cookies: None = when served over https.
+    secret_key_path: Path = Path("secret_key")
+    admin_cookie_secure: bool | None = None
+    admin_session_hours: int = 12
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _expand_data_dir(cls, value: Any) -> Any:
+        return resolve_data_dir(value) if value else resolve_data_dir()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls._toml_path is not None and cls._toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_path))
+        return tuple(sources)
+
+    # Derived locations -------------------------------------------------------------------------
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'presseschau.sqlite3'}"
+
+    @property
+    def effective_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / CONFIG_FILE_NAME
+
+
+def load_settings(data_dir: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings for the data directory `data_dir` (see `resolve_data_dir`), with its TOML file."""
+    resolved = resolve_data_dir(data_dir)
+    Settings._toml_path = resolved / CONFIG_FILE_NAME
+    try:
+        return Settings(data_dir=resolved, **overrides)
+    finally:
+        Settings._toml_path = None

@@ -1,0 +1,92 @@
+"""The one internal content model every stage speaks: ordered paragraphs of sanitized inline HTML.
+
+A paragraph is a block of the article body with a `kind` (`p`, `h2`..`h6`, `li`, `blockquote`,
+`pre`) and `html`: text with inline markup only (`<a href>`, `<em>`, `<strong>`, `<b>`, `<i>`,
+`<code>`, `<sub>`, `<sup>`, `<br>`, ...). All HTML from sources passes `sanitize_inline_html`
+before it is stored, so later stages and templates can trust it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+
+BLOCK_KINDS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre"})
+INLINE_TAGS = frozenset(
+    {"a", "em", "strong", "b", "i", "u", "code", "sub", "sup", "br", "mark", "q", "s", "small", "abbr"}
+)
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
+_TAG_RE = re.compile(r"<[^>]+>")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def sanitize_inline_html(fragment: str) -> str:
+    """Keep text and safe inline markup; drop scripts, event handlers and non-http(s) links."""
+    cleaned = nh3.clean(
+        fragment,
+        tags=set(INLINE_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener nofollow",
+        strip_comments=True,
+    )
+    return _SPACE_RE.sub(" ", cleaned).strip()
+
+
+def html_to_text(fragment: str) -> str:
+    """The visible text of an inline-HTML fragment."""
+    return _SPACE_RE.sub(" ", html.unescape(_TAG_RE.sub("", fragment.replace("<br>", " ")))).strip()
+
+
+def text_to_html(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    kind: str
+    html: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in BLOCK_KINDS:
+            raise ValueError(f"unknown paragraph kind {self.kind!r}; expected one of {sorted(BLOCK_KINDS)}")
+
+    @property
+    def text(self) -> str:
+        return html_to_text(self.html)
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "html": self.html}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Paragraph:
+        return cls(kind=str(data.get("kind", "p")), html=str(data["html"]))
+
+    @classmethod
+    def from_text(cls, text: str, kind: str = "p") -> Paragraph:
+        return cls(kind=kind, html=text_to_html(text))
+
+
+def paragraphs_from_json(data: Iterable[dict[str, Any]] | None) -> list[Paragraph]:
+    return [Paragraph.from_json(item) for item in (data or [])]
+
+
+def paragraphs_to_json(paragraphs: Iterable[Paragraph]) -> list[dict[str, str]]:
+    return [p.to_json() for p in paragraphs]
+
+
+def content_hash(title: str | None, paragraphs: Sequence[Paragraph]) -> str:
+    """A stable hash of what a reader sees: the title and paragraph texts (not markup whitespace)."""
+    payload = json.dumps(
+        [_SPACE_RE.sub(" ", title or "").strip(), [[p.kind, p.html] for p in paragraphs]],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

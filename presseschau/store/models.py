@@ -1,0 +1,324 @@
+"""The database schema. Every change here needs an Alembic migration (tests compare the two).
+
+Paragraphs are stored as JSON lists of `{"kind": ..., "html": ...}` objects (see
+`presseschau.store.paragraphs`): `kind` is `p`, `h2`..`h6`, `li`, `blockquote` or `pre`; `html`
+is a sanitized inline-HTML fragment (text with `<a href>`, `<em>`, `<strong>`, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given; presseschau stores aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    """Something presseschau watches: a feed, a sitemap, or a single page."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # feed | sitemap | page | file; detected on the first fetch when added as "auto".
+    kind: Mapped[str] = mapped_column(String(20), default="auto")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    poll_interval_s: Mapped[int] = mapped_column(Integer, default=900)
+    publish_policy: Mapped[str] = mapped_column(String(16), default="auto")
+    engine: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Glossary additions for this source's articles, {source term: target term}, merged over the
+    # configured glossary (a source's own term wins); set by editors in the admin area.
+    glossary: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+    # Conditional GET state.
+    etag: Mapped[str | None] = mapped_column(String(512), default=None)
+    last_modified: Mapped[str | None] = mapped_column(String(128), default=None)
+
+    # Polling state and failure bookkeeping (exponential backoff).
+    last_polled_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_poll_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="source")
+
+
+class Article(Base):
+    """An original (English) article, its current revision's content, and its fetch state."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL"), default=None, index=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    outlet: Mapped[str | None] = mapped_column(String(300), default=None)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    image_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    paragraphs: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+    # ok | failed | no_article | not_english | pending
+    fetch_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    fetch_error: Mapped[str | None] = mapped_column(Text, default=None)
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    discovered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    source: Mapped[Source | None] = relationship(back_populates="articles")
+    revisions: Mapped[list[ArticleRevision]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="ArticleRevision.revision"
+    )
+    translations: Mapped[list[Translation]] = relationship(back_populates="article", cascade="all, delete-orphan")
+
+
+class ArticleRevision(Base):
+    """An earlier or current content version of an article (kept when the source changes it)."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    paragraphs: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="revisions")
+
+
+class Translation(Base):
+    """An article in one target language; also the translate stage's work item (status + lease)."""
+
+    __tablename__ = "translations"
+    __table_args__ = (
+        UniqueConstraint("article_id", "language"),
+        Index("ix_translations_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    # The article revision this translation was made from (re-queued when the article changes).
+    source_revision: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str | None] = mapped_column(String(64), default=None)
+    model: Mapped[str | None] = mapped_column(String(300), default=None)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    paragraphs: Mapped[list[Any]] = mapped_column(default=list)
+    # Warnings and facts about the run: glossary misses, split sentences, coverage retries, ...
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    # queued | in_progress | done | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    engine_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    translated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    article: Mapped[Article] = relationship(back_populates="translations")
+    publication: Mapped[Publication | None] = relationship(
+        back_populates="translation", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Publication(Base):
+    """A translation on the public site: its slug and state."""
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("language", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id", ondelete="CASCADE"), unique=True)
+    language: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str] = mapped_column(String(200))
+    # published | held (waits for review) | unpublished
+    status: Mapped[str] = mapped_column(String(20), default="held", index=True)
+    published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    first_published_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    translation: Mapped[Translation] = relationship(back_populates="publication")
+    slug_history: Mapped[list[SlugHistory]] = relationship(back_populates="publication", cascade="all, delete-orphan")
+
+
+class SlugHistory(Base):
+    """Slugs a publication had before; the site redirects them (301) to the current one."""
+
+    __tablename__ = "slug_history"
+    __table_args__ = (UniqueConstraint("language", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    publication: Mapped[Publication] = relationship(back_populates="slug_history")
+
+
+class SearchDocument(Base):
+    """The German text of a published article, kept current by the publish stage for full-text search.
+
+    The index itself lives outside this metadata (see `SEARCH_INDEX_OBJECTS`): on SQLite the FTS5
+    table `search_fts` (stemmed German words, rowid = publication id), on PostgreSQL a GIN index
+    on `to_tsvector('german', title || ' ' || body)`.
+    """
+
+    __tablename__ = "search_documents"
+
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Search index objects created by raw SQL in the migrations: SQLAlchemy cannot describe an FTS5
+# virtual table (and its shadow tables) or a GIN expression index, so schema comparison skips them.
+SEARCH_INDEX_OBJECTS = ("search_fts", "ix_search_documents_tsv")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic `include_object` hook: leave the raw-SQL search index objects out of comparisons."""
+    return not (name and name.startswith(SEARCH_INDEX_OBJECTS))
+
+
+class MemoryEntry(Base):
+    """Translation memory: one target per source segment and language pair (exact-match reuse)."""
+
+    __tablename__ = "translation_memory"
+    __table_args__ = (UniqueConstraint("source_language", "target_language", "source_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_language: Mapped[str] = mapped_column(String(16))
+    target_language: Mapped[str] = mapped_column(String(16))
+    # sha256 of the normalized source text: an index on the full text would be too large.
+    source_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    engine: Mapped[str | None] = mapped_column(String(64), default=None)
+    model: Mapped[str | None] = mapped_column(String(300), default=None)
+    # machine | import | reviewed -- reviewed entries win over machine ones.
+    origin: Mapped[str] = mapped_column(String(16), default="machine")
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ServiceState(Base):
+    """Small key/value facts about running services (last loop times, counters) for `status`."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class User(Base):
+    """An editor or admin of the editorial area (passwords stored as argon2 hashes only)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    # editor | admin
+    role: Mapped[str] = mapped_column(String(16), default="editor")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranslationRevision(Base):
+    """One saved state of a translation: the machine output (number 1) and every editor's change."""
+
+    __tablename__ = "translation_revisions"
+    __table_args__ = (UniqueConstraint("translation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    paragraphs: Mapped[list[Any]] = mapped_column(default=list)
+    slug: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Who made it: a user name, or "engine:<name>" for the machine translation.
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,69 @@
+"""Shared fixtures: an isolated data directory and application context per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from presseschau.app import AppContext
+
+SHARED_DIR = Path(os.environ.get("PRESSESCHAU_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PRESSESCHAU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's own PRESSESCHAU_* settings must never leak into a test.
+    for name in list(os.environ):
+        if name.startswith("PRESSESCHAU_") and name not in {"PRESSESCHAU_SHARED", "PRESSESCHAU_TEST_POSTGRES"}:
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def context(data_dir: Path) -> Iterator[AppContext]:
+    """An app context on a fresh SQLite database; loopback fetching allowed, no politeness delay."""
+    ctx = AppContext.for_data_dir(data_dir, allow_private_addresses=True, politeness_delay_s=0.0)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"shared data directory {SHARED_DIR} not found")
+    return SHARED_DIR
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (dropped afterwards); skipped when no server answers."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"presseschau_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sqlalchemy.exc.OperationalError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
