@@ -1,0 +1,119 @@
+"""Named errors of the ingest stage: every one says which URL (or input) failed and why.
+
+`FetchError` and its subclasses come from the network layer; `FeedError` and `ExtractionError`
+from parsing what was fetched; `IngestError` from the service API (bad input, duplicates).
+The `reason` attribute is a short, stable phrase suitable for `fetch_error` / `last_error`.
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base of every error this stage raises on purpose."""
+
+    kind = "error"
+
+    def __init__(self, subject: str, reason: str) -> None:
+        super().__init__(f"{subject}: {reason}")
+        self.subject = subject
+        self.reason = reason
+
+
+class FetchError(IngestError):
+    """Fetching `url` failed; `reason` explains how."""
+
+    kind = "fetch_failed"
+
+    @property
+    def url(self) -> str:
+        return self.subject
+
+
+class InvalidURL(FetchError):
+    """Not an absolute http(s) URL with a host."""
+
+    kind = "invalid_url"
+
+
+class BlockedAddress(FetchError):
+    """The host resolves to a private, loopback, link-local or otherwise reserved address."""
+
+    kind = "blocked_address"
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt of the host forbids fetching the URL (or could not be read, RFC 9309 §2.3.1.4)."""
+
+    kind = "robots_disallowed"
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status (4xx/5xx)."""
+
+    kind = "http_status"
+
+    def __init__(
+        self, url: str, status_code: int, reason: str | None = None, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(url, reason or f"HTTP {status_code}")
+        self.status_code = status_code
+        # The server's own wish (429/503); the source backoff honours it.
+        self.retry_after_s = retry_after_s
+
+
+class TooManyRedirects(FetchError):
+    kind = "too_many_redirects"
+
+
+class TooLarge(FetchError):
+    """The response exceeds `http_max_bytes`; the download was aborted."""
+
+    kind = "too_large"
+
+
+class Timeout(FetchError):
+    kind = "timeout"
+
+
+class ConnectionFailed(FetchError):
+    """DNS failure, refused connection, TLS or protocol error."""
+
+    kind = "connection_failed"
+
+
+class FeedError(IngestError):
+    """A feed or sitemap could not be parsed (malformed XML/JSON, unknown format)."""
+
+    kind = "malformed_feed"
+
+
+class ExtractionError(IngestError):
+    """A page could not be turned into an article."""
+
+    kind = "extraction_failed"
+
+
+class NoArticleFound(ExtractionError):
+    """The page has no article body (an index page, a login wall, an empty page)."""
+
+    kind = "no_article"
+
+
+class InvalidEncoding(ExtractionError):
+    """The bytes cannot be decoded as text in any plausible encoding."""
+
+    kind = "invalid_encoding"
+
+
+class InvalidInput(IngestError):
+    """A command-line or API argument is unusable (missing file, bad option combination)."""
+
+    kind = "invalid_input"
+
+
+class SourceExists(IngestError):
+    kind = "source_exists"
+
+
+class SourceNotFound(IngestError):
+    kind = "source_not_found"

@@ -1,0 +1,109 @@
+"""URL validation, normalization and the address-safety rule (no fetching of internal hosts).
+
+A news fetcher that follows URLs from feeds is a server-side request forgery risk: a feed entry
+or a redirect could point at `http://127.0.0.1:6379/` or a cloud metadata endpoint. So every URL
+we request -- including every redirect target -- must resolve only to public unicast addresses,
+unless the operator explicitly allows private ones (`allow_private_addresses`, used by tests).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from presseschau.ingest.errors import BlockedAddress, ConnectionFailed, InvalidURL
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+# Query parameters that only track the click; dropping them lets the same article match itself.
+_TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid", "icid", "smid", "dclid"})
+
+# The width of the URL columns in the store; longer URLs are refused, not truncated.
+MAX_URL_LENGTH = 2048
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def validate_url(url: str) -> str:
+    """`url` stripped, if it is an absolute http(s) URL with a host; else `InvalidURL`."""
+    candidate = (url or "").strip()
+    if len(candidate) > MAX_URL_LENGTH:
+        raise InvalidURL(candidate[:80] + "…", f"URL longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(candidate)
+        _ = parts.port  # raises ValueError for a malformed port
+    except ValueError as error:
+        raise InvalidURL(candidate or "(empty)", f"not a valid URL ({error})") from None
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        raise InvalidURL(
+            candidate or "(empty)", f"scheme {parts.scheme or '(none)'!r} not allowed; only http and https"
+        )
+    if not parts.hostname:
+        raise InvalidURL(candidate, "URL has no host")
+    return candidate
+
+
+def normalize_url(url: str, base: str | None = None) -> str:
+    """Absolute, fragment-free URL with lower-case scheme/host and without click-tracking parameters."""
+    absolute = urljoin(base, url.strip()) if base else url.strip()
+    parts = urlsplit(absolute)
+    netloc = parts.netloc.lower()
+    scheme = parts.scheme.lower()
+    if (scheme == "http" and netloc.endswith(":80")) or (scheme == "https" and netloc.endswith(":443")):
+        netloc = netloc.rsplit(":", 1)[0]
+    query = urlencode(
+        [
+            (key, value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+            if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
+        ]
+    )
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def host_key(url: str) -> str:
+    """`scheme://host[:port]` -- the unit of politeness delays and robots.txt caching."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def default_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_address_allowed(url: str, allow_private: bool, resolver: Resolver | None = None) -> None:
+    """Raise `BlockedAddress` unless every address `url`'s host resolves to is public.
+
+    All addresses are checked, not just the first, because the HTTP client may pick any of them.
+    """
+    validate_url(url)
+    if allow_private:
+        return
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            addresses = (resolver or default_resolver)(host, port)
+        except (OSError, UnicodeError) as error:
+            # Not a safety refusal, but the fetch cannot proceed: report it as the client would.
+            raise ConnectionFailed(url, f"cannot resolve host {host!r} ({error})") from None
+    blocked = [address for address in addresses if not is_public_address(address)]
+    if blocked or not addresses:
+        raise BlockedAddress(
+            url,
+            f"host {host!r} resolves to non-public address {', '.join(blocked) or '(none)'}; "
+            "private, loopback, link-local and reserved addresses are refused "
+            "(set allow_private_addresses = true to permit them)",
+        )

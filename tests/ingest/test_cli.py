@@ -1,0 +1,131 @@
+"""The ingest commands through the real CLI (typer's CliRunner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from presseschau.app import AppContext
+from presseschau.cli import app
+from presseschau.store.models import Publication, Translation
+
+from .conftest import TESTDATA, NewsSite
+
+
+@pytest.fixture
+def cli(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    # The loopback test server is a private address; the CLI reads settings from the environment.
+    monkeypatch.setenv("PRESSESCHAU_ALLOW_PRIVATE_ADDRESSES", "true")
+    monkeypatch.setenv("PRESSESCHAU_POLITENESS_DELAY_S", "0")
+    monkeypatch.setenv("PRESSESCHAU_HTTP_TIMEOUT_S", "0.5")
+    return CliRunner()
+
+
+def run(cli: CliRunner, data_dir: Path, *args: str) -> tuple[int, str]:
+    result = cli.invoke(app, ["--data", str(data_dir), *args])
+    return result.exit_code, result.output
+
+
+def test_sources_add_list_fetch_remove(cli: CliRunner, data_dir: Path, news_site: NewsSite) -> None:
+    code, out = run(
+        cli, data_dir, "sources", "add", news_site.url("/rss.xml"), "--name", "Courier", "--interval", "600"
+    )
+    assert code == 0 and "Added source 1: Courier" in out
+    code, out = run(cli, data_dir, "sources", "add", news_site.url("/rss.xml"))
+    assert code == 1 and "already registered as source 1" in out
+    code, out = run(cli, data_dir, "sources", "add", "gopher://old.example/")
+    assert code == 1 and "only http and https" in out
+
+    code, out = run(cli, data_dir, "fetch")
+    assert code == 0, out
+    assert "Polled 1 source(s)" in out and "2 new" in out
+
+    code, out = run(cli, data_dir, "sources", "list")
+    assert code == 0 and "Courier" in out and "feed" in out and "ok" in out
+    assert " 2 " in out  # article count
+
+    code, out = run(cli, data_dir, "articles", "list")
+    assert code == 0 and "Harbour town votes" in out and "translation queued" in out
+
+    code, out = run(cli, data_dir, "sources", "remove", "1")
+    assert code == 0 and "articles are kept" in out
+    code, out = run(cli, data_dir, "sources", "remove", "1")
+    assert code == 1 and "no such source" in out
+
+
+def test_fetch_fails_only_when_nothing_worked(cli: CliRunner, data_dir: Path, news_site: NewsSite) -> None:
+    run(cli, data_dir, "sources", "add", news_site.url("/broken.xml"))
+    code, out = run(cli, data_dir, "fetch")
+    assert code == 1 and "HTTP 500" in out and "1 failure(s)" in out
+    run(cli, data_dir, "sources", "add", news_site.url("/feed.json"))
+    code, out = run(cli, data_dir, "fetch")
+    assert code == 0 and "1 failure(s)" in out
+    code, out = run(cli, data_dir, "sources", "list")
+    assert "http_status" in out and "2: " in out  # two failures in a row, with the error
+
+
+def test_fetch_without_sources(cli: CliRunner, data_dir: Path) -> None:
+    code, out = run(cli, data_dir, "fetch")
+    assert code == 0 and "no enabled sources" in out
+
+
+def test_import_show_and_export(cli: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    page = str(TESTDATA / "article-harbour.html")
+    code, out = run(cli, data_dir, "import", page, "--url", "https://courier.example/news/harbour")
+    assert code == 0 and "1 new" in out and "Article ids: 1" in out
+    code, out = run(cli, data_dir, "import", page, "--url", "https://courier.example/news/harbour")
+    assert code == 0 and "1 unchanged" in out
+    code, out = run(
+        cli, data_dir, "import", page, str(TESTDATA / "article-orchard.html"), "--url", "https://x.example/"
+    )
+    assert code == 1 and "exactly one input" in out
+
+    code, out = run(cli, data_dir, "articles", "show", "1")
+    assert code == 0
+    assert "Title:     Harbour town votes to rebuild its flooded sea wall" in out
+    assert "[h2] Why the old wall failed" in out and "[li] mortar erosion behind the facing stones;" in out
+    assert "Translation (de, queued" in out
+
+    # Pretend the later stages ran, so the export carries the translation and publication.
+    context = AppContext.for_data_dir(data_dir)
+    with context.database.session() as session:
+        translation = session.scalars(select(Translation)).one()
+        translation.status, translation.engine, translation.model = "done", "memory", "test"
+        translation.title = "Hafenstadt stimmt für Neubau ihrer überfluteten Ufermauer"
+        translation.paragraphs = [{"kind": "p", "html": "Die Stadträte in Kellsby stimmten am Mittwoch ab."}]
+        session.add(
+            Publication(translation=translation, language="de", slug="hafenstadt-ufermauer", status="published")
+        )
+    context.close()
+
+    output = tmp_path / "articles.jsonl"
+    code, out = run(cli, data_dir, "articles", "export", "--format", "jsonl", "--output", str(output))
+    assert code == 0, out
+    (record,) = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert record["id"] == 1 and record["outlet"] == "The Coastal Courier"
+    assert record["canonical_url"] == "https://courier.example/news/2024/03/harbour-sea-wall-vote"
+    assert record["published_at"] == "2024-03-14T09:30:00+00:00"
+    assert record["authors"] == ["Miriam Okafor"] and record["language"] == "en"
+    assert record["paragraphs"][2] == "Why the old wall failed"
+    assert record["paragraphs_html"][2] == {"kind": "h2", "html": "Why the old wall failed"}
+    assert record["translation"]["title"].startswith("Hafenstadt") and record["translation"]["engine"] == "memory"
+    assert (record["slug"], record["status"]) == ("hafenstadt-ufermauer", "published")
+
+    code, out = run(cli, data_dir, "articles", "export")
+    assert code == 0 and json.loads(out.splitlines()[0])["id"] == 1
+    code, out = run(cli, data_dir, "articles", "export", "--format", "csv")
+    assert code == 1 and "only jsonl" in out
+
+
+def test_articles_list_failed(cli: CliRunner, data_dir: Path, news_site: NewsSite) -> None:
+    run(cli, data_dir, "import", str(TESTDATA / "article-orchard.html"), "--url", "https://ledger.example/a")
+    code, out = run(cli, data_dir, "import", news_site.url("/sections"))
+    assert code == 1 and "no article text found" in out
+    code, out = run(cli, data_dir, "articles", "list", "--failed")
+    assert code == 0 and "no_article" in out and "Cider makers" not in out
+    code, out = run(cli, data_dir, "articles", "show", "99")
+    assert code == 1 and "no such article" in out

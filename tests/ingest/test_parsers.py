@@ -1,0 +1,117 @@
+"""Feed and sitemap formats adapted to `FeedEntry`, format detection, malformed input."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+
+import pytest
+
+from presseschau.ingest.errors import FeedError, TooLarge
+from presseschau.ingest.feeds import detect_format, maybe_gunzip, parse_feed, parse_json_feed
+from presseschau.ingest.sitemaps import parse_sitemap
+
+from .conftest import fixture_text
+
+BASE = "https://courier.example"
+
+
+def data(name: str) -> bytes:
+    return fixture_text(name, BASE).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("rss.xml", "rss"),
+        ("atom.xml", "atom"),
+        ("feed.json", "jsonfeed"),
+        ("sitemap-news.xml", "sitemap"),
+        ("sitemap-index.xml", "sitemap_index"),
+        ("article-harbour.html", "html"),
+    ],
+)
+def test_detect_format(name: str, expected: str) -> None:
+    assert detect_format(data(name)) == expected
+
+
+def test_detect_format_rdf_and_unknown() -> None:
+    rdf = b'<?xml version="1.0"?>\n<!-- RSS 1.0 -->\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
+    assert detect_format(rdf) == "rss"
+    assert detect_format(b'{"hello": "world"}') == "unknown"
+    assert detect_format(b"\x00\x01binary") == "unknown"
+
+
+def test_rss_entries() -> None:
+    feed = parse_feed(data("rss.xml"), f"{BASE}/rss.xml")
+    assert feed.format == "rss" and feed.title == "The Coastal Courier – News"
+    first, second = feed.entries
+    assert first.url == f"{BASE}/news/harbour"  # tracking parameters dropped
+    assert first.title == "Harbour town votes to rebuild its flooded sea wall"
+    assert first.published == datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
+    assert first.authors == ("Miriam Okafor",)
+    assert first.summary_html is not None and "twelve-million" in first.summary_html
+    assert first.content_html is None
+    assert second.published == datetime(2024, 5, 2, 6, 0, tzinfo=UTC)  # +0100 converted to UTC
+
+
+def test_atom_entries_resolve_relative_links_and_keep_content() -> None:
+    feed = parse_feed(data("atom.xml"), f"{BASE}/atom.xml")
+    assert feed.format == "atom"
+    library, tram = feed.entries
+    assert library.url == f"{BASE}/news/library"
+    assert library.published == datetime(2024, 4, 20, 21, 5, tzinfo=UTC)
+    assert tram.authors == ("Luis Moreno", "Priya Nair")
+    assert tram.content_html is not None and "<h2>Ahead of schedule</h2>" in tram.content_html
+
+
+def test_json_feed_1_1_and_1_0() -> None:
+    feed = parse_feed(data("feed.json"), f"{BASE}/feed.json")
+    assert feed.format == "jsonfeed" and feed.title == "Valley Ledger"
+    orchard, library = feed.entries
+    assert orchard.authors == ("Peter Lindqvist",)
+    assert library.authors == ("Valley Ledger newsroom",)  # the feed's authors apply to the item
+    assert library.content_html == "<p>Short teaser only.</p>"
+    legacy = b'{"version": "https://jsonfeed.org/version/1", "title": "Old", "author": {"name": "A. Writer"},' \
+             b' "items": [{"id": "1", "url": "/a", "content_html": "<p>x</p>"}]}'  # fmt: skip
+    (entry,) = parse_json_feed(legacy, BASE).entries
+    assert entry.url == f"{BASE}/a" and entry.authors == ("A. Writer",)
+
+
+def test_malformed_feeds_raise_feed_error() -> None:
+    with pytest.raises(FeedError, match="malformed rss feed"):
+        parse_feed(data("malformed.xml"), f"{BASE}/malformed.xml")
+    with pytest.raises(FeedError, match="malformed JSON Feed"):
+        parse_json_feed(b'{"version": "https://jsonfeed.org/version/1.1", "items": [', BASE)
+    with pytest.raises(FeedError, match="not a feed"):
+        parse_feed(data("article-harbour.html"), BASE)
+
+
+def test_news_sitemap_and_index() -> None:
+    news = parse_sitemap(data("sitemap-news.xml"), f"{BASE}/sitemap-news.xml")
+    (entry,) = news.entries
+    assert entry.title == "Harbour town votes to rebuild its flooded sea wall"
+    assert entry.outlet == "The Coastal Courier" and entry.language == "en"
+    assert entry.published == datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
+    pages = parse_sitemap(maybe_gunzip(gzip.compress(data("sitemap-pages.xml")), 10_000, "x"), BASE)
+    assert [e.url for e in pages.entries] == [f"{BASE}/news/orchard", f"{BASE}/news/library"]  # newest first
+    index = parse_sitemap(data("sitemap-index.xml"), f"{BASE}/sitemap-index.xml")
+    assert index.format == "sitemap_index"
+    assert index.child_sitemaps == [f"{BASE}/sitemap-news.xml", f"{BASE}/sitemap-pages.xml.gz"]
+
+
+def test_sitemap_rejects_entities_and_broken_xml() -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&x;</loc></url></urlset>'
+    )
+    parsed = parse_sitemap(xxe, BASE)
+    assert all("root:" not in entry.url for entry in parsed.entries)
+    with pytest.raises(FeedError, match="malformed sitemap"):
+        parse_sitemap(b"<urlset><url><loc>x</url>", BASE)
+
+
+def test_gzip_bomb_is_bounded() -> None:
+    bomb = gzip.compress(b"a" * 1_000_000)
+    with pytest.raises(TooLarge, match="expands beyond"):
+        maybe_gunzip(bomb, 10_000, "bomb.xml.gz")
