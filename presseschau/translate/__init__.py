@@ -1,0 +1,1 @@
+"""Translate: document translation with engines, translation memory and glossary."""

@@ -1,0 +1,322 @@
+"""Model management: a catalog of real models, and the local store of installed CTranslate2 models.
+
+An installed model is a directory under `models_dir` holding a CTranslate2 model (`model.bin`,
+vocabularies), its SentencePiece models and `presseschau-model.json` (name, languages, limits,
+license, where it came from and the checksum of what was downloaded).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from presseschau.translate.download import ProgressCallback, download, extract, sha256_file
+from presseschau.translate.engines.base import EngineNotReady, ModelNotFound
+
+META_FILE = "presseschau-model.json"
+ReleaseFormat = Literal["opus-mt", "ct2", "transformers"]
+
+
+class ModelInstallError(Exception):
+    """A model could not be converted or installed (bad release layout, missing converter, ...)."""
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    description: str
+    format: ReleaseFormat
+    # Archive URL (opus-mt, ct2) or Hugging Face model id (transformers).
+    url: str
+    download_size: str
+    license: str
+    quality: str
+    source_languages: tuple[str, ...] = ("en",)
+    target_languages: tuple[str, ...] = ("de",)
+    max_input_tokens: int = 200
+    # Published SHA-256 of the archive where one is known; else the first download's checksum is
+    # recorded in the model's metadata (trust on first use) and shown by `models list`.
+    sha256: str | None = None
+    # Language-token scheme of multilingual models: "nllb" or "m2m100".
+    language_tokens: str | None = None
+    default: bool = False
+
+
+CATALOG: dict[str, CatalogEntry] = {
+    entry.name: entry
+    for entry in (
+        CatalogEntry(
+            name="opus-mt-en-de",
+            description="OPUS-MT English→German (Helsinki-NLP, Marian transformer-base, 74 M parameters)",
+            format="opus-mt",
+            url="https://object.pouta.csc.fi/OPUS-MT-models/en-de/opus-2020-02-26.zip",
+            download_size="≈300 MB",
+            license="CC-BY-4.0",
+            quality="FLORES-200 dev BLEU 36.3, COMET-22 0.842 (published)",
+            default=True,
+        ),
+        CatalogEntry(
+            name="opus-mt-tc-big-en-de",
+            description="OPUS-MT Tatoeba-Challenge transformer-big English→German (opusTCv20210807+bt)",
+            format="opus-mt",
+            url="https://object.pouta.csc.fi/Tatoeba-MT-models/eng-deu/opusTCv20210807+bt-2021-12-08.zip",
+            download_size="≈1.2 GB",
+            license="CC-BY-4.0",
+            quality="Tatoeba-test eng-deu BLEU 43.7 (published); stronger than opus-mt-en-de, ~3x slower",
+        ),
+        CatalogEntry(
+            name="nllb-200-distilled-600m",
+            description="Meta NLLB-200 distilled, 600 M parameters, 200 languages (converted from Transformers)",
+            format="transformers",
+            url="facebook/nllb-200-distilled-600M",
+            download_size="≈2.5 GB",
+            license="CC-BY-NC-4.0 (non-commercial use only)",
+            quality="FLORES-200 dev en→de BLEU 33.9, COMET-22 0.850 (published)",
+            source_languages=("*",),
+            target_languages=("*",),
+            max_input_tokens=256,
+            language_tokens="nllb",
+        ),
+        CatalogEntry(
+            name="m2m100-418m",
+            description="Meta M2M-100, 418 M parameters, 100 languages (converted from Transformers)",
+            format="transformers",
+            url="facebook/m2m100_418M",
+            download_size="≈1.9 GB",
+            license="MIT",
+            quality="weaker than NLLB-200 on FLORES (published); for language pairs OPUS-MT lacks",
+            source_languages=("*",),
+            target_languages=("*",),
+            max_input_tokens=256,
+            language_tokens="m2m100",
+        ),
+    )
+}
+
+
+def default_model_for(source_language: str, target_language: str) -> CatalogEntry | None:
+    for entry in CATALOG.values():
+        if entry.default and source_language in entry.source_languages and target_language in entry.target_languages:
+            return entry
+    for entry in CATALOG.values():
+        if "*" in entry.source_languages:
+            return entry
+    return None
+
+
+@dataclass
+class ModelMeta:
+    name: str
+    source_languages: list[str] = field(default_factory=lambda: ["en"])
+    target_languages: list[str] = field(default_factory=lambda: ["de"])
+    max_input_tokens: int = 200
+    license: str | None = None
+    origin: str | None = None
+    sha256: str | None = None
+    language_tokens: str | None = None
+    source_spm: str = "source.spm"
+    target_spm: str = "target.spm"
+
+    @classmethod
+    def read(cls, model_dir: Path) -> ModelMeta:
+        path = model_dir / META_FILE
+        if not path.is_file():
+            return cls(name=model_dir.name)
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def write(self, model_dir: Path) -> None:
+        (model_dir / META_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    name: str
+    path: Path
+    meta: ModelMeta
+    size_bytes: int
+
+
+def is_ct2_model(path: Path) -> bool:
+    return (path / "model.bin").is_file()
+
+
+class ModelStore:
+    """Installed models under one directory; pulls from the catalog and imports local releases."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = models_dir
+
+    def installed(self) -> list[InstalledModel]:
+        if not self.models_dir.is_dir():
+            return []
+        models = []
+        for path in sorted(self.models_dir.iterdir()):
+            if path.is_dir() and is_ct2_model(path):
+                size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+                models.append(InstalledModel(path.name, path, ModelMeta.read(path), size))
+        return models
+
+    def resolve(self, name_or_path: str) -> Path:
+        """A model directory for an installed name or a path to a CTranslate2 model."""
+        candidate = Path(name_or_path).expanduser()
+        if is_ct2_model(candidate):
+            return candidate.resolve()
+        installed = self.models_dir / name_or_path
+        if "/" not in name_or_path and is_ct2_model(installed):
+            return installed
+        if name_or_path in CATALOG:
+            raise ModelNotFound(
+                f"model {name_or_path!r} is in the catalog but not installed: "
+                f"run `presseschau models pull {name_or_path}`"
+            )
+        raise ModelNotFound(
+            f"no model {name_or_path!r}: not an installed model in {self.models_dir}, not a catalog name "
+            f"({', '.join(CATALOG)}), and not a CTranslate2 model directory (with model.bin)"
+        )
+
+    def remove(self, name: str) -> None:
+        path = self.models_dir / name
+        if not is_ct2_model(path):
+            raise ModelNotFound(f"no installed model {name!r} in {self.models_dir}")
+        shutil.rmtree(path)
+
+    def pull(
+        self,
+        entry: CatalogEntry | str,
+        progress: ProgressCallback | None = None,
+        client: httpx.Client | None = None,
+    ) -> Path:
+        """Download, verify, convert and install a catalog model; returns its directory."""
+        if isinstance(entry, str):
+            if entry not in CATALOG:
+                raise ModelNotFound(f"{entry!r} is not in the model catalog ({', '.join(CATALOG)})")
+            entry = CATALOG[entry]
+        target = self.models_dir / entry.name
+        if is_ct2_model(target):
+            return target
+        if entry.format == "transformers":
+            return self._convert_transformers(entry, target)
+        downloads = self.models_dir / ".downloads"
+        archive_name = entry.url.rstrip("/").rsplit("/", 1)[-1] or f"{entry.name}.zip"
+        archive = download(entry.url, downloads / archive_name, sha256=entry.sha256, progress=progress, client=client)
+        checksum = entry.sha256 or sha256_file(archive)
+        meta = ModelMeta(
+            name=entry.name,
+            source_languages=list(entry.source_languages),
+            target_languages=list(entry.target_languages),
+            max_input_tokens=entry.max_input_tokens,
+            license=entry.license,
+            origin=entry.url,
+            sha256=checksum,
+            language_tokens=entry.language_tokens,
+        )
+        path = self.import_path(archive, name=entry.name, meta=meta)
+        archive.unlink(missing_ok=True)
+        return path
+
+    def import_path(self, source: Path, name: str | None = None, meta: ModelMeta | None = None) -> Path:
+        """Install a CTranslate2 model directory, an OPUS-MT release directory, or an archive of either."""
+        source = source.expanduser()
+        if not source.exists():
+            raise ModelNotFound(f"{source} does not exist")
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.models_dir, prefix=".import-") as scratch:
+            release = source
+            if source.is_file():
+                release = _single_root(extract(source, Path(scratch) / "release"))
+            if name is None:
+                name = source.name.split(".")[0] if source.is_file() else source.name
+            target = self.models_dir / name
+            if target.exists():
+                raise ModelInstallError(f"a model named {name!r} is already installed at {target}")
+            staging = Path(scratch) / "model"
+            if is_ct2_model(release):
+                shutil.copytree(release, staging)
+            elif (release / "decoder.yml").is_file():
+                convert_opus_mt(release, staging)
+            else:
+                raise ModelInstallError(
+                    f"{source}: neither a CTranslate2 model (model.bin) nor an OPUS-MT/Marian release (decoder.yml)"
+                )
+            existing = ModelMeta.read(staging)
+            final = meta or existing
+            final.name = name
+            if meta is None and not (staging / META_FILE).exists():
+                final.origin = str(source)
+            final.write(staging)
+            staging.replace(target)
+        return target
+
+    def _convert_transformers(self, entry: CatalogEntry, target: Path) -> Path:
+        try:
+            from ctranslate2.converters import TransformersConverter
+        except ImportError as error:  # pragma: no cover - depends on the installed ctranslate2
+            raise ModelInstallError(f"this CTranslate2 lacks the Transformers converter: {error}") from error
+        try:
+            import transformers  # type: ignore[import-not-found]  # noqa: F401
+        except ImportError as error:
+            raise ModelInstallError(
+                f"{entry.name} is converted from Hugging Face Transformers: `pip install transformers torch` first"
+            ) from error
+        with tempfile.TemporaryDirectory(dir=self.models_dir, prefix=".convert-") as scratch:
+            staging = Path(scratch) / "model"
+            TransformersConverter(entry.url).convert(str(staging), quantization="float16")
+            spm = next(iter(staging.glob("*.model")), None)
+            meta = ModelMeta(
+                name=entry.name,
+                source_languages=list(entry.source_languages),
+                target_languages=list(entry.target_languages),
+                max_input_tokens=entry.max_input_tokens,
+                license=entry.license,
+                origin=f"https://huggingface.co/{entry.url}",
+                language_tokens=entry.language_tokens,
+                source_spm=spm.name if spm else "sentencepiece.bpe.model",
+                target_spm=spm.name if spm else "sentencepiece.bpe.model",
+            )
+            meta.write(staging)
+            staging.replace(target)
+        return target
+
+
+def _single_root(path: Path) -> Path:
+    """Archives often wrap their files in one folder: descend into it."""
+    children = [c for c in path.iterdir() if not c.name.startswith(".")]
+    if len(children) == 1 and children[0].is_dir():
+        return children[0]
+    return path
+
+
+def convert_opus_mt(release: Path, output: Path, quantization: str = "float16") -> None:
+    """Convert an OPUS-MT (Marian) release with CTranslate2's own converter; keep its SentencePiece models."""
+    from ctranslate2.converters import OpusMTConverter
+
+    for needed in ("source.spm", "target.spm"):
+        if not (release / needed).is_file():
+            raise ModelInstallError(f"{release}: OPUS-MT release without {needed}")
+    try:
+        OpusMTConverter(str(release)).convert(str(output), quantization=quantization)
+    except Exception as error:  # the converter raises bare ValueError/KeyError/... on bad releases
+        raise ModelInstallError(f"{release}: conversion failed: {error}") from error
+    for spm in ("source.spm", "target.spm"):
+        shutil.copy2(release / spm, output / spm)
+
+
+def not_ready_message(source_language: str, target_language: str, reason: str) -> str:
+    entry = default_model_for(source_language, target_language)
+    pull = f"`presseschau models pull {entry.name}`" if entry else "`presseschau models pull NAME`"
+    return (
+        f"no {source_language}→{target_language} model available ({reason}). Get one with {pull} on a machine "
+        f"with internet access, or `presseschau models import PATH` for a downloaded OPUS-MT release or "
+        f"CTranslate2 model directory; or translate from the translation memory alone with `--engine memory`."
+    )
+
+
+__all__ = ["CATALOG", "CatalogEntry", "EngineNotReady", "ModelInstallError", "ModelMeta", "ModelStore"]

@@ -1,0 +1,258 @@
+"""CLI commands of this stage (registered on the main Typer app by `presseschau.cli`)."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from presseschau.app import AppContext, progress_bar
+from presseschau.content import Paragraph
+from presseschau.translate import usage
+from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore
+from presseschau.translate.document import Document
+from presseschau.translate.download import DownloadError
+from presseschau.translate.engines import EngineError, engine_specs
+from presseschau.translate.glossary import Glossary, GlossaryError
+from presseschau.translate.memory import MemoryFormatError, TranslationMemory
+from presseschau.translate.service import (
+    glossary_for,
+    queued_count,
+    translate_queued,
+    translate_with_fallback,
+)
+
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", help="Engine: ct2, deepl, libretranslate, llm, memory (default: settings)."),
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", help="Catalog name, installed model name, or CTranslate2 model directory.")
+]
+FromOption = Annotated[str | None, typer.Option("--from", help="Source language (default: settings).")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Target language (default: settings).")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this stage's commands to `app`."""
+
+    @app.command("engines")
+    def engines_command(ctx: typer.Context) -> None:
+        """List translation engines and whether each is ready."""
+        context: AppContext = ctx.obj
+        table = Table("engine", "ready", "details", "description")
+        for spec in engine_specs():
+            ready, reason = spec.probe(context.settings)
+            table.add_row(spec.name, "yes" if ready else "no", reason, spec.description)
+        context.console.print(table)
+
+    @app.command("translate-text")
+    def translate_text_command(
+        ctx: typer.Context,
+        engine: EngineOption = None,
+        model: ModelOption = None,
+        source: FromOption = None,
+        target: ToOption = None,
+    ) -> None:
+        """Translate paragraphs (separated by blank lines) from stdin to stdout."""
+        context: AppContext = ctx.obj
+        settings = context.settings
+        raw = sys.stdin.read()
+        blocks = [" ".join(block.split()) for block in raw.replace("\r\n", "\n").split("\n\n")]
+        paragraphs = [Paragraph.from_text(block) for block in blocks if block]
+        try:
+            with usage.metering() as meter:
+                _, result, fallback = translate_with_fallback(
+                    context, Document("", paragraphs), engine or settings.engine, model, source, target
+                )
+        except EngineError as error:
+            raise _fail(f"{type(error).__name__}: {error}") from error
+        # Plain text, but keeping the typography (non-breaking spaces) that Paragraph.text collapses.
+        typer.echo("\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.html)) for p in result.paragraphs))
+        context.console.print(f"[dim]{result.report.summary()}[/dim]")
+        if fallback:
+            context.console.print(
+                f"[yellow]fallback engine {fallback['fallback_engine']}[/yellow]: {fallback['fallback_reason']}"
+            )
+        for name, used in meter.to_json().items():
+            context.console.print(f"[dim]usage {name}: " + ", ".join(f"{k}={v}" for k, v in used.items()) + "[/dim]")
+        if not result.complete:
+            for failed in result.report.failed_segments:
+                context.console.print(f"[red]failed[/red] ({failed['reason']}): {failed['source'][:100]}")
+            raise typer.Exit(2)
+
+    @app.command("translate")
+    def translate_command(
+        ctx: typer.Context,
+        engine: EngineOption = None,
+        model: ModelOption = None,
+        limit: Annotated[int | None, typer.Option("--limit", help="Translate at most N articles.")] = None,
+    ) -> None:
+        """Translate queued articles; failures are recorded per article and retried later."""
+        context: AppContext = ctx.obj
+        total = queued_count(context)
+        if limit is not None:
+            total = min(total, limit)
+        with progress_bar(context.console, "Translating", total) as advance:
+            report = translate_queued(context, limit=limit, engine_name=engine, model=model, progress=advance)
+        typer.echo(f"{report.done} done, {report.failed} failed or re-queued, {report.lost_lease} lost leases")
+        for outcome in report.outcomes:
+            if outcome.error:
+                typer.echo(f"  article {outcome.article_id}: {outcome.error}", err=True)
+        if report.aborted:
+            raise _fail(f"stopped: {report.aborted}")
+
+    memory_app = typer.Typer(help="Translation memory: import, export, statistics.", no_args_is_help=True)
+    app.add_typer(memory_app, name="memory")
+
+    def _memory(context: AppContext, source: str | None, target: str | None) -> TranslationMemory:
+        settings = context.settings
+        return TranslationMemory(
+            context.database, source or settings.source_language, target or settings.target_language
+        )
+
+    @memory_app.command("import")
+    def memory_import(
+        ctx: typer.Context,
+        path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="TMX (.tmx) or TSV file.")],
+        source: FromOption = None,
+        target: ToOption = None,
+        origin: Annotated[str, typer.Option(help="import | reviewed")] = "import",
+    ) -> None:
+        """Import translation pairs (TSV: source<TAB>target per line; or TMX 1.4)."""
+        context: AppContext = ctx.obj
+        try:
+            count = _memory(context, source, target).import_file(path, source, target, origin=origin)
+        except (MemoryFormatError, ValueError) as error:
+            raise _fail(str(error)) from error
+        typer.echo(f"{count} entries imported from {path}")
+
+    @memory_app.command("export")
+    def memory_export(
+        ctx: typer.Context,
+        output: Annotated[Path | None, typer.Argument(help="File to write (default: stdout).")] = None,
+        format: Annotated[str, typer.Option("--format", help="tsv | tmx (default: from the file name)")] = "",
+        source: FromOption = None,
+        target: ToOption = None,
+    ) -> None:
+        """Export the memory of a language pair as TSV or TMX."""
+        context: AppContext = ctx.obj
+        chosen = format or ("tmx" if output is not None and output.suffix.lower() == ".tmx" else "tsv")
+        if chosen not in ("tsv", "tmx"):
+            raise _fail(f"unknown format {chosen!r}; use tsv or tmx")
+        memory = _memory(context, source, target)
+        count = memory.export(output if output is not None else sys.stdout, "tmx" if chosen == "tmx" else "tsv")
+        if output is not None:
+            typer.echo(f"{count} entries written to {output}")
+
+    @memory_app.command("stats")
+    def memory_stats(ctx: typer.Context, source: FromOption = None, target: ToOption = None) -> None:
+        """Entries and uses per origin."""
+        context: AppContext = ctx.obj
+        memory = _memory(context, source, target)
+        stats = memory.stats()
+        typer.echo(
+            f"{memory.source_language}→{memory.target_language}: " + ", ".join(f"{k} {v}" for k, v in stats.items())
+        )
+
+    models_app = typer.Typer(help="Translation models for the ct2 engine.", no_args_is_help=True)
+    app.add_typer(models_app, name="models")
+
+    @models_app.command("list")
+    def models_list(ctx: typer.Context) -> None:
+        """Installed models and the catalog."""
+        context: AppContext = ctx.obj
+        store = ModelStore(context.settings.effective_models_dir)
+        installed = store.installed()
+        table = Table("model", "installed", "size", "license", "quality / details", title="Models")
+        names = {m.name for m in installed}
+        for model in installed:
+            table.add_row(
+                model.name,
+                "yes",
+                f"{model.size_bytes / 1e6:.0f} MB",
+                model.meta.license or "?",
+                f"{'/'.join(model.meta.source_languages)}→{'/'.join(model.meta.target_languages)}; "
+                f"sha256 {(model.meta.sha256 or '-')[:16]}",
+            )
+        for entry in CATALOG.values():
+            if entry.name not in names:
+                default = " (default)" if entry.default else ""
+                table.add_row(entry.name + default, "no", entry.download_size, entry.license, entry.quality)
+        context.console.print(table)
+        typer.echo(f"models directory: {store.models_dir}")
+
+    @models_app.command("pull")
+    def models_pull(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Catalog name.")]) -> None:
+        """Download (resumable, checksummed), convert and install a catalog model."""
+        context: AppContext = ctx.obj
+        store = ModelStore(context.settings.effective_models_dir)
+        entry = CATALOG.get(name)
+        if entry is None:
+            raise _fail(f"{name!r} is not in the catalog: {', '.join(CATALOG)}")
+        typer.echo(f"{entry.name}: {entry.description}; {entry.download_size}; license {entry.license}")
+        with progress_bar(context.console, f"Downloading {name}", None) as advance:
+            last = [0]
+
+            def progress(done: int, total: int | None) -> None:
+                advance(done - last[0], f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB")
+                last[0] = done
+
+            try:
+                path = store.pull(entry, progress=progress)
+            except (DownloadError, ModelInstallError) as error:
+                raise _fail(f"{type(error).__name__}: {error}") from error
+        typer.echo(f"installed {name} at {path}")
+
+    @models_app.command("import")
+    def models_import(
+        ctx: typer.Context,
+        path: Annotated[
+            Path, typer.Argument(exists=True, help="CTranslate2 model dir, OPUS-MT release dir or archive.")
+        ],
+        name: Annotated[str | None, typer.Option("--name", help="Name to install it as.")] = None,
+    ) -> None:
+        """Install a local model (converting OPUS-MT/Marian releases with CTranslate2's converter)."""
+        context: AppContext = ctx.obj
+        try:
+            installed = ModelStore(context.settings.effective_models_dir).import_path(path, name=name)
+        except (EngineError, ModelInstallError, DownloadError) as error:
+            raise _fail(f"{type(error).__name__}: {error}") from error
+        typer.echo(f"installed {installed.name} at {installed}")
+
+    @models_app.command("remove")
+    def models_remove(ctx: typer.Context, name: str) -> None:
+        """Delete an installed model."""
+        context: AppContext = ctx.obj
+        try:
+            ModelStore(context.settings.effective_models_dir).remove(name)
+        except EngineError as error:
+            raise _fail(str(error)) from error
+        typer.echo(f"removed {name}")
+
+    @app.command("glossary")
+    def glossary_command(
+        ctx: typer.Context,
+        path: Annotated[Path | None, typer.Argument(help="Glossary file (default: settings.glossary_path).")] = None,
+    ) -> None:
+        """Check a glossary file and list its terms."""
+        context: AppContext = ctx.obj
+        try:
+            glossary = Glossary.load(path) if path else glossary_for(context.settings)
+        except (GlossaryError, OSError) as error:
+            raise _fail(str(error)) from error
+        if glossary is None:
+            raise _fail("no glossary: give a file or set glossary_path in presseschau.toml")
+        for term in glossary.terms:
+            typer.echo(f"{term.source}\t→ {term.target}" + ("" if term.source != term.target else "\t(kept)"))
+        typer.echo(f"{len(glossary.terms)} terms OK", err=True)

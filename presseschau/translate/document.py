@@ -1,0 +1,567 @@
+"""The document translator: title + paragraphs in, the same structure translated out.
+
+Per document, in order:
+1. paragraph-level memory: a paragraph (inline HTML, whitespace-normalized) or title with an
+   exact memory entry is used as is;
+2. the rest is stripped to plain text plus tag spans (`markup`), split into sentences
+   (`segment`); sentences found in the memory are reused, and runs of missed sentences are
+   covered with longer memory entries where possible (segmentation mismatches);
+3. what is left goes to the engine: sentences over the engine's input limit are split at clause
+   boundaries, glossary terms are substituted, identical segments are sent once, batches are
+   bounded by token count;
+4. every engine output passes a coverage check (empty or implausibly short/long output is
+   retried alone; what still fails is reported and the document is not complete);
+5. tags are re-attached to the translated words, German typography is applied, and new
+   translations are stored in the memory.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from presseschau.content import Paragraph
+from presseschau.translate.engines.base import Engine, EngineError, TranslationMissing
+from presseschau.translate.glossary import Glossary, Term
+from presseschau.translate.markup import InlineTag, clip_tags, parse_inline, render_inline, transfer_tags
+from presseschau.translate.memory import TranslationMemory, normalize
+from presseschau.translate.segment import split_long, split_sentences
+from presseschau.translate.typography import convert_numbers, german_text, missing_numbers
+
+log = logging.getLogger("presseschau.translate")
+
+# Kinds whose content is code, not prose: passed through untranslated.
+UNTRANSLATED_KINDS = frozenset({"pre"})
+
+
+@dataclass
+class Document:
+    title: str
+    paragraphs: list[Paragraph]
+
+
+@dataclass
+class TranslationReport:
+    """Facts about one document translation; JSON-serializable for `Translation.report`."""
+
+    engine: str = ""
+    model: str | None = None
+    segments_total: int = 0
+    engine_calls: int = 0
+    engine_segments: int = 0
+    engine_seconds: float = 0.0
+    memory_hits: int = 0
+    memory_paragraph_hits: int = 0
+    memory_cover_hits: int = 0
+    split_sentences: list[dict[str, Any]] = field(default_factory=list)
+    glossary_enforced: int = 0
+    glossary_not_enforced: list[dict[str, Any]] = field(default_factory=list)
+    coverage_retries: list[dict[str, Any]] = field(default_factory=list)
+    failed_segments: list[dict[str, Any]] = field(default_factory=list)
+    numbers_missing: list[dict[str, Any]] = field(default_factory=list)
+    markup_tags: int = 0
+    markup_approximate: int = 0
+    untranslated_blocks: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed_segments
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["complete"] = self.complete
+        return data
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.segments_total} segments",
+            f"{self.memory_hits + self.memory_cover_hits} from memory",
+            f"{self.memory_paragraph_hits} paragraphs from memory",
+            f"{self.engine_segments} by {self.engine} in {self.engine_calls} calls ({self.engine_seconds:.1f} s)",
+        ]
+        if self.split_sentences:
+            parts.append(f"{len(self.split_sentences)} long sentences split")
+        if self.coverage_retries:
+            parts.append(f"{len(self.coverage_retries)} coverage retries")
+        if self.glossary_not_enforced:
+            parts.append(f"{len(self.glossary_not_enforced)} glossary terms not enforced")
+        if self.failed_segments:
+            parts.append(f"{len(self.failed_segments)} FAILED segments")
+        return ", ".join(parts)
+
+
+@dataclass
+class TranslatedDocument:
+    title: str
+    paragraphs: list[Paragraph]
+    report: TranslationReport
+    complete: bool
+
+
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    source: str
+    pieces: list[str] = field(default_factory=list)
+    translation: str | None = None
+
+
+@dataclass
+class _Unit:
+    index: int | None  # None: the title
+    kind: str
+    html: str
+    text: str = ""
+    tags: list[InlineTag] = field(default_factory=list)
+    sentences: list[_Sentence] = field(default_factory=list)
+    output: str | None = None  # final inline HTML (paragraph-level hit or pass-through)
+
+
+@dataclass
+class _Job:
+    source: str
+    engine_input: str
+    terms: list[Term]
+    required: bool
+    unit: int | None
+    output: str | None = None
+    problem: str | None = None
+
+
+class DocumentTranslator:
+    def __init__(
+        self,
+        engine: Engine,
+        memory: TranslationMemory | None = None,
+        glossary: Glossary | None = None,
+        source_language: str = "en",
+        target_language: str = "de",
+        max_batch_tokens: int | None = None,
+        min_length_ratio: float = 0.5,
+        max_length_ratio: float = 4.0,
+        store_in_memory: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.memory = memory
+        self.glossary = glossary
+        self.source_language = source_language
+        self.target_language = target_language
+        # Tokens per engine call. Engines that batch internally (ct2) ask for large calls via
+        # `call_tokens`: one big call lets CTranslate2 sort and batch everything at once, which
+        # measured ~20 % faster than many 2,048-token calls.
+        self.max_batch_tokens = max_batch_tokens or int(getattr(engine, "call_tokens", 2048))
+        self.min_length_ratio = min_length_ratio
+        self.max_length_ratio = max_length_ratio
+        self.store_in_memory = store_in_memory
+
+    # Public ------------------------------------------------------------------------------------
+
+    def translate(self, document: Document) -> TranslatedDocument:
+        report = TranslationReport(engine=self.engine.name, model=self.engine.model)
+        units = self._units(document)
+        self._paragraph_memory(units, report)
+        pending = [u for u in units if u.output is None]
+        for unit in pending:
+            unit.text, unit.tags = parse_inline(unit.html)
+            report.markup_tags += len(unit.tags)
+            unit.sentences = [
+                _Sentence(s, e, unit.text[s:e]) for s, e in split_sentences(unit.text, self.source_language)
+            ]
+        self._sentence_memory(pending, report)
+        jobs = self._engine_jobs(pending, report)
+        self._run_engine(jobs, report)
+        self._check_coverage(jobs, report)
+        self._assemble(pending, jobs, report)
+        if self.memory is not None and self.store_in_memory:
+            self._store(jobs)
+
+        title = document.title
+        paragraphs: list[Paragraph] = []
+        for unit in units:
+            assert unit.output is not None
+            if unit.index is None:
+                title = html.unescape(unit.output)
+            else:
+                paragraphs.append(Paragraph(unit.kind, unit.output))
+        complete = report.complete
+        if not complete:
+            log.warning("incomplete translation: %s", report.summary())
+        return TranslatedDocument(title, paragraphs, report, complete)
+
+    # Steps -------------------------------------------------------------------------------------
+
+    def _units(self, document: Document) -> list[_Unit]:
+        units: list[_Unit] = []
+        if document.title.strip():
+            units.append(_Unit(None, "h1", html.escape(document.title.strip(), quote=False)))
+        for index, paragraph in enumerate(document.paragraphs):
+            unit = _Unit(index, paragraph.kind, paragraph.html)
+            if paragraph.kind in UNTRANSLATED_KINDS or not paragraph.text.strip():
+                unit.output = paragraph.html
+            units.append(unit)
+        return units
+
+    def _paragraph_memory(self, units: list[_Unit], report: TranslationReport) -> None:
+        candidates = [u for u in units if u.output is None]
+        report.untranslated_blocks = len(units) - len(candidates)
+        if self.memory is None or not candidates:
+            return
+        keys = {id(u): normalize(u.html if u.index is not None else html.unescape(u.html)) for u in candidates}
+        found = self.memory.lookup(keys.values())
+        for unit in candidates:
+            hit = found.get(keys[id(unit)])
+            if hit is not None:
+                target = hit if unit.index is not None else html.escape(hit, quote=False)
+                target = self._repair_terms_html(unit, target, report)
+                unit.output = self._typography_html(target)
+                report.memory_paragraph_hits += 1
+
+    def _sentence_memory(self, units: list[_Unit], report: TranslationReport) -> None:
+        report.segments_total = sum(len(u.sentences) for u in units)
+        if self.memory is None:
+            return
+        found = self.memory.lookup(s.source for u in units for s in u.sentences)
+        for unit in units:
+            for sentence in unit.sentences:
+                hit = found.get(normalize(sentence.source))
+                if hit is not None:
+                    sentence.translation = self._postedit(sentence.source, hit, unit, report, from_memory=True)
+                    report.memory_hits += 1
+            unit.sentences = self._cover_runs(unit, report)
+
+    def _cover_runs(self, unit: _Unit, report: TranslationReport) -> list[_Sentence]:
+        """Fill sentences the memory missed with longer entries covering them exactly.
+
+        First the whole paragraph (an entry may span two of our sentences while a neighbour has
+        its own entry), then each run of consecutive missed sentences.
+        """
+        missed = [s for s in unit.sentences if s.translation is None]
+        if not missed:
+            return unit.sentences
+        whole = self._cover(unit, 0, len(unit.text), report)
+        if whole is not None:
+            report.memory_cover_hits += len(missed)
+            return whole
+        result: list[_Sentence] = []
+        run: list[_Sentence] = []
+
+        def flush() -> None:
+            covered = self._cover(unit, run[0].start, run[-1].end, report) if run else None
+            if covered is not None:
+                report.memory_cover_hits += len(run)
+                result.extend(covered)
+            else:
+                result.extend(run)
+            run.clear()
+
+        for sentence in unit.sentences:
+            if sentence.translation is None:
+                run.append(sentence)
+            else:
+                flush()
+                result.append(sentence)
+        flush()
+        return result
+
+    def _cover(self, unit: _Unit, start: int, end: int, report: TranslationReport) -> list[_Sentence] | None:
+        assert self.memory is not None
+        pieces = self.memory.cover(unit.text[start:end])
+        if not pieces:
+            return None
+        words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", unit.text[start:end])]
+        sentences: list[_Sentence] = []
+        position = 0
+        for source, target in pieces:
+            count = len(source.split())
+            first, last = words[position][0], words[position + count - 1][1]
+            position += count
+            sentence = _Sentence(first, last, unit.text[first:last])
+            sentence.translation = self._postedit(sentence.source, target, unit, report, from_memory=True)
+            sentences.append(sentence)
+        return sentences
+
+    def _engine_jobs(self, units: list[_Unit], report: TranslationReport) -> dict[str, _Job]:
+        jobs: dict[str, _Job] = {}
+        limit = self.engine.max_input_tokens
+        missed_pieces: list[tuple[_Unit, _Sentence]] = []
+        for unit in units:
+            for sentence in unit.sentences:
+                if sentence.translation is not None:
+                    continue
+                tokens = self.engine.count_tokens(sentence.source)
+                if tokens > limit:
+                    spans = split_long(sentence.source, self.engine.count_tokens, limit)
+                    sentence.pieces = [sentence.source[s:e] for s, e in spans]
+                    report.split_sentences.append(
+                        {
+                            "paragraph": unit.index,
+                            "tokens": tokens,
+                            "limit": limit,
+                            "pieces": len(spans),
+                            "start": sentence.source[:80],
+                        }
+                    )
+                else:
+                    sentence.pieces = [sentence.source]
+                missed_pieces.append((unit, sentence))
+        # Split pieces were stored on earlier runs: look them up before calling the engine.
+        split_found: dict[str, str] = {}
+        if self.memory is not None:
+            split_found = self.memory.lookup(p for _, s in missed_pieces if len(s.pieces) > 1 for p in s.pieces)
+            report.memory_hits += len(split_found)
+        for unit, sentence in missed_pieces:
+            for piece in sentence.pieces:
+                key = normalize(piece)
+                if key in split_found and key not in jobs:
+                    jobs[key] = _Job(piece, piece, [], True, unit.index, output=split_found[key])
+                    jobs[key].problem = "memory"  # marks a memory result: not sent, not re-stored
+                elif key not in jobs:
+                    jobs[key] = self._job(piece, True, unit.index)
+        # Texts under tags (link texts, emphasis) are translated too, to find them in the target.
+        optional: dict[str, _Job] = {}
+        for unit in units:
+            for tag in unit.tags:
+                inner = unit.text[tag.start : tag.end].strip()
+                if tag.void or not inner or normalize(inner) in jobs:
+                    continue
+                if any(inner == s.source.strip() for s in unit.sentences):
+                    continue
+                optional.setdefault(normalize(inner), self._job(inner, False, unit.index))
+        if optional and self.memory is not None:
+            found = self.memory.lookup(optional, count_use=False)
+            for key, job in optional.items():
+                if key in found:
+                    job.output, job.problem = found[key], "memory"
+        for key, job in optional.items():
+            jobs.setdefault(key, job)
+        return jobs
+
+    def _job(self, source: str, required: bool, unit: int | None) -> _Job:
+        # Engines that look text up (memory) must see the source unchanged; terms are still checked.
+        if self.glossary is None or not getattr(self.engine, "substitute_terms", True):
+            return _Job(source, source, [], required, unit)
+        prepared = self.glossary.prepare(source)
+        return _Job(source, prepared.text, prepared.applied, required, unit)
+
+    def _run_engine(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
+        todo = [job for job in jobs.values() if job.output is None and job.problem is None]
+        sized = [(self.engine.count_tokens(job.engine_input), job) for job in todo]
+        if not getattr(self.engine, "keep_order", False):
+            # Similar lengths per call: less padding, and a tighter length-derived decoding limit.
+            # Engines that use the preceding text as context (LLMs) set `keep_order` instead.
+            sized.sort(key=lambda item: item[0])
+        batch: list[_Job] = []
+        budget = 0
+        for tokens, job in sized:
+            if batch and budget + tokens > self.max_batch_tokens:
+                self._call(batch, report)
+                batch, budget = [], 0
+            batch.append(job)
+            budget += tokens
+        if batch:
+            self._call(batch, report)
+
+    def _call(self, batch: Sequence[_Job], report: TranslationReport) -> None:
+        inputs = [job.engine_input for job in batch]
+        started = time.perf_counter()
+        try:
+            outputs: Sequence[str | None] = self.engine.translate_batch(
+                inputs, self.source_language, self.target_language
+            )
+        except TranslationMissing as missing:
+            outputs = missing.partial
+        finally:
+            report.engine_seconds += time.perf_counter() - started
+            report.engine_calls += 1
+        if len(outputs) != len(batch):
+            raise EngineError(f"engine {self.engine.name} returned {len(outputs)} outputs for {len(batch)} segments")
+        report.engine_segments += len(batch)
+        for job, output in zip(batch, outputs, strict=True):
+            job.output = output
+            job.problem = "not translated by the engine" if output is None else self._coverage_problem(job, output)
+
+    def _retry(self, job: _Job, report: TranslationReport) -> None:
+        """Translate one segment alone; engines with a `translate_retry` method decode it differently."""
+        retry = getattr(self.engine, "translate_retry", None)
+        if retry is None:
+            self._call([job], report)
+            return
+        started = time.perf_counter()
+        try:
+            output: str | None = retry(job.engine_input, self.source_language, self.target_language)
+        except TranslationMissing:
+            output = None
+        finally:
+            report.engine_seconds += time.perf_counter() - started
+            report.engine_calls += 1
+        report.engine_segments += 1
+        job.output = output
+        job.problem = "not translated by the engine" if output is None else self._coverage_problem(job, output)
+
+    def _coverage_problem(self, job: _Job, output: str) -> str | None:
+        source, target = job.source.strip(), output.strip()
+        if not any(ch.isalnum() for ch in source):
+            return None
+        if not target:
+            return "empty output"
+        if len(source) >= 20 and len(target) < self.min_length_ratio * len(source):
+            return f"output too short ({len(target)} chars for {len(source)})"
+        if len(target) > max(80.0, self.max_length_ratio * len(source)):
+            return f"output too long ({len(target)} chars for {len(source)})"
+        return None
+
+    def _check_coverage(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
+        for job in jobs.values():
+            if job.problem in (None, "memory"):
+                continue
+            if not job.required:
+                continue  # a tag-text translation only guides tag placement; its failure is harmless
+            first_problem = job.problem
+            retry: _Job | None = None
+            if job.output is not None:  # None: the engine said it has no translation; a retry won't change that
+                retry = _Job(job.source, job.engine_input, job.terms, True, job.unit)
+                self._retry(retry, report)
+            recovered = retry is not None and retry.problem is None and retry.output is not None
+            if retry is not None:
+                report.coverage_retries.append(
+                    {"paragraph": job.unit, "source": job.source[:200], "reason": first_problem, "recovered": recovered}
+                )
+            if recovered and retry is not None:
+                job.output, job.problem = retry.output, None
+            else:
+                reason = retry.problem if retry is not None and retry.problem else first_problem
+                report.failed_segments.append({"paragraph": job.unit, "source": job.source[:200], "reason": reason})
+                job.problem = f"failed: {reason}"
+
+    def _assemble(self, units: list[_Unit], jobs: dict[str, _Job], report: TranslationReport) -> None:
+        span_translations = {
+            job.source.strip(): job.output
+            for job in jobs.values()
+            if not job.required and job.output and job.problem in (None, "memory")
+        }
+        for unit in units:
+            parts: list[str] = []
+            placed: list[InlineTag] = []
+            offset = 0
+            for number, sentence in enumerate(unit.sentences):
+                if sentence.translation is None:
+                    outputs = []
+                    for piece in sentence.pieces:
+                        job = jobs[normalize(piece)]
+                        text = job.output if job.output and job.output.strip() else piece  # never a hole
+                        outputs.append(self._postedit(piece, text, unit, report, job=job))
+                    sentence.translation = " ".join(o.strip() for o in outputs)
+                translation = sentence.translation.strip()
+                tags = clip_tags(unit.tags, sentence.start, sentence.end)
+                tags += self._orphan_voids(unit, number)
+                if tags:
+                    placement = transfer_tags(sentence.source, tags, translation, span_translations)
+                    report.markup_approximate += placement.approximate
+                    placed += [
+                        InlineTag(t.name, t.open_html, t.start + offset, t.end + offset, t.depth)
+                        for t in placement.tags
+                    ]
+                parts.append(translation)
+                offset += len(translation) + 1
+            text = " ".join(parts)
+            if self._german:
+                text = german_text(text)
+            unit.output = render_inline(text, placed)
+
+    def _orphan_voids(self, unit: _Unit, number: int) -> list[InlineTag]:
+        """Line breaks between sentences belong to the sentence after them (or the last one)."""
+        sentence = unit.sentences[number]
+        previous_end = unit.sentences[number - 1].end if number else -1
+        is_last = number == len(unit.sentences) - 1
+        orphans = []
+        for tag in unit.tags:
+            if not tag.void:
+                continue
+            if previous_end <= tag.start < sentence.start:
+                orphans.append(InlineTag(tag.name, tag.open_html, 0, 0, tag.depth))
+            elif is_last and tag.start >= sentence.end:
+                length = sentence.end - sentence.start
+                orphans.append(InlineTag(tag.name, tag.open_html, length, length, tag.depth))
+        return orphans
+
+    def _postedit(
+        self,
+        source: str,
+        target: str,
+        unit: _Unit,
+        report: TranslationReport,
+        from_memory: bool = False,
+        job: _Job | None = None,
+    ) -> str:
+        """Glossary repair and number formats for one segment's translation."""
+        if self.glossary is not None:
+            terms = job.terms if job is not None and job.terms else self.glossary.terms_in(source)
+            if terms:
+                target, missing = self.glossary.repair(target, terms)
+                report.glossary_enforced += len(terms) - len(missing)
+                for term in missing:
+                    report.glossary_not_enforced.append(
+                        {"paragraph": unit.index, "term": term.source, "target": term.target, "segment": source[:120]}
+                    )
+        engine_output = job is not None and job.problem is None and not from_memory
+        if self._german and engine_output:
+            # Memory entries are German already (human or post-edited); only raw engine output
+            # may still carry English number formats.
+            target = convert_numbers(target, source)
+        if engine_output:
+            lost = missing_numbers(source, target)
+            if lost:
+                report.numbers_missing.append({"paragraph": unit.index, "numbers": lost, "segment": source[:120]})
+        return target
+
+    def _repair_terms_html(self, unit: _Unit, target_html: str, report: TranslationReport) -> str:
+        """Glossary repair on the text between the tags of a paragraph-level memory entry."""
+        if self.glossary is None:
+            return target_html
+        source_text, _ = parse_inline(unit.html)
+        terms = self.glossary.terms_in(source_text)
+        if not terms:
+            return target_html
+        glossary = self.glossary
+        parts = re.split(r"(<[^>]+>)", target_html)
+        parts = [p if p.startswith("<") else glossary.repair(p, terms)[0] for p in parts]
+        target_html = "".join(parts)
+        _, missing = glossary.repair(parse_inline(target_html)[0], terms)
+        report.glossary_enforced += len(terms) - len(missing)
+        for term in missing:
+            report.glossary_not_enforced.append(
+                {"paragraph": unit.index, "term": term.source, "target": term.target, "segment": source_text[:120]}
+            )
+        return target_html
+
+    def _typography_html(self, fragment: str) -> str:
+        if not self._german:
+            return fragment
+        text, tags = parse_inline(fragment)
+        return render_inline(german_text(text), tags)
+
+    @property
+    def _german(self) -> bool:
+        return self.target_language.split("-")[0].lower() == "de"
+
+    def _store(self, jobs: dict[str, _Job]) -> None:
+        assert self.memory is not None
+        pairs = []
+        for job in jobs.values():
+            if not job.output or job.problem is not None:
+                continue
+            output = job.output
+            # Stored as published: glossary repaired, number formats converted.
+            if self.glossary is not None and job.terms:
+                output, _ = self.glossary.repair(output, job.terms)
+            if self._german:
+                output = convert_numbers(output, job.source)
+            pairs.append((job.source, output))
+        if pairs:
+            self.memory.store(pairs, engine=self.engine.name, model=self.engine.model)

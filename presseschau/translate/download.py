@@ -1,0 +1,118 @@
+"""Resumable, checksummed downloads and safe archive extraction for model releases."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+# progress(done_bytes, total_bytes_or_None)
+ProgressCallback = Callable[[int, int | None], None]
+_CHUNK = 1 << 20
+
+
+class DownloadError(Exception):
+    """A download failed (network, HTTP status); a partial file is kept for resuming."""
+
+
+class ChecksumMismatch(DownloadError):
+    """The downloaded file's SHA-256 differs from the published one; the file was deleted."""
+
+
+class UnsafeArchive(DownloadError):
+    """An archive member would be written outside the target directory."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(
+    url: str,
+    destination: Path,
+    sha256: str | None = None,
+    progress: ProgressCallback | None = None,
+    client: httpx.Client | None = None,
+    timeout_s: float = 60.0,
+) -> Path:
+    """Download `url` to `destination`, resuming a `<destination>.part` left by an earlier try.
+
+    With `sha256` the result is verified; a mismatch deletes the file and raises ChecksumMismatch.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    part = destination.with_name(destination.name + ".part")
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    own_client = client is None
+    http = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(timeout_s, connect=10.0))
+    try:
+        with http.stream("GET", url, headers=headers) as response:
+            if response.status_code == 416 and have:
+                pass  # the part file is already complete
+            elif response.status_code not in (200, 206):
+                raise DownloadError(f"GET {url}: HTTP {response.status_code}")
+            else:
+                resumed = response.status_code == 206
+                if not resumed:
+                    have = 0  # the server ignored Range: start over
+                length = response.headers.get("Content-Length")
+                total = have + int(length) if length and length.isdigit() else None
+                with part.open("ab" if resumed else "wb") as handle:
+                    for block in response.iter_bytes(_CHUNK):
+                        handle.write(block)
+                        have += len(block)
+                        if progress:
+                            progress(have, total)
+    except httpx.HTTPError as error:
+        raise DownloadError(f"GET {url}: {error} ({have} bytes kept in {part} for resuming)") from error
+    finally:
+        if own_client:
+            http.close()
+    if sha256:
+        actual = sha256_file(part)
+        if actual.lower() != sha256.lower():
+            part.unlink()
+            raise ChecksumMismatch(f"{url}: SHA-256 is {actual}, expected {sha256}")
+    part.replace(destination)
+    return destination
+
+
+def extract(archive: Path, target: Path) -> Path:
+    """Extract a .zip or .tar(.gz|.xz|.bz2) into `target`; refuses members escaping it."""
+    target.mkdir(parents=True, exist_ok=True)
+    root = target.resolve()
+    name = archive.name.lower()
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as bundle:
+            for member in bundle.namelist():
+                _check_member(root, member)
+            bundle.extractall(target)
+    elif ".tar" in name or name.endswith((".tgz", ".txz")):
+        with tarfile.open(archive) as bundle:
+            for info in bundle.getmembers():
+                _check_member(root, info.name)
+                if info.issym() or info.islnk():
+                    raise UnsafeArchive(f"{archive}: links are not allowed ({info.name})")
+            bundle.extractall(target, filter="data")
+    else:
+        raise DownloadError(f"{archive}: unknown archive type (expected .zip or .tar.*)")
+    return target
+
+
+def _check_member(root: Path, member: str) -> None:
+    resolved = (root / member).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise UnsafeArchive(f"archive member {member!r} would be written outside {root}")
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,63 @@
+"""The engine protocol every translation backend implements, and the engine error hierarchy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+
+class EngineError(Exception):
+    """Something went wrong in a translation engine; subclasses say what."""
+
+
+class EngineNotReady(EngineError):
+    """The engine cannot translate now (no model installed, service unreachable, ...)."""
+
+
+class ModelNotFound(EngineError):
+    """A model name or path given by the user is neither in the catalog, installed, nor a model directory."""
+
+
+class UnsupportedLanguagePair(EngineError):
+    """The engine or its model does not translate between the requested languages."""
+
+
+class TranslationMissing(EngineError):
+    """Some segments have no translation (the `memory` engine's misses).
+
+    `partial` holds one entry per input segment: the translation, or None where it is missing,
+    so a caller can keep what was found and report the rest.
+    """
+
+    def __init__(self, message: str, missing: Sequence[int], partial: Sequence[str | None]) -> None:
+        super().__init__(message)
+        self.missing = list(missing)
+        self.partial = list(partial)
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A machine translation backend: segments in, one translation per segment out, same order.
+
+    Optional attributes the document translator uses when present:
+    - `translate_retry(segment, source_language, target_language) -> str`: a differently decoded
+      second attempt for a segment that failed the coverage check (default: the same call, alone);
+    - `call_tokens: int`: tokens per `translate_batch` call for engines that batch internally;
+    - `substitute_terms: bool`: False for engines that look the source up verbatim (memory), so
+      glossary terms are checked and repaired but not substituted before the call;
+    - `keep_order: bool`: True for engines that use earlier segments as context (LLMs), so segments
+      are sent in document order instead of sorted by length.
+    """
+
+    name: str
+    # Model name/version, for attribution and the translation memory (None: engine has no model).
+    model: str | None
+    # The most tokens (as counted by `count_tokens`) one segment may have; longer input is split
+    # by the document translator, so an engine never has to cut text.
+    max_input_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]: ...
+
+    def is_ready(self) -> tuple[bool, str]: ...

@@ -1,0 +1,104 @@
+"""LibreTranslate engine: any LibreTranslate server, URL plus optional API key.
+
+`POST /translate` with `q` as a list; the server's character limit (`charLimit` from
+`/frontend/settings`, -1 for none) applies to the whole request, and its batch limit (a server
+option it does not publish: `libretranslate_batch_limit`) to the number of texts, so a batch is
+split into requests that respect both. Segments never exceed the character limit: it is the
+engine's `max_input_tokens` (characters), and the document translator splits longer sentences.
+
+Markup: plain text (`format=text`), because the document translator re-attaches the tags by
+alignment for every engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from presseschau.translate import usage
+from presseschau.translate.engines.base import EngineError
+from presseschau.translate.engines.http import HttpClient, probe_text
+
+log = logging.getLogger("presseschau.translate")
+
+DEFAULT_CHAR_LIMIT = 2000
+
+
+class LibreTranslateEngine:
+    name = "libretranslate"
+
+    def __init__(self, client: HttpClient, api_key: str | None = None, batch_limit: int = 16) -> None:
+        self.client = client
+        self.api_key = api_key
+        self.batch_limit = max(1, batch_limit)
+        self.model: str | None = None
+        self.char_limit: int | None = None  # None: unlimited
+        self.max_input_tokens = DEFAULT_CHAR_LIMIT
+        self.call_tokens = 20_000
+        self._limits_known = False
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)
+
+    def load_limits(self) -> None:
+        answer = self.client.request("GET", "/frontend/settings", retries=1)
+        if not isinstance(answer, dict):
+            raise EngineError("libretranslate: malformed /frontend/settings answer")
+        limit = int(answer.get("charLimit", -1))
+        self.char_limit = limit if limit > 0 else None
+        self.max_input_tokens = min(DEFAULT_CHAR_LIMIT, self.char_limit or DEFAULT_CHAR_LIMIT)
+        self._limits_known = True
+
+    def _requests(self, segments: Sequence[str]) -> list[list[str]]:
+        chunks: list[list[str]] = []
+        current: list[str] = []
+        size = 0
+        for segment in segments:
+            if self.char_limit is not None and len(segment) > self.char_limit:
+                raise EngineError(
+                    f"libretranslate: a segment of {len(segment)} characters exceeds the server limit {self.char_limit}"
+                )
+            over = self.char_limit is not None and size + len(segment) > self.char_limit
+            if current and (len(current) >= self.batch_limit or over):
+                chunks.append(current)
+                current, size = [], 0
+            current.append(segment)
+            size += len(segment)
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        if not self._limits_known:
+            self.load_limits()
+        outputs: list[str] = []
+        for chunk in self._requests(segments):
+            body: dict[str, Any] = {"q": chunk, "source": source_language, "target": target_language, "format": "text"}
+            if self.api_key:
+                body["api_key"] = self.api_key
+            answer = self.client.request("POST", "/translate", json_body=body)
+            translated = answer.get("translatedText") if isinstance(answer, dict) else None
+            if isinstance(translated, str) and len(chunk) == 1:
+                translated = [translated]  # older servers answer a one-element list with a string
+            if not isinstance(translated, list) or len(translated) != len(chunk):
+                raise EngineError(f"libretranslate: {len(chunk)} texts sent, answer has no matching translatedText")
+            if not all(isinstance(t, str) for t in translated):
+                raise EngineError("libretranslate: a translatedText entry is not a string")
+            usage.record(self.name, characters=sum(len(t) for t in chunk))
+            outputs.extend(translated)
+        return outputs
+
+    def is_ready(self) -> tuple[bool, str]:
+        try:
+            self.load_limits()
+            languages = self.client.request("GET", "/languages", retries=0)
+        except EngineError as error:
+            return probe_text(True, False, str(error))
+        codes = (
+            sorted({str(item.get("code")) for item in languages if isinstance(item, dict)})
+            if isinstance(languages, list)
+            else []
+        )
+        limit = f"{self.char_limit:,} characters per request" if self.char_limit else "no character limit"
+        return probe_text(True, True, f"{limit}; languages: {', '.join(codes) or 'unknown'}; no quota")

@@ -1,0 +1,309 @@
+"""Translation memory: exact-match reuse of earlier translations, TMX 1.4 and TSV exchange.
+
+Keys are whitespace-normalized source texts (hashed for the index). Entries may hold inline
+HTML (paragraph-level pairs) or plain sentences. Origins rank reviewed > import > machine: a
+machine translation never overwrites a human one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Literal
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from presseschau.store.db import Database
+from presseschau.store.models import MemoryEntry, utcnow
+
+ExportFormat = Literal["tsv", "tmx"]
+_ORIGIN_RANK = {"machine": 0, "import": 1, "reviewed": 2}
+_SPACE = re.compile(r"\s+")
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_CHUNK = 400  # keeps IN (...) lists under SQLite's variable limit
+
+
+class MemoryFormatError(ValueError):
+    """An import file is not valid TSV/TMX, or holds no pairs for the requested languages."""
+
+
+def normalize(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def source_hash(text: str) -> str:
+    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
+
+
+class TranslationMemory:
+    """The memory for one language pair, on a `Database` or any session factory."""
+
+    def __init__(self, database: Database | Callable[[], Session], source_language: str, target_language: str) -> None:
+        self._factory: Callable[[], Session] = database.sessions if isinstance(database, Database) else database
+        self.source_language = source_language
+        self.target_language = target_language
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        session = self._factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # Lookup ------------------------------------------------------------------------------------
+
+    def lookup(self, sources: Iterable[str], count_use: bool = True) -> dict[str, str]:
+        """Exact matches: normalized source -> target, for those of `sources` the memory holds."""
+        by_hash = {source_hash(s): normalize(s) for s in sources if s.strip()}
+        found: dict[str, str] = {}
+        if not by_hash:
+            return found
+        hashes = list(by_hash)
+        with self._session() as session:
+            hit_ids: list[int] = []
+            for i in range(0, len(hashes), _CHUNK):
+                rows = session.execute(
+                    select(MemoryEntry.id, MemoryEntry.source_hash, MemoryEntry.source, MemoryEntry.target).where(
+                        MemoryEntry.source_language == self.source_language,
+                        MemoryEntry.target_language == self.target_language,
+                        MemoryEntry.source_hash.in_(hashes[i : i + _CHUNK]),
+                    )
+                ).all()
+                for row in rows:
+                    if normalize(row.source) == by_hash[row.source_hash]:  # guard against hash collisions
+                        found[by_hash[row.source_hash]] = row.target
+                        hit_ids.append(row.id)
+            if count_use and hit_ids:
+                for i in range(0, len(hit_ids), _CHUNK):
+                    session.execute(
+                        update(MemoryEntry)
+                        .where(MemoryEntry.id.in_(hit_ids[i : i + _CHUNK]))
+                        .values(uses=MemoryEntry.uses + 1)
+                        .execution_options(synchronize_session=False)
+                    )
+        return found
+
+    def cover(self, text: str, max_words: int = 300) -> list[tuple[str, str]] | None:
+        """Cover `text` left to right with the longest entries matching at whitespace boundaries.
+
+        Returns the (source, target) pieces, or None when some position starts no entry. This
+        bridges segmentation mismatches: an entry holding two sentences, or a sentence the
+        segmenter split or merged differently from how the memory was filled.
+        """
+        words = normalize(text).split(" ")
+        if not words or words == [""]:
+            return None
+        pieces: list[tuple[str, str]] = []
+        start = 0
+        while start < len(words):
+            candidates = [
+                " ".join(words[start:end]) for end in range(start + 1, min(len(words), start + max_words) + 1)
+            ]
+            hits = self.lookup(candidates, count_use=False)
+            best = next((c for c in reversed(candidates) if c in hits), None)
+            if best is None:
+                return None
+            pieces.append((best, hits[best]))
+            start += len(best.split(" "))
+        return pieces
+
+    # Storing -----------------------------------------------------------------------------------
+
+    def store(
+        self,
+        pairs: Iterable[tuple[str, str]],
+        engine: str | None = None,
+        model: str | None = None,
+        origin: str = "machine",
+    ) -> int:
+        """Add or update entries; returns how many were written. Lower-ranked origins never win."""
+        if origin not in _ORIGIN_RANK:
+            raise ValueError(f"unknown origin {origin!r}; expected one of {sorted(_ORIGIN_RANK)}")
+        wanted: dict[str, tuple[str, str]] = {}
+        for source, target in pairs:
+            if normalize(source) and target.strip():
+                wanted[source_hash(source)] = (normalize(source), target.strip())
+        if not wanted:
+            return 0
+        written = 0
+        with self._session() as session:
+            hashes = list(wanted)
+            existing: dict[str, MemoryEntry] = {}
+            for i in range(0, len(hashes), _CHUNK):
+                for entry in session.scalars(
+                    select(MemoryEntry).where(
+                        MemoryEntry.source_language == self.source_language,
+                        MemoryEntry.target_language == self.target_language,
+                        MemoryEntry.source_hash.in_(hashes[i : i + _CHUNK]),
+                    )
+                ):
+                    existing[entry.source_hash] = entry
+            for digest, (source, target) in wanted.items():
+                current = existing.get(digest)
+                if current is None:
+                    session.add(
+                        MemoryEntry(
+                            source_language=self.source_language,
+                            target_language=self.target_language,
+                            source_hash=digest,
+                            source=source,
+                            target=target,
+                            engine=engine,
+                            model=model,
+                            origin=origin,
+                        )
+                    )
+                    written += 1
+                elif _ORIGIN_RANK[origin] >= _ORIGIN_RANK.get(current.origin, 0) and current.target != target:
+                    current.target, current.engine, current.model, current.origin = target, engine, model, origin
+                    current.updated_at = utcnow()
+                    written += 1
+        return written
+
+    def import_pairs(self, pairs: Iterable[tuple[str, str]], origin: str = "import") -> int:
+        return self.store(pairs, engine=None, model=None, origin=origin)
+
+    def import_file(
+        self,
+        path: str | Path,
+        source_language: str | None = None,
+        target_language: str | None = None,
+        origin: str = "import",
+    ) -> int:
+        """Import a TMX (by extension .tmx) or TSV file; returns the entries written."""
+        path = Path(path)
+        src = source_language or self.source_language
+        tgt = target_language or self.target_language
+        memory = (
+            self
+            if (src, tgt) == (self.source_language, self.target_language)
+            else (TranslationMemory(self._factory, src, tgt))
+        )
+        raw = path.read_text(encoding="utf-8-sig")
+        pairs = read_tmx(raw, src, tgt) if path.suffix.lower() == ".tmx" else read_tsv(raw)
+        if not pairs:
+            raise MemoryFormatError(f"{path}: no {src}→{tgt} translation pairs found")
+        return memory.import_pairs(pairs, origin=origin)
+
+    # Export and statistics ---------------------------------------------------------------------
+
+    def entries(self) -> list[MemoryEntry]:
+        with self._session() as session:
+            return list(
+                session.scalars(
+                    select(MemoryEntry)
+                    .where(
+                        MemoryEntry.source_language == self.source_language,
+                        MemoryEntry.target_language == self.target_language,
+                    )
+                    .order_by(MemoryEntry.id)
+                )
+            )
+
+    def export(self, destination: str | Path | IO[str], format: ExportFormat = "tsv") -> int:
+        entries = self.entries()
+        if format == "tmx":
+            text = write_tmx(
+                [(e.source, e.target, e.origin) for e in entries], self.source_language, self.target_language
+            )
+        else:
+            text = "".join(f"{_tsv_field(e.source)}\t{_tsv_field(e.target)}\n" for e in entries)
+        if isinstance(destination, str | Path):
+            Path(destination).write_text(text, encoding="utf-8")
+        else:
+            destination.write(text)
+        return len(entries)
+
+    def stats(self) -> dict[str, int]:
+        with self._session() as session:
+            rows = session.execute(
+                select(MemoryEntry.origin, func.count(), func.coalesce(func.sum(MemoryEntry.uses), 0))
+                .where(
+                    MemoryEntry.source_language == self.source_language,
+                    MemoryEntry.target_language == self.target_language,
+                )
+                .group_by(MemoryEntry.origin)
+            ).all()
+        result = {"entries": 0, "uses": 0}
+        for origin, count, uses in rows:
+            result[origin] = int(count)
+            result["entries"] += int(count)
+            result["uses"] += int(uses)
+        return result
+
+
+def _tsv_field(text: str) -> str:
+    # TSV holds one pair per line: tabs and newlines inside a segment become spaces.
+    return normalize(text.replace("\t", " "))
+
+
+def read_tsv(raw: str) -> list[tuple[str, str]]:
+    pairs = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise MemoryFormatError(f"line {number}: expected source<TAB>target")
+        pairs.append((parts[0], parts[1]))
+    return pairs
+
+
+def _lang_matches(value: str | None, language: str) -> bool:
+    return value is not None and value.lower().replace("_", "-").split("-")[0] == language.lower().split("-")[0]
+
+
+def _seg_text(seg: ElementTree.Element) -> str:
+    # <seg> may contain TMX inline elements (<bpt>, <ph>, ...); keep their text content.
+    return "".join(seg.itertext())
+
+
+def read_tmx(raw: str, source_language: str, target_language: str) -> list[tuple[str, str]]:
+    try:
+        root = ElementTree.parse(io.StringIO(raw)).getroot()
+    except ElementTree.ParseError as error:
+        raise MemoryFormatError(f"not valid TMX: {error}") from error
+    pairs = []
+    for tu in root.iter("tu"):
+        source = target = None
+        for tuv in tu.iter("tuv"):
+            lang = tuv.get(_XML_LANG) or tuv.get("lang")
+            seg = tuv.find("seg")
+            if seg is None:
+                continue
+            if _lang_matches(lang, source_language):
+                source = _seg_text(seg)
+            elif _lang_matches(lang, target_language):
+                target = _seg_text(seg)
+        if source and target:
+            pairs.append((source, target))
+    return pairs
+
+
+def write_tmx(entries: Iterable[tuple[str, str, str]], source_language: str, target_language: str) -> str:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<tmx version="1.4">',
+        f'  <header creationtool="presseschau" creationtoolversion="0.1" segtype="sentence" o-tmf="presseschau"'
+        f' adminlang="en" srclang="{source_language}" datatype="plaintext"/>',
+        "  <body>",
+    ]
+    for source, target, origin in entries:
+        lines.append(f'    <tu><prop type="x-origin">{escape(origin)}</prop>')
+        lines.append(f'      <tuv xml:lang="{source_language}"><seg>{escape(source)}</seg></tuv>')
+        lines.append(f'      <tuv xml:lang="{target_language}"><seg>{escape(target)}</seg></tuv>')
+        lines.append("    </tu>")
+    lines += ["  </body>", "</tmx>", ""]
+    return "\n".join(lines)

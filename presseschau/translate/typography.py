@@ -1,0 +1,125 @@
+"""German typography as a post-processing step: quotes, protected spaces, number separators.
+
+Every transformation replaces characters one for one, so inline-tag offsets computed on the
+text stay valid, and none of them adds, drops or reorders a digit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presseschau.translate.markup import parse_inline, render_inline
+
+NBSP = "\u00a0"
+_MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+_DATE_SPACE = re.compile(rf"(?<!\d)(\d{{1,2}}\.) (?=(?:{_MONTHS})\b)")
+# English number formats: "1,234,567(.89)" grouped, and "3.5" decimal. The lookarounds keep out
+# versions (3.5.1), IP addresses and numbers glued to letters (v1.2).
+_EN_GROUPED = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w]|[.,]\d)")
+_EN_DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+(?![\w]|[.,]\d)")
+_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?")
+
+_OPENERS_BEFORE = set(" \t\n\u00a0([{–—-/\u201e\u201a")
+
+
+def _is_opening(text: str, index: int) -> bool:
+    before = text[index - 1] if index > 0 else " "
+    after = text[index + 1] if index + 1 < len(text) else " "
+    return (before in _OPENERS_BEFORE or before.isspace()) and not after.isspace()
+
+
+def german_quotes(text: str) -> str:
+    """„…“ for double and ‚…‘ for single quotes; apostrophes (don't, Peter's) stay as they are."""
+    chars = list(text)
+    double_open = False
+    single_open = False
+    for index, char in enumerate(chars):
+        if char in '"\u201c\u201d\u201e':
+            if not double_open and (char == "\u201e" or _is_opening(text, index)):
+                chars[index] = "\u201e"
+                double_open = True
+            elif double_open:
+                chars[index] = "\u201c"
+                double_open = False
+        elif char in "'\u2018\u2019\u201a":
+            before = text[index - 1] if index > 0 else " "
+            after = text[index + 1] if index + 1 < len(text) else " "
+            if before.isalnum() and after.isalnum():
+                continue  # an apostrophe inside a word
+            if (char == "\u201a" or _is_opening(text, index)) and not single_open and after.isalpha():
+                if _has_single_closer(text, index + 1):
+                    chars[index] = "\u201a"
+                    single_open = True
+            elif single_open and not before.isspace():
+                chars[index] = "\u2018"
+                single_open = False
+    return "".join(chars)
+
+
+def _has_single_closer(text: str, start: int) -> bool:
+    """A quote that opens must close before the paragraph ends, or it is an elision ('90s)."""
+    for index in range(start, len(text)):
+        if text[index] in "'\u2018\u2019":
+            after = text[index + 1] if index + 1 < len(text) else " "
+            if not after.isalnum():
+                return True
+    return False
+
+
+def protect_dates(text: str) -> str:
+    """A non-breaking space in `13. Februar`, so a line never breaks inside a date."""
+    return _DATE_SPACE.sub(lambda m: m.group(1) + NBSP, text)
+
+
+def convert_numbers(target: str, source: str) -> str:
+    """English number formats copied verbatim from the source get German separators.
+
+    Only numbers that also appear, character for character, in the English source are
+    converted: there the English reading is certain. `1.500` in the target while the source has
+    `1,500` is already German and stays.
+    """
+    source_numbers = set(_NUMBER.findall(source))
+
+    def grouped(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token not in source_numbers:
+            return token
+        return token.translate(str.maketrans(",.", ".,"))
+
+    def decimal(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return token.replace(".", ",") if token in source_numbers else token
+
+    return _EN_DECIMAL.sub(decimal, _EN_GROUPED.sub(grouped, target))
+
+
+def number_digits(text: str) -> list[str]:
+    """The digit strings of the numbers in `text` (separators removed), for a no-lost-digits check."""
+    return sorted(re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text))
+
+
+def missing_numbers(source: str, target: str) -> list[str]:
+    """Numbers of `source` whose digits do not appear in `target`."""
+    available = number_digits(target)
+    missing = []
+    for digits in number_digits(source):
+        if digits in available:
+            available.remove(digits)
+        else:
+            missing.append(digits)
+    return missing
+
+
+def german_text(text: str) -> str:
+    return protect_dates(german_quotes(text))
+
+
+def apply_typography(fragment: str, language: str) -> str:
+    """Typography for `language` on the text of an inline-HTML fragment (tags untouched)."""
+    if language.split("-")[0].lower() != "de":
+        return fragment
+    text, tags = parse_inline(fragment)
+    converted = german_text(text)
+    if converted == text:
+        return fragment
+    return render_inline(converted, tags)

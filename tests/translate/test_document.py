@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+import re
+
+from presseschau.app import AppContext
+from presseschau.content import Paragraph
+from presseschau.translate.document import Document, DocumentTranslator
+from presseschau.translate.memory import TranslationMemory
+
+from .conftest import FakeEngine, fake_translate
+
+LINKED = Paragraph(
+    "p",
+    'The market <a href="https://ex.org/a">rose sharply</a> today. Prices <em>fell</em> in '
+    '<a href="https://ex.org/b">the capital</a>. Read <strong><a href="https://ex.org/c">this report</a></strong>.',
+)
+
+
+def hrefs(fragment: str) -> list[str]:
+    return re.findall(r'href="([^"]+)"', fragment)
+
+
+def test_structure_kinds_title_and_markup_round_trip(fake_engine: FakeEngine) -> None:
+    document = Document(
+        "The market rose",
+        [Paragraph("h2", "Prices fell"), LINKED, Paragraph("pre", "x = 1  # code"), Paragraph("li", "Today.")],
+    )
+    result = DocumentTranslator(fake_engine).translate(document)
+    assert result.complete
+    assert result.title == "Der Markt stieg"
+    assert [p.kind for p in result.paragraphs] == ["h2", "p", "pre", "li"]
+    assert result.paragraphs[2].html == "x = 1  # code"  # code is not translated
+    html = result.paragraphs[1].html
+    assert html == (
+        'Der Markt <a href="https://ex.org/a">stieg stark</a> heute. Preise <em>fielen</em> in '
+        '<a href="https://ex.org/b">der Hauptstadt</a>. Lies <strong><a href="https://ex.org/c">diesen Bericht</a>'
+        "</strong>."
+    )
+    assert result.report.markup_approximate == 0
+    json.dumps(result.report.to_json())  # storable in Translation.report
+
+
+def test_identical_sentences_sent_once_and_batches_bounded(fake_engine: FakeEngine) -> None:
+    paragraphs = [Paragraph.from_text("The market rose. The market rose. Prices fell today.")] * 3
+    translator = DocumentTranslator(fake_engine, max_batch_tokens=4)
+    result = translator.translate(Document("", paragraphs))
+    assert fake_engine.segments_sent == 2
+    assert len(fake_engine.calls) == 2  # 4 + 4 tokens do not fit one batch of 4
+    assert all(p.text == "Der Markt stieg. Der Markt stieg. Preise fielen heute." for p in result.paragraphs)
+
+
+def test_segments_sorted_by_length_unless_engine_keeps_document_order() -> None:
+    sentences = ["The market rose sharply today in the capital.", "Prices fell.", "He said this was very important."]
+    document = Document("", [Paragraph.from_text(text) for text in sentences])
+    sorting = FakeEngine()
+    DocumentTranslator(sorting).translate(document)
+    assert [segment for call in sorting.calls for segment in call] == sorted(sentences, key=sorting.count_tokens)
+
+    ordered = FakeEngine()
+    ordered.keep_order = True  # type: ignore[attr-defined]  # as the LLM engine declares it
+    DocumentTranslator(ordered).translate(document)
+    assert [segment for call in ordered.calls for segment in call] == sentences
+
+
+def test_long_sentence_split_for_the_engine_and_rejoined() -> None:
+    engine = FakeEngine(max_input_tokens=25)
+    clause = "the market rose sharply today in the capital"
+    sentence = ", ".join([clause] * 12) + "."
+    result = DocumentTranslator(engine).translate(Document("", [Paragraph.from_text(sentence)]))
+    assert result.complete
+    assert len(result.report.split_sentences) == 1
+    assert result.report.split_sentences[0]["pieces"] >= 4
+    assert result.paragraphs[0].text == fake_translate(sentence)  # every clause came back, in order
+
+
+def test_memory_reuse_second_run_makes_no_engine_calls(context: AppContext, fake_engine: FakeEngine) -> None:
+    memory = TranslationMemory(context.database, "en", "de")
+    clause = "the market rose sharply today in the capital"
+    long_sentence = ", ".join([clause] * 8) + "."
+    fake_engine.max_input_tokens = 30
+    document = Document("The market rose", [LINKED, Paragraph.from_text(long_sentence)])
+    first = DocumentTranslator(fake_engine, memory).translate(document)
+    assert first.report.engine_calls > 0
+    calls = len(fake_engine.calls)
+    second = DocumentTranslator(fake_engine, memory).translate(document)
+    assert len(fake_engine.calls) == calls, "a re-run must cost zero engine calls"
+    assert second.report.engine_calls == 0
+    assert second.paragraphs == first.paragraphs and second.title == first.title
+    entry = memory.entries()[0]
+    assert (entry.engine, entry.model, entry.origin) == ("fake", "fake-1", "machine")
+
+
+def test_paragraph_level_memory_entry_with_html_used_as_is(context: AppContext, fake_engine: FakeEngine) -> None:
+    memory = TranslationMemory(context.database, "en", "de")
+    german = 'Der Markt <a href="https://ex.org/a">stieg „stark“</a>.'
+    memory.import_pairs([('The  market <a href="https://ex.org/a">rose sharply</a>.', german)])
+    result = DocumentTranslator(fake_engine, memory).translate(
+        Document("", [Paragraph("p", 'The market <a href="https://ex.org/a">rose sharply</a>.')])
+    )
+    assert result.paragraphs[0].html == german
+    assert fake_engine.calls == []
+    assert result.report.memory_paragraph_hits == 1
+
+
+def test_coverage_check_retries_a_dropped_sentence_alone() -> None:
+    # Drops "Prices fell today." the first time only: the retry recovers it.
+    engine = FakeEngine(drop=lambda segment, attempt: segment.startswith("Prices") and attempt == 1)
+    result = DocumentTranslator(engine).translate(
+        Document("", [Paragraph.from_text("The market rose sharply. Prices fell today in the capital.")])
+    )
+    assert result.complete
+    assert result.paragraphs[0].text == "Der Markt stieg stark. Preise fielen heute in der Hauptstadt."
+    assert result.report.coverage_retries == [
+        {"paragraph": 0, "source": "Prices fell today in the capital.", "reason": "empty output", "recovered": True}
+    ]
+    assert engine.calls[-1] == ["Prices fell today in the capital."]  # retried alone
+
+
+def test_coverage_check_reports_what_still_fails_and_marks_incomplete() -> None:
+    engine = FakeEngine(drop=lambda segment, attempt: segment.startswith("Prices"))
+    result = DocumentTranslator(engine).translate(
+        Document("", [Paragraph.from_text("The market rose sharply. Prices fell today in the capital.")])
+    )
+    assert not result.complete and not result.report.complete
+    assert result.report.failed_segments == [
+        {"paragraph": 0, "source": "Prices fell today in the capital.", "reason": "empty output"}
+    ]
+    # the paragraph keeps its place and its text; nothing silently vanishes
+    assert result.paragraphs[0].text.endswith("Prices fell today in the capital.")
+
+
+class ShorteningEngine(FakeEngine):
+    """Returns only the first few words of long segments: an engine that silently truncates."""
+
+    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+        outputs = super().translate_batch(segments, source_language, target_language)
+        return [" ".join(o.split()[:3]) if len(o.split()) > 6 else o for o in outputs]
+
+
+def test_coverage_check_catches_truncated_output(context: AppContext) -> None:
+    memory = TranslationMemory(context.database, "en", "de")
+    text = "The market rose sharply today in the capital and prices fell in the city."
+    result = DocumentTranslator(ShorteningEngine(), memory).translate(Document("", [Paragraph.from_text(text)]))
+    assert not result.complete
+    assert "too short" in result.report.failed_segments[0]["reason"]
+    assert memory.entries() == []  # a failed segment is never stored as a translation

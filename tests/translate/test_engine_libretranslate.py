@@ -1,0 +1,130 @@
+"""The libretranslate engine against a loopback LibreTranslate server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from presseschau.app import AppContext
+from presseschau.config import Settings
+from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
+from presseschau.translate.engines.libretranslate import LibreTranslateEngine
+from presseschau.translate.service import translate_article
+
+from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
+from .fakes.libretranslate import FakeLibreTranslate
+from .fakes.server import Fault, running
+
+KEY = "libre-secret-key"
+
+
+@pytest.fixture
+def libre() -> Iterator[FakeLibreTranslate]:
+    clear_engine_cache()
+    yield from running(FakeLibreTranslate(char_limit=400, batch_limit=4, api_key=KEY))
+    clear_engine_cache()
+
+
+def settings_for(data_dir: Path, libre: FakeLibreTranslate, **overrides: object) -> dict[str, object]:
+    return {
+        "engine": "libretranslate",
+        "libretranslate_url": libre.url,
+        "libretranslate_api_key": KEY,
+        "libretranslate_batch_limit": 4,
+        "engine_timeout_s": 0.5,
+        "engine_max_retries": 4,
+        "engine_retry_base_s": 0.01,
+        "engine_retry_max_s": 0.05,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def ctx(data_dir: Path, libre: FakeLibreTranslate) -> Iterator[AppContext]:
+    context = AppContext.for_data_dir(data_dir, **settings_for(data_dir, libre))
+    yield context
+    context.close()
+
+
+def test_article_is_split_by_the_servers_char_and_batch_limits(ctx: AppContext, libre: FakeLibreTranslate) -> None:
+    article_id = add_article(ctx)
+    outcome = translate_article(ctx, article_id)
+    translation = translation_of(ctx, article_id)
+    assert outcome.complete, outcome.error
+    assert_complete_and_aligned(translation)
+    requests = libre.calls("/translate")
+    # The fake refuses (400) any request over either limit, so every request respected both.
+    assert len(requests) >= 11
+    assert all(len(r.body["q"]) <= 4 and sum(map(len, r.body["q"])) <= 400 for r in requests)
+    assert all(r.body["api_key"] == KEY and r.body["format"] == "text" for r in requests)
+    assert translation.report["usage"]["libretranslate"]["requests"] == len(requests)
+
+
+def test_long_sentences_are_split_below_the_char_limit(data_dir: Path, libre: FakeLibreTranslate) -> None:
+    libre.char_limit = 120
+    settings = Settings(data_dir=data_dir, **settings_for(data_dir, libre))  # type: ignore[arg-type]
+    engine = get_engine("libretranslate", settings)
+    assert isinstance(engine, LibreTranslateEngine) and engine.max_input_tokens == 120
+    long = "The market rose sharply today, and prices fell in the capital city, " * 3
+    with pytest.raises(Exception, match="exceeds the server limit 120"):
+        engine.translate_batch([long], "en", "de")
+    assert not libre.calls("/translate")  # refused before sending
+
+
+def test_recovers_from_429_5xx_timeouts_and_malformed_json(ctx: AppContext, libre: FakeLibreTranslate) -> None:
+    libre.inject(
+        Fault(
+            status=429,
+            headers={"Retry-After": "0"},
+            body={"error": "Too many request limits violations"},
+            path="/translate",
+        ),
+        Fault(status=502, body={"error": "Bad Gateway"}, path="/translate", skip=2),
+        Fault(malformed=True, path="/translate", skip=1),
+        Fault(delay_s=1.0, path="/translate"),
+    )
+    article_id = add_article(ctx)
+    translate_article(ctx, article_id)
+    assert_complete_and_aligned(translation_of(ctx, article_id))
+    assert not libre.faults
+
+
+def test_server_down_mid_article_publishes_nothing(ctx: AppContext, libre: FakeLibreTranslate) -> None:
+    libre.inject(
+        *[Fault(status=500, body={"error": "boom"}, path="/translate", skip=3 if i == 0 else 0) for i in range(5)]
+    )
+    article_id = add_article(ctx)
+    outcome = translate_article(ctx, article_id)
+    translation = translation_of(ctx, article_id)
+    assert_not_published(translation)
+    assert outcome.error and outcome.error.startswith("EngineUnavailable") and "HTTP 500: boom" in outcome.error
+    assert not translation.paragraphs
+
+
+def test_wrong_key_is_an_auth_error_without_the_key(
+    data_dir: Path, libre: FakeLibreTranslate, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    libre.api_key = "another-key"
+    context = AppContext.for_data_dir(data_dir, **settings_for(data_dir, libre))
+    try:
+        article_id = add_article(context)
+        outcome = translate_article(context, article_id)
+    finally:
+        context.close()
+    assert outcome.error and outcome.error.startswith("EngineAuthError") and "Invalid API key" in outcome.error
+    assert len(libre.calls("/translate")) == 1  # not retried
+    assert KEY not in caplog.text and KEY not in outcome.error
+
+
+def test_engines_listing(data_dir: Path, libre: FakeLibreTranslate) -> None:
+    spec = next(s for s in engine_specs() if s.name == "libretranslate")
+    ready, details = spec.probe(Settings(data_dir=data_dir, **settings_for(data_dir, libre)))  # type: ignore[arg-type]
+    assert ready and details == "configured; reachable; 400 characters per request; languages: de, en; no quota"
+    libre.stop()
+    clear_engine_cache()
+    ready, details = spec.probe(Settings(data_dir=data_dir, **settings_for(data_dir, libre)))  # type: ignore[arg-type]
+    assert not ready and details.startswith("configured; not reachable: libretranslate: connection failed")

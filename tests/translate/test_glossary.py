@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from presseschau.app import AppContext
+from presseschau.content import Paragraph
+from presseschau.translate.document import Document, DocumentTranslator
+from presseschau.translate.engines.memory import MemoryEngine
+from presseschau.translate.glossary import Glossary, GlossaryError, Term
+from presseschau.translate.memory import TranslationMemory
+
+from .conftest import FakeEngine
+
+
+def test_tsv_and_toml_formats(tmp_path: Path) -> None:
+    tsv = tmp_path / "g.tsv"
+    tsv.write_text("# names\nKyiv\tKiew\nLukashenko\tLukaschenko\nBellingcat\n", encoding="utf-8")
+    terms = {t.source: t.target for t in Glossary.load(tsv).terms}
+    assert terms == {"Kyiv": "Kiew", "Lukashenko": "Lukaschenko", "Bellingcat": "Bellingcat"}
+    toml = tmp_path / "g.toml"
+    toml.write_text(
+        '[terms]\nCrimea = "Krim"\n[[term]]\nsource = "kremlin"\ntarget = "Kreml"\ncase_sensitive = false\n'
+    )
+    loaded = Glossary.load(toml)
+    assert {(t.source, t.target, t.case_sensitive) for t in loaded.terms} == {
+        ("Crimea", "Krim", True),
+        ("kremlin", "Kreml", False),
+    }
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("Kyiv\tKiew\nKyiv\tKijiw\n")
+    with pytest.raises(GlossaryError, match="twice"):
+        Glossary.load(bad)
+
+
+def test_terms_enforced_through_the_engine() -> None:
+    glossary = Glossary([Term("Kyiv", "Kiew"), Term("Lukashenko", "Lukaschenko"), Term("Crimea", "Krim")])
+    engine = FakeEngine()
+    document = Document("", [Paragraph.from_text("Troops moved toward Kyiv and Crimea. Lukashenko said Crimean wine.")])
+    result = DocumentTranslator(engine, glossary=glossary).translate(document)
+    text = result.paragraphs[0].text
+    assert "Kiew" in text and "Krim." in text and "Lukaschenko" in text
+    assert "Crimean" in text  # word boundaries: a longer word is not a term
+    sent = " ".join(s for call in engine.calls for s in call)
+    assert "Kyiv" not in sent  # the engine saw the required form, not the source term
+    assert result.report.glossary_enforced == 3
+    assert result.report.glossary_not_enforced == []
+
+
+class ManglingEngine(FakeEngine):
+    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+        return [s.replace("Kiew", "Kyjiw") for s in super().translate_batch(segments, source_language, target_language)]
+
+
+def test_term_the_engine_changed_is_reported() -> None:
+    glossary = Glossary([Term("Kyiv", "Kiew")])
+    result = DocumentTranslator(ManglingEngine(), glossary=glossary).translate(
+        Document("", [Paragraph.from_text("The market in Kyiv rose.")])
+    )
+    assert result.report.glossary_not_enforced == [
+        {"paragraph": 0, "term": "Kyiv", "target": "Kiew", "segment": "The market in Kyiv rose."}
+    ]
+
+
+def test_memory_engine_lookups_are_not_broken_by_substitution(context: AppContext) -> None:
+    TranslationMemory(context.database, "en", "de").import_pairs(
+        [("Troops moved toward Kyiv.", "Truppen zogen nach Kiew.")]
+    )
+    glossary = Glossary([Term("Kyiv", "Kiew")])
+    memory_engine = MemoryEngine(context.database)
+    result = DocumentTranslator(memory_engine, glossary=glossary).translate(
+        Document("", [Paragraph.from_text("Troops moved toward Kyiv.")])
+    )
+    assert result.complete and result.paragraphs[0].text == "Truppen zogen nach Kiew."
+    assert result.report.glossary_enforced == 1
+
+
+def test_paragraph_level_memory_entry_is_repaired_between_tags(context: AppContext) -> None:
+    memory = TranslationMemory(context.database, "en", "de")
+    source = 'Troops near <a href="https://ex.org/Kyiv">Kyiv</a>, Crimea and Minsk.'
+    memory.import_pairs([(source, 'Truppen bei <a href="https://ex.org/Kyiv">Kyiv</a>, Krim und Minsk.')])
+    glossary = Glossary([Term("Kyiv", "Kiew"), Term("Crimea", "Krim"), Term("Minsk", "Minsk")])
+    result = DocumentTranslator(MemoryEngine(context.database), memory, glossary).translate(
+        Document("", [Paragraph("p", source)])
+    )
+    assert result.paragraphs[0].html == 'Truppen bei <a href="https://ex.org/Kyiv">Kiew</a>, Krim und Minsk.'
+    assert result.report.glossary_enforced == 3 and result.report.glossary_not_enforced == []
