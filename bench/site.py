@@ -1,0 +1,238 @@
+"""Benchmark of the website and the static build.
+
+    python bench/site.py                       # 10,000 articles, 10 s per HTTP run
+    python bench/site.py --articles 2000 --duration 5 --skip-build
+
+Generates fixture articles (sources, originals, finished translations, publications) in a fresh
+SQLite data directory, then measures:
+  1. requests/s for a cached article page and for the home page, served by
+     `presseschau serve` (one uvicorn process) and loaded with `wrk` over loopback
+     (an async httpx client when wrk is missing);
+  2. the time to build the whole site statically, and an incremental rebuild (nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+
+from presseschau.app import AppContext
+from presseschau.content import Paragraph, paragraphs_to_json
+from presseschau.publish import service
+from presseschau.publish.static import build_site
+from presseschau.store.models import Article, Source, Translation
+
+_VOCABULARY = (
+    "Regierung Kanzler Wahl Parlament Opposition Krieg Frieden Verhandlungen Grenze Sanktionen Wirtschaft Inflation "
+    "Energie Gas Europa Amerika Russland Ukraine China Afrika Senegal Belarus Kiew Moskau Washington Brüssel Berlin "
+    "Minister Präsident Diplomatie Bündnis Sicherheit Armee Truppen Hilfe Haushalt Schulden Handel Export Zölle Klima "
+    "Gericht Verfassung Reform Proteste Demonstranten Medien Zeitung Bericht Analyse Experten Zukunft Vergangenheit "
+    "schwierig wichtig entscheidend umstritten langfristig kurzfristig politisch wirtschaftlich militärisch neu alt "
+    "sagte erklärte forderte warnte kritisierte beschloss verhandelte unterstützte lehnte ab kündigte an "
+    "der die das und oder aber nicht auch mit für gegen nach vor über unter zwischen seit während"
+)
+WORDS = _VOCABULARY.split()
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+def generate(context: AppContext, count: int, seed: int = 4) -> None:
+    """`count` published articles spread over the last 18 months, across 12 sources."""
+    rng = random.Random(seed)
+    settings = context.settings
+    now = datetime.now(UTC)
+    with context.database.session() as session:
+        session.execute(
+            insert(Source),
+            [
+                {
+                    "url": f"https://outlet{i}.example/feed.xml",
+                    "name": f"Outlet {i}",
+                    "kind": "feed",
+                    "publish_policy": "auto",
+                }
+                for i in range(12)
+            ],
+        )
+        articles, translations = [], []
+        for n in range(1, count + 1):
+            body = [
+                Paragraph.from_text(" ".join(_sentence(rng, rng.randint(8, 20)) for _ in range(3))) for _ in range(12)
+            ]
+            body.insert(4, Paragraph("h2", "Zwischentitel über " + rng.choice(WORDS)))
+            published = now - timedelta(minutes=n * 77)
+            articles.append(
+                {
+                    "id": n,
+                    "source_id": n % 12 + 1,
+                    "url": f"https://outlet.example/a/{n}",
+                    "canonical_url": f"https://outlet.example/a/{n}",
+                    "outlet": f"Outlet {n % 12}",
+                    "title": f"English title number {n}",
+                    "authors": ["Jane Doe"],
+                    "published_at": published,
+                    "paragraphs": paragraphs_to_json(
+                        [Paragraph.from_text("The original English paragraph of the article. " * 4)] * 6
+                    ),
+                    "fetch_status": "ok",
+                    "language": "en",
+                }
+            )
+            translations.append(
+                {
+                    "id": n,
+                    "article_id": n,
+                    "language": settings.target_language,
+                    "engine": "ct2",
+                    "model": "opus-mt-en-de",
+                    "title": " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 10))).capitalize(),
+                    "paragraphs": paragraphs_to_json(body),
+                    "status": "done",
+                    "translated_at": published,
+                }
+            )
+        session.execute(insert(Article), articles)
+        session.execute(insert(Translation), translations)
+    with context.database.session() as session:
+        published_count = service.publish_all(session, settings)
+    assert published_count == count, published_count
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wrk(url: str, duration: int, connections: int) -> float:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} error responses from {url}")
+    assert match, output
+    return float(match.group(1))
+
+
+async def _httpx_load(url: str, duration: int, connections: int) -> float:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    done = 0
+    deadline = time.perf_counter() + duration
+    async with httpx.AsyncClient(limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                response = await client.get(url)
+                response.raise_for_status()
+                done += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return done / (time.perf_counter() - started)
+
+
+def measure_http(data_dir: Path, slug: str, duration: int, connections: int) -> dict[str, float]:
+    port = _free_port()
+    env = {**os.environ, "PRESSESCHAU_DATA": str(data_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "presseschau", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+        results = {}
+        for name, path in (("article_cached", f"/{slug}/"), ("home", "/")):
+            url = base + path
+            assert httpx.get(url).status_code == 200  # warms the page cache
+            if shutil.which("wrk"):
+                results[name] = _wrk(url, duration, connections)
+            else:
+                results[name] = asyncio.run(_httpx_load(url, duration, connections))
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per HTTP measurement")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the data and output directories")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="presseschau-bench-"))
+    data_dir = workdir / "data"
+    context = AppContext.for_data_dir(data_dir)
+    report: dict[str, object] = {"articles": args.articles, "cpus": os.cpu_count()}
+    try:
+        started = time.perf_counter()
+        generate(context, args.articles)
+        report["fixture_seconds"] = round(time.perf_counter() - started, 1)
+        print(f"generated {args.articles} published articles in {report['fixture_seconds']} s", file=sys.stderr)
+        with context.database.session() as session:
+            from presseschau.publish.queries import latest
+
+            slug = latest(session, context.settings.target_language, 1, offset=args.articles // 2)[0].slug
+        if not args.skip_http:
+            rates = measure_http(data_dir, slug, args.duration, args.connections)
+            report.update({f"{k}_req_per_s": round(v) for k, v in rates.items()})
+            report["load_generator"] = "wrk" if shutil.which("wrk") else "httpx"
+        if not args.skip_build:
+            out = workdir / "site"
+            full = build_site(context, out)
+            again = build_site(context, out)
+            report.update(
+                static_build_seconds=round(full.seconds, 1),
+                static_files=full.total,
+                incremental_rebuild_seconds=round(again.seconds, 1),
+                incremental_files_written=again.written,
+            )
+    finally:
+        context.close()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for key, value in report.items():
+        print(f"{key:>30}: {value}")
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

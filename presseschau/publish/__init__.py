@@ -1,0 +1,1 @@
+"""Publish: slugs, German dates, teasers, feeds, sitemaps and the static site."""

@@ -1,0 +1,124 @@
+"""CLI commands of this stage (registered on the main Typer app by `presseschau.cli`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from presseschau.app import AppContext, progress_bar
+from presseschau.publish import service
+
+
+def _fail(error: Exception) -> typer.Exit:
+    typer.echo(f"Error: {error}", err=True)
+    return typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this stage's commands to `app`."""
+
+    @app.command("publish")
+    def publish_command(
+        ctx: typer.Context,
+        article_id: Annotated[int | None, typer.Argument(help="Article ID to publish.")] = None,
+        all_held: Annotated[
+            bool, typer.Option("--all", help="Publish every held article and every finished, unpublished translation.")
+        ] = False,
+    ) -> None:
+        """Publish an article now (or all held ones); only finished translations can be published."""
+        context: AppContext = ctx.obj
+        if (article_id is None) == (not all_held):
+            raise _fail(ValueError("give an article ID or --all (not both)"))
+        try:
+            with context.database.session() as session:
+                if all_held:
+                    count = service.publish_all(session, context.settings)
+                    typer.echo(f"Published {count} article(s).")
+                    return
+                assert article_id is not None
+                publication = service.publish(session, context.settings, article_id)
+                url = f"{context.settings.base_url.rstrip('/')}/{publication.slug}/"
+        except service.PublishError as error:
+            raise _fail(error) from None
+        typer.echo(f"Published article {article_id}: {url}")
+
+    @app.command("unpublish")
+    def unpublish_command(
+        ctx: typer.Context, article_id: Annotated[int, typer.Argument(help="Article ID to take off the site.")]
+    ) -> None:
+        """Take an article off the site (re-translation will not bring it back; `publish` does)."""
+        context: AppContext = ctx.obj
+        try:
+            with context.database.session() as session:
+                service.unpublish(session, context.settings, article_id)
+        except service.PublishError as error:
+            raise _fail(error) from None
+        typer.echo(f"Unpublished article {article_id}.")
+
+    @app.command("slug")
+    def slug_command(
+        ctx: typer.Context,
+        article_id: Annotated[int, typer.Argument(help="Article ID.")],
+        new_slug: Annotated[str, typer.Argument(help="The new slug (lower-case words joined by hyphens).")],
+    ) -> None:
+        """Change an article's slug; the old URL redirects (301) to the new one."""
+        context: AppContext = ctx.obj
+        try:
+            with context.database.session() as session:
+                publication = service.publication_for_article(session, context.settings, article_id)
+                old = publication.slug
+                service.change_slug(session, publication, new_slug)
+        except service.PublishError as error:
+            raise _fail(error) from None
+        typer.echo(f"Article {article_id}: /{old}/ now redirects to /{new_slug}/")
+
+    @app.command("serve")
+    def serve_command(
+        ctx: typer.Context,
+        host: Annotated[
+            str | None, typer.Option("--host", help="Address to listen on (default: settings.host).")
+        ] = None,
+        port: Annotated[int | None, typer.Option("--port", help="Port (default: settings.port).")] = None,
+    ) -> None:
+        """Run the website (uvicorn)."""
+        import uvicorn
+
+        from presseschau.web.app import create_app
+
+        context: AppContext = ctx.obj
+        context.database.ensure_current()
+        app_ = create_app(context)
+        uvicorn.run(
+            app_,
+            host=host or context.settings.host,
+            port=port or context.settings.port,
+            proxy_headers=True,
+            access_log=False,
+            log_level="info",
+        )
+
+    @app.command("build")
+    def build_command(
+        ctx: typer.Context,
+        outdir: Annotated[
+            Path | None, typer.Argument(help="Output directory (default: settings.static_output_dir).")
+        ] = None,
+    ) -> None:
+        """Write the website as static files; unchanged files are not rewritten."""
+        from presseschau.publish.queries import count_published
+        from presseschau.publish.static import build_site
+
+        context: AppContext = ctx.obj
+        target = outdir or context.settings.static_output_dir
+        if target is None:
+            raise _fail(ValueError("give OUTDIR or set static_output_dir"))
+        with context.database.session() as session:
+            total = count_published(session, context.settings.target_language)
+        with progress_bar(context.console, "Building", total) as advance:
+            report = build_site(context, target, progress=lambda n, note: advance(n, note))
+        typer.echo(
+            f"Built {report.articles} article(s) into {target} in {report.seconds:.1f} s: "
+            f"{report.written} file(s) written, {report.unchanged} unchanged, {report.deleted} deleted."
+        )

@@ -1,0 +1,109 @@
+"""German presentation of dates, teasers and the translation notice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+from presseschau.content import Paragraph
+
+TEASER_LENGTH = 300
+# Running text only: headings, list items, quotes and code would make a poor teaser.
+_TEASER_KINDS = frozenset({"p"})
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before a space.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”“’‘«»)\]]*(?=\s|$)")
+# Tokens that end with a dot but do not end a sentence: abbreviations, initials, ordinals.
+_NO_END_BEFORE_DOT = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Gen|Col|Lt|Sgt|Gov|Sen|Rep|Inc|Ltd|Co|Corp|vs|etc|No|Nr|bzw|ca|"
+    r"usw|vgl|z\.B|d\.h|u\.a|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z]|\b\d{1,2})\.$"
+)
+
+
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_datetime(moment: datetime, timezone: str) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(_zone(timezone))
+
+
+@lru_cache(maxsize=65_536)  # the same dates appear on many list pages; Babel is not cheap
+def german_datetime(moment: datetime, timezone: str, locale: str = "de") -> str:
+    """`13. Februar 2024 20:33` in `timezone`."""
+    return str(format_datetime(local_datetime(moment, timezone), "d. MMMM y HH:mm", locale=locale))
+
+
+def german_date(moment: datetime, timezone: str, locale: str = "de") -> str:
+    """`13. Februar 2024` in `timezone`."""
+    return str(format_date(local_datetime(moment, timezone).date(), "d. MMMM y", locale=locale))
+
+
+def german_month(year: int, month: int, locale: str = "de") -> str:
+    """`Februar 2024`."""
+    return str(format_date(datetime(year, month, 1).date(), "MMMM y", locale=locale))
+
+
+def iso_datetime(moment: datetime, timezone: str) -> str:
+    """ISO 8601 with the local offset, for `<time datetime>` and metadata."""
+    return local_datetime(moment, timezone).isoformat(timespec="seconds")
+
+
+def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
+    """The opening of `paragraphs` as plain text, about `length` characters.
+
+    Whole paragraphs are kept while they fit; beyond that the text is cut at the last sentence
+    end within reach, or else at a word boundary with "…" -- never mid-word without a mark.
+    Prose paragraphs are preferred (headings only when there is no prose). `paragraphs` is read
+    only as far as needed, so a lazy iterable saves work on long articles.
+    """
+    text, fallback = "", ""
+    for paragraph in paragraphs:
+        if paragraph.kind not in _TEASER_KINDS:
+            if len(fallback) < length:
+                fallback = f"{fallback} {paragraph.text}".strip()
+            continue
+        part = paragraph.text
+        if part:
+            text = f"{text} {part}" if text else part
+        if len(text) >= length:
+            break
+    text = text or fallback
+    if len(text) <= length:
+        return text
+    # Allow a sentence to run a little past the target rather than cutting it.
+    reach = text[: int(length * 1.15)]
+    best = -1
+    for match in _SENTENCE_END.finditer(reach):
+        if _NO_END_BEFORE_DOT.search(reach[: match.start() + 1]):
+            continue
+        best = match.end()
+    if best >= length // 3:
+        return reach[:best].strip()
+    cut = text[: length + 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > length // 2 else text[:length]
+    return cut.rstrip(" ,;:–-") + " …"
+
+
+def translation_notice(engine: str | None, model: str | None, reviewed: bool) -> str:
+    """How the German text came about, for the attribution block."""
+    if reviewed:
+        return "Übersetzung redaktionell geprüft"
+    if engine == "memory":
+        return "Übersetzung aus dem Übersetzungsspeicher"
+    name = engine or "unbekannter Software"
+    return f"Maschinell übersetzt mit {name} ({model})" if model else f"Maschinell übersetzt mit {name}"
+
+
+def join_authors(authors: Sequence[str]) -> str:
+    """`A`, `A und B`, `A, B und C`."""
+    names = [a.strip() for a in authors if a and a.strip()]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " und " + names[-1]

@@ -1,0 +1,382 @@
+"""The read side of the site: what pages, feeds and sitemaps show, loaded in few queries."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from presseschau.content import Paragraph, html_to_text, sanitize_inline_html
+from presseschau.publish import search
+from presseschau.publish.formatting import teaser, translation_notice
+from presseschau.store.models import Article, Publication, SlugHistory, Source, Translation
+
+RELATED_COUNT = 4
+
+
+def plain_text(value: str | None) -> str:
+    """Source metadata (titles, names) as plain text: any markup in it is dropped, never rendered."""
+    if not value:
+        return ""
+    return html_to_text(sanitize_inline_html(value))
+
+
+def iter_safe_paragraphs(data: list[Any] | None) -> Iterator[Paragraph]:
+    """Stored paragraphs, sanitized again: pages stay safe even if a row bypassed the ingest sanitizer."""
+    for item in data or []:
+        paragraph = Paragraph.from_json(item)
+        yield Paragraph(paragraph.kind, sanitize_inline_html(paragraph.html))
+
+
+def safe_paragraphs(data: list[Any] | None) -> list[Paragraph]:
+    return list(iter_safe_paragraphs(data))
+
+
+def http_url(url: str | None) -> str | None:
+    """`url` if it is an http(s) URL, else None: a stored `javascript:` link must never reach a page."""
+    if not url:
+        return None
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return url.strip() if scheme in ("http", "https") else None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One article in a list: home page, source page, archive, feeds."""
+
+    publication_id: int
+    article_id: int
+    slug: str
+    title: str
+    teaser: str
+    published_at: datetime
+    updated_at: datetime
+    outlet: str | None
+    source_id: int | None
+    source_name: str | None
+
+
+@dataclass(slots=True)
+class ArticleView:
+    """Everything the article page shows."""
+
+    summary: Summary
+    paragraphs: list[Paragraph]
+    original_title: str
+    original_url: str
+    original_teaser: str
+    original_published_at: datetime | None
+    authors: list[str]
+    image_url: str | None
+    engine: str | None
+    model: str | None
+    reviewed: bool
+    notice: str
+    first_published_at: datetime | None
+    translated_at: datetime | None
+    previous: Summary | None = None
+    next: Summary | None = None
+    related: list[Summary] = field(default_factory=list)
+    same_source: list[Summary] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    id: int
+    name: str
+    url: str
+    count: int
+
+
+def _summary_columns() -> Select[Any]:
+    return (
+        select(
+            Publication.id,
+            Article.id,
+            Publication.slug,
+            Translation.title,
+            Translation.paragraphs,
+            Publication.published_at,
+            Publication.updated_at,
+            Article.outlet,
+            Article.source_id,
+            Source.name,
+            Article.title,
+        )
+        .join(Translation, Translation.id == Publication.translation_id)
+        .join(Article, Article.id == Translation.article_id)
+        .outerjoin(Source, Source.id == Article.source_id)
+    )
+
+
+def _published(language: str) -> Any:
+    return and_(Publication.status == "published", Publication.language == language)
+
+
+def _to_summary(row: Sequence[Any]) -> Summary:
+    return Summary(
+        publication_id=row[0],
+        article_id=row[1],
+        slug=row[2],
+        title=plain_text(row[3]) or plain_text(row[10]) or "Ohne Titel",
+        teaser=teaser(iter_safe_paragraphs(row[4])),
+        published_at=row[5],
+        updated_at=row[6],
+        outlet=plain_text(row[7]) or None,
+        source_id=row[8],
+        source_name=plain_text(row[9]) or None,
+    )
+
+
+_NEWEST_FIRST = (Publication.published_at.desc(), Publication.id.desc())
+
+
+def latest(session: Session, language: str, limit: int, offset: int = 0, source_id: int | None = None) -> list[Summary]:
+    query = _summary_columns().where(_published(language))
+    if source_id is not None:
+        query = query.where(Article.source_id == source_id)
+    rows = session.execute(query.order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
+    return [_to_summary(row) for row in rows]
+
+
+def count_published(session: Session, language: str, source_id: int | None = None) -> int:
+    query = select(func.count(Publication.id)).where(_published(language))
+    if source_id is not None:
+        query = (
+            query.join(Translation, Translation.id == Publication.translation_id)
+            .join(Article, Article.id == Translation.article_id)
+            .where(Article.source_id == source_id)
+        )
+    return int(session.scalar(query) or 0)
+
+
+def summaries_by_id(session: Session, publication_ids: Iterable[int]) -> dict[int, Summary]:
+    ids = list(publication_ids)
+    if not ids:
+        return {}
+    rows = session.execute(_summary_columns().where(Publication.id.in_(ids)))
+    return {row[0]: _to_summary(row) for row in rows}
+
+
+def in_month(session: Session, language: str, start: datetime, end: datetime) -> list[Summary]:
+    rows = session.execute(
+        _summary_columns()
+        .where(_published(language), Publication.published_at >= start, Publication.published_at < end)
+        .order_by(*_NEWEST_FIRST)
+    )
+    return [_to_summary(row) for row in rows]
+
+
+def published_times(session: Session, language: str) -> list[datetime]:
+    """Publication times of every published article (the archive groups them by local month)."""
+    return [t for t in session.scalars(select(Publication.published_at).where(_published(language))) if t]
+
+
+def sources(session: Session, language: str) -> list[SourceInfo]:
+    """Sources with at least one published article, by name."""
+    rows = session.execute(
+        select(Source.id, Source.name, Source.url, func.count(Publication.id))
+        .join(Article, Article.source_id == Source.id)
+        .join(Translation, Translation.article_id == Article.id)
+        .join(Publication, Publication.translation_id == Translation.id)
+        .where(_published(language))
+        .group_by(Source.id, Source.name, Source.url)
+        .order_by(Source.name)
+    )
+    return [SourceInfo(int(r[0]), plain_text(r[1]) or f"Quelle {r[0]}", r[2], int(r[3])) for r in rows]
+
+
+def source(session: Session, source_id: int) -> SourceInfo | None:
+    row = session.get(Source, source_id)
+    if row is None:
+        return None
+    return SourceInfo(row.id, plain_text(row.name) or f"Quelle {row.id}", row.url, 0)
+
+
+def find_slug(session: Session, language: str, slug: str) -> tuple[int, str, datetime] | None:
+    """(publication id, status, updated_at) of the publication with `slug`, if any."""
+    row = session.execute(
+        select(Publication.id, Publication.status, Publication.updated_at).where(
+            Publication.language == language, Publication.slug == slug
+        )
+    ).first()
+    return (int(row[0]), str(row[1]), row[2]) if row else None
+
+
+def redirect_target(session: Session, language: str, slug: str) -> str | None:
+    """The current slug of a published article that used to be at `slug`."""
+    return session.scalar(
+        select(Publication.slug)
+        .join(SlugHistory, SlugHistory.publication_id == Publication.id)
+        .where(SlugHistory.language == language, SlugHistory.slug == slug, Publication.status == "published")
+    )
+
+
+def slug_redirects(session: Session, language: str) -> list[tuple[str, str]]:
+    """(old slug, current slug) for every published article that was renamed."""
+    rows = session.execute(
+        select(SlugHistory.slug, Publication.slug)
+        .join(Publication, Publication.id == SlugHistory.publication_id)
+        .where(SlugHistory.language == language, Publication.status == "published")
+    )
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def neighbours(session: Session, language: str, summary: Summary) -> tuple[Summary | None, Summary | None]:
+    """The previous (older) and next (newer) published article."""
+    key = (summary.published_at, summary.publication_id)
+    older = session.execute(
+        _summary_columns()
+        .where(
+            _published(language),
+            or_(
+                Publication.published_at < key[0],
+                and_(Publication.published_at == key[0], Publication.id < key[1]),
+            ),
+        )
+        .order_by(*_NEWEST_FIRST)
+        .limit(1)
+    ).first()
+    newer = session.execute(
+        _summary_columns()
+        .where(
+            _published(language),
+            or_(
+                Publication.published_at > key[0],
+                and_(Publication.published_at == key[0], Publication.id > key[1]),
+            ),
+        )
+        .order_by(Publication.published_at, Publication.id)
+        .limit(1)
+    ).first()
+    return (_to_summary(older) if older else None, _to_summary(newer) if newer else None)
+
+
+def title_terms(title: str) -> dict[str, str]:
+    """The telling words of a title by German stem: no function words, no short words."""
+    return {search.stem(w): w for w in search.words(title) if w not in search.STOPWORDS and len(w) > 3}
+
+
+def term_cap(total: int) -> int:
+    """A title word shared by more articles than this says nothing about relatedness."""
+    return max(20, total // 50)
+
+
+def rank_related(own_id: int, postings: Mapping[str, Sequence[int]], total: int) -> list[int]:
+    """Publication ids sharing the rarest title words with `own_id`: summed IDF, then newest first.
+
+    Shared by the server (postings from the FTS index) and the static build (postings in memory),
+    so both show the same related articles.
+    """
+    scores: dict[int, float] = {}
+    for ids in postings.values():
+        if not ids or len(ids) > term_cap(total):
+            continue
+        weight = math.log((total + 1) / len(ids))
+        for other in ids:
+            if other != own_id:
+                scores[other] = scores.get(other, 0.0) + weight
+    ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 9), -item[0]))
+    return [publication_id for publication_id, _ in ranked[:RELATED_COUNT]]
+
+
+def related_ids(session: Session, language: str, summary: Summary) -> list[int]:
+    """Related published articles for the article page (see `rank_related`)."""
+    terms = title_terms(summary.title)
+    if not terms:
+        return []
+    total = count_published(session, language)
+    postings = {stem: search.title_postings(session, word, term_cap(total) + 1) for stem, word in terms.items()}
+    return rank_related(summary.publication_id, postings, total)
+
+
+def related(session: Session, language: str, summary: Summary) -> list[Summary]:
+    ids = related_ids(session, language, summary)
+    found = summaries_by_id(session, ids)
+    return [found[i] for i in ids if i in found]
+
+
+def article_view(session: Session, language: str, publication_id: int, with_links: bool = True) -> ArticleView | None:
+    """The article page's content for a published publication (None when not published)."""
+    row = session.execute(
+        select(Publication, Translation, Article, Source.name)
+        .join(Translation, Translation.id == Publication.translation_id)
+        .join(Article, Article.id == Translation.article_id)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(Publication.id == publication_id, _published(language))
+    ).first()
+    if row is None:
+        return None
+    publication, translation, article, source_name = row
+    paragraphs = safe_paragraphs(translation.paragraphs)
+    assert publication.published_at is not None
+    summary = Summary(
+        publication_id=publication.id,
+        article_id=article.id,
+        slug=publication.slug,
+        title=plain_text(translation.title) or plain_text(article.title) or "Ohne Titel",
+        teaser=teaser(paragraphs),
+        published_at=publication.published_at,
+        updated_at=publication.updated_at,
+        outlet=plain_text(article.outlet) or None,
+        source_id=article.source_id,
+        source_name=plain_text(source_name) or None,
+    )
+    view = ArticleView(
+        summary=summary,
+        paragraphs=paragraphs,
+        original_title=plain_text(article.title) or "Originalartikel",
+        original_url=http_url(article.canonical_url) or http_url(article.url) or "",
+        original_teaser=teaser(iter_safe_paragraphs(article.paragraphs)) or plain_text(article.description),
+        original_published_at=article.published_at,
+        authors=[name for name in (plain_text(str(a)) for a in (article.authors or []) if a) if name],
+        image_url=http_url(article.image_url),
+        engine=translation.engine,
+        model=translation.model,
+        reviewed=translation.reviewed,
+        notice=translation_notice(translation.engine, translation.model, translation.reviewed),
+        first_published_at=publication.first_published_at,
+        translated_at=translation.translated_at,
+    )
+    if with_links:
+        view.previous, view.next = neighbours(session, language, summary)
+        view.related = related(session, language, summary)
+        if article.source_id is not None:
+            shown = {summary.publication_id} | {s.publication_id for s in view.related}
+            candidates = latest(session, language, RELATED_COUNT + len(shown), source_id=article.source_id)
+            view.same_source = [s for s in candidates if s.publication_id not in shown][:RELATED_COUNT]
+    return view
+
+
+def all_slugs(session: Session, language: str) -> list[tuple[str, datetime]]:
+    """(slug, updated_at) of every published article, newest first (for sitemaps)."""
+    rows = session.execute(
+        select(Publication.slug, Publication.updated_at).where(_published(language)).order_by(*_NEWEST_FIRST)
+    )
+    return [(str(r[0]), r[1]) for r in rows]
+
+
+def published_since(session: Session, language: str, since: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+    """(slug, title, published_at) of the newest articles published since `since` (news sitemap)."""
+    rows = session.execute(
+        select(Publication.slug, Translation.title, Publication.published_at)
+        .join(Translation, Translation.id == Publication.translation_id)
+        .where(_published(language), Publication.published_at >= since)
+        .order_by(*_NEWEST_FIRST)
+        .limit(limit)
+    )
+    return [(str(r[0]), plain_text(r[1]) or "Ohne Titel", r[2]) for r in rows if r[2] is not None]
+
+
+def site_version(session: Session, language: str) -> tuple[int, str]:
+    """Changes whenever any publication changes: (count, newest updated_at) -- the page cache key."""
+    row = session.execute(
+        select(func.count(Publication.id), func.max(Publication.updated_at)).where(Publication.language == language)
+    ).one()
+    return int(row[0]), str(row[1])

@@ -1,0 +1,166 @@
+"""Full-text search over the published German text.
+
+SQLite: FTS5 has no German stemmer, so words are stemmed here (Snowball German) and the FTS5
+table `search_fts` holds the stems; queries are stemmed the same way. PostgreSQL: its own
+`german` text search configuration over `search_documents` (GIN expression index).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session
+
+from presseschau.store.models import SearchDocument
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MAX_QUERY_TERMS = 12
+# Frequent German function words: useless for "related articles" and noise in search.
+_STOPWORD_TEXT = (
+    "der die das den dem des ein eine einer einem einen eines und oder aber nicht auch als an am auf aus bei bis "
+    "durch für gegen in im ins mit nach noch nur ob ohne so um über unter von vom vor wie wird werden wurde wurden "
+    "ist sind war waren hat haben hatte hatten sein seine ihr ihre es er sie wir man sich zu zum zur dass daß "
+    "wenn was wer hier dort da doch schon sehr mehr kann können muss müssen soll sollen will wollen diese dieser "
+    "dieses diesem diesen jede jeder jedes alle allem allen aller alles kein keine keinen einem sowie"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("german")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words of `text` (NFC, so umlauts stay single letters for the stemmer)."""
+    return _WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+_stem_cache: dict[str, str] = {}
+_STEM_CACHE_LIMIT = 200_000
+
+
+def stem(word: str) -> str:
+    # The pure-Python Snowball stemmer costs ~20 µs a word; news vocabulary repeats, so memoise.
+    cached = _stem_cache.get(word)
+    if cached is None:
+        cached = str(_stemmer().stemWord(word))
+        if len(_stem_cache) >= _STEM_CACHE_LIMIT:
+            _stem_cache.clear()
+        _stem_cache[word] = cached
+    return cached
+
+
+def stems(text: str) -> list[str]:
+    """German stems of the words in `text`, in order ("Wahlen" and "Wahl" both give "wahl")."""
+    return [stem(word) for word in words(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    publication_id: int
+    rank: float
+
+
+def index_document(session: Session, publication_id: int, language: str, title: str, body: str) -> None:
+    """Create or replace the search entry of a publication (call within the publishing transaction)."""
+    document = session.get(SearchDocument, publication_id)
+    if document is None:
+        session.add(SearchDocument(publication_id=publication_id, language=language, title=title, body=body))
+    else:
+        document.language, document.title, document.body = language, title, body
+    session.flush()
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": publication_id})
+        session.execute(
+            text("INSERT INTO search_fts (rowid, title, body) VALUES (:id, :title, :body)"),
+            {"id": publication_id, "title": " ".join(stems(title)), "body": " ".join(stems(body))},
+        )
+
+
+def remove_document(session: Session, publication_id: int) -> None:
+    session.execute(delete(SearchDocument).where(SearchDocument.publication_id == publication_id))
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": publication_id})
+
+
+def _fts5_query(terms: list[str], any_term: bool) -> str:
+    # Every term quoted: user input can never be read as FTS5 syntax (NEAR, column filters, ...).
+    quoted = [f'"{term}"' for term in terms]
+    return (" OR " if any_term else " ").join(quoted)
+
+
+def search(
+    session: Session, query: str, language: str, limit: int = 20, offset: int = 0, any_term: bool = False
+) -> list[SearchHit]:
+    """Published articles matching every word of `query` (or any word, with `any_term`), best first."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _search_postgresql(session, query, language, limit, offset, any_term)
+    terms = [term for term in dict.fromkeys(stems(query)) if term][:_MAX_QUERY_TERMS]
+    if not terms:
+        return []
+    rows = session.execute(
+        text(
+            "SELECT f.rowid, bm25(search_fts, 4.0, 1.0) AS rank FROM search_fts f "
+            "JOIN publications p ON p.id = f.rowid "
+            "WHERE search_fts MATCH :match AND p.status = 'published' AND p.language = :language "
+            "ORDER BY rank, p.published_at DESC LIMIT :limit OFFSET :offset"
+        ),
+        {"match": _fts5_query(terms, any_term), "language": language, "limit": limit, "offset": offset},
+    )
+    return [SearchHit(int(row[0]), float(row[1])) for row in rows]
+
+
+def _search_postgresql(
+    session: Session, query: str, language: str, limit: int, offset: int, any_term: bool
+) -> list[SearchHit]:
+    terms = [term for term in dict.fromkeys(words(query)) if term][:_MAX_QUERY_TERMS]
+    if not terms:
+        return []
+    # plainto_tsquery per word, combined here: no user text is ever parsed as tsquery syntax.
+    operator = " || " if any_term else " && "
+    tsquery = operator.join(f"plainto_tsquery('german'::regconfig, :t{i})" for i in range(len(terms)))
+    params: dict[str, object] = {f"t{i}": term for i, term in enumerate(terms)}
+    params.update(language=language, limit=limit, offset=offset)
+    # The expression must equal the index's (migration 0001) for PostgreSQL to use it.
+    rows = session.execute(
+        text(
+            "SELECT d.publication_id, "
+            "ts_rank_cd(to_tsvector('german'::regconfig, d.title || ' ' || d.body), s.q) AS rank "
+            f"FROM search_documents d JOIN publications p ON p.id = d.publication_id, (SELECT {tsquery} AS q) AS s "
+            "WHERE to_tsvector('german'::regconfig, d.title || ' ' || d.body) @@ s.q "
+            "AND p.status = 'published' AND p.language = :language "
+            "ORDER BY rank DESC, p.published_at DESC LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    )
+    return [SearchHit(int(row[0]), -float(row[1])) for row in rows]
+
+
+def title_postings(session: Session, word: str, limit: int) -> list[int]:
+    """Ids of published publications whose title contains `word`, any inflection (at most `limit`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT d.publication_id FROM search_documents d JOIN publications p ON p.id = d.publication_id "
+                "WHERE to_tsvector('german'::regconfig, d.title) @@ plainto_tsquery('german'::regconfig, :term) "
+                "AND p.status = 'published' LIMIT :limit"
+            ),
+            {"term": word, "limit": limit},
+        )
+    else:
+        rows = session.execute(
+            text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match LIMIT :limit"),
+            {"match": f'title : "{stem(word)}"', "limit": limit},
+        )
+    return [int(row[0]) for row in rows]
+
+
+def count(session: Session, query: str, language: str) -> int:
+    """How many published articles match every word of `query`."""
+    return len(search(session, query, language, limit=10_000))

@@ -1,0 +1,222 @@
+"""Publishing: which translations are on the site, under which slug.
+
+Called by the translate stage (`on_translation_done`, inside its transaction) and by editors
+through the CLI (`publish`, `unpublish`, `change_slug`). A published slug never changes by
+itself; an editor's change keeps the old slug in `SlugHistory`, which the site redirects (301).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from presseschau.config import Settings
+from presseschau.content import paragraphs_from_json
+from presseschau.publish import search
+from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, is_valid_slug, slugify, unique_slug
+from presseschau.store.models import Article, Publication, SlugHistory, Translation, utcnow
+
+
+class PublishError(Exception):
+    """Publishing was refused; the message says why, for the editor."""
+
+
+class ArticleNotFound(PublishError):
+    pass
+
+
+class TranslationNotReady(PublishError):
+    """The article has no finished ("done") translation in the target language."""
+
+
+class SlugError(PublishError):
+    """An editor's slug is malformed or already used by another article."""
+
+
+def effective_policy(article: Article, settings: Settings) -> str:
+    """`auto` or `review`: the article's source policy, else the configured default."""
+    policy = article.source.publish_policy if article.source is not None else None
+    return policy if policy in ("auto", "review") else settings.default_publish_policy
+
+
+def _taken_slugs(session: Session, language: str, base: str, own_id: int | None) -> set[str]:
+    # Candidates are `base` and `base-N`, where a long base is shortened to make room for the
+    # suffix: they all share the base's first MAX_LENGTH - 8 characters (room for "-9999999"), so a
+    # range on the (language, slug) index over that prefix finds them all without scanning (slugs
+    # are ASCII, so "\x7f" sorts after every continuation).
+    base = base[: DEFAULT_MAX_LENGTH - 8]
+    upper = base + "\x7f"
+    current = session.scalars(
+        select(Publication.slug).where(
+            Publication.language == language,
+            Publication.slug >= base,
+            Publication.slug < upper,
+            Publication.id != (own_id or -1),
+        )
+    )
+    # Retired slugs stay reserved: they redirect to their article forever.
+    retired = session.scalars(
+        select(SlugHistory.slug).where(
+            SlugHistory.language == language, SlugHistory.slug >= base, SlugHistory.slug < upper
+        )
+    )
+    return set(current) | set(retired)
+
+
+def _new_slug(session: Session, translation: Translation, own_id: int | None) -> str:
+    base = slugify(translation.title or translation.article.title or f"artikel-{translation.article_id}")
+    return unique_slug(base, _taken_slugs(session, translation.language, base, own_id))
+
+
+def _body_text(translation: Translation) -> str:
+    return "\n".join(p.text for p in paragraphs_from_json(translation.paragraphs))
+
+
+def _mark_published(session: Session, publication: Publication, now: datetime) -> None:
+    if publication.status != "published":
+        publication.status = "published"
+        publication.published_at = now
+        publication.first_published_at = publication.first_published_at or now
+    publication.updated_at = now
+    session.flush()
+    translation = publication.translation
+    search.index_document(
+        session, publication.id, publication.language, translation.title or "", _body_text(translation)
+    )
+
+
+def _require_done(translation: Translation | None, article_id: int) -> Translation:
+    if translation is None:
+        raise TranslationNotReady(f"article {article_id} has no translation yet")
+    if translation.status != "done":
+        raise TranslationNotReady(
+            f"article {translation.article_id}: translation is {translation.status!r}; "
+            "only 'done' translations can be published"
+        )
+    return translation
+
+
+def _get_or_create_publication(session: Session, translation: Translation) -> Publication:
+    publication = translation.publication
+    if publication is None:
+        publication = Publication(
+            translation=translation,
+            language=translation.language,
+            slug=_new_slug(session, translation, None),
+            status="held",
+        )
+        session.add(publication)
+        session.flush()
+    elif publication.first_published_at is None and publication.status != "published":
+        # Never public yet, so the slug can still follow a changed title.
+        publication.slug = _new_slug(session, translation, publication.id)
+    return publication
+
+
+def on_translation_done(session: Session, translation: Translation, settings: Settings) -> Publication | None:
+    """Create or update the publication of a finished translation; returns it (None if not `done`).
+
+    Published when the source's policy is `auto` (held for review otherwise). An article an editor
+    unpublished stays unpublished; a published one stays published with its slug. Idempotent.
+    """
+    if translation.status != "done":
+        return None
+    now = utcnow()
+    publication = _get_or_create_publication(session, translation)
+    if publication.status == "published" or (
+        publication.status == "held" and effective_policy(translation.article, settings) == "auto"
+    ):
+        _mark_published(session, publication, now)
+    else:
+        publication.updated_at = now
+        search.remove_document(session, publication.id)
+    session.flush()
+    return publication
+
+
+def _translation_for(session: Session, settings: Settings, article_id: int) -> Translation | None:
+    if session.get(Article, article_id) is None:
+        raise ArticleNotFound(f"article {article_id} does not exist")
+    return session.scalars(
+        select(Translation).where(
+            Translation.article_id == article_id, Translation.language == settings.target_language
+        )
+    ).one_or_none()
+
+
+def publish(session: Session, settings: Settings, article_id: int) -> Publication:
+    """Publish article `article_id` now (also when held or unpublished before)."""
+    translation = _require_done(_translation_for(session, settings, article_id), article_id)
+    publication = _get_or_create_publication(session, translation)
+    _mark_published(session, publication, utcnow())
+    return publication
+
+
+def publish_all(session: Session, settings: Settings) -> int:
+    """Publish every held article and every finished translation without a publication; returns the count.
+
+    Articles an editor unpublished are left alone.
+    """
+    held = session.scalars(
+        select(Translation)
+        .outerjoin(Publication, Publication.translation_id == Translation.id)
+        .where(
+            Translation.language == settings.target_language,
+            Translation.status == "done",
+            (Publication.id.is_(None)) | (Publication.status == "held"),
+        )
+        .order_by(Translation.translated_at, Translation.id)
+    ).all()
+    now = utcnow()
+    for translation in held:
+        _mark_published(session, _get_or_create_publication(session, translation), now)
+    return len(held)
+
+
+def unpublish(session: Session, settings: Settings, article_id: int) -> Publication:
+    """Take article `article_id` off the site (its slug stays reserved for it)."""
+    translation = _translation_for(session, settings, article_id)
+    if translation is None or translation.publication is None:
+        raise PublishError(f"article {article_id} is not published")
+    publication = translation.publication
+    publication.status = "unpublished"
+    publication.updated_at = utcnow()
+    search.remove_document(session, publication.id)
+    session.flush()
+    return publication
+
+
+def change_slug(session: Session, publication: Publication, new_slug: str) -> Publication:
+    """Give `publication` the editor's `new_slug`; the old slug will redirect (301) to it."""
+    if not is_valid_slug(new_slug):
+        raise SlugError(f"{new_slug!r} is not a clean slug: use lower-case letters, digits and single hyphens")
+    if new_slug == publication.slug:
+        return publication
+    other = session.scalars(
+        select(Publication.id).where(
+            Publication.language == publication.language, Publication.slug == new_slug, Publication.id != publication.id
+        )
+    ).first()
+    retired = session.scalars(
+        select(SlugHistory).where(SlugHistory.language == publication.language, SlugHistory.slug == new_slug)
+    ).one_or_none()
+    if other is not None or (retired is not None and retired.publication_id != publication.id):
+        raise SlugError(f"slug {new_slug!r} is already used by another article")
+    if retired is not None:
+        # Going back to an earlier slug: it is current again, no longer a redirect.
+        session.delete(retired)
+        session.flush()
+    session.add(SlugHistory(publication_id=publication.id, language=publication.language, slug=publication.slug))
+    publication.slug = new_slug
+    publication.updated_at = utcnow()
+    session.flush()
+    return publication
+
+
+def publication_for_article(session: Session, settings: Settings, article_id: int) -> Publication:
+    translation = _translation_for(session, settings, article_id)
+    if translation is None or translation.publication is None:
+        raise PublishError(f"article {article_id} has no publication")
+    return translation.publication

@@ -1,0 +1,239 @@
+"""`presseschau build OUTDIR`: the website as static files, written incrementally.
+
+The same templates as the server, in the static URL style: pretty article URLs `/<slug>/`,
+`/seite/N/` instead of `?seite=N`, and a JSON index for the client-side search at `/suche/`.
+A manifest (`.presseschau-build.json`) keeps the content hash of every file written: files
+whose bytes did not change are not rewritten, files no longer produced are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from presseschau.app import AppContext
+from presseschau.publish import queries, search
+from presseschau.publish.feeds import FeedItem
+from presseschau.publish.formatting import german_date, local_datetime
+from presseschau.web.pages import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
+
+MANIFEST_NAME = ".presseschau-build.json"
+SEARCH_KEYWORDS = 25
+Progress = Callable[[int, str | None], None]
+
+
+@dataclass
+class BuildReport:
+    written: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    articles: int = 0
+    seconds: float = 0.0
+    written_paths: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.written + self.unchanged
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class _Writer:
+    """Writes only files whose content hash differs from the last build's manifest."""
+
+    def __init__(self, outdir: Path, report: BuildReport) -> None:
+        self.outdir = outdir
+        self.report = report
+        manifest_path = outdir / MANIFEST_NAME
+        try:
+            self.previous: dict[str, str] = json.loads(manifest_path.read_text("utf-8"))["files"]
+        except (OSError, ValueError, KeyError):
+            self.previous = {}
+        self.current: dict[str, str] = {}
+
+    def write(self, relpath: str, content: str | bytes) -> None:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        digest = _digest(data)
+        self.current[relpath] = digest
+        target = self.outdir / relpath
+        if self.previous.get(relpath) == digest and target.is_file():
+            self.report.unchanged += 1
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a web server never serves a half-written file.
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+        self.report.written += 1
+        self.report.written_paths.append(relpath)
+
+    def finish(self) -> None:
+        for relpath in sorted(set(self.previous) - set(self.current)):
+            path = self.outdir / relpath
+            if path.is_file():
+                path.unlink()
+                self.report.deleted += 1
+            _remove_empty_parents(path.parent, self.outdir)
+        manifest = {"generator": "presseschau", "files": self.current}
+        (self.outdir / MANIFEST_NAME).write_text(json.dumps(manifest, sort_keys=True, indent=0), "utf-8")
+
+
+def _remove_empty_parents(directory: Path, root: Path) -> None:
+    while directory != root and root in directory.parents:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _chunks(items: list[queries.Summary], size: int) -> Iterator[list[queries.Summary]]:
+    for start in range(0, max(len(items), 1), size):
+        yield items[start : start + size]
+
+
+def _keywords(view: queries.ArticleView) -> str:
+    """The most frequent telling words of the body's opening, for the client-side search index."""
+    # The first paragraphs carry the topic; reading all of every article would slow the build.
+    opening = " ".join(p.text for p in view.paragraphs[:8])
+    counts = Counter(
+        word for word in search.words(opening) if len(word) > 4 and word not in search.STOPWORDS and not word.isdigit()
+    )
+    return " ".join(word for word, _ in counts.most_common(SEARCH_KEYWORDS))
+
+
+def build_site(context: AppContext, outdir: Path | str, progress: Progress | None = None) -> BuildReport:
+    """Write the whole site into `outdir`; returns what was written, kept and deleted."""
+    started = time.perf_counter()
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    report = BuildReport()
+    writer = _Writer(outdir, report)
+    site = Site(context.settings, "static")
+    with context.database.session() as session:
+        _build(session, site, writer, report, progress)
+    writer.finish()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, progress: Progress | None) -> None:
+    settings = site.settings
+    language = site.language
+    tz = settings.timezone
+    everything = queries.latest(session, language, limit=10_000_000)
+    by_id = {s.publication_id: s for s in everything}
+    by_source: dict[int, list[queries.Summary]] = defaultdict(list)
+    by_month: dict[tuple[int, int], list[queries.Summary]] = defaultdict(list)
+    for summary in everything:
+        if summary.source_id is not None:
+            by_source[summary.source_id].append(summary)
+        local = local_datetime(summary.published_at, tz)
+        by_month[(local.year, local.month)].append(summary)
+    report.articles = len(everything)
+    # Title-word postings in memory: the same ranking as the server's, without a query per article.
+    title_terms = {s.publication_id: list(queries.title_terms(s.title)) for s in everything}
+    postings: dict[str, list[int]] = defaultdict(list)
+    for publication_id, terms in title_terms.items():
+        for term in terms:
+            postings[term].append(publication_id)
+
+    # Feed entries are made from the article views of the main loop (newest 30, site and source).
+    feed_ids = {s.publication_id for s in everything[:FEED_ITEMS]}
+    for items_of_source in by_source.values():
+        feed_ids.update(s.publication_id for s in items_of_source[:FEED_ITEMS])
+    feed_entries: dict[int, FeedItem] = {}
+
+    # Articles, with prev/next from the ordered list (newest first: previous = older).
+    search_entries: list[dict[str, str]] = []
+    for position, summary in enumerate(everything):
+        view = queries.article_view(session, language, summary.publication_id, with_links=False)
+        if view is None:
+            continue
+        view.previous = everything[position + 1] if position + 1 < len(everything) else None
+        view.next = everything[position - 1] if position > 0 else None
+        own_postings = {term: postings[term] for term in title_terms[summary.publication_id]}
+        related = queries.rank_related(summary.publication_id, own_postings, len(everything))
+        view.related = [by_id[i] for i in related if i in by_id]
+        if summary.source_id is not None:
+            shown = {summary.publication_id} | {r.publication_id for r in view.related}
+            view.same_source = [s for s in by_source[summary.source_id][:12] if s.publication_id not in shown][
+                : queries.RELATED_COUNT
+            ]
+        if summary.publication_id in feed_ids:
+            feed_entries[summary.publication_id] = site.feed_item(view)
+        html = site.article(session, summary.publication_id, view)
+        assert html is not None
+        writer.write(f"{summary.slug}/index.html", html)
+        search_entries.append(
+            {
+                "url": site.urls.article(summary.slug),
+                "title": summary.title,
+                "teaser": summary.teaser,
+                "date": german_date(summary.published_at, tz),
+                "outlet": summary.outlet or summary.source_name or "",
+                "keywords": _keywords(view),
+            }
+        )
+        if progress is not None:
+            progress(1, summary.title)
+
+    for old, new in queries.slug_redirects(session, language):
+        # Static hosting cannot answer 301: the old URL gets a page that refreshes to the new one.
+        if f"{old}/index.html" not in writer.current:
+            writer.write(f"{old}/index.html", site.redirect_page(new))
+
+    # Lists.
+    pages = site.pages_count(len(everything))
+    sources = queries.sources(session, language)
+    for number, items in enumerate(_chunks(everything, settings.page_size), start=1):
+        html = site.render_home(items, number, pages, sources if number == 1 else [])
+        writer.write("index.html" if number == 1 else f"seite/{number}/index.html", html)
+    for info in sources:
+        source = queries.source(session, info.id)
+        assert source is not None  # listed by queries.sources a moment ago, in this transaction
+        items_of_source = by_source[info.id]
+        source_pages = site.pages_count(len(items_of_source))
+        for number, items in enumerate(_chunks(items_of_source, settings.page_size), start=1):
+            html = site.render_source(source, items, len(items_of_source), number, source_pages)
+            writer.write(
+                f"quelle/{info.id}/index.html" if number == 1 else f"quelle/{info.id}/seite/{number}/index.html", html
+            )
+        source_items = [feed_entries[s.publication_id] for s in items_of_source[:FEED_ITEMS]]
+        for kind, name in FEED_FILES.items():
+            body = site.feed(session, kind, info.id, source_items)
+            assert body is not None
+            writer.write(f"quelle/{info.id}/{name}", body)
+    archive = site.archive_months(session, [s.published_at for s in everything])
+    writer.write("archiv/index.html", site.archive(session, archive))
+    for (year, month), items in by_month.items():
+        writer.write(f"archiv/{year:04d}/{month:02d}/index.html", site.render_month(year, month, items))
+
+    # Feeds, sitemaps, search, assets.
+    feed_items = [feed_entries[s.publication_id] for s in everything[:FEED_ITEMS]]
+    for kind, name in FEED_FILES.items():
+        body = site.feed(session, kind, None, feed_items)
+        assert body is not None
+        writer.write(name, body)
+    for name, body in site.sitemap_files(session, archive=archive).items():
+        writer.write(name, body)
+    writer.write("news-sitemap.xml", site.news_sitemap(session))
+    writer.write("robots.txt", site.robots_txt())
+    writer.write("suche/index.html", site.search_page(session, ""))
+    writer.write(
+        "suche/index.json", json.dumps({"articles": search_entries}, ensure_ascii=False, separators=(",", ":"))
+    )
+    writer.write("404.html", site.not_found())
+    for asset in sorted(STATIC_DIR.iterdir()):
+        if asset.is_file():
+            writer.write(f"static/{asset.name}", asset.read_bytes())

@@ -1,0 +1,1 @@
+"""Web: the FastAPI + Jinja2 website."""

@@ -1,0 +1,723 @@
+"""The editorial admin area under /admin/: login, dashboard, review queue, editor, sources, users.
+
+Security design (see `presseschau.editorial.security`):
+- every route goes through `_guard`: no valid signed session cookie means a redirect to the login
+  page (GET) or 403 (POST); role `admin` is required for sources and users;
+- every POST carries a CSRF token bound to the session (the login form: to a pre-session cookie);
+- logins are throttled per account (lockout in `users.authenticate`) and per client address;
+- every response is `Cache-Control: no-store` and never touches the public page cache (these
+  routes render directly), with headers that forbid framing and inline scripts.
+
+Everything works with plain HTML forms; no JavaScript is needed.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from presseschau.app import AppContext
+from presseschau.content import paragraphs_from_json, sanitize_inline_html
+from presseschau.editorial import review
+from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
+from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
+from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
+from presseschau.publish.formatting import local_datetime
+from presseschau.store.models import Article, Publication, Source, Translation, User
+from presseschau.web.pages import asset_version
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+SESSION_COOKIE = "presseschau_admin"
+LOGIN_COOKIE = "presseschau_login"
+COOKIE_PATH = "/admin"
+PREFIX = "/admin"
+# Admin pages hold unpublished text and per-user forms: never stored by browsers or proxies.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'none'; object-src 'none'; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'"
+    ),
+}
+MESSAGES = {
+    "gespeichert": "Änderungen gespeichert.",
+    "unveraendert": "Keine Änderungen – nichts gespeichert.",
+    "neu-uebersetzt": "Absatz neu übersetzt.",
+    "slug": "Slug geändert; die alte Adresse leitet weiter.",
+    "freigegeben": "Artikel freigegeben und veröffentlicht.",
+    "abgelehnt": "Artikel abgelehnt und archiviert.",
+    "quelle-neu": "Quelle hinzugefügt.",
+    "quelle-gespeichert": "Quelle gespeichert.",
+    "quelle-entfernt": "Quelle entfernt (ihre Artikel bleiben erhalten).",
+    "abgemeldet": "Sie sind abgemeldet.",
+}
+POLICIES = {"auto": "automatisch veröffentlichen", "review": "erst nach Prüfung"}
+STATUS_LABELS = {
+    "published": "veröffentlicht",
+    "held": "wartet auf Prüfung",
+    "unpublished": "zurückgezogen",
+    "archived": "archiviert",
+}
+
+
+class _AdminRoute(APIRoute):
+    """Adds the no-store and security headers to every admin response, errors included."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_headers(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except HTTPException as error:
+                response = HTMLResponse(html.escape(str(error.detail)), status_code=error.status_code)
+            except RequestValidationError:
+                # A path parameter that is not a number: no such page (and still no caching).
+                response = HTMLResponse("Nicht gefunden.", status_code=404)
+            response.headers.update(SECURITY_HEADERS)
+            return response
+
+        return with_headers
+
+
+@dataclass(frozen=True)
+class Visitor:
+    user: AuthenticatedUser
+    session: SessionData
+
+
+class AdminArea:
+    """State of the admin area for one app: templates, signing key, login throttle."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        self.settings = context.settings
+        self.signer = Signer(load_secret_key(context.settings))
+        self.throttle = AddressThrottle()
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES_DIR),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        tz = self.settings.timezone
+        self.env.filters["when"] = lambda moment: (
+            local_datetime(moment, tz).strftime("%d.%m.%Y %H:%M") if moment else "–"
+        )
+        self.env.globals.update(
+            site_title=self.settings.site_title,
+            asset=lambda name: f"/static/{name}?v={asset_version(name)}",
+            status_labels=STATUS_LABELS,
+            policies=POLICIES,
+        )
+        self.env.filters["glossary_text"] = format_glossary_additions
+
+    # Rendering ----------------------------------------------------------------------------------
+
+    def page(self, template: str, visitor: Visitor | None, status: int = 200, **values: Any) -> HTMLResponse:
+        csrf = self.signer.csrf_token(visitor.session.nonce) if visitor else values.pop("csrf", "")
+        body = self.env.get_template(f"admin/{template}").render(
+            user=visitor.user if visitor else None, csrf=csrf, **values
+        )
+        return HTMLResponse(body, status_code=status)
+
+    def error(self, visitor: Visitor | None, status: int, message: str) -> HTMLResponse:
+        return self.page("error.html", visitor, status=status, message=message)
+
+    def cookie_secure(self, request: Request) -> bool:
+        if self.settings.admin_cookie_secure is not None:
+            return self.settings.admin_cookie_secure
+        return request.url.scheme == "https" or self.settings.base_url.startswith("https://")
+
+    # Sessions -----------------------------------------------------------------------------------
+
+    def visitor(self, request: Request) -> Visitor | None:
+        """The logged-in user of `request`, checked against the database on every request."""
+        data = self.signer.read_session(request.cookies.get(SESSION_COOKIE))
+        if data is None:
+            return None
+        with self.context.database.session() as session:
+            user = session.get(User, data.user_id)
+            if user is None or password_fingerprint(user.password_hash) != data.fingerprint:
+                return None
+            return Visitor(AuthenticatedUser(user.id, user.name, user.role), data)
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths inside the admin area: no open redirect to another host ("//evil", "/\\evil").
+    if target and target.startswith(PREFIX + "/") and not target.startswith(("//", "/\\")) and "\\" not in target:
+        return target
+    return PREFIX + "/"
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _form_int(form: Mapping[str, Any], name: str) -> int | None:
+    value = form.get(name)
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+def _form_str(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+Work = Callable[[Visitor, FormData | None], Response]
+
+
+def admin_router(context: AppContext) -> APIRouter:
+    """The /admin/ routes for `context` (include before the site's catch-all slug routes)."""
+    area = AdminArea(context)
+    router = APIRouter(prefix=PREFIX, route_class=_AdminRoute)
+    settings = context.settings
+
+    async def guard(request: Request, work: Work, role: str = "editor") -> Response:
+        form = await request.form() if request.method == "POST" else None
+        visitor = await run_in_threadpool(area.visitor, request)
+        if visitor is None:
+            if request.method != "POST":
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return _see_other(f"{PREFIX}/anmelden?weiter={quote(target, safe='')}")
+            return area.error(None, 403, "Nicht angemeldet. Bitte zuerst anmelden.")
+        if role == "admin" and not visitor.user.is_admin:
+            return area.error(visitor, 403, "Dieser Bereich ist Administratoren vorbehalten.")
+        if form is not None and not area.signer.check_csrf(visitor.session.nonce, _form_str(form, "csrf_token")):
+            return area.error(
+                visitor, 403, "Das Formular ist abgelaufen oder ungültig (CSRF-Schutz). Bitte Seite neu laden."
+            )
+        return await run_in_threadpool(work, visitor, form)
+
+    # Login ----------------------------------------------------------------------------------------
+
+    def login_page(request: Request, status: int = 200, message: str | None = None) -> Response:
+        binding = request.cookies.get(LOGIN_COOKIE) or area.signer.csrf_token(str(time.time_ns()))
+        response = area.page(
+            "login.html",
+            None,
+            status=status,
+            csrf=area.signer.csrf_token("login:" + binding),
+            message=message,
+            next=_safe_next(request.query_params.get("weiter")),
+            notice=MESSAGES.get(request.query_params.get("ok", "")),
+        )
+        response.set_cookie(
+            LOGIN_COOKIE,
+            binding,
+            max_age=3600,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=area.cookie_secure(request),
+        )
+        return response
+
+    @router.get("/anmelden")
+    async def login_form(request: Request) -> Response:
+        return login_page(request)
+
+    @router.post("/anmelden")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        binding = request.cookies.get(LOGIN_COOKIE)
+        if not area.signer.check_csrf("login:" + binding if binding else None, _form_str(form, "csrf_token")):
+            return login_page(request, 403, "Das Anmeldeformular ist abgelaufen. Bitte erneut versuchen.")
+        address = _client_address(request)
+        wait = area.throttle.retry_after(address)
+        if wait > 0:
+            response = login_page(
+                request,
+                429,
+                f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {int(wait) + 1} Sekunden erneut versuchen.",
+            )
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        name, password = _form_str(form, "name").strip(), _form_str(form, "passwort")
+
+        def check() -> tuple[AuthenticatedUser | None, str | None, str | None]:
+            with context.database.session() as session:
+                try:
+                    user = authenticate(session, name, password)
+                except LoginThrottled as error:
+                    until = local_datetime(error.until, settings.timezone).strftime("%H:%M:%S")
+                    return None, None, f"Konto vorübergehend gesperrt nach zu vielen Fehlversuchen (bis {until} Uhr)."
+                if user is None:
+                    return None, None, None
+                stored = session.get(User, user.id)
+                return user, password_fingerprint(stored.password_hash) if stored else None, None
+
+        user, fingerprint, locked = await run_in_threadpool(check)
+        if locked is not None:
+            area.throttle.record_failure(address)
+            return login_page(request, 429, locked)
+        if user is None or fingerprint is None:
+            area.throttle.record_failure(address)
+            return login_page(request, 401, "Name oder Passwort ist falsch.")
+        lifetime = settings.admin_session_hours * 3600
+        response = _see_other(_safe_next(_form_str(form, "weiter")))
+        response.set_cookie(
+            SESSION_COOKIE,
+            area.signer.new_session(user.id, fingerprint, lifetime),
+            max_age=lifetime,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=area.cookie_secure(request),
+        )
+        response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+        return response
+
+    @router.post("/abmelden")
+    async def logout(request: Request) -> Response:
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            response = _see_other(f"{PREFIX}/anmelden?ok=abgemeldet")
+            response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+            return response
+
+        return await guard(request, work)
+
+    # Dashboard and queue -------------------------------------------------------------------------
+
+    @router.get("/")
+    async def dashboard(request: Request) -> Response:
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            with context.database.session() as session:
+                counts = _dashboard_counts(session, settings.target_language)
+            return area.page("dashboard.html", visitor, counts=counts)
+
+        return await guard(request, work)
+
+    @router.get("/warteschlange")
+    async def queue(request: Request) -> Response:
+        include_published = request.query_params.get("alle") == "1"
+
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            with context.database.session() as session:
+                items = review.review_queue(session, settings, include_published=include_published)
+            return area.page(
+                "queue.html",
+                visitor,
+                items=items,
+                include_published=include_published,
+                notice=MESSAGES.get(request.query_params.get("ok", "")),
+            )
+
+        return await guard(request, work)
+
+    # Editor --------------------------------------------------------------------------------------
+
+    def editor_page(
+        session: Session,
+        visitor: Visitor,
+        translation: Translation,
+        status: int = 200,
+        error: str | None = None,
+        notice: str | None = None,
+        submitted: Mapping[str, Any] | None = None,
+    ) -> Response:
+        from presseschau.translate.engines import engine_names
+
+        version = review.latest_revision_number(session, translation)
+        history = review.revisions(session, translation)
+        german = paragraphs_from_json(translation.paragraphs)
+        english = paragraphs_from_json(translation.article.paragraphs)
+        rows = []
+        for index in range(max(len(german), len(english))):
+            source = english[index] if index < len(english) else None
+            target = german[index] if index < len(german) else None
+            value = target.html if target else ""
+            shown = target or source
+            if submitted is not None and isinstance(submitted.get(f"absatz-{index}"), str):
+                value = submitted[f"absatz-{index}"]  # keep what the editor typed when saving failed
+            rows.append(
+                {
+                    "index": index,
+                    "kind": shown.kind if shown else "p",
+                    # Source paragraphs are sanitized at ingest; sanitized again as they go to the page.
+                    "english": sanitize_inline_html(source.html) if source else "",
+                    "german": value,
+                    "editable": target is not None,
+                    "retranslatable": source is not None and target is not None,
+                }
+            )
+        publication = translation.publication
+        title = translation.title or ""
+        if submitted is not None and isinstance(submitted.get("titel"), str):
+            title = submitted["titel"]
+        return area.page(
+            "editor.html",
+            visitor,
+            status=status,
+            translation=translation,
+            article=translation.article,
+            publication=publication,
+            title=title,
+            rows=rows,
+            version=version,
+            history=list(reversed(history)),
+            flags=review.translation_flags(settings, translation),
+            engines=engine_names(),
+            public_url=f"/{publication.slug}/" if publication and publication.status == "published" else None,
+            error=error,
+            notice=notice,
+        )
+
+    def load(session: Session, translation_id: int) -> Translation | None:
+        try:
+            return review.get_translation(session, translation_id)
+        except review.ReviewError:
+            return None
+
+    @router.get("/uebersetzung/{translation_id}")
+    async def editor(request: Request, translation_id: int) -> Response:
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            with context.database.session() as session:
+                translation = load(session, translation_id)
+                if translation is None:
+                    return area.error(visitor, 404, f"Übersetzung {translation_id} nicht gefunden oder nicht fertig.")
+                return editor_page(
+                    session, visitor, translation, notice=MESSAGES.get(request.query_params.get("ok", ""))
+                )
+
+        return await guard(request, work)
+
+    class Conflict(Exception):
+        """Someone saved a newer revision after this form was loaded."""
+
+    def apply_form_edits(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> bool:
+        """Save the title and paragraphs of the editor form (only fields that differ); True if saved."""
+        if _form_int(form, "version") != review.latest_revision_number(session, translation):
+            raise Conflict
+        current = paragraphs_from_json(translation.paragraphs)
+        changed: dict[int, str] = {}
+        for index, paragraph in enumerate(current):
+            value = form.get(f"absatz-{index}")
+            # Browsers send textarea line breaks as CRLF; untouched fields equal the stored HTML.
+            if isinstance(value, str) and value.replace("\r\n", "\n") != paragraph.html:
+                changed[index] = value
+        title = form.get("titel")
+        new_title = title if isinstance(title, str) and title != (translation.title or "") else None
+        if not changed and new_title is None:
+            return False
+        saved = review.save_edit(
+            context, session, translation, visitor.user.name, title=new_title, paragraphs=changed or None
+        )
+        return saved is not None
+
+    def editor_action(
+        request: Request, translation_id: int, action: Callable[[Session, Visitor, Translation, FormData], str]
+    ) -> Callable[[Visitor, FormData | None], Response]:
+        """Run `action` (returns a message key) in one transaction; errors re-render the editor."""
+
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            assert form is not None
+            try:
+                with context.database.session() as session:
+                    translation = load(session, translation_id)
+                    if translation is None:
+                        return area.error(visitor, 404, f"Übersetzung {translation_id} nicht gefunden.")
+                    key = action(session, visitor, translation, form)
+            except Conflict:
+                with context.database.session() as session:
+                    translation = load(session, translation_id)
+                    assert translation is not None
+                    return editor_page(
+                        session,
+                        visitor,
+                        translation,
+                        status=409,
+                        error="Die Übersetzung wurde inzwischen geändert (siehe Versionen). Ihre Eingaben stehen "
+                        "unten; erneut speichern übernimmt sie.",
+                        submitted=form,
+                    )
+            except review.ReviewError as failure:
+                with context.database.session() as session:
+                    translation = load(session, translation_id)
+                    if translation is None:
+                        return area.error(visitor, 404, str(failure))
+                    return editor_page(session, visitor, translation, status=400, error=str(failure), submitted=form)
+            if key == "freigegeben":
+                return _see_other(f"{PREFIX}/warteschlange?ok={key}")
+            return _see_other(f"{PREFIX}/uebersetzung/{translation_id}?ok={key}")
+
+        return work
+
+    @router.post("/uebersetzung/{translation_id}")
+    async def save(request: Request, translation_id: int) -> Response:
+        def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
+            return "gespeichert" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
+
+        return await guard(request, editor_action(request, translation_id, action))
+
+    @router.post("/uebersetzung/{translation_id}/neu-uebersetzen")
+    async def retranslate(request: Request, translation_id: int) -> Response:
+        from presseschau.translate.engines import engine_names
+
+        def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
+            index = _form_int(form, "absatz")
+            if index is None:
+                raise review.ReviewError("Kein Absatz zum Neuübersetzen gewählt.")
+            engine = _form_str(form, "engine") or None
+            if engine is not None and engine not in engine_names():
+                raise review.ReviewError(f"Unbekannte Engine {engine!r}.")
+            # The button sits in the editor form: unsaved edits of other paragraphs are kept.
+            apply_form_edits(session, visitor, translation, form)
+            review.retranslate_paragraph(context, session, translation, index - 1, visitor.user.name, engine)
+            return "neu-uebersetzt"
+
+        return await guard(request, editor_action(request, translation_id, action))
+
+    @router.post("/uebersetzung/{translation_id}/slug")
+    async def slug(request: Request, translation_id: int) -> Response:
+        def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
+            review.change_slug(session, translation, _form_str(form, "slug").strip(), visitor.user.name)
+            return "slug"
+
+        return await guard(request, editor_action(request, translation_id, action))
+
+    @router.post("/uebersetzung/{translation_id}/freigeben")
+    async def approve(request: Request, translation_id: int) -> Response:
+        def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
+            if "version" in form:
+                apply_form_edits(session, visitor, translation, form)  # what the editor sees is what goes out
+            review.approve(session, settings, translation, visitor.user.name)
+            return "freigegeben"
+
+        return await guard(request, editor_action(request, translation_id, action))
+
+    @router.post("/uebersetzung/{translation_id}/ablehnen")
+    async def reject(request: Request, translation_id: int) -> Response:
+        def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
+            review.reject(session, translation, visitor.user.name)
+            return "abgelehnt"
+
+        return await guard(request, editor_action(request, translation_id, action))
+
+    @router.get("/uebersetzung/{translation_id}/versionen")
+    async def versions(request: Request, translation_id: int) -> Response:
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            with context.database.session() as session:
+                translation = load(session, translation_id)
+                if translation is None:
+                    return area.error(visitor, 404, f"Übersetzung {translation_id} nicht gefunden.")
+                history = review.revisions(session, translation)
+                by_number = {r.number: r for r in history}
+                newest = history[-1].number
+                to_number = _form_int(request.query_params, "zu") or newest
+                from_number = _form_int(request.query_params, "von") or max(1, to_number - 1)
+                if from_number not in by_number or to_number not in by_number:
+                    return area.error(visitor, 404, "Diese Version gibt es nicht.")
+                title_diff, paragraph_diffs = review.diff_revisions(by_number[from_number], by_number[to_number])
+                return area.page(
+                    "versions.html",
+                    visitor,
+                    translation=translation,
+                    history=list(reversed(history)),
+                    old=by_number[from_number],
+                    new=by_number[to_number],
+                    title_diff=title_diff,
+                    diffs=paragraph_diffs,
+                )
+
+        return await guard(request, work)
+
+    # Sources -------------------------------------------------------------------------------------
+
+    def sources_page(
+        visitor: Visitor, status: int = 200, error: str | None = None, notice: str | None = None
+    ) -> Response:
+        from presseschau.translate.engines import engine_names
+
+        with context.database.session() as session:
+            sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
+            counts: dict[int | None, int] = {
+                source_id: count
+                for source_id, count in session.execute(
+                    select(Article.source_id, func.count()).group_by(Article.source_id)
+                )
+            }
+            return area.page(
+                "sources.html",
+                visitor,
+                status=status,
+                sources=sources,
+                article_counts=counts,
+                engines=engine_names(),
+                default_interval_min=settings.default_poll_interval_s // 60,
+                default_policy=settings.default_publish_policy,
+                error=error,
+                notice=notice,
+            )
+
+    @router.get("/quellen")
+    async def sources(request: Request) -> Response:
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            return sources_page(visitor, notice=MESSAGES.get(request.query_params.get("ok", "")))
+
+        return await guard(request, work, role="admin")
+
+    def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str] | None]:
+        from presseschau.translate.engines import engine_names
+
+        minutes = _form_int(form, "intervall")
+        if minutes is None or not 1 <= minutes <= 7 * 24 * 60:
+            raise ValueError("Das Abrufintervall muss zwischen 1 Minute und 7 Tagen liegen (in Minuten).")
+        policy = _form_str(form, "regel")
+        if policy not in POLICIES:
+            raise ValueError("Unbekannte Veröffentlichungsregel.")
+        engine = _form_str(form, "engine") or None
+        if engine is not None and engine not in engine_names():
+            raise ValueError(f"Unbekannte Engine {engine!r}.")
+        try:
+            glossary = parse_glossary_additions(_form_str(form, "glossar"))
+        except GlossaryInputError as failure:
+            raise ValueError(f"Glossar-Ergänzungen: {failure}") from failure
+        return minutes * 60, policy, engine, glossary or None
+
+    @router.post("/quellen")
+    async def add_source(request: Request) -> Response:
+        from presseschau.ingest.errors import IngestError
+        from presseschau.ingest.service import add_source as ingest_add_source
+
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            assert form is not None
+            try:
+                interval, policy, engine, glossary = source_settings(form)
+                source = ingest_add_source(
+                    context,
+                    _form_str(form, "url").strip(),
+                    name=_form_str(form, "name").strip() or None,
+                    poll_interval_s=interval,
+                    publish_policy=policy,
+                )
+                if engine is not None or glossary is not None:
+                    with context.database.session() as session:
+                        stored = session.get(Source, source.id)
+                        assert stored is not None
+                        stored.engine, stored.glossary = engine, glossary
+            except (ValueError, IngestError) as failure:
+                return sources_page(visitor, status=400, error=f"Quelle nicht hinzugefügt: {failure}")
+            return _see_other(f"{PREFIX}/quellen?ok=quelle-neu")
+
+        return await guard(request, work, role="admin")
+
+    @router.post("/quellen/{source_id}")
+    async def update_source(request: Request, source_id: int) -> Response:
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            assert form is not None
+            try:
+                interval, policy, engine, glossary = source_settings(form)
+            except ValueError as failure:
+                return sources_page(visitor, status=400, error=str(failure))
+            with context.database.session() as session:
+                source = session.get(Source, source_id)
+                if source is None:
+                    return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+                source.poll_interval_s, source.publish_policy, source.engine = interval, policy, engine
+                source.glossary = glossary
+                source.enabled = form.get("aktiv") == "1"
+                name = _form_str(form, "name").strip()
+                if name:
+                    source.name = name[:300]
+            return _see_other(f"{PREFIX}/quellen?ok=quelle-gespeichert#quelle-{source_id}")
+
+        return await guard(request, work, role="admin")
+
+    @router.post("/quellen/{source_id}/entfernen")
+    async def remove_source(request: Request, source_id: int) -> Response:
+        from presseschau.ingest.errors import SourceNotFound
+        from presseschau.ingest.service import remove_source as ingest_remove_source
+
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            try:
+                ingest_remove_source(context, source_id)
+            except SourceNotFound:
+                return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+            return _see_other(f"{PREFIX}/quellen?ok=quelle-entfernt")
+
+        return await guard(request, work, role="admin")
+
+    # Users ---------------------------------------------------------------------------------------
+
+    @router.get("/benutzer")
+    async def users(request: Request) -> Response:
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            with context.database.session() as session:
+                rows = list(session.scalars(select(User).order_by(User.name)))
+                return area.page("users.html", visitor, users=rows)
+
+        return await guard(request, work, role="admin")
+
+    return router
+
+
+def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
+    """Counts for the dashboard: publications by status, the queue, translation work, source errors."""
+    publications: dict[str, int] = {
+        status: count
+        for status, count in session.execute(
+            select(Publication.status, func.count())
+            .where(Publication.language == language)
+            .group_by(Publication.status)
+        )
+    }
+    translations: dict[str, int] = {
+        status: count
+        for status, count in session.execute(
+            select(Translation.status, func.count())
+            .where(Translation.language == language)
+            .group_by(Translation.status)
+        )
+    }
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Translation)
+        .join(Publication, Publication.translation_id == Translation.id)
+        .where(Publication.status == "held", Translation.reviewed.is_(False), Translation.language == language)
+    )
+    unreviewed_published = session.scalar(
+        select(func.count())
+        .select_from(Translation)
+        .join(Publication, Publication.translation_id == Translation.id)
+        .where(Publication.status == "published", Translation.reviewed.is_(False), Translation.language == language)
+    )
+    failing = list(session.scalars(select(Source).where(Source.consecutive_failures > 0).order_by(Source.name)))
+    return {
+        "publications": publications,
+        "translations": translations,
+        "waiting": int(waiting or 0),
+        "unreviewed_published": int(unreviewed_published or 0),
+        "sources_total": int(session.scalar(select(func.count(Source.id))) or 0),
+        "sources_paused": int(session.scalar(select(func.count(Source.id)).where(Source.enabled.is_(False))) or 0),
+        "failing_sources": [
+            (source.id, source.name, source.last_error or source.last_status or "", source.consecutive_failures)
+            for source in failing
+        ],
+        "articles_failed": int(
+            session.scalar(select(func.count(Article.id)).where(Article.fetch_status == "failed")) or 0
+        ),
+    }

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from presseschau.content import Paragraph
+from presseschau.publish.formatting import (
+    german_date,
+    german_datetime,
+    german_month,
+    iso_datetime,
+    join_authors,
+    teaser,
+    translation_notice,
+)
+
+
+def test_german_dates_in_the_configured_zone() -> None:
+    moment = datetime(2024, 2, 13, 19, 33, tzinfo=UTC)
+    assert german_datetime(moment, "Europe/Berlin") == "13. Februar 2024 20:33"
+    assert german_date(moment, "Europe/Berlin") == "13. Februar 2024"
+    assert iso_datetime(moment, "Europe/Berlin") == "2024-02-13T20:33:00+01:00"
+    summer = datetime(2024, 7, 1, 22, 5, tzinfo=UTC)
+    assert german_datetime(summer, "Europe/Berlin") == "2. Juli 2024 00:05"
+    assert german_datetime(summer, "America/New_York") == "1. Juli 2024 18:05"
+    assert german_month(2024, 3) == "März 2024"
+
+
+def _p(text: str, kind: str = "p") -> Paragraph:
+    return Paragraph.from_text(text, kind)
+
+
+def test_short_text_is_the_whole_teaser() -> None:
+    assert teaser([_p("Ein kurzer Satz."), _p("Noch einer.")]) == "Ein kurzer Satz. Noch einer."
+
+
+def test_teaser_cuts_at_a_sentence_end() -> None:
+    text = (
+        "Russia's invasion of Ukraine opened with a march toward Kyiv. Mr. Putin expected a quick victory, and "
+        "Western capitals were slow to answer. Belarus served as a staging ground for the attack on the capital. "
+        "A dispute over dairy product exports led to a long chill between Minsk and Washington, which the U.S. "
+        "never repaired. Counterfactuals are always risky, but this one is worth it."
+    )
+    result = teaser([_p(text)])
+    assert result.endswith("never repaired.")
+    assert "Mr. Putin" in result  # "Mr." is not a sentence end
+    assert 150 < len(result) <= 345
+
+
+def test_teaser_without_sentence_end_cuts_at_a_word_with_ellipsis() -> None:
+    result = teaser([_p("wort " * 100)])
+    assert result.endswith("wort …")
+    assert len(result) <= 302
+    assert "wor …" not in result
+
+
+def test_teaser_skips_headings_and_joins_paragraphs() -> None:
+    paragraphs = [_p("Zwischentitel", "h2"), _p("Erster Absatz."), _p("Zweiter Absatz.")]
+    assert teaser(paragraphs) == "Erster Absatz. Zweiter Absatz."
+
+
+def test_translation_notice_names_engine_memory_or_review() -> None:
+    assert translation_notice("ct2", "opus-mt-en-de", False) == "Maschinell übersetzt mit ct2 (opus-mt-en-de)"
+    assert translation_notice("memory", None, False) == "Übersetzung aus dem Übersetzungsspeicher"
+    assert translation_notice("ct2", "opus-mt-en-de", True) == "Übersetzung redaktionell geprüft"
+    assert translation_notice("deepl", None, False) == "Maschinell übersetzt mit deepl"
+
+
+def test_join_authors() -> None:
+    assert join_authors([]) == ""
+    assert join_authors(["A"]) == "A"
+    assert join_authors(["A", "B"]) == "A und B"
+    assert join_authors(["A", "B", " ", "C"]) == "A, B und C"

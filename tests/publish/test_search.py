@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from presseschau.app import AppContext
+from presseschau.publish.search import search, stems
+from tests.publish.factories import make_article
+
+
+def test_german_stems() -> None:
+    assert stems("Wahlen") == stems("Wahl")
+    assert stems("Häuser Häusern") == [stems("Häuser")[0]] * 2
+    assert stems("Größe")[0].startswith("gross")
+
+
+def _fill(context: AppContext) -> dict[str, int]:
+    ids = {}
+    with context.database.session() as session:
+        for key, title, body in [
+            ("wahl", "Senegal vor der Wahl", ["Die Wahlen wurden verschoben, die Opposition protestiert."]),
+            ("haus", "Hilfe geht an ein gespaltenes Haus", ["Das Repräsentantenhaus streitet über die Ukraine."]),
+            ("kiew", "Der Marsch auf Kiew", ["Russlands Truppen marschierten in Richtung Kiew."]),
+        ]:
+            made = make_article(session, context.settings, title_de=title, body_de=body)
+            assert made.publication_id is not None
+            ids[key] = made.publication_id
+    return ids
+
+
+def _search_behaviour(context: AppContext) -> None:
+    ids = _fill(context)
+    with context.database.session() as session:
+
+        def found(query: str) -> list[int]:
+            return [hit.publication_id for hit in search(session, query, "de")]
+
+        assert found("Wahl") == [ids["wahl"]]  # finds "Wahlen" in the body too
+        assert found("wahlen opposition") == [ids["wahl"]]
+        assert found("Kiew") == [ids["kiew"]]
+        assert found("Kiew Wahl") == []  # every word must match
+        assert set(found("Ukraine")) == {ids["haus"]}
+        # Query syntax in user input is just text, never an error.
+        for hostile in ['"', "Kiew OR", "NEAR(a b)", "title:Kiew", "*", "a' OR 1=1 --", ""]:
+            found(hostile)
+        any_hits = {h.publication_id for h in search(session, "Kiew Wahl", "de", any_term=True)}
+        assert any_hits == {ids["kiew"], ids["wahl"]}
+
+
+def test_sqlite_fts5_search(context: AppContext) -> None:
+    _search_behaviour(context)
+
+
+@pytest.mark.postgres
+def test_postgresql_search(postgres_url: str, data_dir: Path) -> None:
+    context = AppContext.for_data_dir(data_dir, database_url=postgres_url)
+    try:
+        _search_behaviour(context)
+    finally:
+        context.close()

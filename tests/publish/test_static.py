@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from lxml import etree
+
+from presseschau.app import AppContext
+from presseschau.publish import service
+from presseschau.publish.static import MANIFEST_NAME, build_site
+from presseschau.store.models import Publication, Translation
+from presseschau.web.pages import Site
+from tests.publish.factories import make_article, make_site
+from tests.publish.validation import (
+    assert_valid_html,
+    assert_valid_json_feed,
+    assert_valid_rss_or_atom,
+    assert_valid_sitemap,
+)
+
+NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "n": "http://www.google.com/schemas/sitemap-news/0.9"}
+
+
+def test_build_writes_the_whole_site(context: AppContext, tmp_path: Path) -> None:
+    with context.database.session() as session:
+        made = make_site(session, context.settings, 5)
+    out = tmp_path / "site"
+    report = build_site(context, out)
+    assert report.articles == 5
+    assert report.written == report.total > 5
+    for item in made:
+        page = out / item.slug / "index.html"  # type: ignore[operator]
+        assert page.is_file()
+    for name in [
+        "index.html",
+        "archiv/index.html",
+        "suche/index.html",
+        "suche/index.json",
+        "quelle/1/index.html",
+        "quelle/2/index.html",
+        "feed.xml",
+        "atom.xml",
+        "feed.json",
+        "quelle/1/feed.xml",
+        "quelle/1/atom.xml",
+        "quelle/1/feed.json",
+        "sitemap.xml",
+        "news-sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "static/style.css",
+        "static/search.js",
+    ]:
+        assert (out / name).is_file(), name
+    for html in out.rglob("*.html"):
+        assert_valid_html(html.read_bytes())
+    month = datetime.now(UTC).astimezone().strftime("%Y/%m")
+    assert list(out.glob("archiv/*/*/index.html")), month
+    # Static URL style: pretty article URLs, no query strings for pagination or search.
+    home = (out / "index.html").read_text("utf-8")
+    assert f'href="/{made[-1].slug}/"' in home
+    assert "?seite=" not in home
+    index = json.loads((out / "suche" / "index.json").read_text("utf-8"))
+    assert len(index["articles"]) == 5
+    assert all(entry["url"].startswith("/") and entry["title"] for entry in index["articles"])
+    assert "lukaschenko" in index["articles"][0]["keywords"] or "belarus" in index["articles"][0]["keywords"]
+
+
+def test_feeds_and_sitemaps_validate(context: AppContext, tmp_path: Path) -> None:
+    with context.database.session() as session:
+        make_site(session, context.settings, 5)
+    out = tmp_path / "site"
+    build_site(context, out)
+    rss = assert_valid_rss_or_atom((out / "feed.xml").read_bytes(), "rss20")
+    atom = assert_valid_rss_or_atom((out / "atom.xml").read_bytes(), "atom10")
+    feed = assert_valid_json_feed((out / "feed.json").read_bytes())
+    assert len(rss.entries) == len(atom.entries) == len(feed["items"]) == 5  # type: ignore[arg-type]
+    entry = rss.entries[0]
+    assert entry.link.startswith("http://127.0.0.1:8000/") and entry.link.endswith("/")
+    assert "Lukaschenko" in entry.content[0].value and "<h2>" in entry.content[0].value
+    assert "Original:" in entry.content[0].value
+    source_feed = assert_valid_rss_or_atom((out / "quelle" / "1" / "feed.xml").read_bytes(), "rss20")
+    assert len(source_feed.entries) == 3
+    assert_valid_json_feed((out / "quelle" / "2" / "feed.json").read_bytes())
+
+    root = assert_valid_sitemap((out / "sitemap.xml").read_bytes())
+    locs = root.xpath("//s:loc/text()", namespaces=NS)
+    assert "http://127.0.0.1:8000/" in locs and len(locs) >= 5 + 2 + 2
+    news = assert_valid_sitemap((out / "news-sitemap.xml").read_bytes())
+    assert len(news.xpath("//n:news", namespaces=NS)) == 5
+    assert (out / "robots.txt").read_text().count("Sitemap: http://127.0.0.1:8000/") == 2
+
+
+def test_large_sitemaps_are_split_with_an_index(context: AppContext) -> None:
+    with context.database.session() as session:
+        make_site(session, context.settings, 5)
+        files = Site(context.settings, "static").sitemap_files(session, limit=4)
+    assert set(files) == {"sitemap.xml", "sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"}
+    index = assert_valid_sitemap(files["sitemap.xml"])
+    assert etree.QName(index).localname == "sitemapindex"
+    assert index.xpath("//s:loc/text()", namespaces=NS)[0] == "http://127.0.0.1:8000/sitemap-1.xml"
+    for name in ("sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"):
+        assert_valid_sitemap(files[name])
+
+
+def test_news_sitemap_has_only_the_last_two_days(context: AppContext) -> None:
+    with context.database.session() as session:
+        made = make_site(session, context.settings, 3)
+        old = session.get(Publication, made[0].publication_id)
+        assert old is not None
+        old.published_at = datetime.now(UTC) - timedelta(days=3)
+    with context.database.session() as session:
+        news = etree.fromstring(Site(context.settings, "static").news_sitemap(session).encode())
+    assert len(news.xpath("//s:url", namespaces=NS)) == 2
+
+
+def test_incremental_build_rewrites_only_what_changed(context: AppContext, tmp_path: Path) -> None:
+    with context.database.session() as session:
+        made = make_site(session, context.settings, 5)
+    out = tmp_path / "site"
+    first = build_site(context, out)
+    page = out / str(made[2].slug) / "index.html"
+    mtime = page.stat().st_mtime_ns
+
+    second = build_site(context, out)
+    assert second.written == 0
+    assert second.unchanged == first.total
+    assert page.stat().st_mtime_ns == mtime
+
+    # Editing one translation's body rewrites its page and the feeds, not unrelated pages.
+    with context.database.session() as session:
+        translation = session.get(Translation, made[2].translation_id)
+        assert translation is not None
+        translation.paragraphs = [*translation.paragraphs, {"kind": "p", "html": "Ein neuer Schlussabsatz."}]
+        service.on_translation_done(session, translation, context.settings)
+    third = build_site(context, out)
+    assert f"{made[2].slug}/index.html" in third.written_paths
+    for unrelated in ("quelle/2/index.html", "archiv/index.html", "static/style.css"):
+        assert unrelated not in third.written_paths
+    assert third.written < third.total / 2
+    assert "Ein neuer Schlussabsatz." in page.read_text("utf-8")
+
+    # Unpublishing deletes the page; a slug change leaves a redirect page at the old URL.
+    with context.database.session() as session:
+        service.unpublish(session, context.settings, made[1].article_id)
+        publication = session.get(Publication, made[3].publication_id)
+        assert publication is not None
+        service.change_slug(session, publication, "umbenannt")
+    fourth = build_site(context, out)
+    assert fourth.deleted >= 1
+    assert not (out / str(made[1].slug)).exists()
+    assert (out / "umbenannt" / "index.html").is_file()
+    redirect = (out / str(made[3].slug) / "index.html").read_text("utf-8")
+    assert 'http-equiv="refresh" content="0; url=/umbenannt/"' in redirect
+    manifest = json.loads((out / MANIFEST_NAME).read_text("utf-8"))
+    assert f"{made[1].slug}/index.html" not in manifest["files"]
+
+
+def test_build_of_an_empty_site(context: AppContext, tmp_path: Path) -> None:
+    report = build_site(context, tmp_path / "empty")
+    assert report.articles == 0
+    home = (tmp_path / "empty" / "index.html").read_text("utf-8")
+    assert "Noch keine Artikel veröffentlicht." in home
+    assert_valid_rss_or_atom((tmp_path / "empty" / "feed.xml").read_bytes(), "rss20")
+    assert_valid_sitemap((tmp_path / "empty" / "sitemap.xml").read_bytes())
+    assert make_article  # the factory module stays importable for other tests

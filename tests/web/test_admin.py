@@ -1,0 +1,473 @@
+"""The admin area over HTTP: authentication, CSRF, throttling, review actions, sources, caching."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from lxml import html as lxml_html
+from sqlalchemy import select
+
+from presseschau.app import AppContext
+from presseschau.content import paragraphs_from_json
+from presseschau.editorial.security import secret_key_file
+from presseschau.editorial.users import MAX_FAILED_LOGINS, add_user, set_password
+from presseschau.store.models import Publication, Source, Translation
+from presseschau.web import app as web_app
+from presseschau.web.admin import SESSION_COOKIE
+from presseschau.web.app import create_app
+from tests.publish.factories import Published, make_article, make_source
+
+PASSWORD = "korrekt pferd batterie"
+TINY_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny-en-de"
+
+
+@pytest.fixture
+def client(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setattr(web_app, "VERSION_TTL_S", -1.0)
+    with context.database.session() as session:
+        add_user(session, "anna", PASSWORD, role="admin")
+        add_user(session, "erik", PASSWORD, role="editor")
+    with TestClient(create_app(context), follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def held(context: AppContext) -> Published:
+    with context.database.session() as session:
+        source = make_source(session, "The Guardian", policy="review")
+        return make_article(session, context.settings, source=source)
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def login(client: TestClient, name: str = "anna", password: str = PASSWORD) -> TestClient:
+    page = client.get("/admin/anmelden")
+    response = client.post("/admin/anmelden", data={"name": name, "passwort": password, "csrf_token": _csrf(page.text)})
+    assert response.status_code == 303, response.text
+    return client
+
+
+def _editor_form(client: TestClient, translation_id: int) -> tuple[dict[str, str], lxml_html.HtmlElement]:
+    page = client.get(f"/admin/uebersetzung/{translation_id}")
+    assert page.status_code == 200
+    doc = lxml_html.fromstring(page.text)
+    form = doc.get_element_by_id("editor")
+    values = {field.get("name"): field.value or "" for field in form.xpath(".//input|.//textarea") if field.get("name")}
+    return values, doc
+
+
+# Authentication and security ----------------------------------------------------------------------
+
+
+def _flatten(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        # Newer FastAPI keeps an included router as one entry wrapping the original router.
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _flatten(included.routes)
+        else:
+            yield route
+
+
+def _admin_routes(client: TestClient) -> list[tuple[str, str]]:
+    routes: list[tuple[str, str]] = []
+    for route in _flatten(client.app.routes):  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.path.startswith("/admin"):
+            path = route.path.replace("{translation_id}", "1").replace("{source_id}", "1")
+            routes.extend((method, path) for method in sorted(route.methods or ()))
+    return routes
+
+
+def test_every_admin_route_rejects_anonymous_requests(client: TestClient, held: Published) -> None:
+    routes = _admin_routes(client)
+    assert len(routes) >= 16
+    for method, path in routes:
+        if path == "/admin/anmelden":
+            continue
+        response = client.request(method, path, data={"titel": "Gehackt", "csrf_token": "x"})
+        assert response.headers["cache-control"] == "no-store", path
+        if method == "GET":
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/admin/anmelden?weiter=%2Fadmin"), path
+        else:
+            assert response.status_code == 403, (method, path)
+        assert "Gehackt" not in response.text and "Belarus" not in response.text
+    # A forged or tampered session cookie is no session.
+    client.cookies.set(SESSION_COOKIE, "eyJ1IjoxfQ.AAAA", path="/admin")
+    assert client.get("/admin/").status_code == 303
+
+
+def test_login_cookie_flags_and_logout(context: AppContext, client: TestClient) -> None:
+    page = client.get("/admin/anmelden?weiter=/admin/warteschlange")
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    response = client.post(
+        "/admin/anmelden",
+        data={"name": "anna", "passwort": PASSWORD, "csrf_token": _csrf(page.text), "weiter": "/admin/warteschlange"},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/admin/warteschlange"
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/admin" in cookie
+    assert "Secure" not in cookie  # plain http in tests
+    assert client.get("/admin/").status_code == 200
+    # The signing key was created on first use, readable by its owner only.
+    assert secret_key_file(context.settings).stat().st_mode & 0o777 == 0o600
+
+    logout = client.post("/admin/abmelden", data={"csrf_token": _csrf(client.get("/admin/").text)})
+    assert logout.status_code == 303
+    assert client.get("/admin/").status_code == 303
+
+
+def test_secure_cookie_on_https(client: TestClient) -> None:
+    secure = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
+    page = secure.get("/admin/anmelden")
+    assert "Secure" in page.headers["set-cookie"]
+    response = secure.post(
+        "/admin/anmelden", data={"name": "anna", "passwort": PASSWORD, "csrf_token": _csrf(page.text)}
+    )
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_open_redirects_are_refused(client: TestClient) -> None:
+    page = client.get("/admin/anmelden")
+    response = client.post(
+        "/admin/anmelden",
+        data={"name": "anna", "passwort": PASSWORD, "csrf_token": _csrf(page.text), "weiter": "//evil.example/"},
+    )
+    assert response.headers["location"] == "/admin/"
+
+
+def test_forms_without_valid_csrf_token_are_refused(context: AppContext, client: TestClient, held: Published) -> None:
+    # Login form too: its token is bound to the pre-session cookie.
+    client.get("/admin/anmelden")
+    assert client.post("/admin/anmelden", data={"name": "anna", "passwort": PASSWORD}).status_code == 403
+    assert (
+        client.post("/admin/anmelden", data={"name": "anna", "passwort": PASSWORD, "csrf_token": "falsch"}).status_code
+        == 403
+    )
+    login(client)
+    values, _ = _editor_form(client, held.translation_id)
+    good_token = values["csrf_token"]
+    values["absatz-0"] = "Von einem Angreifer geändert."
+    for token in (None, "", "falsch", good_token[:-2]):
+        data = dict(values)
+        if token is None:
+            del data["csrf_token"]
+        else:
+            data["csrf_token"] = token
+        response = client.post(f"/admin/uebersetzung/{held.translation_id}", data=data)
+        assert response.status_code == 403 and "CSRF" in response.text
+    for path in ("freigeben", "ablehnen"):
+        assert client.post(f"/admin/uebersetzung/{held.translation_id}/{path}", data={}).status_code == 403
+    assert client.post("/admin/quellen", data={"url": "https://x.example/feed"}).status_code == 403
+
+    # A token from another user's session does not fit this session.
+    other = TestClient(client.app, follow_redirects=False)
+    login(other, "erik")
+    foreign = _csrf(other.get("/admin/").text)
+    assert foreign != good_token
+    assert (
+        client.post(f"/admin/uebersetzung/{held.translation_id}", data={**values, "csrf_token": foreign}).status_code
+        == 403
+    )
+
+    with context.database.session() as session:
+        translation = session.get(Translation, held.translation_id)
+        assert translation is not None
+        assert paragraphs_from_json(translation.paragraphs)[0].text != "Von einem Angreifer geändert."
+        assert translation.publication is not None and translation.publication.status == "held"
+    # With the right token the same form goes through.
+    assert client.post(f"/admin/uebersetzung/{held.translation_id}", data=values).status_code == 303
+
+
+def test_login_is_throttled_per_account(client: TestClient) -> None:
+    for _ in range(MAX_FAILED_LOGINS):
+        page = client.get("/admin/anmelden")
+        response = client.post(
+            "/admin/anmelden", data={"name": "erik", "passwort": "falsches passwort", "csrf_token": _csrf(page.text)}
+        )
+        assert response.status_code == 401 and "Name oder Passwort ist falsch" in response.text
+    page = client.get("/admin/anmelden")
+    response = client.post(
+        "/admin/anmelden", data={"name": "erik", "passwort": PASSWORD, "csrf_token": _csrf(page.text)}
+    )
+    assert response.status_code == 429 and "vorübergehend gesperrt" in response.text
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def test_login_is_throttled_per_address(client: TestClient) -> None:
+    # Guessing across many names never locks one account, but the address gets throttled.
+    for n in range(10):
+        page = client.get("/admin/anmelden")
+        response = client.post(
+            "/admin/anmelden", data={"name": f"gast{n}", "passwort": "irgendwas123", "csrf_token": _csrf(page.text)}
+        )
+        assert response.status_code == 401
+    page = client.get("/admin/anmelden")
+    response = client.post(
+        "/admin/anmelden", data={"name": "anna", "passwort": PASSWORD, "csrf_token": _csrf(page.text)}
+    )
+    assert response.status_code == 429 and "Zu viele fehlgeschlagene Anmeldungen" in response.text
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_password_change_ends_sessions(context: AppContext, client: TestClient) -> None:
+    login(client, "erik")
+    assert client.get("/admin/").status_code == 200
+    with context.database.session() as session:
+        set_password(session, "erik", "ein ganz neues passwort")
+    assert client.get("/admin/").status_code == 303
+
+
+def test_editors_cannot_manage_sources_or_users(client: TestClient) -> None:
+    login(client, "erik")
+    page = client.get("/admin/")
+    assert page.status_code == 200 and "/admin/quellen" not in page.text
+    token = _csrf(page.text)
+    assert client.get("/admin/quellen").status_code == 403
+    assert client.get("/admin/benutzer").status_code == 403
+    response = client.post(
+        "/admin/quellen",
+        data={"csrf_token": token, "url": "https://x.example/feed", "intervall": "15", "regel": "auto"},
+    )
+    assert response.status_code == 403
+    assert client.get("/admin/warteschlange").status_code == 200
+
+
+def test_admin_pages_are_not_cached_publicly(client: TestClient, held: Published) -> None:
+    login(client)
+    cache = client.app.state.page_cache  # type: ignore[attr-defined]
+    for path in ("/admin/", "/admin/warteschlange", f"/admin/uebersetzung/{held.translation_id}", "/admin/quellen"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store" and "etag" not in response.headers
+    assert not any("admin" in str(key) for key in cache._pages)
+    assert client.get("/admin/uebersetzung/abc").headers["cache-control"] == "no-store"
+
+
+# Review workflow ---------------------------------------------------------------------------------------
+
+
+def test_stored_xss_in_an_edited_paragraph_is_neutralized(
+    context: AppContext, client: TestClient, held: Published
+) -> None:
+    login(client, "erik")
+    values, _ = _editor_form(client, held.translation_id)
+    values["absatz-0"] = (
+        'Harmlos <script>alert("xss")</script><img src=x onerror="alert(1)">'
+        '<a href="javascript:alert(2)" onmouseover="alert(3)">Link</a> <strong>fett</strong>'
+    )
+    values["titel"] = 'Titel <script>alert("t")</script>'
+    response = client.post(f"/admin/uebersetzung/{held.translation_id}/freigeben", data=values)
+    assert response.status_code == 303 and response.headers["location"] == "/admin/warteschlange?ok=freigegeben"
+    with context.database.session() as session:
+        publication = session.get(Publication, held.publication_id)
+        assert publication is not None and publication.status == "published"
+        slug = publication.slug
+    page = client.get(f"/{slug}/")
+    assert page.status_code == 200
+    body = page.text
+    assert "alert(" not in body  # neither in the text, the title, the head nor the JSON-LD
+    assert "<script>alert" not in body and "onerror" not in body and "javascript:" not in body
+    assert "onmouseover" not in body and "<img" not in body
+    assert "Harmlos" in body and "<strong>fett</strong>" in body
+    assert "Übersetzung redaktionell geprüft" in body
+    # The editor page shows the stored text escaped, inside the textarea.
+    editor = client.get(f"/admin/uebersetzung/{held.translation_id}").text
+    assert "<script>alert" not in editor
+
+
+def test_save_conflict_keeps_the_editors_input(context: AppContext, client: TestClient, held: Published) -> None:
+    login(client)
+    values, _ = _editor_form(client, held.translation_id)
+    first = dict(values, **{"absatz-1": "Erste Fassung."})
+    assert client.post(f"/admin/uebersetzung/{held.translation_id}", data=first).status_code == 303
+    stale = dict(values, **{"absatz-1": "Zweite Fassung aus altem Formular."})
+    response = client.post(f"/admin/uebersetzung/{held.translation_id}", data=stale)
+    assert response.status_code == 409 and "inzwischen geändert" in response.text
+    assert "Zweite Fassung aus altem Formular." in response.text
+    with context.database.session() as session:
+        translation = session.get(Translation, held.translation_id)
+        assert translation is not None and paragraphs_from_json(translation.paragraphs)[1].text == "Erste Fassung."
+    # Saving the re-rendered form (with its new version) takes the editor's text.
+    doc = lxml_html.fromstring(response.text)
+    resubmit = {f.get("name"): f.value or "" for f in doc.get_element_by_id("editor").xpath(".//input|.//textarea")}
+    assert client.post(f"/admin/uebersetzung/{held.translation_id}", data=resubmit).status_code == 303
+    unchanged = client.post(
+        f"/admin/uebersetzung/{held.translation_id}", data=_editor_form(client, held.translation_id)[0]
+    )
+    assert unchanged.headers["location"].endswith("?ok=unveraendert")
+
+
+def test_retranslation_failure_is_shown_to_the_editor(context: AppContext, client: TestClient, held: Published) -> None:
+    context.settings.model = str(TINY_MODEL.parent / "missing-model")
+    login(client)
+    values, _ = _editor_form(client, held.translation_id)
+    values["absatz-0"] = "Gespeichert trotz Fehler?"
+    response = client.post(
+        f"/admin/uebersetzung/{held.translation_id}/neu-uebersetzen", data={**values, "absatz": "2", "engine": "ct2"}
+    )
+    assert response.status_code == 400
+    message = lxml_html.fromstring(response.text).xpath("//p[@class='admin-error']")[0].text_content()
+    assert "Absatz 2 konnte mit ct2 nicht neu übersetzt werden" in message
+    # One transaction: the failed re-translation saved nothing, the typed text is still in the form.
+    assert "Gespeichert trotz Fehler?" in response.text
+    with context.database.session() as session:
+        translation = session.get(Translation, held.translation_id)
+        assert translation is not None and paragraphs_from_json(translation.paragraphs)[0].text != values["absatz-0"]
+    bad_engine = client.post(
+        f"/admin/uebersetzung/{held.translation_id}/neu-uebersetzen", data={**values, "absatz": "2", "engine": "x"}
+    )
+    assert bad_engine.status_code == 400 and "Unbekannte Engine" in bad_engine.text
+
+
+def test_slug_change_reject_and_versions(context: AppContext, client: TestClient, held: Published) -> None:
+    login(client)
+    values, _ = _editor_form(client, held.translation_id)
+    token = values["csrf_token"]
+    bad = client.post(f"/admin/uebersetzung/{held.translation_id}/slug", data={"csrf_token": token, "slug": "A B"})
+    assert bad.status_code == 400
+    response = client.post(
+        f"/admin/uebersetzung/{held.translation_id}/slug", data={"csrf_token": token, "slug": "neue-adresse"}
+    )
+    assert response.status_code == 303
+    values["absatz-2"] = "Ein Streit über Käse."
+    client.post(f"/admin/uebersetzung/{held.translation_id}", data={**values, "version": "2"})
+    versions = client.get(f"/admin/uebersetzung/{held.translation_id}/versionen")
+    assert versions.status_code == 200
+    assert "<ins>Käse.</ins>" in versions.text
+    slug_diff = client.get(f"/admin/uebersetzung/{held.translation_id}/versionen?von=1&zu=2").text
+    assert "<ins>neue-adresse</ins>" in slug_diff
+    assert client.get(f"/admin/uebersetzung/{held.translation_id}/versionen?von=1&zu=9").status_code == 404
+    assert (
+        client.post(f"/admin/uebersetzung/{held.translation_id}/ablehnen", data={"csrf_token": token}).status_code
+        == 303
+    )
+    with context.database.session() as session:
+        publication = session.get(Publication, held.publication_id)
+        assert publication is not None and publication.status == "archived" and publication.slug == "neue-adresse"
+    queue = client.get("/admin/warteschlange")
+    assert f'data-translation="{held.translation_id}"' not in queue.text
+    assert client.get("/admin/uebersetzung/999").status_code == 404
+
+
+def test_queue_and_dashboard_counts(context: AppContext, client: TestClient, held: Published) -> None:
+    with context.database.session() as session:
+        make_article(session, context.settings, source=make_source(session, "Auto"))
+        failing = make_source(session, "Kaputte Quelle")
+        failing.consecutive_failures, failing.last_error = 3, "https://x.example/feed: HTTP 500"
+        translation = session.get(Translation, held.translation_id)
+        assert translation is not None
+        translation.report = {"glossary_not_enforced": [{"term": "Kyiv"}]}
+    login(client)
+    queue = lxml_html.fromstring(client.get("/admin/warteschlange").text)
+    rows = queue.xpath("//tr[@data-translation]")
+    assert [r.get("data-translation") for r in rows] == [str(held.translation_id)]
+    cells = [c.text_content().strip() for c in rows[0].xpath("td")]
+    assert cells[1] == "The Guardian" and cells[2] == "ct2" and "Wörter" in cells[3]
+    assert "Glossar nicht durchgesetzt (1)" in cells[6]
+    assert (
+        len(lxml_html.fromstring(client.get("/admin/warteschlange?alle=1").text).xpath("//tr[@data-translation]")) == 2
+    )
+    dashboard = lxml_html.fromstring(client.get("/admin/").text)
+    assert dashboard.get_element_by_id("anzahl-warteschlange").text_content() == "1"
+    assert dashboard.xpath("//td[@data-status='published']")[0].text_content() == "1"
+    assert dashboard.get_element_by_id("anzahl-quellenfehler").text_content() == "1"
+    assert "HTTP 500" in dashboard.text_content()
+
+
+# Sources and users -------------------------------------------------------------------------------------
+
+
+def test_sources_admin(context: AppContext, client: TestClient) -> None:
+    login(client)
+    token = _csrf(client.get("/admin/quellen").text)
+    added = client.post(
+        "/admin/quellen",
+        data={
+            "csrf_token": token,
+            "url": "https://news.example/feed.xml",
+            "name": "News",
+            "intervall": "30",
+            "regel": "review",
+            "engine": "memory",
+        },
+    )
+    assert added.status_code == 303
+    with context.database.session() as session:
+        source = session.scalars(select(Source)).one()
+        assert (source.name, source.poll_interval_s, source.publish_policy, source.engine, source.enabled) == (
+            "News",
+            1800,
+            "review",
+            "memory",
+            True,
+        )
+        source_id = source.id
+    duplicate = client.post(
+        "/admin/quellen",
+        data={"csrf_token": token, "url": "https://news.example/feed.xml", "intervall": "30", "regel": "auto"},
+    )
+    assert duplicate.status_code == 400 and "Quelle nicht hinzugefügt" in duplicate.text
+    too_fast = client.post(
+        f"/admin/quellen/{source_id}", data={"csrf_token": token, "intervall": "0", "regel": "auto", "aktiv": "1"}
+    )
+    assert too_fast.status_code == 400 and "Abrufintervall" in too_fast.text
+    # Pause (checkbox off), new interval, policy and default engine.
+    paused = client.post(f"/admin/quellen/{source_id}", data={"csrf_token": token, "intervall": "60", "regel": "auto"})
+    assert paused.status_code == 303
+    with context.database.session() as session:
+        updated = session.get(Source, source_id)
+        assert updated is not None
+        assert (updated.enabled, updated.poll_interval_s, updated.publish_policy, updated.engine) == (
+            False,
+            3600,
+            "auto",
+            None,
+        )
+        updated.consecutive_failures, updated.last_error = 2, "https://news.example/feed.xml: timed out"
+    page = client.get("/admin/quellen").text
+    assert "(pausiert)" in page and "Abruffehler (2× in Folge): https://news.example/feed.xml: timed out" in page
+    assert client.post(f"/admin/quellen/{source_id}/entfernen", data={"csrf_token": token}).status_code == 303
+    assert client.post("/admin/quellen/999/entfernen", data={"csrf_token": token}).status_code == 404
+    with context.database.session() as session:
+        assert session.scalars(select(Source)).all() == []
+
+
+def test_users_list_for_admins(client: TestClient) -> None:
+    login(client)
+    page = lxml_html.fromstring(client.get("/admin/benutzer").text)
+    assert [row.xpath("td")[0].text_content() for row in page.xpath("//tbody/tr")] == ["anna", "erik"]
+    assert "argon2" not in client.get("/admin/benutzer").text
+
+
+def test_source_glossary_additions(context: AppContext, client: TestClient) -> None:
+    login(client)
+    token = _csrf(client.get("/admin/quellen").text)
+    form = {"csrf_token": token, "url": "https://kyiv.example/feed.xml", "intervall": "15", "regel": "auto"}
+    assert client.post("/admin/quellen", data={**form, "glossar": "Kyiv = Kiew\nZelensky"}).status_code == 303
+    with context.database.session() as session:
+        source = session.scalars(select(Source)).one()
+        assert source.glossary == {"Kyiv": "Kiew", "Zelensky": "Zelensky"}
+        source_id = source.id
+    page = lxml_html.fromstring(client.get("/admin/quellen").text)
+    assert page.get_element_by_id(f"q{source_id}-glossar").text_content() == "Kyiv = Kiew\nZelensky"
+    bad = client.post(
+        f"/admin/quellen/{source_id}", data={**form, "aktiv": "1", "glossar": "Kyiv = Kiew\nKyiv = Kyjiw"}
+    )
+    assert bad.status_code == 400 and "Glossar-Ergänzungen: Zeile 2" in bad.text
+    assert client.post(f"/admin/quellen/{source_id}", data={**form, "aktiv": "1", "glossar": ""}).status_code == 303
+    with context.database.session() as session:
+        cleared = session.get(Source, source_id)
+        assert cleared is not None and cleared.glossary is None and cleared.enabled
