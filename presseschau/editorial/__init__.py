@@ -1,0 +1,1 @@
+"""Editorial workflow: users, review queue, edits with revisions, approval."""

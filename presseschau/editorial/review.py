@@ -1,0 +1,438 @@
+"""Review actions on translations: queue, edits saved as revisions, re-translation, approve/reject.
+
+Every change is a `TranslationRevision` (number 1 is the machine output), so the history and a
+diff between any two states can be shown. Edited paragraphs flow into the translation memory as
+`reviewed` entries, which win over machine ones the next time the same source text comes along.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from presseschau.app import AppContext
+from presseschau.config import Settings
+from presseschau.content import Paragraph, html_to_text, paragraphs_from_json, paragraphs_to_json, sanitize_inline_html
+from presseschau.store.models import Article, Publication, Translation, TranslationRevision, utcnow
+
+ARCHIVED = "archived"
+# Report keys written by the translate stage that an editor should look at.
+_FLAG_KEYS = {
+    "glossary_not_enforced": "Glossar nicht durchgesetzt",
+    "coverage_retries": "Vollständigkeitsprüfung wiederholt",
+    "failed_segments": "Segmente fehlgeschlagen",
+    "numbers_missing": "Zahlen fehlen",
+    "split_sentences": "Lange Sätze geteilt",
+    "fallback_segments": "Segmente mit Ersatz-Engine",
+}
+
+
+class ReviewError(ValueError):
+    """A review action is not possible; the message says why."""
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    translation_id: int
+    article_id: int
+    title: str
+    original_title: str
+    source_name: str | None
+    engine: str | None
+    paragraphs: int
+    words: int
+    translated_at: datetime | None
+    status: str
+    slug: str | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+def report_flags(report: dict[str, Any]) -> list[str]:
+    """German labels (with counts) for the warnings in a translate-stage report."""
+    flags = []
+    for key, label in _FLAG_KEYS.items():
+        value = report.get(key)
+        # Lists of findings count their entries; plain counters count themselves (bool is no count).
+        if isinstance(value, list | dict):
+            count = len(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            count = value
+        else:
+            count = 0
+        if count:
+            flags.append(f"{label} ({count})")
+    if report.get("fallback_engine"):
+        flags.append(f"Ersatz-Engine {report['fallback_engine']}")
+    return flags
+
+
+def _intended_engine(settings: Settings, article: Article) -> str:
+    return article.source.engine if article.source is not None and article.source.engine else settings.engine
+
+
+def translation_flags(settings: Settings, translation: Translation) -> list[str]:
+    """Report flags plus a fallback-engine flag when the whole article went to the fallback engine.
+
+    The translate stage falls back per article (`resolve_engine`) and records only the engine that
+    ran, so the fallback shows as: engine == configured fallback != the engine that was wanted.
+    """
+    flags = report_flags(translation.report or {})
+    fallback = settings.fallback_engine
+    if (
+        fallback
+        and translation.engine == fallback
+        and _intended_engine(settings, translation.article) != fallback
+        and not any(flag.startswith("Ersatz-Engine") for flag in flags)
+    ):
+        flags.append(f"Ersatz-Engine {fallback}")
+    return flags
+
+
+def review_queue(session: Session, settings: Settings, include_published: bool = False) -> list[ReviewItem]:
+    """Translations waiting for review (held), newest first; optionally published unreviewed ones too."""
+    statuses = ["held", "published"] if include_published else ["held"]
+    rows = session.scalars(
+        select(Translation)
+        .join(Publication, Publication.translation_id == Translation.id)
+        .where(
+            Translation.language == settings.target_language,
+            Translation.status == "done",
+            Publication.status.in_(statuses),
+            Translation.reviewed.is_(False),
+        )
+        .options(
+            selectinload(Translation.article).selectinload(Article.source),
+            selectinload(Translation.publication),
+        )
+        .order_by(Translation.translated_at.desc(), Translation.id.desc())
+    ).all()
+    items = []
+    for translation in rows:
+        paragraphs = paragraphs_from_json(translation.paragraphs)
+        article = translation.article
+        items.append(
+            ReviewItem(
+                translation_id=translation.id,
+                article_id=article.id,
+                title=html_to_text(translation.title or ""),
+                original_title=article.title or "",
+                source_name=article.source.name if article.source else article.outlet,
+                engine=translation.engine,
+                paragraphs=len(paragraphs),
+                words=sum(len(p.text.split()) for p in paragraphs),
+                translated_at=translation.translated_at,
+                status=translation.publication.status if translation.publication else "held",
+                slug=translation.publication.slug if translation.publication else None,
+                flags=translation_flags(settings, translation),
+            )
+        )
+    return items
+
+
+def get_translation(session: Session, translation_id: int) -> Translation:
+    translation = session.get(Translation, translation_id)
+    if translation is None:
+        raise ReviewError(f"Übersetzung {translation_id} gibt es nicht")
+    if translation.status != "done":
+        raise ReviewError(
+            f"Übersetzung {translation_id} ist nicht fertig (Status {translation.status}): nichts zu prüfen"
+        )
+    return translation
+
+
+def latest_revision_number(session: Session, translation: Translation) -> int:
+    """The newest revision number (1 once the machine output is recorded); editors' forms carry it."""
+    ensure_initial_revision(session, translation)
+    return int(
+        session.scalar(
+            select(func.max(TranslationRevision.number)).where(TranslationRevision.translation_id == translation.id)
+        )
+        or 0
+    )
+
+
+def revisions(session: Session, translation: Translation) -> list[TranslationRevision]:
+    ensure_initial_revision(session, translation)
+    return list(
+        session.scalars(
+            select(TranslationRevision)
+            .where(TranslationRevision.translation_id == translation.id)
+            .order_by(TranslationRevision.number)
+        )
+    )
+
+
+def ensure_initial_revision(session: Session, translation: Translation) -> None:
+    """Keep the machine output as revision 1 before the first edit, so it can always be compared."""
+    exists = session.scalar(
+        select(func.count())
+        .select_from(TranslationRevision)
+        .where(TranslationRevision.translation_id == translation.id)
+    )
+    if not exists:
+        _add_revision(
+            session, translation, author=f"engine:{translation.engine or 'unknown'}", note="Maschinenübersetzung"
+        )
+
+
+def _add_revision(session: Session, translation: Translation, author: str, note: str | None) -> TranslationRevision:
+    number = (
+        session.scalar(
+            select(func.max(TranslationRevision.number)).where(TranslationRevision.translation_id == translation.id)
+        )
+        or 0
+    ) + 1
+    revision = TranslationRevision(
+        translation_id=translation.id,
+        number=number,
+        title=translation.title,
+        paragraphs=list(translation.paragraphs),
+        slug=translation.publication.slug if translation.publication else None,
+        author=author,
+        note=note,
+    )
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def _touch_publication(session: Session, translation: Translation) -> None:
+    if translation.publication is not None:
+        translation.publication.updated_at = utcnow()
+        if translation.publication.status == "published":
+            from presseschau.publish import search
+
+            # Keep full-text search in step with the edited text.
+            body = " ".join(p.text for p in paragraphs_from_json(translation.paragraphs))
+            search.index_document(
+                session, translation.publication.id, translation.language, translation.title or "", body
+            )
+
+
+def save_edit(
+    context: AppContext,
+    session: Session,
+    translation: Translation,
+    author: str,
+    title: str | None = None,
+    paragraphs: dict[int, str] | None = None,
+    note: str | None = None,
+) -> TranslationRevision | None:
+    """Apply an editor's title and paragraph changes (sanitized); None when nothing changed."""
+    ensure_initial_revision(session, translation)
+    current = paragraphs_from_json(translation.paragraphs)
+    changed_pairs: list[tuple[str, str]] = []
+    source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
+    changed = False
+    for index, new_html in (paragraphs or {}).items():
+        if not 0 <= index < len(current):
+            raise ReviewError(f"Absatz {index + 1} gibt es nicht (die Übersetzung hat {len(current)})")
+        # Editors type inline HTML; only the safe subset the site renders survives (no scripts,
+        # no event handlers, no javascript: links), exactly as for text from the sources.
+        cleaned = sanitize_inline_html(new_html)
+        if not html_to_text(cleaned):
+            raise ReviewError(f"Absatz {index + 1} wäre leer: ein Absatz kann nicht gelöscht werden")
+        if cleaned != current[index].html:
+            current[index] = Paragraph(kind=current[index].kind, html=cleaned)
+            changed = True
+            if index < len(source_paragraphs):
+                changed_pairs.append((source_paragraphs[index].html, cleaned))
+    if title is not None:
+        cleaned_title = html_to_text(sanitize_inline_html(title))
+        if not cleaned_title:
+            raise ReviewError("Der Titel darf nicht leer sein")
+        if cleaned_title != (translation.title or ""):
+            translation.title = cleaned_title
+            changed = True
+            if translation.article.title:
+                changed_pairs.append((translation.article.title, cleaned_title))
+    if not changed:
+        return None
+    translation.paragraphs = paragraphs_to_json(current)
+    translation.updated_at = utcnow()
+    _touch_publication(session, translation)
+    revision = _add_revision(session, translation, author=author, note=note or "Bearbeitet")
+    _remember_reviewed(context, translation, changed_pairs)
+    return revision
+
+
+def _remember_reviewed(context: AppContext, translation: Translation, pairs: list[tuple[str, str]]) -> None:
+    if not pairs:
+        return
+    from presseschau.translate.memory import TranslationMemory
+
+    session = object_session_of(translation)
+    connection = session.connection()
+
+    def joined_session() -> Session:
+        # The memory commits and closes its own sessions; one joined to the caller's transaction
+        # through a savepoint makes that commit a savepoint release, so the entries are written
+        # atomically with the edit (a separate connection would wait on SQLite's write lock held
+        # by this very transaction).
+        return Session(bind=connection, join_transaction_mode="create_savepoint")
+
+    memory = TranslationMemory(joined_session, context.settings.source_language, translation.language)
+    memory.store(pairs, engine=translation.engine, model=translation.model, origin="reviewed")
+
+
+def object_session_of(translation: Translation) -> Session:
+    from sqlalchemy.orm import object_session
+
+    session = object_session(translation)
+    if session is None:
+        raise ReviewError("translation is not attached to a session")
+    return session
+
+
+def retranslate_paragraph(
+    context: AppContext,
+    session: Session,
+    translation: Translation,
+    index: int,
+    author: str,
+    engine_name: str | None = None,
+) -> TranslationRevision:
+    """Translate paragraph `index` again from the original (optionally with another engine)."""
+    from presseschau.translate.document import Document, DocumentTranslator
+    from presseschau.translate.engines import get_engine
+    from presseschau.translate.engines.base import EngineError
+    from presseschau.translate.service import glossary_for
+
+    source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
+    current = paragraphs_from_json(translation.paragraphs)
+    if not 0 <= index < min(len(source_paragraphs), len(current)):
+        raise ReviewError(f"Absatz {index + 1} gibt es im Original oder in der Übersetzung nicht")
+    settings = context.settings
+    name = engine_name or translation.engine or settings.engine
+    if name == "memory":
+        # The memory engine only replays stored translations; a fresh one needs a real engine.
+        name = _intended_engine(settings, translation.article)
+    try:
+        engine = get_engine(name, settings)
+        # No memory: the editor asks for a fresh translation, not the stored one.
+        translator = DocumentTranslator(
+            engine,
+            memory=None,
+            # The source's own glossary additions apply as in the pipeline.
+            glossary=glossary_for(
+                settings, translation.article.source.glossary if translation.article.source else None
+            ),
+            source_language=settings.source_language,
+            target_language=translation.language,
+        )
+        result = translator.translate(Document(title="", paragraphs=[source_paragraphs[index]]))
+    except EngineError as error:
+        raise ReviewError(
+            f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden: {error}. Der Absatz bleibt unverändert."
+        ) from error
+    if not result.complete or not result.paragraphs:
+        raise ReviewError(
+            f"Die Neuübersetzung von Absatz {index + 1} mit {name} hat die Vollständigkeitsprüfung nicht "
+            "bestanden (Teile des Originals fehlten in der Ausgabe). Der Absatz bleibt unverändert; "
+            "bitte eine andere Engine wählen oder den Absatz von Hand bearbeiten."
+        )
+    new_html = sanitize_inline_html(result.paragraphs[0].html)
+    if not html_to_text(new_html):
+        raise ReviewError(f"Die Neuübersetzung von Absatz {index + 1} mit {name} war leer; nichts geändert.")
+    ensure_initial_revision(session, translation)
+    current[index] = Paragraph(kind=current[index].kind, html=new_html)
+    translation.paragraphs = paragraphs_to_json(current)
+    translation.updated_at = utcnow()
+    _touch_publication(session, translation)
+    return _add_revision(session, translation, author=author, note=f"Absatz {index + 1} neu übersetzt mit {name}")
+
+
+def approve(session: Session, settings: Settings, translation: Translation, author: str) -> Publication:
+    """Mark as editorially reviewed and publish."""
+    from presseschau.publish.service import publish
+
+    ensure_initial_revision(session, translation)
+    translation.reviewed = True
+    before = translation.publication
+    # publish() lets a never-published slug follow the title; a slug the editor chose (it left a
+    # history entry behind) must survive the approval.
+    chosen = before.slug if before is not None and before.slug_history else None
+    publication = publish(session, settings, translation.article_id)
+    if chosen is not None and publication.slug != chosen:
+        publication.slug = chosen
+        session.flush()
+    _add_revision(session, translation, author=author, note="Freigegeben")
+    return publication
+
+
+def reject(session: Session, translation: Translation, author: str) -> None:
+    """Take the translation off the site and out of the queue (archived; it can be approved later)."""
+    from presseschau.publish import search
+
+    ensure_initial_revision(session, translation)
+    publication = translation.publication
+    if publication is None:
+        raise ReviewError(f"Übersetzung {translation.id} hat keine Veröffentlichung, die archiviert werden könnte")
+    publication.status = ARCHIVED
+    publication.updated_at = utcnow()
+    translation.reviewed = False
+    search.remove_document(session, publication.id)
+    _add_revision(session, translation, author=author, note="Abgelehnt")
+
+
+def change_slug(session: Session, translation: Translation, new_slug: str, author: str) -> None:
+    from presseschau.publish.service import PublishError
+    from presseschau.publish.service import change_slug as publish_change_slug
+
+    if translation.publication is None:
+        raise ReviewError(f"Übersetzung {translation.id} hat noch keine Veröffentlichung")
+    if new_slug == translation.publication.slug:
+        return
+    # Revision 1 must hold the machine output (and its slug) before anything changes.
+    ensure_initial_revision(session, translation)
+    try:
+        publish_change_slug(session, translation.publication, new_slug)
+    except PublishError as error:
+        raise ReviewError(str(error)) from error
+    _add_revision(session, translation, author=author, note=f"Slug geändert: {new_slug}")
+
+
+_WORD_RE = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str, new: str) -> str:
+    """HTML showing word-level changes between two texts (`<del>` / `<ins>`); inputs are escaped."""
+    old_words, new_words = _WORD_RE.findall(old), _WORD_RE.findall(new)
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(html.escape("".join(old_words[a1:a2])))
+            continue
+        if a2 > a1:
+            out.append(f"<del>{html.escape(''.join(old_words[a1:a2]))}</del>")
+        if b2 > b1:
+            out.append(f"<ins>{html.escape(''.join(new_words[b1:b2]))}</ins>")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class ParagraphDiff:
+    index: int
+    changed: bool
+    html: str
+
+
+def diff_revisions(old: TranslationRevision, new: TranslationRevision) -> tuple[ParagraphDiff, list[ParagraphDiff]]:
+    """Title diff and per-paragraph diffs (as safe HTML) between two revisions."""
+    old_paragraphs = [p.text for p in paragraphs_from_json(old.paragraphs)]
+    new_paragraphs = [p.text for p in paragraphs_from_json(new.paragraphs)]
+    title = ParagraphDiff(-1, (old.title or "") != (new.title or ""), word_diff(old.title or "", new.title or ""))
+    diffs = []
+    for index in range(max(len(old_paragraphs), len(new_paragraphs))):
+        a = old_paragraphs[index] if index < len(old_paragraphs) else ""
+        b = new_paragraphs[index] if index < len(new_paragraphs) else ""
+        diffs.append(ParagraphDiff(index, a != b, word_diff(a, b)))
+    return title, diffs

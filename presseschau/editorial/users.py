@@ -1,0 +1,112 @@
+"""Editorial users: argon2 password hashes, roles, and lockout after repeated failed logins."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from presseschau.store.models import User, utcnow
+
+ROLES = ("editor", "admin")
+MIN_PASSWORD_LENGTH = 10
+# After this many consecutive failures an account is locked for LOCKOUT (doubling each time).
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=1)
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
+
+_hasher = PasswordHasher()
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message says why."""
+
+
+class LoginThrottled(RuntimeError):
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"too many failed logins; try again after {until:%H:%M:%S} UTC")
+        self.until = until
+
+
+@dataclass(frozen=True)
+class AuthenticatedUser:
+    id: int
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def add_user(session: Session, name: str, password: str, role: str = "editor") -> User:
+    if not _NAME_RE.match(name):
+        raise UserError(f"invalid user name {name!r}: 2-100 letters, digits, '_', '.', '@' or '-'")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    if session.scalars(select(User).where(User.name == name)).first() is not None:
+        raise UserError(f"user {name!r} exists already")
+    user = User(name=name, password_hash=hash_password(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, name: str, password: str) -> None:
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def remove_user(session: Session, name: str) -> None:
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    session.delete(user)
+
+
+def authenticate(session: Session, name: str, password: str, now: datetime | None = None) -> AuthenticatedUser | None:
+    """The user if the password is right; None otherwise. Raises LoginThrottled while locked.
+
+    Unknown names cost a hash verification too, so timing does not reveal which names exist.
+    """
+    now = now or utcnow()
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginThrottled(user.locked_until)
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            doublings = min(user.failed_logins - MAX_FAILED_LOGINS, 10)
+            user.locked_until = now + LOCKOUT * (2**doublings)
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    return AuthenticatedUser(id=user.id, name=user.name, role=user.role)
+
+
+_DUMMY_HASH = _hasher.hash("presseschau-dummy-password")
