@@ -1,0 +1,92 @@
+"""End-to-end throughput: articles/minute from feed to published page, and where the time goes.
+
+Serves N generated English articles from a loopback feed, then runs the pipeline in-process
+(fetch → extract → translate → publish) on a fresh data directory and reports:
+- articles per minute end to end;
+- the time per stage, and the share of the total spent outside the translation engine
+  (goal: < 10 % with a real model; with the tiny test model the engine is nearly free, so the
+  share mostly shows the fixed per-article cost of the other stages).
+
+Usage: python bench/pipeline.py [--articles 50] [--model PATH_OR_NAME] [--engine ct2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+from sqlalchemy import func, select
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from presseschau.app import AppContext  # noqa: E402
+from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
+from presseschau.pipeline.service import publishing_hook  # noqa: E402
+from presseschau.store.models import Publication, Translation  # noqa: E402
+from presseschau.translate.service import translate_queued  # noqa: E402
+from tests.pipeline.newssite import generate_articles, serve_news_site  # noqa: E402
+
+TINY_MODEL = REPO / "tests" / "fixtures" / "models" / "tiny-en-de"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=50)
+    parser.add_argument("--engine", default="ct2")
+    parser.add_argument("--model", default=str(TINY_MODEL), help="ct2 model name or path (default: tiny test model)")
+    parser.add_argument("--paragraphs", type=int, default=6)
+    args = parser.parse_args()
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        feed_url = serve_news_site(server, generate_articles(args.articles, seed=3, paragraphs=args.paragraphs))
+        with tempfile.TemporaryDirectory() as data:
+            context = AppContext.for_data_dir(data, allow_private_addresses=True, politeness_delay_s=0.0)
+            add_source(context, feed_url, name="Loopback Times")
+            settings = context.settings
+
+            started = time.perf_counter()
+            fetch_sources(context)
+            fetched = time.perf_counter()
+            translated = 0
+            while True:
+                report = translate_queued(
+                    context,
+                    limit=8,
+                    engine_name=args.engine,
+                    model=args.model,
+                    owner="bench",
+                    on_done=publishing_hook(settings),
+                )
+                if not report.claimed:
+                    break
+                translated += int(report.claimed)
+            finished = time.perf_counter()
+
+            with context.database.session() as session:
+                published = session.scalar(
+                    select(func.count()).select_from(Publication).where(Publication.status == "published")
+                )
+                engine_seconds = float(session.scalar(select(func.sum(Translation.engine_seconds))) or 0.0)
+            context.close()
+    finally:
+        server.stop()
+
+    total = finished - started
+    fetch_s, translate_s = fetched - started, finished - fetched
+    print(f"engine {args.engine}, model {args.model}")
+    print(f"articles served {args.articles}, published {published}, translated {translated}")
+    print(f"total {total:.2f} s: fetch+extract {fetch_s:.2f} s, translate+publish {translate_s:.2f} s")
+    print(f"engine time {engine_seconds:.2f} s; outside the engine {total - engine_seconds:.2f} s")
+    print(f"throughput: {published / total * 60:.1f} articles/minute end to end")
+    print(f"share of time outside the translation engine: {(total - engine_seconds) / total:.1%} (goal < 10 %)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Bundled sample articles (English originals with human German versions) for `presseschau demo`."""

@@ -1,0 +1,1 @@
+"""Pipeline: the end-to-end job (`demo`, `run`), work leases and status."""

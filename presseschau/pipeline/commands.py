@@ -1,0 +1,150 @@
+"""CLI commands of the end-to-end job: `demo`, `run`, `status`."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from presseschau.app import AppContext
+from presseschau.pipeline.service import PipelineService, RunOptions
+from presseschau.pipeline.status import collect_status
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "–"
+
+
+def run(
+    ctx: typer.Context,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the website too.")] = True,
+    host: Annotated[str | None, typer.Option(help="Address to serve on (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to serve on (default 8000).")] = None,
+    engine: Annotated[str | None, typer.Option(help="Translation engine (default: per source, else settings).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name or path for the engine.")] = None,
+    build: Annotated[
+        bool | None,
+        typer.Option("--build/--no-build", help="Rebuild the static site (default: when static_output_dir is set)."),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass of every stage, then exit (for cron).")] = False,
+) -> None:
+    """The service: poll sources, translate, publish, build and serve until stopped (SIGTERM/Ctrl-C)."""
+    context: AppContext = ctx.obj
+    if context.settings.broker_url and not once:
+        # Distributed mode: the stages run in `presseschau worker` processes; this serves the site.
+        context.console.print(
+            f"Broker {context.settings.broker_url}: stages run in `presseschau worker` processes; "
+            "serving the site only."
+        )
+        options = RunOptions(serve=True, host=host, port=port)
+        service = PipelineService(context, options)
+        service.install_signal_handlers()
+        service.serve_forever()
+        return
+    options = RunOptions(
+        serve=serve and not once, host=host, port=port, engine=engine, model=model, build=build, once=once
+    )
+    service = PipelineService(context, options)
+    settings = context.settings
+    if not once and serve:
+        context.console.print(
+            f"presseschau runs: data {settings.data_dir}, site http://{host or settings.host}:{port or settings.port}/"
+        )
+    service.run()
+
+
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Queue sizes, last poll per source, failures with reasons, engine and throughput."""
+    context: AppContext = ctx.obj
+    report = collect_status(context)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    console = context.console.__class__()  # stdout
+    console.print(f"[bold]Data[/] {context.settings.data_dir}")
+    console.print(
+        f"[bold]Engine[/] {report.engine}"
+        + (f" (model {report.model})" if report.model else "")
+        + (f"; last used: {report.last_engine_used} {report.last_model_used or ''}" if report.last_engine_used else "")
+    )
+    console.print(f"[bold]Articles[/] {report.articles_by_fetch_status or {}}")
+    console.print(f"[bold]Translation queue[/] {report.translations_by_status or {}}")
+    console.print(f"[bold]Publications[/] {report.publications_by_status or {}}")
+    mean = f", {report.mean_engine_seconds:.2f} s engine time per article" if report.mean_engine_seconds else ""
+    console.print(
+        f"[bold]Throughput[/] {report.translated_last_hour} translated in the last hour, "
+        f"{report.translated_last_day} in the last 24 h{mean}"
+    )
+    if report.sources:
+        table = Table("id", "source", "last poll", "next poll", "status", "failures", "articles", title="Sources")
+        for s in report.sources:
+            table.add_row(
+                str(s.id),
+                s.name,
+                _when(s.last_polled_at),
+                _when(s.next_poll_at),
+                (s.last_status or "–") + (f": {s.last_error}" if s.last_error else ""),
+                str(s.consecutive_failures),
+                str(s.articles),
+            )
+        console.print(table)
+    for name, values in sorted(report.services.items()):
+        console.print(f"[bold]{name}[/] " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    if report.failures:
+        table = Table("stage", "article", "reason", title="Recent failures")
+        for failure in report.failures:
+            table.add_row(failure["stage"], str(failure["article"]), str(failure.get("reason") or ""))
+        console.print(table)
+
+
+def worker(
+    ctx: typer.Context,
+    queues: Annotated[str, typer.Option(help="Comma-separated queues to take: fetch, translate, publish.")] = (
+        "fetch,translate,publish"
+    ),
+    concurrency: Annotated[int, typer.Option(help="Worker processes (default: 1).")] = 1,
+    beat: Annotated[bool, typer.Option("--beat", help="Also run the polling schedule (in one worker only).")] = False,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """A Celery worker for the distributed pipeline (needs PRESSESCHAU_BROKER_URL)."""
+    try:
+        from presseschau.pipeline import tasks
+    except ImportError as error:  # Celery is an optional extra: say how to get it
+        typer.echo(f"Error: {error.name or 'celery'} is not installed; install presseschau[distributed]", err=True)
+        raise typer.Exit(2) from error
+
+    context: AppContext = ctx.obj
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(chosen) - set(tasks.QUEUES))
+    if unknown:
+        typer.echo(f"Error: unknown queue(s) {', '.join(unknown)}; choose from {', '.join(tasks.QUEUES)}", err=True)
+        raise typer.Exit(2)
+    try:
+        celery = tasks.configure(context.settings)
+    except RuntimeError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from error
+    context.database  # noqa: B018 -- migrate once, before the pool forks
+    tasks.set_context(context)
+    node = f"presseschau-{'-'.join(chosen)}-{os.getpid()}@%h"  # unique per process, also on one host
+    argv = ["worker", "-Q", ",".join(chosen), "--concurrency", str(concurrency), "--loglevel", loglevel,
+            "-n", node, "--without-gossip", "--without-mingle"]  # fmt: skip
+    if beat:
+        argv += ["--beat", "--schedule", str(context.settings.data_dir / "celerybeat-schedule")]
+    celery.worker_main(argv)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the end-to-end commands to `app`."""
+    from presseschau.pipeline.demo import demo
+
+    app.command()(demo)
+    app.command()(run)
+    app.command()(status)
+    app.command()(worker)

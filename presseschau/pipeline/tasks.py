@@ -1,0 +1,183 @@
+"""The pipeline's stages as Celery tasks, for many machines (`PRESSESCHAU_BROKER_URL=redis://…`).
+
+Queues: `fetch` (polling and extraction), `translate` (GPU machines take this one), `publish`.
+Tasks carry ids, never content, and every task is idempotent: fetching is deduplicated by the
+store, translation is coordinated by the database leases of `presseschau.store.queue` (a task
+that finds nothing claimable does nothing), publishing is `on_translation_done`, which is
+idempotent. Tasks are acknowledged late, so a worker killed mid-task has its task redelivered.
+Without a broker URL none of this is used: `presseschau run` keeps everything in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from celery import Celery, signals
+from sqlalchemy import select
+
+from presseschau.app import AppContext
+from presseschau.config import Settings, load_settings
+from presseschau.pipeline.service import make_owner_id, recover_orphaned_leases
+from presseschau.store.models import Publication, Source, Translation, utcnow
+from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED
+
+log = logging.getLogger("presseschau.tasks")
+
+QUEUES = ("fetch", "translate", "publish")
+TRANSLATE_BATCH = 4
+
+celery_app = Celery("presseschau")
+
+_context: AppContext | None = None
+_owner: str | None = None
+
+
+def configure(settings: Settings) -> Celery:
+    """Point the Celery app at the configured broker, with presseschau's routing and schedule."""
+    if not settings.broker_url:
+        raise RuntimeError("no broker configured: set PRESSESCHAU_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
+    celery_app.conf.update(
+        broker_url=settings.broker_url,
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,  # redeliver when a worker dies mid-task
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # long translation tasks: don't hoard messages
+        task_default_queue="fetch",
+        task_routes={
+            "presseschau.poll_due_sources": {"queue": "fetch"},
+            "presseschau.fetch_source": {"queue": "fetch"},
+            "presseschau.dispatch": {"queue": "fetch"},
+            "presseschau.translate_batch": {"queue": "translate"},
+            "presseschau.publish_translation": {"queue": "publish"},
+        },
+        # Unacknowledged messages come back after this long (Redis transport).
+        broker_transport_options={"visibility_timeout": max(60, settings.lease_seconds * 2)},
+        beat_schedule={
+            "poll-due-sources": {"task": "presseschau.poll_due_sources", "schedule": 30.0},
+            "dispatch-queued-work": {"task": "presseschau.dispatch", "schedule": 15.0},
+        },
+        timezone="UTC",
+        worker_hijack_root_logger=False,
+    )
+    return celery_app
+
+
+def set_context(context: AppContext) -> None:
+    global _context
+    _context = context
+
+
+def context() -> AppContext:
+    """The worker process's context (from `presseschau worker --data`, else the environment)."""
+    global _context
+    if _context is None:
+        _context = AppContext(settings=load_settings(os.environ.get("PRESSESCHAU_DATA")))
+    return _context
+
+
+def owner() -> str:
+    global _owner
+    if _owner is None:
+        _owner = make_owner_id("celery")
+    return _owner
+
+
+@signals.worker_process_init.connect
+def _after_fork(**_: Any) -> None:
+    # A forked pool process must not share the parent's database connections or lease id.
+    global _owner
+    _owner = None
+    if _context is not None and _context._database is not None:
+        _context._database.engine.dispose(close=False)
+
+
+@celery_app.task(name="presseschau.poll_due_sources")
+def poll_due_sources() -> int:
+    """Send a fetch task for every enabled source whose poll is due."""
+    ctx = context()
+    now = utcnow()
+    with ctx.database.session() as session:
+        due = session.scalars(
+            select(Source.id).where(
+                Source.enabled.is_(True), (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now)
+            )
+        ).all()
+    for source_id in due:
+        fetch_source.delay(source_id)
+    return len(due)
+
+
+@celery_app.task(name="presseschau.fetch_source", bind=True, max_retries=5)
+def fetch_source(self: Any, source_id: int) -> int:
+    from presseschau.ingest.service import fetch_sources
+
+    try:
+        report = fetch_sources(context(), source_id=source_id)
+    except Exception as error:  # a crashed fetch retries with backoff; per-item errors are recorded
+        raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
+    dispatch.delay()
+    return int(report.articles_new + report.articles_updated)
+
+
+@celery_app.task(name="presseschau.dispatch")
+def dispatch() -> dict[str, int]:
+    """Send translate tasks for queued work and publish tasks for finished, unpublished work.
+
+    Sending more tasks than needed is harmless (the leases decide who works), sending fewer only
+    delays work until the next beat.
+    """
+    ctx = context()
+    now = utcnow()
+    with ctx.database.session() as session:
+        recover_orphaned_leases(session)
+        claimable = session.scalars(
+            select(Translation.id).where(
+                (
+                    (Translation.status == QUEUED)
+                    & ((Translation.next_attempt_at.is_(None)) | (Translation.next_attempt_at <= now))
+                )
+                | ((Translation.status == IN_PROGRESS) & (Translation.lease_expires_at < now))
+            )
+        ).all()
+        unpublished = session.scalars(
+            select(Translation.id)
+            .outerjoin(Publication, Publication.translation_id == Translation.id)
+            .where(Translation.status == DONE, Publication.id.is_(None))
+        ).all()
+    batches = -(-len(claimable) // TRANSLATE_BATCH)
+    for _ in range(batches):
+        translate_batch.delay()
+    for translation_id in unpublished:
+        publish_translation.delay(translation_id)
+    return {"translate_tasks": batches, "publish_tasks": len(unpublished)}
+
+
+@celery_app.task(name="presseschau.translate_batch", bind=True, max_retries=5)
+def translate_batch(self: Any, engine: str | None = None, model: str | None = None) -> int:
+    """Translate up to TRANSLATE_BATCH queued articles (the engine is loaded once per process)."""
+    from presseschau.translate.service import translate_queued
+
+    try:
+        report = translate_queued(context(), limit=TRANSLATE_BATCH, engine_name=engine, model=model, owner=owner())
+    except Exception as error:
+        raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
+    for outcome in report.outcomes:
+        if outcome.status == DONE and outcome.translation_id is not None:
+            publish_translation.delay(outcome.translation_id)
+    return int(report.claimed)
+
+
+@celery_app.task(name="presseschau.publish_translation")
+def publish_translation(translation_id: int) -> str | None:
+    from presseschau.publish.service import on_translation_done
+
+    ctx = context()
+    with ctx.database.session() as session:
+        translation = session.get(Translation, translation_id)
+        if translation is None:
+            return None
+        publication = on_translation_done(session, translation, ctx.settings)
+        return publication.status if publication else None

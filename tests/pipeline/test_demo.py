@@ -1,0 +1,107 @@
+"""`presseschau demo` brings up the German site with every sample article, complete."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import html as lxml_html
+
+from presseschau.content import html_to_text
+from presseschau.pipeline.demo import load_samples, memory_pairs
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"demo exited early with status {process.returncode}")
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def _normalize(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def test_bundled_samples_are_parallel() -> None:
+    samples = load_samples()
+    assert len(samples) >= 8
+    pairs = memory_pairs(samples)  # raises DemoDataError naming the sample on any mismatch
+    assert len(pairs) > 8 * 8
+    assert all(source != target for source, target in pairs)
+
+
+@pytest.mark.slow
+def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
+    data, port = tmp_path / "data", _free_port()
+    log_path = tmp_path / "demo.log"
+    command = [sys.executable, "-m", "presseschau", "--data", str(data), "demo", "--port", str(port)]
+    german_by_title: dict[str, list[str]] = {}
+    pairs = dict(memory_pairs(load_samples()))
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log)
+        try:
+            home = _wait_for(f"http://127.0.0.1:{port}/", process, timeout=180)
+            assert home.status_code == 200
+            tree = lxml_html.fromstring(home.text)
+            links = {_normalize(a.text_content()): a.get("href") for a in tree.iter("a") if a.get("href")}
+            with sqlite3.connect(data / "presseschau.sqlite3") as connection:
+                rows = connection.execute(
+                    "SELECT t.title, t.paragraphs, t.engine FROM translations t "
+                    "JOIN publications p ON p.translation_id = t.id WHERE p.status = 'published'"
+                ).fetchall()
+            assert len(rows) == len(load_samples())
+            import json
+
+            for title, paragraphs_json, engine in rows:
+                assert engine == "memory"
+                german_by_title[_normalize(html_to_text(title))] = [
+                    _normalize(html_to_text(p["html"])) for p in json.loads(paragraphs_json)
+                ]
+            for title, paragraphs in german_by_title.items():
+                assert title in links, f"home page does not list {title!r}"
+                page = httpx.get(httpx.URL(f"http://127.0.0.1:{port}/").join(links[title]), timeout=10)
+                assert page.status_code == 200
+                page_text = _normalize(lxml_html.fromstring(page.text).text_content())
+                for paragraph in paragraphs:
+                    assert paragraph in page_text, f"{title}: paragraph missing: {paragraph[:80]}"
+                assert "Übersetzung aus dem Übersetzungsspeicher" in page_text
+            # Every German paragraph is a human translation from the bundled memory, never engine output.
+            german_texts = {_normalize(html_to_text(t)) for t in pairs.values()}
+            for paragraphs in german_by_title.values():
+                assert set(paragraphs) <= german_texts
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0, log_path.read_text()
+
+    # A second run is idempotent: no new rows, no re-translation.
+    with sqlite3.connect(data / "presseschau.sqlite3") as connection:
+        before = connection.execute("SELECT count(*), max(updated_at) FROM translations").fetchone()
+        articles_before = connection.execute("SELECT count(*) FROM articles").fetchone()
+    again = subprocess.run(
+        [sys.executable, "-m", "presseschau", "--data", str(data), "demo", "--no-serve"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(data / "presseschau.sqlite3") as connection:
+        assert connection.execute("SELECT count(*), max(updated_at) FROM translations").fetchone() == before
+        assert connection.execute("SELECT count(*) FROM articles").fetchone() == articles_before
