@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -81,23 +81,32 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--host", help="Address to listen on (default: settings.host).")
         ] = None,
         port: Annotated[int | None, typer.Option("--port", help="Port (default: settings.port).")] = None,
+        workers: Annotated[
+            int, typer.Option("--workers", min=1, help="Server processes (behind a reverse proxy; default 1).")
+        ] = 1,
     ) -> None:
         """Run the website (uvicorn)."""
+        import os
+
         import uvicorn
 
         from presseschau.web.app import create_app
 
         context: AppContext = ctx.obj
         context.database.ensure_current()
-        app_ = create_app(context)
-        uvicorn.run(
-            app_,
-            host=host or context.settings.host,
-            port=port or context.settings.port,
-            proxy_headers=True,
-            access_log=False,
-            log_level="info",
-        )
+        options: dict[str, Any] = {
+            "host": host or context.settings.host,
+            "port": port or context.settings.port,
+            "proxy_headers": True,
+            "access_log": False,
+            "log_level": "info",
+        }
+        if workers == 1:
+            uvicorn.run(create_app(context), **options)
+            return
+        # Each process builds its own app (database pool, page cache) from the same data directory.
+        os.environ["PRESSESCHAU_DATA"] = str(context.settings.data_dir)
+        uvicorn.run("presseschau.web.app:app_from_environment", factory=True, workers=workers, **options)
 
     @app.command("build")
     def build_command(

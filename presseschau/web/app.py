@@ -10,6 +10,7 @@ body) and answer `If-None-Match` with 304.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import time
@@ -152,6 +153,12 @@ class _MetricsMiddleware:
 def _page_number(request: Request) -> int | None:
     raw = request.query_params.get("seite", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else None
+
+
+def app_from_environment() -> FastAPI:
+    """`create_app` for the data directory in PRESSESCHAU_DATA: the factory each process of
+    `presseschau serve --workers N` calls, since a live app object cannot cross a process fork."""
+    return create_app(AppContext.for_data_dir(os.environ.get("PRESSESCHAU_DATA")))
 
 
 def create_app(context: AppContext) -> FastAPI:
