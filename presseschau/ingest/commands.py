@@ -78,12 +78,27 @@ def sources_add(
     interval: Annotated[int | None, typer.Option(help="Poll interval in seconds.")] = None,
     policy: Annotated[str | None, typer.Option(help="Publish policy: auto or review.")] = None,
     kind: Annotated[str, typer.Option(help="auto (detect), feed, sitemap or page.")] = "auto",
+    engine: Annotated[
+        str | None, typer.Option(help="Translation engine for this source (default: the configured one).")
+    ] = None,
 ) -> None:
     """Register a source to poll."""
+    from presseschau.translate.engines import engine_names
+
     context: AppContext = ctx.obj
+    if engine is not None and engine not in engine_names():
+        typer.echo(f"Error: unknown engine {engine!r}; choose from {', '.join(engine_names())}", err=True)
+        raise typer.Exit(2)
     with _errors_exit():
         source = add_source(
-            context, url, name=name, language=lang, kind=kind, poll_interval_s=interval, publish_policy=policy
+            context,
+            url,
+            name=name,
+            language=lang,
+            kind=kind,
+            poll_interval_s=interval,
+            publish_policy=policy,
+            engine=engine,
         )
     typer.echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
 

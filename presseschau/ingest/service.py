@@ -155,8 +155,12 @@ def add_source(
     kind: str = "auto",
     poll_interval_s: int | None = None,
     publish_policy: str | None = None,
+    engine: str | None = None,
 ) -> Source:
-    """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered."""
+    """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered.
+
+    `engine` names the translation engine for this source's articles (None: the configured one);
+    the caller checks the name against the engines it knows."""
     settings = context.settings
     url = validate_url(url)
     if kind not in SOURCE_KINDS:
@@ -187,6 +191,7 @@ def add_source(
             language=language.lower(),
             poll_interval_s=interval,
             publish_policy=policy,
+            engine=engine,
             enabled=True,
         )
         session.add(source)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from presseschau.app import AppContext
 from presseschau.cli import app
-from presseschau.store.models import Publication, Translation
+from presseschau.store.models import Publication, Source, Translation
 
 from .conftest import TESTDATA, NewsSite
 
@@ -129,3 +129,14 @@ def test_articles_list_failed(cli: CliRunner, data_dir: Path, news_site: NewsSit
     assert code == 0 and "no_article" in out and "Cider makers" not in out
     code, out = run(cli, data_dir, "articles", "show", "99")
     assert code == 1 and "no such article" in out
+
+
+def test_sources_add_with_engine(cli: CliRunner, data_dir: Path, news_site: NewsSite) -> None:
+    code, out = run(cli, data_dir, "sources", "add", news_site.url("/rss.xml"), "--engine", "no-such-engine")
+    assert code == 2 and "unknown engine 'no-such-engine'" in out and "memory" in out
+    code, out = run(cli, data_dir, "sources", "add", news_site.url("/rss.xml"), "--engine", "memory")
+    assert code == 0, out
+    context = AppContext.for_data_dir(data_dir)
+    with context.database.session() as session:
+        assert [source.engine for source in session.scalars(select(Source))] == ["memory"]
+    context.close()
