@@ -150,6 +150,27 @@ class _MetricsMiddleware:
             self.latency.labels(label).observe(time.perf_counter() - started)
 
 
+class _HeadAsGetMiddleware:
+    """Answers HEAD like GET without the body (RFC 9110 9.3.2): link checkers, uptime monitors and
+    `curl -I` use it, and FastAPI's GET routes alone would answer 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)  # the start message keeps GET's headers, Content-Length included
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
 def _page_number(request: Request) -> int | None:
     raw = request.query_params.get("seite", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else None
@@ -224,7 +245,8 @@ def create_app(context: AppContext) -> FastAPI:
     app.state.context = context
     app.state.site = site
     app.state.page_cache = cache
-    app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)
+    app.add_middleware(_HeadAsGetMiddleware)
+    app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
 
     assets = {
         path.name: make_page(path.read_bytes(), _asset_type(path), CACHE_ASSET)

@@ -143,6 +143,19 @@ def test_etag_304_and_cache_invalidation(context: AppContext, client: TestClient
     assert changed.headers["etag"] != etag
 
 
+def test_head_answers_like_get_without_a_body(client: TestClient, site: list[Published]) -> None:
+    paths = ["/", f"/{site[0].slug}/", "/feed.xml", "/sitemap.xml", "/static/style.css", "/healthz", "/kein-artikel/"]
+    for path in paths:
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code, path
+        assert head.content == b"", path
+        assert head.headers["content-length"] == str(len(get.content)), path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+    etag = client.get(f"/{site[0].slug}/").headers["etag"]
+    assert client.head(f"/{site[0].slug}/", headers={"If-None-Match": etag}).status_code == 304
+    assert client.head("/admin/abmelden").status_code == 405  # a POST-only route stays POST-only
+
+
 def test_page_cache_serves_repeat_requests(client: TestClient, site: list[Published]) -> None:
     cache = client.app.state.page_cache  # type: ignore[attr-defined]
     url = f"/{site[0].slug}/"
