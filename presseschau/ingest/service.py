@@ -56,7 +56,7 @@ from presseschau.ingest.fetcher import ACCEPT_FEED, Fetcher, FetchResponse
 from presseschau.ingest.language import detect_language
 from presseschau.ingest.sitemaps import parse_sitemap
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
-from presseschau.store.models import Article, ArticleRevision, Source, utcnow
+from presseschau.store.models import Article, ArticleAlias, ArticleRevision, Source, utcnow
 from presseschau.store.queue import enqueue_translation
 
 log = logging.getLogger(__name__)
@@ -623,7 +623,24 @@ def _find_by_url(session: Session, url: str) -> Article | None:
         .order_by(Article.id)
     ).all()
     # Prefer the row that holds content over a failure placeholder.
-    return next((a for a in candidates if a.fetch_status in CONTENT_STATUSES), candidates[0] if candidates else None)
+    found = next((a for a in candidates if a.fetch_status in CONTENT_STATUSES), candidates[0] if candidates else None)
+    if found is None or found.fetch_status not in CONTENT_STATUSES:
+        alias = session.scalars(
+            select(Article)
+            .join(ArticleAlias, ArticleAlias.article_id == Article.id)
+            .where(ArticleAlias.url == normalized)
+        ).first()
+        found = alias or found
+    return found
+
+
+def _remember_alias(session: Session, article: Article, url: str) -> None:
+    """Record `url` as another address of `article` unless it is already one of its own."""
+    normalized = normalize_url_safe(url)
+    if normalized in {article.canonical_url, normalize_url_safe(article.url)} or len(normalized) > 2048:
+        return
+    if session.scalar(select(ArticleAlias.id).where(ArticleAlias.url == normalized)) is None:
+        session.add(ArticleAlias(url=normalized, article_id=article.id))
 
 
 def _store(context: AppContext, extracted: ExtractedArticle, source_id: int | None) -> tuple[StoreOutcome, int | None]:
@@ -676,6 +693,7 @@ def store_extracted(
 
     if article is not None:
         _drop_placeholders(session, placeholders)
+        _remember_alias(session, article, extracted.url)
         article.fetched_at = now
         if article.content_hash == digest:
             return "unchanged"
@@ -693,6 +711,7 @@ def store_extracted(
     ).first()
     if duplicate is not None:
         _drop_placeholders(session, placeholders)
+        _remember_alias(session, duplicate, extracted.url)
         return "duplicate"
 
     if placeholders:

@@ -138,6 +138,19 @@ class Article(Base):
     translations: Mapped[list[Translation]] = relationship(back_populates="article", cascade="all, delete-orphan")
 
 
+class ArticleAlias(Base):
+    """Another URL under which an article was found (syndication, a second feed, a mirror).
+
+    Remembered so that a poll recognises the entry without fetching the page again."""
+
+    __tablename__ = "article_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ArticleRevision(Base):
     """An earlier or current content version of an article (kept when the source changes it)."""
 

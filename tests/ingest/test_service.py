@@ -20,7 +20,7 @@ from presseschau.ingest.service import (
     remove_source,
     store_extracted,
 )
-from presseschau.store.models import Article, ArticleRevision, Source, Translation, utcnow
+from presseschau.store.models import Article, ArticleAlias, ArticleRevision, Source, Translation, utcnow
 
 from .conftest import ATOM_LAST_MODIFIED, FEED_ETAG, TESTDATA, NewsSite, fixture_text
 
@@ -399,3 +399,28 @@ def test_retry_after_is_honoured_in_the_backoff(news_site: NewsSite, ingest_cont
     assert report.failures[0][1] == "HTTP 429 Too Many Requests (Retry-After 1800 s)"
     row = source_row(ingest_context, source.id)
     assert row.next_poll_at is not None and row.next_poll_at - utcnow() > timedelta(seconds=1700)
+
+
+def test_an_article_found_under_a_second_url_is_not_fetched_again(
+    news_site: NewsSite, ingest_context: AppContext
+) -> None:
+    def feed(*paths: str) -> str:
+        items = "".join(f"<item><title>{p}</title><link>{news_site.url(p)}</link></item>" for p in paths)
+        return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Mirror</title>{items}</channel></rss>'
+
+    news_site.serve("/mirror/orchard", fixture_text("article-orchard.html"))  # the same story, syndicated
+    feed_body = {"text": feed("/news/orchard", "/mirror/orchard")}
+    news_site.serve_handler("/mirror.xml", lambda _: Response(feed_body["text"], content_type="application/rss+xml"))
+    source = add_source(ingest_context, news_site.url("/mirror.xml"))
+
+    first = fetch_sources(ingest_context, source_id=source.id)
+    assert (first.articles_new, first.articles_duplicate) == (1, 1)
+    feed_body["text"] = feed("/news/orchard", "/mirror/orchard", "/news/library")  # the feed changes
+    second = fetch_sources(ingest_context, source_id=source.id)
+    assert second.articles_new == 1 and second.attempted == 2  # the feed and the new entry only
+    assert len(news_site.requests_to("/mirror/orchard")) == 1
+    assert len(news_site.requests_to("/news/orchard")) == 1
+    with ingest_context.database.session() as session:
+        aliases = session.scalars(select(ArticleAlias)).all()
+        article = session.scalars(select(Article).where(Article.url == news_site.url("/news/orchard"))).one()
+        assert [(alias.url, alias.article_id) for alias in aliases] == [(news_site.url("/mirror/orchard"), article.id)]
