@@ -233,48 +233,63 @@ class DocumentTranslator:
                 if hit is not None:
                     sentence.translation = self._postedit(sentence.source, hit, unit, report, from_memory=True)
                     report.memory_hits += 1
-            unit.sentences = self._cover_runs(unit, report)
+        self._cover_runs(units, report)
 
-    def _cover_runs(self, unit: _Unit, report: TranslationReport) -> list[_Sentence]:
+    def _cover_runs(self, units: list[_Unit], report: TranslationReport) -> None:
         """Fill sentences the memory missed with longer entries covering them exactly.
 
-        First the whole paragraph (an entry may span two of our sentences while a neighbour has
-        its own entry), then each run of consecutive missed sentences.
+        First whole paragraphs (an entry may span two of our sentences while a neighbour has its
+        own entry), then each run of consecutive missed sentences; each step asks the memory
+        once for the whole document.
         """
-        missed = [s for s in unit.sentences if s.translation is None]
-        if not missed:
-            return unit.sentences
-        whole = self._cover(unit, 0, len(unit.text), report)
-        if whole is not None:
-            report.memory_cover_hits += len(missed)
-            return whole
-        result: list[_Sentence] = []
-        run: list[_Sentence] = []
-
-        def flush() -> None:
-            covered = self._cover(unit, run[0].start, run[-1].end, report) if run else None
-            if covered is not None:
-                report.memory_cover_hits += len(run)
-                result.extend(covered)
-            else:
-                result.extend(run)
-            run.clear()
-
-        for sentence in unit.sentences:
-            if sentence.translation is None:
-                run.append(sentence)
-            else:
-                flush()
-                result.append(sentence)
-        flush()
-        return result
-
-    def _cover(self, unit: _Unit, start: int, end: int, report: TranslationReport) -> list[_Sentence] | None:
         assert self.memory is not None
-        pieces = self.memory.cover(unit.text[start:end])
-        if not pieces:
-            return None
-        words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", unit.text[start:end])]
+        missing = [u for u in units if any(s.translation is None for s in u.sentences)]
+        whole = self.memory.cover_many([u.text for u in missing])
+        runs: list[tuple[_Unit, list[_Sentence]]] = []
+        for unit, pieces in zip(missing, whole, strict=True):
+            if pieces is not None:
+                report.memory_cover_hits += sum(1 for s in unit.sentences if s.translation is None)
+                unit.sentences = self._sentences_from_pieces(unit, 0, pieces, report)
+                continue
+            run: list[_Sentence] = []
+            for sentence in [*unit.sentences, None]:
+                if sentence is not None and sentence.translation is None:
+                    run.append(sentence)
+                    continue
+                # A run spanning the whole paragraph already failed as the whole paragraph.
+                if run and (run[0].start, run[-1].end) != (unit.sentences[0].start, unit.sentences[-1].end):
+                    runs.append((unit, run))
+                run = []
+        covered = self.memory.cover_many([unit.text[run[0].start : run[-1].end] for unit, run in runs])
+        replacements: dict[int, tuple[_Sentence, list[_Sentence]]] = {}
+        for (unit, run), pieces in zip(runs, covered, strict=True):
+            if pieces is not None:
+                report.memory_cover_hits += len(run)
+                replacements[id(run[0])] = (run[-1], self._sentences_from_pieces(unit, run[0].start, pieces, report))
+        if not replacements:
+            return
+        for unit in missing:
+            result: list[_Sentence] = []
+            skip_until: _Sentence | None = None
+            for sentence in unit.sentences:
+                if skip_until is not None:
+                    if sentence is skip_until:
+                        skip_until = None
+                    continue
+                if id(sentence) in replacements:
+                    last, sentences = replacements[id(sentence)]
+                    result.extend(sentences)
+                    if last is not sentence:
+                        skip_until = last
+                    continue
+                result.append(sentence)
+            unit.sentences = result
+
+    def _sentences_from_pieces(
+        self, unit: _Unit, start: int, pieces: list[tuple[str, str]], report: TranslationReport
+    ) -> list[_Sentence]:
+        """Sentences of `unit.text` from `start` on, one per memory piece, translated by it."""
+        words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", unit.text[start:])]
         sentences: list[_Sentence] = []
         position = 0
         for source, target in pieces:

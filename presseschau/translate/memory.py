@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Literal
@@ -66,33 +66,38 @@ class TranslationMemory:
 
     def lookup(self, sources: Iterable[str], count_use: bool = True) -> dict[str, str]:
         """Exact matches: normalized source -> target, for those of `sources` the memory holds."""
-        by_hash = {source_hash(s): normalize(s) for s in sources if s.strip()}
-        found: dict[str, str] = {}
-        if not by_hash:
-            return found
-        hashes = list(by_hash)
+        return self._lookup_normalized({normalize(s) for s in sources if s.strip()}, count_use)
+
+    def _lookup_normalized(self, keys: Iterable[str], count_use: bool) -> dict[str, str]:
         with self._session() as session:
-            hit_ids: list[int] = []
-            for i in range(0, len(hashes), _CHUNK):
-                rows = session.execute(
-                    select(MemoryEntry.id, MemoryEntry.source_hash, MemoryEntry.source, MemoryEntry.target).where(
-                        MemoryEntry.source_language == self.source_language,
-                        MemoryEntry.target_language == self.target_language,
-                        MemoryEntry.source_hash.in_(hashes[i : i + _CHUNK]),
-                    )
-                ).all()
-                for row in rows:
-                    if normalize(row.source) == by_hash[row.source_hash]:  # guard against hash collisions
-                        found[by_hash[row.source_hash]] = row.target
-                        hit_ids.append(row.id)
-            if count_use and hit_ids:
-                for i in range(0, len(hit_ids), _CHUNK):
-                    session.execute(
-                        update(MemoryEntry)
-                        .where(MemoryEntry.id.in_(hit_ids[i : i + _CHUNK]))
-                        .values(uses=MemoryEntry.uses + 1)
-                        .execution_options(synchronize_session=False)
-                    )
+            return self._find(session, keys, count_use)
+
+    def _find(self, session: Session, keys: Iterable[str], count_use: bool) -> dict[str, str]:
+        """Entries for already-normalized `keys`, in `session`."""
+        by_hash = {hashlib.sha256(key.encode("utf-8")).hexdigest(): key for key in keys}
+        found: dict[str, str] = {}
+        hashes = list(by_hash)
+        hit_ids: list[int] = []
+        for i in range(0, len(hashes), _CHUNK):
+            rows = session.execute(
+                select(MemoryEntry.id, MemoryEntry.source_hash, MemoryEntry.source, MemoryEntry.target).where(
+                    MemoryEntry.source_language == self.source_language,
+                    MemoryEntry.target_language == self.target_language,
+                    MemoryEntry.source_hash.in_(hashes[i : i + _CHUNK]),
+                )
+            ).all()
+            for row in rows:
+                if normalize(row.source) == by_hash[row.source_hash]:  # guard against hash collisions
+                    found[by_hash[row.source_hash]] = row.target
+                    hit_ids.append(row.id)
+        if count_use and hit_ids:
+            for i in range(0, len(hit_ids), _CHUNK):
+                session.execute(
+                    update(MemoryEntry)
+                    .where(MemoryEntry.id.in_(hit_ids[i : i + _CHUNK]))
+                    .values(uses=MemoryEntry.uses + 1)
+                    .execution_options(synchronize_session=False)
+                )
         return found
 
     def cover(self, text: str, max_words: int = 300) -> list[tuple[str, str]] | None:
@@ -102,21 +107,39 @@ class TranslationMemory:
         bridges segmentation mismatches: an entry holding two sentences, or a sentence the
         segmenter split or merged differently from how the memory was filled.
         """
-        words = normalize(text).split(" ")
-        if not words or words == [""]:
-            return None
-        pieces: list[tuple[str, str]] = []
-        start = 0
-        while start < len(words):
-            candidates = [
-                " ".join(words[start:end]) for end in range(start + 1, min(len(words), start + max_words) + 1)
-            ]
-            hits = self.lookup(candidates, count_use=False)
-            best = next((c for c in reversed(candidates) if c in hits), None)
-            if best is None:
-                return None
-            pieces.append((best, hits[best]))
-            start += len(best.split(" "))
+        return self.cover_many([text], max_words)[0]
+
+    def cover_many(self, texts: Sequence[str], max_words: int = 300) -> list[list[tuple[str, str]] | None]:
+        """`cover` for several texts at once: one query per step for all of them, so a document's
+        paragraphs cost a few queries, not a few per paragraph (most new text fails at step one)."""
+        words = [normalize(text).split(" ") for text in texts]
+        pieces: list[list[tuple[str, str]] | None] = [[] if w != [""] else None for w in words]
+        position = [0] * len(texts)
+        active = [i for i, p in enumerate(pieces) if p is not None]
+        with self._session() as session:
+            while active:
+                # Joined with single spaces from normalized words, so already normalized: no regex
+                # pass over these O(n²) characters.
+                candidates = {
+                    i: [
+                        " ".join(words[i][position[i] : end])
+                        for end in range(position[i] + 1, min(len(words[i]), position[i] + max_words) + 1)
+                    ]
+                    for i in active
+                }
+                hits = self._find(session, {c for options in candidates.values() for c in options}, count_use=False)
+                still: list[int] = []
+                for i in active:
+                    best = next((c for c in reversed(candidates[i]) if c in hits), None)
+                    covered = pieces[i]
+                    if best is None or covered is None:
+                        pieces[i] = None
+                        continue
+                    covered.append((best, hits[best]))
+                    position[i] += best.count(" ") + 1
+                    if position[i] < len(words[i]):
+                        still.append(i)
+                active = still
         return pieces
 
     # Storing -----------------------------------------------------------------------------------
