@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
@@ -65,9 +66,16 @@ def _taken_slugs(session: Session, language: str, base: str, own_id: int | None)
     return set(current) | set(retired)
 
 
-def _new_slug(session: Session, translation: Translation, own_id: int | None) -> str:
+def _new_slug(
+    session: Session, translation: Translation, own_id: int | None, also_taken: frozenset[str] = frozenset()
+) -> str:
     base = slugify(translation.title or translation.article.title or f"artikel-{translation.article_id}")
-    return unique_slug(base, _taken_slugs(session, translation.language, base, own_id))
+    return unique_slug(base, _taken_slugs(session, translation.language, base, own_id) | also_taken)
+
+
+# A concurrent publisher (another worker) may commit the slug we chose between our check and our
+# insert; the unique index refuses the second one. Each retry skips the slugs that collided.
+SLUG_ATTEMPTS = 20
 
 
 def _body_text(translation: Translation) -> str:
@@ -101,18 +109,48 @@ def _require_done(translation: Translation | None, article_id: int) -> Translati
 def _get_or_create_publication(session: Session, translation: Translation) -> Publication:
     publication = translation.publication
     if publication is None:
-        publication = Publication(
-            translation=translation,
-            language=translation.language,
-            slug=_new_slug(session, translation, None),
-            status="held",
-        )
-        session.add(publication)
-        session.flush()
-    elif publication.first_published_at is None and publication.status != "published":
+        return _create_publication(session, translation)
+    if publication.first_published_at is None and publication.status != "published":
         # Never public yet, so the slug can still follow a changed title.
-        publication.slug = _new_slug(session, translation, publication.id)
+        collided: set[str] = set()
+        for _ in range(SLUG_ATTEMPTS):
+            slug = _new_slug(session, translation, publication.id, frozenset(collided))
+            if slug == publication.slug:
+                break
+            try:
+                with session.begin_nested():
+                    publication.slug = slug
+                    session.flush()
+                break
+            except IntegrityError:
+                collided.add(slug)
+        else:
+            raise PublishError(f"article {translation.article_id}: no free slug after {SLUG_ATTEMPTS} attempts")
     return publication
+
+
+def _create_publication(session: Session, translation: Translation) -> Publication:
+    """A new held publication with a free slug, safe against concurrent publishers."""
+    collided: set[str] = set()
+    for _ in range(SLUG_ATTEMPTS):
+        slug = _new_slug(session, translation, None, frozenset(collided))
+        try:
+            with session.begin_nested():
+                publication = Publication(
+                    translation_id=translation.id, language=translation.language, slug=slug, status="held"
+                )
+                session.add(publication)
+                session.flush()
+        except IntegrityError:
+            existing = session.scalars(select(Publication).where(Publication.translation_id == translation.id)).first()
+            if existing is not None:  # another worker published this very translation: use its row
+                session.refresh(translation, ["publication"])
+                return existing
+            collided.add(slug)
+            continue
+        session.refresh(translation, ["publication"])
+        return publication
+    raise PublishError(f"article {translation.article_id}: no free slug after {SLUG_ATTEMPTS} attempts")
 
 
 def on_translation_done(session: Session, translation: Translation, settings: Settings) -> Publication | None:

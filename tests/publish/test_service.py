@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import select
 
@@ -158,3 +160,41 @@ def test_change_slug_records_history_and_refuses_taken_or_bad_slugs(context: App
     with context.database.session() as session:
         # A new article with the retired slug's title gets a suffix.
         assert make_article(session, context.settings, title_de="Neuer Name").slug == "neuer-name-2"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, data_dir: object) -> Iterator[AppContext]:
+    overrides = {"database_url": request.getfixturevalue("postgres_url")} if request.param == "postgresql" else {}
+    ctx = AppContext.for_data_dir(data_dir, **overrides)  # type: ignore[arg-type]
+    yield ctx
+    ctx.close()
+
+
+def test_a_slug_taken_by_a_concurrent_publisher_is_skipped(
+    any_store: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = any_store.settings
+    with any_store.database.session() as session:
+        first = make_article(session, settings, title_de="Gleicher Titel")
+    assert first.slug == "gleicher-titel"
+
+    # Another worker committed "gleicher-titel" after this one looked: the first check sees nothing.
+    real_taken = service._taken_slugs
+    stale = {"calls": 0}
+
+    def taken_once_stale(*args: object) -> set[str]:
+        stale["calls"] += 1
+        return set() if stale["calls"] == 1 else real_taken(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_taken_slugs", taken_once_stale)
+    with any_store.database.session() as session:
+        second = make_article(session, settings, title_de="Gleicher Titel")
+    assert stale["calls"] == 2  # the collision was caught and the slug chosen again
+    assert second.slug == "gleicher-titel-2"
+    with any_store.database.session() as session:
+        publications = session.scalars(select(Publication).order_by(Publication.id)).all()
+        assert [(p.slug, p.status) for p in publications] == [
+            ("gleicher-titel", "published"),
+            ("gleicher-titel-2", "published"),
+        ]
+        assert all(p.translation.publication is p for p in publications)
