@@ -170,14 +170,17 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
     return int(report.claimed)
 
 
-@celery_app.task(name="presseschau.publish_translation")
-def publish_translation(translation_id: int) -> str | None:
+@celery_app.task(name="presseschau.publish_translation", bind=True, max_retries=5)
+def publish_translation(self: Any, translation_id: int) -> str | None:
     from presseschau.publish.service import on_translation_done
 
     ctx = context()
-    with ctx.database.session() as session:
-        translation = session.get(Translation, translation_id)
-        if translation is None:
-            return None
-        publication = on_translation_done(session, translation, ctx.settings)
-        return publication.status if publication else None
+    try:
+        with ctx.database.session() as session:
+            translation = session.get(Translation, translation_id)
+            if translation is None:
+                return None
+            publication = on_translation_done(session, translation, ctx.settings)
+            return publication.status if publication else None
+    except Exception as error:  # e.g. the database restarting: idempotent, so simply again
+        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
