@@ -8,6 +8,11 @@ The SentencePiece vocabulary is trained on local text: the FLORES dev set in ../
 there, else this repository's Python sources and Markdown files.
 
     python scripts/make_tiny_model.py [--output tests/fixtures/models]
+
+`--architecture opus-mt` builds the same random model at the size of the real opus-mt-en-de
+(6+6 layers, 512 dimensions, 8 heads, 2,048 FFN, a 58,101-entry output vocabulary) for benchmarks
+only: its compute per token is a real model's, so bench/pipeline.py can show where the time goes
+with a realistic engine. It is still random and never a translation; it is not committed.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCAB_SIZE = 600
-DIM, FFN, HEADS = 32, 64, 2
+# name -> (layers, model dimension, FFN dimension, heads, output vocabulary size)
+ARCHITECTURES = {"tiny": (1, 32, 64, 2, 0), "opus-mt": (6, 512, 2048, 8, 58101)}
 MAX_INPUT_TOKENS = 128  # low on purpose: 300-word sentences (~700 tokens here) must be split
 
 
@@ -77,35 +83,43 @@ def write_vocab_yml(tokens: list[str], path: Path) -> None:
             handle.write(f"{json.dumps(token, ensure_ascii=False)}: {index}\n")
 
 
-def random_weights(tokens: list[str], seed: int = 1234) -> dict[str, np.ndarray]:
+def padded_vocab(tokens: list[str], size: int) -> list[str]:
+    """`tokens` extended with never-chosen filler pieces to `size` entries (output-layer cost)."""
+    return tokens + [f"\u2581filler{n}" for n in range(max(0, size - len(tokens)))]
+
+
+def random_weights(tokens: list[str], architecture: str = "tiny", seed: int = 1234) -> dict[str, np.ndarray]:
+    layers, dim, ffn_dim, heads, _ = ARCHITECTURES[architecture]
     vocab_size = len(tokens)
     rng = np.random.default_rng(seed)
+    scale_factor = (32 / dim) ** 0.5  # keeps activations in range as the dimension grows
 
     def matrix(*shape: int, scale: float = 0.2) -> np.ndarray:
-        return (rng.standard_normal(shape) * scale).astype(np.float32)
+        return (rng.standard_normal(shape) * scale * scale_factor).astype(np.float32)
 
-    weights: dict[str, np.ndarray] = {"Wemb": matrix(vocab_size, DIM, scale=0.5)}
+    weights: dict[str, np.ndarray] = {"Wemb": matrix(vocab_size, dim, scale=0.5)}
 
     def attention(scope: str) -> None:
         for part in ("q", "k", "v", "o"):
-            weights[f"{scope}_W{part}"] = matrix(DIM, DIM)
-            weights[f"{scope}_b{part}"] = np.zeros((1, DIM), np.float32)
-        weights[f"{scope}_Wo_ln_scale"] = np.ones((1, DIM), np.float32)
-        weights[f"{scope}_Wo_ln_bias"] = np.zeros((1, DIM), np.float32)
+            weights[f"{scope}_W{part}"] = matrix(dim, dim)
+            weights[f"{scope}_b{part}"] = np.zeros((1, dim), np.float32)
+        weights[f"{scope}_Wo_ln_scale"] = np.ones((1, dim), np.float32)
+        weights[f"{scope}_Wo_ln_bias"] = np.zeros((1, dim), np.float32)
 
     def ffn(scope: str) -> None:
-        weights[f"{scope}_W1"] = matrix(DIM, FFN)
-        weights[f"{scope}_b1"] = np.zeros((1, FFN), np.float32)
-        weights[f"{scope}_W2"] = matrix(FFN, DIM)
-        weights[f"{scope}_b2"] = np.zeros((1, DIM), np.float32)
-        weights[f"{scope}_ffn_ln_scale"] = np.ones((1, DIM), np.float32)
-        weights[f"{scope}_ffn_ln_bias"] = np.zeros((1, DIM), np.float32)
+        weights[f"{scope}_W1"] = matrix(dim, ffn_dim)
+        weights[f"{scope}_b1"] = np.zeros((1, ffn_dim), np.float32)
+        weights[f"{scope}_W2"] = matrix(ffn_dim, dim)
+        weights[f"{scope}_b2"] = np.zeros((1, dim), np.float32)
+        weights[f"{scope}_ffn_ln_scale"] = np.ones((1, dim), np.float32)
+        weights[f"{scope}_ffn_ln_bias"] = np.zeros((1, dim), np.float32)
 
-    attention("encoder_l1_self")
-    ffn("encoder_l1_ffn")
-    attention("decoder_l1_self")
-    attention("decoder_l1_context")
-    ffn("decoder_l1_ffn")
+    for layer in range(1, layers + 1):
+        attention(f"encoder_l{layer}_self")
+        ffn(f"encoder_l{layer}_ffn")
+        attention(f"decoder_l{layer}_self")
+        attention(f"decoder_l{layer}_context")
+        ffn(f"decoder_l{layer}_ffn")
     bias = np.zeros((1, vocab_size), np.float32)
     # Suppress </s>: random weights know nothing of length, so the output runs to the decoding limit
     # the engine derives from the input length -- plausible lengths, so pipeline tests can finish articles.
@@ -115,14 +129,16 @@ def random_weights(tokens: list[str], seed: int = 1234) -> dict[str, np.ndarray]
     for index, token in enumerate(tokens[2:], start=2):
         if len(token) == 1 and token != "\u2581":
             bias[0, index] = SHORT_PIECE_BIAS
+        elif token.startswith("\u2581filler"):
+            bias[0, index] = -30.0  # padding for size only: computed, never chosen
     weights["decoder_ff_logit_out_b"] = bias
     config = {
         "type": "transformer",
-        "enc-depth": 1,
-        "dec-depth": 1,
-        "dim-emb": DIM,
-        "transformer-dim-ffn": FFN,
-        "transformer-heads": HEADS,
+        "enc-depth": layers,
+        "dec-depth": layers,
+        "dim-emb": dim,
+        "transformer-dim-ffn": ffn_dim,
+        "transformer-heads": heads,
         "transformer-ffn-activation": "swish",
         "transformer-decoder-autoreg": "self-attention",
         "transformer-no-projection": False,
@@ -137,11 +153,13 @@ def random_weights(tokens: list[str], seed: int = 1234) -> dict[str, np.ndarray]
     return weights
 
 
-def build_release(directory: Path) -> None:
+def build_release(directory: Path, architecture: str = "tiny") -> None:
     processor = train_spm(directory)
-    tokens = marian_vocab(processor)
+    tokens = padded_vocab(marian_vocab(processor), ARCHITECTURES[architecture][4])
     write_vocab_yml(tokens, directory / "opus.spm600.vocab.yml")
-    np.savez(directory / "opus.spm600.transformer.model1.npz.best-perplexity.npz", **random_weights(tokens))
+    np.savez(
+        directory / "opus.spm600.transformer.model1.npz.best-perplexity.npz", **random_weights(tokens, architecture)
+    )
     shutil.copy(directory / "spm.model", directory / "source.spm")
     shutil.move(directory / "spm.model", directory / "target.spm")
     (directory / "spm.vocab").unlink()
@@ -176,26 +194,28 @@ def zip_release(directory: Path, archive: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=ROOT / "tests" / "fixtures" / "models")
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="tiny")
     args = parser.parse_args()
+    name = "tiny-en-de" if args.architecture == "tiny" else f"random-{args.architecture}-en-de"
     sys.path.insert(0, str(ROOT))
     from presseschau.translate.catalog import ModelMeta, ModelStore
 
     args.output.mkdir(parents=True, exist_ok=True)
-    archive = args.output / "tiny-en-de-opus-mt.zip"
+    archive = args.output / f"{name}-opus-mt.zip"
     with tempfile.TemporaryDirectory() as scratch:
         release = Path(scratch) / "release"
         release.mkdir()
-        build_release(release)
+        build_release(release, args.architecture)
         zip_release(release, archive)
         store = ModelStore(Path(scratch) / "models")
         meta = ModelMeta(
-            name="tiny-en-de",
-            max_input_tokens=MAX_INPUT_TOKENS,
+            name=name,
+            max_input_tokens=MAX_INPUT_TOKENS if args.architecture == "tiny" else 512,
             license="CC0-1.0 (random weights, test fixture)",
             origin="scripts/make_tiny_model.py",
         )
-        installed = store.import_path(archive, name="tiny-en-de", meta=meta)
-        target = args.output / "tiny-en-de"
+        installed = store.import_path(archive, name=name, meta=meta)
+        target = args.output / name
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(installed, target)
     size = sum(f.stat().st_size for f in args.output.rglob("*") if f.is_file())
