@@ -4,7 +4,9 @@ Sessions are stateless signed cookies (HMAC-SHA256 over a small JSON payload) so
 of web processes can check them with nothing but the secret key file in the data directory. The
 payload names the user id, expiry, a random session nonce and a fingerprint of the password hash:
 changing a password (`presseschau users passwd`) therefore ends every session of that user, and
-deleting a user ends them too because each request loads the user again.
+deleting a user ends them too because each request loads the user again. Signing out records
+the session's nonce in the database (`RevokedSession`) until the session would have expired, so a
+copied cookie dies with the sign-out on every process.
 
 CSRF tokens are derived from the session nonce (HMAC with a separate purpose label), so they are
 bound to one session and need no storage. Before login there is no session: the login form is

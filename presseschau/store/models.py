@@ -335,3 +335,14 @@ class TranslationRevision(Base):
     author: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RevokedSession(Base):
+    """A signed admin session ended by signing out, refused until it would have expired anyway.
+
+    Sessions are stateless cookies; without this list a copied cookie would outlive the sign-out."""
+
+    __tablename__ = "revoked_sessions"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

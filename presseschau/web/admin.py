@@ -17,6 +17,7 @@ import html
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -38,7 +39,7 @@ from presseschau.editorial.security import AddressThrottle, SessionData, Signer,
 from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
 from presseschau.publish.formatting import local_datetime
-from presseschau.store.models import Article, Publication, Source, Translation, User
+from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
 from presseschau.web.pages import asset_version
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -159,7 +160,17 @@ class AdminArea:
             user = session.get(User, data.user_id)
             if user is None or password_fingerprint(user.password_hash) != data.fingerprint:
                 return None
+            if session.get(RevokedSession, data.nonce) is not None:  # signed out
+                return None
             return Visitor(AuthenticatedUser(user.id, user.name, user.role), data)
+
+    def revoke(self, data: SessionData) -> None:
+        """End the session `data` for every server process; forget revocations past their expiry."""
+        now = utcnow()
+        with self.context.database.session() as session:
+            session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
+            if session.get(RevokedSession, data.nonce) is None:
+                session.add(RevokedSession(nonce=data.nonce, expires_at=datetime.fromtimestamp(data.expires, UTC)))
 
 
 def _client_address(request: Request) -> str:
@@ -294,6 +305,7 @@ def admin_router(context: AppContext) -> APIRouter:
     @router.post("/abmelden")
     async def logout(request: Request) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
+            area.revoke(visitor.session)  # a copy of the cookie must not outlive the sign-out
             response = _see_other(f"{PREFIX}/anmelden?ok=abgemeldet")
             response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
             return response

@@ -123,9 +123,15 @@ def test_login_cookie_flags_and_logout(context: AppContext, client: TestClient) 
     # The signing key was created on first use, readable by its owner only.
     assert secret_key_file(context.settings).stat().st_mode & 0o777 == 0o600
 
+    stolen = client.cookies.get(SESSION_COOKIE)
     logout = client.post("/admin/abmelden", data={"csrf_token": _csrf(client.get("/admin/").text)})
     assert logout.status_code == 303
     assert client.get("/admin/").status_code == 303
+    # A copy of the cookie taken before the sign-out is dead too (on every server process).
+    client.cookies.set(SESSION_COOKIE, stolen or "", path="/admin")
+    assert client.get("/admin/").status_code == 303
+    client.cookies.clear()
+    assert login(client).get("/admin/").status_code == 200  # a new sign-in works
 
 
 def test_secure_cookie_on_https(client: TestClient) -> None:
