@@ -142,7 +142,7 @@ def demo(
     from presseschau.pipeline.service import PipelineService, RunOptions, publishing_hook
     from presseschau.store.models import Publication
     from presseschau.translate.memory import TranslationMemory
-    from presseschau.translate.service import translate_queued
+    from presseschau.translate.service import queued_count, translate_queued
 
     context: AppContext = ctx.obj
     settings = context.settings
@@ -164,7 +164,7 @@ def demo(
 
     service = PipelineService(context, RunOptions(engine=choice.name, model=choice.model, serve=False))
 
-    with progress_bar(console, "Translating", None) as advance:
+    with progress_bar(console, "Translating", queued_count(context)) as advance:
         while True:
             report = translate_queued(
                 context,
