@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     politeness_delay_s: float = 1.0
     respect_robots_txt: bool = True
     allow_private_addresses: bool = False
+    # A forward proxy for every fetch (http://proxy.internal:3128). The proxy itself may be a
+    # private address; targets are still checked, except that a host this machine cannot resolve
+    # is left to the proxy to resolve. Environment proxies (HTTP_PROXY) are not used implicitly.
+    http_proxy: str | None = None
     backoff_base_s: float = 60.0
     backoff_max_s: float = 6 * 3600.0
 

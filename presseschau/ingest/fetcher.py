@@ -93,10 +93,15 @@ class Fetcher:
         self._clock = clock
         self._resolver = resolver
         self._last_request: dict[str, float] = {}
-        if transport is None and not settings.allow_private_addresses:
+        self._via_proxy = bool(settings.http_proxy)
+        if transport is None and settings.http_proxy:
+            # Connections go to the configured proxy; targets are checked before each request.
+            transport = httpx.HTTPTransport(proxy=settings.http_proxy)
+        elif transport is None and not settings.allow_private_addresses:
             transport = GuardedTransport(resolver)
         self.client = httpx.Client(
             transport=transport,
+            trust_env=False,  # no proxy from the environment around the checks above
             timeout=httpx.Timeout(settings.http_timeout_s),
             follow_redirects=False,
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -152,7 +157,7 @@ class Fetcher:
     # Internals -----------------------------------------------------------------------------------
 
     def _check(self, url: str) -> None:
-        check_address_allowed(url, self.settings.allow_private_addresses, self._resolver)
+        check_address_allowed(url, self.settings.allow_private_addresses, self._resolver, self._via_proxy)
         if self.settings.respect_robots_txt:
             reason = self.robots.verdict(url)
             if reason is not None:
@@ -205,13 +210,13 @@ class Fetcher:
 
     def _load_robots(self, robots_url: str) -> RobotsAnswer:
         try:
-            check_address_allowed(robots_url, self.settings.allow_private_addresses, self._resolver)
+            check_address_allowed(robots_url, self.settings.allow_private_addresses, self._resolver, self._via_proxy)
             status, headers, body = self._request(robots_url, {"Accept": "text/plain,*/*;q=0.5"}, ROBOTS_MAX_BYTES)
             hops = 0
             while status in REDIRECT_STATUSES and "location" in headers and hops < 5:
                 hops += 1
                 target = validate_url(urljoin(robots_url, headers["location"]))
-                check_address_allowed(target, self.settings.allow_private_addresses, self._resolver)
+                check_address_allowed(target, self.settings.allow_private_addresses, self._resolver, self._via_proxy)
                 status, headers, body = self._request(target, {"Accept": "text/plain,*/*;q=0.5"}, ROBOTS_MAX_BYTES)
         except TooLarge:
             # RFC 9309 §2.5: parse at least 500 KiB; an oversized file is treated as "no rules".

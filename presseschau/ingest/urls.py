@@ -80,10 +80,14 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def check_address_allowed(url: str, allow_private: bool, resolver: Resolver | None = None) -> None:
+def check_address_allowed(
+    url: str, allow_private: bool, resolver: Resolver | None = None, via_proxy: bool = False
+) -> None:
     """Raise `BlockedAddress` unless every address `url`'s host resolves to is public.
 
     All addresses are checked, not just the first, because the HTTP client may pick any of them.
+    `via_proxy`: the request goes through a configured proxy, which resolves names itself, so a
+    host that does not resolve here is allowed (one that resolves to a private address is not).
     """
     validate_url(url)
     if allow_private:
@@ -97,6 +101,8 @@ def check_address_allowed(url: str, allow_private: bool, resolver: Resolver | No
         try:
             addresses = (resolver or default_resolver)(host, port)
         except (OSError, UnicodeError) as error:
+            if via_proxy:
+                return
             # Not a safety refusal, but the fetch cannot proceed: report it as the client would.
             raise ConnectionFailed(url, f"cannot resolve host {host!r} ({error})") from None
     blocked = [address for address in addresses if not is_public_address(address)]

@@ -151,8 +151,9 @@ def is_ct2_model(path: Path) -> bool:
 class ModelStore:
     """Installed models under one directory; pulls from the catalog and imports local releases."""
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, proxy: str | None = None) -> None:
         self.models_dir = models_dir
+        self.proxy = proxy  # forward proxy for downloads (settings.http_proxy)
 
     def installed(self) -> list[InstalledModel]:
         if not self.models_dir.is_dir():
@@ -206,7 +207,9 @@ class ModelStore:
             return self._convert_transformers(entry, target)
         downloads = self.models_dir / ".downloads"
         archive_name = entry.url.rstrip("/").rsplit("/", 1)[-1] or f"{entry.name}.zip"
-        archive = download(entry.url, downloads / archive_name, sha256=entry.sha256, progress=progress, client=client)
+        archive = download(
+            entry.url, downloads / archive_name, sha256=entry.sha256, progress=progress, client=client, proxy=self.proxy
+        )
         checksum = entry.sha256 or sha256_file(archive)
         meta = ModelMeta(
             name=entry.name,

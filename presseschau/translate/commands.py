@@ -172,7 +172,7 @@ def register(app: typer.Typer) -> None:
     def models_list(ctx: typer.Context) -> None:
         """Installed models and the catalog."""
         context: AppContext = ctx.obj
-        store = ModelStore(context.settings.effective_models_dir)
+        store = ModelStore(context.settings.effective_models_dir, context.settings.http_proxy)
         installed = store.installed()
         table = Table("model", "installed", "size", "license", "quality / details", title="Models")
         names = {m.name for m in installed}
@@ -196,7 +196,7 @@ def register(app: typer.Typer) -> None:
     def models_pull(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Catalog name.")]) -> None:
         """Download (resumable, checksummed), convert and install a catalog model."""
         context: AppContext = ctx.obj
-        store = ModelStore(context.settings.effective_models_dir)
+        store = ModelStore(context.settings.effective_models_dir, context.settings.http_proxy)
         entry = CATALOG.get(name)
         if entry is None:
             raise _fail(f"{name!r} is not in the catalog: {', '.join(CATALOG)}")

@@ -43,6 +43,7 @@ def download(
     progress: ProgressCallback | None = None,
     client: httpx.Client | None = None,
     timeout_s: float = 60.0,
+    proxy: str | None = None,
 ) -> Path:
     """Download `url` to `destination`, resuming a `<destination>.part` left by an earlier try.
 
@@ -53,7 +54,9 @@ def download(
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
     own_client = client is None
-    http = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(timeout_s, connect=10.0))
+    http = client or httpx.Client(
+        follow_redirects=True, timeout=httpx.Timeout(timeout_s, connect=10.0), proxy=proxy, trust_env=proxy is None
+    )
     try:
         with http.stream("GET", url, headers=headers) as response:
             if response.status_code == 416 and have:

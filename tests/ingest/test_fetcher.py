@@ -10,6 +10,7 @@ from presseschau.config import Settings
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.errors import (
     BlockedAddress,
+    ConnectionFailed,
     HTTPStatusError,
     InvalidEncoding,
     InvalidURL,
@@ -257,3 +258,24 @@ def test_guarded_transport_connects_to_the_checked_address(
         response = fetcher.get(f"http://courier.example:{port}/news/harbour")
     assert response.status_code == 200 and b"sea wall" in response.content
     assert news_site.requests_to("/news/harbour")[0].headers["Host"] == f"courier.example:{port}"
+
+
+def test_fetches_through_a_configured_proxy(news_site: NewsSite) -> None:
+    # The proxy is on loopback (configured, so allowed); the target name does not resolve here
+    # (.invalid never does), so only a request through the proxy can succeed.
+    settings = strict_settings(http_proxy=news_site.base)
+    with Fetcher(settings) as fetcher:
+        response = fetcher.get("http://paper.invalid/news/harbour")
+        assert response.status_code == 200 and b"Harbour" in response.content
+        # Targets are still checked: a private address is refused, proxy or not.
+        with pytest.raises(BlockedAddress, match="non-public"):
+            fetcher.get("http://127.0.0.1:9/private")
+    proxied = news_site.requests_to("/news/harbour")
+    assert proxied and proxied[-1].headers["Host"] == "paper.invalid"
+    assert news_site.requests_to("/robots.txt")[-1].headers["Host"] == "paper.invalid"
+
+
+def test_a_host_that_does_not_resolve_fails_clearly_without_a_proxy() -> None:
+    unresolvable = r"cannot resolve host 'paper\.invalid'"
+    with Fetcher(strict_settings()) as fetcher, pytest.raises(ConnectionFailed, match=unresolvable):
+        fetcher.get("http://paper.invalid/news/harbour")

@@ -124,3 +124,11 @@ def test_models_cli_pull_list_remove(httpserver: HTTPServer, tmp_path: Path, mon
     result = runner.invoke(app, [*data, "models", "remove", "tiny-en-de"])
     assert result.exit_code == 0
     assert ModelStore(tmp_path / "data" / "models").installed() == []
+
+
+def test_download_through_a_configured_proxy(httpserver: HTTPServer, tmp_path: Path) -> None:
+    serve_release(httpserver, [])
+    proxied_url = "http://models.invalid/models/tiny-en-de.zip"  # a name only the proxy "resolves"
+    target = download(proxied_url, tmp_path / "tiny.zip", proxy=httpserver.url_for("").rstrip("/"))
+    assert target.read_bytes() == TINY_RELEASE.read_bytes()
+    assert httpserver.log[-1][0].headers["Host"] == "models.invalid"

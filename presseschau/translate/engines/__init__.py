@@ -84,7 +84,7 @@ def _ct2_model_dir(settings: Settings, model: str | None) -> Path:
     from presseschau.translate.catalog import CATALOG, ModelStore, default_model_for, not_ready_message
     from presseschau.translate.download import DownloadError
 
-    store = ModelStore(settings.effective_models_dir)
+    store = ModelStore(settings.effective_models_dir, settings.http_proxy)
     wanted = model or settings.model
     if wanted:
         try:
@@ -155,7 +155,7 @@ def _ct2_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...]
 def _ct2_probe(settings: Settings) -> tuple[bool, str]:
     from presseschau.translate.catalog import ModelStore, default_model_for
 
-    store = ModelStore(settings.effective_models_dir)
+    store = ModelStore(settings.effective_models_dir, settings.http_proxy)
     if settings.model:
         try:
             return True, f"model {store.resolve(settings.model)}"
