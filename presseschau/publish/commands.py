@@ -114,6 +114,9 @@ def register(app: typer.Typer) -> None:
         outdir: Annotated[
             Path | None, typer.Argument(help="Output directory (default: settings.static_output_dir).")
         ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Render every page even if nothing changed since the last build.")
+        ] = False,
     ) -> None:
         """Write the website as static files; unchanged files are not rewritten."""
         from presseschau.publish.queries import count_published
@@ -126,7 +129,13 @@ def register(app: typer.Typer) -> None:
         with context.database.session() as session:
             total = count_published(session, context.settings.target_language)
         with progress_bar(context.console, "Building", total) as advance:
-            report = build_site(context, target, progress=lambda n, note: advance(n, note))
+            report = build_site(context, target, progress=lambda n, note: advance(n, note), force=force)
+        if report.skipped:
+            typer.echo(
+                f"Nothing changed since the last build of {target} ({report.articles} article(s)); "
+                f"news sitemap refreshed in {report.seconds:.1f} s. --force renders everything."
+            )
+            return
         typer.echo(
             f"Built {report.articles} article(s) into {target} in {report.seconds:.1f} s: "
             f"{report.written} file(s) written, {report.unchanged} unchanged, {report.deleted} deleted."

@@ -3,7 +3,10 @@
 The same templates as the server, in the static URL style: pretty article URLs `/<slug>/`,
 `/seite/N/` instead of `?seite=N`, and a JSON index for the client-side search at `/suche/`.
 A manifest (`.presseschau-build.json`) keeps the content hash of every file written: files
-whose bytes did not change are not rewritten, files no longer produced are deleted.
+whose bytes did not change are not rewritten, files no longer produced are deleted. It also keeps
+a fingerprint of everything the pages are made from (publications, sources, settings, templates,
+presseschau's version): when that is unchanged and every file is in place, nothing is rendered at
+all, only the clock-dependent news sitemap is refreshed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.publish import queries, search
 from presseschau.publish.feeds import FeedItem
@@ -38,6 +42,7 @@ class BuildReport:
     articles: int = 0
     seconds: float = 0.0
     written_paths: list[str] = field(default_factory=list)
+    skipped: bool = False  # nothing the pages depend on changed: no page was rendered
 
     @property
     def total(self) -> int:
@@ -56,10 +61,15 @@ class _Writer:
         self.report = report
         manifest_path = outdir / MANIFEST_NAME
         try:
-            self.previous: dict[str, str] = json.loads(manifest_path.read_text("utf-8"))["files"]
-        except (OSError, ValueError, KeyError):
-            self.previous = {}
+            manifest = json.loads(manifest_path.read_text("utf-8"))
+            self.previous: dict[str, str] = dict(manifest["files"])
+            self.fingerprint: str | None = manifest.get("fingerprint")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.previous, self.fingerprint = {}, None
         self.current: dict[str, str] = {}
+
+    def all_present(self) -> bool:
+        return bool(self.previous) and all((self.outdir / relpath).is_file() for relpath in self.previous)
 
     def write(self, relpath: str, content: str | bytes) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
@@ -77,14 +87,14 @@ class _Writer:
         self.report.written += 1
         self.report.written_paths.append(relpath)
 
-    def finish(self) -> None:
+    def finish(self, fingerprint: str) -> None:
         for relpath in sorted(set(self.previous) - set(self.current)):
             path = self.outdir / relpath
             if path.is_file():
                 path.unlink()
                 self.report.deleted += 1
             _remove_empty_parents(path.parent, self.outdir)
-        manifest = {"generator": "presseschau", "files": self.current}
+        manifest = {"generator": "presseschau", "fingerprint": fingerprint, "files": self.current}
         (self.outdir / MANIFEST_NAME).write_text(json.dumps(manifest, sort_keys=True, indent=0), "utf-8")
 
 
@@ -112,8 +122,13 @@ def _keywords(view: queries.ArticleView) -> str:
     return " ".join(word for word, _ in counts.most_common(SEARCH_KEYWORDS))
 
 
-def build_site(context: AppContext, outdir: Path | str, progress: Progress | None = None) -> BuildReport:
-    """Write the whole site into `outdir`; returns what was written, kept and deleted."""
+def build_site(
+    context: AppContext, outdir: Path | str, progress: Progress | None = None, force: bool = False
+) -> BuildReport:
+    """Write the whole site into `outdir`; returns what was written, kept and deleted.
+
+    Renders nothing when the inputs' fingerprint equals the last build's and its files are all
+    there (`force` renders anyway, e.g. after editing files in `outdir` by hand)."""
     started = time.perf_counter()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -121,10 +136,42 @@ def build_site(context: AppContext, outdir: Path | str, progress: Progress | Non
     writer = _Writer(outdir, report)
     site = Site(context.settings, "static")
     with context.database.session() as session:
-        _build(session, site, writer, report, progress)
-    writer.finish()
+        fingerprint = _fingerprint(session, site)
+        if not force and writer.fingerprint == fingerprint and writer.all_present():
+            writer.current = dict(writer.previous)
+            report.unchanged = len(writer.previous) - 1
+            report.articles = queries.count_published(session, site.language)
+            report.skipped = True
+            writer.write("news-sitemap.xml", site.news_sitemap(session))  # "the last two days" moves on
+        else:
+            _build(session, site, writer, report, progress)
+    writer.finish(fingerprint)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _fingerprint(session: Session, site: Site) -> str:
+    """A digest of everything the pages are made from, except the clock (see the news sitemap)."""
+    # Editorial changes, slug changes and (un)publishing all touch Publication.updated_at.
+    settings = site.settings.model_dump(mode="json", exclude={"data_dir"})
+    inputs = {
+        "version": __version__,
+        "publications": queries.site_version(session, site.language),
+        "sources": [repr(info) for info in queries.sources(session, site.language)],
+        "settings": {key: value for key, value in settings.items() if not key.endswith("api_key")},
+        "templates": _package_files_digest(),
+    }
+    return _digest(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8"))
+
+
+def _package_files_digest() -> str:
+    """Templates and assets as installed (a development edit of a template must rebuild)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for root in (STATIC_DIR, STATIC_DIR.parent / "templates"):
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, progress: Progress | None) -> None:

@@ -64,6 +64,8 @@ def test_publish_unpublish_slug_and_build(data_dir: Path, tmp_path: Path) -> Non
     assert (out / "ein-gehaltener-artikel" / "index.html").is_file()  # redirect page
     assert not (out / "noch-einer").exists()
     code, output = _run(data_dir, "build", str(out))
+    assert code == 0 and "Nothing changed since the last build" in output and "1 article(s)" in output
+    code, output = _run(data_dir, "build", str(out), "--force")
     assert code == 0 and " 0 file(s) written" in output
 
 

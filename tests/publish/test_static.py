@@ -124,9 +124,21 @@ def test_incremental_build_rewrites_only_what_changed(context: AppContext, tmp_p
     mtime = page.stat().st_mtime_ns
 
     second = build_site(context, out)
+    assert second.skipped  # nothing the pages depend on changed: nothing rendered
     assert second.written == 0
     assert second.unchanged == first.total
     assert page.stat().st_mtime_ns == mtime
+    forced = build_site(context, out, force=True)
+    assert not forced.skipped and forced.written == 0 and forced.unchanged == first.total
+
+    # A file missing from the output, or a changed setting, makes the build render again.
+    page.unlink()
+    restored = build_site(context, out)
+    assert not restored.skipped and restored.written_paths == [f"{made[2].slug}/index.html"]
+    context.settings.site_title = "Presseschau Nord"
+    retitled = build_site(context, out)
+    assert not retitled.skipped and "Presseschau Nord" in page.read_text("utf-8")
+    mtime = page.stat().st_mtime_ns
 
     # Editing one translation's body rewrites its page and the feeds, not unrelated pages.
     with context.database.session() as session:
