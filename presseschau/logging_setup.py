@@ -25,8 +25,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
+class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when a record comes, not as it was at set-up: test runners
+    and embedding code swap and close the stream, which a stored reference would keep using."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass  # the constructor stores a stream; this handler never keeps one
+
+
 def configure_logging(verbose: bool = False, json_lines: bool = False) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = CurrentStderrHandler()
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:

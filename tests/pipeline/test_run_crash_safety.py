@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -40,6 +41,15 @@ def _counts(database: Path) -> dict[str, int]:
         }
 
 
+def _service_pid(database: Path) -> int | None:
+    """The pid the running service recorded once its workers started (None before)."""
+    if not database.exists():
+        return None
+    with sqlite3.connect(database) as connection:
+        row = connection.execute("SELECT value FROM service_state WHERE key = 'service'").fetchone()
+    return json.loads(row[0]).get("pid") if row else None
+
+
 @pytest.mark.slow
 def test_kill_9_three_times_then_restart_loses_and_duplicates_nothing(tmp_path: Path, httpserver: HTTPServer) -> None:
     assert TINY_MODEL.is_dir(), "run scripts/make_tiny_model.py to create the tiny test model"
@@ -73,7 +83,9 @@ def test_kill_9_three_times_then_restart_loses_and_duplicates_nothing(tmp_path: 
         try:
             deadline = time.monotonic() + 420
             while time.monotonic() < deadline:
-                if database.exists() and _counts(database)["published"] >= ARTICLES:
+                # Done when everything is published and this process runs its workers (a SIGTERM
+                # during interpreter start-up, before any handler exists, would just kill it).
+                if _service_pid(database) == process.pid and _counts(database)["published"] >= ARTICLES:
                     break
                 time.sleep(1.0)
             process.send_signal(signal.SIGTERM)
