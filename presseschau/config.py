@@ -160,6 +160,20 @@ class Settings(BaseSettings):
         return self.data_dir / CONFIG_FILE_NAME
 
 
+def settings_for_server(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """`settings` for a server on `host`:`port`: without a configured `base_url`, canonical links,
+    feeds and sitemaps point at the address actually served (not at the default port)."""
+    host = host or settings.host
+    port = port or settings.port
+    if "base_url" in settings.model_fields_set:
+        return settings.model_copy(update={"host": host, "port": port})
+    # A wildcard address is no URL a reader can open; the loopback name reaches the same server.
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    return settings.model_copy(update={"host": host, "port": port, "base_url": f"http://{shown_host}:{port}"})
+
+
 def load_settings(data_dir: str | Path | None = None, **overrides: Any) -> Settings:
     """Settings for the data directory `data_dir` (see `resolve_data_dir`), with its TOML file."""
     resolved = resolve_data_dir(data_dir)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from presseschau.config import load_settings
+from presseschau.config import load_settings, settings_for_server
 
 
 def test_defaults(data_dir: Path) -> None:
@@ -25,3 +25,13 @@ def test_toml_file_then_environment(data_dir: Path, monkeypatch: pytest.MonkeyPa
 def test_data_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRESSESCHAU_DATA", str(tmp_path / "elsewhere"))
     assert load_settings().data_dir == tmp_path / "elsewhere"
+
+
+def test_server_address_becomes_base_url_unless_configured(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served = settings_for_server(load_settings(data_dir), None, 8765)
+    assert (served.port, served.base_url) == (8765, "http://127.0.0.1:8765")
+    assert settings_for_server(load_settings(data_dir), "0.0.0.0", 9000).base_url == "http://127.0.0.1:9000"
+    (data_dir / "presseschau.toml").write_text('base_url = "https://presse.example"\n')
+    assert settings_for_server(load_settings(data_dir), None, 8765).base_url == "https://presse.example"
+    monkeypatch.setenv("PRESSESCHAU_BASE_URL", "https://env.example/presse")
+    assert settings_for_server(load_settings(data_dir), None, 8765).base_url == "https://env.example/presse"

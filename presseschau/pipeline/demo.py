@@ -138,6 +138,7 @@ def demo(
     """Import the bundled sample articles, translate them to German, publish and serve the site."""
     from sqlalchemy import func, select
 
+    from presseschau.config import settings_for_server
     from presseschau.ingest.service import import_inputs
     from presseschau.pipeline.service import PipelineService, RunOptions, publishing_hook
     from presseschau.store.models import Publication
@@ -145,7 +146,8 @@ def demo(
     from presseschau.translate.service import queued_count, translate_queued
 
     context: AppContext = ctx.obj
-    settings = context.settings
+    # Before anything is published: pages and feeds link to the address the demo serves.
+    settings = context.settings = settings_for_server(context.settings, host, port)
     console = context.console
     console.print(f"[bold]presseschau demo[/] — data directory {settings.data_dir}")
     samples = load_samples()
@@ -182,7 +184,7 @@ def demo(
         published = session.scalar(
             select(func.count()).select_from(Publication).where(Publication.status == "published")
         )
-    url = f"http://{host or settings.host}:{port or settings.port}/"
+    url = f"http://{settings.host}:{settings.port}/"
     console.print(f"[bold green]{published} German articles published.[/]")
     if not serve:
         return

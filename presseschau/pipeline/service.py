@@ -273,13 +273,16 @@ class PipelineService:
         """Serve the website in this thread until a stop is requested."""
         import uvicorn
 
+        from presseschau.config import settings_for_server
         from presseschau.web.app import create_app
 
-        settings = self.context.settings
+        settings = self.context.settings = settings_for_server(
+            self.context.settings, self.options.host, self.options.port
+        )
         config = uvicorn.Config(
             create_app(self.context),
-            host=self.options.host or settings.host,
-            port=self.options.port or settings.port,
+            host=settings.host,
+            port=settings.port,
             log_level="warning",
             access_log=False,
         )
@@ -292,6 +295,11 @@ class PipelineService:
 
     def run(self) -> None:
         self.install_signal_handlers()
+        if self.options.serve and not self.options.once:
+            from presseschau.config import settings_for_server
+
+            # Before the workers start: statically built pages link to the address served.
+            self.context.settings = settings_for_server(self.context.settings, self.options.host, self.options.port)
         if self.options.once:
             self.run_once()
             return

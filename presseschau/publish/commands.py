@@ -90,13 +90,15 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
+        from presseschau.config import settings_for_server
         from presseschau.web.app import create_app
 
         context: AppContext = ctx.obj
+        context.settings = settings_for_server(context.settings, host, port)
         context.database.ensure_current()
         options: dict[str, Any] = {
-            "host": host or context.settings.host,
-            "port": port or context.settings.port,
+            "host": context.settings.host,
+            "port": context.settings.port,
             "proxy_headers": True,
             "access_log": False,
             "log_level": "info",
@@ -106,6 +108,7 @@ def register(app: typer.Typer) -> None:
             return
         # Each process builds its own app (database pool, page cache) from the same data directory.
         os.environ["PRESSESCHAU_DATA"] = str(context.settings.data_dir)
+        os.environ["PRESSESCHAU_BASE_URL"] = context.settings.base_url
         uvicorn.run("presseschau.web.app:app_from_environment", factory=True, workers=workers, **options)
 
     @app.command("build")

@@ -61,6 +61,8 @@ def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
             home = _wait_for(f"http://127.0.0.1:{port}/", process, timeout=180)
             assert home.status_code == 200
             tree = lxml_html.fromstring(home.text)
+            # Canonical links and feeds point at the port served, not at the default one.
+            assert tree.xpath("//link[@rel='canonical']/@href") == [f"http://127.0.0.1:{port}/"]
             links = {_normalize(a.text_content()): a.get("href") for a in tree.iter("a") if a.get("href")}
             with sqlite3.connect(data / "presseschau.sqlite3") as connection:
                 rows = connection.execute(
