@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     fallback_engine: str | None = None
     model: str | None = None
     models_dir: Path | None = None
+    # Pull the catalog's default model on first use when none is installed (hundreds of MB).
+    model_auto_pull: bool = True
     glossary_path: Path | None = None
     ct2_device: Literal["auto", "cpu", "cuda"] = "auto"
     ct2_compute_type: str | None = None

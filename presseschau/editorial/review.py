@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import html
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -315,7 +314,8 @@ def retranslate_paragraph(
         # The memory engine only replays stored translations; a fresh one needs a real engine.
         name = _intended_engine(settings, translation.article)
     try:
-        engine = get_engine(name, settings)
+        # An editor waits for this request: never start a model download of hundreds of MB here.
+        engine = get_engine(name, settings.model_copy(update={"model_auto_pull": False}))
         # No memory: the editor asks for a fresh translation, not the stored one.
         translator = DocumentTranslator(
             engine,
@@ -330,7 +330,8 @@ def retranslate_paragraph(
         result = translator.translate(Document(title="", paragraphs=[source_paragraphs[index]]))
     except EngineError as error:
         raise ReviewError(
-            f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden: {error}. Der Absatz bleibt unverändert."
+            f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden ({str(error).rstrip('.')}). "
+            "Der Absatz bleibt unverändert."
         ) from error
     if not result.complete or not result.paragraphs:
         raise ReviewError(
@@ -383,7 +384,7 @@ def reject(session: Session, translation: Translation, author: str) -> None:
 
 
 def change_slug(session: Session, translation: Translation, new_slug: str, author: str) -> None:
-    from presseschau.publish.service import PublishError
+    from presseschau.publish.service import PublishError, SlugError
     from presseschau.publish.service import change_slug as publish_change_slug
 
     if translation.publication is None:
@@ -394,28 +395,32 @@ def change_slug(session: Session, translation: Translation, new_slug: str, autho
     ensure_initial_revision(session, translation)
     try:
         publish_change_slug(session, translation.publication, new_slug)
+    except SlugError as error:
+        raise ReviewError(error.german) from error
     except PublishError as error:
         raise ReviewError(str(error)) from error
     _add_revision(session, translation, author=author, note=f"Slug geändert: {new_slug}")
 
 
-_WORD_RE = re.compile(r"\s+|[^\s]+")
-
-
 def word_diff(old: str, new: str) -> str:
-    """HTML showing word-level changes between two texts (`<del>` / `<ins>`); inputs are escaped."""
-    old_words, new_words = _WORD_RE.findall(old), _WORD_RE.findall(new)
-    out: list[str] = []
+    """HTML showing word-level changes between two texts (`<del>` / `<ins>`); inputs are escaped.
+
+    Words are compared without the spaces between them: as tokens of their own, spaces would
+    "match" between any two words and break one rewritten sentence into alternating fragments."""
+    old_words, new_words = old.split(), new.split()
+    pieces: list[str] = []
     matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
-            out.append(html.escape("".join(old_words[a1:a2])))
+            pieces.append(html.escape(" ".join(old_words[a1:a2])))
             continue
+        change = ""
         if a2 > a1:
-            out.append(f"<del>{html.escape(''.join(old_words[a1:a2]))}</del>")
+            change += f"<del>{html.escape(' '.join(old_words[a1:a2]))}</del>"
         if b2 > b1:
-            out.append(f"<ins>{html.escape(''.join(new_words[b1:b2]))}</ins>")
-    return "".join(out)
+            change += f"<ins>{html.escape(' '.join(new_words[b1:b2]))}</ins>"
+        pieces.append(change)
+    return " ".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -427,12 +432,17 @@ class ParagraphDiff:
 
 def diff_revisions(old: TranslationRevision, new: TranslationRevision) -> tuple[ParagraphDiff, list[ParagraphDiff]]:
     """Title diff and per-paragraph diffs (as safe HTML) between two revisions."""
-    old_paragraphs = [p.text for p in paragraphs_from_json(old.paragraphs)]
-    new_paragraphs = [p.text for p in paragraphs_from_json(new.paragraphs)]
+    old_paragraphs = paragraphs_from_json(old.paragraphs)
+    new_paragraphs = paragraphs_from_json(new.paragraphs)
     title = ParagraphDiff(-1, (old.title or "") != (new.title or ""), word_diff(old.title or "", new.title or ""))
     diffs = []
     for index in range(max(len(old_paragraphs), len(new_paragraphs))):
-        a = old_paragraphs[index] if index < len(old_paragraphs) else ""
-        b = new_paragraphs[index] if index < len(new_paragraphs) else ""
-        diffs.append(ParagraphDiff(index, a != b, word_diff(a, b)))
+        a = old_paragraphs[index] if index < len(old_paragraphs) else None
+        b = new_paragraphs[index] if index < len(new_paragraphs) else None
+        a_text, b_text = (a.text if a else ""), (b.text if b else "")
+        if a_text == b_text and a is not None and b is not None and a.html != b.html:
+            # Only the markup changed (a link added or removed): show the markup itself.
+            diffs.append(ParagraphDiff(index, True, word_diff(a.html, b.html)))
+            continue
+        diffs.append(ParagraphDiff(index, a_text != b_text, word_diff(a_text, b_text)))
     return title, diffs

@@ -120,6 +120,10 @@ def register(app: typer.Typer) -> None:
         force: Annotated[
             bool, typer.Option("--force", help="Render every page even if nothing changed since the last build.")
         ] = False,
+        base_url: Annotated[
+            str | None,
+            typer.Option("--base-url", help="Public address of the built site (default: settings.base_url)."),
+        ] = None,
     ) -> None:
         """Write the website as static files; unchanged files are not rewritten."""
         from presseschau.publish.queries import count_published
@@ -129,6 +133,17 @@ def register(app: typer.Typer) -> None:
         target = outdir or context.settings.static_output_dir
         if target is None:
             raise _fail(ValueError("give OUTDIR or set static_output_dir"))
+        if base_url is not None:
+            if not base_url.startswith(("http://", "https://")):
+                raise _fail(ValueError(f"--base-url {base_url!r}: give an http(s) address"))
+            context.settings = context.settings.model_copy(update={"base_url": base_url.rstrip("/")})
+        elif "base_url" not in context.settings.model_fields_set:
+            # Canonical links, feeds and sitemaps are absolute: without the public address they
+            # would all point at this machine.
+            context.console.print(
+                f"[yellow]Warning:[/] base_url is not set; canonical links, feeds and sitemaps point at "
+                f"{context.settings.base_url}. Set base_url in presseschau.toml or pass --base-url."
+            )
         with context.database.session() as session:
             total = count_published(session, context.settings.target_language)
         with progress_bar(context.console, "Building", total) as advance:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -374,9 +375,13 @@ def published_since(session: Session, language: str, since: datetime, limit: int
     return [(str(r[0]), plain_text(r[1]) or "Ohne Titel", r[2]) for r in rows if r[2] is not None]
 
 
-def site_version(session: Session, language: str) -> tuple[int, str]:
-    """Changes whenever any publication changes: (count, newest updated_at) -- the page cache key."""
+def site_version(session: Session, language: str) -> tuple[int, str, str]:
+    """Changes whenever any publication or a source's name changes -- the page cache key:
+    (count, newest updated_at, digest of the sources' names, which pages and feeds show)."""
     row = session.execute(
         select(func.count(Publication.id), func.max(Publication.updated_at)).where(Publication.language == language)
     ).one()
-    return int(row[0]), str(row[1])
+    names = hashlib.blake2b(digest_size=8)
+    for source_id, name in session.execute(select(Source.id, Source.name).order_by(Source.id)):
+        names.update(f"{source_id}\0{name}\0".encode())
+    return int(row[0]), str(row[1]), names.hexdigest()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
 from presseschau.publish import search
-from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, is_valid_slug, slugify, unique_slug
+from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, RESERVED_SLUGS, is_valid_slug, slugify, unique_slug
 from presseschau.store.models import Article, Publication, SlugHistory, Translation, utcnow
 
 
@@ -33,7 +33,13 @@ class TranslationNotReady(PublishError):
 
 
 class SlugError(PublishError):
-    """An editor's slug is malformed or already used by another article."""
+    """An editor's slug is malformed, reserved by the site or already used by another article.
+
+    `german` says the same for the editor in the (German) admin area."""
+
+    def __init__(self, message: str, german: str) -> None:
+        super().__init__(message)
+        self.german = german
 
 
 def effective_policy(article: Article, settings: Settings) -> str:
@@ -229,9 +235,18 @@ def unpublish(session: Session, settings: Settings, article_id: int) -> Publicat
 def change_slug(session: Session, publication: Publication, new_slug: str) -> Publication:
     """Give `publication` the editor's `new_slug`; the old slug will redirect (301) to it."""
     if not is_valid_slug(new_slug):
-        raise SlugError(f"{new_slug!r} is not a clean slug: use lower-case letters, digits and single hyphens")
+        raise SlugError(
+            f"{new_slug!r} is not a clean slug: use lower-case letters, digits and single hyphens",
+            f"„{new_slug}“ ist kein sauberer Slug: nur Kleinbuchstaben, Ziffern und einzelne Bindestriche.",
+        )
     if new_slug == publication.slug:
         return publication
+    if new_slug in RESERVED_SLUGS:
+        # /archiv/, /admin/ ... would shadow the article (and its old slug would redirect there).
+        raise SlugError(
+            f"slug {new_slug!r} is reserved for a page of the site itself",
+            f"Der Slug „{new_slug}“ ist für eine Seite der Website reserviert.",
+        )
     other = session.scalars(
         select(Publication.id).where(
             Publication.language == publication.language, Publication.slug == new_slug, Publication.id != publication.id
@@ -241,7 +256,10 @@ def change_slug(session: Session, publication: Publication, new_slug: str) -> Pu
         select(SlugHistory).where(SlugHistory.language == publication.language, SlugHistory.slug == new_slug)
     ).one_or_none()
     if other is not None or (retired is not None and retired.publication_id != publication.id):
-        raise SlugError(f"slug {new_slug!r} is already used by another article")
+        raise SlugError(
+            f"slug {new_slug!r} is already used by another article",
+            f"Der Slug „{new_slug}“ gehört schon zu einem anderen Artikel.",
+        )
     if retired is not None:
         # Going back to an earlier slug: it is current again, no longer a redirect.
         session.delete(retired)

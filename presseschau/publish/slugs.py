@@ -12,7 +12,7 @@ _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 # Path segments the site uses itself; an article must never shadow them.
 RESERVED_SLUGS = frozenset(
-    {"quelle", "archiv", "suche", "seite", "static", "healthz", "metrics", "feed", "atom", "sitemap", "robots"}
+    {"admin", "quelle", "archiv", "suche", "seite", "static", "healthz", "metrics", "feed", "atom", "sitemap", "robots"}
 )
 DEFAULT_MAX_LENGTH = 100
 

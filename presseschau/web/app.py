@@ -38,6 +38,8 @@ from presseschau.web.pages import FEED_FILES, Site
 
 STATIC_DIR = Path(__file__).parent / "static"
 VERSION_TTL_S = 1.0
+# The news sitemap is rendered again at least this often (seconds).
+NEWS_SITEMAP_REFRESH_S = 600
 CACHE_ENTRIES = 4096
 HTML = "text/html; charset=utf-8"
 CONTENT_TYPES = {
@@ -191,13 +193,13 @@ def create_app(context: AppContext) -> FastAPI:
     version_state: dict[str, Any] = {"value": None, "at": 0.0}
     version_lock = threading.Lock()
 
-    def site_version() -> tuple[int, str]:
+    def site_version() -> tuple[int, str, str]:
         now = time.monotonic()
         if version_state["value"] is None or now - version_state["at"] > VERSION_TTL_S:
             with version_lock, context.database.session() as session:
                 version_state["value"] = queries.site_version(session, language)
                 version_state["at"] = now
-        value: tuple[int, str] = version_state["value"]
+        value: tuple[int, str, str] = version_state["value"]
         return value
 
     def respond(request: Request, page: CachedPage) -> Response:
@@ -328,8 +330,10 @@ def create_app(context: AppContext) -> FastAPI:
 
     @app.get("/news-sitemap.xml")
     async def news_sitemap(request: Request) -> Response:
+        # Its window (the last two days) moves with the clock, not only with publications.
+        window = int(time.time() // NEWS_SITEMAP_REFRESH_S)
         return await cached(
-            request, ("news-sitemap",), with_session(site.news_sitemap, "application/xml; charset=utf-8")
+            request, ("news-sitemap", window), with_session(site.news_sitemap, "application/xml; charset=utf-8")
         )
 
     robots = make_page(site.robots_txt(), "text/plain; charset=utf-8", "public, max-age=3600")

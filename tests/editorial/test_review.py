@@ -191,6 +191,21 @@ def test_retranslate_reports_an_engine_that_cannot_run(context: AppContext) -> N
         assert session.scalars(select(TranslationRevision)).all() == []
 
 
+def test_retranslate_never_downloads_a_model(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    from presseschau.translate.catalog import ModelStore
+
+    def no_download(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a web request must not start a model download")
+
+    monkeypatch.setattr(ModelStore, "pull", no_download)
+    made = _held(context)  # no model installed, none configured
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        refused = r"opus-mt-en-de is not installed.*\). Der Absatz bleibt unverändert\.$"
+        with pytest.raises(review.ReviewError, match=refused):
+            review.retranslate_paragraph(context, session, translation, 0, "anna", "ct2")
+
+
 def test_approve_publishes_as_reviewed_and_reject_archives(context: AppContext) -> None:
     made = _held(context)
     with context.database.session() as session:
@@ -221,8 +236,10 @@ def test_slug_change_survives_approval_and_old_slug_redirects(context: AppContex
         translation = _translation(session, made)
         review.change_slug(session, translation, "belarus-analyse", "anna")
         review.change_slug(session, translation, "belarus-analyse", "anna")  # no-op, no second revision
-        with pytest.raises(review.ReviewError, match="clean slug"):
+        with pytest.raises(review.ReviewError, match="kein sauberer Slug"):
             review.change_slug(session, translation, "Nicht Gut", "anna")
+        with pytest.raises(review.ReviewError, match="für eine Seite der Website reserviert"):
+            review.change_slug(session, translation, "archiv", "anna")
         # A title edit before approval must not move the editor's slug.
         review.save_edit(context, session, translation, "anna", title="Ganz anderer Titel")
         publication = review.approve(session, context.settings, translation, "anna")
@@ -248,6 +265,10 @@ def test_word_diff_escapes_and_marks_changes() -> None:
         "Die Katze <del>schläft</del><ins>&lt;b&gt;wacht&lt;/b&gt;</ins>"
     )
     assert review.word_diff("gleich", "gleich") == "gleich"
+    # A rewritten passage is one change, not words alternating with the spaces between them.
+    assert review.word_diff("Als Alexander Lukaschenko anbot, kam Kritik", "Erster Absatz, kam Kritik") == (
+        "<del>Als Alexander Lukaschenko anbot,</del><ins>Erster Absatz,</ins> kam Kritik"
+    )
 
 
 def test_diff_between_revisions(context: AppContext) -> None:
@@ -260,6 +281,18 @@ def test_diff_between_revisions(context: AppContext) -> None:
         assert not title.changed
         assert [d.index for d in paragraphs if d.changed] == [2]
         assert "<ins>Käse.</ins>" in paragraphs[2].html and "<del>" in paragraphs[2].html
+
+
+def test_diff_shows_a_change_of_markup_alone(context: AppContext) -> None:
+    linked = 'Ein <a href="https://example.org/bericht">Bericht</a> erschien.'
+    made = _held(context, body_de=[Paragraph("p", linked)], body_en=["A report appeared."])
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        review.save_edit(context, session, translation, "anna", paragraphs={0: "Ein Bericht erschien."})
+        history = review.revisions(session, translation)
+        _, paragraphs = review.diff_revisions(history[0], history[1])
+        assert paragraphs[0].changed
+        assert "<del>" in paragraphs[0].html and "example.org/bericht" in paragraphs[0].html
 
 
 def test_revision_one_is_created_once(context: AppContext) -> None:

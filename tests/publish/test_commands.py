@@ -60,6 +60,7 @@ def test_publish_unpublish_slug_and_build(data_dir: Path, tmp_path: Path) -> Non
     code, output = _run(data_dir, "build", str(out))
     assert code == 0, output
     assert "Built 1 article(s)" in output
+    assert "base_url is not set" in output
     assert (out / "kurzer-slug" / "index.html").is_file()
     assert (out / "ein-gehaltener-artikel" / "index.html").is_file()  # redirect page
     assert not (out / "noch-einer").exists()
@@ -67,6 +68,14 @@ def test_publish_unpublish_slug_and_build(data_dir: Path, tmp_path: Path) -> Non
     assert code == 0 and "Nothing changed since the last build" in output and "1 article(s)" in output
     code, output = _run(data_dir, "build", str(out), "--force")
     assert code == 0 and " 0 file(s) written" in output
+    # The public address makes every absolute link; a new one renders the site anew.
+    code, output = _run(data_dir, "build", str(out), "--base-url", "https://presse.example/")
+    assert code == 0 and "Built 1 article(s)" in output and "base_url is not set" not in output, output
+    page = (out / "kurzer-slug" / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://presse.example/kurzer-slug/">' in page
+    assert "127.0.0.1:8000" not in (out / "feed.xml").read_text(encoding="utf-8")
+    code, output = _run(data_dir, "build", str(out), "--base-url", "ftp://presse.example")
+    assert code == 1 and "give an http(s) address" in output
 
 
 @pytest.mark.slow

@@ -150,6 +150,10 @@ def test_change_slug_records_history_and_refuses_taken_or_bad_slugs(context: App
             service.change_slug(session, publication, "zweiter-artikel")
         with pytest.raises(service.SlugError, match="not a clean slug"):
             service.change_slug(session, publication, "Mit Leerzeichen")
+        for page_of_the_site in ("archiv", "suche", "admin", "static", "quelle"):
+            with pytest.raises(service.SlugError, match="reserved"):
+                service.change_slug(session, publication, page_of_the_site)
+        assert publication.slug == "neuer-name"
         other = session.get(Publication, two.publication_id)
         assert other is not None
         with pytest.raises(service.SlugError, match="already used"):
@@ -160,6 +164,8 @@ def test_change_slug_records_history_and_refuses_taken_or_bad_slugs(context: App
     with context.database.session() as session:
         # A new article with the retired slug's title gets a suffix.
         assert make_article(session, context.settings, title_de="Neuer Name").slug == "neuer-name-2"
+        # So does one whose title is the name of a page of the site.
+        assert make_article(session, context.settings, title_de="Admin").slug == "admin-2"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

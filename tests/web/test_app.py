@@ -238,6 +238,38 @@ def test_sitemaps_and_robots(client: TestClient, site: list[Published]) -> None:
     assert client.get("/sitemap-7.xml").status_code == 404
 
 
+def test_news_sitemap_window_moves_with_the_clock(
+    client: TestClient, site: list[Published], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time as time_module
+    from datetime import UTC, datetime, timedelta
+
+    from presseschau.publish import queries
+
+    assert client.get("/news-sitemap.xml").text.count("<news:news>") == 5
+    # Three days later, with nothing published since: the cached sitemap must not be served.
+    later = datetime.now(UTC) + timedelta(days=3)
+    real_since = queries.published_since
+    monkeypatch.setattr(time_module, "time", lambda: later.timestamp())
+    monkeypatch.setattr(
+        queries, "published_since", lambda session, language, since, limit: real_since(
+            session, language, since + timedelta(days=3), limit
+        )
+    )
+    assert client.get("/news-sitemap.xml").text.count("<news:news>") == 0
+
+
+def test_renamed_source_shows_at_once(context: AppContext, client: TestClient, site: list[Published]) -> None:
+    old_name = client.get("/quelle/1/").text
+    with context.database.session() as session:
+        source = session.get(Source, 1)
+        assert source is not None and source.name not in ("Umbenannte Zeitung",)
+        source.name = "Umbenannte Zeitung"
+    assert "Umbenannte Zeitung" not in old_name
+    assert "Umbenannte Zeitung" in client.get("/quelle/1/").text
+    assert "Umbenannte Zeitung" in client.get("/quelle/1/feed.xml").text
+
+
 def test_static_assets_are_cached_forever(client: TestClient) -> None:
     response = client.get("/static/style.css")
     assert response.status_code == 200

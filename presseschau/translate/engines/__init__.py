@@ -106,6 +106,10 @@ def _ct2_model_dir(settings: Settings, model: str | None) -> Path:
                 not_ready_message(settings.source_language, settings.target_language, "no catalog model")
             )
         entry = default
+    if not settings.model_auto_pull:
+        raise EngineNotReady(
+            not_ready_message(settings.source_language, settings.target_language, f"{entry.name} is not installed")
+        )
     log.warning(
         "no model installed: downloading %s (%s, %s) into %s -- once only",
         entry.name,
