@@ -259,9 +259,30 @@ def neighbours(session: Session, language: str, summary: Summary) -> tuple[Summa
     return (_to_summary(older) if older else None, _to_summary(newer) if newer else None)
 
 
+# Verbs, adverbs and adjectives of German headlines: two titles sharing "steht" or "neue" are
+# not about the same thing (search still finds these words; only relatedness ignores them).
+_HEADLINE_FILLERS = frozenset(
+    """
+    steht stehen stand standen geht gehen ging gingen gibt geben gab gaben kommt kommen kam kamen macht machen
+    machte bleibt bleiben blieb lässt lassen ließ sagt sagen sagte sagten zeigt zeigen zeigte will wollte wollten
+    darf dürfen könnte könnten würde würden sollte sollten müsste wäre wären habe hätte hätten gilt gelten
+    fordert fordern warnt warnen droht drohen setzt setzen sieht sehen bringt bringen nimmt nehmen hält halten
+    beginnt beginnen endet enden neue neuen neuer neues neu alte alten alter erste ersten erster zweite zweiten
+    letzte letzten große großen großer kleine kleinen viele vielen mehrere wenige weniger weitere weiteren
+    warum wieso weshalb welche welcher welches wieder immer jetzt heute gestern morgen bald noch zwischen gegenüber
+    trotz wegen während seit darum damit dabei davon dafür dagegen etwa rund fast kaum mehr weniger ganz
+    eins zwei drei vier fünf sechs sieben acht neun zehn hundert tausend jahr jahre jahren prozent
+    """.split()
+)
+
+
 def title_terms(title: str) -> dict[str, str]:
-    """The telling words of a title by German stem: no function words, no short words."""
-    return {search.stem(w): w for w in search.words(title) if w not in search.STOPWORDS and len(w) > 3}
+    """The telling words of a title by German stem: no function words, fillers or short words."""
+    return {
+        search.stem(w): w
+        for w in search.words(title)
+        if w not in search.STOPWORDS and w not in _HEADLINE_FILLERS and len(w) > 3 and not w.isdigit()
+    }
 
 
 def term_cap(total: int) -> int:

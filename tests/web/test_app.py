@@ -125,6 +125,18 @@ def test_related_and_source_links(client: TestClient, site: list[Published]) -> 
     assert doc.xpath("//a[starts-with(@href, '/quelle/1/')]")
 
 
+def test_titles_sharing_only_a_verb_are_not_related() -> None:
+    from presseschau.publish.queries import rank_related, title_terms
+
+    gambia = title_terms("Abschied von den Murmeln: Bei Gambias Wahl steht mehr auf dem Prüfstand als die Wahlurnen")
+    storm = title_terms("Sturmflut an der Nordsee: Hamburg steht vor der höchsten Flut seit 1976")
+    assert not set(gambia) & set(storm)
+    assert "wahl" in gambia and "hamburg" in storm
+    # Shared telling words still relate two articles.
+    postings = {stem: [1, 2] for stem in set(gambia) & set(title_terms("Gambias Wahl ohne Murmeln"))}
+    assert rank_related(1, postings, total=10) == [2]
+
+
 def test_etag_304_and_cache_invalidation(context: AppContext, client: TestClient, site: list[Published]) -> None:
     url = f"/{site[0].slug}/"
     first = client.get(url)
