@@ -91,14 +91,28 @@ def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
     return cut.rstrip(" ,;:–-") + " …"
 
 
+# Engine ids as readers know the software (the ids are configuration words).
+ENGINE_LABELS = {
+    "ct2": "CTranslate2",
+    "deepl": "DeepL",
+    "libretranslate": "LibreTranslate",
+    "llm": "einem Sprachmodell",
+}
+
+
+def engine_label(engine: str | None, model: str | None) -> str:
+    """`CTranslate2 (opus-mt-en-de)`: the engine as readers know it, with its model."""
+    name = ENGINE_LABELS.get(engine or "", engine) or "unbekannter Software"
+    return f"{name} ({model})" if model else name
+
+
 def translation_notice(engine: str | None, model: str | None, reviewed: bool) -> str:
     """How the German text came about, for the attribution block."""
     if reviewed:
         return "Übersetzung redaktionell geprüft"
     if engine == "memory":
         return "Übersetzung aus dem Übersetzungsspeicher"
-    name = engine or "unbekannter Software"
-    return f"Maschinell übersetzt mit {name} ({model})" if model else f"Maschinell übersetzt mit {name}"
+    return f"Maschinell übersetzt mit {engine_label(engine, model)}"
 
 
 def join_authors(authors: Sequence[str]) -> str:

@@ -261,8 +261,7 @@ def neighbours(session: Session, language: str, summary: Summary) -> tuple[Summa
 
 # Verbs, adverbs and adjectives of German headlines: two titles sharing "steht" or "neue" are
 # not about the same thing (search still finds these words; only relatedness ignores them).
-_HEADLINE_FILLERS = frozenset(
-    """
+_HEADLINE_FILLER_TEXT = """
     steht stehen stand standen geht gehen ging gingen gibt geben gab gaben kommt kommen kam kamen macht machen
     machte bleibt bleiben blieb lässt lassen ließ sagt sagen sagte sagten zeigt zeigen zeigte will wollte wollten
     darf dürfen könnte könnten würde würden sollte sollten müsste wäre wären habe hätte hätten gilt gelten
@@ -272,8 +271,8 @@ _HEADLINE_FILLERS = frozenset(
     warum wieso weshalb welche welcher welches wieder immer jetzt heute gestern morgen bald noch zwischen gegenüber
     trotz wegen während seit darum damit dabei davon dafür dagegen etwa rund fast kaum mehr weniger ganz
     eins zwei drei vier fünf sechs sieben acht neun zehn hundert tausend jahr jahre jahren prozent
-    """.split()
-)
+"""
+_HEADLINE_FILLERS = frozenset(_HEADLINE_FILLER_TEXT.split())
 
 
 def title_terms(title: str) -> dict[str, str]:

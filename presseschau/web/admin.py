@@ -78,6 +78,25 @@ STATUS_LABELS = {
     "unpublished": "zurückgezogen",
     "archived": "archiviert",
 }
+SOURCE_KIND_LABELS = {"auto": "Art noch nicht erkannt", "feed": "Feed", "sitemap": "Sitemap", "page": "Einzelseite"}
+# The outcome of a source's last poll (`Source.last_status`: "ok", "not_modified" or an error kind).
+POLL_STATUS_LABELS = {
+    "ok": "erfolgreich",
+    "not_modified": "unverändert",
+    "fetch_failed": "Abruf fehlgeschlagen",
+    "invalid_url": "ungültige Adresse",
+    "blocked_address": "Adresse gesperrt",
+    "robots_disallowed": "von robots.txt verboten",
+    "http_status": "HTTP-Fehler",
+    "too_many_redirects": "zu viele Weiterleitungen",
+    "too_large": "Antwort zu groß",
+    "timeout": "Zeitüberschreitung",
+    "connection_failed": "keine Verbindung",
+    "malformed_feed": "fehlerhafter Feed",
+    "extraction_failed": "Extraktion fehlgeschlagen",
+    "no_article": "kein Artikel gefunden",
+    "invalid_encoding": "ungültige Zeichenkodierung",
+}
 
 
 class _AdminRoute(APIRoute):
@@ -128,6 +147,8 @@ class AdminArea:
             site_title=self.settings.site_title,
             asset=lambda name: f"/static/{name}?v={asset_version(name)}",
             status_labels=STATUS_LABELS,
+            source_kind_labels=SOURCE_KIND_LABELS,
+            poll_status_labels=POLL_STATUS_LABELS,
             policies=POLICIES,
         )
         self.env.filters["glossary_text"] = format_glossary_additions

@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.content import Paragraph
 from presseschau.publish import feeds, queries, search, sitemaps
-from presseschau.publish.formatting import german_datetime, german_month, iso_datetime, join_authors, local_datetime
+from presseschau.publish.formatting import (
+    engine_label,
+    german_datetime,
+    german_month,
+    iso_datetime,
+    join_authors,
+    local_datetime,
+)
 
 Mode = Literal["server", "static"]
 FeedKind = Literal["rss", "atom", "json"]
@@ -216,7 +223,9 @@ class Site:
             if view.reviewed
             else {
                 "@type": "Organization",
-                "name": f"{view.engine or 'Maschinelle Übersetzung'}" + (f" ({view.model})" if view.model else ""),
+                "name": "Übersetzungsspeicher"
+                if view.engine == "memory"
+                else (engine_label(view.engine, view.model) if view.engine else "Maschinelle Übersetzung"),
             }
         )
         json_ld = {

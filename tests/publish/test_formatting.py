@@ -59,10 +59,10 @@ def test_teaser_skips_headings_and_joins_paragraphs() -> None:
 
 
 def test_translation_notice_names_engine_memory_or_review() -> None:
-    assert translation_notice("ct2", "opus-mt-en-de", False) == "Maschinell übersetzt mit ct2 (opus-mt-en-de)"
+    assert translation_notice("ct2", "opus-mt-en-de", False) == "Maschinell übersetzt mit CTranslate2 (opus-mt-en-de)"
     assert translation_notice("memory", None, False) == "Übersetzung aus dem Übersetzungsspeicher"
     assert translation_notice("ct2", "opus-mt-en-de", True) == "Übersetzung redaktionell geprüft"
-    assert translation_notice("deepl", None, False) == "Maschinell übersetzt mit deepl"
+    assert translation_notice("deepl", None, False) == "Maschinell übersetzt mit DeepL"
 
 
 def test_join_authors() -> None:

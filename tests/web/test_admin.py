@@ -421,6 +421,9 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
             True,
         )
         source_id = source.id
+    listing = client.get("/admin/quellen").text
+    # German labels, not the stored words ("auto", "ok").
+    assert "Art noch nicht erkannt" in listing and "(noch nie)" in listing and "· auto ·" not in listing
     duplicate = client.post(
         "/admin/quellen",
         data={"csrf_token": token, "url": "https://news.example/feed.xml", "intervall": "30", "regel": "auto"},

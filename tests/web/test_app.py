@@ -114,7 +114,7 @@ def test_article_page(context: AppContext, client: TestClient, site: list[Publis
 
 
 def test_notice_names_engine_or_memory(client: TestClient, site: list[Published]) -> None:
-    assert "Maschinell übersetzt mit ct2 (opus-mt-en-de)" in client.get(f"/{site[0].slug}/").text
+    assert "Maschinell übersetzt mit CTranslate2 (opus-mt-en-de)" in client.get(f"/{site[0].slug}/").text
     assert "Übersetzung aus dem Übersetzungsspeicher" in client.get(f"/{site[1].slug}/").text
 
 
