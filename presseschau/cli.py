@@ -11,7 +11,7 @@ import typer
 
 from presseschau import __version__
 from presseschau.app import AppContext
-from presseschau.config import CONFIG_FILE_NAME
+from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
 
 app = typer.Typer(
@@ -56,7 +56,11 @@ def main_callback(
     ] = None,
 ) -> None:
     configure_logging(verbose=verbose, json_lines=json_logs)
-    context = AppContext.for_data_dir(data)
+    try:
+        context = AppContext.for_data_dir(data)
+    except SettingsError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
     ctx.obj = context
     ctx.call_on_close(context.close)
 

@@ -6,11 +6,13 @@ the data directory, the defaults below.
 
 from __future__ import annotations
 
+import logging
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -176,11 +178,51 @@ def settings_for_server(settings: Settings, host: str | None, port: int | None) 
     return settings.model_copy(update={"host": host, "port": port, "base_url": f"http://{shown_host}:{port}"})
 
 
+class SettingsError(ValueError):
+    """The configuration cannot be used; the message names the file or variable, key and reason."""
+
+
+def _origin(key: str, toml_path: Path) -> str:
+    variable = f"PRESSESCHAU_{key.upper()}"
+    return f"environment variable {variable}" if variable in os.environ else f"{toml_path}, key {key!r}"
+
+
 def load_settings(data_dir: str | Path | None = None, **overrides: Any) -> Settings:
-    """Settings for the data directory `data_dir` (see `resolve_data_dir`), with its TOML file."""
+    """Settings for the data directory `data_dir` (see `resolve_data_dir`), with its TOML file.
+
+    Raises `SettingsError` for an unreadable TOML file or a value of the wrong kind."""
     resolved = resolve_data_dir(data_dir)
-    Settings._toml_path = resolved / CONFIG_FILE_NAME
+    toml_path = resolved / CONFIG_FILE_NAME
+    Settings._toml_path = toml_path
     try:
-        return Settings(data_dir=resolved, **overrides)
+        settings = Settings(data_dir=resolved, **overrides)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{toml_path} is not valid TOML: {error}") from None
+    except ValidationError as error:
+        problems = [
+            f"{_origin('.'.join(str(part) for part in item['loc']), toml_path)}: {item['msg']} "
+            f"(got {item.get('input')!r})"
+            for item in error.errors()
+        ]
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+    except OSError as error:
+        raise SettingsError(f"cannot read {toml_path}: {error.strerror or error}") from None
     finally:
         Settings._toml_path = None
+    _warn_unknown_keys(toml_path)
+    return settings
+
+
+def _warn_unknown_keys(toml_path: Path) -> None:
+    """A misspelt key would otherwise be ignored without a word."""
+    if not toml_path.is_file():
+        return
+    try:
+        keys = tomllib.loads(toml_path.read_text(encoding="utf-8")).keys()
+    except (OSError, ValueError):
+        return
+    unknown = sorted(set(keys) - set(Settings.model_fields))
+    if unknown:
+        logging.getLogger("presseschau").warning(
+            "%s: unknown setting(s) %s ignored", toml_path, ", ".join(repr(key) for key in unknown)
+        )

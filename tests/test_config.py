@@ -35,3 +35,30 @@ def test_server_address_becomes_base_url_unless_configured(data_dir: Path, monke
     assert settings_for_server(load_settings(data_dir), None, 8765).base_url == "https://presse.example"
     monkeypatch.setenv("PRESSESCHAU_BASE_URL", "https://env.example/presse")
     assert settings_for_server(load_settings(data_dir), None, 8765).base_url == "https://env.example/presse"
+
+
+def test_bad_configuration_is_one_clear_error(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from presseschau.cli import app
+    from presseschau.config import SettingsError
+
+    config = data_dir / "presseschau.toml"
+    config.write_text('http_timeout_s = "abc"\n')
+    with pytest.raises(SettingsError, match=r"presseschau\.toml, key 'http_timeout_s': .*number.*'abc'"):
+        load_settings(data_dir)
+    result = CliRunner().invoke(app, ["--data", str(data_dir), "articles", "list"])
+    assert result.exit_code == 2 and "key 'http_timeout_s'" in result.output and "Traceback" not in result.output
+    config.write_text("http_timeout_s = \n")
+    with pytest.raises(SettingsError, match="is not valid TOML"):
+        load_settings(data_dir)
+    config.write_text("")
+    monkeypatch.setenv("PRESSESCHAU_BEAM_SIZE", "x")
+    with pytest.raises(SettingsError, match="environment variable PRESSESCHAU_BEAM_SIZE"):
+        load_settings(data_dir)
+
+
+def test_unknown_keys_are_reported(data_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (data_dir / "presseschau.toml").write_text('engin = "deepl"\n')
+    load_settings(data_dir)
+    assert "unknown setting(s) 'engin' ignored" in caplog.text
