@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
         context: AppContext = ctx.obj
         settings = context.settings
         raw = sys.stdin.read()
-        blocks = [" ".join(block.split()) for block in raw.replace("\r\n", "\n").split("\n\n")]
+        # A line with only spaces separates paragraphs as much as an empty one does.
+        blocks = [" ".join(block.split()) for block in re.split(r"\n[ \t\f\v]*\n", raw.replace("\r\n", "\n"))]
         paragraphs = [Paragraph.from_text(block) for block in blocks if block]
         try:
             with usage.metering() as meter:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,44 +54,88 @@ class Glossary:
     terms: list[Term]
 
     def __post_init__(self) -> None:
-        # Longest first, so "New York Times" wins over "New York".
+        # Longest first, so "New York Times" wins over "New York" (and over "Times").
         self.terms = sorted(self.terms, key=lambda t: len(t.source), reverse=True)
+        self._combined = _alternation([term.source for term in self.terms], [t.case_sensitive for t in self.terms])
 
     @classmethod
     def load(cls, path: str | Path) -> Glossary:
         path = Path(path)
         try:
             raw = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise GlossaryError(f"glossary {path} is not UTF-8 text (byte {error.start})") from None
         except OSError as error:
-            raise GlossaryError(f"cannot read glossary {path}: {error}") from error
+            raise GlossaryError(f"cannot read glossary {path}: {error.strerror or error}") from None
         if path.suffix.lower() == ".toml":
             return cls(_parse_toml(raw, path))
         return cls(_parse_tsv(raw, path))
 
     def terms_in(self, text: str) -> list[Term]:
-        return [term for term in self.terms if term.pattern.search(text)]
+        return _unique(self.terms[_group(match)] for match in self._combined.finditer(text)) if self.terms else []
 
     def prepare(self, source: str) -> Enforcement:
-        """The segment as the engine should see it: each term already in its required form."""
+        """The segment as the engine should see it: each term already in its required form.
+
+        One pass over the text: a replacement is never scanned again, so `Times → Zeiten` cannot
+        rewrite the kept name "New York Times" (or the target of another term)."""
+        if not self.terms:
+            return Enforcement(source, [])
         applied: list[Term] = []
-        text = source
-        for term in self.terms:
-            if term.pattern.search(text):
-                applied.append(term)
-                text = term.pattern.sub(term.target, text)
-        return Enforcement(text, applied)
+
+        def replace(match: re.Match[str]) -> str:
+            term = self.terms[_group(match)]
+            applied.append(term)
+            return term.target
+
+        text = self._combined.sub(replace, source)
+        return Enforcement(text, _unique(applied))
 
     def repair(self, output: str, terms: list[Term]) -> tuple[str, list[Term]]:
-        """Fix copied-through source terms in `output`; returns it and the terms still missing."""
+        """Fix copied-through source terms in `output`; returns it and the terms still missing.
+
+        The required target forms of all `terms` found in the output are protected: a source term
+        is only replaced where it is not part of another term's target ("Times" inside a kept
+        "New York Times")."""
+        protected = [
+            (match.start(), match.end()) for term in terms for match in term.target_pattern.finditer(output)
+        ]
         missing: list[Term] = []
         for term in terms:
             if term.target_pattern.search(output):
                 continue
-            if term.pattern.search(output):
-                output = term.pattern.sub(term.target, output)
+            spans = [
+                match.span()
+                for match in term.pattern.finditer(output)
+                if not any(start < match.end() and match.start() < end for start, end in protected)
+            ]
+            if not spans:
+                missing.append(term)
                 continue
-            missing.append(term)
+            for start, end in reversed(spans):
+                output = output[:start] + term.target + output[end:]
+            protected = [
+                (match.start(), match.end()) for term in terms for match in term.target_pattern.finditer(output)
+            ]
         return output, missing
+
+
+def _alternation(sources: list[str], case_sensitive: list[bool]) -> re.Pattern[str]:
+    """One regex matching any source term as a whole word; group `t<i>` tells which term."""
+    alternatives = [
+        f"(?P<t{index}>{re.escape(source) if sensitive else f'(?i:{re.escape(source)})'})"
+        for index, (source, sensitive) in enumerate(zip(sources, case_sensitive, strict=True))
+    ]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives) or '(?!)'})(?!\w)")
+
+
+def _group(match: re.Match[str]) -> int:
+    assert match.lastgroup is not None
+    return int(match.lastgroup[1:])
+
+
+def _unique(terms: Iterable[Term]) -> list[Term]:
+    return list(dict.fromkeys(terms))
 
 
 def _parse_tsv(raw: str, path: Path) -> list[Term]:
@@ -114,12 +159,27 @@ def _parse_toml(raw: str, path: Path) -> list[Term]:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as error:
         raise GlossaryError(f"{path}: {error}") from error
-    terms: list[Term] = []
-    for source, target in (data.get("terms") or {}).items():
-        terms.append(Term(str(source), str(target or source)))
+    terms: dict[str, Term] = {}
+
+    def add(term: Term) -> None:
+        if not term.source.strip():
+            raise GlossaryError(f"{path}: empty source term")
+        if term.source in terms and terms[term.source].target != term.target:
+            raise GlossaryError(f"{path}: {term.source!r} given twice with different targets")
+        terms[term.source] = term
+
+    table = data.get("terms") or {}
+    if not isinstance(table, dict):
+        raise GlossaryError(f"{path}: [terms] must be a table of \"source\" = \"target\"")
+    for source, target in table.items():
+        if not isinstance(target, str):
+            raise GlossaryError(f"{path}: the target of {source!r} must be a string, not {target!r}")
+        add(Term(source, target or source))
     for entry in data.get("term") or []:
-        if not isinstance(entry, dict) or not entry.get("source"):
-            raise GlossaryError(f"{path}: every [[term]] needs a source")
-        source = str(entry["source"])
-        terms.append(Term(source, str(entry.get("target") or source), bool(entry.get("case_sensitive", True))))
-    return terms
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str) or not entry["source"]:
+            raise GlossaryError(f"{path}: every [[term]] needs a source string")
+        target = entry.get("target") or entry["source"]
+        if not isinstance(target, str):
+            raise GlossaryError(f"{path}: the target of {entry['source']!r} must be a string, not {target!r}")
+        add(Term(entry["source"], target, bool(entry.get("case_sensitive", True))))
+    return list(terms.values())

@@ -214,8 +214,15 @@ class TranslationMemory:
             if (src, tgt) == (self.source_language, self.target_language)
             else (TranslationMemory(self._factory, src, tgt))
         )
-        raw = path.read_text(encoding="utf-8-sig")
-        pairs = read_tmx(raw, src, tgt) if path.suffix.lower() == ".tmx" else read_tsv(raw)
+        try:
+            raw = path.read_text(encoding="utf-8-sig")
+            pairs = read_tmx(raw, src, tgt) if path.suffix.lower() == ".tmx" else read_tsv(raw)
+        except UnicodeDecodeError as error:
+            raise MemoryFormatError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        except OSError as error:
+            raise MemoryFormatError(f"cannot read {path}: {error.strerror or error}") from None
+        except MemoryFormatError as error:
+            raise MemoryFormatError(f"{path}: {error}") from None
         if not pairs:
             raise MemoryFormatError(f"{path}: no {src}→{tgt} translation pairs found")
         return memory.import_pairs(pairs, origin=origin)

@@ -120,7 +120,8 @@ def test_3000_word_article_through_ct2_tiny_model(tiny_model: Path) -> None:
 
 
 def test_translate_text_cli_keeps_paragraph_structure(tiny_model: Path, data_dir: Path) -> None:
-    text = "The first paragraph. It has two sentences.\n\nSecond paragraph,\nwrapped over lines.\n\n\nThird."
+    # Paragraphs end at blank lines, also at a line holding only spaces.
+    text = "The first paragraph. It has two sentences.\n \t\nSecond paragraph,\nwrapped over lines.\n\n\nThird."
     result = CliRunner().invoke(
         app, ["--data", str(data_dir), "translate-text", "--engine", "ct2", "--model", str(tiny_model)], input=text
     )

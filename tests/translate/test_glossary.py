@@ -86,3 +86,40 @@ def test_paragraph_level_memory_entry_is_repaired_between_tags(context: AppConte
     )
     assert result.paragraphs[0].html == 'Truppen bei <a href="https://ex.org/Kyiv">Kiew</a>, Krim und Minsk.'
     assert result.report.glossary_enforced == 3 and result.report.glossary_not_enforced == []
+
+
+def test_terms_never_rewrite_each_other() -> None:
+    glossary = Glossary([Term("Times", "Zeiten"), Term("Financial Times", "Financial Times"), Term("Kyiv", "Kiew")])
+    prepared = glossary.prepare("The Financial Times reported from Kyiv; hard Times.")
+    assert prepared.text == "The Financial Times reported from Kiew; hard Zeiten."
+    assert {t.source for t in prepared.applied} == {"Financial Times", "Kyiv", "Times"}
+    # Repair replaces a copied-through "Times" but not the one inside the kept name.
+    repaired, missing = glossary.repair("Die Financial Times berichtete aus Kiew über Times.", prepared.applied)
+    assert repaired == "Die Financial Times berichtete aus Kiew über Zeiten."
+    assert missing == []
+    result = DocumentTranslator(FakeEngine(), glossary=glossary).translate(
+        Document("", [Paragraph.from_text("The Financial Times reported it.")])
+    )
+    assert "Financial Times" in result.paragraphs[0].text and "Zeiten" not in result.paragraphs[0].text
+    assert result.report.glossary_not_enforced == []
+
+
+def test_case_insensitive_terms_in_the_single_pass() -> None:
+    glossary = Glossary([Term("kremlin", "Kreml", case_sensitive=False), Term("Kyiv", "Kiew")])
+    assert glossary.prepare("The KREMLIN and kyiv.").text == "The Kreml and kyiv."
+
+
+def test_unreadable_glossaries_are_clear_errors(tmp_path: Path) -> None:
+    binary = tmp_path / "g.tsv"
+    binary.write_bytes(b"Kyiv\tKiew\n\xff\xfe\n")
+    with pytest.raises(GlossaryError, match=r"g\.tsv is not UTF-8 text"):
+        Glossary.load(binary)
+    with pytest.raises(GlossaryError, match=r"cannot read glossary .*missing\.tsv: No such file"):
+        Glossary.load(tmp_path / "missing.tsv")
+    toml = tmp_path / "g.toml"
+    toml.write_text('[terms]\nKyiv = 5\n')
+    with pytest.raises(GlossaryError, match="must be a string"):
+        Glossary.load(toml)
+    toml.write_text('[terms]\nKyiv = "Kiew"\n[[term]]\nsource = "Kyiv"\ntarget = "Kyjiw"\n')
+    with pytest.raises(GlossaryError, match="twice with different targets"):
+        Glossary.load(toml)

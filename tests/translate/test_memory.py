@@ -62,8 +62,15 @@ def test_tmx_import_with_region_codes(context: AppContext, tmp_path: Path) -> No
     assert memory.lookup(["Good <b>day</b>"]) == {"Good <b>day</b>": "Guten Tag"}
     bad = tmp_path / "bad.tsv"
     bad.write_text("no tab here\n")
-    with pytest.raises(MemoryFormatError):
+    with pytest.raises(MemoryFormatError, match=r"bad\.tsv: line 1: expected source<TAB>target"):
         memory.import_file(bad)
+    bad.write_bytes(b"One.\tEins.\n\xff\n")
+    with pytest.raises(MemoryFormatError, match=r"bad\.tsv: not UTF-8 text"):
+        memory.import_file(bad)
+    broken = tmp_path / "broken.tmx"
+    broken.write_text("<tmx><body>")
+    with pytest.raises(MemoryFormatError, match=r"broken\.tmx: not valid TMX"):
+        memory.import_file(broken)
 
 
 def test_memory_engine_reports_misses_with_partial_results(context: AppContext) -> None:
