@@ -118,7 +118,30 @@ def _pysbd_spans(text: str, span: Span, language: str) -> list[Span]:
     tail = _strip_span(chunk, position, len(chunk))
     if tail:
         spans.append(tail)
-    return [(s + offset, e + offset) for s, e in spans]
+    return [(s + offset, e + offset) for s, e in _reattach_final_numbers(chunk, spans)]
+
+
+# pysbd reads "… in district 7. Officials said …" as a list item "7." starting the next sentence.
+_LEADING_NUMBER = re.compile(r"\d{1,2}\.(?=\s)")
+_ENDS_CLAUSE = re.compile(r"[.!?:;…\"'”’)\]]$")
+
+
+def _reattach_final_numbers(text: str, spans: list[Span]) -> list[Span]:
+    """Give a sentence-final number back to the sentence it ends.
+
+    A real list item follows a colon or a finished sentence; a sentence that stops on a bare word
+    ("in district") did not end there."""
+    fixed: list[Span] = []
+    for start, end in spans:
+        number = _LEADING_NUMBER.match(text, start)
+        if fixed and number and not _ENDS_CLAUSE.search(text[fixed[-1][0] : fixed[-1][1]]):
+            fixed[-1] = (fixed[-1][0], number.end())
+            rest = _strip_span(text, number.end(), end)
+            if rest:
+                fixed.append(rest)
+            continue
+        fixed.append((start, end))
+    return fixed
 
 
 def split_sentences(text: str, language: str = "en") -> list[Span]:

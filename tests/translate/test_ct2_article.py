@@ -110,6 +110,9 @@ def test_3000_word_article_through_ct2_tiny_model(tiny_model: Path) -> None:
     # No segment skipped: every sentence was counted, sent to the engine, and either passed the
     # coverage check or is listed as failed -- in which case the document is not complete.
     expected = sum(len(split_sentences(p.text)) for p in document.paragraphs) + 1
+    # The segmenter found exactly the sentences the article was built from (8 a paragraph, 2 long
+    # ones inserted) plus the title: a sentence-final "district 7." stays with its sentence.
+    assert expected == 20 * 8 + 2 + 1
     assert report.segments_total == expected
     assert engine.segments >= report.engine_segments > 0
     assert result.complete == (not report.failed_segments)

@@ -60,3 +60,15 @@ def test_fast_path_and_pysbd_fallback_agree_on_hard_cases() -> None:
     }
     for text, expected in cases.items():
         assert [text[s:e] for s, e in split_sentences(text)] == expected, text
+
+
+def test_a_sentence_ending_in_a_small_number_keeps_it() -> None:
+    # pysbd alone reads "district 0." as a list item opening the next sentence.
+    text = "Troops came from the north in district 0. Officials said it would end in district 1. Critics argued."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Troops came from the north in district 0.",
+        "Officials said it would end in district 1.",
+        "Critics argued.",
+    ]
+    listed = "Officials named two steps. 2. Officials stay."
+    assert [listed[a:b] for a, b in split_sentences(listed)][-1] == "2. Officials stay."
