@@ -90,6 +90,8 @@ class TranslationReport:
             parts.append(f"{len(self.coverage_retries)} coverage retries")
         if self.glossary_not_enforced:
             parts.append(f"{len(self.glossary_not_enforced)} glossary terms not enforced")
+        if self.numbers_missing:
+            parts.append(f"{len(self.numbers_missing)} segments lost numbers")
         if self.failed_segments:
             parts.append(f"{len(self.failed_segments)} FAILED segments")
         return ", ".join(parts)
@@ -433,6 +435,9 @@ class DocumentTranslator:
 
     def _check_coverage(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
         for job in jobs.values():
+            if job.problem is None and job.required and job.output is not None:
+                self._retry_lost_numbers(job, report)
+                continue
             if job.problem in (None, "memory"):
                 continue
             if not job.required:
@@ -453,6 +458,32 @@ class DocumentTranslator:
                 reason = retry.problem if retry is not None and retry.problem else first_problem
                 report.failed_segments.append({"paragraph": job.unit, "source": job.source[:200], "reason": reason})
                 job.problem = f"failed: {reason}"
+
+    def _retry_lost_numbers(self, job: _Job, report: TranslationReport) -> None:
+        """A translation that lost a number of its source ("13", "2019") is retried alone once.
+
+        The better of the two outputs is kept; numbers still missing are reported with the
+        segment (`numbers_missing`) and flag the translation for review, without failing it --
+        some conversions legitimately change digits ("5 p.m." → "17 Uhr")."""
+        assert job.output is not None
+        lost = missing_numbers(job.source, job.output)
+        if not lost:
+            return
+        retry = _Job(job.source, job.engine_input, job.terms, True, job.unit)
+        self._retry(retry, report)
+        still_lost = lost
+        if retry.problem is None and retry.output is not None:
+            still_lost = missing_numbers(job.source, retry.output)
+            if len(still_lost) < len(lost):
+                job.output = retry.output
+        report.coverage_retries.append(
+            {
+                "paragraph": job.unit,
+                "source": job.source[:200],
+                "reason": f"numbers lost: {', '.join(lost)}",
+                "recovered": not still_lost,
+            }
+        )
 
     def _assemble(self, units: list[_Unit], jobs: dict[str, _Job], report: TranslationReport) -> None:
         span_translations = {

@@ -16,7 +16,16 @@ _DATE_SPACE = re.compile(rf"(?<!\d)(\d{{1,2}}\.) (?=(?:{_MONTHS})\b)")
 # English number formats: "1,234,567(.89)" grouped, and "3.5" decimal. The lookarounds keep out
 # versions (3.5.1), IP addresses and numbers glued to letters (v1.2).
 _EN_GROUPED = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w]|[.,]\d)")
-_EN_DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+(?![\w]|[.,]\d)")
+_EN_DECIMAL = re.compile(r"(?<![\w.,/])\d+\.\d+(?![\w]|[.,]\d)")
+# A bare "3.11" may be a version (Python 3.11, Web 2.0) or a time (10.30 Uhr): a decimal point is
+# only certain next to an amount -- a currency before it, or a unit, magnitude or percent after.
+_AMOUNT_BEFORE = re.compile(r"[$€£¥]\s?$|(?:Euro|Dollar|Pfund|Franken|US-Dollar)\s$")
+_AMOUNT_AFTER = re.compile(
+    r"\s?(?:%|‰|°|-?[Pp]rozent|-?[Pp]rozentpunkt|Promille|Mio\.|Mrd\.|Millionen|Milliarden|Billionen|Millionen?|"
+    r"Milliarden?|Grad|Meter|Kilometer|Zentimeter|Millimeter|Quadratkilometer|km|cm|mm|kg|Kilogramm|Gramm|Tonnen|"
+    r"Liter|Euro|Dollar|US-Dollar|Pfund|Franken|Yen|Punkte|Stunden|Minuten|Sekunden|Tage|Wochen|Monate|Jahre|"
+    r"Jahren|Mal|-mal|-fach|fach|Kilowatt|Megawatt|Gigawatt|Watt|Kilowattstunden|Einwohner|Menschen)(?!\w)"
+)
 _NUMBER = re.compile(r"\d(?:[\d.,]*\d)?")
 
 _OPENERS_BEFORE = set(" \t\n\u00a0([{–—-/\u201e\u201a")
@@ -88,7 +97,11 @@ def convert_numbers(target: str, source: str) -> str:
 
     def decimal(match: re.Match[str]) -> str:
         token = match.group(0)
-        return token.replace(".", ",") if token in source_numbers else token
+        if token not in source_numbers:
+            return token
+        text = match.string
+        amount = _AMOUNT_BEFORE.search(text, 0, match.start()) or _AMOUNT_AFTER.match(text, match.end())
+        return token.replace(".", ",") if amount else token
 
     return _EN_DECIMAL.sub(decimal, _EN_GROUPED.sub(grouped, target))
 

@@ -145,3 +145,35 @@ def test_coverage_check_catches_truncated_output(context: AppContext) -> None:
     assert not result.complete
     assert "too short" in result.report.failed_segments[0]["reason"]
     assert memory.entries() == []  # a failed segment is never stored as a translation
+
+
+class NumberDroppingEngine(FakeEngine):
+    """Drops the digits of a segment on its first `drops` attempts (the rest of the words stay)."""
+
+    def __init__(self, drops: int) -> None:
+        super().__init__()
+        self.drops = drops
+
+    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+        outputs = super().translate_batch(segments, source_language, target_language)
+        return [
+            re.sub(r"\d+", "", output) if self.attempts[segment] <= self.drops else output
+            for segment, output in zip(segments, outputs, strict=True)
+        ]
+
+
+def test_lost_numbers_are_retried_and_reported() -> None:
+    document = Document("", [Paragraph.from_text("The market rose 12 percent in 2019. Prices fell today.")])
+    once = DocumentTranslator(NumberDroppingEngine(drops=1)).translate(document)
+    assert "12" in once.paragraphs[0].text and "2019" in once.paragraphs[0].text
+    assert once.report.numbers_missing == []
+    assert [r["reason"] for r in once.report.coverage_retries] == ["numbers lost: 12, 2019"]
+    assert once.report.coverage_retries[0]["recovered"] is True
+
+    always = DocumentTranslator(NumberDroppingEngine(drops=99)).translate(document)
+    # Still published as complete (digits may change legitimately: "5 p.m." → "17 Uhr"), but reported.
+    assert always.complete
+    assert always.report.numbers_missing == [
+        {"paragraph": 0, "numbers": ["12", "2019"], "segment": "The market rose 12 percent in 2019."}
+    ]
+    assert "1 segments lost numbers" in always.report.summary()

@@ -42,6 +42,11 @@ def test_date_gets_non_breaking_space() -> None:
         ("1,500 people and 2,000,000.75", "1,500 Menschen und 2,000,000.75", "1.500 Menschen und 2.000.000,75"),
         ("1,500 people", "1.500 Menschen", "1.500 Menschen"),  # already German: untouched
         ("version 3.5.1 on 10.0.0.1", "Version 3.5.1 auf 10.0.0.1", "Version 3.5.1 auf 10.0.0.1"),
+        # Versions, times and protocol names are no amounts: left as they are.
+        ("iOS 13.2 and Python 3.11", "iOS 13.2 und Python 3.11", "iOS 13.2 und Python 3.11"),
+        ("Web 2.0 over HTTP/1.1 at 10.30", "Web 2.0 über HTTP/1.1 um 10.30 Uhr", "Web 2.0 über HTTP/1.1 um 10.30 Uhr"),
+        ("It rose 3.5% and 2.5 percent", "Es stieg um 3.5% und 2.5 Prozent", "Es stieg um 3,5% und 2,5 Prozent"),
+        ("It cost €1.25.", "Es kostete €1.25.", "Es kostete €1,25."),
         ("In 2024, 12 died.", "2024 starben 12.", "2024 starben 12."),
     ],
 )
