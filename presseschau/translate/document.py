@@ -22,7 +22,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from presseschau.content import Paragraph
@@ -345,7 +345,7 @@ class DocumentTranslator:
         for unit in units:
             for tag in unit.tags:
                 inner = unit.text[tag.start : tag.end].strip()
-                if tag.void or not inner or normalize(inner) in jobs:
+                if tag.point or not inner or normalize(inner) in jobs:
                     continue
                 if any(inner == s.source.strip() for s in unit.sentences):
                     continue
@@ -509,10 +509,7 @@ class DocumentTranslator:
                 if tags:
                     placement = transfer_tags(sentence.source, tags, translation, span_translations)
                     report.markup_approximate += placement.approximate
-                    placed += [
-                        InlineTag(t.name, t.open_html, t.start + offset, t.end + offset, t.depth)
-                        for t in placement.tags
-                    ]
+                    placed += [replace(t, start=t.start + offset, end=t.end + offset) for t in placement.tags]
                 parts.append(translation)
                 offset += len(translation) + 1
             text = " ".join(parts)
@@ -521,19 +518,20 @@ class DocumentTranslator:
             unit.output = render_inline(text, placed)
 
     def _orphan_voids(self, unit: _Unit, number: int) -> list[InlineTag]:
-        """Line breaks between sentences belong to the sentence after them (or the last one)."""
+        """Line breaks (and empty elements) between sentences belong to the sentence after them (or
+        the last one)."""
         sentence = unit.sentences[number]
         previous_end = unit.sentences[number - 1].end if number else -1
         is_last = number == len(unit.sentences) - 1
         orphans = []
         for tag in unit.tags:
-            if not tag.void:
+            if not tag.point:
                 continue
             if previous_end <= tag.start < sentence.start:
-                orphans.append(InlineTag(tag.name, tag.open_html, 0, 0, tag.depth))
+                orphans.append(replace(tag, start=0, end=0))
             elif is_last and tag.start >= sentence.end:
                 length = sentence.end - sentence.start
-                orphans.append(InlineTag(tag.name, tag.open_html, length, length, tag.depth))
+                orphans.append(replace(tag, start=length, end=length))
         return orphans
 
     def _postedit(

@@ -4,7 +4,8 @@ Tags never reach the engine (models mangle or drop them). Each tag is remembered
 the plain text; after translation it is re-attached to the target words that translate its
 content: the span's own translation (or its source text, for names) is searched in the target,
 fuzzily if need be, and as a last resort the span is placed proportionally. A tag may end up
-approximately placed, but it is never dropped.
+approximately placed, but it is never dropped. Line breaks and empty elements (an anchor with no
+text) are points between words: they go to the matching word boundary of the target.
 """
 
 from __future__ import annotations
@@ -30,10 +31,17 @@ class InlineTag:
     start: int
     end: int
     depth: int = 0
+    # An element with no text in the source (`<a id="x"></a>`): kept as a point, like a break.
+    empty: bool = False
 
     @property
     def void(self) -> bool:
         return self.name in VOID_TAGS
+
+    @property
+    def point(self) -> bool:
+        """A position between characters rather than a span of text."""
+        return self.void or self.empty
 
 
 class _Parser(HTMLParser):
@@ -65,7 +73,7 @@ class _Parser(HTMLParser):
         for index in range(len(self.stack) - 1, -1, -1):
             if self.stack[index][0] == tag:
                 name, open_html, start = self.stack.pop(index)
-                self.tags.append(InlineTag(name, open_html, start, self.length, index))
+                self.tags.append(InlineTag(name, open_html, start, self.length, index, empty=start == self.length))
                 return
 
     def handle_data(self, data: str) -> None:
@@ -79,7 +87,8 @@ class _Parser(HTMLParser):
         self.close()
         while self.stack:  # unclosed tags run to the end
             name, open_html, start = self.stack.pop()
-            self.tags.append(InlineTag(name, open_html, start, self.length, len(self.stack)))
+            empty = start == self.length
+            self.tags.append(InlineTag(name, open_html, start, self.length, len(self.stack), empty=empty))
         return "".join(self.text), sorted(self.tags, key=lambda t: (t.start, -t.end, t.depth))
 
 
@@ -92,7 +101,7 @@ def parse_inline(fragment: str) -> tuple[str, list[InlineTag]]:
 
 def render_inline(text: str, tags: list[InlineTag]) -> str:
     """Inline HTML from plain text and tag spans; overlapping spans are nested, never dropped."""
-    ordered = sorted(tags, key=lambda t: (t.start, 0 if t.void else 1, -t.end, t.depth))
+    ordered = sorted(tags, key=lambda t: (t.start, 0 if t.point else 1, -t.end, t.depth))
     out: list[str] = []
     stack: list[tuple[str, int]] = []  # (name, end)
     position = 0
@@ -116,6 +125,9 @@ def render_inline(text: str, tags: list[InlineTag]) -> str:
             if text[position : position + 1] == " ":
                 position += 1  # the space that stood for the break in the plain text
             continue
+        if tag.empty:
+            out.append(f"{tag.open_html}</{tag.name}>")
+            continue
         end = tag.end
         if stack and end > stack[-1][1]:
             end = stack[-1][1]  # crosses its parent's end: nest it inside instead
@@ -132,7 +144,7 @@ def clip_tags(tags: list[InlineTag], start: int, end: int) -> list[InlineTag]:
     """The tags overlapping [start, end), clipped to it and shifted to be relative to `start`."""
     clipped: list[InlineTag] = []
     for tag in tags:
-        if tag.void:
+        if tag.point:
             if start <= tag.start < end:
                 clipped.append(replace(tag, start=tag.start - start, end=tag.start - start))
         elif tag.start < end and tag.end > start:
@@ -180,6 +192,27 @@ def _fuzzy(target: str, needle: str, words: list[tuple[int, int]]) -> tuple[int,
     return best[1], best[2]
 
 
+def _boundary(source: str, position: int, target: str, words: list[tuple[int, int]]) -> int:
+    """The target position between words that corresponds to `position` between source words.
+
+    Counted in words, not characters (German words are longer), and snapped to a sentence end
+    when the source point follows one (a break after "here." stays after a full stop)."""
+    if not words:
+        return 0
+    source_words = _word_spans(source)
+    before = sum(1 for _, end in source_words if end <= position)
+    if before == 0:
+        return words[0][0]
+    if before >= len(source_words):
+        return words[-1][1]
+    wanted = min(len(words) - 1, max(1, round(before * len(words) / len(source_words))))
+    if source[:position].rstrip()[-1:] in (".", "!", "?", ":", ";"):
+        ends = [i + 1 for i, (_, end) in enumerate(words[:-1]) if target[end - 1] in ".!?:;"]
+        if ends:
+            wanted = min(ends, key=lambda i: abs(i - wanted))
+    return words[wanted - 1][1]
+
+
 def _proportional(source_len: int, tag: InlineTag, target: str, words: list[tuple[int, int]]) -> tuple[int, int]:
     """The target words at the same relative position as the tag in the source (at least one word)."""
     if not words:
@@ -213,9 +246,8 @@ def transfer_tags(
     ratio = len(target) / max(1, len(source))
     for tag in sorted(tags, key=lambda t: (t.depth, t.start)):
         expected = tag.start * ratio
-        if tag.void:
-            spot = _proportional(len(source), tag, target, words)[0] if words else 0
-            # Keep a break where a sentence ends in the source: place it after the nearest word.
+        if tag.point:
+            spot = _boundary(source, tag.start, target, words)
             placed.append(replace(tag, start=spot, end=spot))
             continue
         inner = source[tag.start : tag.end]
@@ -246,11 +278,11 @@ def _resolve_overlaps(tags: list[InlineTag], target: str) -> list[InlineTag]:
     """Keep children inside parents and siblings apart; widen anything empty to a word."""
     result: list[InlineTag] = []
     for tag in sorted(tags, key=lambda t: (t.depth, t.start)):
-        if tag.void:
+        if tag.point:
             result.append(tag)
             continue
         start, end = tag.start, tag.end
-        parents = [p for p in result if not p.void and p.depth < tag.depth and p.start <= start < p.end]
+        parents = [p for p in result if not p.point and p.depth < tag.depth and p.start <= start < p.end]
         if parents:
             parent = max(parents, key=lambda p: p.depth)
             start, end = max(start, parent.start), min(end, parent.end)

@@ -40,3 +40,27 @@ def test_overlapping_placements_are_nested_not_lost() -> None:
     html = render_inline(target, placed.tags)
     assert 'href="https://1/"' in html and 'href="https://2/"' in html
     assert html.count("</a>") == 2
+
+
+def test_line_break_lands_between_the_matching_words() -> None:
+    for fragment in ("Line one<br>line two.", "A poem line here<br>and another line there."):
+        source, tags = parse_inline(fragment)
+        # An engine that copies its input: the break must come back exactly where it was.
+        assert render_inline(source, transfer_tags(source, tags, source).tags) == fragment
+    source, tags = parse_inline("The first verse ends here.<br>The second verse begins.")
+    target = "Der erste Vers endet hier. Der zweite beginnt."
+    # Counted in words, and snapped to the sentence end the break followed in the source.
+    assert render_inline(target, transfer_tags(source, tags, target).tags) == (
+        "Der erste Vers endet hier.<br>Der zweite beginnt."
+    )
+
+
+def test_empty_elements_are_kept_as_points() -> None:
+    fragment = '<a href="https://z.example/" id="top"></a>The market rose.'
+    text, tags = parse_inline(fragment)
+    assert text == "The market rose." and tags[0].empty and tags[0].point
+    assert render_inline(text, tags) == fragment
+    target = "Der Markt stieg."
+    assert render_inline(target, transfer_tags(text, tags, target).tags) == (
+        '<a href="https://z.example/" id="top"></a>Der Markt stieg.'
+    )
