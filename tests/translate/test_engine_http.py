@@ -174,3 +174,63 @@ def test_a_refused_request_in_the_half_open_trial_closes_the_circuit(server: Fak
     with pytest.raises(EngineRequestError):
         http.request("POST", "/v2/translate", json_body={"target_lang": "DE"})
     assert http.circuit.state == "closed"
+
+
+def test_a_long_retry_after_is_honoured_beyond_the_backoff_cap(server: FakeDeepL) -> None:
+    # The backoff cap (retry_max_s) limits our own jitter, not the wait the server asks for.
+    server.inject(Fault(status=429, headers={"Retry-After": "120"}, path="/v2/usage"))
+    sleeps: list[float] = []
+    assert client(server.url, sleeps, retry_max_s=5.0).request("GET", "/v2/usage")["character_limit"] == 500_000
+    assert len(sleeps) == 1 and sleeps[0] >= 120
+
+
+def test_a_retry_after_beyond_the_hard_maximum_fails_at_once(server: FakeDeepL) -> None:
+    server.inject(Fault(status=503, headers={"Retry-After": str(2 * 3600)}, path="/v2/usage"))
+    sleeps: list[float] = []
+    http = client(server.url, sleeps, failure_threshold=1)
+    with pytest.raises(EngineUnavailable, match="service asks to wait 7200 s"):
+        http.request("GET", "/v2/usage")
+    assert sleeps == [] and len(server.calls("/v2/usage")) == 1  # no hammering, no sleeping for hours
+    assert http.circuit.state == "open"
+
+
+def _open_circuit(server: FakeDeepL, http: HttpClient, now: list[float]) -> None:
+    server.inject(Fault(status=500, path="/v2/usage"))
+    with pytest.raises(EngineUnavailable):
+        http.request("GET", "/v2/usage")
+    assert http.circuit.state == "open"
+    now[0] += 11
+
+
+def test_an_undecodable_answer_in_the_half_open_trial_reopens_the_circuit(server: FakeDeepL) -> None:
+    http = client(server.url, [], max_retries=0, failure_threshold=1, reset_s=10.0)
+    now = [0.0]
+    http.circuit.clock = lambda: now[0]
+    _open_circuit(server, http, now)
+    # A body that claims gzip but is not: httpx raises DecodingError (neither timeout nor transport error).
+    server.inject(Fault(status=200, headers={"Content-Encoding": "gzip"}, path="/v2/usage"))
+    with pytest.raises(EngineUnavailable, match="unreadable answer"):
+        http.request("GET", "/v2/usage")
+    assert http.circuit.state == "open"  # counted as a failed trial, not left half-open forever
+    now[0] += 11
+    assert http.request("GET", "/v2/usage")["character_limit"] == 500_000
+    assert http.circuit.state == "closed"
+
+
+def test_an_unexpected_error_in_the_half_open_trial_does_not_wedge_the_circuit(server: FakeDeepL) -> None:
+    http = client(server.url, [], max_retries=0, failure_threshold=1, reset_s=10.0)
+    now = [0.0]
+    http.circuit.clock = lambda: now[0]
+    _open_circuit(server, http, now)
+    real_request = http._client.request
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("transport bug")
+
+    http._client.request = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="transport bug"):
+        http.request("GET", "/v2/usage")
+    http._client.request = real_request  # type: ignore[method-assign]
+    assert http.circuit.state == "open"
+    now[0] += 11
+    assert http.request("GET", "/v2/usage")["character_limit"] == 500_000

@@ -2,12 +2,16 @@
 
 One `HttpClient` per engine instance (the registry shares instances per process) gives:
 - timeouts, and retries with exponential backoff and full jitter on timeouts, connection errors,
-  429, 5xx and malformed JSON; a `Retry-After` header (seconds or HTTP date) is a lower bound;
+  429, 5xx and malformed or undecodable answers; a `Retry-After` header (seconds or HTTP date) is
+  a lower bound for the wait, honoured beyond `retry_max_s` up to `RETRY_AFTER_MAX_S`; a service
+  that asks for a longer wait fails the call at once (`EngineUnavailable`) instead of being asked
+  again;
 - a concurrency limit: at most `engine_concurrency` requests of this engine in flight, however
   many worker threads translate at once;
 - a circuit breaker: after `circuit_failure_threshold` calls that failed even after their
   retries, every call fails fast with `CircuitOpen` for `circuit_reset_s`; then one trial call
-  is let through (half-open) and its outcome closes or re-opens the circuit;
+  is let through (half-open) and its outcome closes or re-opens the circuit; any exception in
+  that call, expected or not, counts as its outcome, so the circuit cannot stay half-open;
 - errors in the engine hierarchy: quota, auth and circuit problems are `EngineNotReady`
   subclasses, so the translate service switches to the fallback engine for them.
 
@@ -34,6 +38,10 @@ from presseschau.translate.engines.base import EngineError, EngineNotReady
 
 log = logging.getLogger("presseschau.translate")
 
+# The longest Retry-After waited for inside one call (a worker sleeps meanwhile); longer means
+# the service is out for now, so the call fails and the fallback engine or a later run takes over.
+RETRY_AFTER_MAX_S = 900.0
+
 
 class QuotaExceeded(EngineNotReady):
     """The account's character or token quota is used up (DeepL 456, ...)."""
@@ -53,6 +61,12 @@ class EngineUnavailable(EngineNotReady):
 
 class EngineRequestError(EngineError):
     """The API refused the request itself (4xx other than the above): retrying will not help."""
+
+    def __init__(self, message: str, status: int | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        # For engines that repair a refused request (DeepL: a glossary deleted remotely).
+        self.status = status
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -178,10 +192,11 @@ class HttpClient:
         return text
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        # Full jitter spreads the retries of many workers; Retry-After is the server's minimum.
+        # Full jitter spreads the retries of many workers; Retry-After is the server's minimum, and
+        # `retry_max_s` caps only our own backoff: asking again sooner than told would be refused.
         delay = random.uniform(0.0, min(self.policy.retry_max_s, self.policy.retry_base_s * 2**attempt))
         if retry_after is not None:
-            delay = max(delay, min(retry_after, self.policy.retry_max_s))
+            delay = max(delay, min(retry_after, RETRY_AFTER_MAX_S))
         return delay
 
     def request(
@@ -197,6 +212,29 @@ class HttpClient:
     ) -> Any:
         """The parsed JSON answer (or None for an empty 2xx when `expect_json` is False)."""
         self.circuit.before_call()
+        settled = False
+        try:
+            answer = self._attempts(method, path, json_body, data, params, retries, expect_json)
+            settled = True
+            return answer
+        except EngineError:
+            settled = True  # `_attempts` recorded the outcome (success or failure) before raising
+            raise
+        finally:
+            if not settled:
+                # Anything else (a bug, an interrupt) still ends a half-open trial: a failure.
+                self.circuit.failure()
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        data: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+        retries: int | None,
+        expect_json: bool,
+    ) -> Any:
         retries = self.policy.max_retries if retries is None else retries
         problem = "no attempt"
         for attempt in range(retries + 1):
@@ -208,6 +246,9 @@ class HttpClient:
                 problem = f"timeout after {self.policy.timeout_s:g} s"
             except httpx.TransportError as error:
                 problem = f"connection failed: {type(error).__name__}: {self.redact(str(error))}"
+            except httpx.RequestError as error:
+                # Undecodable body (bad gzip), too many redirects ...: a broken answer, like malformed JSON.
+                problem = f"unreadable answer: {type(error).__name__}: {self.redact(str(error))}"
             else:
                 status = response.status_code
                 if 200 <= status < 300:
@@ -224,16 +265,20 @@ class HttpClient:
                 elif status == 429 or status >= 500:
                     problem = f"HTTP {status}: {self._detail(response)}"
                     retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                    if retry_after is not None and retry_after > RETRY_AFTER_MAX_S:
+                        self.circuit.failure()
+                        raise EngineUnavailable(f"{self.name}: service asks to wait {retry_after:.0f} s ({problem})")
                 else:
                     # The service answered (it is up), so the circuit closes, half-open trial included;
                     # these errors are about the account or the request: not retried.
                     self.circuit.success()
-                    detail = f"({status}): {self._detail(response)}"
+                    detail = self._detail(response)
+                    text = f"({status}): {detail}"
                     if status in self.quota_statuses:
-                        raise QuotaExceeded(f"{self.name}: quota exceeded {detail}")
+                        raise QuotaExceeded(f"{self.name}: quota exceeded {text}")
                     if status in (401, 403):
-                        raise EngineAuthError(f"{self.name}: credentials rejected {detail}")
-                    raise EngineRequestError(f"{self.name}: request refused {detail}")
+                        raise EngineAuthError(f"{self.name}: credentials rejected {text}")
+                    raise EngineRequestError(f"{self.name}: request refused {text}", status, detail)
             if attempt < retries:
                 delay = self.backoff(attempt, retry_after)
                 log.info("engine %s: %s; retry %d/%d in %.1f s", self.name, problem, attempt + 1, retries, delay)
