@@ -12,7 +12,7 @@ import pytest
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
-from presseschau.translate.engines.llm import LLMEngine, parse_blocks
+from presseschau.translate.engines.llm import LLMEngine, implausible_blocks, parse_blocks
 from presseschau.translate.service import translate_article
 
 from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
@@ -57,31 +57,119 @@ def ctx(data_dir: Path, llm: FakeOpenAI) -> Iterator[AppContext]:
 
 
 def test_parse_accepts_exact_blocks_only() -> None:
-    parsed = parse_blocks("```\n[1] Eins.\n[2] Zwei\nzweite Zeile.\n[3] Drei.\n```", 3)
-    assert parsed.blocks == {1: "Eins.", 2: "Zwei zweite Zeile.", 3: "Drei."} and not parsed.suspect
-    missing = parse_blocks("[1] Eins.\n[3] Drei.", 4)
-    assert missing.suspect == {1, 2, 3, 4}  # 2 and 4 missing; their neighbours may hold them merged
-    repeated = parse_blocks("[1] Eins.\n[1] Eins.\n[2] Zwei.", 2)
-    assert repeated.suspect == {1}
-    extra = parse_blocks("[1] Eins.\n[2] Zwei.\n[3] Drei.", 2)
-    assert extra.suspect == {1, 2} and "extra block [3]" in extra.problems
-    assert parse_blocks("Hier ist die Übersetzung:\n[1] Eins.", 1).problems == ["text before the first block"]
-    assert parse_blocks("", 2).suspect == {1, 2}
+    parsed = parse_blocks("```\n[1] Eins.\n[2] Zwei\nzweite Zeile.\n\n[3] Drei.\n```", 3)
+    assert parsed.trusted and parsed.blocks == ["Eins.", "Zwei zweite Zeile.", "Drei."]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ("[1] Eins.\n[3] Drei.", "blocks [1, 3] for 3 sent"),  # a gap
+        ("[1] Eins.\n[2] Zwei. Drei.", "blocks [1, 2] for 3 sent"),  # merged and renumbered: fewer blocks
+        ("[1] Eins.\n[1] Eins.\n[2] Zwei.", "blocks [1, 1, 2] for 3 sent"),  # repeated
+        ("[1] Eins.\n[3] Drei.\n[2] Zwei.", "blocks [1, 3, 2] for 3 sent"),  # out of order
+        ("[1] Eins.\n[2] Zwei.\n[3] Drei.\n[4] Vier.", "blocks [1, 2, 3, 4] for 3 sent"),  # extra
+        ("Gern:\n[1] Eins.\n[2] Zwei.\n[3] Drei.", "text before the first block"),
+        ("[1] Eins.\n[2] Zwei.\n[3] Drei.\n\nIch hoffe, das hilft!", "text after block [3]"),
+        ("[1] Eins.\n[2]\n[3] Drei.", "block [2] empty"),
+        ("Eins. Zwei. Drei.", "blocks [] for 3 sent"),
+    ],
+)
+def test_parse_distrusts_every_deviation(answer: str, problem: str) -> None:
+    parsed = parse_blocks(answer, 3)
+    assert not parsed.trusted and problem in parsed.problems, parsed.problems
+
+
+# Real English/German news sentences (FLORES-like): lengths vary, ratios about 1.0-1.45.
+PAIRS = [
+    ("The government announced new sanctions on Monday.", "Die Regierung kündigte am Montag neue Sanktionen an."),
+    (
+        "Prices rose by 3.2 percent in October, the statistics office said.",
+        "Die Preise stiegen im Oktober um 3,2 Prozent, teilte das Statistikamt mit.",
+    ),
+    ("He declined to comment.", "Er lehnte eine Stellungnahme ab."),
+    (
+        "Thousands of people gathered in the capital to protest against the reform.",
+        "Tausende Menschen versammelten sich in der Hauptstadt, um gegen die Reform zu protestieren.",
+    ),
+    ("The talks will continue next week.", "Die Gespräche werden nächste Woche fortgesetzt."),
+    (
+        "Officials said the death toll was likely to rise.",
+        "Nach Angaben von Behörden dürfte die Zahl der Todesopfer noch steigen.",
+    ),
+]
+
+
+def test_plausibility_accepts_real_translations_and_catches_a_hidden_merge() -> None:
+    sources, targets = [s for s, _ in PAIRS], [t for _, t in PAIRS]
+    assert implausible_blocks(sources, targets) == []
+    # Blocks 2 and 3 merged, the last one split in two: the count is right, the lengths are not.
+    last = targets[-1].split()
+    hidden = [targets[0], targets[1] + " " + targets[2], *targets[3:-1], " ".join(last[:5]), " ".join(last[5:])]
+    assert (
+        len(hidden) == len(sources)
+        and parse_blocks("\n".join(f"[{n}] {t}" for n, t in enumerate(hidden, 1)), len(sources)).trusted
+    )
+    assert implausible_blocks(sources, hidden)
+
+
+def test_plausibility_rarely_rejects_correct_answers_on_flores(shared_dir: Path) -> None:
+    flores = shared_dir / "eval" / "flores-dev"
+    english = (flores / "flores-dev.en").read_text(encoding="utf-8").splitlines()
+    groups = []
+    for reference in ("de", "google.de", "microsoft.de"):  # one human, two MT translations
+        german = (flores / f"flores-dev.{reference}").read_text(encoding="utf-8").splitlines()
+        groups += [(english[i : i + 20], german[i : i + 20]) for i in range(0, len(english) - 20, 20)]
+    rejected = sum(bool(implausible_blocks(src, tgt)) for src, tgt in groups)
+    # A false alarm costs only smaller requests, but must stay rare.
+    assert rejected <= len(groups) * 0.03, (rejected, len(groups))
+    caught = 0
+    for src, tgt in groups:
+        shifted = [*tgt[:3], tgt[3] + " " + tgt[4], *tgt[5:-1]]
+        words = tgt[-1].split()
+        shifted += [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
+        caught += bool(implausible_blocks(src, shifted))
+    assert caught >= len(groups) * 0.7, (caught, len(groups))
 
 
 # Articles through the fake server -----------------------------------------------------------------
 
 
-def test_dropped_and_merged_blocks_are_retried_alone(ctx: AppContext, llm: FakeOpenAI) -> None:
-    llm.block_faults.extend([("drop", 3), ("merge", 2)])
+@pytest.mark.parametrize(
+    "faults",
+    [
+        [("merge_renumber", 2)],  # [1] A [2] B C [3] D ...: every block after 2 shifted by one
+        [("drop_renumber", 3)],
+        [("merge_split", 2)],  # the count kept by splitting the last block: only lengths show it
+        [("chatter", 0)],
+        [("preamble", 0)],
+        [("drop", 3), ("merge", 2), ("extra", 0)],  # gaps and an extra block
+        [("merge_renumber", 2), ("drop_renumber", 1), ("merge_split", 4), ("merge_renumber", 1)],  # in the retries too
+    ],
+    ids=["merge_renumber", "drop_renumber", "merge_split", "chatter", "preamble", "gaps", "repeated"],
+)
+def test_malformed_answers_never_shift_paragraphs(
+    ctx: AppContext, llm: FakeOpenAI, faults: list[tuple[str, int]]
+) -> None:
+    llm.block_faults.extend(faults)
     article_id = add_article(ctx)
     outcome = translate_article(ctx, article_id)
     translation = translation_of(ctx, article_id)
     assert outcome.complete, outcome.error
+    assert not llm.block_faults  # every fault was served
+    # Every German paragraph is the translation of its own source paragraph, links included.
     assert_complete_and_aligned(translation)
-    assert not llm.block_faults
-    singles = [p for p in llm.prompts if p.count("\n[") == 1 and "[1] " in p]
-    assert len(singles) >= 4  # the dropped block, the merged pair, and the dropped block's neighbours
+    assert translation.report["coverage_retries"] == []  # caught by the engine, not left to the coverage check
+
+
+def test_untrusted_requests_are_halved_not_sent_block_by_block(llm: FakeOpenAI, data_dir: Path) -> None:
+    settings = Settings(data_dir=data_dir, **options(llm))  # type: ignore[arg-type]
+    engine = get_engine("llm", settings)
+    segments = [f"Report {n} said the troops moved toward the city today." for n in range(16)]
+    llm.block_faults.append(("merge_renumber", 5))
+    assert engine.translate_batch(segments, "en", "de") == [fake_german(s) for s in segments]
+    counts = [p.split("Blocks:", 1)[1].count("\n[") for p in llm.prompts]
+    assert counts == [16, 8, 8]  # the malformed answer, then its two halves
 
 
 def test_context_window_sizes_requests_and_prompt_carries_glossary_and_context(data_dir: Path, llm: FakeOpenAI) -> None:
