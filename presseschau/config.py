@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     http_proxy: str | None = None
     backoff_base_s: float = 60.0
     backoff_max_s: float = 6 * 3600.0
+    # A failed article page is retried no sooner than base x 2^(attempts-1) after its last try.
+    item_retry_base_s: float = 300.0
 
     # Sources.
     default_poll_interval_s: int = 15 * 60

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,13 +28,16 @@ from presseschau.config import Settings
 from presseschau.content import content_hash, paragraphs_to_json
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.errors import (
+    BlockedAddress,
     ExtractionError,
     FeedError,
     FetchError,
     HTTPStatusError,
     IngestError,
     InvalidInput,
+    InvalidURL,
     NoArticleFound,
+    RobotsDisallowed,
     SourceExists,
     SourceNotFound,
 )
@@ -357,7 +361,7 @@ def _process_entries(
         with context.database.session() as session:
             known = _find_by_url(session, entry.url)
             state = (known.fetch_status, known.fetch_attempts, known.fetched_at) if known else None
-        if state is not None and not _should_refetch(state, entry):
+        if state is not None and not _should_refetch(context.settings, state, entry):
             continue
         if fetched >= MAX_ENTRIES_PER_POLL:
             return new_items, True
@@ -369,10 +373,20 @@ def _process_entries(
     return new_items, False
 
 
-def _should_refetch(state: tuple[str, int, datetime | None], entry: FeedEntry) -> bool:
+def _item_retry_due(settings: Settings, attempts: int, fetched_at: datetime | None, now: datetime) -> bool:
+    """Whether a failed item may be fetched again: attempts left and its backoff passed."""
+    if attempts >= MAX_ITEM_ATTEMPTS:
+        return False
+    if fetched_at is None or settings.item_retry_base_s <= 0:
+        return True
+    wait = min(settings.backoff_max_s, settings.item_retry_base_s * 2 ** max(0, attempts - 1))
+    return fetched_at + timedelta(seconds=wait) <= now
+
+
+def _should_refetch(settings: Settings, state: tuple[str, int, datetime | None], entry: FeedEntry) -> bool:
     status, attempts, fetched_at = state
     if status == "failed":
-        return attempts < MAX_ITEM_ATTEMPTS
+        return _item_retry_due(settings, attempts, fetched_at, utcnow())
     if status in CONTENT_STATUSES:
         # The feed says the article changed after we fetched it: fetch again (maybe a revision).
         return entry.updated is not None and fetched_at is not None and entry.updated > fetched_at
@@ -455,9 +469,10 @@ def _retry_failed_items(
     context: AppContext, fetcher: Fetcher, view: _SourceView, report: FetchReport, exclude: set[str]
 ) -> int:
     """Retry this source's failed items that the current poll did not already handle."""
+    now = utcnow()
     with context.database.session() as session:
         rows = session.execute(
-            select(Article.url)
+            select(Article.url, Article.fetch_attempts, Article.fetched_at)
             .where(
                 Article.source_id == view.id,
                 Article.fetch_status == "failed",
@@ -467,8 +482,8 @@ def _retry_failed_items(
             .limit(MAX_ENTRIES_PER_POLL)
         ).all()
     retried = 0
-    for (url,) in rows:
-        if url in exclude:
+    for url, attempts, fetched_at in rows:
+        if url in exclude or not _item_retry_due(context.settings, attempts, fetched_at, now):
             continue
         retried += 1
         report.attempted += 1
@@ -590,20 +605,28 @@ def _import_one(
             raise
         extracted.url = normalize_url(url)
         return _store(context, extracted, None)
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", item):
+        validate_url(item)  # another scheme (ftp://, file://): says which, and that only http(s) is fetched
     path = Path(item).expanduser()
+    if path.is_dir():
+        raise InvalidInput(item, "is a directory; give the HTML files in it (e.g. DIR/*.html)")
     if not path.is_file():
         raise InvalidInput(item, "no such file (and not an http(s) URL)")
     if not path.name.lower().endswith(HTML_SUFFIXES):
         raise InvalidInput(item, f"unsupported file type; expected one of {', '.join(HTML_SUFFIXES)}")
     settings = context.settings
-    if path.stat().st_size > settings.http_max_bytes:
-        raise InvalidInput(item, f"file is larger than http_max_bytes ({settings.http_max_bytes} bytes)")
-    raw = gunzip_file(path.read_bytes(), settings.http_max_bytes, item)
-    page = decode_bytes(raw, None, subject=item).text
-    base = original_url or path.resolve().as_uri()
     try:
+        if path.stat().st_size > settings.http_max_bytes:
+            raise InvalidInput(item, f"file is larger than http_max_bytes ({settings.http_max_bytes} bytes)")
+        data = path.read_bytes()
+        if path.name.lower().endswith(".gz") and not data.startswith(b"\x1f\x8b"):
+            raise InvalidInput(item, "named .gz but not gzip-compressed")
+        raw = gunzip_file(data, settings.http_max_bytes, item)
+        page = decode_bytes(raw, None, subject=item).text
+        base = original_url or path.resolve().as_uri()
         extracted = extract_article(page, base, trust_canonical=original_url is None)
     except IngestError as error:
+        # With its original address the failure is recorded on that article, as a fetch would be.
         if original_url:
             _record_item_failure(context, original_url, None, error)
         raise
@@ -796,14 +819,23 @@ def _record_item_failure(context: AppContext, url: str, source_id: int | None, e
         article.fetch_status = status
         article.fetch_error = f"{error.kind}: {error.reason}"
         article.fetch_attempts = (article.fetch_attempts or 0) + 1
+        if _is_permanent(error):
+            # Retrying cannot help: the URL is refused here, or the server says it is gone.
+            article.fetch_attempts = max(article.fetch_attempts, MAX_ITEM_ATTEMPTS)
         article.fetched_at = utcnow()
 
 
+def _is_permanent(error: IngestError) -> bool:
+    if isinstance(error, InvalidURL | BlockedAddress | RobotsDisallowed):
+        return True
+    return isinstance(error, HTTPStatusError) and error.status_code in (404, 410)
+
+
 def article_counts(session: Session) -> dict[int, int]:
-    """Articles per source id (for `sources list`)."""
+    """Articles per source id (for `sources list`): stored ones, not placeholders of failed items."""
     rows = session.execute(
         select(Article.source_id, func.count(Article.id))
-        .where(Article.source_id.is_not(None))
+        .where(Article.source_id.is_not(None), Article.fetch_status.in_(CONTENT_STATUSES))
         .group_by(Article.source_id)
     ).all()
     return {int(source_id): int(count) for source_id, count in rows if source_id is not None}

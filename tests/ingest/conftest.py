@@ -36,6 +36,7 @@ def ingest_context(data_dir: Path) -> Iterator[AppContext]:
         backoff_base_s=60.0,
         backoff_max_s=3600.0,
         poll_jitter_fraction=0.1,
+        item_retry_base_s=0.0,  # failed items are retried at the next poll (tests of retry limits)
     )
     yield ctx
     ctx.close()

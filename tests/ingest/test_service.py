@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import timedelta
 from pathlib import Path
 
@@ -199,6 +200,33 @@ def test_failed_items_stop_being_retried(news_site: NewsSite, ingest_context: Ap
     assert articles_by_url(ingest_context)[news_site.url("/news/broken")].fetch_attempts == service.MAX_ITEM_ATTEMPTS
 
 
+def test_failed_items_wait_for_their_backoff_and_permanent_ones_are_not_retried(
+    news_site: NewsSite, ingest_context: AppContext
+) -> None:
+    news_site.server.expect_request("/news/gone").respond_with_data("Gone", status=410)
+    news_site.serve("/two.xml", _mixed_feed(news_site, ["/news/broken", "/news/gone", "/private/memo"]),
+                    "application/rss+xml")  # fmt: skip
+    add_source(ingest_context, news_site.url("/two.xml"))
+    ingest_context.settings.item_retry_base_s = 600.0
+    fetch_sources(ingest_context)
+    fetch_sources(ingest_context)  # at once again: the 500 waits for its backoff
+    assert len(news_site.requests_to("/news/broken")) == 1
+    with ingest_context.database.session() as session:
+        broken = session.scalars(select(Article).where(Article.url == news_site.url("/news/broken"))).one()
+        broken.fetched_at = utcnow() - timedelta(seconds=601)
+    fetch_sources(ingest_context)
+    assert len(news_site.requests_to("/news/broken")) == 2  # backoff over: retried
+    # 410 Gone and a robots.txt refusal are final after the first try.
+    ingest_context.settings.item_retry_base_s = 0.0
+    fetch_sources(ingest_context)
+    assert len(news_site.requests_to("/news/gone")) == 1
+    rows = articles_by_url(ingest_context)
+    with ingest_context.database.session() as session:
+        assert service.article_counts(session) == {}  # failed placeholders are no articles
+    assert rows[news_site.url("/news/gone")].fetch_attempts == service.MAX_ITEM_ATTEMPTS
+    assert rows[news_site.url("/private/memo")].fetch_attempts == service.MAX_ITEM_ATTEMPTS
+
+
 def test_single_page_source(news_site: NewsSite, ingest_context: AppContext) -> None:
     source = add_source(ingest_context, news_site.url("/news/orchard"))
     report = fetch_sources(ingest_context)
@@ -325,6 +353,25 @@ def test_import_argument_errors(context: AppContext, tmp_path: Path) -> None:
     report = import_inputs(context, [str(tmp_path / "notes.txt"), str(tmp_path / "missing.html")])
     assert report.all_failed
     assert "unsupported file type" in report.failures[0][1] and "no such file" in report.failures[1][1]
+    fake_gz = tmp_path / "page.html.gz"
+    fake_gz.write_text("<html><body><p>not compressed</p></body></html>")
+    report = import_inputs(context, [str(tmp_path), "ftp://example.org/a", str(fake_gz)])
+    reasons = [reason for _, reason in report.failures]
+    assert "is a directory" in reasons[0]
+    assert "scheme 'ftp' not allowed" in reasons[1]
+    assert "named .gz but not gzip-compressed" in reasons[2]
+
+
+def test_a_broken_local_file_with_its_url_is_recorded_as_failed(context: AppContext, tmp_path: Path) -> None:
+    truncated = tmp_path / "story.html.gz"
+    truncated.write_bytes(gzip.compress(fixture_text("article-orchard.html").encode())[:200])
+    binary = tmp_path / "binary.html"
+    binary.write_bytes(bytes(range(256)) * 40)
+    for path, url in ((truncated, "https://ledger.example/story"), (binary, "https://ledger.example/binary")):
+        report = import_inputs(context, [str(path)], original_url=url)
+        assert report.all_failed, path
+        row = articles_by_url(context)[url]
+        assert row.fetch_status == "failed" and row.fetch_error, row.fetch_error
 
 
 def test_import_url_failure_then_success_fills_the_same_row(news_site: NewsSite, ingest_context: AppContext) -> None:
