@@ -47,5 +47,9 @@ def configure_logging(verbose: bool = False, json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("httpx", "httpcore", "urllib3", "trafilatura", "htmldate", "courlan", "alembic"):
+    for noisy in ("httpx", "httpcore", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # The extractors log every page they cannot use ("discarding data", "empty HTML tree"); the
+    # import or fetch already reports that page with its reason, so their lines are only noise.
+    for extractor in ("trafilatura", "htmldate", "courlan"):
+        logging.getLogger(extractor).setLevel(logging.DEBUG if verbose else logging.CRITICAL)

@@ -30,3 +30,15 @@ def test_json_lines_carry_extra_fields(monkeypatch: pytest.MonkeyPatch) -> None:
     logging.getLogger("presseschau.test").info("fetched", extra={"article": 7, "source": "Loopback"})
     record = json.loads(stream.getvalue())
     assert record["article"] == 7 and record["source"] == "Loopback" and record["logger"] == "presseschau.test"
+
+
+def test_extractor_noise_is_silenced_unless_verbose(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging()
+    logging.getLogger("trafilatura.core").error("discarding data: x")
+    logging.getLogger("presseschau.ingest").warning("kept")
+    assert "discarding" not in stream.getvalue() and "kept" in stream.getvalue()
+    configure_logging(verbose=True)
+    logging.getLogger("trafilatura.core").error("discarding data: y")
+    assert "discarding data: y" in stream.getvalue()
