@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -257,9 +258,10 @@ def articles_list(
                 str(article.id),
                 _when(article.published_at or article.discovered_at)[:10],
                 article.outlet or "–",
-                (article.title or article.url)[:80],
+                textwrap.shorten(article.title or article.url, 80, placeholder=" …"),
                 ", ".join(status),
-                reason[:100],
+                # --failed is for finding out why: the whole reason (the table wraps it).
+                reason if failed else textwrap.shorten(reason, 100, placeholder=" …"),
             )
         count = table.row_count
     if count == 0:
@@ -298,6 +300,15 @@ def articles_show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(
                 f"Translation ({translation.language}, {translation.status}, "
                 f"engine {translation.engine or '–'}, model {translation.model or '–'}):"
             )
+            report = translation.report or {}
+            if report:
+                from presseschau.translate.document import TranslationReport
+
+                known = {k: v for k, v in report.items() if k in TranslationReport.__dataclass_fields__}
+                lines.append(f"Report: {TranslationReport(**known).summary()}")
+            for engine, used in (report.get("usage") or {}).items():
+                # What this article cost at a billing engine (DeepL characters, LLM tokens and cost).
+                lines.append(f"Usage {engine}: " + ", ".join(f"{key} {value}" for key, value in used.items()))
             if translation.title:
                 lines.append(f"Title: {translation.title}")
             lines.extend(f"[{p.kind}] {p.text}" for p in paragraphs_from_json(translation.paragraphs))

@@ -140,3 +140,26 @@ def test_sources_add_with_engine(cli: CliRunner, data_dir: Path, news_site: News
     with context.database.session() as session:
         assert [source.engine for source in session.scalars(select(Source))] == ["memory"]
     context.close()
+
+
+def test_articles_show_has_the_translation_report_and_usage(cli: CliRunner, data_dir: Path) -> None:
+    from tests.publish.factories import make_article
+
+    context = AppContext.for_data_dir(data_dir)
+    with context.database.session() as session:
+        made = make_article(session, context.settings, engine="deepl", model=None)
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None
+        translation.report = {
+            "engine": "deepl",
+            "segments_total": 12,
+            "engine_segments": 12,
+            "engine_calls": 2,
+            "numbers_missing": [{"paragraph": 1, "numbers": ["42"], "segment": "…"}],
+            "usage": {"deepl": {"requests": 2, "characters": 1834}},
+        }
+    context.close()
+    code, out = run(cli, data_dir, "articles", "show", str(made.article_id))
+    assert code == 0, out
+    assert "Report: 12 segments" in out and "1 segments lost numbers" in out
+    assert "Usage deepl: requests 2, characters 1834" in out
