@@ -54,6 +54,17 @@ def iso_datetime(moment: datetime, timezone: str) -> str:
     return local_datetime(moment, timezone).isoformat(timespec="seconds")
 
 
+def _open_quote(text: str) -> str:
+    """The closing mark of a quotation still open at the end of `text` ("" when none is open)."""
+    if text.count("„") > text.count("“"):  # German „…“
+        return "“"
+    if "„" not in text and text.count("“") > text.count("”"):  # English “…”
+        return "”"
+    if text.count('"') % 2:
+        return '"'
+    return ""
+
+
 def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
     """The opening of `paragraphs` as plain text, about `length` characters.
 
@@ -78,13 +89,19 @@ def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
         return text
     # Allow a sentence to run a little past the target rather than cutting it.
     reach = text[: int(length * 1.15)]
-    best = -1
+    best = inside_quote = -1
     for match in _SENTENCE_END.finditer(reach):
         if _NO_END_BEFORE_DOT.search(reach[: match.start() + 1]):
+            continue
+        if _open_quote(reach[: match.end()]):
+            inside_quote = match.end()  # a sentence end inside quoted speech: only if nothing better
             continue
         best = match.end()
     if best >= length // 3:
         return reach[:best].strip()
+    if inside_quote >= length // 3:
+        opened = _open_quote(reach[:inside_quote])
+        return f"{reach[:inside_quote].strip()} …{opened}"
     cut = text[: length + 1]
     space = cut.rfind(" ")
     cut = cut[:space] if space > length // 2 else text[:length]

@@ -46,6 +46,23 @@ def test_teaser_cuts_at_a_sentence_end() -> None:
     assert 150 < len(result) <= 345
 
 
+def test_teaser_does_not_stop_inside_a_quotation() -> None:
+    opening = (
+        "When Alexander Lukashenko offered last week to host a new round of talks on the future of the Black Sea "
+        "in Minsk, the response from Kyiv was swift and scornful. “A country that lent its territory for the "
+        "invasion of Ukraine cannot be a mediator,” a senior adviser told reporters. “Minsk is not a neutral venue. "
+        "It is a staging ground for every army that wants to march on our capital, and it will stay one for as long "
+        "as the man in charge there owes his survival to Moscow.” The offer deserves more attention than that."
+    )
+    result = teaser([_p(opening)])
+    assert result.count("“") == result.count("”"), result
+    assert result.endswith("told reporters.")
+    # Only sentence ends inside one long quotation: the quote is closed after the ellipsis.
+    quoted = "„" + "Das ist ein langer Satz in einem Zitat. " * 12 + "Ende.“ Danach."
+    cut = teaser([_p(quoted)])
+    assert cut.endswith("Zitat. …“") and cut.count("„") == cut.count("“")
+
+
 def test_teaser_without_sentence_end_cuts_at_a_word_with_ellipsis() -> None:
     result = teaser([_p("wort " * 100)])
     assert result.endswith("wort …")
