@@ -117,6 +117,7 @@ def main() -> int:
                 engine,
                 min_length_ratio=0.5 if retries else 0.0,
                 max_length_ratio=4.0 if retries else float("inf"),
+                retry_lost_numbers=retries,
             )
             return translator.translate(document)
 

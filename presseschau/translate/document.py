@@ -148,6 +148,7 @@ class DocumentTranslator:
         min_length_ratio: float = 0.5,
         max_length_ratio: float = 4.0,
         store_in_memory: bool = True,
+        retry_lost_numbers: bool = True,
     ) -> None:
         self.engine = engine
         self.memory = memory
@@ -161,6 +162,7 @@ class DocumentTranslator:
         self.min_length_ratio = min_length_ratio
         self.max_length_ratio = max_length_ratio
         self.store_in_memory = store_in_memory
+        self.retry_lost_numbers = retry_lost_numbers
 
     # Public ------------------------------------------------------------------------------------
 
@@ -436,7 +438,8 @@ class DocumentTranslator:
     def _check_coverage(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
         for job in jobs.values():
             if job.problem is None and job.required and job.output is not None:
-                self._retry_lost_numbers(job, report)
+                if self.retry_lost_numbers:
+                    self._retry_lost_numbers(job, report)
                 continue
             if job.problem in (None, "memory"):
                 continue
