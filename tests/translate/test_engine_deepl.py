@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,12 +20,13 @@ from presseschau.store.models import ServiceState, utcnow
 from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
 from presseschau.translate.engines import deepl as deepl_module
 from presseschau.translate.engines.deepl import DeepLEngine, default_url
+from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy
 from presseschau.translate.service import translate_article, translate_queued
 
 from .conftest import FakeEngine
 from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
 from .fakes.deepl import FakeDeepL
-from .fakes.server import Fault, running
+from .fakes.server import Fault, fake_german, running
 
 KEY = "deepl-secret-key:fx"
 
@@ -65,6 +68,7 @@ def test_article_translates_completely_with_links_and_usage(ctx: AppContext, dee
     assert_complete_and_aligned(translation)
     requests = deepl.calls("/v2/translate")
     assert all(r.body["formality"] == "less" and r.body["target_lang"] == "DE" for r in requests)
+    assert all(r.body["tag_handling"] == "html" for r in requests)
     assert all(len(r.body["text"]) <= 50 for r in requests)
     # Billed characters per article and per month, shown by `presseschau status`.
     characters = translation.report["usage"]["deepl"]["characters"]
@@ -149,9 +153,124 @@ def test_glossary_is_synced_as_a_deepl_glossary(data_dir: Path, deepl: FakeDeepL
     assert get_engine("deepl", settings).glossary_id == engine.glossary_id  # type: ignore[attr-defined]
     assert len(deepl.calls("/v2/glossaries")) == 3  # list + create, then list
     glossary.write_text("Kyiv\tKiew\n", encoding="utf-8")
+    age(deepl, engine.glossary_id, days=2)
     changed = get_engine("deepl", settings)
     assert isinstance(changed, DeepLEngine) and changed.glossary_id != engine.glossary_id
     assert list(deepl.glossaries) == [changed.glossary_id]
+
+
+def age(deepl: FakeDeepL, glossary_id: str | None, days: float) -> None:
+    assert glossary_id is not None
+    created = datetime.now(UTC) - timedelta(days=days)
+    deepl.glossaries[glossary_id]["creation_time"] = created.isoformat().replace("+00:00", "Z")
+
+
+def glossary_settings(data_dir: Path, deepl: FakeDeepL, terms: str, name: str = "glossary.tsv") -> Settings:
+    path = data_dir / name
+    path.write_text(terms, encoding="utf-8")
+    return Settings(
+        data_dir=data_dir,
+        deepl_api_key=KEY,
+        deepl_api_url=deepl.url,
+        glossary_path=path,
+        engine_timeout_s=2,
+        engine_max_retries=1,
+        engine_retry_base_s=0.01,
+        engine_retry_max_s=0.02,
+    )
+
+
+def test_a_failed_first_glossary_sync_is_retried_later(data_dir: Path, deepl: FakeDeepL) -> None:
+    deepl.inject(*[Fault(status=503, path="/v2/glossaries") for _ in range(2)])  # DeepL down at build time
+    engine = get_engine("deepl", glossary_settings(data_dir, deepl, "Kyiv\tKiew\n"))
+    assert isinstance(engine, DeepLEngine) and engine.glossary_id is None and engine.substitute_terms
+    now = [time.monotonic()]  # the failed try was just now
+    engine.clock = lambda: now[0]
+    engine.translate_batch(["The troops moved toward Kyiv."], "en", "de")
+    assert len(deepl.calls("/v2/glossaries")) == 2 and "glossary_id" not in deepl.calls("/v2/translate")[-1].body
+    now[0] += engine.glossary_retry_s + 1  # not on every call, but again after a while
+    assert engine.translate_batch(["The troops moved toward Kyiv."], "en", "de") == ["Der Truppen zogen nach Kiew."]
+    assert engine.glossary_id and not engine.substitute_terms
+    assert deepl.calls("/v2/translate")[-1].body["glossary_id"] == engine.glossary_id
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        None,  # really deleted: the fake answers 400 "Invalid glossary_id"
+        Fault(status=404, body={"message": "Glossary not found"}, path="/v2/translate"),
+    ],
+    ids=["deleted-400", "not-found-404"],
+)
+def test_a_glossary_deleted_remotely_is_recreated_and_the_request_repeated(
+    data_dir: Path, deepl: FakeDeepL, refusal: Fault | None
+) -> None:
+    engine = get_engine("deepl", glossary_settings(data_dir, deepl, "Kyiv\tKiew\n"))
+    assert isinstance(engine, DeepLEngine) and engine.glossary_id
+    old = engine.glossary_id
+    if refusal is None:
+        deepl.glossaries.clear()
+    else:
+        deepl.inject(refusal)
+    assert engine.translate_batch(["The troops moved toward Kyiv."], "en", "de") == ["Der Truppen zogen nach Kiew."]
+    sent = deepl.calls("/v2/translate")
+    assert len(sent) == 2 and sent[0].body["glossary_id"] == old
+    assert sent[1].body["glossary_id"] == engine.glossary_id and engine.glossary_id in deepl.glossaries
+    assert (engine.glossary_id == old) == (refusal is not None)  # re-created only when really gone
+
+
+def test_a_glossary_refused_again_fails_after_one_resync(data_dir: Path, deepl: FakeDeepL) -> None:
+    engine = get_engine("deepl", glossary_settings(data_dir, deepl, "Kyiv\tKiew\n"))
+    deepl.inject(*[Fault(status=400, body={"message": "Invalid glossary_id"}, path="/v2/translate") for _ in range(3)])
+    with pytest.raises(EngineRequestError, match="Invalid glossary_id"):
+        engine.translate_batch(["The troops moved toward Kyiv."], "en", "de")
+    assert len(deepl.calls("/v2/translate")) == 2  # no loop
+    # Build: list + create; then one re-sync (a list: the glossary exists, so nothing is created).
+    assert [r.method for r in deepl.calls("/v2/glossaries")] == ["GET", "POST", "GET"]
+
+
+def test_hosts_with_different_glossary_versions_do_not_delete_each_others(data_dir: Path, deepl: FakeDeepL) -> None:
+    # Two hosts (two engine instances) during a rolling update of the glossary file.
+    host_a = get_engine("deepl", glossary_settings(data_dir, deepl, "Kyiv\tKiew\n", "a.tsv"))
+    host_b = get_engine("deepl", glossary_settings(data_dir, deepl, "Kyiv\tKiew\nKharkiv\tCharkiw\n", "b.tsv"))
+    assert isinstance(host_a, DeepLEngine) and isinstance(host_b, DeepLEngine)
+    assert host_a.glossary_id != host_b.glossary_id and len(deepl.glossaries) == 2  # A's is recent: kept
+    # Once A's version is old, B's next sync deletes it; A re-creates it once and carries on.
+    age(deepl, host_a.glossary_id, days=2)
+    host_b.glossary_id = None
+    host_b.prepare_glossary(force=True)
+    assert list(deepl.glossaries) == [host_b.glossary_id]
+    assert host_a.translate_batch(["Kyiv."], "en", "de") == ["Kiew."]
+    assert host_b.translate_batch(["Kharkiv."], "en", "de") == ["Charkiw."]
+    assert len(deepl.glossaries) == 2
+    before = len(deepl.calls("/v2/glossaries"))
+    for _ in range(3):  # settled: no more syncing, no more deleting
+        assert host_a.translate_batch(["Kyiv."], "en", "de") == ["Kiew."]
+        assert host_b.translate_batch(["Kharkiv."], "en", "de") == ["Charkiw."]
+    assert len(deepl.calls("/v2/glossaries")) == before and len(deepl.glossaries) == 2
+
+
+def test_text_is_sent_as_escaped_html_and_comes_back_literal(data_dir: Path, deepl: FakeDeepL) -> None:
+    engine = get_engine("deepl", Settings(data_dir=data_dir, deepl_api_key=KEY, deepl_api_url=deepl.url))
+    texts = ["Profits & losses at AT&T: 3 < 4 > 2.", "The &amp; sign and &copy stay as written."]
+    assert engine.translate_batch(texts, "en", "de") == [fake_german(t) for t in texts]
+    sent = deepl.calls("/v2/translate")[-1].body
+    assert sent["tag_handling"] == "html"
+    assert sent["text"] == [
+        "Profits &amp; losses at AT&amp;T: 3 &lt; 4 &gt; 2.",
+        "The &amp;amp; sign and &amp;copy stay as written.",
+    ]
+
+
+def test_the_fake_refuses_what_deepl_would_read_as_markup(deepl: FakeDeepL) -> None:
+    http = HttpClient("t", deepl.url, HttpPolicy(max_retries=0), headers={"Authorization": f"DeepL-Auth-Key {KEY}"})
+    for text in ("3 < 4", "Fish &copy chips"):
+        with pytest.raises(EngineRequestError, match="unescaped markup"):
+            http.request(
+                "POST", "/v2/translate", json_body={"text": [text], "target_lang": "DE", "tag_handling": "html"}
+            )
+    with pytest.raises(EngineRequestError, match="tag_handling"):
+        http.request("POST", "/v2/translate", json_body={"text": ["a"], "target_lang": "DE", "tag_handling": "md"})
 
 
 def test_engines_listing_shows_configured_reachable_and_quota(data_dir: Path, deepl: FakeDeepL) -> None:

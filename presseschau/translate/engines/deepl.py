@@ -2,28 +2,39 @@
 
 - `POST /v2/translate` with JSON, up to 50 texts and well under the 128 KiB request limit per call;
 - the presseschau glossary is mirrored as a DeepL glossary (`/v2/glossaries`, TSV entries) whose
-  name carries a hash of the entries: an unchanged glossary is found again, a changed one is
-  created anew and the stale presseschau glossaries of the language pair are deleted. With a
-  DeepL glossary the source is sent unchanged (DeepL inflects the term in context); the document
-  translator still checks and repairs every term afterwards;
+  name carries a hash of the entries, so hosts with equal glossaries share one DeepL glossary. It
+  is synced when the engine is built and, while none is in use (DeepL was down, say), again
+  before a translation at most every `glossary_retry_s`. A translation refused because the
+  glossary is gone (400/404 naming the glossary: deleted remotely) forgets it, syncs once more
+  (re-creating it) and repeats the request. Other presseschau glossaries of the language pair are
+  deleted only when older than `STALE_GLOSSARY_AGE_S`: a host still using an older version
+  re-creates its glossary at most that often, instead of two hosts deleting each other's
+  glossary on every sync. With a DeepL glossary the source is sent unchanged (DeepL inflects the
+  term in context); without one terms are substituted before the call. Either way the document
+  translator checks and repairs every term afterwards;
 - formality from settings; billed characters are recorded per call (`usage.record`);
 - 456 (quota exceeded) raises `QuotaExceeded`, which sends the article to the fallback engine.
 
 Markup: the document translator keeps tags out of the engine input and re-attaches them by
-alignment (the same guarantee for every engine), so plain text is sent and `tag_handling` is
-not needed on that path.
+alignment (the same guarantee for every engine), so segments are plain text. They are sent
+HTML-escaped with `tag_handling=html` and the answers unescaped: DeepL's HTML mode is the one
+the markup path is specified for, and escaping keeps `<` and `&` in the text literal.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from presseschau.translate import usage
 from presseschau.translate.engines.base import EngineError
-from presseschau.translate.engines.http import HttpClient, HttpPolicy, probe_text
+from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy, probe_text
 from presseschau.translate.glossary import Glossary
 
 log = logging.getLogger("presseschau.translate")
@@ -34,6 +45,10 @@ MAX_TEXTS = 50
 # DeepL allows 128 KiB per request; characters of German/English text are mostly one byte.
 MAX_REQUEST_CHARS = 60_000
 GLOSSARY_PREFIX = "presseschau"
+# How often a missing glossary is synced again (a failed first sync, a glossary not ready yet).
+GLOSSARY_RETRY_S = 300.0
+# Other versions of the presseschau glossary younger than this may be in use by another host.
+STALE_GLOSSARY_AGE_S = 24 * 3600.0
 
 
 def default_url(api_key: str) -> str:
@@ -51,6 +66,22 @@ def glossary_tsv(glossary: Glossary) -> str:
     return "\n".join(sorted(lines))
 
 
+def created_at(glossary: dict[str, Any]) -> float | None:
+    """A listed glossary's `creation_time` as a Unix timestamp; None when missing or unreadable."""
+    value = glossary.get("creation_time")
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+def glossary_refused(error: EngineRequestError) -> bool:
+    """Whether DeepL refused a translation because of its glossary_id (deleted, unknown)."""
+    return error.status in (400, 404) and "glossary" in error.detail.lower()
+
+
 class DeepLEngine:
     name = "deepl"
 
@@ -61,6 +92,9 @@ class DeepLEngine:
         glossary: Glossary | None = None,
         source_language: str = "en",
         target_language: str = "de",
+        glossary_retry_s: float = GLOSSARY_RETRY_S,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.formality = formality
@@ -70,9 +104,18 @@ class DeepLEngine:
         self.call_tokens = MAX_REQUEST_CHARS
         self.glossary = glossary
         self.glossary_pair = (source_language, target_language)
+        self.glossary_tsv = glossary_tsv(glossary) if glossary is not None else ""
         self.glossary_id: str | None = None
-        # True until a DeepL glossary exists: then terms are substituted before the call instead.
-        self.substitute_terms = True
+        self.glossary_retry_s = glossary_retry_s
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self._next_sync = 0.0
+        self._sync_lock = threading.Lock()
+
+    @property
+    def substitute_terms(self) -> bool:
+        # Without a DeepL glossary in use, terms are substituted before the call instead.
+        return self.glossary_id is None
 
     def count_tokens(self, text: str) -> int:
         return len(text)
@@ -81,11 +124,9 @@ class DeepLEngine:
 
     def sync_glossary(self) -> str | None:
         """Find or create the DeepL glossary for the current presseschau glossary; delete stale ones."""
-        if self.glossary is None:
+        if not self.glossary_tsv:
             return None
-        tsv = glossary_tsv(self.glossary)
-        if not tsv:
-            return None
+        tsv = self.glossary_tsv
         source, target = self.glossary_pair
         prefix = f"{GLOSSARY_PREFIX} {source}-{target} "
         name = prefix + hashlib.sha256(tsv.encode()).hexdigest()[:16]
@@ -109,60 +150,99 @@ class DeepLEngine:
             found = created
             log.info("deepl: created glossary %s (%s entries)", name, created.get("entry_count", "?"))
         glossary_id = str(found["glossary_id"])
-        for stale in existing:
-            if (
-                isinstance(stale, dict)
-                and str(stale.get("name", "")).startswith(prefix)
-                and stale.get("glossary_id") != glossary_id
-            ):
-                self.client.request("DELETE", f"/v2/glossaries/{stale['glossary_id']}", expect_json=False)
+        if found.get("ready") is False:
+            # DeepL refuses translations with a glossary that is still being built: try again later.
+            log.info("deepl: glossary %s not ready yet", name)
+            return None
         self.glossary_id = glossary_id
-        self.substitute_terms = False
+        self._delete_stale(existing, prefix, glossary_id)
         return glossary_id
 
-    def prepare_glossary(self) -> None:
-        """Sync at build time; a failure leaves local substitution on (same guarantee, less fluent)."""
-        try:
-            self.sync_glossary()
-        except EngineError as error:
-            log.warning("deepl: glossary not synced (%s); terms are substituted before translation", error)
+    def _delete_stale(self, existing: list[Any], prefix: str, keep: str) -> None:
+        cutoff = self.wall_clock() - STALE_GLOSSARY_AGE_S
+        for stale in existing:
+            if not isinstance(stale, dict) or not str(stale.get("name", "")).startswith(prefix):
+                continue
+            created = created_at(stale)
+            if stale.get("glossary_id") == keep or created is None or created > cutoff:
+                continue  # recent: another host may still translate with this version
+            try:
+                self.client.request("DELETE", f"/v2/glossaries/{stale['glossary_id']}", expect_json=False)
+            except EngineError as error:
+                # Someone else deleted it first, or DeepL hiccuped: the next sync tries again.
+                log.info("deepl: stale glossary %s not deleted (%s)", stale.get("name"), error)
+
+    def prepare_glossary(self, force: bool = False) -> None:
+        """Sync unless a glossary is in use or the last try is recent; a failure leaves substitution on."""
+        if not self.glossary_tsv or self.glossary_id is not None:
+            return
+        with self._sync_lock:
+            # Another thread may have synced meanwhile.
+            if self.glossary_id is not None or (not force and self.clock() < self._next_sync):
+                return
+            self._next_sync = self.clock() + self.glossary_retry_s
+            try:
+                self.sync_glossary()
+            except EngineError as error:
+                log.warning("deepl: glossary not synced (%s); terms are substituted before translation", error)
+
+    def _forget_glossary(self, glossary_id: str) -> None:
+        with self._sync_lock:
+            if self.glossary_id == glossary_id:
+                self.glossary_id = None
 
     # Translation -------------------------------------------------------------------------------
 
     def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        self.prepare_glossary()
         outputs: list[str] = []
-        for chunk in self._chunks(segments):
+        for chunk in self._chunks([html.escape(segment, quote=False) for segment in segments]):
             outputs.extend(self._translate(chunk, source_language, target_language))
         return outputs
 
-    def _chunks(self, segments: Sequence[str]) -> list[list[str]]:
+    def _chunks(self, texts: Sequence[str]) -> list[list[str]]:
         chunks: list[list[str]] = []
         current: list[str] = []
         size = 0
-        for segment in segments:
-            if current and (len(current) >= MAX_TEXTS or size + len(segment) > MAX_REQUEST_CHARS):
+        for text in texts:
+            if current and (len(current) >= MAX_TEXTS or size + len(text) > MAX_REQUEST_CHARS):
                 chunks.append(current)
                 current, size = [], 0
-            current.append(segment)
-            size += len(segment)
+            current.append(text)
+            size += len(text)
         if current:
             chunks.append(current)
         return chunks
 
     def _translate(self, texts: list[str], source_language: str, target_language: str) -> list[str]:
+        """Translate HTML-escaped texts; the answers come back unescaped."""
         body: dict[str, Any] = {
             "text": texts,
             "source_lang": source_language.upper(),
             "target_lang": target_language.upper(),
+            "tag_handling": "html",
             # Segments are sentences already; DeepL must not split or merge them further.
             "split_sentences": "nonewlines",
             "show_billed_characters": True,
         }
         if self.formality != "default":
             body["formality"] = self.formality
-        if self.glossary_id and (source_language, target_language) == self.glossary_pair:
-            body["glossary_id"] = self.glossary_id
-        answer = self.client.request("POST", "/v2/translate", json_body=body)
+        glossary_id = self.glossary_id
+        if glossary_id and (source_language, target_language) == self.glossary_pair:
+            body["glossary_id"] = glossary_id
+        try:
+            answer = self.client.request("POST", "/v2/translate", json_body=body)
+        except EngineRequestError as error:
+            if "glossary_id" not in body or not glossary_refused(error):
+                raise
+            # Deleted remotely (by hand, or as stale by another host): re-create it once and repeat.
+            log.warning("deepl: glossary %s refused (%s); syncing it again", body["glossary_id"], error.detail)
+            self._forget_glossary(body["glossary_id"])
+            self.prepare_glossary(force=True)
+            body.pop("glossary_id")
+            if self.glossary_id:
+                body["glossary_id"] = self.glossary_id
+            answer = self.client.request("POST", "/v2/translate", json_body=body)
         translations = answer.get("translations") if isinstance(answer, dict) else None
         if not isinstance(translations, list) or len(translations) != len(texts):
             raise EngineError(f"deepl: {len(texts)} texts sent, answer has no matching 'translations' list")
@@ -171,7 +251,7 @@ class DeepLEngine:
         for text, item in zip(texts, translations, strict=True):
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise EngineError("deepl: a translation in the answer has no text")
-            result.append(item["text"])
+            result.append(html.unescape(item["text"]))
             billed += int(item.get("billed_characters", len(text)))
         usage.record(self.name, characters=billed)
         return result

@@ -3,17 +3,28 @@
 - auth: `Authorization: DeepL-Auth-Key <key>`, else 403;
 - /v2/translate: JSON or form body; `text` list (at most 50), `target_lang` required; characters
   counted against `character_limit`, 456 "Quota exceeded" when the request would exceed it;
-  `glossary_id` applies the glossary's entries (case-sensitive, whole words) before translating;
-- /v2/glossaries: GET list, POST create (`entries_format` tsv or csv), DELETE /v2/glossaries/{id} -> 204.
+  `glossary_id` applies the glossary's entries (case-sensitive, whole words) before translating,
+  an unknown one is 400 "Invalid glossary_id";
+- `tag_handling`: absent (plain text) or "html"/"xml". In HTML mode the text is markup: a raw `<`
+  or a bare `&` (not an entity) would be parsed as a tag or an entity by the real service and
+  come back mangled, so the fake refuses it (400); entities are decoded before and the output
+  escaped again, like an HTML answer;
+- /v2/glossaries: GET list (with `creation_time`, settable in `glossaries[id]["creation_time"]`),
+  POST create (`entries_format` tsv or csv), DELETE /v2/glossaries/{id} -> 204.
 """
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from .server import FakeServer, Request, fake_german
+
+# `&` that does not start a character or entity reference.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 
 class FakeDeepL(FakeServer):
@@ -54,6 +65,14 @@ class FakeDeepL(FakeServer):
             return 413, {"message": "Request Entity Too Large"}, {}
         if not body.get("target_lang"):
             return 400, {"message": "Value for 'target_lang' not supported."}, {}
+        tag_handling = body.get("tag_handling")
+        if tag_handling not in (None, "html", "xml"):
+            return 400, {"message": "Value for 'tag_handling' not supported."}, {}
+        if tag_handling:
+            for text in texts:
+                if "<" in text or _BARE_AMPERSAND.search(text):
+                    return 400, {"message": f"Fake DeepL: unescaped markup characters in {text!r}"}, {}
+            texts = [html.unescape(t) for t in texts]
         characters = sum(len(t) for t in texts)
         if self.character_count + characters > self.character_limit:
             return 456, {"message": "Quota exceeded"}, {}
@@ -66,7 +85,11 @@ class FakeDeepL(FakeServer):
             if glossary is not None:
                 for source, target in glossary["entries"]:
                     text = re.sub(rf"(?<!\w){re.escape(source)}(?!\w)", target, text)
-            item: dict[str, Any] = {"detected_source_language": "EN", "text": fake_german(text)}
+            translated = fake_german(text)
+            item: dict[str, Any] = {
+                "detected_source_language": "EN",
+                "text": html.escape(translated, quote=False) if tag_handling else translated,
+            }
             if body.get("show_billed_characters"):
                 item["billed_characters"] = len(text)
             translations.append(item)
@@ -91,6 +114,7 @@ class FakeDeepL(FakeServer):
             "source_lang": body.get("source_lang"),
             "target_lang": body.get("target_lang"),
             "entries": entries,
+            "creation_time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
         return 201, self._info(self.glossaries[glossary_id]), {}
 
@@ -101,6 +125,6 @@ class FakeDeepL(FakeServer):
             "ready": True,
             "source_lang": glossary["source_lang"],
             "target_lang": glossary["target_lang"],
-            "creation_time": "2026-11-25T10:00:00.000000Z",
+            "creation_time": glossary["creation_time"],
             "entry_count": len(glossary["entries"]),
         }
