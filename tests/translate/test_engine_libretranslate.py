@@ -11,12 +11,13 @@ import pytest
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
+from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy
 from presseschau.translate.engines.libretranslate import LibreTranslateEngine
 from presseschau.translate.service import translate_article
 
 from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
 from .fakes.libretranslate import FakeLibreTranslate
-from .fakes.server import Fault, running
+from .fakes.server import Fault, fake_german, running
 
 KEY = "libre-secret-key"
 
@@ -128,3 +129,29 @@ def test_engines_listing(data_dir: Path, libre: FakeLibreTranslate) -> None:
     clear_engine_cache()
     ready, details = spec.probe(Settings(data_dir=data_dir, **settings_for(data_dir, libre)))  # type: ignore[arg-type]
     assert not ready and details.startswith("configured; not reachable: libretranslate: connection failed")
+
+
+def test_text_that_the_servers_unescaping_would_change_goes_as_escaped_html(
+    data_dir: Path, libre: FakeLibreTranslate
+) -> None:
+    settings = Settings(data_dir=data_dir, **settings_for(data_dir, libre))  # type: ignore[arg-type]
+    engine = get_engine("libretranslate", settings)
+    texts = ["Profits & losses at AT&T: 3 < 4.", "The &amp; sign and &copy stay as written.", "Prices fell."]
+    assert engine.translate_batch(texts, "en", "de") == [fake_german(t) for t in texts]
+    sent = {r.body["format"]: r.body["q"] for r in libre.calls("/translate")}
+    # Plain text keeps the server's post-editing; only the text at risk goes as (escaped) HTML.
+    assert sent == {"text": [texts[0], texts[2]], "html": ["The &amp;amp; sign and &amp;copy stay as written."]}
+
+
+def test_the_fake_refuses_what_libretranslate_would_read_as_markup(libre: FakeLibreTranslate) -> None:
+    http = HttpClient("t", libre.url, HttpPolicy(max_retries=0))
+    body = {"source": "en", "target": "de", "api_key": KEY}
+    for text in ("3 < 4", "Fish &copy chips"):
+        with pytest.raises(EngineRequestError, match="unescaped markup"):
+            http.request("POST", "/translate", json_body={**body, "q": [text], "format": "html"})
+    with pytest.raises(EngineRequestError, match="md format is not supported"):
+        http.request("POST", "/translate", json_body={**body, "q": ["a"], "format": "md"})
+    # As text, the server's unescaping changes entity-like text: why the engine avoids that.
+    assert http.request("POST", "/translate", json_body={**body, "q": ["&copy"], "format": "text"}) == {
+        "translatedText": ["\u00a9"]
+    }

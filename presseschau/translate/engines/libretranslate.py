@@ -6,12 +6,18 @@ option it does not publish: `libretranslate_batch_limit`) to the number of texts
 split into requests that respect both. Segments never exceed the character limit: it is the
 engine's `max_input_tokens` (characters), and the document translator splits longer sentences.
 
-Markup: plain text (`format=text`), because the document translator re-attaches the tags by
-alignment for every engine.
+Markup: the document translator keeps tags out of the engine and re-attaches them by alignment
+for every engine, so segments are plain text and go as `format=text`. Not `format=html` for all:
+the server then skips its post-editing of plain text (trailing punctuation and capitalisation
+matched to the source, the repeated-word "salad" fix). But the server HTML-unescapes every
+answer, which would turn a literal `&amp;` or `&copy` in the text into `&` or `©`; the few
+segments that unescaping would change are therefore sent HTML-escaped as `format=html`, where
+the server's own escaping and unescaping cancel out and the answer comes back literal.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +29,11 @@ from presseschau.translate.engines.http import HttpClient, probe_text
 log = logging.getLogger("presseschau.translate")
 
 DEFAULT_CHAR_LIMIT = 2000
+
+
+def needs_html(segment: str) -> bool:
+    """Whether the server's unescaping of its answer would change this text (see above)."""
+    return html.unescape(segment) != segment
 
 
 class LibreTranslateEngine:
@@ -72,22 +83,33 @@ class LibreTranslateEngine:
     def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         if not self._limits_known:
             self.load_limits()
-        outputs: list[str] = []
-        for chunk in self._requests(segments):
-            body: dict[str, Any] = {"q": chunk, "source": source_language, "target": target_language, "format": "text"}
-            if self.api_key:
-                body["api_key"] = self.api_key
-            answer = self.client.request("POST", "/translate", json_body=body)
-            translated = answer.get("translatedText") if isinstance(answer, dict) else None
-            if isinstance(translated, str) and len(chunk) == 1:
-                translated = [translated]  # older servers answer a one-element list with a string
-            if not isinstance(translated, list) or len(translated) != len(chunk):
-                raise EngineError(f"libretranslate: {len(chunk)} texts sent, answer has no matching translatedText")
-            if not all(isinstance(t, str) for t in translated):
-                raise EngineError("libretranslate: a translatedText entry is not a string")
-            usage.record(self.name, characters=sum(len(t) for t in chunk))
-            outputs.extend(translated)
+        outputs = [""] * len(segments)
+        plain = [i for i, segment in enumerate(segments) if not needs_html(segment)]
+        escaped = [i for i, segment in enumerate(segments) if needs_html(segment)]
+        for text_format, indices in (("text", plain), ("html", escaped)):
+            texts = [segments[i] if text_format == "text" else html.escape(segments[i], quote=False) for i in indices]
+            translated: list[str] = []
+            for chunk in self._requests(texts):
+                translated.extend(self._translate(chunk, text_format, source_language, target_language))
+            for index, translation in zip(indices, translated, strict=True):
+                outputs[index] = translation
         return outputs
+
+    def _translate(self, chunk: list[str], text_format: str, source_language: str, target_language: str) -> list[str]:
+        body: dict[str, Any] = {"q": chunk, "source": source_language, "target": target_language, "format": text_format}
+        if self.api_key:
+            body["api_key"] = self.api_key
+        answer = self.client.request("POST", "/translate", json_body=body)
+        translated = answer.get("translatedText") if isinstance(answer, dict) else None
+        if isinstance(translated, str) and len(chunk) == 1:
+            translated = [translated]  # older servers answer a one-element list with a string
+        if not isinstance(translated, list) or len(translated) != len(chunk):
+            raise EngineError(f"libretranslate: {len(chunk)} texts sent, answer has no matching translatedText")
+        if not all(isinstance(t, str) for t in translated):
+            raise EngineError("libretranslate: a translatedText entry is not a string")
+        usage.record(self.name, characters=sum(len(t) for t in chunk))
+        # Already unescaped by the server, in both formats.
+        return list(translated)
 
     def is_ready(self) -> tuple[bool, str]:
         try:

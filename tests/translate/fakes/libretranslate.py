@@ -2,13 +2,22 @@
 
 Like the real server: 400 {"error": ...} when the request's total characters exceed `charLimit`
 or its number of texts the batch limit, 403 for a missing/invalid key when keys are required.
+`format` is "text" (default) or "html"; like the real server the answer is HTML-unescaped in
+both (so "&amp;" sent as text comes back as "&"). HTML is parsed by the real server, so a raw
+`<` or a bare `&` (not an entity) in an html request would be read as markup and mangled: the
+fake refuses it (400).
 """
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from .server import FakeServer, Request, fake_german
+
+# `&` that does not start a character or entity reference.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 
 class FakeLibreTranslate(FakeServer):
@@ -61,5 +70,14 @@ class FakeLibreTranslate(FakeServer):
         characters = sum(len(t) for t in texts)
         if self.char_limit > 0 and characters > self.char_limit:
             return 400, {"error": f"Invalid request: request ({characters}) exceeds text limit ({self.char_limit})"}, {}
-        translated = [fake_german(t) for t in texts]
+        text_format = body.get("format") or "text"
+        if text_format not in ("text", "html"):
+            return 400, {"error": f"{text_format} format is not supported"}, {}
+        if text_format == "html":
+            if any("<" in t or _BARE_AMPERSAND.search(t) for t in texts):
+                return 400, {"error": "Fake LibreTranslate: unescaped markup characters in an html request"}, {}
+            # Parsed, translated, serialised (escaped) and unescaped again: the text comes back literal.
+            translated = [fake_german(html.unescape(t)) for t in texts]
+        else:
+            translated = [html.unescape(fake_german(t)) for t in texts]
         return 200, {"translatedText": translated if isinstance(q, list) else translated[0]}, {}
