@@ -436,10 +436,13 @@ class DocumentTranslator:
         return None
 
     def _check_coverage(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
+        # An engine that loses numbers in many segments does so systematically; retrying each one
+        # alone would double the work for nothing. A few losses are worth a second try.
+        number_retries = max(5, len(jobs) // 10) if self.retry_lost_numbers else 0
         for job in jobs.values():
             if job.problem is None and job.required and job.output is not None:
-                if self.retry_lost_numbers:
-                    self._retry_lost_numbers(job, report)
+                if number_retries and self._retry_lost_numbers(job, report):
+                    number_retries -= 1
                 continue
             if job.problem in (None, "memory"):
                 continue
@@ -462,8 +465,9 @@ class DocumentTranslator:
                 report.failed_segments.append({"paragraph": job.unit, "source": job.source[:200], "reason": reason})
                 job.problem = f"failed: {reason}"
 
-    def _retry_lost_numbers(self, job: _Job, report: TranslationReport) -> None:
-        """A translation that lost a number of its source ("13", "2019") is retried alone once.
+    def _retry_lost_numbers(self, job: _Job, report: TranslationReport) -> bool:
+        """A translation that lost a number of its source ("13", "2019") is retried alone once
+        (returns whether it was).
 
         The better of the two outputs is kept; numbers still missing are reported with the
         segment (`numbers_missing`) and flag the translation for review, without failing it --
@@ -471,7 +475,7 @@ class DocumentTranslator:
         assert job.output is not None
         lost = missing_numbers(job.source, job.output)
         if not lost:
-            return
+            return False
         retry = _Job(job.source, job.engine_input, job.terms, True, job.unit)
         self._retry(retry, report)
         still_lost = lost
@@ -487,6 +491,7 @@ class DocumentTranslator:
                 "recovered": not still_lost,
             }
         )
+        return True
 
     def _assemble(self, units: list[_Unit], jobs: dict[str, _Job], report: TranslationReport) -> None:
         span_translations = {

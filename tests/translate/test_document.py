@@ -177,3 +177,13 @@ def test_lost_numbers_are_retried_and_reported() -> None:
         {"paragraph": 0, "numbers": ["12", "2019"], "segment": "The market rose 12 percent in 2019."}
     ]
     assert "1 segments lost numbers" in always.report.summary()
+
+
+def test_an_engine_losing_numbers_everywhere_is_not_retried_segment_by_segment() -> None:
+    sentences = [f"Prices rose {n} percent in the city." for n in range(10, 70)]
+    document = Document("", [Paragraph.from_text(" ".join(sentences[i : i + 6])) for i in range(0, 60, 6)])
+    engine = NumberDroppingEngine(drops=99)
+    result = DocumentTranslator(engine).translate(document)
+    assert len(result.report.numbers_missing) == 60  # every loss is reported...
+    assert len(result.report.coverage_retries) == 6  # ...but only a budget of them retried
+    assert engine.segments_sent == 60 + 6
