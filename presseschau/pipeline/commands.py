@@ -68,11 +68,21 @@ def status(
         return
     console = context.console.__class__()  # stdout
     console.print(f"[bold]Data[/] {context.settings.data_dir}")
+    # The configured engine and the one that made the latest translations can differ (a memory
+    # demo, a per-source engine, a fallback): show both, so neither is mistaken for the other.
     console.print(
-        f"[bold]Engine[/] {report.engine}"
+        f"[bold]Engine[/] configured: {report.engine}"
         + (f" (model {report.model})" if report.model else "")
-        + (f"; last used: {report.last_engine_used} {report.last_model_used or ''}" if report.last_engine_used else "")
+        + "; latest translations: "
+        + (
+            f"{report.last_engine_used}" + (f" (model {report.last_model_used})" if report.last_model_used else "")
+            if report.last_engine_used
+            else "none yet"
+        )
     )
+    for pause in report.paused:
+        until = f"until {pause['until'][:16].replace('T', ' ')} UTC" if pause.get("until") else "until it is fixed"
+        console.print(f"[bold red]Translation paused[/] ({pause['subject']}) {until}: {pause['reason']}")
     console.print(f"[bold]Articles[/] {report.articles_by_fetch_status or {}}")
     console.print(f"[bold]Translation queue[/] {report.translations_by_status or {}}")
     console.print(f"[bold]Publications[/] {report.publications_by_status or {}}")
@@ -95,11 +105,22 @@ def status(
             )
         console.print(table)
     for name, values in sorted(report.services.items()):
+        if name.startswith("pause:"):  # shown above as "Translation paused"
+            continue
         console.print(f"[bold]{name}[/] " + ", ".join(f"{k}={v}" for k, v in values.items()))
     if report.failures:
-        table = Table("stage", "article", "reason", title="Recent failures")
+        # Status and attempts tell "will be retried" from "failed for good".
+        table = Table("stage", "article", "status", "attempts", "next attempt", "reason", title="Recent failures")
         for failure in report.failures:
-            table.add_row(failure["stage"], str(failure["article"]), str(failure.get("reason") or ""))
+            attempts = failure.get("attempts")
+            table.add_row(
+                failure["stage"],
+                str(failure["article"]),
+                str(failure.get("status") or "failed"),
+                f"{attempts}/{failure.get('max_attempts')}" if attempts is not None else "–",
+                _when(failure.get("next_attempt_at")),
+                str(failure.get("reason") or ""),
+            )
         console.print(table)
 
 

@@ -165,9 +165,13 @@ def demo(
             advance(1, sample.english.name)
 
     service = PipelineService(context, RunOptions(engine=choice.name, model=choice.model, serve=False))
+    # A demo killed earlier (Ctrl-C, kill) may have left an article leased: take it back first.
+    service.recover()
 
+    stopped: str | None = None
     with progress_bar(console, "Translating", queued_count(context)) as advance:
         while True:
+            # Ctrl-C in here gives the article's lease back (translate_queued) before it ends the demo.
             report = translate_queued(
                 context,
                 limit=1,
@@ -176,9 +180,14 @@ def demo(
                 owner=service.translate_owner,
                 on_done=publishing_hook(settings),
             )
+            advance(int(report.claimed))
+            if report.aborted:
+                stopped = report.aborted
+                break
             if not report.claimed:
                 break
-            advance(int(report.claimed))
+    if stopped:
+        console.print(f"[bold red]Translation stopped:[/] {stopped}")
 
     with context.database.session() as session:
         published = session.scalar(

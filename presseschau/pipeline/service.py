@@ -21,13 +21,13 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.store.models import Publication, ServiceState, Translation, utcnow
-from presseschau.store.queue import IN_PROGRESS, QUEUED
+from presseschau.store.queue import IN_PROGRESS, abandon_leases
 
 log = logging.getLogger("presseschau.run")
 
@@ -49,29 +49,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def recover_orphaned_leases(session: Session) -> int:
-    """Re-queue items leased by processes on this host that no longer exist.
+def recover_orphaned_leases(session: Session, max_attempts: int | None = None) -> int:
+    """Take back items leased by processes on this host that no longer exist.
 
     Without this, work held by a killed process would wait for its lease to expire; leases held by
-    other hosts are left to expire on their own, since we cannot see their processes.
+    other hosts are left to expire on their own, since we cannot see their processes. An item is
+    re-queued, or `failed` once it used up `max_attempts`: an article that crashes its worker every
+    time must not be claimed forever.
     """
     rows = session.execute(
         select(Translation.id, Translation.lease_owner).where(Translation.status == IN_PROGRESS)
     ).all()
-    orphaned: list[int] = []
+    orphaned: list[tuple[int, str | None]] = []
     for translation_id, owner in rows:
         host, _, rest = (owner or "").partition(":")
         pid_text = rest.split(":", 1)[0]
         if host == HOSTNAME and pid_text.isdigit() and not _pid_alive(int(pid_text)):
-            orphaned.append(translation_id)
-    if orphaned:
-        session.execute(
-            update(Translation)
-            .where(Translation.id.in_(orphaned), Translation.status == IN_PROGRESS)
-            .values(status=QUEUED, lease_owner=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
-    return len(orphaned)
+            orphaned.append((translation_id, owner))
+    return abandon_leases(session, orphaned, max_attempts) if orphaned else 0
 
 
 def publishing_hook(settings: Settings) -> Callable[[Session, Translation], None]:
@@ -202,6 +197,10 @@ class PipelineService:
             owner=self.translate_owner,
             on_done=publishing_hook(self.context.settings),
         )
+        if report.aborted:
+            # Not the article's fault (an engine that cannot run, a broken glossary): the item is
+            # back in the queue and the engine paused, so this worker idles instead of spinning.
+            return 0
         return int(report.claimed)
 
     def build_step(self) -> int:
@@ -230,9 +229,9 @@ class PipelineService:
 
     def recover(self) -> int:
         with self.context.database.session() as session:
-            recovered = recover_orphaned_leases(session)
+            recovered = recover_orphaned_leases(session, self.context.settings.translation_max_attempts)
         if recovered:
-            log.warning("re-queued %d translations left in progress by a stopped process", recovered)
+            log.warning("took back %d translations left in progress by a stopped process", recovered)
         return recovered
 
     def run_once(self) -> None:

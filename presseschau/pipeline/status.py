@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from presseschau.app import AppContext
 from presseschau.store.models import Article, Publication, ServiceState, Source, Translation, utcnow
+from presseschau.translate.service import load_pauses
 from presseschau.translate.usage import monthly as monthly_usage
 
 
@@ -44,6 +45,9 @@ class StatusReport:
     # This month's billable engine usage per engine (characters, tokens, cost); the monthly rows
     # also appear among `services` as "usage <engine> <YYYY-MM>".
     usage_this_month: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Why the translation queue waits: active pauses of an engine (until a time) or the glossary
+    # (until fixed), each {"subject", "reason", "since", "until", "count"}.
+    paused: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         def convert(value: Any) -> Any:
@@ -95,7 +99,13 @@ def collect_status(context: AppContext, failure_limit: int = 20) -> StatusReport
             .limit(failure_limit)
         ):
             failures.append(
-                {"stage": "fetch", "article": article.id, "url": article.url, "reason": article.fetch_error}
+                {
+                    "stage": "fetch",
+                    "article": article.id,
+                    "url": article.url,
+                    "status": article.fetch_status,
+                    "reason": article.fetch_error,
+                }
             )
         for translation in session.scalars(
             select(Translation)
@@ -109,6 +119,8 @@ def collect_status(context: AppContext, failure_limit: int = 20) -> StatusReport
                     "article": translation.article_id,
                     "status": translation.status,
                     "attempts": translation.attempts,
+                    "max_attempts": settings.translation_max_attempts,
+                    "next_attempt_at": translation.next_attempt_at,
                     "reason": translation.error,
                 }
             )
@@ -129,6 +141,7 @@ def collect_status(context: AppContext, failure_limit: int = 20) -> StatusReport
 
         mean_seconds = session.scalar(select(func.avg(Translation.engine_seconds)).where(Translation.status == "done"))
         services = {row.key: dict(row.value) for row in session.scalars(select(ServiceState))}
+        paused = [pause.to_json() for pause in load_pauses(session).values() if pause.active(now)]
         return StatusReport(
             articles_by_fetch_status=_counts(session, Article.fetch_status),
             translations_by_status=_counts(session, Translation.status),
@@ -144,4 +157,5 @@ def collect_status(context: AppContext, failure_limit: int = 20) -> StatusReport
             mean_engine_seconds=float(mean_seconds) if mean_seconds is not None else None,
             services=services,
             usage_this_month=monthly_usage(session),
+            paused=paused,
         )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 from typing import Any
 
 from celery import Celery, signals
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from presseschau.app import AppContext
 from presseschau.config import Settings, load_settings
@@ -27,6 +28,9 @@ log = logging.getLogger("presseschau.tasks")
 
 QUEUES = ("fetch", "translate", "publish")
 TRANSLATE_BATCH = 4
+# A source handed to a fetch task is not due again for this long (its poll sets the real time),
+# so the 30 s beat does not send a second poll while the first is still queued or running.
+POLL_CLAIM_S = 600
 
 celery_app = Celery("presseschau")
 
@@ -96,18 +100,25 @@ def _after_fork(**_: Any) -> None:
 
 @celery_app.task(name="presseschau.poll_due_sources")
 def poll_due_sources() -> int:
-    """Send a fetch task for every enabled source whose poll is due."""
+    """Send a fetch task for every enabled source whose poll is due, at most one per source."""
     ctx = context()
     now = utcnow()
+    due_now = Source.enabled.is_(True) & ((Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now))
+    sent: list[int] = []
     with ctx.database.session() as session:
-        due = session.scalars(
-            select(Source.id).where(
-                Source.enabled.is_(True), (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now)
+        for source_id in session.scalars(select(Source.id).where(due_now)).all():
+            # Claim the poll: a conditional UPDATE, so two beats (or a slow poll) never send twice.
+            result = session.execute(
+                update(Source)
+                .where(Source.id == source_id, due_now)
+                .values(next_poll_at=now + timedelta(seconds=POLL_CLAIM_S))
+                .execution_options(synchronize_session=False)
             )
-        ).all()
-    for source_id in due:
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                sent.append(source_id)
+    for source_id in sent:
         fetch_source.delay(source_id)
-    return len(due)
+    return len(sent)
 
 
 @celery_app.task(name="presseschau.fetch_source", bind=True, max_retries=5)
@@ -122,17 +133,29 @@ def fetch_source(self: Any, source_id: int) -> int:
     return int(report.articles_new + report.articles_updated)
 
 
+def waiting_tasks(queue: str) -> int | None:
+    """Messages waiting in the broker queue `queue` (None when the broker cannot say)."""
+    try:
+        with celery_app.connection_for_read() as connection:
+            return int(connection.default_channel.queue_declare(queue=queue, passive=True).message_count)
+    except Exception as error:  # no such queue yet (nothing ever sent), or a transport without counts
+        log.debug("cannot count the %s queue: %s", queue, error)
+        return 0 if "NOT_FOUND" in str(error) or "no queue" in str(error).lower() else None
+
+
 @celery_app.task(name="presseschau.dispatch")
 def dispatch() -> dict[str, int]:
     """Send translate tasks for queued work and publish tasks for finished, unpublished work.
 
-    Sending more tasks than needed is harmless (the leases decide who works), sending fewer only
-    delays work until the next beat.
+    Translate tasks are topped up to one per TRANSLATE_BATCH claimable articles, counting those
+    already waiting in the broker: while translation is slower than the beat, the backlog stays
+    bounded. Sending more tasks than needed is harmless (the leases decide who works), sending
+    fewer only delays work until the next beat.
     """
     ctx = context()
     now = utcnow()
     with ctx.database.session() as session:
-        recover_orphaned_leases(session)
+        recover_orphaned_leases(session, ctx.settings.translation_max_attempts)
         claimable = session.scalars(
             select(Translation.id).where(
                 (
@@ -147,7 +170,10 @@ def dispatch() -> dict[str, int]:
             .outerjoin(Publication, Publication.translation_id == Translation.id)
             .where(Translation.status == DONE, Publication.id.is_(None))
         ).all()
-    batches = -(-len(claimable) // TRANSLATE_BATCH)
+    wanted = -(-len(claimable) // TRANSLATE_BATCH)
+    waiting = waiting_tasks("translate") if wanted else 0
+    # A broker that cannot count: one batch per beat at most, never an unbounded pile.
+    batches = max(0, wanted - waiting) if waiting is not None else min(wanted, 1)
     for _ in range(batches):
         translate_batch.delay()
     for translation_id in unpublished:
@@ -157,7 +183,12 @@ def dispatch() -> dict[str, int]:
 
 @celery_app.task(name="presseschau.translate_batch", bind=True, max_retries=5)
 def translate_batch(self: Any, engine: str | None = None, model: str | None = None) -> int:
-    """Translate up to TRANSLATE_BATCH queued articles (the engine is loaded once per process)."""
+    """Translate up to TRANSLATE_BATCH queued articles (the engine is loaded once per process).
+
+    Returns how many were worked on. When the engine cannot run (quota, open circuit, no model)
+    the batch stops at the first article, which goes back to the queue without spending an
+    attempt until the engine's pause ends; `dispatch` sends no work for it meanwhile.
+    """
     from presseschau.translate.service import translate_queued
 
     try:
@@ -167,7 +198,23 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
     for outcome in report.outcomes:
         if outcome.status == DONE and outcome.translation_id is not None:
             publish_translation.delay(outcome.translation_id)
+    if report.aborted:
+        log.warning("translation paused: %s", report.aborted)
+        return 0
     return int(report.claimed)
+
+
+def already_published(publication: Publication | None, translation: Translation) -> bool:
+    """The publication is on the site with this very text: publishing again would only bump
+    `updated_at` (feeds, sitemaps, caches) and re-index, so a redelivered task skips it."""
+    return (
+        publication is not None
+        and publication.status == "published"
+        and translation.status == DONE
+        and publication.updated_at is not None
+        and translation.updated_at is not None
+        and publication.updated_at >= translation.updated_at
+    )
 
 
 @celery_app.task(name="presseschau.publish_translation", bind=True, max_retries=5)
@@ -180,6 +227,8 @@ def publish_translation(self: Any, translation_id: int) -> str | None:
             translation = session.get(Translation, translation_id)
             if translation is None:
                 return None
+            if already_published(translation.publication, translation):
+                return "published"
             publication = on_translation_done(session, translation, ctx.settings)
             return publication.status if publication else None
     except Exception as error:  # e.g. the database restarting: idempotent, so simply again

@@ -1,23 +1,35 @@
 """The translate stage's work queue, kept on the `translations` rows themselves.
 
 States: queued -> in_progress (leased to one worker until `lease_expires_at`) -> done | failed.
-A worker that dies leaves an expired lease behind; the next claim takes the item over, so a
-crash loses nothing and, because results are written only by the lease holder, duplicates
-nothing. Claims are conditional UPDATEs, which are atomic on SQLite and PostgreSQL alike.
+A worker renews its lease while it works (`LeaseKeeper`); a worker that dies leaves an expired
+lease behind, which the next claim re-queues (or fails, once the attempts are used up), so a crash
+loses nothing. Because every result is written by a conditional UPDATE that only the lease holder
+can make, a crash duplicates nothing either. Claims are conditional UPDATEs too, which are atomic
+on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from presseschau.store.models import Article, Translation, utcnow
 
+log = logging.getLogger("presseschau.queue")
+
 QUEUED, IN_PROGRESS, DONE, FAILED = "queued", "in_progress", "done", "failed"
+# Key in `Translation.report`: how often a worker died holding this item (for the final reason).
+WORKER_DEATHS = "worker_deaths"
 
 
 def enqueue_translation(session: Session, article: Article, language: str) -> Translation:
@@ -42,17 +54,84 @@ def enqueue_translation(session: Session, article: Article, language: str) -> Tr
     translation.error = None
     translation.lease_owner = None
     translation.lease_expires_at = None
+    if WORKER_DEATHS in (translation.report or {}):  # counted per revision, like the attempts
+        translation.report = {k: v for k, v in translation.report.items() if k != WORKER_DEATHS}
     return translation
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(
-            Translation.status == QUEUED,
-            or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
-        ),
-        and_(Translation.status == IN_PROGRESS, Translation.lease_expires_at < now),
+    # Expired leases are not claimable directly: `reap_expired_leases` re-queues or fails them first,
+    # so an item that keeps killing its worker cannot be claimed forever.
+    return and_(
+        Translation.status == QUEUED,
+        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
     )
+
+
+def death_reason(deaths: int, attempts: int, max_attempts: int | None) -> str:
+    times = "once" if deaths == 1 else f"{deaths} times"
+    if max_attempts is not None and attempts >= max_attempts:
+        return f"the worker died {times} while translating this article; gave up after {attempts} attempts"
+    return f"the worker died {times} while translating this article; re-queued"
+
+
+def abandon_leases(
+    session: Session,
+    rows: Iterable[tuple[int, str | None]],
+    max_attempts: int | None,
+    now: datetime | None = None,
+) -> int:
+    """Take back items whose worker died: re-queued, or `failed` once `max_attempts` are used up.
+
+    `rows` are (translation id, lease owner seen); an item is only taken back if that owner still
+    holds it (and, with `now`, its lease expired before `now`), so two reapers never count one
+    death twice. Returns how many items were taken back.
+    """
+    taken = 0
+    for translation_id, seen_owner in rows:
+        row = session.execute(
+            select(Translation.attempts, Translation.report).where(Translation.id == translation_id)
+        ).one_or_none()
+        if row is None:
+            continue
+        report = dict(row.report or {})
+        deaths = int(report.get(WORKER_DEATHS) or 0) + 1
+        report[WORKER_DEATHS] = deaths
+        given_up = max_attempts is not None and row.attempts >= max_attempts
+        conditions = [Translation.id == translation_id, Translation.status == IN_PROGRESS]
+        conditions.append(
+            Translation.lease_owner.is_(None) if seen_owner is None else Translation.lease_owner == seen_owner
+        )
+        if now is not None:
+            conditions.append(Translation.lease_expires_at < now)
+        result = session.execute(
+            update(Translation)
+            .where(*conditions)
+            .values(
+                status=FAILED if given_up else QUEUED,
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                error=death_reason(deaths, row.attempts, max_attempts),
+                report=report,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            taken += 1
+            log.warning("translation %s: %s", translation_id, death_reason(deaths, row.attempts, max_attempts))
+    return taken
+
+
+def reap_expired_leases(session: Session, max_attempts: int | None, now: datetime | None = None) -> int:
+    """Re-queue (or fail, at `max_attempts`) every item whose lease expired: its worker is gone."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Translation.id, Translation.lease_owner).where(
+            Translation.status == IN_PROGRESS, Translation.lease_expires_at < now
+        )
+    ).all()
+    return abandon_leases(session, [(r.id, r.lease_owner) for r in rows], max_attempts, now) if rows else 0
 
 
 def claim_translations(
@@ -62,12 +141,15 @@ def claim_translations(
     limit: int = 1,
     language: str | None = None,
     now: datetime | None = None,
+    max_attempts: int | None = None,
 ) -> list[int]:
     """Lease up to `limit` claimable translations to `owner`; returns their ids, oldest first.
 
-    Commits the claim so other workers see it at once.
+    Expired leases are taken back first (failed for good once `max_attempts` are used up; None:
+    never). Commits the claim so other workers see it at once.
     """
     now = now or utcnow()
+    reap_expired_leases(session, max_attempts, now)
     query = select(Translation.id).where(_claimable(now)).order_by(Translation.id).limit(limit * 4)
     if language:
         query = query.where(Translation.language == language)
@@ -94,21 +176,96 @@ def claim_translations(
     return claimed
 
 
+def _held_by(translation_id: int, owner: str) -> tuple[ColumnElement[bool], ...]:
+    return (Translation.id == translation_id, Translation.lease_owner == owner, Translation.status == IN_PROGRESS)
+
+
 def holds_lease(session: Session, translation_id: int, owner: str) -> bool:
+    """A plain look (no lock): for reports and tests. Writers use `hold_lease` or the conditional writes."""
     row = session.execute(
         select(Translation.status, Translation.lease_owner).where(Translation.id == translation_id)
     ).one_or_none()
     return row is not None and row.status == IN_PROGRESS and row.lease_owner == owner
 
 
+def hold_lease(session: Session, translation_id: int, owner: str) -> bool:
+    """True if `owner` holds the lease, and keep it held until this transaction ends.
+
+    A conditional UPDATE rather than a SELECT: it locks the row (PostgreSQL) or the database
+    (SQLite), so no other worker can take the item over between this check and our commit.
+    """
+    result = session.execute(
+        update(Translation)
+        .where(*_held_by(translation_id, owner))
+        .values(lease_owner=owner)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def renew_lease(session: Session, translation_id: int, owner: str, lease_seconds: int) -> bool:
     result = session.execute(
         update(Translation)
-        .where(Translation.id == translation_id, Translation.lease_owner == owner, Translation.status == IN_PROGRESS)
+        .where(*_held_by(translation_id, owner))
         .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def renewal_interval(lease_seconds: float) -> float:
+    """Renew three times per lease: two renewals may fail (a busy database) before it expires."""
+    return max(0.2, lease_seconds / 3)
+
+
+class LeaseKeeper(AbstractContextManager["LeaseKeeper"]):
+    """Renews one lease every `lease_seconds / 3` from a background thread while the item is worked on.
+
+    An article slower than its lease (an LLM on CPU, long Retry-After waits) is thus never taken
+    over by another worker while its own worker lives. `lost` turns true when a renewal finds the
+    lease gone; the result is then discarded by the conditional final write anyway.
+    """
+
+    def __init__(
+        self,
+        sessions: Callable[[], AbstractContextManager[Session]],
+        translation_id: int,
+        owner: str,
+        lease_seconds: int,
+    ) -> None:
+        self.sessions = sessions
+        self.translation_id = translation_id
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.renewals = 0
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{translation_id}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(renewal_interval(self.lease_seconds)):
+            try:
+                with self.sessions() as session:
+                    renewed = renew_lease(session, self.translation_id, self.owner, self.lease_seconds)
+            except Exception:  # a database hiccup: the next renewal may succeed before the lease ends
+                log.warning("could not renew the lease on translation %s", self.translation_id, exc_info=True)
+                continue
+            if not renewed:
+                self.lost = True
+                if not self._stop.is_set():  # else the item was just finished: nothing was lost
+                    log.warning("translation %s: lease no longer held (expired, taken over)", self.translation_id)
+                return
+            self.renewals += 1
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 @dataclass(frozen=True)
@@ -122,16 +279,37 @@ class Backoff:
         return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 
+def _conditional_write(session: Session, translation: Translation, owner: str, values: dict[str, Any]) -> bool:
+    # The ORM object's own changes (text, report) are flushed first, inside the same transaction;
+    # a lost lease makes the caller roll them back.
+    session.flush()
+    result = session.execute(
+        update(Translation)
+        .where(*_held_by(translation.id, owner))
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def finish_translation(session: Session, translation: Translation, owner: str | None) -> bool:
-    """Mark done, but only if `owner` still holds the lease (None: caller runs without leases)."""
-    if owner is not None and (translation.lease_owner != owner or translation.status != IN_PROGRESS):
-        return False
-    translation.status = DONE
-    translation.error = None
-    translation.lease_owner = None
-    translation.lease_expires_at = None
-    translation.next_attempt_at = None
-    translation.translated_at = utcnow()
+    """Mark done, but only if `owner` still holds the lease (None: caller runs without leases).
+
+    With an owner this is a conditional UPDATE checked by its row count; on False the caller must
+    roll back, as its other changes to `translation` may already be flushed.
+    """
+    values: dict[str, Any] = {
+        "status": DONE,
+        "error": None,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "next_attempt_at": None,
+        "translated_at": utcnow(),
+    }
+    if owner is not None:
+        return _conditional_write(session, translation, owner, values)
+    for name, value in values.items():
+        setattr(translation, name, value)
     return True
 
 
@@ -142,19 +320,53 @@ def fail_translation(
     error: str,
     max_attempts: int,
     backoff: Backoff | None = None,
-) -> None:
-    """Record a failure: re-queued with backoff while attempts remain, else `failed` for good."""
-    if owner is not None and translation.lease_owner != owner:
-        return
-    translation.error = error
-    translation.lease_owner = None
-    translation.lease_expires_at = None
+) -> bool:
+    """Record a failure: re-queued with backoff while attempts remain, else `failed` for good.
+
+    With an owner, written only while `owner` holds the lease (conditional UPDATE); returns
+    whether it was written.
+    """
+    values: dict[str, Any] = {"error": error, "lease_owner": None, "lease_expires_at": None}
     if translation.attempts >= max_attempts:
-        translation.status = FAILED
-        translation.next_attempt_at = None
+        values.update(status=FAILED, next_attempt_at=None)
     else:
-        translation.status = QUEUED
-        translation.next_attempt_at = utcnow() + (backoff or Backoff()).delay(translation.attempts)
+        values.update(status=QUEUED, next_attempt_at=utcnow() + (backoff or Backoff()).delay(translation.attempts))
+    if owner is not None:
+        return _conditional_write(session, translation, owner, values)
+    for name, value in values.items():
+        setattr(translation, name, value)
+    return True
+
+
+def release_translation(
+    session: Session,
+    translation_id: int,
+    owner: str,
+    next_attempt_at: datetime | None = None,
+    error: str | None = None,
+) -> bool:
+    """Give a leased item back without it costing an attempt: the failure was not the article's.
+
+    For an engine that cannot run (quota, open circuit, missing model), a broken glossary, or a
+    worker stopped by Ctrl-C. `error`, when given, says why it waits.
+    """
+    values: dict[str, Any] = {
+        "status": QUEUED,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "next_attempt_at": next_attempt_at,
+        # The claim counted an attempt; this one does not count.
+        "attempts": case((Translation.attempts > 0, Translation.attempts - 1), else_=0),
+    }
+    if error is not None:
+        values["error"] = error
+    result = session.execute(
+        update(Translation)
+        .where(*_held_by(translation_id, owner))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def retry_failed(session: Session, language: str | None = None) -> int:

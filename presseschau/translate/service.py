@@ -4,42 +4,54 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json
-from presseschau.store.models import Article, Translation
+from presseschau.store.models import Article, ServiceState, Translation, utcnow
 from presseschau.store.queue import (
     IN_PROGRESS,
     QUEUED,
+    WORKER_DEATHS,
     Backoff,
+    LeaseKeeper,
     claim_translations,
     fail_translation,
     finish_translation,
-    holds_lease,
+    hold_lease,
+    release_translation,
 )
 from presseschau.translate import usage
 from presseschau.translate.document import Document, DocumentTranslator, TranslatedDocument
 from presseschau.translate.engines import Engine, EngineError, EngineNotReady, get_engine
-from presseschau.translate.glossary import Glossary, Term
+from presseschau.translate.engines.base import ModelNotFound
+from presseschau.translate.glossary import Glossary, GlossaryError, Term
 from presseschau.translate.memory import TranslationMemory
 
 log = logging.getLogger("presseschau.translate")
 
 OnDone = Callable[[Session, Translation], None]
-# Engine errors that no other article could escape either (reported as "<Type>: message").
-STOP_ERRORS = ("EngineNotReady", "ModelNotFound", "QuotaExceeded", "EngineAuthError", "CircuitOpen")
 Progress = Callable[..., None]
+
+# service_state keys "pause:<engine>" and "pause:glossary": why the queue waits, and until when.
+PAUSE_PREFIX = "pause:"
+GLOSSARY_PAUSE = "glossary"
+# Pauses grow from `backoff_base_s` but stay short enough that a fixed cause (a model installed,
+# a quota renewed) is noticed within the hour.
+PAUSE_MAX_S = 3600.0
 
 
 class ArticleNotFound(LookupError):
@@ -56,6 +68,11 @@ class TranslationOutcome:
     model: str | None
     error: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
+    # Set when the engine could not run (not the article's fault): back in the queue until then,
+    # without spending an attempt.
+    paused_until: datetime | None = None
+    # True when the engine was already known to be paused, so it was not even tried.
+    deferred: bool = False
 
 
 @dataclass
@@ -64,8 +81,119 @@ class TranslateRunReport:
     done: int = 0
     failed: int = 0
     lost_lease: int = 0
+    # Items put straight back because their engine is paused (not counted in `claimed`).
+    deferred: int = 0
     aborted: str | None = None
     outcomes: list[TranslationOutcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """The queue waits for `subject` (an engine name, or "glossary") until `until` (None: until fixed)."""
+
+    subject: str
+    reason: str
+    since: datetime
+    until: datetime | None
+    count: int = 1
+
+    def active(self, now: datetime) -> bool:
+        return self.until is None or self.until > now
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "reason": self.reason,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat() if self.until else None,
+            "count": self.count,
+        }
+
+    @classmethod
+    def from_json(cls, subject: str, value: dict[str, Any]) -> Pause:
+        until = value.get("until")
+        return cls(
+            subject=subject,
+            reason=str(value.get("reason") or ""),
+            since=datetime.fromisoformat(value["since"]) if value.get("since") else utcnow(),
+            until=datetime.fromisoformat(until) if until else None,
+            count=int(value.get("count") or 1),
+        )
+
+
+def load_pauses(session: Session) -> dict[str, Pause]:
+    """Every recorded pause by subject (expired ones too: the next success clears them)."""
+    rows = session.scalars(select(ServiceState).where(ServiceState.key.startswith(PAUSE_PREFIX)))
+    return {row.key[len(PAUSE_PREFIX) :]: Pause.from_json(row.key[len(PAUSE_PREFIX) :], row.value) for row in rows}
+
+
+def _save_pause(context: AppContext, pause: Pause) -> None:
+    key = PAUSE_PREFIX + pause.subject
+    for _ in range(2):  # two workers may insert the same key at once; the loser updates instead
+        try:
+            with context.database.session() as session:
+                row = session.get(ServiceState, key)
+                if row is None:
+                    session.add(ServiceState(key=key, value=pause.to_json()))
+                else:
+                    row.value = pause.to_json()
+            return
+        except IntegrityError:
+            continue
+
+
+def _clear_pause(context: AppContext, subject: str) -> None:
+    with context.database.session() as session:
+        session.execute(delete(ServiceState).where(ServiceState.key == PAUSE_PREFIX + subject))
+    log.info("%s works again: the translation queue goes on", subject)
+
+
+def _engine_cannot_run(failure: EngineError) -> bool:
+    """Quota used up, circuit open, service down through all retries, no model, bad credentials:
+    no article could be translated with this engine now, so none is to blame."""
+    return isinstance(failure, EngineNotReady | ModelNotFound)
+
+
+_CIRCUIT_LEFT = re.compile(r"next try in (\d+) s")
+
+
+def _pause_for(settings: Settings, subject: str, reason: str, previous: Pause | None) -> Pause:
+    count = previous.count + 1 if previous is not None else 1
+    seconds = Backoff(settings.backoff_base_s, min(settings.backoff_max_s, PAUSE_MAX_S)).delay(count).total_seconds()
+    circuit = _CIRCUIT_LEFT.search(reason)  # an open circuit says when it lets the next call through
+    if circuit:
+        seconds = max(seconds, float(circuit.group(1)))
+    now = utcnow()
+    since = previous.since if previous is not None else now
+    # At least a second, so a zero backoff (tests) cannot make the worker spin.
+    return Pause(subject, reason, since, now + timedelta(seconds=max(1.0, seconds)), count)
+
+
+_last_config_error: str | None = None
+
+
+def _check_glossary(context: AppContext, pauses: dict[str, Pause]) -> str | None:
+    """None when the configured glossary loads; else the error, recorded once for `status`.
+
+    A broken glossary is a configuration error: every article would fail the same way, so the
+    run stops before claiming anything instead of burning every article's attempts.
+    """
+    global _last_config_error
+    try:
+        glossary_for(context.settings)
+    except GlossaryError as error:
+        message = f"GlossaryError: {error}"
+        if message != _last_config_error:
+            log.error("translation stopped: %s (fix the file or glossary_path)", message)
+            _last_config_error = message
+        known = pauses.get(GLOSSARY_PAUSE)
+        if known is None or known.reason != message:
+            _save_pause(context, Pause(GLOSSARY_PAUSE, message, utcnow(), None))
+        return message
+    _last_config_error = None
+    if GLOSSARY_PAUSE in pauses:
+        _clear_pause(context, GLOSSARY_PAUSE)
+    return None
 
 
 @lru_cache(maxsize=4)
@@ -183,9 +311,11 @@ def _translate(
     model: str | None,
     owner: str | None,
     on_done: OnDone | None,
+    pauses: dict[str, Pause] | None = None,
 ) -> TranslationOutcome:
     settings = context.settings
     target_language = settings.target_language
+    pauses = pauses or {}
     with context.database.session() as session:
         article = _load_article(session, article_id)
         name = choose_engine_name(settings, article, engine_name)
@@ -196,8 +326,14 @@ def _translate(
         # Per-source glossary additions (editorial admin); None when the source has none.
         additions = dict(article.source.glossary or {}) if article.source is not None else None
 
+    pause = pauses.get(name)
+    if owner is not None and pause is not None and pause.active(utcnow()):
+        # The engine is known not to run: back in the queue until the pause ends, no engine call.
+        return _defer(context, article_id, name, model, owner, pause)
+
     started = time.perf_counter()
     error: str | None = None
+    cannot_run = False
     result: TranslatedDocument | None = None
     engine_label, model_label = name, model
     fallback: dict[str, Any] = {}
@@ -210,70 +346,151 @@ def _translate(
             engine_label, model_label = engine.name, engine.model
         except EngineError as failure:
             error = f"{type(failure).__name__}: {failure}"
+            cannot_run = _engine_cannot_run(failure)
     elapsed = time.perf_counter() - started
 
-    with context.database.session() as session:
-        translation = session.scalars(
-            select(Translation).where(Translation.article_id == article_id, Translation.language == target_language)
-        ).one_or_none()
-        if translation is None:
-            translation = Translation(article_id=article_id, language=target_language, source_revision=revision)
-            session.add(translation)
-            session.flush()
-        if owner is not None and not holds_lease(session, translation.id, owner):
-            # Another worker took the item over (our lease expired): write nothing.
-            return TranslationOutcome(article_id, translation.id, "lost_lease", False, engine_label, model_label)
-        translation.engine, translation.model = engine_label, model_label
-        translation.engine_seconds = result.report.engine_seconds if result else elapsed
-        if result is not None:
-            if result.complete:
-                # Only a complete result replaces the text: a published article keeps its last
-                # complete translation on the site while a failed re-translation is retried.
-                translation.title = result.title
-                translation.paragraphs = paragraphs_to_json(result.paragraphs)
-                # New machine text has not been reviewed, whatever its predecessor was.
-                translation.reviewed = False
-            report = result.report.to_json()
-            if fallback:
-                report.update(fallback, fallback_segments=result.report.engine_segments)
-            if meter.by_engine:
-                report["usage"] = meter.to_json()
-            translation.report = report
-            translation.source_revision = revision
-            if not result.complete:
-                failed = result.report.failed_segments
-                error = (
-                    f"incomplete translation: {len(failed)} segment(s) failed the coverage check "
-                    f"(first: {failed[0]['reason']} in {failed[0]['source'][:80]!r})"
+    paused: Pause | None = None
+    try:
+        with context.database.session() as session:
+            translation_id = session.scalar(
+                select(Translation.id).where(
+                    Translation.article_id == article_id, Translation.language == target_language
                 )
-        if meter.by_engine:
-            usage.add_monthly(session, meter)
-        if error is None:
-            finish_translation(session, translation, owner)
-            if on_done is not None:
-                on_done(session, translation)  # same transaction as marking it done
-        else:
-            if owner is None:
-                translation.attempts += 1  # a direct call consumes an attempt like a claim does
-            fail_translation(
-                session,
-                translation,
-                owner,
-                error,
-                settings.translation_max_attempts,
-                Backoff(settings.backoff_base_s, settings.backoff_max_s),
             )
-        session.flush()
-        return TranslationOutcome(
-            article_id,
-            translation.id,
-            translation.status,
-            error is None,
-            engine_label,
-            model_label,
-            error,
-            dict(translation.report or {}),
+            if owner is not None and (translation_id is None or not hold_lease(session, translation_id, owner)):
+                # Another worker took the item over (our lease expired): write nothing. Holding the
+                # lease from here on (a row lock) keeps it ours until this transaction commits.
+                return TranslationOutcome(article_id, translation_id, "lost_lease", False, engine_label, model_label)
+            if translation_id is None:
+                translation = Translation(article_id=article_id, language=target_language, source_revision=revision)
+                session.add(translation)
+                session.flush()
+            else:
+                translation = session.get_one(Translation, translation_id)
+            if meter.by_engine:
+                usage.add_monthly(session, meter)
+            if cannot_run and error is not None:
+                paused = _pause_for(settings, name, error, pauses.get(name))
+                if owner is not None:
+                    release_translation(session, translation.id, owner, paused.until, error)
+                else:
+                    translation.status, translation.next_attempt_at, translation.error = QUEUED, paused.until, error
+                outcome = TranslationOutcome(
+                    article_id,
+                    translation.id,
+                    QUEUED,
+                    False,
+                    engine_label,
+                    model_label,
+                    error,
+                    paused_until=paused.until,
+                )
+            else:
+                outcome = _record_result(
+                    session, translation, owner, on_done, result, error, elapsed, engine_label, model_label,
+                    fallback, meter, revision, settings,
+                )  # fmt: skip
+    except _LostLease:  # the conditional final write lost the race: everything was rolled back
+        return TranslationOutcome(article_id, translation_id, "lost_lease", False, engine_label, model_label)
+    if paused is not None:
+        log.warning("engine %s cannot run, translation paused until %s: %s", name, paused.until, error)
+        _save_pause(context, paused)
+    elif outcome.complete and name in pauses and engine_label == name:
+        _clear_pause(context, name)
+    return outcome
+
+
+def _defer(
+    context: AppContext, article_id: int, name: str, model: str | None, owner: str, pause: Pause
+) -> TranslationOutcome:
+    with context.database.session() as session:
+        translation_id = session.scalar(
+            select(Translation.id).where(
+                Translation.article_id == article_id, Translation.language == context.settings.target_language
+            )
         )
+        if translation_id is None or not release_translation(session, translation_id, owner, pause.until):
+            return TranslationOutcome(article_id, translation_id, "lost_lease", False, name, model)
+    return TranslationOutcome(
+        article_id, translation_id, QUEUED, False, name, model, pause.reason, paused_until=pause.until, deferred=True
+    )
+
+
+class _LostLease(Exception):
+    """The conditional final write found the lease gone (see `finish_translation`)."""
+
+
+def _record_result(
+    session: Session,
+    translation: Translation,
+    owner: str | None,
+    on_done: OnDone | None,
+    result: TranslatedDocument | None,
+    error: str | None,
+    elapsed: float,
+    engine_label: str,
+    model_label: str | None,
+    fallback: dict[str, Any],
+    meter: usage.Meter,
+    revision: int,
+    settings: Settings,
+) -> TranslationOutcome:
+    """Write the run's result under the lease: done (and `on_done`), or a failure with backoff."""
+    deaths = (translation.report or {}).get(WORKER_DEATHS)
+    translation.engine, translation.model = engine_label, model_label
+    translation.engine_seconds = result.report.engine_seconds if result else elapsed
+    if result is not None:
+        if result.complete:
+            # Only a complete result replaces the text: a published article keeps its last
+            # complete translation on the site while a failed re-translation is retried.
+            translation.title = result.title
+            translation.paragraphs = paragraphs_to_json(result.paragraphs)
+            # New machine text has not been reviewed, whatever its predecessor was.
+            translation.reviewed = False
+        report = result.report.to_json()
+        if fallback:
+            report.update(fallback, fallback_segments=result.report.engine_segments)
+        if meter.by_engine:
+            report["usage"] = meter.to_json()
+        translation.report = report
+        translation.source_revision = revision
+        if not result.complete:
+            failed = result.report.failed_segments
+            error = (
+                f"incomplete translation: {len(failed)} segment(s) failed the coverage check "
+                f"(first: {failed[0]['reason']} in {failed[0]['source'][:80]!r})"
+            )
+    if error is None:
+        if not finish_translation(session, translation, owner):
+            raise _LostLease
+        if on_done is not None:
+            on_done(session, translation)  # same transaction as marking it done
+    else:
+        if deaths and result is not None:
+            translation.report = {**translation.report, WORKER_DEATHS: deaths}  # still counts for this revision
+        if owner is None:
+            translation.attempts += 1  # a direct call consumes an attempt like a claim does
+        written = fail_translation(
+            session,
+            translation,
+            owner,
+            error,
+            settings.translation_max_attempts,
+            Backoff(settings.backoff_base_s, settings.backoff_max_s),
+        )
+        if not written:
+            raise _LostLease
+    session.flush()
+    return TranslationOutcome(
+        translation.article_id,
+        translation.id,
+        translation.status,
+        error is None,
+        engine_label,
+        model_label,
+        error,
+        dict(translation.report or {}),
+    )
 
 
 def translate_article(
@@ -319,39 +536,60 @@ def translate_queued(
     progress: Progress | None = None,
     on_done: OnDone | None = None,
 ) -> TranslateRunReport:
-    """Claim queued translations one by one, translate them, record done/failed under the lease."""
+    """Claim queued translations one by one, translate them, record done/failed under the lease.
+
+    The lease is renewed while an article is translated. The run stops (`aborted` says why) when
+    the failure is not the article's: an engine that cannot run (quota, open circuit, service down,
+    no model) pauses that engine for the whole queue and puts the article back without spending
+    an attempt; a broken glossary stops the run before anything is claimed. Items whose engine is
+    paused are put back until the pause ends without an engine call (`deferred`).
+    """
     settings = context.settings
     owner = owner or default_owner()
     report = TranslateRunReport()
+    with context.database.session() as session:
+        pauses = load_pauses(session)
+    glossary_problem = _check_glossary(context, pauses)
+    if glossary_problem is not None:
+        report.aborted = glossary_problem
+        return report
     while limit is None or report.claimed < limit:
         with context.database.session() as session:
+            pauses = load_pauses(session)  # another worker may have paused an engine meanwhile
             claimed = claim_translations(
-                session, owner, settings.lease_seconds, limit=1, language=settings.target_language
+                session,
+                owner,
+                settings.lease_seconds,
+                limit=1,
+                language=settings.target_language,
+                max_attempts=settings.translation_max_attempts,
             )
             article_id = (
                 session.scalar(select(Translation.article_id).where(Translation.id == claimed[0])) if claimed else None
             )
         if article_id is None:
             break
-        report.claimed += 1
         try:
-            outcome = _translate(context, article_id, engine_name, model, owner, on_done)
+            with LeaseKeeper(context.database.session, claimed[0], owner, settings.lease_seconds):
+                outcome = _translate(context, article_id, engine_name, model, owner, on_done, pauses)
+        except GlossaryError as problem:  # the file broke while we ran: a configuration error
+            _release(context, claimed[0], owner)
+            report.claimed += 1
+            report.aborted = f"GlossaryError: {problem}"
+            _check_glossary(context, pauses)  # records it for `status`
+            break
         except Exception as problem:
             log.exception("translating article %s failed", article_id)
-            message = f"{type(problem).__name__}: {problem}"
-            with context.database.session() as session:
-                translation = session.get(Translation, claimed[0])
-                if translation is not None:
-                    fail_translation(
-                        session,
-                        translation,
-                        owner,
-                        message,
-                        settings.translation_max_attempts,
-                        Backoff(settings.backoff_base_s, settings.backoff_max_s),
-                    )
-                status = translation.status if translation is not None else "failed"
-            outcome = TranslationOutcome(article_id, claimed[0], status, False, engine_name or "", model, message)
+            outcome = _record_crash(context, claimed[0], article_id, owner, engine_name, model, problem)
+        except BaseException:
+            # Ctrl-C or SystemExit mid-article: give the item back at once instead of leaving a
+            # lease that blocks it until it expires.
+            _release(context, claimed[0], owner)
+            raise
+        if outcome.deferred:
+            report.deferred += 1
+            continue
+        report.claimed += 1
         report.outcomes.append(outcome)
         if outcome.status == "lost_lease":
             report.lost_lease += 1
@@ -361,9 +599,45 @@ def translate_queued(
             report.failed += 1
         if progress is not None:
             progress(1, f"article {article_id}: {outcome.status}")
-        if outcome.error and outcome.error.startswith(STOP_ERRORS):
-            # Every further item would fail the same way: stop and say why (a used-up quota or
-            # an open circuit would otherwise burn one attempt of every queued article).
+        if outcome.paused_until is not None:
+            # Every further item of this engine would fail the same way: stop and say why.
             report.aborted = outcome.error
             break
     return report
+
+
+def _release(context: AppContext, translation_id: int, owner: str) -> None:
+    try:
+        with context.database.session() as session:
+            release_translation(session, translation_id, owner)
+    except Exception:  # best effort: otherwise the lease expires and the item is taken back then
+        log.warning("could not release translation %s", translation_id, exc_info=True)
+
+
+def _record_crash(
+    context: AppContext,
+    translation_id: int,
+    article_id: int,
+    owner: str,
+    engine_name: str | None,
+    model: str | None,
+    problem: Exception,
+) -> TranslationOutcome:
+    settings = context.settings
+    message = f"{type(problem).__name__}: {problem}"
+    with context.database.session() as session:
+        translation = session.get(Translation, translation_id)
+        if translation is None:
+            status = "failed"
+        elif fail_translation(
+            session,
+            translation,
+            owner,
+            message,
+            settings.translation_max_attempts,
+            Backoff(settings.backoff_base_s, settings.backoff_max_s),
+        ):
+            status = translation.status
+        else:
+            status = "lost_lease"
+    return TranslationOutcome(article_id, translation_id, status, False, engine_name or "", model, message)

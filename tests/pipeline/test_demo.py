@@ -107,3 +107,46 @@ def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
     with sqlite3.connect(data / "presseschau.sqlite3") as connection:
         assert connection.execute("SELECT count(*), max(updated_at) FROM translations").fetchone() == before
         assert connection.execute("SELECT count(*) FROM articles").fetchone() == articles_before
+
+
+def test_an_interrupted_then_killed_demo_publishes_every_sample_on_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from presseschau.cli import app
+    from presseschau.pipeline.service import HOSTNAME
+    from presseschau.translate import service
+
+    data = tmp_path / "data"
+    command = ["--data", str(data), "demo", "--no-serve", "--engine", "memory"]
+    original = service.translate_with_fallback
+    calls = []
+
+    def ctrl_c_at_the_third_article(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "translate_with_fallback", ctrl_c_at_the_third_article)
+    interrupted = CliRunner().invoke(app, command)
+    assert interrupted.exit_code != 0 and len(calls) == 3, interrupted.output
+    monkeypatch.setattr(service, "translate_with_fallback", original)
+    database = data / "presseschau.sqlite3"
+    with sqlite3.connect(database) as connection:
+        # Ctrl-C gave the article back at once instead of leaving it leased.
+        assert connection.execute("SELECT count(*) FROM translations WHERE status = 'in_progress'").fetchone() == (0,)
+        # A kill -9 at the same moment would have: simulate its lease, held by a process now gone.
+        finished = subprocess.Popen(["true"])
+        finished.wait()
+        connection.execute(
+            "UPDATE translations SET status = 'in_progress', lease_owner = ?, lease_expires_at = '2999-01-01 00:00:00',"
+            " attempts = 1 WHERE id = (SELECT min(id) FROM translations WHERE status = 'queued')",
+            (f"{HOSTNAME}:{finished.pid}:translate:dead",),
+        )
+
+    again = CliRunner().invoke(app, command)
+    assert again.exit_code == 0, again.output
+    samples = len(load_samples())
+    assert f"{samples} German articles published" in again.output, again.output

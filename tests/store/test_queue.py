@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,11 +15,13 @@ from presseschau.store.queue import (
     IN_PROGRESS,
     QUEUED,
     Backoff,
+    LeaseKeeper,
     claim_translations,
     enqueue_translation,
     fail_translation,
     finish_translation,
     holds_lease,
+    release_translation,
     retry_failed,
 )
 
@@ -118,3 +121,105 @@ def test_leases_of_dead_local_processes_are_recovered(context: AppContext) -> No
     with context.database.session() as session:
         statuses = {t.id: t.status for t in session.scalars(select(Translation))}
         assert statuses[ids[0]] == QUEUED and statuses[ids[1]] == IN_PROGRESS
+
+
+def _dead_owner() -> str:
+    finished = subprocess.Popen(["true"])  # a pid whose process has ended and been reaped
+    finished.wait()
+    return f"{HOSTNAME}:{finished.pid}:translate:x"
+
+
+def test_finishing_checks_the_lease_in_the_database_not_the_loaded_row(context: AppContext) -> None:
+    _article(context)
+    with context.database.session() as session:
+        (translation_id,) = claim_translations(session, "a", lease_seconds=60)
+    with context.database.session() as stale:
+        translation = stale.get_one(Translation, translation_id)  # loaded while "a" held the lease
+        with context.database.session() as other:  # meanwhile the lease expired and "b" took over
+            assert claim_translations(other, "b", lease_seconds=60, now=utcnow() + timedelta(seconds=120))
+        assert translation.lease_owner == "a"  # what "a" still believes
+        assert not finish_translation(stale, translation, "a")
+        assert not fail_translation(stale, translation, "a", "boom", max_attempts=5)
+        stale.rollback()
+    with context.database.session() as session:
+        row = session.get_one(Translation, translation_id)
+        assert (row.status, row.lease_owner) == (IN_PROGRESS, "b") and row.error and "boom" not in row.error
+
+
+def test_a_released_item_is_claimable_again_without_spending_an_attempt(context: AppContext) -> None:
+    _article(context)
+    later = utcnow() + timedelta(minutes=5)
+    with context.database.session() as session:
+        (translation_id,) = claim_translations(session, "a", lease_seconds=60)
+        assert not release_translation(session, translation_id, "someone-else")
+        assert release_translation(session, translation_id, "a", next_attempt_at=later, error="quota")
+    with context.database.session() as session:
+        translation = session.get_one(Translation, translation_id)
+        assert (translation.status, translation.attempts, translation.lease_owner) == (QUEUED, 0, None)
+        assert claim_translations(session, "b", lease_seconds=60) == []  # waits until `later`
+        assert claim_translations(session, "b", lease_seconds=60, now=later + timedelta(seconds=1)) == [translation_id]
+
+
+def test_an_item_that_kills_its_worker_fails_after_max_attempts(context: AppContext) -> None:
+    _article(context)
+    for attempt in (1, 2):
+        with context.database.session() as session:
+            (translation_id,) = claim_translations(session, _dead_owner(), lease_seconds=600, max_attempts=2)
+        with context.database.session() as session:
+            assert recover_orphaned_leases(session, max_attempts=2) == 1
+        with context.database.session() as session:
+            translation = session.get_one(Translation, translation_id)
+            assert translation.attempts == attempt and translation.lease_owner is None
+            assert translation.error and "worker died" in translation.error
+    assert translation.status == FAILED
+    assert translation.error == "the worker died 2 times while translating this article; gave up after 2 attempts"
+    with context.database.session() as session:
+        assert claim_translations(session, "w", lease_seconds=600, max_attempts=2) == []
+
+
+def test_expired_leases_at_max_attempts_are_failed_not_claimed_again(context: AppContext) -> None:
+    _article(context)
+    with context.database.session() as session:
+        (translation_id,) = claim_translations(session, "other-host:1:translate:y", lease_seconds=60, max_attempts=2)
+    later = utcnow() + timedelta(seconds=120)
+    with context.database.session() as session:
+        assert claim_translations(session, "b", lease_seconds=60, now=later, max_attempts=2) == [translation_id]
+        translation = session.get_one(Translation, translation_id)
+        assert translation.attempts == 2 and translation.error == (
+            "the worker died once while translating this article; re-queued"
+        )
+    much_later = later + timedelta(seconds=120)
+    with context.database.session() as session:
+        assert claim_translations(session, "c", lease_seconds=60, now=much_later, max_attempts=2) == []
+        translation = session.get_one(Translation, translation_id)
+        assert translation.status == FAILED and translation.error and "died 2 times" in translation.error
+    with context.database.session() as session:  # a new revision starts counting again
+        article = session.get_one(Article, translation.article_id)
+        article.revision += 1
+        assert "worker_deaths" not in enqueue_translation(session, article, "de").report
+
+
+def test_the_lease_keeper_renews_while_working_and_stops_after(context: AppContext) -> None:
+    _article(context)
+    with context.database.session() as session:
+        (translation_id,) = claim_translations(session, "a", lease_seconds=1)
+        first_expiry = session.get_one(Translation, translation_id).lease_expires_at
+    assert first_expiry is not None
+
+    def expiry() -> object:
+        with context.database.session() as session:
+            return session.get_one(Translation, translation_id).lease_expires_at
+
+    with LeaseKeeper(context.database.session, translation_id, "a", lease_seconds=1) as keeper:
+        deadline = time.monotonic() + 30  # a bound on waiting, not a timing assertion
+        while keeper.renewals < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert keeper.renewals >= 2 and not keeper.lost
+        renewed = expiry()
+        assert isinstance(renewed, type(first_expiry)) and renewed > first_expiry
+    assert not keeper._thread.is_alive()  # stopped with the work
+    with LeaseKeeper(context.database.session, translation_id, "b", lease_seconds=1) as intruder:
+        deadline = time.monotonic() + 30
+        while not intruder.lost and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert intruder.lost and intruder.renewals == 0  # a lease it does not hold is never extended

@@ -1,23 +1,33 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from presseschau.app import AppContext
 from presseschau.cli import app
 from presseschau.content import Paragraph, paragraphs_from_json, paragraphs_to_json
-from presseschau.store.models import Article, Source, Translation
+from presseschau.pipeline import tasks
+from presseschau.pipeline.service import PipelineService, RunOptions
+from presseschau.pipeline.status import collect_status
+from presseschau.store.models import Article, ServiceState, Source, Translation, utcnow
 from presseschau.store.queue import claim_translations, enqueue_translation
 from presseschau.translate import service
 from presseschau.translate.catalog import CATALOG
+from presseschau.translate.engines import clear_engine_cache
 from presseschau.translate.service import translate_article, translate_queued
 
 from .conftest import FakeEngine
+from .fakes import article as long_article
+from .fakes.deepl import FakeDeepL
+from .fakes.server import Fault, running
 
 PARAGRAPHS = [
     Paragraph("p", 'The market <a href="https://ex.org/">rose sharply</a> today.'),
@@ -143,6 +153,7 @@ def test_engine_not_ready_stops_the_run_with_a_clear_error(
     assert "models pull" in report.aborted
     translation = translation_of(context, first)
     assert translation.status == "queued" and translation.error and "EngineNotReady" in translation.error
+    assert translation.attempts == 0  # a missing model is not the article's fault
 
 
 def test_translate_cli_runs_the_queue(data_dir: Path, registered_fake: FakeEngine) -> None:
@@ -174,3 +185,173 @@ def test_a_crashing_article_is_recorded_and_the_queue_goes_on(
     assert failed.status == "queued" and failed.error == "RuntimeError: CUDA out of memory"
     assert failed.lease_owner is None
     assert translation_of(context, good).status == "done"
+
+
+# The engine cannot run: quota, circuit, outage, missing model --------------------------------
+
+KEY = "deepl-secret-key:fx"
+
+
+@pytest.fixture
+def deepl() -> Iterator[FakeDeepL]:
+    clear_engine_cache()
+    yield from running(FakeDeepL(api_key=KEY))
+    clear_engine_cache()
+
+
+@pytest.fixture
+def deepl_ctx(data_dir: Path, deepl: FakeDeepL) -> Iterator[AppContext]:
+    context = AppContext.for_data_dir(
+        data_dir,
+        engine="deepl",
+        deepl_api_key=KEY,
+        deepl_api_url=deepl.url,
+        engine_timeout_s=0.5,
+        engine_max_retries=0,
+        engine_retry_base_s=0.01,
+        engine_retry_max_s=0.05,
+        circuit_failure_threshold=1,
+        circuit_reset_s=600,
+        translation_max_attempts=3,
+    )
+    yield context
+    context.close()
+
+
+def _queue_state(context: AppContext, ids: Sequence[int]) -> list[tuple[str, int]]:
+    return [(t.status, t.attempts) for t in (long_article.translation_of(context, i) for i in ids)]
+
+
+def _end_pauses(context: AppContext) -> None:
+    """What the passing of time does: every pause and the articles' waits are over."""
+    past = (utcnow() - timedelta(seconds=1)).isoformat()
+    with context.database.session() as session:
+        for row in session.scalars(select(ServiceState).where(ServiceState.key.startswith("pause:"))):
+            row.value = {**row.value, "until": past}
+        session.execute(update(Translation).where(Translation.status == "queued").values(next_attempt_at=None))
+
+
+def test_a_used_up_quota_pauses_the_run_worker_and_spends_no_attempts(deepl_ctx: AppContext, deepl: FakeDeepL) -> None:
+    deepl.character_limit = 10
+    ids = [long_article.add_article(deepl_ctx, number=n) for n in range(4)]
+    worker = PipelineService(deepl_ctx, RunOptions(serve=False))
+    assert worker.translate_step() == 0  # tried one article, hit the quota: idle, don't spin
+    requests = len(deepl.calls("/v2/translate"))
+    assert [worker.translate_step() for _ in range(5)] == [0] * 5
+    assert len(deepl.calls("/v2/translate")) == requests  # paused: no further engine calls
+    assert _queue_state(deepl_ctx, ids) == [("queued", 0)] * 4  # more steps than max_attempts, none spent
+    assert all(long_article.translation_of(deepl_ctx, i).next_attempt_at for i in ids)
+    (pause,) = collect_status(deepl_ctx).paused
+    assert pause["subject"] == "deepl" and pause["reason"].startswith("QuotaExceeded") and pause["until"]
+
+    deepl.character_limit = 10**7  # the quota renews; time passes
+    _end_pauses(deepl_ctx)
+    while worker.translate_step():
+        pass
+    assert _queue_state(deepl_ctx, ids) == [("done", 1)] * 4
+    assert collect_status(deepl_ctx).paused == []
+
+
+def test_the_celery_translate_task_stops_at_a_used_up_quota(
+    deepl_ctx: AppContext, deepl: FakeDeepL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks, "_context", deepl_ctx)
+    deepl.character_limit = 10
+    ids = [long_article.add_article(deepl_ctx, number=n) for n in range(6)]
+    assert tasks.translate_batch() == 0
+    assert tasks.translate_batch() == 0
+    assert _queue_state(deepl_ctx, ids) == [("queued", 0)] * 6
+
+
+def test_an_outage_then_an_open_circuit_keep_the_queue_waiting(deepl_ctx: AppContext, deepl: FakeDeepL) -> None:
+    ids = [long_article.add_article(deepl_ctx, number=n) for n in range(3)]
+    deepl.inject(Fault(status=502, path="/v2/translate"))  # down through all (zero) retries: circuit opens
+    report = translate_queued(deepl_ctx)
+    assert report.claimed == 1 and report.aborted and report.aborted.startswith("EngineUnavailable")
+    _end_pauses(deepl_ctx)  # our pause is over, but the engine's circuit is still open (600 s)
+    report = translate_queued(deepl_ctx)
+    assert report.aborted and report.aborted.startswith("CircuitOpen")
+    (pause,) = collect_status(deepl_ctx).paused
+    # The queue waits as long as the circuit does, not a fixed short backoff.
+    assert pause["count"] == 2 and pause["until"] >= (utcnow() + timedelta(seconds=500)).isoformat()
+    assert translate_queued(deepl_ctx).deferred == 2  # the others wait for the circuit too, untried
+    assert _queue_state(deepl_ctx, ids) == [("queued", 0)] * 3
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(None, "No such file or directory"), (b"Kyiv\tKiew\n\xff\xfe broken\n", "is not UTF-8 text")],
+)
+def test_a_broken_glossary_stops_the_run_once_and_leaves_the_articles_alone(
+    data_dir: Path, registered_fake: FakeEngine, content: bytes | None, reason: str
+) -> None:
+    glossary = data_dir / "glossary.tsv"
+    if content is not None:
+        glossary.write_bytes(content)
+    context = AppContext.for_data_dir(data_dir, glossary_path=glossary)
+    ids = [add_article(context, n, source_engine="fake") for n in range(3)]
+    report = translate_queued(context)
+    assert report.aborted and report.aborted.startswith("GlossaryError") and str(glossary) in report.aborted
+    assert reason in report.aborted and report.claimed == 0 and registered_fake.calls == []
+    assert PipelineService(context, RunOptions(serve=False)).translate_step() == 0
+    rows = [translation_of(context, i) for i in ids]
+    assert [(t.status, t.attempts, t.error) for t in rows] == [("queued", 0, None)] * 3
+    (pause,) = collect_status(context).paused
+    assert pause["subject"] == "glossary" and pause["until"] is None and reason in pause["reason"]
+
+    glossary.write_text("Kyiv\tKiew\n", encoding="utf-8")  # fixed: the queue goes on by itself
+    assert translate_queued(context).done == 3
+    assert collect_status(context).paused == []
+    context.close()
+
+
+class SlowEngine(FakeEngine):
+    """Translates only after its lease was renewed twice, then lets an intruder try to take over."""
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.taken_over: list[int] | None = None
+
+    def _expiry(self) -> object:
+        with self.context.database.session() as session:
+            return session.scalars(select(Translation.lease_expires_at)).one()
+
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        if self.taken_over is None:
+            seen = [self._expiry()]
+            deadline = time.monotonic() + 10  # a bound on waiting; without renewal the lease just expires
+            while len(set(seen)) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+                seen.append(self._expiry())
+            with self.context.database.session() as session:
+                self.taken_over = claim_translations(session, "intruder", 60)
+        return super().translate_batch(segments, source_language, target_language)
+
+
+def test_the_lease_is_renewed_while_a_slow_article_is_translated(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = AppContext.for_data_dir(data_dir, lease_seconds=1)  # renewed every third of a second
+    slow = SlowEngine(context)
+    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: slow)
+    article_id = add_article(context, 9)
+    report = translate_queued(context, engine_name="fake")
+    assert slow.taken_over == []  # still ours after several lease lengths
+    assert (report.done, report.lost_lease) == (1, 0)
+    assert translation_of(context, article_id).status == "done"
+    context.close()
+
+
+class InterruptedEngine(FakeEngine):
+    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_mid_article_gives_the_lease_back(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: InterruptedEngine())
+    article_id = add_article(context, 10)
+    with pytest.raises(KeyboardInterrupt):
+        translate_queued(context, engine_name="fake")
+    translation = translation_of(context, article_id)
+    assert (translation.status, translation.lease_owner, translation.attempts) == ("queued", None, 0)
