@@ -320,6 +320,6 @@ def test_queue_run_stops_at_a_used_up_quota(ctx: AppContext, deepl: FakeDeepL) -
     ids = [add_article(ctx, number=n) for n in range(3)]
     report = translate_queued(ctx)
     assert report.claimed == 1 and report.aborted and report.aborted.startswith("QuotaExceeded")
-    # Only the first article spent an attempt; the others wait untouched.
-    assert [translation_of(ctx, i).attempts for i in ids] == [1, 0, 0]
+    # A used-up quota is not the articles' fault: none spends an attempt, all wait for the pause.
+    assert [translation_of(ctx, i).attempts for i in ids] == [0, 0, 0]
     assert all(translation_of(ctx, i).status == "queued" for i in ids)
