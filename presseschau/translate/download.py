@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tarfile
 import zipfile
@@ -47,39 +48,28 @@ def download(
 ) -> Path:
     """Download `url` to `destination`, resuming a `<destination>.part` left by an earlier try.
 
-    With `sha256` the result is verified; a mismatch deletes the file and raises ChecksumMismatch.
+    A resume asks for the rest only of the same file (`If-Range` with the validator the first try
+    saw) and checks that the server continues at the right byte (`Content-Range`); anything else
+    starts over. With `sha256` the result is verified; a mismatch deletes the file and raises
+    ChecksumMismatch.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = destination.with_name(destination.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={have}-"} if have else {}
+    validator_file = destination.with_name(destination.name + ".part.validator")
     own_client = client is None
     http = client or httpx.Client(
         follow_redirects=True, timeout=httpx.Timeout(timeout_s, connect=10.0), proxy=proxy, trust_env=proxy is None
     )
     try:
-        with http.stream("GET", url, headers=headers) as response:
-            if response.status_code == 416 and have:
-                pass  # the part file is already complete
-            elif response.status_code not in (200, 206):
-                raise DownloadError(f"GET {url}: HTTP {response.status_code}")
-            else:
-                resumed = response.status_code == 206
-                if not resumed:
-                    have = 0  # the server ignored Range: start over
-                length = response.headers.get("Content-Length")
-                total = have + int(length) if length and length.isdigit() else None
-                with part.open("ab" if resumed else "wb") as handle:
-                    for block in response.iter_bytes(_CHUNK):
-                        handle.write(block)
-                        have += len(block)
-                        if progress:
-                            progress(have, total)
-    except httpx.HTTPError as error:
-        raise DownloadError(f"GET {url}: {error} ({have} bytes kept in {part} for resuming)") from error
+        for _ in range(2):  # a second try only after a resume the server got wrong
+            if _fetch(http, url, part, validator_file, progress):
+                break
+        else:
+            raise DownloadError(f"GET {url}: the server keeps answering resumes at the wrong offset")
     finally:
         if own_client:
             http.close()
+    validator_file.unlink(missing_ok=True)
     if sha256:
         actual = sha256_file(part)
         if actual.lower() != sha256.lower():
@@ -89,8 +79,60 @@ def download(
     return destination
 
 
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(\d+|\*)")
+
+
+def _fetch(
+    http: httpx.Client, url: str, part: Path, validator_file: Path, progress: ProgressCallback | None
+) -> bool:
+    """One GET into `part` (resuming it when possible); False when the partial file had to go."""
+    have = part.stat().st_size if part.exists() else 0
+    validator = validator_file.read_text(encoding="utf-8").strip() if have and validator_file.is_file() else ""
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    if validator:
+        headers["If-Range"] = validator  # the file changed on the server: it sends all of it (200)
+    try:
+        with http.stream("GET", url, headers=headers) as response:
+            if response.status_code == 416 and have:
+                return True  # the part file is already complete
+            if response.status_code not in (200, 206):
+                raise DownloadError(f"GET {url}: HTTP {response.status_code}")
+            resumed = response.status_code == 206
+            if resumed:
+                match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+                if match is None or int(match.group(1)) != have:
+                    part.unlink(missing_ok=True)  # bytes from elsewhere in the file: cannot append them
+                    validator_file.unlink(missing_ok=True)
+                    return False
+            else:
+                have = 0  # the server ignored Range (or the file changed): start over
+                saved = response.headers.get("ETag") or response.headers.get("Last-Modified")
+                if saved and not saved.startswith("W/"):  # If-Range needs a strong validator
+                    validator_file.write_text(saved, encoding="utf-8")
+                else:
+                    validator_file.unlink(missing_ok=True)
+            length = response.headers.get("Content-Length")
+            total = have + int(length) if length and length.isdigit() else None
+            with part.open("ab" if resumed else "wb") as handle:
+                for block in response.iter_bytes(_CHUNK):
+                    handle.write(block)
+                    have += len(block)
+                    if progress:
+                        progress(have, total)
+    except httpx.HTTPError as error:
+        raise DownloadError(f"GET {url}: {error} ({have} bytes kept in {part} for resuming)") from error
+    return True
+
+
 def extract(archive: Path, target: Path) -> Path:
     """Extract a .zip or .tar(.gz|.xz|.bz2) into `target`; refuses members escaping it."""
+    try:
+        return _extract(archive, target)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+        raise DownloadError(f"{archive}: not a readable archive ({error})") from None
+
+
+def _extract(archive: Path, target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     root = target.resolve()
     name = archive.name.lower()

@@ -76,6 +76,61 @@ def test_download_resumes_a_partial_file(httpserver: HTTPServer, tmp_path: Path)
     assert target.read_bytes() == payload
 
 
+def test_resume_starts_over_when_the_file_changed_or_the_server_resumes_wrongly(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    payload = TINY_RELEASE.read_bytes()
+    seen: list[dict[str, str | None]] = []
+    state = {"etag": '"v1"', "offset_error": 0}
+
+    def handler(request: Request) -> Response:
+        seen.append({"range": request.headers.get("Range"), "if_range": request.headers.get("If-Range")})
+        header = request.headers.get("Range")
+        if header and request.headers.get("If-Range") in (None, state["etag"]):
+            start = int(header.removeprefix("bytes=").split("-")[0]) + state["offset_error"]
+            content_range = f"bytes {start}-{len(payload) - 1}/{len(payload)}"
+            return Response(payload[start:], status=206, headers={"Content-Range": content_range})
+        return Response(payload, status=200, headers={"ETag": state["etag"]})
+
+    httpserver.expect_request("/m.zip").respond_with_handler(handler)
+    url, target = httpserver.url_for("/m.zip"), tmp_path / "m.zip"
+    digest = hashlib.sha256(payload).hexdigest()
+    # A first try that broke off after 1,000 bytes of version "v1".
+    (tmp_path / "m.zip.part").write_bytes(payload[:1000])
+    (tmp_path / "m.zip.part.validator").write_text('"v0"')
+    download(url, target, sha256=digest)  # the server's file is now "v1": If-Range gets it whole
+    assert seen[-1] == {"range": "bytes=1000-", "if_range": '"v0"'} and target.read_bytes() == payload
+    # A server that resumes at the wrong byte: the partial file is dropped and fetched again.
+    target.unlink()
+    seen.clear()
+    (tmp_path / "m.zip.part").write_bytes(payload[:1000])
+    state["offset_error"] = 7
+    download(url, target, sha256=digest)
+    assert [s["range"] for s in seen] == ["bytes=1000-", None] and target.read_bytes() == payload
+
+
+def test_default_model_is_pulled_on_first_use(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = serve_release(httpserver, [])
+    monkeypatch.setitem(CATALOG, "opus-mt-en-de", replace(tiny_entry(url, None), name="opus-mt-en-de"))
+    settings = Settings(data_dir=tmp_path, ct2_threads=1)
+    clear_engine_cache()
+    engine = get_engine("ct2", settings)  # nothing installed: the catalog's default is pulled
+    assert engine.model == "opus-mt-en-de"
+    assert (tmp_path / "models" / "opus-mt-en-de" / "model.bin").is_file()
+    assert "downloading opus-mt-en-de" in caplog.text and "installed opus-mt-en-de" in caplog.text
+    assert len(engine.translate_batch(["Hello world."], "en", "de")) == 1
+    clear_engine_cache()
+    # A download that is no model release is an engine that is not ready, with the reason.
+    httpserver.expect_request("/broken.zip").respond_with_data(b"not a zip archive", status=200)
+    broken = replace(tiny_entry(httpserver.url_for("/broken.zip"), None), name="opus-mt-en-de")
+    monkeypatch.setitem(CATALOG, "opus-mt-en-de", broken)
+    with pytest.raises(EngineNotReady, match="no en→de model available"):
+        get_engine("ct2", Settings(data_dir=tmp_path / "other", ct2_threads=1))
+    clear_engine_cache()
+
+
 def test_checksum_mismatch_deletes_the_file(httpserver: HTTPServer, tmp_path: Path) -> None:
     url = serve_release(httpserver, [])
     with pytest.raises(ChecksumMismatch):

@@ -81,7 +81,13 @@ def clear_engine_cache() -> None:
 
 
 def _ct2_model_dir(settings: Settings, model: str | None) -> Path:
-    from presseschau.translate.catalog import CATALOG, ModelStore, default_model_for, not_ready_message
+    from presseschau.translate.catalog import (
+        CATALOG,
+        ModelInstallError,
+        ModelStore,
+        default_model_for,
+        not_ready_message,
+    )
     from presseschau.translate.download import DownloadError
 
     store = ModelStore(settings.effective_models_dir, settings.http_proxy)
@@ -128,11 +134,13 @@ def _ct2_model_dir(settings: Settings, model: str | None) -> Path:
                 log.info("downloading %s: %d %% of %.0f MB", entry.name, tenth * 10, total / 1e6)
 
     try:
-        return store.pull(entry, progress=progress)
-    except DownloadError as error:
+        path = store.pull(entry, progress=progress)
+    except (DownloadError, ModelInstallError) as error:
         raise EngineNotReady(
             not_ready_message(settings.source_language, settings.target_language, str(error))
         ) from error
+    log.warning("installed %s into %s", entry.name, path)
+    return path
 
 
 def _ct2_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
