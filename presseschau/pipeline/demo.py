@@ -127,6 +127,39 @@ def choose_engine(context: AppContext, requested: str | None, model: str | None)
     )
 
 
+def attach_sample_sources(context: AppContext) -> int:
+    """One paused source per sample outlet, so the demo site shows source pages and feeds.
+
+    The outlets are fictional (`.example` hosts): their sources are never polled. Returns the
+    number of sources created (0 on a re-run)."""
+    from urllib.parse import urlsplit
+
+    from sqlalchemy import select
+
+    from presseschau.store.models import Article, Source
+
+    created = 0
+    with context.database.session() as session:
+        orphans = session.scalars(
+            select(Article).where(
+                Article.source_id.is_(None),
+                Article.outlet.is_not(None),
+                Article.canonical_url.like("https://%.example/%"),
+            )
+        ).all()
+        for article in orphans:
+            parts = urlsplit(article.canonical_url)
+            home = f"{parts.scheme}://{parts.netloc}/"
+            source = session.scalars(select(Source).where(Source.url == home)).one_or_none()
+            if source is None:
+                source = Source(url=home, name=article.outlet or parts.netloc, kind="page", enabled=False)
+                session.add(source)
+                session.flush()
+                created += 1
+            article.source_id = source.id
+    return created
+
+
 def demo(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to serve on (default 127.0.0.1).")] = None,
@@ -163,6 +196,7 @@ def demo(
         for sample in samples:
             import_inputs(context, [str(sample.english)], original_url=sample.url)
             advance(1, sample.english.name)
+    attach_sample_sources(context)
 
     service = PipelineService(context, RunOptions(engine=choice.name, model=choice.model, serve=False))
     # A demo killed earlier (Ctrl-C, kill) may have left an article leased: take it back first.

@@ -85,6 +85,11 @@ def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
                 for paragraph in paragraphs:
                     assert paragraph in page_text, f"{title}: paragraph missing: {paragraph[:80]}"
                 assert "Übersetzung aus dem Übersetzungsspeicher" in page_text
+                # Each sample outlet is a source: its page and feed are linked from the article.
+                source_links = lxml_html.fromstring(page.text).xpath("//a[starts-with(@href, '/quelle/')]/@href")
+                assert source_links, f"{title}: no link to its source"
+                source_page = httpx.get(f"http://127.0.0.1:{port}{source_links[0]}", timeout=10)
+                assert source_page.status_code == 200
             # Every German paragraph is a human translation from the bundled memory, never engine output.
             german_texts = {_normalize(html_to_text(t)) for t in pairs.values()}
             for paragraphs in german_by_title.values():
@@ -107,6 +112,8 @@ def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
     with sqlite3.connect(data / "presseschau.sqlite3") as connection:
         assert connection.execute("SELECT count(*), max(updated_at) FROM translations").fetchone() == before
         assert connection.execute("SELECT count(*) FROM articles").fetchone() == articles_before
+        # The sample outlets' sources are paused: nothing ever polls the fictional hosts.
+        assert connection.execute("SELECT count(*), max(enabled) FROM sources").fetchone() == (4, 0)
 
 
 def test_an_interrupted_then_killed_demo_publishes_every_sample_on_the_next_run(
