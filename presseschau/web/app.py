@@ -170,7 +170,10 @@ class _HeadAsGetMiddleware:
             elif not message.get("more_body", False):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        as_get = {**scope, "method": "GET"}
+        await self.app(as_get, receive, send_without_body)
+        if "route" in as_get:
+            scope["route"] = as_get["route"]  # the metrics middleware labels HEAD by the route it matched
 
 
 def _page_number(request: Request) -> int | None:
@@ -204,7 +207,8 @@ def create_app(context: AppContext) -> FastAPI:
 
     def respond(request: Request, page: CachedPage) -> Response:
         headers = {"ETag": page.etag, "Cache-Control": page.cache_control}
-        if page.status == 200 and page.etag in request.headers.get("if-none-match", ""):
+        match = request.headers.get("if-none-match", "")
+        if page.status == 200 and (page.etag in match or match.strip() == "*"):
             return Response(status_code=304, headers=headers)
         return Response(page.body, status_code=page.status, media_type=page.media_type, headers=headers)
 

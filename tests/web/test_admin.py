@@ -480,3 +480,17 @@ def test_source_glossary_additions(context: AppContext, client: TestClient) -> N
     with context.database.session() as session:
         cleared = session.get(Source, source_id)
         assert cleared is not None and cleared.glossary is None and cleared.enabled
+
+
+def test_editor_links_the_original_only_by_a_web_address(
+    context: AppContext, client: TestClient, held: Published
+) -> None:
+    from presseschau.store.models import Article
+
+    login(client)
+    with context.database.session() as session:
+        article = session.get(Article, held.article_id)
+        assert article is not None
+        article.canonical_url = "file:///home/editor/saved-page.html"  # an imported file without --url
+    editor = client.get(f"/admin/uebersetzung/{held.translation_id}").text
+    assert 'href="file:' not in editor and "What if the US" in editor

@@ -166,6 +166,11 @@ def test_head_answers_like_get_without_a_body(client: TestClient, site: list[Pub
     etag = client.get(f"/{site[0].slug}/").headers["etag"]
     assert client.head(f"/{site[0].slug}/", headers={"If-None-Match": etag}).status_code == 304
     assert client.head("/admin/abmelden").status_code == 405  # a POST-only route stays POST-only
+    assert client.get(f"/{site[0].slug}/", headers={"If-None-Match": "*"}).status_code == 304
+    # /metrics labels HEAD requests by the route they matched, like GETs.
+    metrics = client.get("/metrics").text
+    assert 'presseschau_http_requests_total{method="HEAD",route="/{slug}/",status="200"}' in metrics
+    assert 'method="HEAD",route="unmatched"' not in metrics
 
 
 def test_page_cache_serves_repeat_requests(client: TestClient, site: list[Published]) -> None:
