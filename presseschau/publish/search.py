@@ -46,14 +46,30 @@ _STEM_CACHE_LIMIT = 200_000
 
 
 def stem(word: str) -> str:
+    """The German stem of a lower-case word, genitive "s" of names included (see `_snowball_stem`)."""
     # The pure-Python Snowball stemmer costs ~20 µs a word; news vocabulary repeats, so memoise.
     cached = _stem_cache.get(word)
     if cached is None:
-        cached = str(_stemmer().stemWord(word))
+        cached = _snowball_stem(word)
+        if cached == word and len(word) >= 5 and word.endswith("s") and not word.endswith("ss"):
+            # Snowball strips "s" only after b, d, f, g, h, k, l, m, n, r, t: the genitive of names
+            # and countries ("Chinas", "Kiews", "Lukaschenkos", "Europas") keeps it, and would not
+            # be found by the name. Index and query both use this rule.
+            cached = _snowball_stem(word[:-1])
         if len(_stem_cache) >= _STEM_CACHE_LIMIT:
             _stem_cache.clear()
         _stem_cache[word] = cached
     return cached
+
+
+def _snowball_stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def query_stems(word: str) -> list[str]:
+    """The stems a query word may be indexed under: `stem`'s, and plain Snowball's for entries
+    indexed before the genitive rule (so an older index keeps answering)."""
+    return list(dict.fromkeys([stem(word), _snowball_stem(word)]))
 
 
 def stems(text: str) -> list[str]:
@@ -89,10 +105,13 @@ def remove_document(session: Session, publication_id: int) -> None:
         session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": publication_id})
 
 
-def _fts5_query(terms: list[str], any_term: bool) -> str:
+def _fts5_query(terms: list[list[str]], any_term: bool) -> str:
     # Every term quoted: user input can never be read as FTS5 syntax (NEAR, column filters, ...).
-    quoted = [f'"{term}"' for term in terms]
-    return (" OR " if any_term else " ").join(quoted)
+    # A word with several possible stems matches any of them.
+    quoted = [" OR ".join(f'"{form}"' for form in forms) for forms in terms]
+    if any_term:
+        return " OR ".join(quoted)
+    return " AND ".join(f"({group})" if len(forms) > 1 else group for group, forms in zip(quoted, terms, strict=True))
 
 
 def search(
@@ -101,7 +120,7 @@ def search(
     """Published articles matching every word of `query` (or any word, with `any_term`), best first."""
     if session.get_bind().dialect.name == "postgresql":
         return _search_postgresql(session, query, language, limit, offset, any_term)
-    terms = [term for term in dict.fromkeys(stems(query)) if term][:_MAX_QUERY_TERMS]
+    terms = [query_stems(word) for word in dict.fromkeys(words(query)) if word][:_MAX_QUERY_TERMS]
     if not terms:
         return []
     rows = session.execute(

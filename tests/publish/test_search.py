@@ -13,6 +13,19 @@ def test_german_stems() -> None:
     assert stems("Wahlen") == stems("Wahl")
     assert stems("Häuser Häusern") == [stems("Häuser")[0]] * 2
     assert stems("Größe")[0].startswith("gross")
+    # The genitive of names and countries that Snowball leaves alone.
+    for genitive, name in [("Chinas", "China"), ("Kiews", "Kiew"), ("Lukaschenkos", "Lukaschenko")]:
+        assert stems(genitive) == stems(name), genitive
+    assert stems("Prozess") != stems("Proze") and stems("Haus") == ["haus"]
+
+
+def test_sqlite_search_finds_names_in_the_genitive(context: AppContext) -> None:
+    with context.database.session() as session:
+        made = make_article(
+            session, context.settings, title_de="Lukaschenkos Angebot", body_de=["Chinas Rolle und Kiews Antwort."]
+        )
+        for query in ("Lukaschenko", "China", "Kiew", "Lukaschenkos", "Chinas Kiews"):
+            assert [hit.publication_id for hit in search(session, query, "de")] == [made.publication_id], query
 
 
 def _fill(context: AppContext) -> dict[str, int]:
