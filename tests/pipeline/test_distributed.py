@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -52,25 +54,56 @@ def test_three_workers_publish_every_article_once_despite_a_killed_worker(
         start_worker(data, env, "translate", logs / "translate-1.log"),
         start_worker(data, env, "translate", logs / "translate-2.log"),
     ]
-    killed = False
+    def leases() -> list[tuple[int, str]]:
+        with database.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, lease_owner FROM translations WHERE status = 'in_progress' AND lease_owner <> ''")
+            ).all()
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    def translation_worker_holding_a_lease() -> tuple[subprocess.Popen[bytes], int] | None:
+        """A translate worker whose process (or pool child) holds a lease right now, and that item."""
+        for translation_id, owner in leases():
+            try:
+                group = os.getpgid(int(owner.split(":")[1]))  # owner ids are host:pid:role:nonce
+            except (ProcessLookupError, ValueError, IndexError):
+                continue
+            for worker in workers[1:]:
+                if worker.pid == group:
+                    return worker, translation_id
+        return None
+
+    killed: int | None = None  # the translation the killed worker held
     try:
         deadline = time.monotonic() + 480
         while time.monotonic() < deadline:
             state = counts()
-            if not killed and state["in_progress"] > 0 and state["done"] >= 20:
-                kill_hard(workers[1])  # mid-task: it holds a lease on an article right now
-                killed = True
+            if killed is None and state["done"] >= 20:
+                holder = translation_worker_holding_a_lease()
+                if holder is not None:
+                    kill_hard(holder[0])  # mid-task: it holds the lease on this article right now
+                    killed = holder[1]
             if state["published"] >= ARTICLES:
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
     finally:
         for worker in workers:
             stop(worker)
-        database.dispose()
 
     final = counts()
     log_tail = "\n".join(f"== {p.name}\n{p.read_text()[-1500:]}" for p in sorted(logs.iterdir()))
-    assert killed, f"the kill never happened: {final}\n{log_tail}"
+    assert killed is not None, f"the kill never happened: {final}\n{log_tail}"
+    # The article the dead worker held was taken over, translated and published exactly once.
+    with database.connect() as connection:
+        held = connection.execute(
+            text(
+                "SELECT t.status, count(p.id) FROM translations t LEFT JOIN publications p ON p.translation_id = t.id "
+                "WHERE t.id = :id GROUP BY t.status"
+            ),
+            {"id": killed},
+        ).one()
+    database.dispose()
+    assert tuple(held) == ("done", 1), f"{held}\n{log_tail}"
     assert final == {
         "articles": ARTICLES,
         "article_rows": ARTICLES,
