@@ -83,9 +83,9 @@ def status(
     for pause in report.paused:
         until = f"until {pause['until'][:16].replace('T', ' ')} UTC" if pause.get("until") else "until it is fixed"
         console.print(f"[bold red]Translation paused[/] ({pause['subject']}) {until}: {pause['reason']}")
-    console.print(f"[bold]Articles[/] {report.articles_by_fetch_status or {}}")
-    console.print(f"[bold]Translation queue[/] {report.translations_by_status or {}}")
-    console.print(f"[bold]Publications[/] {report.publications_by_status or {}}")
+    console.print(f"[bold]Articles[/] {_counts(report.articles_by_fetch_status)}")
+    console.print(f"[bold]Translation queue[/] {_counts(report.translations_by_status)}")
+    console.print(f"[bold]Publications[/] {_counts(report.publications_by_status)}")
     mean = f", {report.mean_engine_seconds:.2f} s engine time per article" if report.mean_engine_seconds else ""
     console.print(
         f"[bold]Throughput[/] {report.translated_last_hour} translated in the last hour, "
@@ -169,3 +169,8 @@ def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(status)
     app.command()(worker)
+
+
+def _counts(by_status: dict[str, int] | None) -> str:
+    """`done 9, failed 1`, not a Python dict."""
+    return ", ".join(f"{status} {count}" for status, count in sorted((by_status or {}).items())) or "none"

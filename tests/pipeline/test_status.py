@@ -55,6 +55,7 @@ def test_status_tells_retrying_from_failed_and_shows_the_engine_used(data_dir: P
     text = runner.invoke(app, ["--data", str(data_dir), "status"], env={"COLUMNS": "250"})
     assert text.exit_code == 0, text.output
     assert "configured: ct2" in text.output and "latest translations: memory" in text.output
+    assert "Translation queue " in text.output and "{'" not in text.output  # counts, not a Python dict
     assert "Translation paused (deepl) until" in text.output and "QuotaExceeded: 456" in text.output
     lines = {line.split("│")[2].strip(): line for line in text.output.splitlines() if line.count("│") >= 6}
     assert "queued" in lines["2"] and "2/5" in lines["2"]  # article 2 will be retried ...
