@@ -279,6 +279,15 @@ class Backoff:
         return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 
+def _write_state(session: Session, translation: Translation, owner: str | None, values: dict[str, Any]) -> bool:
+    """Set `values` on `translation`: conditionally on `owner`'s lease, or directly without one."""
+    if owner is not None:
+        return _conditional_write(session, translation, owner, values)
+    for name, value in values.items():
+        setattr(translation, name, value)
+    return True
+
+
 def _conditional_write(session: Session, translation: Translation, owner: str, values: dict[str, Any]) -> bool:
     # The ORM object's own changes (text, report) are flushed first, inside the same transaction;
     # a lost lease makes the caller roll them back.
@@ -306,11 +315,7 @@ def finish_translation(session: Session, translation: Translation, owner: str | 
         "next_attempt_at": None,
         "translated_at": utcnow(),
     }
-    if owner is not None:
-        return _conditional_write(session, translation, owner, values)
-    for name, value in values.items():
-        setattr(translation, name, value)
-    return True
+    return _write_state(session, translation, owner, values)
 
 
 def fail_translation(
@@ -331,11 +336,7 @@ def fail_translation(
         values.update(status=FAILED, next_attempt_at=None)
     else:
         values.update(status=QUEUED, next_attempt_at=utcnow() + (backoff or Backoff()).delay(translation.attempts))
-    if owner is not None:
-        return _conditional_write(session, translation, owner, values)
-    for name, value in values.items():
-        setattr(translation, name, value)
-    return True
+    return _write_state(session, translation, owner, values)
 
 
 def release_translation(
