@@ -142,9 +142,17 @@ def _search_postgresql(
     if not terms:
         return []
     # plainto_tsquery per word, combined here: no user text is ever parsed as tsquery syntax.
+    # The german configuration keeps the genitive "s" of names ("Chinas", "Kiews") as Snowball
+    # does: a word also matches its form with and without that "s".
     operator = " || " if any_term else " && "
-    tsquery = operator.join(f"plainto_tsquery('german'::regconfig, :t{i})" for i in range(len(terms)))
-    params: dict[str, object] = {f"t{i}": term for i, term in enumerate(terms)}
+    params: dict[str, object] = {}
+    groups = []
+    for i, term in enumerate(terms):
+        forms = _genitive_forms(term)
+        params.update({f"t{i}_{j}": form for j, form in enumerate(forms)})
+        group = " || ".join(f"plainto_tsquery('german'::regconfig, :t{i}_{j})" for j in range(len(forms)))
+        groups.append(f"({group})")
+    tsquery = operator.join(groups)
     params.update(language=language, limit=limit, offset=offset)
     # The expression must equal the index's (migration 0001) for PostgreSQL to use it.
     rows = session.execute(
@@ -159,6 +167,16 @@ def _search_postgresql(
         params,
     )
     return [SearchHit(int(row[0]), -float(row[1])) for row in rows]
+
+
+def _genitive_forms(word: str) -> list[str]:
+    """`word`, plus the form with (or without) a genitive "s" where Snowball would not strip it."""
+    forms = [word]
+    if len(word) >= 4 and not word.endswith("s") and _snowball_stem(word + "s") == word + "s":
+        forms.append(word + "s")
+    if stem(word) != _snowball_stem(word):  # a genitive form `stem` reduces: also the bare name
+        forms.append(word[:-1])
+    return forms
 
 
 def title_postings(session: Session, word: str, limit: int) -> list[int]:

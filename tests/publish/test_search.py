@@ -20,6 +20,19 @@ def test_german_stems() -> None:
 
 
 def test_sqlite_search_finds_names_in_the_genitive(context: AppContext) -> None:
+    _genitive_behaviour(context)
+
+
+@pytest.mark.postgres
+def test_postgresql_search_finds_names_in_the_genitive(postgres_url: str, data_dir: Path) -> None:
+    context = AppContext.for_data_dir(data_dir, database_url=postgres_url)
+    try:
+        _genitive_behaviour(context)
+    finally:
+        context.close()
+
+
+def _genitive_behaviour(context: AppContext) -> None:
     with context.database.session() as session:
         made = make_article(
             session, context.settings, title_de="Lukaschenkos Angebot", body_de=["Chinas Rolle und Kiews Antwort."]
