@@ -323,3 +323,16 @@ def test_queue_run_stops_at_a_used_up_quota(ctx: AppContext, deepl: FakeDeepL) -
     # A used-up quota is not the articles' fault: none spends an attempt, all wait for the pause.
     assert [translation_of(ctx, i).attempts for i in ids] == [0, 0, 0]
     assert all(translation_of(ctx, i).status == "queued" for i in ids)
+
+
+def test_probing_deepl_creates_no_glossary(data_dir: Path, deepl: FakeDeepL) -> None:
+    glossary = data_dir / "glossary.tsv"
+    glossary.write_text("Kyiv\tKiew\n", encoding="utf-8")
+    settings = Settings(
+        data_dir=data_dir, deepl_api_key=KEY, deepl_api_url=deepl.url, glossary_path=glossary, engine_timeout_s=2
+    )
+    clear_engine_cache()
+    ready, details = next(spec for spec in engine_specs() if spec.name == "deepl").probe(settings)
+    assert ready and "characters left" in details
+    assert deepl.calls("/v2/glossaries") == [] and deepl.glossaries == {}
+    clear_engine_cache()

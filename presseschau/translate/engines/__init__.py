@@ -325,7 +325,9 @@ def _llm_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...]
 def _remote_probe(name: str) -> Callable[[Settings], tuple[bool, str]]:
     def probe(settings: Settings) -> tuple[bool, str]:
         try:
-            engine = get_engine(name, settings)
+            # Without the glossary: asking whether an engine is ready must not create (or wait
+            # through retries to create) a DeepL glossary on the service.
+            engine = get_engine(name, settings.model_copy(update={"glossary_path": None}))
         except EngineNotReady as error:
             return False, f"not configured: {error}"
         except EngineError as error:
