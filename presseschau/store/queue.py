@@ -98,6 +98,7 @@ def abandon_leases(
         deaths = int(report.get(WORKER_DEATHS) or 0) + 1
         report[WORKER_DEATHS] = deaths
         given_up = max_attempts is not None and row.attempts >= max_attempts
+        reason = death_reason(deaths, row.attempts, max_attempts)
         conditions = [Translation.id == translation_id, Translation.status == IN_PROGRESS]
         conditions.append(
             Translation.lease_owner.is_(None) if seen_owner is None else Translation.lease_owner == seen_owner
@@ -112,14 +113,14 @@ def abandon_leases(
                 lease_owner=None,
                 lease_expires_at=None,
                 next_attempt_at=None,
-                error=death_reason(deaths, row.attempts, max_attempts),
+                error=reason,
                 report=report,
             )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             taken += 1
-            log.warning("translation %s: %s", translation_id, death_reason(deaths, row.attempts, max_attempts))
+            log.warning("translation %s: %s", translation_id, reason)
     return taken
 
 
@@ -180,6 +181,19 @@ def _held_by(translation_id: int, owner: str) -> tuple[ColumnElement[bool], ...]
     return (Translation.id == translation_id, Translation.lease_owner == owner, Translation.status == IN_PROGRESS)
 
 
+def _update_if_held(
+    session: Session, translation_id: int, owner: str, values: dict[str, Any], synchronize: str | bool = False
+) -> bool:
+    """UPDATE the item with `values` only while `owner` holds its lease; whether it did."""
+    result = session.execute(
+        update(Translation)
+        .where(*_held_by(translation_id, owner))
+        .values(**values)
+        .execution_options(synchronize_session=synchronize)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def holds_lease(session: Session, translation_id: int, owner: str) -> bool:
     """A plain look (no lock): for reports and tests. Writers use `hold_lease` or the conditional writes."""
     row = session.execute(
@@ -194,23 +208,12 @@ def hold_lease(session: Session, translation_id: int, owner: str) -> bool:
     A conditional UPDATE rather than a SELECT: it locks the row (PostgreSQL) or the database
     (SQLite), so no other worker can take the item over between this check and our commit.
     """
-    result = session.execute(
-        update(Translation)
-        .where(*_held_by(translation_id, owner))
-        .values(lease_owner=owner)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return _update_if_held(session, translation_id, owner, {"lease_owner": owner})
 
 
 def renew_lease(session: Session, translation_id: int, owner: str, lease_seconds: int) -> bool:
-    result = session.execute(
-        update(Translation)
-        .where(*_held_by(translation_id, owner))
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    expires = utcnow() + timedelta(seconds=lease_seconds)
+    return _update_if_held(session, translation_id, owner, {"lease_expires_at": expires})
 
 
 def renewal_interval(lease_seconds: float) -> float:
@@ -292,13 +295,7 @@ def _conditional_write(session: Session, translation: Translation, owner: str, v
     # The ORM object's own changes (text, report) are flushed first, inside the same transaction;
     # a lost lease makes the caller roll them back.
     session.flush()
-    result = session.execute(
-        update(Translation)
-        .where(*_held_by(translation.id, owner))
-        .values(**values)
-        .execution_options(synchronize_session="fetch")
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return _update_if_held(session, translation.id, owner, values, synchronize="fetch")
 
 
 def finish_translation(session: Session, translation: Translation, owner: str | None) -> bool:
@@ -361,13 +358,7 @@ def release_translation(
     }
     if error is not None:
         values["error"] = error
-    result = session.execute(
-        update(Translation)
-        .where(*_held_by(translation_id, owner))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return _update_if_held(session, translation_id, owner, values)
 
 
 def retry_failed(session: Session, language: str | None = None) -> int:
