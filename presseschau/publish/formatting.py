@@ -90,18 +90,20 @@ def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
     # Allow a sentence to run a little past the target rather than cutting it.
     reach = text[: int(length * 1.15)]
     best = inside_quote = -1
+    closing = ""
     for match in _SENTENCE_END.finditer(reach):
         if _NO_END_BEFORE_DOT.search(reach[: match.start() + 1]):
             continue
-        if _open_quote(reach[: match.end()]):
-            inside_quote = match.end()  # a sentence end inside quoted speech: only if nothing better
+        still_open = _open_quote(reach[: match.end()])
+        if still_open:
+            # A sentence end inside quoted speech: only if nothing better.
+            inside_quote, closing = match.end(), still_open
             continue
         best = match.end()
     if best >= length // 3:
         return reach[:best].strip()
     if inside_quote >= length // 3:
-        opened = _open_quote(reach[:inside_quote])
-        return f"{reach[:inside_quote].strip()} …{opened}"
+        return f"{reach[:inside_quote].strip()} …{closing}"
     cut = text[: length + 1]
     space = cut.rfind(" ")
     cut = cut[:space] if space > length // 2 else text[:length]

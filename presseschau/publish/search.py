@@ -108,10 +108,8 @@ def remove_document(session: Session, publication_id: int) -> None:
 def _fts5_query(terms: list[list[str]], any_term: bool) -> str:
     # Every term quoted: user input can never be read as FTS5 syntax (NEAR, column filters, ...).
     # A word with several possible stems matches any of them.
-    quoted = [" OR ".join(f'"{form}"' for form in forms) for forms in terms]
-    if any_term:
-        return " OR ".join(quoted)
-    return " AND ".join(f"({group})" if len(forms) > 1 else group for group, forms in zip(quoted, terms, strict=True))
+    groups = ["(" + " OR ".join(f'"{form}"' for form in forms) + ")" for forms in terms]
+    return (" OR " if any_term else " AND ").join(groups)
 
 
 def search(
