@@ -56,7 +56,7 @@ class Glossary:
     def __post_init__(self) -> None:
         # Longest first, so "New York Times" wins over "New York" (and over "Times").
         self.terms = sorted(self.terms, key=lambda t: len(t.source), reverse=True)
-        self._combined = _alternation([term.source for term in self.terms], [t.case_sensitive for t in self.terms])
+        self._combined = _alternation(self.terms)
 
     @classmethod
     def load(cls, path: str | Path) -> Glossary:
@@ -97,9 +97,11 @@ class Glossary:
         The required target forms of all `terms` found in the output are protected: a source term
         is only replaced where it is not part of another term's target ("Times" inside a kept
         "New York Times")."""
-        protected = [
-            (match.start(), match.end()) for term in terms for match in term.target_pattern.finditer(output)
-        ]
+
+        def target_spans(text: str) -> list[tuple[int, int]]:
+            return [match.span() for term in terms for match in term.target_pattern.finditer(text)]
+
+        protected = target_spans(output)
         missing: list[Term] = []
         for term in terms:
             if term.target_pattern.search(output):
@@ -114,17 +116,15 @@ class Glossary:
                 continue
             for start, end in reversed(spans):
                 output = output[:start] + term.target + output[end:]
-            protected = [
-                (match.start(), match.end()) for term in terms for match in term.target_pattern.finditer(output)
-            ]
+            protected = target_spans(output)
         return output, missing
 
 
-def _alternation(sources: list[str], case_sensitive: list[bool]) -> re.Pattern[str]:
-    """One regex matching any source term as a whole word; group `t<i>` tells which term."""
+def _alternation(terms: list[Term]) -> re.Pattern[str]:
+    """One regex matching any term's source as a whole word; group `t<i>` tells which term."""
     alternatives = [
-        f"(?P<t{index}>{re.escape(source) if sensitive else f'(?i:{re.escape(source)})'})"
-        for index, (source, sensitive) in enumerate(zip(sources, case_sensitive, strict=True))
+        f"(?P<t{index}>{re.escape(term.source) if term.case_sensitive else f'(?i:{re.escape(term.source)})'})"
+        for index, term in enumerate(terms)
     ]
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives) or '(?!)'})(?!\w)")
 
