@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import time
 from collections.abc import Callable
@@ -154,15 +153,14 @@ def _engine_cannot_run(failure: EngineError) -> bool:
     return isinstance(failure, EngineNotReady | ModelNotFound)
 
 
-_CIRCUIT_LEFT = re.compile(r"next try in (\d+) s")
-
-
-def _pause_for(settings: Settings, subject: str, reason: str, previous: Pause | None) -> Pause:
+def _pause_for(
+    settings: Settings, subject: str, reason: str, previous: Pause | None, engine_wait_s: float | None = None
+) -> Pause:
+    """The next pause of `subject`; `engine_wait_s` is the engine's own wait (an open circuit's)."""
     count = previous.count + 1 if previous is not None else 1
     seconds = Backoff(settings.backoff_base_s, min(settings.backoff_max_s, PAUSE_MAX_S)).delay(count).total_seconds()
-    circuit = _CIRCUIT_LEFT.search(reason)  # an open circuit says when it lets the next call through
-    if circuit:
-        seconds = max(seconds, float(circuit.group(1)))
+    if engine_wait_s is not None:
+        seconds = max(seconds, engine_wait_s)
     now = utcnow()
     since = previous.since if previous is not None else now
     # At least a second, so a zero backoff (tests) cannot make the worker spin.
@@ -334,6 +332,7 @@ def _translate(
     started = time.perf_counter()
     error: str | None = None
     cannot_run = False
+    engine_wait_s: float | None = None
     result: TranslatedDocument | None = None
     engine_label, model_label = name, model
     fallback: dict[str, Any] = {}
@@ -347,6 +346,7 @@ def _translate(
         except EngineError as failure:
             error = f"{type(failure).__name__}: {failure}"
             cannot_run = _engine_cannot_run(failure)
+            engine_wait_s = getattr(failure, "retry_after_s", None)
     elapsed = time.perf_counter() - started
 
     paused: Pause | None = None
@@ -370,7 +370,7 @@ def _translate(
             if meter.by_engine:
                 usage.add_monthly(session, meter)
             if cannot_run and error is not None:
-                paused = _pause_for(settings, name, error, pauses.get(name))
+                paused = _pause_for(settings, name, error, pauses.get(name), engine_wait_s)
                 if owner is not None:
                     release_translation(session, translation.id, owner, paused.until, error)
                 else:

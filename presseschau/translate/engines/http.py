@@ -50,6 +50,11 @@ class QuotaExceeded(EngineNotReady):
 class CircuitOpen(EngineNotReady):
     """The engine failed repeatedly and is paused; calls fail fast until it is tried again."""
 
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        # When the circuit lets the next (trial) call through.
+        self.retry_after_s = retry_after_s
+
 
 class EngineAuthError(EngineNotReady):
     """The API rejected the credentials (401/403): a configuration problem, not retried."""
@@ -111,7 +116,7 @@ class CircuitBreaker:
             if waited < self.reset_s or self._trial:
                 left = max(0.0, self.reset_s - waited)
                 raise CircuitOpen(
-                    f"engine {self.name} paused after {self.failures} failed calls; next try in {left:.0f} s"
+                    f"engine {self.name} paused after {self.failures} failed calls; next try in {left:.0f} s", left
                 )
             self._trial = True  # half-open: exactly one call probes whether the service is back
 
