@@ -11,6 +11,9 @@ import pytest
 from presseschau.config import Settings
 from presseschau.translate.engines import EngineSpec, clear_engine_cache, register_engine
 
+from .fakes.deepl import FakeDeepL
+from .fakes.server import running
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 TINY_MODEL = FIXTURES / "tiny-en-de"
 TINY_RELEASE = FIXTURES / "tiny-en-de-opus-mt.zip"
@@ -119,3 +122,14 @@ def tiny_model() -> Path:
     if not (TINY_MODEL / "model.bin").is_file():
         pytest.fail(f"{TINY_MODEL} missing: run scripts/make_tiny_model.py")
     return TINY_MODEL
+
+
+# A loopback DeepL (tests/translate/fakes/deepl.py) for the engine's and the queue's tests.
+DEEPL_KEY = "deepl-secret-key:fx"
+
+
+@pytest.fixture
+def deepl() -> Iterator[FakeDeepL]:
+    clear_engine_cache()
+    yield from running(FakeDeepL(api_key=DEEPL_KEY))
+    clear_engine_cache()

@@ -23,19 +23,11 @@ from presseschau.translate.engines.deepl import DeepLEngine, default_url
 from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy
 from presseschau.translate.service import translate_article, translate_queued
 
+from .conftest import DEEPL_KEY as KEY
 from .conftest import FakeEngine
 from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
 from .fakes.deepl import FakeDeepL
-from .fakes.server import Fault, fake_german, running
-
-KEY = "deepl-secret-key:fx"
-
-
-@pytest.fixture
-def deepl() -> Iterator[FakeDeepL]:
-    clear_engine_cache()
-    yield from running(FakeDeepL(api_key=KEY))
-    clear_engine_cache()
+from .fakes.server import Fault, fake_german
 
 
 @pytest.fixture

@@ -21,13 +21,13 @@ from presseschau.store.models import Article, ServiceState, Source, Translation,
 from presseschau.store.queue import claim_translations, enqueue_translation
 from presseschau.translate import service
 from presseschau.translate.catalog import CATALOG
-from presseschau.translate.engines import clear_engine_cache
 from presseschau.translate.service import translate_article, translate_queued
 
+from .conftest import DEEPL_KEY as KEY
 from .conftest import FakeEngine
 from .fakes import article as long_article
 from .fakes.deepl import FakeDeepL
-from .fakes.server import Fault, running
+from .fakes.server import Fault
 
 PARAGRAPHS = [
     Paragraph("p", 'The market <a href="https://ex.org/">rose sharply</a> today.'),
@@ -189,14 +189,6 @@ def test_a_crashing_article_is_recorded_and_the_queue_goes_on(
 
 # The engine cannot run: quota, circuit, outage, missing model --------------------------------
 
-KEY = "deepl-secret-key:fx"
-
-
-@pytest.fixture
-def deepl() -> Iterator[FakeDeepL]:
-    clear_engine_cache()
-    yield from running(FakeDeepL(api_key=KEY))
-    clear_engine_cache()
 
 
 @pytest.fixture
