@@ -21,8 +21,8 @@ _EN_DECIMAL = re.compile(r"(?<![\w.,/])\d+\.\d+(?![\w]|[.,]\d)")
 # only certain next to an amount -- a currency before it, or a unit, magnitude or percent after.
 _AMOUNT_BEFORE = re.compile(r"[$€£¥]\s?$|(?:Euro|Dollar|Pfund|Franken|US-Dollar)\s$")
 _AMOUNT_AFTER = re.compile(
-    r"\s?(?:%|‰|°|-?[Pp]rozent|-?[Pp]rozentpunkt|Promille|Mio\.|Mrd\.|Millionen|Milliarden|Billionen|Millionen?|"
-    r"Milliarden?|Grad|Meter|Kilometer|Zentimeter|Millimeter|Quadratkilometer|km|cm|mm|kg|Kilogramm|Gramm|Tonnen|"
+    r"\s?(?:%|‰|°|-?[Pp]rozent|-?[Pp]rozentpunkt|Promille|Mio\.|Mrd\.|Millionen?|Milliarden?|Billionen|"
+    r"Grad|Meter|Kilometer|Zentimeter|Millimeter|Quadratkilometer|km|cm|mm|kg|Kilogramm|Gramm|Tonnen|"
     r"Liter|Euro|Dollar|US-Dollar|Pfund|Franken|Yen|Punkte|Stunden|Minuten|Sekunden|Tage|Wochen|Monate|Jahre|"
     r"Jahren|Mal|-mal|-fach|fach|Kilowatt|Megawatt|Gigawatt|Watt|Kilowattstunden|Einwohner|Menschen)(?!\w)"
 )
