@@ -13,8 +13,8 @@ from presseschau.app import AppContext
 from presseschau.content import Paragraph, paragraphs_to_json
 from presseschau.pipeline import tasks
 from presseschau.store.models import Article, Publication, Source, Translation
-from presseschau.store.queue import enqueue_translation
 from tests.pipeline.distributed import REDIS_TEST_URL, fresh_broker
+from tests.store.factories import queued_articles
 
 
 @pytest.fixture
@@ -32,20 +32,11 @@ def broker(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Ap
     context.close()
 
 
-def _queued_articles(context: AppContext, count: int) -> None:
-    with context.database.session() as session:
-        for n in range(count):
-            article = Article(url=f"https://x.example/{n}", canonical_url=f"https://x.example/{n}", revision=1)
-            session.add(article)
-            session.flush()
-            enqueue_translation(session, article, "de")
-
-
 def test_dispatch_tops_up_translate_tasks_instead_of_piling_them_up(
     broker: tuple[AppContext, redis.Redis],
 ) -> None:
     context, client = broker
-    _queued_articles(context, 10)
+    queued_articles(context, 10)
     expected = -(-10 // tasks.TRANSLATE_BATCH)
     assert tasks.dispatch()["translate_tasks"] == expected
     for _ in range(3):  # beats while no translate worker runs: nothing more is sent

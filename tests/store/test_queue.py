@@ -24,22 +24,11 @@ from presseschau.store.queue import (
     release_translation,
     retry_failed,
 )
-
-
-def _article(context: AppContext, n: int = 1) -> list[int]:
-    ids = []
-    with context.database.session() as session:
-        for i in range(n):
-            article = Article(url=f"https://x.example/{i}", canonical_url=f"https://x.example/{i}", revision=1)
-            session.add(article)
-            session.flush()
-            enqueue_translation(session, article, "de")
-            ids.append(article.id)
-    return ids
+from tests.store.factories import queued_articles
 
 
 def test_enqueue_is_idempotent_and_requeues_new_revisions(context: AppContext) -> None:
-    (article_id,) = _article(context)
+    (article_id,) = queued_articles(context)
     with context.database.session() as session:
         article = session.get_one(Article, article_id)
         enqueue_translation(session, article, "de")
@@ -56,7 +45,7 @@ def test_enqueue_is_idempotent_and_requeues_new_revisions(context: AppContext) -
 
 
 def test_claims_are_exclusive_and_expired_leases_are_taken_over(context: AppContext) -> None:
-    _article(context, 3)
+    queued_articles(context, 3)
     with context.database.session() as session:
         first = claim_translations(session, "a", lease_seconds=60, limit=2)
         second = claim_translations(session, "b", lease_seconds=60, limit=5)
@@ -70,7 +59,7 @@ def test_claims_are_exclusive_and_expired_leases_are_taken_over(context: AppCont
 
 
 def test_only_the_lease_holder_finishes(context: AppContext) -> None:
-    _article(context)
+    queued_articles(context)
     with context.database.session() as session:
         (translation_id,) = claim_translations(session, "a", lease_seconds=60)
         translation = session.get_one(Translation, translation_id)
@@ -81,7 +70,7 @@ def test_only_the_lease_holder_finishes(context: AppContext) -> None:
 
 
 def test_failures_back_off_then_fail_for_good(context: AppContext) -> None:
-    _article(context)
+    queued_articles(context)
     backoff = Backoff(base_s=10, max_s=100)
     for attempt in range(1, 4):
         with context.database.session() as session:
@@ -109,7 +98,7 @@ def test_backoff_grows_exponentially_and_is_capped() -> None:
 
 
 def test_leases_of_dead_local_processes_are_recovered(context: AppContext) -> None:
-    _article(context, 2)
+    queued_articles(context, 2)
     finished = subprocess.Popen(["true"])  # a pid whose process has ended and been reaped
     finished.wait()
     dead_pid = finished.pid
@@ -130,7 +119,7 @@ def _dead_owner() -> str:
 
 
 def test_finishing_checks_the_lease_in_the_database_not_the_loaded_row(context: AppContext) -> None:
-    _article(context)
+    queued_articles(context)
     with context.database.session() as session:
         (translation_id,) = claim_translations(session, "a", lease_seconds=60)
     with context.database.session() as stale:
@@ -147,7 +136,7 @@ def test_finishing_checks_the_lease_in_the_database_not_the_loaded_row(context: 
 
 
 def test_a_released_item_is_claimable_again_without_spending_an_attempt(context: AppContext) -> None:
-    _article(context)
+    queued_articles(context)
     later = utcnow() + timedelta(minutes=5)
     with context.database.session() as session:
         (translation_id,) = claim_translations(session, "a", lease_seconds=60)
@@ -161,7 +150,7 @@ def test_a_released_item_is_claimable_again_without_spending_an_attempt(context:
 
 
 def test_an_item_that_kills_its_worker_fails_after_max_attempts(context: AppContext) -> None:
-    _article(context)
+    queued_articles(context)
     for attempt in (1, 2):
         with context.database.session() as session:
             (translation_id,) = claim_translations(session, _dead_owner(), lease_seconds=600, max_attempts=2)
@@ -178,7 +167,7 @@ def test_an_item_that_kills_its_worker_fails_after_max_attempts(context: AppCont
 
 
 def test_expired_leases_at_max_attempts_are_failed_not_claimed_again(context: AppContext) -> None:
-    _article(context)
+    queued_articles(context)
     with context.database.session() as session:
         (translation_id,) = claim_translations(session, "other-host:1:translate:y", lease_seconds=60, max_attempts=2)
     later = utcnow() + timedelta(seconds=120)
@@ -200,7 +189,7 @@ def test_expired_leases_at_max_attempts_are_failed_not_claimed_again(context: Ap
 
 
 def test_the_lease_keeper_renews_while_working_and_stops_after(context: AppContext) -> None:
-    _article(context)
+    queued_articles(context)
     with context.database.session() as session:
         (translation_id,) = claim_translations(session, "a", lease_seconds=1)
         first_expiry = session.get_one(Translation, translation_id).lease_expires_at
