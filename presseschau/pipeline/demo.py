@@ -232,6 +232,5 @@ def demo(
     if not serve:
         return
     console.print(f"Serving the German site at [bold]{url}[/] (Ctrl-C stops)")
-    service.options.host, service.options.port = host, port
     service.install_signal_handlers()
     service.serve_forever()

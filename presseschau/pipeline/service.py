@@ -269,15 +269,15 @@ class PipelineService:
         record_state(self.context, "service", started_at=utcnow().isoformat(), pid=os.getpid(), host=HOSTNAME)
 
     def serve_forever(self) -> None:
-        """Serve the website in this thread until a stop is requested."""
+        """Serve the website in this thread until a stop is requested.
+
+        On the address in the settings: `run` and `demo` apply `settings_for_server` before
+        anything is built or published, so pages link to the address served."""
         import uvicorn
 
-        from presseschau.config import settings_for_server
         from presseschau.web.app import create_app
 
-        settings = self.context.settings = settings_for_server(
-            self.context.settings, self.options.host, self.options.port
-        )
+        settings = self.context.settings
         config = uvicorn.Config(
             create_app(self.context),
             host=settings.host,
