@@ -13,7 +13,7 @@ from presseschau.editorial.users import add_user
 from presseschau.store.models import Translation
 from presseschau.web import app as web_app
 from tests.publish.factories import make_article, make_source
-from tests.web.test_browser import _screenshot, browser, server  # noqa: F401 -- shared fixtures
+from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -50,13 +50,13 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     assert "/admin/anmelden" in driver.current_url  # type: ignore[attr-defined]
     driver.find_element(By.ID, "name").send_keys("anna")  # type: ignore[attr-defined]
     driver.find_element(By.ID, "passwort").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click()  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click)  # type: ignore[attr-defined]
     assert driver.current_url == server + "/admin/warteschlange"  # type: ignore[attr-defined]
 
     rows = driver.find_elements(By.CSS_SELECTOR, "tr[data-translation]")  # type: ignore[attr-defined]
     assert [row.get_attribute("data-translation") for row in rows] == [str(made.translation_id)]
     assert "The Guardian" in rows[0].text and "ct2" in rows[0].text
-    rows[0].find_element(By.TAG_NAME, "a").click()
+    _navigate(driver, rows[0].find_element(By.TAG_NAME, "a").click)
     assert driver.current_url == f"{server}/admin/uebersetzung/{made.translation_id}"  # type: ignore[attr-defined]
     english = driver.find_elements(By.CSS_SELECTOR, ".admin-side-by-side td[lang='en']")  # type: ignore[attr-defined]
     assert "Lukashenko let the troops pass" in english[1].text
@@ -65,14 +65,14 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     field = driver.find_element(By.ID, "feld-1")  # type: ignore[attr-defined]
     field.clear()
     field.send_keys(EDITED)
-    driver.find_element(By.ID, "speichern").click()  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.ID, "speichern").click)  # type: ignore[attr-defined]
     assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Änderungen gespeichert."  # type: ignore[attr-defined]
     assert driver.find_element(By.ID, "feld-1").get_attribute("value") == EDITED  # type: ignore[attr-defined]
 
     # Re-translate paragraph 3 with the tiny model (engine chosen explicitly).
     before = driver.find_element(By.ID, "feld-2").get_attribute("value")  # type: ignore[attr-defined]
     Select(driver.find_element(By.ID, "engine")).select_by_value("ct2")  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, "button[name='absatz'][value='3']").click()  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "button[name='absatz'][value='3']").click)  # type: ignore[attr-defined]
     errors = driver.find_elements(By.CSS_SELECTOR, ".admin-error")  # type: ignore[attr-defined]
     assert not errors, errors[0].text if errors else ""
     assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Absatz neu übersetzt."  # type: ignore[attr-defined]
@@ -82,7 +82,7 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     _screenshot(driver, "admin-editor.png", 1280)
 
     # Approve: back to the (now empty) queue.
-    driver.find_element(By.ID, "freigeben").click()  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.ID, "freigeben").click)  # type: ignore[attr-defined]
     assert driver.current_url.startswith(server + "/admin/warteschlange")  # type: ignore[attr-defined]
     assert "freigegeben" in driver.find_element(By.CSS_SELECTOR, ".admin-notice").text  # type: ignore[attr-defined]
     assert not driver.find_elements(By.CSS_SELECTOR, "tr[data-translation]")  # type: ignore[attr-defined]
@@ -107,6 +107,6 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     assert history[2].startswith("Bearbeitet – anna")
     assert history[3].startswith("Maschinenübersetzung – engine:ct2")
     # And the diff of the edit shows the new words.
-    driver.find_elements(By.CSS_SELECTOR, ".admin-history li a")[2].click()  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_elements(By.CSS_SELECTOR, ".admin-history li a")[2].click)  # type: ignore[attr-defined]
     inserted = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".admin-diff ins"))  # type: ignore[attr-defined]
     assert "ungehindert" in inserted

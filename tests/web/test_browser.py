@@ -8,7 +8,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -85,6 +85,23 @@ def browser() -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def _navigate(driver: object, action: Callable[[], object]) -> None:
+    """Run a click or submit that loads a new page, and wait until that page has loaded.
+
+    Selenium's click returns once the event is dispatched; a form POST answered by a redirect
+    may still be in flight, so reading current_url at once races the browser.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    action()
+    wait = WebDriverWait(driver, 20)
+    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def _screenshot(driver: object, name: str, width: int) -> Path:
     # Full-page: size the window to the document so the whole article is in the picture.
     driver.set_window_size(width, 900)  # type: ignore[attr-defined]
@@ -109,7 +126,7 @@ def test_reader_journey(context: AppContext, server: str, browser: object) -> No
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"  # type: ignore[attr-defined]
     first = driver.find_elements(By.CSS_SELECTOR, ".article-list h2 a")[0]  # type: ignore[attr-defined]
     assert first.get_attribute("href") == f"{server}/{newest.slug}/"
-    first.click()
+    _navigate(driver, first.click)
 
     assert driver.current_url == f"{server}/{newest.slug}/"  # type: ignore[attr-defined]
     with context.database.session() as session:
@@ -143,15 +160,15 @@ def test_reader_journey(context: AppContext, server: str, browser: object) -> No
     assert "Die Krim" not in previous.text and previous.text.split("\n")[-1] in {
         "Warum Belarus für Europa wichtig bleibt"
     }
-    previous.click()
+    _navigate(driver, previous.click)
     assert driver.current_url == f"{server}/{site[-2].slug}/"  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, ".prev-next a.next").click()  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, ".prev-next a.next").click)  # type: ignore[attr-defined]
     assert driver.current_url == f"{server}/{newest.slug}/"  # type: ignore[attr-defined]
 
     # Search through the header form (no JavaScript involved) for a word from the body.
     box = driver.find_element(By.ID, "suchfeld")  # type: ignore[attr-defined]
     box.send_keys("Milchprodukten")
-    box.submit()
+    _navigate(driver, box.submit)
     assert "/suche?q=Milchprodukten" in driver.current_url  # type: ignore[attr-defined]
     assert driver.find_element(By.CSS_SELECTOR, ".result-count").text == "5 Treffer für „Milchprodukten“"  # type: ignore[attr-defined]
     results = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".article-list h2 a")]  # type: ignore[attr-defined]
@@ -187,11 +204,11 @@ def test_static_site_search(static_server: tuple[str, list[Published]], browser:
     base, made = static_server
     driver = browser
     driver.get(base + "/")  # type: ignore[attr-defined]
-    driver.find_elements(By.CSS_SELECTOR, ".article-list h2 a")[0].click()  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_elements(By.CSS_SELECTOR, ".article-list h2 a")[0].click)  # type: ignore[attr-defined]
     assert driver.current_url == f"{base}/{made[-1].slug}/"  # type: ignore[attr-defined]
     box = driver.find_element(By.ID, "suchfeld")  # type: ignore[attr-defined]
     box.send_keys("Senegal")
-    box.submit()
+    _navigate(driver, box.submit)
     assert driver.current_url == f"{base}/suche/?q=Senegal"  # type: ignore[attr-defined]
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ergebnisse .result-count"))
     results = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .article-list h2 a")  # type: ignore[attr-defined]
