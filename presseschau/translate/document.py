@@ -13,6 +13,12 @@ Per document, in order:
    retried alone; what still fails is reported and the document is not complete);
 5. tags are re-attached to the translated words, German typography is applied, and new
    translations are stored in the memory.
+
+Tags: engines that translate inline HTML (`translate_html`: DeepL, LibreTranslate) get each
+sentence with its tags as marker elements and place them themselves, in context; the tags then go
+where the engine put them. Everything else, and any answer that lost or duplicated a marker, is
+aligned (`markup.transfer_tags`): the tag's own text is translated separately and searched in the
+translation. Either way no tag is ever dropped.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ class TranslationReport:
     numbers_missing: list[dict[str, Any]] = field(default_factory=list)
     markup_tags: int = 0
     markup_approximate: int = 0
+    markup_by_engine: int = 0  # tags the engine placed itself (translate_html)
     untranslated_blocks: int = 0
 
     @property
@@ -112,6 +119,13 @@ class _Sentence:
     source: str
     pieces: list[str] = field(default_factory=list)
     translation: str | None = None
+    keys: list[str] = field(default_factory=list)  # the job of each piece
+
+
+# The marker id of a tag sent to an engine as markup: `<a id="m3">`.
+_MARKER_ID = re.compile(r'\bid="m(\d+)"')
+# Text the engines' HTML handling could read differently from plain text: sent without markup.
+_MARKUP_UNSAFE = frozenset("<>&")
 
 
 @dataclass
@@ -134,6 +148,11 @@ class _Job:
     unit: int | None
     output: str | None = None
     problem: str | None = None
+    # Sent as inline HTML (`translate_html`): the number of marker tags in `engine_input`, and
+    # from a complete answer, per marker the text the engine put inside it and where.
+    markers: int = 0
+    hints: list[tuple[str, int]] | None = None
+    marked_texts: list[str] = field(default_factory=list)  # the source text inside each marker
 
 
 class DocumentTranslator:
@@ -181,6 +200,7 @@ class DocumentTranslator:
         jobs = self._engine_jobs(pending, report)
         self._run_engine(jobs, report)
         self._check_coverage(jobs, report)
+        self._span_jobs_for_lost_markup(jobs, report)
         self._assemble(pending, jobs, report)
         if self.memory is not None and self.store_in_memory:
             self._store(jobs)
@@ -305,10 +325,32 @@ class DocumentTranslator:
             sentences.append(sentence)
         return sentences
 
+    def _markup_job(self, unit: _Unit, sentence: _Sentence) -> _Job | None:
+        """The sentence with its tags as markers, for an engine that places tags itself; None
+        where it has no tags or is sent as plain text (split, or text HTML could misread)."""
+        if not callable(getattr(self.engine, "translate_html", None)) or sentence.pieces != [sentence.source]:
+            return None
+        tags = [t for t in clip_tags(unit.tags, sentence.start, sentence.end) if not t.point]
+        if not tags or _MARKUP_UNSAFE & set(sentence.source):
+            return None
+        job = self._job(sentence.source, True, unit.index)
+        if job.engine_input != job.source:
+            return None  # glossary placeholders in the text: offsets no longer match the tags
+        marked = [replace(tag, open_html=f'<{tag.name} id="m{number}">') for number, tag in enumerate(tags)]
+        marked_up = render_inline(sentence.source, marked)
+        if self.engine.count_tokens(marked_up) > self.engine.max_input_tokens:
+            return None  # the markers would push it over the engine's (request) limit
+        job.engine_input, job.markers = marked_up, len(marked)
+        job.marked_texts = [sentence.source[tag.start : tag.end] for tag in tags]
+        return job
+
     def _engine_jobs(self, units: list[_Unit], report: TranslationReport) -> dict[str, _Job]:
         jobs: dict[str, _Job] = {}
         limit = self.engine.max_input_tokens
         missed_pieces: list[tuple[_Unit, _Sentence]] = []
+        # Tags an engine places itself (inside one marked-up sentence) need no separate translation
+        # of their text; DeepL, for one, bills every character.
+        engine_placed: set[tuple[int | None, int, int]] = set()
         for unit in units:
             for sentence in unit.sentences:
                 if sentence.translation is not None:
@@ -335,6 +377,18 @@ class DocumentTranslator:
             split_found = self.memory.lookup(p for _, s in missed_pieces if len(s.pieces) > 1 for p in s.pieces)
             report.memory_hits += len(split_found)
         for unit, sentence in missed_pieces:
+            markup = self._markup_job(unit, sentence)
+            if markup is not None:
+                key = "html:" + normalize(markup.engine_input)
+                jobs.setdefault(key, markup)
+                sentence.keys = [key]
+                engine_placed.update(
+                    (unit.index, t.start, t.end)
+                    for t in unit.tags
+                    if not t.point and sentence.start <= t.start and t.end <= sentence.end
+                )
+                continue
+            sentence.keys = [normalize(piece) for piece in sentence.pieces]
             for piece in sentence.pieces:
                 key = normalize(piece)
                 if key in split_found and key not in jobs:
@@ -349,6 +403,8 @@ class DocumentTranslator:
                 inner = unit.text[tag.start : tag.end].strip()
                 if tag.point or not inner or normalize(inner) in jobs:
                     continue
+                if (unit.index, tag.start, tag.end) in engine_placed:
+                    continue
                 if any(inner == s.source.strip() for s in unit.sentences):
                     continue
                 optional.setdefault(normalize(inner), self._job(inner, False, unit.index))
@@ -361,6 +417,27 @@ class DocumentTranslator:
             jobs.setdefault(key, job)
         return jobs
 
+    def _span_jobs_for_lost_markup(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
+        """Where an engine's answer lost its markers, its tags are aligned after all, which needs
+        the tag texts translated on their own (as for any engine without an HTML mode)."""
+        optional: dict[str, _Job] = {}
+        for job in list(jobs.values()):
+            if not job.markers or job.hints is not None or job.output is None:
+                continue
+            for inner in job.marked_texts:
+                key = normalize(inner)
+                if inner.strip() and key not in jobs and inner.strip() != job.source.strip():
+                    optional.setdefault(key, self._job(inner.strip(), False, job.unit))
+        if not optional:
+            return
+        if self.memory is not None:
+            found = self.memory.lookup(optional, count_use=False)
+            for key, job in optional.items():
+                if key in found:
+                    job.output, job.problem = found[key], "memory"
+        jobs.update(optional)
+        self._run_engine(optional, report)
+
     def _job(self, source: str, required: bool, unit: int | None) -> _Job:
         # Engines that look text up (memory) must see the source unchanged; terms are still checked.
         if self.glossary is None or not getattr(self.engine, "substitute_terms", True):
@@ -370,29 +447,31 @@ class DocumentTranslator:
 
     def _run_engine(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
         todo = [job for job in jobs.values() if job.output is None and job.problem is None]
-        sized = [(self.engine.count_tokens(job.engine_input), job) for job in todo]
-        if not getattr(self.engine, "keep_order", False):
-            # Similar lengths per call: less padding, and a tighter length-derived decoding limit.
-            # Engines that use the preceding text as context (LLMs) set `keep_order` instead.
-            sized.sort(key=lambda item: item[0])
-        batch: list[_Job] = []
-        budget = 0
-        for tokens, job in sized:
-            if batch and budget + tokens > self.max_batch_tokens:
+        # Plain text and marked-up sentences go in separate calls (`translate_batch`, `translate_html`).
+        for group in ([job for job in todo if not job.markers], [job for job in todo if job.markers]):
+            sized = [(self.engine.count_tokens(job.engine_input), job) for job in group]
+            if not getattr(self.engine, "keep_order", False):
+                # Similar lengths per call: less padding, and a tighter length-derived decoding limit.
+                # Engines that use the preceding text as context (LLMs) set `keep_order` instead.
+                sized.sort(key=lambda item: item[0])
+            batch: list[_Job] = []
+            budget = 0
+            for tokens, job in sized:
+                if batch and budget + tokens > self.max_batch_tokens:
+                    self._call(batch, report)
+                    batch, budget = [], 0
+                batch.append(job)
+                budget += tokens
+            if batch:
                 self._call(batch, report)
-                batch, budget = [], 0
-            batch.append(job)
-            budget += tokens
-        if batch:
-            self._call(batch, report)
 
     def _call(self, batch: Sequence[_Job], report: TranslationReport) -> None:
+        """One engine call for jobs of one kind: all plain text, or all marked up."""
         inputs = [job.engine_input for job in batch]
+        translate = self.engine.translate_html if batch[0].markers else self.engine.translate_batch  # type: ignore[attr-defined]
         started = time.perf_counter()
         try:
-            outputs: Sequence[str | None] = self.engine.translate_batch(
-                inputs, self.source_language, self.target_language
-            )
+            outputs: Sequence[str | None] = translate(inputs, self.source_language, self.target_language)
         except TranslationMissing as missing:
             outputs = missing.partial
         finally:
@@ -402,13 +481,34 @@ class DocumentTranslator:
             raise EngineError(f"engine {self.engine.name} returned {len(outputs)} outputs for {len(batch)} segments")
         report.engine_segments += len(batch)
         for job, output in zip(batch, outputs, strict=True):
+            if output is not None and job.markers:
+                output = self._read_markup(job, output)
             job.output = output
             job.problem = "not translated by the engine" if output is None else self._coverage_problem(job, output)
+
+    @staticmethod
+    def _read_markup(job: _Job, answer: str) -> str:
+        """The plain text of a marked-up answer; `job.hints` where it kept every marker once."""
+        text, tags = parse_inline(answer)
+        found: dict[int, tuple[str, int]] = {}
+        complete = True
+        for tag in tags:
+            marker = _MARKER_ID.search(tag.open_html)
+            if marker is None or int(marker.group(1)) in found or tag.end <= tag.start:
+                complete = False
+                continue
+            found[int(marker.group(1))] = (text[tag.start : tag.end], tag.start)
+        if complete and sorted(found) == list(range(job.markers)):
+            job.hints = [found[number] for number in range(job.markers)]
+        else:
+            job.hints = None
+            log.info("engine answer lost markup (%d of %d tags): aligning instead", len(found), job.markers)
+        return text
 
     def _retry(self, job: _Job, report: TranslationReport) -> None:
         """Translate one segment alone; engines with a `translate_retry` method decode it differently."""
         retry = getattr(self.engine, "translate_retry", None)
-        if retry is None:
+        if retry is None or job.markers:
             self._call([job], report)
             return
         started = time.perf_counter()
@@ -451,7 +551,7 @@ class DocumentTranslator:
             first_problem = job.problem
             retry: _Job | None = None
             if job.output is not None:  # None: the engine said it has no translation; a retry won't change that
-                retry = _Job(job.source, job.engine_input, job.terms, True, job.unit)
+                retry = _Job(job.source, job.engine_input, job.terms, True, job.unit, markers=job.markers)
                 self._retry(retry, report)
             recovered = retry is not None and retry.problem is None and retry.output is not None
             if retry is not None:
@@ -459,7 +559,7 @@ class DocumentTranslator:
                     {"paragraph": job.unit, "source": job.source[:200], "reason": first_problem, "recovered": recovered}
                 )
             if recovered and retry is not None:
-                job.output, job.problem = retry.output, None
+                job.output, job.problem, job.hints = retry.output, None, retry.hints
             else:
                 reason = retry.problem if retry is not None and retry.problem else first_problem
                 report.failed_segments.append({"paragraph": job.unit, "source": job.source[:200], "reason": reason})
@@ -476,13 +576,13 @@ class DocumentTranslator:
         lost = missing_numbers(job.source, job.output)
         if not lost:
             return False
-        retry = _Job(job.source, job.engine_input, job.terms, True, job.unit)
+        retry = _Job(job.source, job.engine_input, job.terms, True, job.unit, markers=job.markers)
         self._retry(retry, report)
         still_lost = lost
         if retry.problem is None and retry.output is not None:
             still_lost = missing_numbers(job.source, retry.output)
             if len(still_lost) < len(lost):
-                job.output = retry.output
+                job.output, job.hints = retry.output, retry.hints
         report.coverage_retries.append(
             {
                 "paragraph": job.unit,
@@ -504,19 +604,25 @@ class DocumentTranslator:
             placed: list[InlineTag] = []
             offset = 0
             for number, sentence in enumerate(unit.sentences):
+                hints: dict[InlineTag, tuple[str, int]] = {}
                 if sentence.translation is None:
                     outputs = []
-                    for piece in sentence.pieces:
-                        job = jobs[normalize(piece)]
+                    for piece, key in zip(sentence.pieces, sentence.keys, strict=True):
+                        job = jobs[key]
                         text = job.output if job.output and job.output.strip() else piece  # never a hole
                         outputs.append(self._postedit(piece, text, unit, report, job=job))
+                        if job.hints is not None and job.problem is None:
+                            marked = [t for t in clip_tags(unit.tags, sentence.start, sentence.end) if not t.point]
+                            lead = len(text) - len(text.lstrip())
+                            hints = {t: (inner, at - lead) for t, (inner, at) in zip(marked, job.hints, strict=True)}
                     sentence.translation = " ".join(o.strip() for o in outputs)
                 translation = sentence.translation.strip()
                 tags = clip_tags(unit.tags, sentence.start, sentence.end)
                 tags += self._orphan_voids(unit, number)
                 if tags:
-                    placement = transfer_tags(sentence.source, tags, translation, span_translations)
+                    placement = transfer_tags(sentence.source, tags, translation, span_translations, hints)
                     report.markup_approximate += placement.approximate
+                    report.markup_by_engine += placement.by_engine
                     placed += [replace(t, start=t.start + offset, end=t.end + offset) for t in placement.tags]
                 parts.append(translation)
                 offset += len(translation) + 1
@@ -615,5 +721,13 @@ class DocumentTranslator:
             if self._german:
                 output = convert_numbers(output, job.source)
             pairs.append((job.source, output))
+            # The engine's translation of each tag's text, in context: what aligning the tags
+            # needs when this sentence comes from the memory next time.
+            if job.hints is not None:
+                pairs += [
+                    (source, target)
+                    for source, (target, _) in zip(job.marked_texts, job.hints, strict=True)
+                    if source.strip() != job.source.strip()
+                ]
         if pairs:
             self.memory.store(pairs, engine=self.engine.name, model=self.engine.model)

@@ -226,6 +226,7 @@ def _proportional(source_len: int, tag: InlineTag, target: str, words: list[tupl
 class Placement:
     tags: list[InlineTag]
     approximate: int
+    by_engine: int = 0  # tags placed where the engine itself put them (see `hints`)
 
 
 def transfer_tags(
@@ -233,16 +234,21 @@ def transfer_tags(
     tags: list[InlineTag],
     target: str,
     span_translations: dict[str, str] | None = None,
+    hints: dict[InlineTag, tuple[str, int]] | None = None,
 ) -> Placement:
     """Place `tags` (spans over `source`) on `target`, the translation of `source`.
 
     `span_translations` maps a tag's source text to its translation where one was made.
+    `hints` gives, for tags an engine translated as markup, the text the engine put inside the
+    tag and its position in the engine's output; it is looked up in `target` (which post-editing
+    may have changed slightly) before any alignment.
     """
     span_translations = span_translations or {}
+    hints = hints or {}
     words = _word_spans(target)
     stripped_source = source.strip()
     placed: list[InlineTag] = []
-    approximate = 0
+    approximate = by_engine = 0
     ratio = len(target) / max(1, len(source))
     for tag in sorted(tags, key=lambda t: (t.depth, t.start)):
         expected = tag.start * ratio
@@ -250,6 +256,13 @@ def transfer_tags(
             spot = _boundary(source, tag.start, target, words)
             placed.append(replace(tag, start=spot, end=spot))
             continue
+        hint = hints.get(tag)
+        if hint is not None:
+            hinted = _find(target, hint[0], hint[1])
+            if hinted is not None:
+                by_engine += 1
+                placed.append(replace(tag, start=hinted[0], end=hinted[1]))
+                continue
         inner = source[tag.start : tag.end]
         if inner.strip() == stripped_source:
             lead = len(target) - len(target.lstrip())
@@ -271,7 +284,7 @@ def transfer_tags(
             approximate += 1
             found = _proportional(len(source), tag, target, words)
         placed.append(replace(tag, start=found[0], end=found[1]))
-    return Placement(_resolve_overlaps(placed, target), approximate)
+    return Placement(_resolve_overlaps(placed, target), approximate, by_engine)
 
 
 def _resolve_overlaps(tags: list[InlineTag], target: str) -> list[InlineTag]:

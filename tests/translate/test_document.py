@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from presseschau.app import AppContext
 from presseschau.content import Paragraph
@@ -187,3 +188,66 @@ def test_an_engine_losing_numbers_everywhere_is_not_retried_segment_by_segment()
     assert len(result.report.numbers_missing) == 60  # every loss is reported...
     assert len(result.report.coverage_retries) == 6  # ...but only a budget of them retried
     assert engine.segments_sent == 60 + 6
+
+
+class MarkupEngine(FakeEngine):
+    """An engine with an HTML mode (like DeepL's): answers from a script, tags where it puts them."""
+
+    def __init__(self, html_answers: dict[str, str], plain_answers: dict[str, str]) -> None:
+        super().__init__(name="markup")
+        self.html_answers = html_answers
+        self.plain_answers = plain_answers
+        self.html_calls: list[list[str]] = []
+
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        self.calls.append(list(segments))
+        return [self.plain_answers[segment] for segment in segments]
+
+    def translate_html(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        self.html_calls.append(list(segments))
+        return [self.html_answers[segment] for segment in segments]
+
+
+RESIGNED = Paragraph(
+    "p", 'The minister <a href="https://ex.org/r">resigned</a> yesterday, <em>unexpectedly</em> for many.'
+)
+RESIGNED_MARKED = 'The minister <a id="m0">resigned</a> yesterday, <em id="m1">unexpectedly</em> for many.'
+
+
+def test_an_engine_with_an_html_mode_places_the_tags_itself() -> None:
+    # German splits the verb ("trat … zurück"): only the engine, in context, knows the link
+    # belongs on "trat"; the word's own translation ("zurückgetreten") is nowhere in the sentence.
+    engine = MarkupEngine(
+        {RESIGNED_MARKED: 'Der Minister <a id="m0">trat</a> gestern, für viele <em id="m1">unerwartet</em>, zurück.'},
+        {},
+    )
+    result = DocumentTranslator(engine).translate(Document("", [RESIGNED]))
+    assert result.complete
+    assert result.paragraphs[0].html == (
+        'Der Minister <a href="https://ex.org/r">trat</a> gestern, für viele <em>unerwartet</em>, zurück.'
+    )
+    assert engine.html_calls == [[RESIGNED_MARKED]]
+    assert engine.calls == []  # the link texts were not translated on their own
+    assert (result.report.markup_by_engine, result.report.markup_approximate) == (2, 0)
+
+
+def test_an_answer_that_lost_a_marker_is_aligned_and_keeps_every_tag() -> None:
+    engine = MarkupEngine(
+        {RESIGNED_MARKED: "Der Minister trat gestern, für viele <em>unerwartet</em>, zurück."},
+        {"resigned": "trat zurück", "unexpectedly": "unerwartet"},
+    )
+    result = DocumentTranslator(engine).translate(Document("", [RESIGNED]))
+    html = result.paragraphs[0].html
+    assert result.complete and result.report.markup_by_engine == 0
+    assert html.count('<a href="https://ex.org/r">') == 1 and html.count("<em>") == 1
+    assert "<em>unerwartet</em>" in html
+    # The sentence is kept; no answer's markup was trusted, and the engine's stray tag is gone.
+    assert re.sub(r"<[^>]+>", "", html) == "Der Minister trat gestern, für viele unerwartet, zurück."
+
+
+def test_text_an_html_mode_could_misread_goes_as_plain_text() -> None:
+    paragraph = Paragraph("p", 'Profits &amp; losses <a href="https://ex.org/p">rose</a>.')
+    engine = MarkupEngine({}, {"Profits & losses rose.": "Gewinne & Verluste stiegen.", "rose": "stiegen"})
+    result = DocumentTranslator(engine).translate(Document("", [paragraph]))
+    assert engine.html_calls == []
+    assert result.paragraphs[0].html == 'Gewinne &amp; Verluste <a href="https://ex.org/p">stiegen</a>.'

@@ -62,6 +62,12 @@ def test_article_translates_completely_with_links_and_usage(ctx: AppContext, dee
     assert all(r.body["formality"] == "less" and r.body["target_lang"] == "DE" for r in requests)
     assert all(r.body["tag_handling"] == "html" for r in requests)
     assert all(len(r.body["text"]) <= 50 for r in requests)
+    # DeepL places each link itself: the sentence goes with a marker tag, and the link text is
+    # not sent again on its own (DeepL bills every character).
+    texts = [text for r in requests for text in r.body["text"]]
+    assert sum('<a id="m0">capital city</a>' in text for text in texts) == 20
+    assert "capital city" not in texts
+    assert translation.report["markup_by_engine"] == 20 and translation.report["markup_approximate"] == 0
     # Billed characters per article and per month, shown by `presseschau status`.
     characters = translation.report["usage"]["deepl"]["characters"]
     assert characters == deepl.character_count > 1000

@@ -60,7 +60,12 @@ def test_article_is_split_by_the_servers_char_and_batch_limits(ctx: AppContext, 
     # The fake refuses (400) any request over either limit, so every request respected both.
     assert len(requests) >= 11
     assert all(len(r.body["q"]) <= 4 and sum(map(len, r.body["q"])) <= 400 for r in requests)
-    assert all(r.body["api_key"] == KEY and r.body["format"] == "text" for r in requests)
+    assert all(r.body["api_key"] == KEY for r in requests)
+    # Sentences with a link go as HTML, the link a marker the server places; the rest as text.
+    html_texts = [q for r in requests if r.body["format"] == "html" for q in r.body["q"]]
+    assert len(html_texts) == 20 and all('<a id="m0">capital city</a>' in q for q in html_texts)
+    assert all(r.body["format"] in ("text", "html") for r in requests)
+    assert translation.report["markup_by_engine"] == 20 and translation.report["markup_approximate"] == 0
     assert translation.report["usage"]["libretranslate"]["requests"] == len(requests)
 
 

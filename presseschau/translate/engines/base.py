@@ -46,7 +46,12 @@ class Engine(Protocol):
     - `substitute_terms: bool`: False for engines that look the source up verbatim (memory), so
       glossary terms are checked and repaired but not substituted before the call;
     - `keep_order: bool`: True for engines that use earlier segments as context (LLMs), so segments
-      are sent in document order instead of sorted by length.
+      are sent in document order instead of sorted by length;
+    - `translate_html(segments, source_language, target_language) -> list[str]`: for engines that
+      translate inline HTML and place its tags themselves (DeepL `tag_handling=html`,
+      LibreTranslate `format=html`). Segments are escaped text with tags `<a id="m0">…</a>` (the
+      tag's name, only a marker id); the answers are the same kind of fragment. Where the answer
+      keeps every marker, the tags go where the engine put them; otherwise they are aligned.
     """
 
     name: str

@@ -15,10 +15,10 @@
 - formality from settings; billed characters are recorded per call (`usage.record`);
 - 456 (quota exceeded) raises `QuotaExceeded`, which sends the article to the fallback engine.
 
-Markup: the document translator keeps tags out of the engine input and re-attaches them by
-alignment (the same guarantee for every engine), so segments are plain text. They are sent
-HTML-escaped with `tag_handling=html` and the answers unescaped: DeepL's HTML mode is the one
-the markup path is specified for, and escaping keeps `<` and `&` in the text literal.
+Markup: every request uses `tag_handling=html`. Sentences with inline tags come from the document
+translator as HTML with marker tags (`translate_html`) and DeepL places the tags in its German
+itself; the answer goes back as HTML. Plain segments (`translate_batch`) are sent HTML-escaped and
+the answers unescaped, so `<` and `&` in the text stay literal.
 """
 
 from __future__ import annotations
@@ -194,9 +194,14 @@ class DeepLEngine:
     # Translation -------------------------------------------------------------------------------
 
     def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        escaped = [html.escape(segment, quote=False) for segment in segments]
+        return [html.unescape(answer) for answer in self.translate_html(escaped, source_language, target_language)]
+
+    def translate_html(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        """Inline-HTML segments in, inline HTML out, tags placed by DeepL."""
         self.prepare_glossary()
         outputs: list[str] = []
-        for chunk in self._chunks([html.escape(segment, quote=False) for segment in segments]):
+        for chunk in self._chunks(segments):
             outputs.extend(self._translate(chunk, source_language, target_language))
         return outputs
 
@@ -215,7 +220,7 @@ class DeepLEngine:
         return chunks
 
     def _translate(self, texts: list[str], source_language: str, target_language: str) -> list[str]:
-        """Translate HTML-escaped texts; the answers come back unescaped."""
+        """Translate HTML fragments; the answers are HTML fragments too."""
         body: dict[str, Any] = {
             "text": texts,
             "source_lang": source_language.upper(),
@@ -251,7 +256,7 @@ class DeepLEngine:
         for text, item in zip(texts, translations, strict=True):
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise EngineError("deepl: a translation in the answer has no text")
-            result.append(html.unescape(item["text"]))
+            result.append(item["text"])
             billed += int(item.get("billed_characters", len(text)))
         usage.record(self.name, characters=billed)
         return result

@@ -6,13 +6,15 @@ option it does not publish: `libretranslate_batch_limit`) to the number of texts
 split into requests that respect both. Segments never exceed the character limit: it is the
 engine's `max_input_tokens` (characters), and the document translator splits longer sentences.
 
-Markup: the document translator keeps tags out of the engine and re-attaches them by alignment
-for every engine, so segments are plain text and go as `format=text`. Not `format=html` for all:
-the server then skips its post-editing of plain text (trailing punctuation and capitalisation
-matched to the source, the repeated-word "salad" fix). But the server HTML-unescapes every
-answer, which would turn a literal `&amp;` or `&copy` in the text into `&` or `©`; the few
-segments that unescaping would change are therefore sent HTML-escaped as `format=html`, where
-the server's own escaping and unescaping cancel out and the answer comes back literal.
+Markup: sentences with inline tags come from the document translator as HTML with marker tags
+(`translate_html`) and go as `format=html`: the server translates the markup and places the tags
+itself. The document translator sends markup only for text without `<`, `>` and `&`, because the
+server HTML-unescapes every answer (an escaped `&lt;` would come back as a raw `<`). Plain
+segments go as `format=text`, not html: the server then keeps its post-editing of plain text
+(trailing punctuation and capitalisation matched to the source, the repeated-word "salad" fix).
+The unescaping would turn a literal `&amp;` or `&copy` in plain text into `&` or `©`, so the few
+plain segments that unescaping would change are sent HTML-escaped as `format=html`, where the
+server's own escaping and unescaping cancel out and the answer comes back literal.
 """
 
 from __future__ import annotations
@@ -93,6 +95,15 @@ class LibreTranslateEngine:
                 translated.extend(self._translate(chunk, text_format, source_language, target_language))
             for index, translation in zip(indices, translated, strict=True):
                 outputs[index] = translation
+        return outputs
+
+    def translate_html(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        """Inline-HTML segments (text without `<`, `>`, `&`) in, inline HTML out, tags placed by the server."""
+        if not self._limits_known:
+            self.load_limits()
+        outputs: list[str] = []
+        for chunk in self._requests(list(segments)):
+            outputs.extend(self._translate(chunk, "html", source_language, target_language))
         return outputs
 
     def _translate(self, chunk: list[str], text_format: str, source_language: str, target_language: str) -> list[str]:

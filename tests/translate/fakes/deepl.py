@@ -5,10 +5,10 @@
   counted against `character_limit`, 456 "Quota exceeded" when the request would exceed it;
   `glossary_id` applies the glossary's entries (case-sensitive, whole words) before translating,
   an unknown one is 400 "Invalid glossary_id";
-- `tag_handling`: absent (plain text) or "html"/"xml". In HTML mode the text is markup: a raw `<`
-  or a bare `&` (not an entity) would be parsed as a tag or an entity by the real service and
-  come back mangled, so the fake refuses it (400); entities are decoded before and the output
-  escaped again, like an HTML answer;
+- `tag_handling`: absent (plain text) or "html"/"xml". In HTML mode the text is markup: tags are
+  kept in place around their (translated) words and the answer is HTML. A `<` that starts no tag
+  or a bare `&` (not an entity) would be parsed as broken markup by the real service and come
+  back mangled, so the fake refuses it (400);
 - /v2/glossaries: GET list (with `creation_time`, settable in `glossaries[id]["creation_time"]`),
   POST create (`entries_format` tsv or csv), DELETE /v2/glossaries/{id} -> 204.
 """
@@ -21,10 +21,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from .server import FakeServer, Request, fake_german
-
-# `&` that does not start a character or entity reference.
-_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+from .server import MARKUP_TAG, FakeServer, Request, fake_german, fake_german_html, well_formed_markup
 
 
 class FakeDeepL(FakeServer):
@@ -70,10 +67,10 @@ class FakeDeepL(FakeServer):
             return 400, {"message": "Value for 'tag_handling' not supported."}, {}
         if tag_handling:
             for text in texts:
-                if "<" in text or _BARE_AMPERSAND.search(text):
+                if not well_formed_markup(text):
                     return 400, {"message": f"Fake DeepL: unescaped markup characters in {text!r}"}, {}
-            texts = [html.unescape(t) for t in texts]
-        characters = sum(len(t) for t in texts)
+        # Billed: the text, not the markup around it.
+        characters = sum(len(html.unescape(MARKUP_TAG.sub("", t))) if tag_handling else len(t) for t in texts)
         if self.character_count + characters > self.character_limit:
             return 456, {"message": "Quota exceeded"}, {}
         self.character_count += characters
@@ -85,13 +82,12 @@ class FakeDeepL(FakeServer):
             if glossary is not None:
                 for source, target in glossary["entries"]:
                     text = re.sub(rf"(?<!\w){re.escape(source)}(?!\w)", target, text)
-            translated = fake_german(text)
             item: dict[str, Any] = {
                 "detected_source_language": "EN",
-                "text": html.escape(translated, quote=False) if tag_handling else translated,
+                "text": fake_german_html(text) if tag_handling else fake_german(text),
             }
             if body.get("show_billed_characters"):
-                item["billed_characters"] = len(text)
+                item["billed_characters"] = len(html.unescape(MARKUP_TAG.sub("", text))) if tag_handling else len(text)
             translations.append(item)
         return 200, {"translations": translations}, {}
 

@@ -3,21 +3,17 @@
 Like the real server: 400 {"error": ...} when the request's total characters exceed `charLimit`
 or its number of texts the batch limit, 403 for a missing/invalid key when keys are required.
 `format` is "text" (default) or "html"; like the real server the answer is HTML-unescaped in
-both (so "&amp;" sent as text comes back as "&"). HTML is parsed by the real server, so a raw
-`<` or a bare `&` (not an entity) in an html request would be read as markup and mangled: the
-fake refuses it (400).
+both (so "&amp;" sent as text comes back as "&"). HTML is parsed by the real server: tags
+are kept around their translated words, and a `<` that starts no tag or a bare `&` (not an
+entity) in an html request would be read as broken markup and mangled: the fake refuses it (400).
 """
 
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
-from .server import FakeServer, Request, fake_german
-
-# `&` that does not start a character or entity reference.
-_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+from .server import FakeServer, Request, fake_german, fake_german_html, well_formed_markup
 
 
 class FakeLibreTranslate(FakeServer):
@@ -74,10 +70,11 @@ class FakeLibreTranslate(FakeServer):
         if text_format not in ("text", "html"):
             return 400, {"error": f"{text_format} format is not supported"}, {}
         if text_format == "html":
-            if any("<" in t or _BARE_AMPERSAND.search(t) for t in texts):
+            if not all(well_formed_markup(t) for t in texts):
                 return 400, {"error": "Fake LibreTranslate: unescaped markup characters in an html request"}, {}
-            # Parsed, translated, serialised (escaped) and unescaped again: the text comes back literal.
-            translated = [fake_german(html.unescape(t)) for t in texts]
+            # Parsed, translated with the tags kept, serialised (escaped) and unescaped again: tags
+            # come back as tags, the text literal.
+            translated = [html.unescape(fake_german_html(t)) for t in texts]
         else:
             translated = [html.unescape(fake_german(t)) for t in texts]
         return 200, {"translatedText": translated if isinstance(q, list) else translated[0]}, {}

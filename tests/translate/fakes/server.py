@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -41,19 +42,46 @@ WORDS = {
 }
 
 
+def _german_word(word: str) -> str:
+    core = re.sub(r"^\W+|\W+$", "", word)
+    if core and core.lower() in WORDS:
+        replacement = WORDS[core.lower()]
+        if core[0].isupper():
+            replacement = replacement[0].upper() + replacement[1:]
+        word = word.replace(core, replacement)
+    return word
+
+
 def fake_german(text: str) -> str:
     """Word-by-word substitution with a small dictionary; unknown words are copied (like names)."""
+    return " ".join(_german_word(match.group(0)) for match in re.finditer(r"\S+", text))
+
+
+# A tag, or the text between tags, of an HTML fragment.
+_MARKUP_PIECE = re.compile(r"(<[^<>]*>)")
+MARKUP_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+# `&` that does not start a character or entity reference.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+
+
+def well_formed_markup(fragment: str) -> bool:
+    """No `<` or `>` outside a tag and no bare `&`: what an HTML mode reads as the sender meant."""
+    text = MARKUP_TAG.sub("", fragment)
+    return "<" not in text and ">" not in text and not _BARE_AMPERSAND.search(text)
+
+
+def fake_german_html(fragment: str) -> str:
+    """`fake_german` of an HTML fragment's text, its tags kept in place (like an engine's HTML
+    mode); entities are decoded before and the text escaped again after."""
+    pieces = _MARKUP_PIECE.split(fragment)
     out = []
-    for match in re.finditer(r"\S+", text):
-        word = match.group(0)
-        core = re.sub(r"^\W+|\W+$", "", word)
-        if core and core.lower() in WORDS:
-            replacement = WORDS[core.lower()]
-            if core[0].isupper():
-                replacement = replacement[0].upper() + replacement[1:]
-            word = word.replace(core, replacement)
-        out.append(word)
-    return " ".join(out)
+    for piece in pieces:
+        if _MARKUP_PIECE.fullmatch(piece):
+            out.append(piece)
+            continue
+        text = html.unescape(piece)
+        out.append(html.escape(re.sub(r"\S+", lambda m: _german_word(m.group(0)), text), quote=False))
+    return "".join(out).strip()
 
 
 @dataclass
