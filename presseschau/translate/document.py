@@ -720,14 +720,8 @@ class DocumentTranslator:
                 output, _ = self.glossary.repair(output, job.terms)
             if self._german:
                 output = convert_numbers(output, job.source)
+            # Not stored: what an engine put inside a tag. It is right in its sentence only ("trat"
+            # for "resigned" in "trat … zurück"), and memory entries must stand on their own.
             pairs.append((job.source, output))
-            # The engine's translation of each tag's text, in context: what aligning the tags
-            # needs when this sentence comes from the memory next time.
-            if job.hints is not None:
-                pairs += [
-                    (source, target)
-                    for source, (target, _) in zip(job.marked_texts, job.hints, strict=True)
-                    if source.strip() != job.source.strip()
-                ]
         if pairs:
             self.memory.store(pairs, engine=self.engine.name, model=self.engine.model)
