@@ -123,7 +123,7 @@ class _Sentence:
 
 
 # The marker id of a tag sent to an engine as markup: `<a id="m3">`.
-_MARKER_ID = re.compile(r'\bid="m(\d+)"')
+_MARKER_ID = re.compile(r'(?<![\w-])id="m(\d+)"')
 # Text the engines' HTML handling could read differently from plain text: sent without markup.
 _MARKUP_UNSAFE = frozenset("<>&")
 
@@ -153,6 +153,7 @@ class _Job:
     markers: int = 0
     hints: list[tuple[str, int]] | None = None
     marked_texts: list[str] = field(default_factory=list)  # the source text inside each marker
+    marker_names: list[str] = field(default_factory=list)  # and its tag name
 
 
 class DocumentTranslator:
@@ -201,9 +202,9 @@ class DocumentTranslator:
         self._run_engine(jobs, report)
         self._check_coverage(jobs, report)
         self._span_jobs_for_lost_markup(jobs, report)
-        self._assemble(pending, jobs, report)
+        engine_placed = self._assemble(pending, jobs, report)
         if self.memory is not None and self.store_in_memory:
-            self._store(jobs)
+            self._store(jobs, engine_placed)
 
         title = document.title
         paragraphs: list[Paragraph] = []
@@ -342,6 +343,7 @@ class DocumentTranslator:
             return None  # the markers would push it over the engine's (request) limit
         job.engine_input, job.markers = marked_up, len(marked)
         job.marked_texts = [sentence.source[tag.start : tag.end] for tag in tags]
+        job.marker_names = [tag.name for tag in tags]
         return job
 
     def _engine_jobs(self, units: list[_Unit], report: TranslationReport) -> dict[str, _Job]:
@@ -422,8 +424,8 @@ class DocumentTranslator:
         the tag texts translated on their own (as for any engine without an HTML mode)."""
         optional: dict[str, _Job] = {}
         for job in list(jobs.values()):
-            if not job.markers or job.hints is not None or job.output is None:
-                continue
+            if not job.markers or job.hints is not None or job.problem is not None:
+                continue  # placed by the engine, or failed (the source text stands in, tags as they are)
             for inner in job.marked_texts:
                 key = normalize(inner)
                 if inner.strip() and key not in jobs and inner.strip() != job.source.strip():
@@ -494,15 +496,20 @@ class DocumentTranslator:
         complete = True
         for tag in tags:
             marker = _MARKER_ID.search(tag.open_html)
-            if marker is None or int(marker.group(1)) in found or tag.end <= tag.start:
+            number = int(marker.group(1)) if marker else -1
+            inner = text[tag.start : tag.end]
+            if not 0 <= number < job.markers or number in found or tag.name != job.marker_names[number]:
                 complete = False
-                continue
-            found[int(marker.group(1))] = (text[tag.start : tag.end], tag.start)
+            elif f"</{tag.name}>" not in answer or not inner.strip():
+                complete = False  # unclosed (it would run to the end), or around nothing but space
+            else:
+                found[number] = (inner, tag.start)
         if complete and sorted(found) == list(range(job.markers)):
             job.hints = [found[number] for number in range(job.markers)]
         else:
             job.hints = None
             log.info("engine answer lost markup (%d of %d tags): aligning instead", len(found), job.markers)
+            text = re.sub(r"\s{2,}", " ", text)  # where a dropped tag stood between two spaces
         return text
 
     def _retry(self, job: _Job, report: TranslationReport) -> None:
@@ -551,7 +558,7 @@ class DocumentTranslator:
             first_problem = job.problem
             retry: _Job | None = None
             if job.output is not None:  # None: the engine said it has no translation; a retry won't change that
-                retry = _Job(job.source, job.engine_input, job.terms, True, job.unit, markers=job.markers)
+                retry = replace(job, output=None, problem=None, hints=None)
                 self._retry(retry, report)
             recovered = retry is not None and retry.problem is None and retry.output is not None
             if retry is not None:
@@ -576,7 +583,7 @@ class DocumentTranslator:
         lost = missing_numbers(job.source, job.output)
         if not lost:
             return False
-        retry = _Job(job.source, job.engine_input, job.terms, True, job.unit, markers=job.markers)
+        retry = replace(job, output=None, problem=None, hints=None)
         self._retry(retry, report)
         still_lost = lost
         if retry.problem is None and retry.output is not None:
@@ -593,7 +600,12 @@ class DocumentTranslator:
         )
         return True
 
-    def _assemble(self, units: list[_Unit], jobs: dict[str, _Job], report: TranslationReport) -> None:
+    def _assemble(
+        self, units: list[_Unit], jobs: dict[str, _Job], report: TranslationReport
+    ) -> list[tuple[str, str]]:
+        """Each unit's output HTML. Returns (source, output) of the paragraphs whose tags the engine
+        placed: their sentences' memory entries are plain text, and would be aligned next time."""
+        engine_placed: list[tuple[str, str]] = []
         span_translations = {
             job.source.strip(): job.output
             for job in jobs.values()
@@ -603,12 +615,14 @@ class DocumentTranslator:
             parts: list[str] = []
             placed: list[InlineTag] = []
             offset = 0
+            by_engine, clean = 0, True
             for number, sentence in enumerate(unit.sentences):
                 hints: dict[InlineTag, tuple[str, int]] = {}
                 if sentence.translation is None:
                     outputs = []
                     for piece, key in zip(sentence.pieces, sentence.keys, strict=True):
                         job = jobs[key]
+                        clean = clean and job.problem in (None, "memory")
                         text = job.output if job.output and job.output.strip() else piece  # never a hole
                         outputs.append(self._postedit(piece, text, unit, report, job=job))
                         if job.hints is not None and job.problem is None:
@@ -623,6 +637,7 @@ class DocumentTranslator:
                     placement = transfer_tags(sentence.source, tags, translation, span_translations, hints)
                     report.markup_approximate += placement.approximate
                     report.markup_by_engine += placement.by_engine
+                    by_engine += placement.by_engine
                     placed += [replace(t, start=t.start + offset, end=t.end + offset) for t in placement.tags]
                 parts.append(translation)
                 offset += len(translation) + 1
@@ -630,6 +645,9 @@ class DocumentTranslator:
             if self._german:
                 text = german_text(text)
             unit.output = render_inline(text, placed)
+            if by_engine and clean and unit.index is not None:
+                engine_placed.append((unit.html, unit.output))
+        return engine_placed
 
     def _orphan_voids(self, unit: _Unit, number: int) -> list[InlineTag]:
         """Line breaks (and empty elements) between sentences belong to the sentence after them (or
@@ -708,9 +726,11 @@ class DocumentTranslator:
     def _german(self) -> bool:
         return self.target_language.split("-")[0].lower() == "de"
 
-    def _store(self, jobs: dict[str, _Job]) -> None:
+    def _store(self, jobs: dict[str, _Job], paragraphs: list[tuple[str, str]]) -> None:
         assert self.memory is not None
-        pairs = []
+        # Paragraphs whose tags the engine placed are stored whole, with their markup: a re-run
+        # then costs nothing and publishes the same links (sentence entries would be aligned).
+        pairs = list(paragraphs)
         for job in jobs.values():
             if not job.output or job.problem is not None:
                 continue

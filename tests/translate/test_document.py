@@ -251,3 +251,38 @@ def test_text_an_html_mode_could_misread_goes_as_plain_text() -> None:
     result = DocumentTranslator(engine).translate(Document("", [paragraph]))
     assert engine.html_calls == []
     assert result.paragraphs[0].html == 'Gewinne &amp; Verluste <a href="https://ex.org/p">stiegen</a>.'
+
+
+def test_a_rerun_from_memory_costs_nothing_and_keeps_the_engines_tag_placement(context: AppContext) -> None:
+    memory = TranslationMemory(context.database, "en", "de")
+    placed = 'Der Minister <a id="m0">trat</a> gestern, für viele <em id="m1">unerwartet</em>, zurück.'
+    engine = MarkupEngine({RESIGNED_MARKED: placed}, {})
+    first = DocumentTranslator(engine, memory).translate(Document("", [RESIGNED]))
+    second = DocumentTranslator(engine, memory).translate(Document("", [RESIGNED]))
+    assert len(engine.html_calls) == 1 and engine.calls == []
+    assert second.report.engine_calls == 0 and second.report.memory_paragraph_hits == 1
+    assert second.paragraphs == first.paragraphs
+    assert '<a href="https://ex.org/r">trat</a>' in second.paragraphs[0].html
+    # Only the sentence and the whole paragraph are stored, not the engine's text inside a tag.
+    assert "resigned" not in {entry.source for entry in memory.entries()}
+
+
+def test_markers_around_nothing_or_renamed_are_not_trusted() -> None:
+    for answer in (
+        'Der Minister <a id="m0"> </a>trat gestern, für viele <em id="m1">unerwartet</em>, zurück.',
+        'Der Minister <em id="m0">trat</em> gestern, für viele <a id="m1">unerwartet</a>, zurück.',
+        'Der Minister <a id="m0">trat gestern, für viele <em id="m1">unerwartet</em>, zurück.',
+    ):
+        engine = MarkupEngine({RESIGNED_MARKED: answer}, {"resigned": "trat", "unexpectedly": "unerwartet"})
+        result = DocumentTranslator(engine).translate(Document("", [RESIGNED]))
+        assert result.report.markup_by_engine == 0, answer
+        assert result.paragraphs[0].html == (
+            'Der Minister <a href="https://ex.org/r">trat</a> gestern, für viele <em>unerwartet</em>, zurück.'
+        ), answer
+
+
+def test_an_empty_answer_fails_the_sentence_without_translating_its_tag_texts() -> None:
+    engine = MarkupEngine({RESIGNED_MARKED: ""}, {})
+    result = DocumentTranslator(engine).translate(Document("", [RESIGNED]))
+    assert not result.complete and result.report.failed_segments
+    assert engine.calls == [] and len(engine.html_calls) == 2  # the sentence and its retry alone
