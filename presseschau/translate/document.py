@@ -124,7 +124,8 @@ class _Sentence:
 
 # The marker id of a tag sent to an engine as markup: `<a id="m3">`.
 _MARKER_ID = re.compile(r'(?<![\w-])id="m(\d+)"')
-# Text the engines' HTML handling could read differently from plain text: sent without markup.
+# Characters whose escaping an engine that unescapes its HTML answers (LibreTranslate) would
+# undo: text with them goes to such an engine without markup.
 _MARKUP_UNSAFE = frozenset("<>&")
 
 
@@ -332,7 +333,8 @@ class DocumentTranslator:
         if not callable(getattr(self.engine, "translate_html", None)) or sentence.pieces != [sentence.source]:
             return None
         tags = [t for t in clip_tags(unit.tags, sentence.start, sentence.end) if not t.point]
-        if not tags or _MARKUP_UNSAFE & set(sentence.source):
+        unescaping = getattr(self.engine, "unescapes_html_answers", False)
+        if not tags or (unescaping and _MARKUP_UNSAFE & set(sentence.source)):
             return None
         job = self._job(sentence.source, True, unit.index)
         if job.engine_input != job.source:

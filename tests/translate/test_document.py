@@ -245,11 +245,19 @@ def test_an_answer_that_lost_a_marker_is_aligned_and_keeps_every_tag() -> None:
     assert re.sub(r"<[^>]+>", "", html) == "Der Minister trat gestern, für viele unerwartet, zurück."
 
 
-def test_text_an_html_mode_could_misread_goes_as_plain_text() -> None:
+def test_text_an_unescaping_html_mode_would_misread_goes_as_plain_text() -> None:
     paragraph = Paragraph("p", 'Profits &amp; losses <a href="https://ex.org/p">rose</a>.')
     engine = MarkupEngine({}, {"Profits & losses rose.": "Gewinne & Verluste stiegen.", "rose": "stiegen"})
+    engine.unescapes_html_answers = True  # type: ignore[attr-defined]  # like LibreTranslate
     result = DocumentTranslator(engine).translate(Document("", [paragraph]))
     assert engine.html_calls == []
+    assert result.paragraphs[0].html == 'Gewinne &amp; Verluste <a href="https://ex.org/p">stiegen</a>.'
+
+    # An HTML mode that answers proper HTML (DeepL) gets it escaped, as markup.
+    marked = 'Profits &amp; losses <a id="m0">rose</a>.'
+    engine = MarkupEngine({marked: 'Gewinne &amp; Verluste <a id="m0">stiegen</a>.'}, {})
+    result = DocumentTranslator(engine).translate(Document("", [paragraph]))
+    assert engine.html_calls == [[marked]] and result.report.markup_by_engine == 1
     assert result.paragraphs[0].html == 'Gewinne &amp; Verluste <a href="https://ex.org/p">stiegen</a>.'
 
 

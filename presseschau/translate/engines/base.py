@@ -51,7 +51,9 @@ class Engine(Protocol):
       translate inline HTML and place its tags themselves (DeepL `tag_handling=html`,
       LibreTranslate `format=html`). Segments are escaped text with tags `<a id="m0">…</a>` (the
       tag's name, only a marker id); the answers are the same kind of fragment. Where the answer
-      keeps every marker, the tags go where the engine put them; otherwise they are aligned.
+      keeps every marker, the tags go where the engine put them; otherwise they are aligned;
+    - `unescapes_html_answers: bool`: True for an HTML mode that unescapes its answers
+      (LibreTranslate), so text with `<`, `>` or `&` is not sent to it as markup.
     """
 
     name: str

@@ -40,6 +40,7 @@ def needs_html(segment: str) -> bool:
 
 class LibreTranslateEngine:
     name = "libretranslate"
+    unescapes_html_answers = True  # see the module docstring: markup only for text without <, >, &
 
     def __init__(self, client: HttpClient, api_key: str | None = None, batch_limit: int = 16) -> None:
         self.client = client
