@@ -67,3 +67,11 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_context(postgres_url: str, data_dir: Path) -> Iterator[AppContext]:
+    """An application context on a fresh PostgreSQL database."""
+    context = AppContext.for_data_dir(data_dir, database_url=postgres_url)
+    yield context
+    context.close()

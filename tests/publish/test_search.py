@@ -41,12 +41,8 @@ def test_sqlite_search_finds_names_in_the_genitive(context: AppContext) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_search_finds_names_in_the_genitive(postgres_url: str, data_dir: Path) -> None:
-    context = AppContext.for_data_dir(data_dir, database_url=postgres_url)
-    try:
-        _genitive_behaviour(context)
-    finally:
-        context.close()
+def test_postgresql_search_finds_names_in_the_genitive(postgres_context: AppContext) -> None:
+    _genitive_behaviour(postgres_context)
 
 
 def _genitive_behaviour(context: AppContext) -> None:
@@ -96,9 +92,5 @@ def test_sqlite_fts5_search(context: AppContext) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_search(postgres_url: str, data_dir: Path) -> None:
-    context = AppContext.for_data_dir(data_dir, database_url=postgres_url)
-    try:
-        _search_behaviour(context)
-    finally:
-        context.close()
+def test_postgresql_search(postgres_context: AppContext) -> None:
+    _search_behaviour(postgres_context)
