@@ -12,53 +12,16 @@ from presseschau.config import Settings
 from presseschau.translate.engines import EngineSpec, clear_engine_cache, register_engine
 
 from .fakes.deepl import FakeDeepL
-from .fakes.server import running
+from .fakes.server import fake_german, running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 TINY_MODEL = FIXTURES / "tiny-en-de"
 TINY_RELEASE = FIXTURES / "tiny-en-de-opus-mt.zip"
 
-WORDS = {
-    "the": "der",
-    "market": "Markt",
-    "rose": "stieg",
-    "sharply": "stark",
-    "today": "heute",
-    "prices": "Preise",
-    "fell": "fielen",
-    "in": "in",
-    "and": "und",
-    "city": "Stadt",
-    "capital": "Hauptstadt",
-    "report": "Bericht",
-    "read": "lies",
-    "this": "diesen",
-    "troops": "Truppen",
-    "moved": "zogen",
-    "toward": "nach",
-    "said": "sagte",
-    "he": "er",
-    "was": "war",
-    "new": "neu",
-    "very": "sehr",
-    "important": "wichtig",
-}
 _TOKEN = re.compile(r"\w+|[^\w\s]+")
 
-
-def fake_translate(text: str) -> str:
-    """Word-by-word 'translation' with a small dictionary; unknown words are copied (like names)."""
-    out = []
-    for match in re.finditer(r"\S+", text):
-        word = match.group(0)
-        core = re.sub(r"^\W+|\W+$", "", word)
-        if core and core.lower() in WORDS:
-            replacement = WORDS[core.lower()]
-            if core[0].isupper():
-                replacement = replacement[0].upper() + replacement[1:]
-            word = word.replace(core, replacement)
-        out.append(word)
-    return " ".join(out)
+# The fake engine and the fake HTTP servers translate alike (one small dictionary).
+fake_translate = fake_german
 
 
 class FakeEngine:
