@@ -412,14 +412,19 @@ class DocumentTranslator:
                 if any(inner == s.source.strip() for s in unit.sentences):
                     continue
                 optional.setdefault(normalize(inner), self._job(inner, False, unit.index))
-        if optional and self.memory is not None:
-            found = self.memory.lookup(optional, count_use=False)
-            for key, job in optional.items():
-                if key in found:
-                    job.output, job.problem = found[key], "memory"
+        self._tag_texts_from_memory(optional)
         for key, job in optional.items():
             jobs.setdefault(key, job)
         return jobs
+
+    def _tag_texts_from_memory(self, optional: dict[str, _Job]) -> None:
+        """Tag-text jobs the memory already holds: answered from it, not sent (uses not counted)."""
+        if not optional or self.memory is None:
+            return
+        found = self.memory.lookup(optional, count_use=False)
+        for key, job in optional.items():
+            if key in found:
+                job.output, job.problem = found[key], "memory"
 
     def _span_jobs_for_lost_markup(self, jobs: dict[str, _Job], report: TranslationReport) -> None:
         """Where an engine's answer lost its markers, its tags are aligned after all, which needs
@@ -434,11 +439,7 @@ class DocumentTranslator:
                     optional.setdefault(key, self._job(inner.strip(), False, job.unit))
         if not optional:
             return
-        if self.memory is not None:
-            found = self.memory.lookup(optional, count_use=False)
-            for key, job in optional.items():
-                if key in found:
-                    job.output, job.problem = found[key], "memory"
+        self._tag_texts_from_memory(optional)
         jobs.update(optional)
         self._run_engine(optional, report)
 
@@ -620,6 +621,7 @@ class DocumentTranslator:
             by_engine, clean = 0, True
             for number, sentence in enumerate(unit.sentences):
                 hints: dict[InlineTag, tuple[str, int]] = {}
+                clipped = clip_tags(unit.tags, sentence.start, sentence.end)
                 if sentence.translation is None:
                     outputs = []
                     for piece, key in zip(sentence.pieces, sentence.keys, strict=True):
@@ -628,13 +630,12 @@ class DocumentTranslator:
                         text = job.output if job.output and job.output.strip() else piece  # never a hole
                         outputs.append(self._postedit(piece, text, unit, report, job=job))
                         if job.hints is not None and job.problem is None:
-                            marked = [t for t in clip_tags(unit.tags, sentence.start, sentence.end) if not t.point]
+                            marked = [t for t in clipped if not t.point]  # as in `_markup_job`
                             lead = len(text) - len(text.lstrip())
                             hints = {t: (inner, at - lead) for t, (inner, at) in zip(marked, job.hints, strict=True)}
                     sentence.translation = " ".join(o.strip() for o in outputs)
                 translation = sentence.translation.strip()
-                tags = clip_tags(unit.tags, sentence.start, sentence.end)
-                tags += self._orphan_voids(unit, number)
+                tags = clipped + self._orphan_voids(unit, number)
                 if tags:
                     placement = transfer_tags(sentence.source, tags, translation, span_translations, hints)
                     report.markup_approximate += placement.approximate
