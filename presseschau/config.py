@@ -25,6 +25,11 @@ DEFAULT_DATA_DIR = Path("presseschau-data")
 DEFAULT_USER_AGENT = "presseschau/0.1 (+https://github.com/presseschau/presseschau; news translation bot)"
 
 PublishPolicy = Literal["auto", "review"]
+# Mozilla's Remote Settings: the records of the Firefox Translations models, and their files.
+FIREFOX_RECORDS_URL = (
+    "https://firefox.settings.services.mozilla.com/v1/buckets/main/collections/translations-models-v2/records"
+)
+FIREFOX_ATTACHMENTS_URL = "https://firefox-settings-attachments.cdn.mozilla.net/"
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -75,8 +80,9 @@ class Settings(BaseSettings):
     poll_jitter_fraction: float = 0.1
     default_publish_policy: PublishPolicy = "auto"
 
-    # Translation.
-    engine: str = "ct2"
+    # Translation. `firefox` (Firefox Translations models) is the default local engine; `ct2` runs
+    # OPUS-MT, tc-big, NLLB and M2M-100 models, on the CPU or a GPU.
+    engine: str = "firefox"
     fallback_engine: str | None = None
     model: str | None = None
     models_dir: Path | None = None
@@ -90,6 +96,13 @@ class Settings(BaseSettings):
     length_penalty: float = 1.0
     max_batch_tokens: int = 2048
     translation_max_attempts: int = 5
+    # Firefox Translations (engine `firefox`): where models come from (Mozilla's Remote Settings;
+    # an operator may re-host both), which architecture to prefer, and translator processes
+    # (1: in the translating thread; more only where the benchmark shows a gain).
+    firefox_records_url: str = FIREFOX_RECORDS_URL
+    firefox_attachments_url: str = FIREFOX_ATTACHMENTS_URL
+    firefox_architecture: Literal["tiny", "base-memory", "base"] = "tiny"
+    firefox_workers: int = Field(default=1, ge=1, le=64)
 
     # Remote engines (deepl, libretranslate, llm). API keys come only from here, i.e. the
     # environment (PRESSESCHAU_DEEPL_API_KEY, ...) or the TOML file; they are never logged.

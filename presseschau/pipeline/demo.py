@@ -3,7 +3,8 @@
 The samples (`presseschau/demo/samples/`) are English pages written for this project, each with
 a German version of identical structure written by a human. Which engine translates them:
 1. an explicitly chosen engine (`--engine`), else
-2. the local CTranslate2 engine when its default model is installed or can be pulled, else
+2. the local engine (Firefox Translations, else CTranslate2) when its model is installed or can be
+   pulled, else
 3. the `memory` engine on a translation memory built from the bundled German versions, and the
    console and every page's attribution say so. Output of a test model is never shown.
 """
@@ -111,18 +112,26 @@ def choose_engine(context: AppContext, requested: str | None, model: str | None)
 
     if requested:
         return EngineChoice(requested, model, f"engine {requested!r} chosen with --engine")
-    try:
-        # Finds an installed model, else pulls the default one; fails fast without network.
-        engine = get_engine("ct2", context.settings, model=model)
-        ready, why = engine.is_ready()
-    except EngineError as error:
-        ready, why = False, str(error)
-    if ready:
-        return EngineChoice("ct2", model, f"local CTranslate2 engine ready ({why})")
+    local = ["firefox", "ct2"]
+    if context.settings.engine in local:  # the configured local engine first
+        local.remove(context.settings.engine)
+        local.insert(0, context.settings.engine)
+    reasons = []
+    for name in local:
+        try:
+            # Finds an installed model, else pulls the default one; fails fast without network.
+            engine = get_engine(name, context.settings, model=model)
+            ready, why = engine.is_ready()
+        except EngineError as error:
+            ready, why = False, str(error)
+        if ready:
+            label = "Firefox Translations" if name == "firefox" else "CTranslate2"
+            return EngineChoice(name, model, f"local {label} engine ready ({why})")
+        reasons.append(f"{name}: {why}")
     return EngineChoice(
         "memory",
         None,
-        f"no local translation model available ({why}); using the bundled human translations "
+        f"no local translation model available ({'; '.join(reasons)}); using the bundled human translations "
         "through the translation memory (engine 'memory')",
     )
 

@@ -1,7 +1,9 @@
-"""Model management: a catalog of real models, and the local store of installed CTranslate2 models.
+"""Model management: a catalog of real models, and the local store of installed models.
 
-An installed model is a directory under `models_dir` holding a CTranslate2 model (`model.bin`,
-vocabularies), its SentencePiece models and `presseschau-model.json` (name, languages, limits,
+An installed model is a directory under `models_dir` holding either a CTranslate2 model
+(`model.bin`, vocabularies, its SentencePiece models; engine `ct2`) or a Firefox Translations model
+(`model.*.intgemm*.bin`, `vocab.*.spm`, `lex.*.s2t.bin`; engine `firefox`, see
+`presseschau.translate.firefox`), plus `presseschau-model.json` (name, format, languages, limits,
 license, where it came from and the checksum of what was downloaded).
 """
 
@@ -16,11 +18,12 @@ from typing import Any, Literal
 
 import httpx
 
+from presseschau.translate import firefox
 from presseschau.translate.download import ProgressCallback, download, extract, sha256_file
 from presseschau.translate.engines.base import EngineNotReady, ModelNotFound
 
 META_FILE = "presseschau-model.json"
-ReleaseFormat = Literal["opus-mt", "ct2", "transformers"]
+ReleaseFormat = Literal["opus-mt", "ct2", "transformers", "firefox"]
 
 
 class ModelInstallError(Exception):
@@ -51,6 +54,18 @@ class CatalogEntry:
 CATALOG: dict[str, CatalogEntry] = {
     entry.name: entry
     for entry in (
+        CatalogEntry(
+            name="firefox-en-de",
+            description="Firefox Translations English→German (Mozilla; Marian int8, tiny architecture by "
+            "default); engine firefox. Any pair Mozilla publishes pulls as firefox-SRC-TRG",
+            format="firefox",
+            url=firefox.RECORDS_URL,
+            download_size="≈25 MB (tiny)",
+            license=firefox.LICENSE,
+            quality=firefox.PUBLISHED_QUALITY[("en", "de", "tiny")],
+            max_input_tokens=firefox.FIREFOX_MAX_INPUT_TOKENS,
+            default=True,
+        ),
         CatalogEntry(
             name="opus-mt-en-de",
             description="OPUS-MT English→German (Helsinki-NLP, Marian transformer-base, 74 M parameters)",
@@ -101,10 +116,12 @@ CATALOG: dict[str, CatalogEntry] = {
 
 
 def default_model_for(source_language: str, target_language: str) -> CatalogEntry | None:
-    for entry in CATALOG.values():
+    """The CTranslate2 model the `ct2` engine pulls for a pair (Firefox models are the `firefox` engine's)."""
+    ct2_entries = [entry for entry in CATALOG.values() if entry.format != "firefox"]
+    for entry in ct2_entries:
         if entry.default and source_language in entry.source_languages and target_language in entry.target_languages:
             return entry
-    for entry in CATALOG.values():
+    for entry in ct2_entries:
         if "*" in entry.source_languages:
             return entry
     return None
@@ -113,6 +130,7 @@ def default_model_for(source_language: str, target_language: str) -> CatalogEntr
 @dataclass
 class ModelMeta:
     name: str
+    format: Literal["ct2", "firefox"] = "ct2"
     source_languages: list[str] = field(default_factory=lambda: ["en"])
     target_languages: list[str] = field(default_factory=lambda: ["de"])
     max_input_tokens: int = 200
@@ -122,6 +140,12 @@ class ModelMeta:
     language_tokens: str | None = None
     source_spm: str = "source.spm"
     target_spm: str = "target.spm"
+    # Firefox models: architecture (tiny, base, base-memory), Mozilla's version, published
+    # quality, and the role of each file (model, source_vocab, target_vocab, shortlist).
+    architecture: str | None = None
+    version: str | None = None
+    quality: str | None = None
+    files: dict[str, str | None] | None = None
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelMeta:
@@ -148,46 +172,99 @@ def is_ct2_model(path: Path) -> bool:
     return (path / "model.bin").is_file()
 
 
-class ModelStore:
-    """Installed models under one directory; pulls from the catalog and imports local releases."""
+def model_format(path: Path) -> Literal["ct2", "firefox"] | None:
+    """Which engine runs the model directory `path` (None: not a model directory)."""
+    if is_ct2_model(path):
+        return "ct2"
+    if firefox.is_firefox_model(path):
+        return "firefox"
+    return None
 
-    def __init__(self, models_dir: Path, proxy: str | None = None) -> None:
+
+def read_meta(path: Path) -> ModelMeta:
+    """The model's metadata; a directory without `presseschau-model.json` gets it from its files."""
+    meta = ModelMeta.read(path)
+    if not (path / META_FILE).is_file() and model_format(path) == "firefox":
+        meta.format = "firefox"
+        meta.license = firefox.LICENSE
+        meta.max_input_tokens = firefox.FIREFOX_MAX_INPUT_TOKENS
+        files = firefox.find_files(path)
+        pair = firefox.pair_from_file_name(files.model) if files else None
+        if pair:
+            meta.source_languages, meta.target_languages = [pair[0]], [pair[1]]
+    return meta
+
+
+class ModelStore:
+    """Installed models under one directory; pulls from the catalog (and Mozilla's records) and imports."""
+
+    def __init__(
+        self, models_dir: Path, proxy: str | None = None, firefox_source: firefox.FirefoxSource | None = None
+    ) -> None:
         self.models_dir = models_dir
         self.proxy = proxy  # forward proxy for downloads (settings.http_proxy)
+        self.firefox_source = firefox_source or firefox.FirefoxSource(proxy=proxy)
 
-    def installed(self) -> list[InstalledModel]:
+    def installed(self, format: Literal["ct2", "firefox"] | None = None) -> list[InstalledModel]:
+        """Installed models (of one format, when given), by name."""
         if not self.models_dir.is_dir():
             return []
         models = []
         for path in sorted(self.models_dir.iterdir()):
-            if path.is_dir() and is_ct2_model(path):
-                size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-                models.append(InstalledModel(path.name, path, ModelMeta.read(path), size))
+            if path.name.startswith(".") or not path.is_dir():
+                continue
+            found = model_format(path)
+            if found is None or (format is not None and found != format):
+                continue
+            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            models.append(InstalledModel(path.name, path, read_meta(path), size))
         return models
 
-    def resolve(self, name_or_path: str) -> Path:
-        """A model directory for an installed name or a path to a CTranslate2 model."""
+    def resolve(self, name_or_path: str, format: Literal["ct2", "firefox"] = "ct2") -> Path:
+        """A model directory of `format` for an installed name or a path to a model directory."""
         candidate = Path(name_or_path).expanduser()
-        if is_ct2_model(candidate):
+        if model_format(candidate) == format:
             return candidate.resolve()
         installed = self.models_dir / name_or_path
-        if "/" not in name_or_path and is_ct2_model(installed):
+        if "/" not in name_or_path and model_format(installed) == format:
             return installed
-        if name_or_path in CATALOG:
+        engine = "firefox" if format == "firefox" else "ct2"
+        found = model_format(candidate) or ("/" not in name_or_path and model_format(installed))
+        if found:
+            raise ModelNotFound(f"model {name_or_path!r} is a {found} model; the {engine} engine cannot run it")
+        if name_or_path in CATALOG or firefox.parse_model_name(name_or_path):
             raise ModelNotFound(
-                f"model {name_or_path!r} is in the catalog but not installed: "
-                f"run `presseschau models pull {name_or_path}`"
+                f"model {name_or_path!r} is not installed: run `presseschau models pull {name_or_path}`"
             )
+        what = "a Firefox Translations model directory (model.*.bin, vocab.*.spm)" if format == "firefox" else (
+            "a CTranslate2 model directory (with model.bin)"
+        )
         raise ModelNotFound(
             f"no model {name_or_path!r}: not an installed model in {self.models_dir}, not a catalog name "
-            f"({', '.join(CATALOG)}), and not a CTranslate2 model directory (with model.bin)"
+            f"({', '.join(CATALOG)}), and not {what}"
         )
 
     def remove(self, name: str) -> None:
         path = self.models_dir / name
-        if not is_ct2_model(path):
+        if "/" in name or name.startswith(".") or model_format(path) is None:
             raise ModelNotFound(f"no installed model {name!r} in {self.models_dir}")
         shutil.rmtree(path)
+
+    def pull_firefox(
+        self,
+        source_language: str,
+        target_language: str,
+        preference: tuple[str, ...] = firefox.ARCHITECTURES,
+        progress: ProgressCallback | None = None,
+        client: httpx.Client | None = None,
+    ) -> list[Path]:
+        """Install the Firefox model(s) for a pair from Mozilla's records (two legs for a pivot)."""
+        try:
+            return firefox.pull_model(
+                self.firefox_source, self.models_dir, source_language, target_language, preference, progress, client
+            )
+        except firefox.FirefoxModelError as error:
+            raise ModelInstallError(str(error)) from error
 
     def pull(
         self,
@@ -197,9 +274,16 @@ class ModelStore:
     ) -> Path:
         """Download, verify, convert and install a catalog model; returns its directory."""
         if isinstance(entry, str):
+            pair = firefox.parse_model_name(entry)
+            if pair is not None:
+                return self.pull_firefox(*pair, progress=progress, client=client)[-1]
             if entry not in CATALOG:
                 raise ModelNotFound(f"{entry!r} is not in the model catalog ({', '.join(CATALOG)})")
             entry = CATALOG[entry]
+        if entry.format == "firefox":
+            return self.pull_firefox(
+                entry.source_languages[0], entry.target_languages[0], progress=progress, client=client
+            )[-1]
         target = self.models_dir / entry.name
         if is_ct2_model(target):
             return target
@@ -225,12 +309,25 @@ class ModelStore:
         archive.unlink(missing_ok=True)
         return path
 
-    def import_path(self, source: Path, name: str | None = None, meta: ModelMeta | None = None) -> Path:
-        """Install a CTranslate2 model directory, an OPUS-MT release directory, or an archive of either."""
+    def import_path(
+        self,
+        source: Path,
+        name: str | None = None,
+        meta: ModelMeta | None = None,
+        source_language: str | None = None,
+        target_language: str | None = None,
+    ) -> Path:
+        """Install a CTranslate2 model directory, an OPUS-MT release directory, an archive of either,
+        or a directory of a Firefox Translations model's files (plain, .gz or .zst)."""
         source = source.expanduser()
         if not source.exists():
             raise ModelNotFound(f"{source} does not exist")
         self.models_dir.mkdir(parents=True, exist_ok=True)
+        if source.is_dir() and _is_firefox_release(source):
+            try:
+                return firefox.import_directory(source, self.models_dir, name, source_language, target_language)
+            except firefox.FirefoxModelError as error:
+                raise ModelInstallError(str(error)) from error
         with tempfile.TemporaryDirectory(dir=self.models_dir, prefix=".import-") as scratch:
             release = source
             if source.is_file():
@@ -289,6 +386,13 @@ class ModelStore:
         return target
 
 
+def _is_firefox_release(directory: Path) -> bool:
+    """A directory with a Firefox model's weights, plain or compressed (`model.ende.intgemm.alphas.bin.gz`)."""
+    return any(directory.glob("model.*.bin")) or any(directory.glob("model.*.bin.gz")) or any(
+        directory.glob("model.*.bin.zst")
+    )
+
+
 def _single_root(path: Path) -> Path:
     """Archives often wrap their files in one folder: descend into it."""
     children = [c for c in path.iterdir() if not c.name.startswith(".")]
@@ -310,6 +414,17 @@ def convert_opus_mt(release: Path, output: Path, quantization: str = "float16") 
         raise ModelInstallError(f"{release}: conversion failed: {error}") from error
     for spm in ("source.spm", "target.spm"):
         shutil.copy2(release / spm, output / spm)
+
+
+def firefox_not_ready_message(source_language: str, target_language: str, reason: str) -> str:
+    name = firefox.model_name(source_language, target_language)
+    return (
+        f"no Firefox Translations model for {source_language}→{target_language} ({reason}). Get it with "
+        f"`presseschau models pull {name}` on a machine with internet access, or `presseschau models import DIR` "
+        f"with the model's files (model.*.bin, vocab.*.spm, lex.*.s2t.bin, from Mozilla's model dashboard or the "
+        f"firefox-translations-models repository), or set firefox_records_url / firefox_attachments_url to a "
+        f"mirror; or translate from the translation memory alone with `--engine memory`."
+    )
 
 
 def not_ready_message(source_language: str, target_language: str, reason: str) -> str:

@@ -10,14 +10,16 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from presseschau.app import AppContext, progress_bar
-from presseschau.content import Paragraph
+from presseschau.content import Paragraph, sanitize_inline_html
 from presseschau.translate import usage
-from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore
+from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
 from presseschau.translate.download import DownloadError
 from presseschau.translate.engines import EngineError, engine_specs
+from presseschau.translate.firefox import FirefoxSource, architecture_preference, parse_model_name
 from presseschau.translate.glossary import Glossary, GlossaryError
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
 from presseschau.translate.service import (
@@ -29,10 +31,14 @@ from presseschau.translate.service import (
 
 EngineOption = Annotated[
     str | None,
-    typer.Option("--engine", help="Engine: ct2, deepl, libretranslate, llm, memory (default: settings)."),
+    typer.Option("--engine", help="Engine: firefox, ct2, deepl, libretranslate, llm, memory (default: settings)."),
 ]
 ModelOption = Annotated[
-    str | None, typer.Option("--model", help="Catalog name, installed model name, or CTranslate2 model directory.")
+    str | None,
+    typer.Option(
+        "--model",
+        help="Catalog name, installed model name, or a model directory (Firefox Translations files or CTranslate2).",
+    ),
 ]
 FromOption = Annotated[str | None, typer.Option("--from", help="Source language (default: settings).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Target language (default: settings).")]
@@ -63,6 +69,10 @@ def register(app: typer.Typer) -> None:
         model: ModelOption = None,
         source: FromOption = None,
         target: ToOption = None,
+        as_html: Annotated[
+            bool,
+            typer.Option("--html", help="Paragraphs are inline HTML (links, emphasis): tags kept, HTML printed."),
+        ] = False,
     ) -> None:
         """Translate paragraphs (separated by blank lines) from stdin to stdout."""
         context: AppContext = ctx.obj
@@ -70,7 +80,11 @@ def register(app: typer.Typer) -> None:
         raw = sys.stdin.read()
         # A line with only spaces separates paragraphs as much as an empty one does.
         blocks = [" ".join(block.split()) for block in re.split(r"\n[ \t\f\v]*\n", raw.replace("\r\n", "\n"))]
-        paragraphs = [Paragraph.from_text(block) for block in blocks if block]
+        paragraphs = [
+            Paragraph("p", sanitize_inline_html(block)) if as_html else Paragraph.from_text(block)
+            for block in blocks
+            if block
+        ]
         try:
             with usage.metering() as meter:
                 _, result, fallback = translate_with_fallback(
@@ -78,8 +92,11 @@ def register(app: typer.Typer) -> None:
                 )
         except EngineError as error:
             raise _fail(f"{type(error).__name__}: {error}") from error
-        # Plain text, but keeping the typography (non-breaking spaces) that Paragraph.text collapses.
-        typer.echo("\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.html)) for p in result.paragraphs))
+        if as_html:
+            typer.echo("\n\n".join(p.html for p in result.paragraphs))
+        else:
+            # Plain text, but keeping the typography (non-breaking spaces) that Paragraph.text collapses.
+            typer.echo("\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.html)) for p in result.paragraphs))
         context.console.print(f"[dim]{result.report.summary()}[/dim]")
         if fallback:
             context.console.print(
@@ -166,77 +183,125 @@ def register(app: typer.Typer) -> None:
             f"{memory.source_language}→{memory.target_language}: " + ", ".join(f"{k} {v}" for k, v in stats.items())
         )
 
-    models_app = typer.Typer(help="Translation models for the ct2 engine.", no_args_is_help=True)
+    models_app = typer.Typer(
+        help="Translation models: Firefox Translations (engine firefox) and CTranslate2 (engine ct2).",
+        no_args_is_help=True,
+    )
     app.add_typer(models_app, name="models")
+
+    def _store(context: AppContext) -> ModelStore:
+        settings = context.settings
+        source = FirefoxSource(settings.firefox_records_url, settings.firefox_attachments_url, settings.http_proxy)
+        return ModelStore(settings.effective_models_dir, settings.http_proxy, source)
 
     @models_app.command("list")
     def models_list(ctx: typer.Context) -> None:
         """Installed models and the catalog."""
         context: AppContext = ctx.obj
-        store = ModelStore(context.settings.effective_models_dir, context.settings.http_proxy)
+        store = _store(context)
         installed = store.installed()
-        table = Table("model", "installed", "size", "license", "quality / details", title="Models")
+        table = Table(title="Models")
+        table.add_column("model", no_wrap=True)  # names are typed back into `models pull/remove`
+        for column in ("engine", "installed", "size", "license", "quality / details"):
+            table.add_column(column)
         names = {m.name for m in installed}
         for model in installed:
+            meta = model.meta
+            kind = " ".join(part for part in (meta.architecture, meta.version) if part)
+            details = [
+                f"{'/'.join(meta.source_languages)}→{'/'.join(meta.target_languages)}",
+                *([kind] if kind else []),
+                *([meta.quality] if meta.quality else []),
+                f"sha256 {(meta.sha256 or '-')[:16]}",
+            ]
             table.add_row(
-                model.name,
+                Text(model.name),
+                meta.format,
                 "yes",
                 f"{model.size_bytes / 1e6:.0f} MB",
-                model.meta.license or "?",
-                f"{'/'.join(model.meta.source_languages)}→{'/'.join(model.meta.target_languages)}; "
-                f"sha256 {(model.meta.sha256 or '-')[:16]}",
+                meta.license or "?",
+                Text("; ".join(details)),
             )
         for entry in CATALOG.values():
             if entry.name not in names:
                 default = " (default)" if entry.default else ""
-                table.add_row(entry.name + default, "no", entry.download_size, entry.license, entry.quality)
+                engine = "firefox" if entry.format == "firefox" else "ct2"
+                table.add_row(entry.name + default, engine, "no", entry.download_size, entry.license, entry.quality)
         context.console.print(table)
         typer.echo(f"models directory: {store.models_dir}")
+        typer.echo("Firefox Translations: `models pull firefox-SRC-TRG` pulls any pair Mozilla publishes.")
 
     @models_app.command("pull")
-    def models_pull(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Catalog name.")]) -> None:
-        """Download (resumable, checksummed), convert and install a catalog model."""
+    def models_pull(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="Catalog name, or firefox-SRC-TRG (e.g. firefox-en-de).")],
+    ) -> None:
+        """Download (resumable, checksummed), convert and install a model."""
         context: AppContext = ctx.obj
-        store = ModelStore(context.settings.effective_models_dir, context.settings.http_proxy)
+        store = _store(context)
+        pair = parse_model_name(name)
         entry = CATALOG.get(name)
-        if entry is None:
-            raise _fail(f"{name!r} is not in the catalog: {', '.join(CATALOG)}")
-        typer.echo(f"{entry.name}: {entry.description}; {entry.download_size}; license {entry.license}")
+        if entry is None and pair is None:
+            raise _fail(f"{name!r} is neither in the catalog ({', '.join(CATALOG)}) nor a name like firefox-en-de")
+        if entry is not None:
+            typer.echo(f"{entry.name}: {entry.description}; {entry.download_size}; license {entry.license}")
         with progress_bar(context.console, f"Downloading {name}", None) as advance:
             last = [0]
 
             def progress(done: int, total: int | None) -> None:
-                advance(done - last[0], f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB")
+                shown = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+                advance(max(0, done - last[0]), shown)
                 last[0] = done
 
             try:
-                path = store.pull(entry, progress=progress)
-            except (DownloadError, ModelInstallError) as error:
+                if pair is not None:
+                    preference = architecture_preference(context.settings.firefox_architecture)
+                    paths = store.pull_firefox(*pair, preference=preference, progress=progress)
+                else:
+                    assert entry is not None
+                    paths = [store.pull(entry, progress=progress)]
+            except (DownloadError, ModelInstallError, EngineError) as error:
                 raise _fail(f"{type(error).__name__}: {error}") from error
-        typer.echo(f"installed {name} at {path}")
+        for path in paths:
+            meta = read_meta(path)
+            kind = " ".join(part for part in (meta.architecture, meta.version) if part)
+            typer.echo(f"installed {path.name} at {path}" + (f" ({kind}, license {meta.license})" if kind else ""))
+        if len(paths) > 1:
+            typer.echo(f"{name} translates through {paths[0].name.rsplit('-', 1)[-1]} (two models)")
 
     @models_app.command("import")
     def models_import(
         ctx: typer.Context,
         path: Annotated[
-            Path, typer.Argument(exists=True, help="CTranslate2 model dir, OPUS-MT release dir or archive.")
+            Path,
+            typer.Argument(
+                exists=True,
+                help="A Firefox Translations model's files (directory; plain, .gz or .zst), a CTranslate2 "
+                "model directory, or an OPUS-MT release directory or archive.",
+            ),
         ],
         name: Annotated[str | None, typer.Option("--name", help="Name to install it as.")] = None,
+        source: FromOption = None,
+        target: ToOption = None,
     ) -> None:
         """Install a local model (converting OPUS-MT/Marian releases with CTranslate2's converter)."""
         context: AppContext = ctx.obj
         try:
-            installed = ModelStore(context.settings.effective_models_dir).import_path(path, name=name)
+            installed = _store(context).import_path(path, name=name, source_language=source, target_language=target)
         except (EngineError, ModelInstallError, DownloadError) as error:
             raise _fail(f"{type(error).__name__}: {error}") from error
-        typer.echo(f"installed {installed.name} at {installed}")
+        meta = read_meta(installed)
+        typer.echo(
+            f"installed {installed.name} at {installed} ({meta.format}, "
+            f"{'/'.join(meta.source_languages)}→{'/'.join(meta.target_languages)})"
+        )
 
     @models_app.command("remove")
     def models_remove(ctx: typer.Context, name: str) -> None:
         """Delete an installed model."""
         context: AppContext = ctx.obj
         try:
-            ModelStore(context.settings.effective_models_dir).remove(name)
+            _store(context).remove(name)
         except EngineError as error:
             raise _fail(str(error)) from error
         typer.echo(f"removed {name}")

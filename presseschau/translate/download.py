@@ -45,24 +45,30 @@ def download(
     client: httpx.Client | None = None,
     timeout_s: float = 60.0,
     proxy: str | None = None,
+    max_bytes: int | None = None,
+    resume: bool = True,
 ) -> Path:
     """Download `url` to `destination`, resuming a `<destination>.part` left by an earlier try.
 
     A resume asks for the rest only of the same file (`If-Range` with the validator the first try
     saw) and checks that the server continues at the right byte (`Content-Range`); anything else
     starts over. With `sha256` the result is verified; a mismatch deletes the file and raises
-    ChecksumMismatch.
+    ChecksumMismatch. More than `max_bytes` raises DownloadError and deletes the file;
+    `resume=False` always starts over (for documents that change, like an index).
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = destination.with_name(destination.name + ".part")
     validator_file = destination.with_name(destination.name + ".part.validator")
+    if not resume:
+        part.unlink(missing_ok=True)
+        validator_file.unlink(missing_ok=True)
     own_client = client is None
     http = client or httpx.Client(
         follow_redirects=True, timeout=httpx.Timeout(timeout_s, connect=10.0), proxy=proxy, trust_env=proxy is None
     )
     try:
         for _ in range(2):  # a second try only after a resume the server got wrong
-            if _fetch(http, url, part, validator_file, progress):
+            if _fetch(http, url, part, validator_file, progress, max_bytes):
                 break
         else:
             raise DownloadError(f"GET {url}: the server keeps answering resumes at the wrong offset")
@@ -83,7 +89,12 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(\d+|\*)")
 
 
 def _fetch(
-    http: httpx.Client, url: str, part: Path, validator_file: Path, progress: ProgressCallback | None
+    http: httpx.Client,
+    url: str,
+    part: Path,
+    validator_file: Path,
+    progress: ProgressCallback | None,
+    max_bytes: int | None = None,
 ) -> bool:
     """One GET into `part` (resuming it when possible); False when the partial file had to go."""
     have = part.stat().st_size if part.exists() else 0
@@ -113,10 +124,18 @@ def _fetch(
                     validator_file.unlink(missing_ok=True)
             length = response.headers.get("Content-Length")
             total = have + int(length) if length and length.isdigit() else None
+            if max_bytes is not None and total is not None and total > max_bytes:
+                part.unlink(missing_ok=True)
+                raise DownloadError(f"GET {url}: {total} bytes announced, more than the limit of {max_bytes}")
             with part.open("ab" if resumed else "wb") as handle:
                 for block in response.iter_bytes(_CHUNK):
                     handle.write(block)
                     have += len(block)
+                    if max_bytes is not None and have > max_bytes:
+                        handle.close()
+                        part.unlink(missing_ok=True)
+                        validator_file.unlink(missing_ok=True)
+                        raise DownloadError(f"GET {url}: more than the limit of {max_bytes} bytes")
                     if progress:
                         progress(have, total)
     except httpx.HTTPError as error:

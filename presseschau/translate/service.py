@@ -251,6 +251,14 @@ def translate_with_fallback(
     only after a finished run, and the fallback translates every segment itself.
     """
     settings = context.settings
+    if source_language or target_language:
+        # Engines whose model depends on the pair (firefox, ct2 without an explicit model) choose by it.
+        settings = settings.model_copy(
+            update={
+                "source_language": source_language or settings.source_language,
+                "target_language": target_language or settings.target_language,
+            }
+        )
 
     def run(engine: Engine) -> TranslatedDocument:
         return translate_document(context, document, engine, source_language, target_language, glossary_additions)

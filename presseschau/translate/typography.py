@@ -111,16 +111,64 @@ def number_digits(text: str) -> list[str]:
     return sorted(re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text))
 
 
+# A clock time with am/pm in the source: "3pm", "3:30 p.m.", "12 a.m.".
+_TWELVE_HOUR = re.compile(r"(?<![\d.,:])(\d{1,2})(?:[:.]\d{2})?\s?([ap])\.?\s?m\.?(?!\w)", re.IGNORECASE)
+# Magnitude words after a number in a translation ("400 mil", "2,5 Millionen", "3 Mrd."), with
+# the powers of ten they stand for (longest words are tried first: "mil milhões" before "mil").
+_MAGNITUDES = {
+    3: r"Tausend|thousand|mil|mille|mila|miles|k",
+    6: r"Mio\.?|Millionen|Million|million|millions|milhões|milhão|millones|millón|millions?|milioni|milione",
+    9: r"Mrd\.?|Milliarden|Milliarde|billion|billions|bilhões|bilhão|mil milhões|milliards?|miliardi|miliardo",
+}
+_MAGNITUDE_WORDS = "|".join(f"(?P<e{zeros}>{words})" for zeros, words in sorted(_MAGNITUDES.items(), reverse=True))
+_MAGNITUDE_AFTER = re.compile(r"(\d(?:[\d.,]*\d)?)\s?(" + _MAGNITUDE_WORDS + r")(?!\w)")
+
+
+def _clock_readings(source: str) -> dict[int, list[str]]:
+    """24-hour readings of 12-hour times, by the position of the hour in `source` ("3pm" -> "15")."""
+    readings: dict[int, list[str]] = {}
+    for match in _TWELVE_HOUR.finditer(source):
+        hour, half = int(match.group(1)), match.group(2).lower()
+        if not 1 <= hour <= 12:
+            continue
+        if half == "p" and hour < 12:
+            readings[match.start(1)] = [str(hour + 12)]
+        elif half == "a" and hour == 12:
+            readings[match.start(1)] = ["0", "00", "24"]
+    return readings
+
+
+def _magnitude_readings(target: str) -> list[str]:
+    """Digits of amounts written with a magnitude word: "400 mil" -> "400000", "2,5 Millionen" -> "2500000"."""
+    readings = []
+    for match in _MAGNITUDE_AFTER.finditer(target):
+        zeros = next(int(name[1:]) for name, value in match.groupdict().items() if value)
+        token = match.group(1)
+        decimals = re.search(r"[.,](\d{1,2})$", token)
+        digits = re.sub(r"[.,]", "", token)
+        places = len(decimals.group(1)) if decimals else 0
+        readings.append(digits + "0" * (zeros - places))
+    return readings
+
+
 def missing_numbers(source: str, target: str) -> list[str]:
-    """Numbers of `source` whose digits do not appear in `target`."""
-    available = number_digits(target)
+    """Numbers of `source` whose digits do not appear in `target`.
+
+    A number also counts as present in a form translations commonly use: a 12-hour time in
+    24-hour form ("3pm" as "15 Uhr", "15h") and an amount with a magnitude word ("400,000" as
+    "400 mil", "2.5 million" as "2,5 Millionen" are digit-equal already)."""
+    available = number_digits(target) + _magnitude_readings(target)
+    clock = _clock_readings(source)
     missing = []
-    for digits in number_digits(source):
-        if digits in available:
-            available.remove(digits)
+    for match in _NUMBER.finditer(source):
+        digits = re.sub(r"[.,]", "", match.group(0))
+        for reading in (digits, *clock.get(match.start(), ())):
+            if reading in available:
+                available.remove(reading)
+                break
         else:
             missing.append(digits)
-    return missing
+    return sorted(missing)
 
 
 def german_text(text: str) -> str:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from presseschau.config import Settings
 from presseschau.translate.engines.base import (
@@ -24,6 +25,9 @@ from presseschau.translate.engines.base import (
     UnsupportedLanguagePair,
 )
 from presseschau.translate.glossary import Glossary
+
+if TYPE_CHECKING:
+    from presseschau.translate.catalog import ModelStore
 
 log = logging.getLogger("presseschau.translate")
 
@@ -181,6 +185,89 @@ def _ct2_probe(settings: Settings) -> tuple[bool, str]:
     return False, f"no model installed; the first translation pulls {name} (or `presseschau models pull {name}`)"
 
 
+def _firefox_store(settings: Settings) -> ModelStore:
+    from presseschau.translate.catalog import ModelStore
+    from presseschau.translate.firefox import FirefoxSource
+
+    source = FirefoxSource(settings.firefox_records_url, settings.firefox_attachments_url, settings.http_proxy)
+    return ModelStore(settings.effective_models_dir, settings.http_proxy, source)
+
+
+def _installed_firefox_route(store: ModelStore, source: str, target: str) -> list[Path] | None:
+    """Installed models for a pair: a direct one, else two through English."""
+    from presseschau.translate.firefox import PIVOT_LANGUAGE
+
+    by_pair: dict[tuple[str, str], Path] = {}
+    for installed in store.installed("firefox"):
+        for src in installed.meta.source_languages:
+            for trg in installed.meta.target_languages:
+                by_pair.setdefault((src, trg), installed.path)
+    if (source, target) in by_pair:
+        return [by_pair[source, target]]
+    first, second = by_pair.get((source, PIVOT_LANGUAGE)), by_pair.get((PIVOT_LANGUAGE, target))
+    return [first, second] if first and second else None
+
+
+def _firefox_model_dirs(settings: Settings, model: str | None) -> list[Path]:
+    from presseschau.translate.catalog import CATALOG, ModelInstallError, firefox_not_ready_message, model_format
+    from presseschau.translate.firefox import architecture_preference, parse_model_name
+
+    store = _firefox_store(settings)
+    source, target = settings.source_language, settings.target_language
+    wanted = model
+    configured = settings.model
+    # `model` in the settings may name the ct2 engine's model (a fallback setup): not ours to load.
+    if wanted is None and configured and CATALOG.get(configured, None) is None and not (
+        model_format(Path(configured).expanduser()) == "ct2" or model_format(store.models_dir / configured) == "ct2"
+    ):
+        wanted = configured
+    if wanted:
+        pair = parse_model_name(wanted)
+        if pair is None or (store.models_dir / wanted).exists() or "/" in wanted:
+            return [store.resolve(wanted, "firefox")]
+        source, target = pair
+    route = _installed_firefox_route(store, source, target)
+    if route:
+        return route
+    if not settings.model_auto_pull:
+        raise EngineNotReady(firefox_not_ready_message(source, target, "not installed, and model_auto_pull is off"))
+    log.warning("no Firefox Translations model for %s→%s installed: pulling it once from %s", source, target,
+                settings.firefox_records_url)
+    try:
+        return store.pull_firefox(source, target, architecture_preference(settings.firefox_architecture))
+    except ModelInstallError as error:
+        raise EngineNotReady(firefox_not_ready_message(source, target, str(error))) from error
+
+
+def _firefox_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
+    from presseschau.translate.engines.firefox import FirefoxEngine
+
+    model_dirs = _firefox_model_dirs(settings, model)
+
+    def build() -> Engine:
+        return FirefoxEngine(model_dirs, workers=settings.firefox_workers)
+
+    return ("firefox", *(str(path.resolve()) for path in model_dirs), str(settings.firefox_workers)), build
+
+
+def _firefox_probe(settings: Settings) -> tuple[bool, str]:
+    from presseschau.translate.firefox import model_name
+
+    store = _firefox_store(settings)
+    source, target = settings.source_language, settings.target_language
+    installed = store.installed("firefox")
+    names = ", ".join(
+        f"{m.name} ({' '.join(p for p in (m.meta.architecture, m.meta.version) if p) or 'imported'})" for m in installed
+    )
+    route = _installed_firefox_route(store, source, target)
+    if route:
+        via = " (through en)" if len(route) > 1 else ""
+        return True, f"{source}→{target}{via} ready; models: {names}"
+    pull = model_name(source, target)
+    have = f"installed: {names}; " if names else "no model installed; "
+    return False, f"{have}the first {source}→{target} translation pulls {pull} (or `presseschau models pull {pull}`)"
+
+
 def _memory_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
     from presseschau.store.db import Database
     from presseschau.translate.engines.memory import MemoryEngine
@@ -199,6 +286,14 @@ register_engine(
         "local CTranslate2 model (OPUS-MT, NLLB, M2M-100), CPU int8 or CUDA float16",
         _ct2_factory,
         _ct2_probe,
+    )
+)
+register_engine(
+    EngineSpec(
+        "firefox",
+        "local Firefox Translations model (Mozilla, Marian int8; ~20-40 MB per pair), CPU; the default",
+        _firefox_factory,
+        _firefox_probe,
     )
 )
 register_engine(
