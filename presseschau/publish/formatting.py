@@ -113,6 +113,7 @@ def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
 # Engine ids as readers know the software (the ids are configuration words).
 ENGINE_LABELS = {
     "ct2": "CTranslate2",
+    "firefox": "Firefox Translations",
     "deepl": "DeepL",
     "libretranslate": "LibreTranslate",
     "llm": "einem Sprachmodell",

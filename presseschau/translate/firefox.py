@@ -209,18 +209,23 @@ def parse_records(body: str, source: str = "records") -> list[ModelRecord]:
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, list):
         raise FirefoxModelError(f"{source}: no `data` list of records")
+    supported: dict[str, bool] = {}
+
+    def runs(raw: dict[str, Any], version: str) -> bool:
+        # fxtranslate gates pairs by their weights' record; asked once per version, as a model file.
+        if version not in supported:
+            try:
+                supported[version] = bool(discovery.model_pairs(json.dumps({"data": [{**raw, "fileType": "model"}]})))
+            except ValueError:
+                supported[version] = False
+        return supported[version]
+
     records = []
     for raw in data:
         if not isinstance(raw, dict):
             continue
         record = ModelRecord.from_json(raw)
-        if record is None:
-            continue
-        try:
-            supported = bool(discovery.model_pairs(json.dumps({"data": [raw]})))
-        except ValueError:
-            supported = False
-        if supported:
+        if record is not None and runs(raw, record.version):
             records.append(record)
     return records
 

@@ -25,7 +25,8 @@ from presseschau.cli import app
 from presseschau.content import Paragraph, html_to_text
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.extract import extract_article
-from presseschau.pipeline.demo import load_samples
+from presseschau.pipeline.demo import choose_engine, load_samples
+from presseschau.translate.catalog import ModelStore
 from presseschau.translate.document import Document, DocumentTranslator
 from presseschau.translate.engines import UnsupportedLanguagePair, clear_engine_cache, get_engine
 from presseschau.translate.engines.firefox import FirefoxEngine
@@ -268,6 +269,22 @@ def test_pipeline_end_to_end_with_the_real_model(data_dir: Path, monkeypatch: py
             body = " ".join(html_to_text(p) for p in page.text.split("<p")[1:])
             # Portuguese function words the English text does not have.
             assert len(re.findall(r"\b(?:que|não|uma|para|com|dos|das)\b", body)) >= 10
+    finally:
+        context.close()
+        clear_engine_cache()
+
+
+def test_demo_uses_an_installed_firefox_model(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRESSESCHAU_TARGET_LANGUAGE", "pt")
+    monkeypatch.setenv("PRESSESCHAU_MODEL_AUTO_PULL", "false")
+    context = AppContext.for_data_dir(data_dir)
+    clear_engine_cache()
+    try:
+        assert choose_engine(context, None, None).name == "memory"  # nothing installed, nothing pulled
+        ModelStore(context.settings.effective_models_dir).import_path(EN_PT)
+        clear_engine_cache()
+        choice = choose_engine(context, None, None)
+        assert choice.name == "firefox" and "Firefox Translations" in choice.reason
     finally:
         context.close()
         clear_engine_cache()

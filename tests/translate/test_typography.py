@@ -61,6 +61,39 @@ def test_missing_numbers_detected() -> None:
     assert missing_numbers("1,500 people", "1.500 Menschen") == []
 
 
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        ("They came at 3pm.", "Sie kamen um 15 Uhr."),
+        ("They came at 3pm.", "Eles vieram às 15h."),
+        ("at 3:30 p.m. on Friday", "am Freitag um 15:30 Uhr"),
+        ("at 12 a.m.", "um 0 Uhr"),
+        ("at 9 a.m.", "um 9 Uhr"),
+        ("400,000 people", "400 mil pessoas"),
+        ("400,000 people", "400.000 Menschen"),
+        ("400,000 people", "400 Tausend Menschen"),
+        ("2,500,000 euros", "2,5 Millionen Euro"),
+        ("4,000,000,000 dollars", "4 Mrd. Dollar"),
+        ("4,000,000,000 dollars", "4 mil milhões de dólares"),
+    ],
+)
+def test_numbers_read_in_the_forms_translations_use(source: str, target: str) -> None:
+    assert missing_numbers(source, target) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "lost"),
+    [
+        ("400,000 people", "400 pessoas", ["400000"]),  # the magnitude word is what makes 400 mean 400,000
+        ("400,000 people", "400 Millionen Menschen", ["400000"]),  # the wrong magnitude
+        ("at 3pm", "um 16 Uhr", ["3"]),
+        ("at 3am", "um 15 Uhr", ["3"]),  # morning is not afternoon
+    ],
+)
+def test_number_readings_stay_strict(source: str, target: str, lost: list[str]) -> None:
+    assert missing_numbers(source, target) == lost
+
+
 def test_typography_on_html_leaves_tags_and_attributes_alone() -> None:
     fragment = 'Er sagte "<a href="https://x.org/?q=&quot;a&quot;">Hallo</a>" am 3. Mai.'
     result = apply_typography(fragment, "de")

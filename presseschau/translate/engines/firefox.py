@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sentencepiece as spm
+from fxtranslate import Translator
 
 from presseschau.translate.catalog import ModelMeta, read_meta
 from presseschau.translate.engines.base import EngineNotReady, UnsupportedLanguagePair
@@ -51,9 +52,7 @@ class ModelBuffers:
             files.shortlist.read_bytes() if files.shortlist else None,
         )
 
-    def build(self) -> object:
-        from fxtranslate import Translator
-
+    def build(self) -> Translator:
         return Translator(self.model, self.source_vocab, self.target_vocab, self.shortlist)
 
 
@@ -72,14 +71,14 @@ def _language(code: str) -> str:
     return code.split("-")[0].split("_")[0].lower()
 
 
-def _translate_all(translator: object, segments: Sequence[str]) -> list[str]:
-    translate = translator.translate  # type: ignore[attr-defined]
+def _translate_all(translator: Translator, segments: Sequence[str]) -> list[str]:
+    translate = translator.translate
     # The models were trained on single lines: a newline inside a segment is only white space.
     return [translate(" ".join(segment.split())) if segment.strip() else "" for segment in segments]
 
 
 # Worker processes (workers > 1). Module-level so that a spawned process can import them.
-_WORKER_TRANSLATORS: list[object] = []
+_WORKER_TRANSLATORS: list[Translator] = []
 
 
 def _start_worker(model_files: list[FirefoxFiles]) -> None:
@@ -170,9 +169,9 @@ class FirefoxEngine:
 
     # Running the models --------------------------------------------------------------------
 
-    def _translators(self) -> list[object]:
+    def _translators(self) -> list[Translator]:
         """This thread's translators (one per leg), built on its first use."""
-        translators: list[object] | None = getattr(self._local, "translators", None)
+        translators: list[Translator] | None = getattr(self._local, "translators", None)
         if translators is None:
             try:
                 translators = [buffers.build() for buffers in self._buffers]
