@@ -57,6 +57,8 @@ class TranslationReport:
 
     engine: str = ""
     model: str | None = None
+    # The language a chained engine translated through (fr→en→de: "en"); None for a direct model.
+    pivot: str | None = None
     segments_total: int = 0
     engine_calls: int = 0
     engine_segments: int = 0
@@ -91,6 +93,8 @@ class TranslationReport:
             f"{self.memory_paragraph_hits} paragraphs from memory",
             f"{self.engine_segments} by {self.engine} in {self.engine_calls} calls ({self.engine_seconds:.1f} s)",
         ]
+        if self.pivot:
+            parts.append(f"through {self.pivot} (pivot)")
         if self.split_sentences:
             parts.append(f"{len(self.split_sentences)} long sentences split")
         if self.coverage_retries:
@@ -188,7 +192,9 @@ class DocumentTranslator:
     # Public ------------------------------------------------------------------------------------
 
     def translate(self, document: Document) -> TranslatedDocument:
-        report = TranslationReport(engine=self.engine.name, model=self.engine.model)
+        report = TranslationReport(
+            engine=self.engine.name, model=self.engine.model, pivot=getattr(self.engine, "pivot", None)
+        )
         units = self._units(document)
         self._paragraph_memory(units, report)
         pending = [u for u in units if u.output is None]

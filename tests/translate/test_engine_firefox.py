@@ -201,7 +201,8 @@ def test_pivot_through_english_chains_two_real_models() -> None:
         result = DocumentTranslator(engine, memory=None, source_language="pt", target_language="pt").translate(
             Document("", [Paragraph.from_text("O ministro renunciou ontem depois de três semanas de protestos.")])
         )
-        assert result.complete and result.report.model == engine.model
+        assert result.complete and result.report.model == engine.model and result.report.pivot == "en"
+        assert "through en (pivot)" in result.report.summary()
         assert "ministro" in result.paragraphs[0].text.lower()
     finally:
         engine.close()
