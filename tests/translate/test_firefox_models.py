@@ -22,7 +22,7 @@ from presseschau.cli import app
 from presseschau.config import Settings
 from presseschau.translate import firefox
 from presseschau.translate.catalog import ModelInstallError, ModelStore
-from presseschau.translate.engines import EngineNotReady, clear_engine_cache, get_engine
+from presseschau.translate.engines import EngineNotReady, ModelNotFound, clear_engine_cache, get_engine
 from presseschau.translate.firefox import FirefoxSource, ModelRecord, choose_model, parse_records, route
 
 from .realmodel import EN_PT, PT_EN
@@ -292,3 +292,22 @@ def test_firefox_is_the_default_engine_and_ct2_stays_selectable(tmp_path: Path) 
     from presseschau.config import load_settings
 
     assert load_settings(tmp_path).engine == "ct2"
+
+
+def test_the_model_setting_of_the_other_engine_is_not_loaded(tmp_path: Path) -> None:
+    """`model = "opus-mt-en-de"` names ct2's model (firefox as fallback): firefox uses its own."""
+    store = ModelStore(tmp_path / "models")
+    store.import_path(EN_PT)
+    clear_engine_cache()
+    try:
+        for configured in ("opus-mt-en-de", "firefox-en-pt", None):
+            settings = Settings(
+                data_dir=tmp_path, models_dir=tmp_path / "models", target_language="pt", model=configured,
+                model_auto_pull=False,
+            )
+            engine = get_engine("firefox", settings)
+            assert engine.model and engine.model.startswith("firefox-en-pt")
+        with pytest.raises(ModelNotFound, match="is a firefox model"):
+            get_engine("ct2", Settings(data_dir=tmp_path, models_dir=tmp_path / "models", model="firefox-en-pt"))
+    finally:
+        clear_engine_cache()

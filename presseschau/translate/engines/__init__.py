@@ -216,11 +216,14 @@ def _firefox_model_dirs(settings: Settings, model: str | None) -> list[Path]:
     source, target = settings.source_language, settings.target_language
     wanted = model
     configured = settings.model
-    # `model` in the settings may name the ct2 engine's model (a fallback setup): not ours to load.
-    if wanted is None and configured and CATALOG.get(configured, None) is None and not (
-        model_format(Path(configured).expanduser()) == "ct2" or model_format(store.models_dir / configured) == "ct2"
-    ):
-        wanted = configured
+    if wanted is None and configured:
+        # `model` in the settings may name the ct2 engine's model (a fallback setup): not ours to load.
+        entry = CATALOG.get(configured)
+        for_ct2 = entry.format != "firefox" if entry is not None else "ct2" in (
+            model_format(Path(configured).expanduser()),
+            model_format(store.models_dir / configured),
+        )
+        wanted = None if for_ct2 else configured
     if wanted:
         pair = parse_model_name(wanted)
         if pair is None or (store.models_dir / wanted).exists() or "/" in wanted:
