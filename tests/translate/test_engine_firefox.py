@@ -244,8 +244,10 @@ def test_translate_text_prints_real_portuguese_with_links(data_dir: Path) -> Non
     assert "petição" in second
 
 
-def test_pipeline_end_to_end_with_the_real_model(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """import → translate (firefox, en→pt) → publish → the article page shows the translation."""
+@pytest.mark.parametrize("entry", ["cli", "run"])
+def test_pipeline_end_to_end_with_the_real_model(data_dir: Path, monkeypatch: pytest.MonkeyPatch, entry: str) -> None:
+    """import → translate (firefox, en→pt) → publish → the article page shows the translation, through
+    the stage commands and through `run --once`."""
     monkeypatch.setenv("PRESSESCHAU_TARGET_LANGUAGE", "pt")
     clear_engine_cache()
     sample = load_samples()[0]
@@ -258,8 +260,11 @@ def test_pipeline_end_to_end_with_the_real_model(data_dir: Path, monkeypatch: py
 
     cli("init")
     cli("import", str(sample.english), "--url", sample.url)
-    cli("translate", "--engine", "firefox", "--model", str(EN_PT))
-    cli("publish", "--all")
+    if entry == "cli":
+        cli("translate", "--engine", "firefox", "--model", str(EN_PT))
+        cli("publish", "--all")
+    else:
+        cli("run", "--once", "--no-serve", "--engine", "firefox", "--model", str(EN_PT))
     context = AppContext.for_data_dir(data_dir)
     try:
         with TestClient(create_app(context)) as client:
@@ -270,6 +275,7 @@ def test_pipeline_end_to_end_with_the_real_model(data_dir: Path, monkeypatch: py
             body = " ".join(html_to_text(p) for p in page.text.split("<p")[1:])
             # Portuguese function words the English text does not have.
             assert len(re.findall(r"\b(?:que|não|uma|para|com|dos|das)\b", body)) >= 10
+            assert "Firefox Translations" in page.text  # the reader is told which software translated
     finally:
         context.close()
         clear_engine_cache()
