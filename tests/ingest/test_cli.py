@@ -163,3 +163,27 @@ def test_articles_show_has_the_translation_report_and_usage(cli: CliRunner, data
     assert code == 0, out
     assert "Report: 12 segments" in out and "1 segments lost numbers" in out
     assert "Usage deepl: requests 2, characters 1834" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--data", "{data}", "sources", "list"],
+        ["sources", "list", "--data", "{data}"],
+        ["sources", "--data", "{data}", "list"],
+        ["sources", "list", "--data={data}"],
+    ],
+)
+def test_data_option_before_or_after_the_command(cli: CliRunner, tmp_path: Path, args: list[str]) -> None:
+    data_dir = tmp_path / "elsewhere"
+    result = cli.invoke(app, [arg.format(data=data_dir) for arg in args])
+    assert result.exit_code == 0, result.output
+    # The database was created in the directory given, wherever --data stood.
+    assert (data_dir / "presseschau.sqlite3").is_file()
+
+
+def test_hoist_global_options_leaves_arguments_after_double_dash() -> None:
+    from presseschau.cli import hoist_global_options
+
+    assert hoist_global_options(["demo", "--data", "d", "--port", "1"]) == ["--data", "d", "demo", "--port", "1"]
+    assert hoist_global_options(["articles", "show", "--", "--data"]) == ["articles", "show", "--", "--data"]
