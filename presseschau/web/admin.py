@@ -41,6 +41,7 @@ from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authe
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
 from presseschau.web.pages import asset_version
+from presseschau.web.params import RowId
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "presseschau_admin"
@@ -426,7 +427,7 @@ def admin_router(context: AppContext) -> APIRouter:
             return None
 
     @router.get("/uebersetzung/{translation_id}")
-    async def editor(request: Request, translation_id: int) -> Response:
+    async def editor(request: Request, translation_id: RowId) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
             with context.database.session() as session:
                 translation = load(session, translation_id)
@@ -462,7 +463,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return saved is not None
 
     def editor_action(
-        request: Request, translation_id: int, action: Callable[[Session, Visitor, Translation, FormData], str]
+        request: Request, translation_id: RowId, action: Callable[[Session, Visitor, Translation, FormData], str]
     ) -> Callable[[Visitor, FormData | None], Response]:
         """Run `action` (returns a message key) in one transaction; errors re-render the editor."""
 
@@ -500,14 +501,14 @@ def admin_router(context: AppContext) -> APIRouter:
         return work
 
     @router.post("/uebersetzung/{translation_id}")
-    async def save(request: Request, translation_id: int) -> Response:
+    async def save(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
             return "gespeichert" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
 
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/neu-uebersetzen")
-    async def retranslate(request: Request, translation_id: int) -> Response:
+    async def retranslate(request: Request, translation_id: RowId) -> Response:
         from presseschau.translate.engines import engine_names
 
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
@@ -525,7 +526,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/slug")
-    async def slug(request: Request, translation_id: int) -> Response:
+    async def slug(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
             review.change_slug(session, translation, _form_str(form, "slug").strip(), visitor.user.name)
             return "slug"
@@ -533,7 +534,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/freigeben")
-    async def approve(request: Request, translation_id: int) -> Response:
+    async def approve(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
             if "version" in form:
                 apply_form_edits(session, visitor, translation, form)  # what the editor sees is what goes out
@@ -543,7 +544,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/ablehnen")
-    async def reject(request: Request, translation_id: int) -> Response:
+    async def reject(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
             review.reject(session, translation, visitor.user.name)
             return "abgelehnt"
@@ -551,7 +552,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.get("/uebersetzung/{translation_id}/versionen")
-    async def versions(request: Request, translation_id: int) -> Response:
+    async def versions(request: Request, translation_id: RowId) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
             with context.database.session() as session:
                 translation = load(session, translation_id)
@@ -659,7 +660,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, work, role="admin")
 
     @router.post("/quellen/{source_id}")
-    async def update_source(request: Request, source_id: int) -> Response:
+    async def update_source(request: Request, source_id: RowId) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
             assert form is not None
             try:
@@ -681,7 +682,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, work, role="admin")
 
     @router.post("/quellen/{source_id}/entfernen")
-    async def remove_source(request: Request, source_id: int) -> Response:
+    async def remove_source(request: Request, source_id: RowId) -> Response:
         from presseschau.ingest.errors import SourceNotFound
         from presseschau.ingest.service import remove_source as ingest_remove_source
 

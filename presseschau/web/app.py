@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from presseschau import __version__
@@ -35,6 +37,7 @@ from presseschau.publish import queries
 from presseschau.store.models import Article, Publication, Translation
 from presseschau.web.admin import admin_router
 from presseschau.web.pages import FEED_FILES, Site
+from presseschau.web.params import RowId
 
 STATIC_DIR = Path(__file__).parent / "static"
 VERSION_TTL_S = 1.0
@@ -254,6 +257,21 @@ def create_app(context: AppContext) -> FastAPI:
     app.add_middleware(_HeadAsGetMiddleware)
     app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
 
+    async def german_error(request: Request, error: Exception) -> Response:
+        # Unknown URLs (no route) and malformed ones (/quelle/abc/, an id past the database's
+        # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
+        status = error.status_code if isinstance(error, StarletteHTTPException) else 404
+        if status != 404:
+            detail, headers = str(getattr(error, "detail", "")), getattr(error, "headers", None)
+            return Response(detail, status_code=status, headers=headers)
+        page = not_found_page()
+        if request.url.path.startswith("/admin"):
+            return Response(page.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
+        return respond(request, page)
+
+    app.add_exception_handler(StarletteHTTPException, german_error)
+    app.add_exception_handler(RequestValidationError, german_error)
+
     assets = {
         path.name: make_page(path.read_bytes(), _asset_type(path), CACHE_ASSET)
         for path in STATIC_DIR.iterdir()
@@ -291,7 +309,7 @@ def create_app(context: AppContext) -> FastAPI:
         return respond(request, await run_in_threadpool(build))
 
     @app.get("/quelle/{source_id}/")
-    async def source_page(request: Request, source_id: int) -> Response:
+    async def source_page(request: Request, source_id: RowId) -> Response:
         page = _page_number(request)
         if page is None:
             return respond(request, not_found_page())
@@ -305,7 +323,7 @@ def create_app(context: AppContext) -> FastAPI:
                 request, ("feed", kind), with_session(lambda s: site.feed(s, kind), CONTENT_TYPES[name], CACHE_LIST)
             )
 
-        async def source_feed(request: Request, source_id: int) -> Response:
+        async def source_feed(request: Request, source_id: RowId) -> Response:
             return await cached(
                 request,
                 ("feed", kind, source_id),
@@ -328,7 +346,7 @@ def create_app(context: AppContext) -> FastAPI:
         )
 
     @app.get("/sitemap-{number}.xml")
-    async def sitemap_numbered(request: Request, number: int) -> Response:
+    async def sitemap_numbered(request: Request, number: RowId) -> Response:
         name = f"sitemap-{number}.xml"
         return await cached(request, (name,), with_session(sitemap_part(name), "application/xml; charset=utf-8"))
 

@@ -494,3 +494,27 @@ def test_editor_links_the_original_only_by_a_web_address(
         article.canonical_url = "file:///home/editor/saved-page.html"  # an imported file without --url
     editor = client.get(f"/admin/uebersetzung/{held.translation_id}").text
     assert 'href="file:' not in editor and "What if the US" in editor
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/uebersetzung/9223372036854775808",
+        "/admin/uebersetzung/9223372036854775808/versionen",
+        "/admin/uebersetzung/abc",
+        "/admin/gibt-es-nicht",
+    ],
+)
+def test_admin_ids_out_of_range_or_malformed_are_404(client: TestClient, path: str) -> None:
+    login(client)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "detail" not in response.text
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_admin_post_with_an_id_out_of_range_is_404(client: TestClient) -> None:
+    login(client)
+    page = client.get("/admin/quellen")
+    response = client.post("/admin/quellen/9223372036854775808/entfernen", data={"csrf_token": _csrf(page.text)})
+    assert response.status_code == 404

@@ -403,3 +403,32 @@ def test_site_on_postgresql(postgres_url: str, data_dir: Path, monkeypatch: pyte
         assert test_client.get("/healthz").json()["counts"]["published"] == 5
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/archiv/2026/",
+        "/archiv/abc/",
+        "/archiv/2026/11/extra/",
+        "/seite/2/",
+        "/quelle/abc/",
+        "/quelle/-1/",
+        "/quelle/9223372036854775808/",
+        "/quelle/9223372036854775808/feed.xml",
+        "/quelle/abc/atom.xml",
+        "/sitemap-abc.xml",
+        "/sitemap-99999999999999999999.xml",
+        "/a/b/c",
+    ],
+)
+def test_unknown_or_malformed_urls_get_the_german_404_page(
+    client: TestClient, site: list[Published], path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    doc = _doc(response.text)
+    assert doc.get("lang") == "de"
+    assert doc.xpath("//h1")[0].text_content() == "Seite nicht gefunden"
+    assert "detail" not in response.text and "Input should be" not in response.text
