@@ -89,6 +89,8 @@ def test_import_show_and_export(cli: CliRunner, data_dir: Path, tmp_path: Path) 
     assert "Title:     Harbour town votes to rebuild its flooded sea wall" in out
     assert "[h2] Why the old wall failed" in out and "[li] mortar erosion behind the facing stones;" in out
     assert "Translation (de, queued" in out
+    # Where the original's date came from is said (a time from the page's metadata here).
+    assert "Published: 2024-03-14T09:30:00+00:00 (from meta:article:published_time)" in out
 
     # Pretend the later stages ran, so the export carries the translation and publication.
     context = AppContext.for_data_dir(data_dir)
@@ -109,6 +111,7 @@ def test_import_show_and_export(cli: CliRunner, data_dir: Path, tmp_path: Path) 
     assert record["id"] == 1 and record["outlet"] == "The Coastal Courier"
     assert record["canonical_url"] == "https://courier.example/news/2024/03/harbour-sea-wall-vote"
     assert record["published_at"] == "2024-03-14T09:30:00+00:00"
+    assert (record["published_date_only"], record["published_at_source"]) == (False, "meta:article:published_time")
     assert record["authors"] == ["Miriam Okafor"] and record["language"] == "en"
     assert record["paragraphs"][2] == "Why the old wall failed"
     assert record["paragraphs_html"][2] == {"kind": "h2", "html": "Why the old wall failed"}
