@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.content import Paragraph, html_to_text, sanitize_inline_html
 from presseschau.publish import search
-from presseschau.publish.formatting import teaser, translation_notice
+from presseschau.publish.formatting import teaser, translation_disclosure, translation_notice
 from presseschau.store.models import Article, Publication, SlugHistory, Source, Translation
 
 RELATED_COUNT = 4
@@ -61,6 +61,10 @@ class Summary:
     outlet: str | None
     source_id: int | None
     source_name: str | None
+    # The original's publication time, and whether its source gave only the day.
+    original_published_at: datetime | None = None
+    original_date_only: bool = False
+    genre: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,6 +85,10 @@ class ArticleView:
     notice: str
     first_published_at: datetime | None
     translated_at: datetime | None
+    # "Aus dem Englischen · maschinell übersetzt (DeepL) · redaktionell geprüft", under the byline.
+    disclosure: str = ""
+    # When the published text last changed after first publication ("Aktualisiert am").
+    text_updated_at: datetime | None = None
     previous: Summary | None = None
     next: Summary | None = None
     related: list[Summary] = field(default_factory=list)
@@ -109,6 +117,9 @@ def _summary_columns() -> Select[Any]:
             Article.source_id,
             Source.name,
             Article.title,
+            Article.published_at,
+            Article.published_date_only,
+            Article.genre,
         )
         .join(Translation, Translation.id == Publication.translation_id)
         .join(Article, Article.id == Translation.article_id)
@@ -132,10 +143,18 @@ def _to_summary(row: Sequence[Any]) -> Summary:
         outlet=plain_text(row[7]) or None,
         source_id=row[8],
         source_name=plain_text(row[9]) or None,
+        original_published_at=row[11],
+        original_date_only=bool(row[12]),
+        genre=row[13],
     )
 
 
-_NEWEST_FIRST = (Publication.published_at.desc(), Publication.id.desc())
+# Lists are ordered by the original's date where it is known (readers care when something was
+# said, not when it was translated), else by the time presseschau published it.
+_list_time = func.coalesce(Article.published_at, Publication.published_at)
+_NEWEST_FIRST = (_list_time.desc(), Publication.id.desc())
+# For queries over publications alone (sitemaps): their own publishing time.
+_NEWEST_PUBLISHED_FIRST = (Publication.published_at.desc(), Publication.id.desc())
 
 
 def latest(session: Session, language: str, limit: int, offset: int = 0, source_id: int | None = None) -> list[Summary]:
@@ -230,15 +249,15 @@ def slug_redirects(session: Session, language: str) -> list[tuple[str, str]]:
 
 
 def neighbours(session: Session, language: str, summary: Summary) -> tuple[Summary | None, Summary | None]:
-    """The previous (older) and next (newer) published article."""
-    key = (summary.published_at, summary.publication_id)
+    """The previous (older) and next (newer) published article, in the lists' order."""
+    key = (summary.original_published_at or summary.published_at, summary.publication_id)
     older = session.execute(
         _summary_columns()
         .where(
             _published(language),
             or_(
-                Publication.published_at < key[0],
-                and_(Publication.published_at == key[0], Publication.id < key[1]),
+                _list_time < key[0],
+                and_(_list_time == key[0], Publication.id < key[1]),
             ),
         )
         .order_by(*_NEWEST_FIRST)
@@ -249,11 +268,11 @@ def neighbours(session: Session, language: str, summary: Summary) -> tuple[Summa
         .where(
             _published(language),
             or_(
-                Publication.published_at > key[0],
-                and_(Publication.published_at == key[0], Publication.id > key[1]),
+                _list_time > key[0],
+                and_(_list_time == key[0], Publication.id > key[1]),
             ),
         )
-        .order_by(Publication.published_at, Publication.id)
+        .order_by(_list_time, Publication.id)
         .limit(1)
     ).first()
     return (_to_summary(older) if older else None, _to_summary(newer) if newer else None)
@@ -348,6 +367,9 @@ def article_view(session: Session, language: str, publication_id: int, with_link
         outlet=plain_text(article.outlet) or None,
         source_id=article.source_id,
         source_name=plain_text(source_name) or None,
+        original_published_at=article.published_at,
+        original_date_only=article.published_date_only,
+        genre=article.genre,
     )
     view = ArticleView(
         summary=summary,
@@ -364,6 +386,10 @@ def article_view(session: Session, language: str, publication_id: int, with_link
         notice=translation_notice(translation.engine, translation.model, translation.reviewed),
         first_published_at=publication.first_published_at,
         translated_at=translation.translated_at,
+        disclosure=translation_disclosure(
+            translation.engine, translation.model, translation.reviewed, article.language or "en"
+        ),
+        text_updated_at=publication.text_updated_at,
     )
     if with_links:
         view.previous, view.next = neighbours(session, language, summary)
@@ -378,7 +404,7 @@ def article_view(session: Session, language: str, publication_id: int, with_link
 def all_slugs(session: Session, language: str) -> list[tuple[str, datetime]]:
     """(slug, updated_at) of every published article, newest first (for sitemaps)."""
     rows = session.execute(
-        select(Publication.slug, Publication.updated_at).where(_published(language)).order_by(*_NEWEST_FIRST)
+        select(Publication.slug, Publication.updated_at).where(_published(language)).order_by(*_NEWEST_PUBLISHED_FIRST)
     )
     return [(str(r[0]), r[1]) for r in rows]
 
@@ -389,7 +415,7 @@ def published_since(session: Session, language: str, since: datetime, limit: int
         select(Publication.slug, Translation.title, Publication.published_at)
         .join(Translation, Translation.id == Publication.translation_id)
         .where(_published(language), Publication.published_at >= since)
-        .order_by(*_NEWEST_FIRST)
+        .order_by(*_NEWEST_PUBLISHED_FIRST)
         .limit(limit)
     )
     return [(str(r[0]), plain_text(r[1]) or "Ohne Titel", r[2]) for r in rows if r[2] is not None]
