@@ -176,9 +176,13 @@ def ensure_initial_revision(session: Session, translation: Translation) -> None:
         .where(TranslationRevision.translation_id == translation.id)
     )
     if not exists:
-        _add_revision(
+        revision = _add_revision(
             session, translation, author=f"engine:{translation.engine or 'unknown'}", note="Maschinenübersetzung"
         )
+        # Recorded lazily (when an editor first opens it), but it is the translation's state of when
+        # the machine made it: date it so, not to the moment of opening.
+        revision.created_at = translation.translated_at or translation.created_at or revision.created_at
+        session.flush()
 
 
 def _add_revision(session: Session, translation: Translation, author: str, note: str | None) -> TranslationRevision:
@@ -204,8 +208,11 @@ def _add_revision(session: Session, translation: Translation, author: str, note:
 
 def _touch_publication(session: Session, translation: Translation) -> None:
     if translation.publication is not None:
-        translation.publication.updated_at = utcnow()
+        now = utcnow()
+        translation.publication.updated_at = now
         if translation.publication.status == "published":
+            # Readers see the text change: "Aktualisiert am …" and dateModified.
+            translation.publication.text_updated_at = now
             from presseschau.publish import search
 
             # Keep full-text search in step with the edited text.

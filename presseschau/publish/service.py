@@ -169,6 +169,9 @@ def on_translation_done(session: Session, translation: Translation, settings: Se
         return None
     now = utcnow()
     publication = _get_or_create_publication(session, translation)
+    if publication.status == "published":
+        # Translated again (a revised original) while on the site: readers see an updated text.
+        publication.text_updated_at = now
     if publication.status == "published" or (
         publication.status == "held" and effective_policy(translation.article, settings) == "auto"
     ):

@@ -531,3 +531,19 @@ def test_lists_show_and_sort_by_the_original_date(
     first = _doc(client.get(f"/{site[0].slug}/").text)
     assert first.xpath("//a[@rel='prev']/@href") == [f"/{site[4].slug}/"]
     assert not first.xpath("//nav[@class='prev-next']/a[@rel='next']")
+
+
+def test_an_updated_text_says_so_and_sets_date_modified(
+    context: AppContext, client: TestClient, site: list[Published]
+) -> None:
+    from datetime import UTC, datetime
+
+    with context.database.session() as session:
+        publication = session.get(Publication, site[0].publication_id)
+        assert publication is not None
+        publication.text_updated_at = publication.updated_at = datetime(2024, 3, 2, 15, 5, tzinfo=UTC)
+    doc = _doc(client.get(f"/{site[0].slug}/").text)
+    dateline = doc.xpath("//p[@class='dateline']")[0].text_content()
+    assert dateline.endswith(" · Aktualisiert am 2. März 2024, 16:05 Uhr")
+    ld = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
+    assert ld["dateModified"] == "2024-03-02T16:05:00+01:00"
