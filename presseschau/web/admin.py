@@ -40,6 +40,7 @@ from presseschau.editorial.sources import GlossaryInputError, format_glossary_ad
 from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
+from presseschau.translate.names import engine_display_name
 from presseschau.web.pages import asset_version
 from presseschau.web.params import RowId
 
@@ -153,6 +154,8 @@ class AdminArea:
             policies=POLICIES,
         )
         self.env.filters["glossary_text"] = format_glossary_additions
+        self.env.filters["engine_name"] = engine_display_name
+        self.env.filters["revision_author"] = revision_author
 
     # Rendering ----------------------------------------------------------------------------------
 
@@ -193,6 +196,13 @@ class AdminArea:
             session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
             if session.get(RevokedSession, data.nonce) is None:
                 session.add(RevokedSession(nonce=data.nonce, expires_at=datetime.fromtimestamp(data.expires, UTC)))
+
+
+def revision_author(author: str, model: str | None = None) -> str:
+    """`Übersetzungsdienst: DeepL` for the machine's revision (stored as `engine:deepl`), else the user."""
+    if author.startswith("engine:"):
+        return f"Übersetzungsdienst: {engine_display_name(author.removeprefix('engine:'), model)}"
+    return author
 
 
 def _client_address(request: Request) -> str:
@@ -517,7 +527,7 @@ def admin_router(context: AppContext) -> APIRouter:
                 raise review.ReviewError("Kein Absatz zum Neuübersetzen gewählt.")
             engine = _form_str(form, "engine") or None
             if engine is not None and engine not in engine_names():
-                raise review.ReviewError(f"Unbekannte Engine {engine!r}.")
+                raise review.ReviewError(f"Unbekannter Übersetzungsdienst {engine!r}.")
             # The button sits in the editor form: unsaved edits of other paragraphs are kept.
             apply_form_edits(session, visitor, translation, form)
             review.retranslate_paragraph(context, session, translation, index - 1, visitor.user.name, engine)
@@ -625,7 +635,7 @@ def admin_router(context: AppContext) -> APIRouter:
             raise ValueError("Unbekannte Veröffentlichungsregel.")
         engine = _form_str(form, "engine") or None
         if engine is not None and engine not in engine_names():
-            raise ValueError(f"Unbekannte Engine {engine!r}.")
+            raise ValueError(f"Unbekannter Übersetzungsdienst {engine!r}.")
         try:
             glossary = parse_glossary_additions(_form_str(form, "glossar"))
         except GlossaryInputError as failure:
@@ -687,6 +697,14 @@ def admin_router(context: AppContext) -> APIRouter:
         from presseschau.ingest.service import remove_source as ingest_remove_source
 
         def work(visitor: Visitor, form: FormData | None) -> Response:
+            if form is None or _form_str(form, "bestaetigt") != "1":
+                # One click must not remove a source: ask first, saying what stays.
+                with context.database.session() as session:
+                    source = session.get(Source, source_id)
+                    if source is None:
+                        return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+                    articles = session.scalar(select(func.count(Article.id)).where(Article.source_id == source_id))
+                    return area.page("source_remove.html", visitor, source=source, articles=int(articles or 0))
             try:
                 ingest_remove_source(context, source_id)
             except SourceNotFound:

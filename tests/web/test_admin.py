@@ -288,7 +288,7 @@ def test_stored_xss_in_an_edited_paragraph_is_neutralized(
     assert "<script>alert" not in body and "onerror" not in body and "javascript:" not in body
     assert "onmouseover" not in body and "<img" not in body
     assert "Harmlos" in body and "<strong>fett</strong>" in body
-    assert "Übersetzung redaktionell geprüft" in body
+    assert "redaktionell geprüft" in body and "Aus dem Englischen · maschinell übersetzt" in body
     # The editor page shows the stored text escaped, inside the textarea.
     editor = client.get(f"/admin/uebersetzung/{held.translation_id}").text
     assert "<script>alert" not in editor
@@ -335,7 +335,7 @@ def test_retranslation_failure_is_shown_to_the_editor(context: AppContext, clien
     bad_engine = client.post(
         f"/admin/uebersetzung/{held.translation_id}/neu-uebersetzen", data={**values, "absatz": "2", "engine": "x"}
     )
-    assert bad_engine.status_code == 400 and "Unbekannte Engine" in bad_engine.text
+    assert bad_engine.status_code == 400 and "Unbekannter Übersetzungsdienst" in bad_engine.text
 
 
 def test_slug_change_reject_and_versions(context: AppContext, client: TestClient, held: Published) -> None:
@@ -381,7 +381,7 @@ def test_queue_and_dashboard_counts(context: AppContext, client: TestClient, hel
     rows = queue.xpath("//tr[@data-translation]")
     assert [r.get("data-translation") for r in rows] == [str(held.translation_id)]
     cells = [c.text_content().strip() for c in rows[0].xpath("td")]
-    assert cells[1] == "The Guardian" and cells[2] == "ct2" and "Wörter" in cells[3]
+    assert cells[1] == "The Guardian" and cells[2] == "OPUS-MT (CTranslate2)" and "Wörter" in cells[3]
     assert "Glossar nicht durchgesetzt (1)" in cells[6]
     assert (
         len(lxml_html.fromstring(client.get("/admin/warteschlange?alle=1").text).xpath("//tr[@data-translation]")) == 2
@@ -424,6 +424,11 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
     listing = client.get("/admin/quellen").text
     # German labels, not the stored words ("auto", "ok").
     assert "Art noch nicht erkannt" in listing and "(noch nie)" in listing and "· auto ·" not in listing
+    # Engines under German labels and their display names ("Engine", "memory" were shown before).
+    form = lxml_html.fromstring(listing)
+    assert form.xpath(f"//label[@for='q{source_id}-engine']")[0].text_content() == "Übersetzungsdienst"
+    chosen = form.xpath(f"//select[@id='q{source_id}-engine']/option[@selected]")[0]
+    assert (chosen.get("value"), chosen.text_content()) == ("memory", "gespeicherte Übersetzungen")
     duplicate = client.post(
         "/admin/quellen",
         data={"csrf_token": token, "url": "https://news.example/feed.xml", "intervall": "30", "regel": "auto"},
@@ -448,8 +453,18 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
         updated.consecutive_failures, updated.last_error = 2, "https://news.example/feed.xml: timed out"
     page = client.get("/admin/quellen").text
     assert "(pausiert)" in page and "Abruffehler (2× in Folge): https://news.example/feed.xml: timed out" in page
-    assert client.post(f"/admin/quellen/{source_id}/entfernen", data={"csrf_token": token}).status_code == 303
-    assert client.post("/admin/quellen/999/entfernen", data={"csrf_token": token}).status_code == 404
+    # One click only asks, saying how many articles stay; the source is still there.
+    asked = client.post(f"/admin/quellen/{source_id}/entfernen", data={"csrf_token": token})
+    assert asked.status_code == 200
+    question = lxml_html.fromstring(asked.text)
+    assert question.xpath("//h1")[0].text_content() == "Quelle „News“ entfernen?"
+    assert question.xpath("//p[@id='bleiben']")[0].text_content().startswith("Ihre 0 Artikel bleiben erhalten")
+    assert question.xpath("//input[@name='bestaetigt']/@value") == ["1"]
+    with context.database.session() as session:
+        assert session.get(Source, source_id) is not None
+    confirmed = {"csrf_token": token, "bestaetigt": "1"}
+    assert client.post(f"/admin/quellen/{source_id}/entfernen", data=confirmed).status_code == 303
+    assert client.post("/admin/quellen/999/entfernen", data=confirmed).status_code == 404
     with context.database.session() as session:
         assert session.scalars(select(Source)).all() == []
 
