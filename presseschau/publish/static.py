@@ -210,7 +210,14 @@ def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, p
         view.previous = everything[position + 1] if position + 1 < len(everything) else None
         view.next = everything[position - 1] if position > 0 else None
         own_postings = {term: postings[term] for term in title_terms[summary.publication_id]}
-        related = queries.rank_related(summary.publication_id, own_postings, len(everything))
+        linked = [s.publication_id for s in (view.previous, view.next) if s is not None]
+        related = queries.rank_related(
+            summary.publication_id,
+            own_postings,
+            len(everything),
+            lambda ids: queries.german_texts(session, ids),
+            exclude=linked,
+        )
         view.related = [by_id[i] for i in related if i in by_id]
         if summary.source_id is not None:
             shown = {summary.publication_id} | {r.publication_id for r in view.related}
