@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from presseschau.publish.queries import rank_related
 from presseschau.web import app as web_app
 from presseschau.web.app import create_app
 from tests.demo_site import load_demo_site
+from tests.web.test_browser import browser  # noqa: F401 -- shared fixture
 
 
 @pytest.fixture
@@ -51,3 +53,90 @@ def test_one_shared_title_word_needs_alike_texts() -> None:
     two = {"leitzins": [1, 3, 4], "inflation": [1, 3, 4]}
     assert rank_related(1, two, total=9) == [4, 3]
     assert rank_related(1, two, total=9, exclude=[4]) == [3]
+
+
+# Query -> the demo articles (by a word of their original URL) both searches must find. German
+# compounds by their first part, inflected forms, and names as the English original spells them.
+SEARCH_CASES = {
+    "Windkraft": ["skarven"],  # "Windkraftbranche", "Offshore-Windkraftanlagen"
+    "windkraftanlagen": ["skarven"],
+    "Lukashenko": ["lukashenko"],  # English spelling (German text: Lukaschenko)
+    "Kyiv": ["lukashenko"],
+    "Lukaschenko": ["lukashenko"],
+    "Crimea": ["lukashenko"],
+    "Leitzins": ["bank-of-england"],
+    "Bank": ["bank-of-england", "skarven"],
+    "Bank of England": ["bank-of-england"],
+    "Streiks": ["rail-strike"],
+    "Ferienwohnung": ["lisbon"],
+    "Natriumbatterien": ["sodium"],
+    "Wahlen": ["gambia"],
+    "Murmel": ["gambia"],
+    "Nordsee": ["flood-barrier", "skarven"],
+    "Asante-Schätze": ["asante"],
+    "Quantenphysik": [],
+}
+
+
+def _expected(demo: dict[str, str], keys: list[str]) -> set[str]:
+    return {slug for url, slug in demo.items() if any(key in url for key in keys)}
+
+
+def _server_hits(context: AppContext, query: str) -> set[str]:
+    from presseschau.publish import search
+    from presseschau.store.models import Publication
+
+    with context.database.session() as session:
+        ids = [hit.publication_id for hit in search.search(session, query, context.settings.target_language)]
+        return {session.get(Publication, i).slug for i in ids}  # type: ignore[union-attr]
+
+
+def test_sqlite_search_understands_german_compounds_and_english_names(
+    context: AppContext, demo: dict[str, str]
+) -> None:
+    for query, keys in SEARCH_CASES.items():
+        assert _server_hits(context, query) == _expected(demo, keys), query
+
+
+@pytest.mark.postgres
+def test_postgresql_search_understands_german_compounds_and_english_names(postgres_context: AppContext) -> None:
+    demo = load_demo_site(postgres_context)
+    for query, keys in SEARCH_CASES.items():
+        assert _server_hits(postgres_context, query) == _expected(demo, keys), query
+
+
+@pytest.mark.browser
+def test_static_search_finds_what_the_server_finds(
+    context: AppContext,
+    demo: dict[str, str],
+    tmp_path: Path,
+    browser: object,  # noqa: F811 -- the shared fixture
+) -> None:
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import quote
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from presseschau.publish.static import build_site
+
+    out = tmp_path / "site"
+    build_site(context, out)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    driver = browser
+    try:
+        for query, keys in SEARCH_CASES.items():
+            driver.get(f"{base}/suche/?q={quote(query)}")  # type: ignore[attr-defined]
+            WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ergebnisse .result-count"))
+            links = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .article-list h2 a")  # type: ignore[attr-defined]
+            found = {str(a.get_attribute("href")).removeprefix(base).strip("/") for a in links}
+            assert found == _expected(demo, keys) == _server_hits(context, query), query
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
