@@ -63,6 +63,9 @@ SECURITY_HEADERS = {
 }
 MESSAGES = {
     "gespeichert": "Änderungen gespeichert.",
+    "entwurf": "Entwurf gespeichert. Die Website zeigt weiter die veröffentlichte Fassung.",
+    "kein-entwurf": "Der Entwurf entspricht der veröffentlichten Fassung – kein Entwurf offen.",
+    "veroeffentlicht": "Änderung veröffentlicht: die Website zeigt jetzt die neue Fassung.",
     "unveraendert": "Keine Änderungen – nichts gespeichert.",
     "neu-uebersetzt": "Absatz neu übersetzt.",
     "slug": "Slug geändert; die alte Adresse leitet weiter.",
@@ -387,7 +390,8 @@ def admin_router(context: AppContext) -> APIRouter:
 
         version = review.latest_revision_number(session, translation)
         history = review.revisions(session, translation)
-        german = paragraphs_from_json(translation.paragraphs)
+        # A published translation is edited in its draft; the form shows the draft where one is open.
+        draft_title, german = review.draft_text(translation)
         english = paragraphs_from_json(translation.article.paragraphs)
         rows = []
         for index in range(max(len(german), len(english))):
@@ -409,7 +413,7 @@ def admin_router(context: AppContext) -> APIRouter:
                 }
             )
         publication = translation.publication
-        title = translation.title or ""
+        title = draft_title
         if submitted is not None and isinstance(submitted.get("titel"), str):
             title = submitted["titel"]
         return area.page(
@@ -426,6 +430,8 @@ def admin_router(context: AppContext) -> APIRouter:
             flags=review.translation_flags(settings, translation),
             engines=engine_names(),
             public_url=f"/{publication.slug}/" if publication and publication.status == "published" else None,
+            live=review.is_live(translation),
+            draft=translation.draft,
             error=error,
             notice=notice,
         )
@@ -452,8 +458,10 @@ def admin_router(context: AppContext) -> APIRouter:
     class Conflict(Exception):
         """Someone saved a newer revision after this form was loaded."""
 
-    def apply_form_edits(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> bool:
-        """Save the title and paragraphs of the editor form (only fields that differ); True if saved."""
+    def form_changes(
+        session: Session, translation: Translation, form: FormData
+    ) -> tuple[dict[int, str], str | None]:
+        """The paragraphs and title of the editor form that differ from the live text."""
         if _form_int(form, "version") != review.latest_revision_number(session, translation):
             raise Conflict
         current = paragraphs_from_json(translation.paragraphs)
@@ -462,15 +470,29 @@ def admin_router(context: AppContext) -> APIRouter:
             value = form.get(f"absatz-{index}")
             # Browsers send textarea line breaks as CRLF; untouched fields equal the stored HTML.
             if isinstance(value, str) and value.replace("\r\n", "\n") != paragraph.html:
-                changed[index] = value
+                changed[index] = value.replace("\r\n", "\n")
         title = form.get("titel")
         new_title = title if isinstance(title, str) and title != (translation.title or "") else None
+        return changed, new_title
+
+    def apply_form_edits(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> bool:
+        """Save the title and paragraphs of the editor form (only fields that differ); True if saved.
+        The live page changes with it: for published translations only on "Änderung veröffentlichen"."""
+        changed, new_title = form_changes(session, translation, form)
+        translation.draft = None  # what the form held is now the translation
         if not changed and new_title is None:
             return False
         saved = review.save_edit(
             context, session, translation, visitor.user.name, title=new_title, paragraphs=changed or None
         )
         return saved is not None
+
+    def save_form_as_draft(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> bool:
+        """Keep the form of a published translation as its draft; the live page stays as it is."""
+        changed, new_title = form_changes(session, translation, form)
+        translation.draft = None  # the form holds the whole draft: start from the live text
+        title = new_title if new_title is not None else translation.title or ""
+        return review.save_draft(translation, visitor.user.name, title=title, paragraphs=changed)
 
     def editor_action(
         request: Request, translation_id: RowId, action: Callable[[Session, Visitor, Translation, FormData], str]
@@ -513,7 +535,13 @@ def admin_router(context: AppContext) -> APIRouter:
     @router.post("/uebersetzung/{translation_id}")
     async def save(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
-            return "gespeichert" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
+            if not review.is_live(translation):
+                return "gespeichert" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
+            # On the site: "Entwurf speichern" keeps the page as it is; only "Änderung veröffentlichen"
+            # changes what readers see.
+            if _form_str(form, "aktion") == "veroeffentlichen":
+                return "veroeffentlicht" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
+            return "entwurf" if save_form_as_draft(session, visitor, translation, form) else "kein-entwurf"
 
         return await guard(request, editor_action(request, translation_id, action))
 
@@ -528,9 +556,16 @@ def admin_router(context: AppContext) -> APIRouter:
             engine = _form_str(form, "engine") or None
             if engine is not None and engine not in engine_names():
                 raise review.ReviewError(f"Unbekannter Übersetzungsdienst {engine!r}.")
-            # The button sits in the editor form: unsaved edits of other paragraphs are kept.
-            apply_form_edits(session, visitor, translation, form)
-            review.retranslate_paragraph(context, session, translation, index - 1, visitor.user.name, engine)
+            # The button sits in the editor form: unsaved edits of other paragraphs are kept (in the
+            # draft of a published translation, whose live page stays as it is).
+            live = review.is_live(translation)
+            if live:
+                save_form_as_draft(session, visitor, translation, form)
+            else:
+                apply_form_edits(session, visitor, translation, form)
+            review.retranslate_paragraph(
+                context, session, translation, index - 1, visitor.user.name, engine, into_draft=live
+            )
             return "neu-uebersetzt"
 
         return await guard(request, editor_action(request, translation_id, action))

@@ -374,3 +374,25 @@ def test_a_published_text_change_is_shown_as_updated(context: AppContext) -> Non
         view = queries.article_view(session, context.settings.target_language, made.publication_id)
         assert view is not None and view.text_updated_at is not None
         assert view.text_updated_at >= view.summary.published_at
+
+
+def test_retranslation_into_the_draft_leaves_the_live_text(context: AppContext) -> None:
+    context.settings.model = str(TINY_MODEL)
+    with context.database.session() as session:
+        made = make_article(session, context.settings, source=make_source(session))
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        live = paragraphs_from_json(translation.paragraphs)
+        changed = None
+        for index in range(len(live)):
+            try:
+                assert review.retranslate_paragraph(context, session, translation, index, "anna", "ct2", True) is None
+            except review.ReviewError:
+                continue  # random weights: some output fails the coverage check
+            changed = index
+            break
+        assert changed is not None
+        assert paragraphs_from_json(translation.paragraphs) == live  # the page is unchanged
+        title, draft = review.draft_text(translation)
+        assert draft[changed] != live[changed] and title == translation.title
+        assert translation.draft is not None and translation.draft["author"] == "anna"

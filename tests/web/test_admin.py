@@ -533,3 +533,63 @@ def test_admin_post_with_an_id_out_of_range_is_404(client: TestClient) -> None:
     page = client.get("/admin/quellen")
     response = client.post("/admin/quellen/9223372036854775808/entfernen", data={"csrf_token": _csrf(page.text)})
     assert response.status_code == 404
+
+
+def test_a_published_article_changes_only_when_the_change_is_published(context: AppContext, client: TestClient) -> None:
+    with context.database.session() as session:
+        made = make_article(session, context.settings, source=make_source(session, "Foreign Policy"))
+    login(client, "erik")
+    live_before = client.get(f"/{made.slug}/").text
+    values, doc = _editor_form(client, made.translation_id)
+    assert doc.get_element_by_id("veroeffentlichen").text_content() == "Änderung veröffentlichen"
+    assert doc.get_element_by_id("speichern").text_content() == "Entwurf speichern"
+    original = values["absatz-0"]
+    draft_text = "Ein Entwurf, den noch niemand draußen lesen soll."
+    saved = client.post(
+        f"/admin/uebersetzung/{made.translation_id}", data={**values, "absatz-0": draft_text, "aktion": "entwurf"}
+    )
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?ok=entwurf")
+    # The live page is unchanged; the editor shows the draft, marked as such.
+    live = client.get(f"/{made.slug}/").text
+    assert draft_text not in live and "Aktualisiert am" not in live
+    values, doc = _editor_form(client, made.translation_id)
+    assert values["absatz-0"] == draft_text
+    assert "noch nicht veröffentlicht" in doc.get_element_by_id("entwurf-hinweis").text_content()
+    with context.database.session() as session:
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None and translation.draft is not None
+        assert paragraphs_from_json(translation.paragraphs)[0].html == original
+    # Pressing Enter (no button) also only saves the draft.
+    again = client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+    assert again.headers["location"].endswith("?ok=entwurf")
+    assert draft_text not in client.get(f"/{made.slug}/").text
+    published = client.post(f"/admin/uebersetzung/{made.translation_id}", data={**values, "aktion": "veroeffentlichen"})
+    assert published.status_code == 303 and published.headers["location"].endswith("?ok=veroeffentlicht")
+    live = client.get(f"/{made.slug}/").text
+    assert draft_text in live and "Aktualisiert am" in live and live != live_before
+    with context.database.session() as session:
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None and translation.draft is None
+
+
+def test_retranslating_a_paragraph_of_a_published_article_goes_into_the_draft(
+    context: AppContext, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from presseschau.editorial import review
+
+    with context.database.session() as session:
+        made = make_article(session, context.settings, source=make_source(session, "Foreign Policy"))
+    login(client, "erik")
+    values, _ = _editor_form(client, made.translation_id)
+
+    def fake_retranslate(*args: Any, into_draft: bool = False, **kwargs: Any) -> None:
+        assert into_draft  # a live article's new paragraph must wait in the draft
+        translation = args[2]
+        review.save_draft(translation, "erik", paragraphs={args[3]: "Neu übersetzter Absatz."})
+
+    monkeypatch.setattr(review, "retranslate_paragraph", fake_retranslate)
+    response = client.post(f"/admin/uebersetzung/{made.translation_id}/neu-uebersetzen", data={**values, "absatz": "2"})
+    assert response.status_code == 303
+    assert "Neu übersetzter Absatz." not in client.get(f"/{made.slug}/").text
+    values, _ = _editor_form(client, made.translation_id)
+    assert values["absatz-1"] == "Neu übersetzter Absatz."

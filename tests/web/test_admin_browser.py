@@ -106,7 +106,7 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     assert history[1].startswith("Absatz 3 neu übersetzt mit ct2 – anna")
     assert history[2].startswith("Bearbeitet – anna")
     # German label with the engine's display name, not "engine:ct2".
-    assert history[3].startswith("Maschinenübersetzung – Übersetzungsdienst: CTranslate2-Modell tiny-en-de")
+    assert history[3].startswith("Maschinenübersetzung – Übersetzungsdienst: OPUS-MT (CTranslate2)")
     # And the diff of the edit shows the new words.
     _navigate(driver, driver.find_elements(By.CSS_SELECTOR, ".admin-history li a")[2].click)  # type: ignore[attr-defined]
     inserted = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".admin-diff ins"))  # type: ignore[attr-defined]
