@@ -325,6 +325,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     # editor | admin
     role: Mapped[str] = mapped_column(String(16), default="editor")
+    # A disabled account cannot sign in, and its open sessions end (set by an admin).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)

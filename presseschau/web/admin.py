@@ -37,7 +37,17 @@ from presseschau.content import paragraphs_from_json, sanitize_inline_html
 from presseschau.editorial import review
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
-from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
+from presseschau.editorial.users import (
+    ROLES,
+    AuthenticatedUser,
+    LoginThrottled,
+    UserError,
+    add_user,
+    authenticate,
+    remove_user,
+    set_disabled,
+    set_password,
+)
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
 from presseschau.translate.names import engine_display_name
@@ -74,6 +84,11 @@ MESSAGES = {
     "quelle-neu": "Quelle hinzugefügt.",
     "quelle-gespeichert": "Quelle gespeichert.",
     "quelle-entfernt": "Quelle entfernt (ihre Artikel bleiben erhalten).",
+    "benutzer-angelegt": "Benutzer angelegt.",
+    "benutzer-gesperrt": "Benutzer gesperrt: Anmeldung nicht mehr möglich, offene Sitzungen sind beendet.",
+    "benutzer-entsperrt": "Benutzer entsperrt.",
+    "passwort-gesetzt": "Neues Passwort gesetzt; die Sitzungen des Benutzers sind beendet.",
+    "benutzer-entfernt": "Benutzer entfernt.",
     "abgemeldet": "Sie sind abgemeldet.",
 }
 POLICIES = {"auto": "automatisch veröffentlichen", "review": "erst nach Prüfung"}
@@ -186,7 +201,7 @@ class AdminArea:
             return None
         with self.context.database.session() as session:
             user = session.get(User, data.user_id)
-            if user is None or password_fingerprint(user.password_hash) != data.fingerprint:
+            if user is None or user.disabled or password_fingerprint(user.password_hash) != data.fingerprint:
                 return None
             if session.get(RevokedSession, data.nonce) is not None:  # signed out
                 return None
@@ -458,9 +473,7 @@ def admin_router(context: AppContext) -> APIRouter:
     class Conflict(Exception):
         """Someone saved a newer revision after this form was loaded."""
 
-    def form_changes(
-        session: Session, translation: Translation, form: FormData
-    ) -> tuple[dict[int, str], str | None]:
+    def form_changes(session: Session, translation: Translation, form: FormData) -> tuple[dict[int, str], str | None]:
         """The paragraphs and title of the editor form that differ from the live text."""
         if _form_int(form, "version") != review.latest_revision_number(session, translation):
             raise Conflict
@@ -750,14 +763,78 @@ def admin_router(context: AppContext) -> APIRouter:
 
     # Users ---------------------------------------------------------------------------------------
 
+    def users_page(
+        visitor: Visitor, status: int = 200, error: str | None = None, notice: str | None = None
+    ) -> Response:
+        with context.database.session() as session:
+            rows = list(session.scalars(select(User).order_by(User.name)))
+            return area.page("users.html", visitor, status=status, users=rows, roles=ROLES, error=error, notice=notice)
+
     @router.get("/benutzer")
     async def users(request: Request) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
-            with context.database.session() as session:
-                rows = list(session.scalars(select(User).order_by(User.name)))
-                return area.page("users.html", visitor, users=rows)
+            return users_page(visitor, notice=MESSAGES.get(request.query_params.get("ok", "")))
 
         return await guard(request, work, role="admin")
+
+    def user_action(change: Callable[[Session, Visitor, FormData], str]) -> Work:
+        """Run a user change for an admin (CSRF checked by `guard`); errors re-render the list."""
+
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            assert form is not None
+            try:
+                with context.database.session() as session:
+                    key = change(session, visitor, form)
+            except UserError as error:
+                return users_page(visitor, status=400, error=error.german)
+            return _see_other(f"{PREFIX}/benutzer?ok={key}")
+
+        return work
+
+    def user_name(session: Session, user_id: int) -> str:
+        user = session.get(User, user_id)
+        if user is None:
+            raise UserError(f"no user {user_id}", "Diesen Benutzer gibt es nicht (mehr).")
+        return user.name
+
+    @router.post("/benutzer")
+    async def add_user_route(request: Request) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            if _form_str(form, "passwort") != _form_str(form, "passwort2"):
+                raise UserError("passwords differ", "Die beiden Passwörter stimmen nicht überein.")
+            add_user(session, _form_str(form, "name").strip(), _form_str(form, "passwort"), _form_str(form, "rolle"))
+            return "benutzer-angelegt"
+
+        return await guard(request, user_action(change), role="admin")
+
+    @router.post("/benutzer/{user_id}/sperren")
+    async def disable_user(request: Request, user_id: RowId) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            disable = _form_str(form, "aktion") != "entsperren"
+            set_disabled(session, user_name(session, user_id), disable)
+            return "benutzer-gesperrt" if disable else "benutzer-entsperrt"
+
+        return await guard(request, user_action(change), role="admin")
+
+    @router.post("/benutzer/{user_id}/passwort")
+    async def reset_password(request: Request, user_id: RowId) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            if _form_str(form, "passwort") != _form_str(form, "passwort2"):
+                raise UserError("passwords differ", "Die beiden Passwörter stimmen nicht überein.")
+            set_password(session, user_name(session, user_id), _form_str(form, "passwort"))
+            return "passwort-gesetzt"
+
+        return await guard(request, user_action(change), role="admin")
+
+    @router.post("/benutzer/{user_id}/entfernen")
+    async def delete_user(request: Request, user_id: RowId) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            if _form_str(form, "bestaetigt") != "1":
+                raise UserError("not confirmed", "Bitte das Entfernen mit dem Häkchen bestätigen.")
+            remove_user(session, user_name(session, user_id))
+            return "benutzer-entfernt"
+
+        return await guard(request, user_action(change), role="admin")
 
     return router
 

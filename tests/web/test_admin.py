@@ -83,7 +83,7 @@ def _admin_routes(client: TestClient) -> list[tuple[str, str]]:
     routes: list[tuple[str, str]] = []
     for route in _flatten(client.app.routes):  # type: ignore[attr-defined]
         if isinstance(route, APIRoute) and route.path.startswith("/admin"):
-            path = route.path.replace("{translation_id}", "1").replace("{source_id}", "1")
+            path = route.path.replace("{translation_id}", "1").replace("{source_id}", "1").replace("{user_id}", "1")
             routes.extend((method, path) for method in sorted(route.methods or ()))
     return routes
 
@@ -593,3 +593,70 @@ def test_retranslating_a_paragraph_of_a_published_article_goes_into_the_draft(
     assert "Neu übersetzter Absatz." not in client.get(f"/{made.slug}/").text
     values, _ = _editor_form(client, made.translation_id)
     assert values["absatz-1"] == "Neu übersetzter Absatz."
+
+
+def test_admins_manage_users_in_the_admin(context: AppContext, client: TestClient) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    login(client)
+    token = _csrf(client.get("/admin/benutzer").text)
+    # Add: the same rules as the CLI (password length, unique name), said in German.
+    short = client.post(
+        "/admin/benutzer", data={"csrf_token": token, "name": "lena", "passwort": "kurz", "passwort2": "kurz"}
+    )
+    assert short.status_code == 400 and "mindestens 10 Zeichen" in short.text
+    new = {"csrf_token": token, "name": "lena", "rolle": "editor", "passwort": PASSWORD, "passwort2": PASSWORD}
+    assert client.post("/admin/benutzer", data=new).headers["location"] == "/admin/benutzer?ok=benutzer-angelegt"
+    twice = client.post("/admin/benutzer", data=new)
+    assert twice.status_code == 400 and "gibt es schon" in twice.text
+    # Without the CSRF token nothing happens.
+    assert client.post("/admin/benutzer", data={**new, "csrf_token": "x", "name": "mia"}).status_code == 403
+    with context.database.session() as session:
+        from presseschau.store.models import User
+
+        ids = {user.name: user.id for user in session.scalars(select(User))}
+    assert set(ids) == {"anna", "erik", "lena"}
+
+    # Erik signs in; disabling him ends his session and refuses new sign-ins.
+    with Client(create_app(context), follow_redirects=False) as other:
+        login(other, "erik")
+        assert other.get("/admin/warteschlange").status_code == 200
+        disabled = client.post(
+            f"/admin/benutzer/{ids['erik']}/sperren", data={"csrf_token": token, "aktion": "sperren"}
+        )
+        assert disabled.headers["location"].endswith("ok=benutzer-gesperrt")
+        assert other.get("/admin/warteschlange").status_code == 303  # back to the login form
+        page = other.get("/admin/anmelden")
+        refused = other.post(
+            "/admin/anmelden", data={"name": "erik", "passwort": PASSWORD, "csrf_token": _csrf(page.text)}
+        )
+        assert refused.status_code != 303
+    client.post(f"/admin/benutzer/{ids['erik']}/sperren", data={"csrf_token": token, "aktion": "entsperren"})
+    # Reset: a new password works, the old one no longer.
+    new_password = "ganz neues passwort 7"
+    reset = client.post(
+        f"/admin/benutzer/{ids['erik']}/passwort",
+        data={"csrf_token": token, "passwort": new_password, "passwort2": new_password},
+    )
+    assert reset.headers["location"].endswith("ok=passwort-gesetzt")
+    with Client(create_app(context), follow_redirects=False) as other:
+        login(other, "erik", new_password)
+    # The last admin can be neither disabled nor removed; an editor can be removed (confirmed).
+    last = client.post(f"/admin/benutzer/{ids['anna']}/sperren", data={"csrf_token": token, "aktion": "sperren"})
+    assert last.status_code == 400 and "letzte Administrator" in last.text
+    last = client.post(f"/admin/benutzer/{ids['anna']}/entfernen", data={"csrf_token": token, "bestaetigt": "1"})
+    assert last.status_code == 400 and "letzte Administrator" in last.text
+    unconfirmed = client.post(f"/admin/benutzer/{ids['lena']}/entfernen", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400
+    removed = client.post(f"/admin/benutzer/{ids['lena']}/entfernen", data={"csrf_token": token, "bestaetigt": "1"})
+    assert removed.headers["location"].endswith("ok=benutzer-entfernt")
+    page = lxml_html.fromstring(client.get("/admin/benutzer").text)
+    assert [row.get("data-user") for row in page.xpath("//tbody/tr")] == ["anna", "erik"]
+
+
+def test_editors_cannot_manage_users(client: TestClient) -> None:
+    login(client, "erik")
+    token = _csrf(client.get("/admin/").text)
+    data = {"csrf_token": token, "name": "mia", "rolle": "admin", "passwort": PASSWORD, "passwort2": PASSWORD}
+    assert client.post("/admin/benutzer", data=data).status_code == 403
+    assert client.post("/admin/benutzer/1/entfernen", data={"csrf_token": token, "bestaetigt": "1"}).status_code == 403

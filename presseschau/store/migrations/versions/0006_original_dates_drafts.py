@@ -1,4 +1,5 @@
-"""date-only original dates and their source, the original's genre, editors' drafts, text update time
+"""date-only original dates and their source, the original's genre, editors' drafts, text update
+time, disabled users
 
 Revision ID: 0006_original_dates_drafts
 Revises: 0005_revoked_sessions
@@ -31,9 +32,13 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("text_updated_at", presseschau.store.models.UTCDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("disabled")
     with op.batch_alter_table("publications") as batch:
         batch.drop_column("text_updated_at")
     with op.batch_alter_table("translations") as batch:
