@@ -35,6 +35,7 @@ from starlette.datastructures import FormData
 from presseschau.app import AppContext
 from presseschau.content import paragraphs_from_json, sanitize_inline_html
 from presseschau.editorial import review
+from presseschau.editorial.markers import MarkerError, html_to_markers, markers_to_html
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.editorial.users import (
@@ -412,7 +413,8 @@ def admin_router(context: AppContext) -> APIRouter:
         for index in range(max(len(german), len(english))):
             source = english[index] if index < len(english) else None
             target = german[index] if index < len(german) else None
-            value = target.html if target else ""
+            # Inline markup as readable markers ("[Link: Text → URL]"), not raw HTML.
+            value = html_to_markers(target.html) if target else ""
             shown = target or source
             if submitted is not None and isinstance(submitted.get(f"absatz-{index}"), str):
                 value = submitted[f"absatz-{index}"]  # keep what the editor typed when saving failed
@@ -481,9 +483,15 @@ def admin_router(context: AppContext) -> APIRouter:
         changed: dict[int, str] = {}
         for index, paragraph in enumerate(current):
             value = form.get(f"absatz-{index}")
-            # Browsers send textarea line breaks as CRLF; untouched fields equal the stored HTML.
-            if isinstance(value, str) and value.replace("\r\n", "\n") != paragraph.html:
-                changed[index] = value.replace("\r\n", "\n")
+            if not isinstance(value, str):
+                continue
+            try:
+                new_html = markers_to_html(value, index + 1)
+            except MarkerError as error:
+                raise review.ReviewError(str(error)) from error
+            # An untouched field gives the stored HTML back (in the sanitizer's form).
+            if new_html != sanitize_inline_html(paragraph.html):
+                changed[index] = new_html
         title = form.get("titel")
         new_title = title if isinstance(title, str) and title != (translation.title or "") else None
         return changed, new_title

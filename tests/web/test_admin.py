@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from presseschau.app import AppContext
-from presseschau.content import paragraphs_from_json
+from presseschau.content import Paragraph, paragraphs_from_json
 from presseschau.editorial.security import secret_key_file
 from presseschau.editorial.users import MAX_FAILED_LOGINS, add_user, set_password
 from presseschau.store.models import Publication, Source, Translation
@@ -270,9 +270,11 @@ def test_stored_xss_in_an_edited_paragraph_is_neutralized(
 ) -> None:
     login(client, "erik")
     values, _ = _editor_form(client, held.translation_id)
+    # Raw HTML typed into the box is text (shown escaped); markers make markup, sanitized like
+    # text from the sources (a javascript: link loses its target).
     values["absatz-0"] = (
         'Harmlos <script>alert("xss")</script><img src=x onerror="alert(1)">'
-        '<a href="javascript:alert(2)" onmouseover="alert(3)">Link</a> <strong>fett</strong>'
+        "[Link: Link → javascript:alert(2)] [fett: fett]"
     )
     values["titel"] = 'Titel <script>alert("t")</script>'
     response = client.post(f"/admin/uebersetzung/{held.translation_id}/freigeben", data=values)
@@ -284,10 +286,14 @@ def test_stored_xss_in_an_edited_paragraph_is_neutralized(
     page = client.get(f"/{slug}/")
     assert page.status_code == 200
     body = page.text
-    assert "alert(" not in body  # neither in the text, the title, the head nor the JSON-LD
-    assert "<script>alert" not in body and "onerror" not in body and "javascript:" not in body
-    assert "onmouseover" not in body and "<img" not in body
-    assert "Harmlos" in body and "<strong>fett</strong>" in body
+    doc = lxml_html.fromstring(body)
+    # No script but the JSON-LD, no event handler, no javascript: link anywhere in the page.
+    assert [s.get("type") for s in doc.iter("script")] == ["application/ld+json"]
+    assert not doc.xpath("//img") and not doc.xpath("//@*[starts-with(name(), 'on')]")
+    assert "javascript:" not in body and "<script>alert" not in body
+    first = doc.xpath("//div[@class='article-body']/p")[0]
+    assert first.text_content().startswith('Harmlos <script>alert("xss")</script>')  # as text
+    assert first.xpath(".//strong/text()") == ["fett"] and not first.xpath(".//a/@href")
     assert "redaktionell geprüft" in body and "Aus dem Englischen · maschinell übersetzt" in body
     # The editor page shows the stored text escaped, inside the textarea.
     editor = client.get(f"/admin/uebersetzung/{held.translation_id}").text
@@ -660,3 +666,47 @@ def test_editors_cannot_manage_users(client: TestClient) -> None:
     data = {"csrf_token": token, "name": "mia", "rolle": "admin", "passwort": PASSWORD, "passwort2": PASSWORD}
     assert client.post("/admin/benutzer", data=data).status_code == 403
     assert client.post("/admin/benutzer/1/entfernen", data={"csrf_token": token, "bestaetigt": "1"}).status_code == 403
+
+
+def test_editor_shows_markers_not_html_and_keeps_links(context: AppContext, client: TestClient) -> None:
+    with context.database.session() as session:
+        source = make_source(session, "The Guardian", policy="review")
+        made = make_article(
+            session,
+            context.settings,
+            source=source,
+            body_de=[
+                Paragraph(
+                    "p",
+                    'Mehr dazu <a href="https://example.org/x">in der Analyse</a> von <em>Lukaschenkos</em> Politik.',
+                )
+            ],
+            body_en=["More in the analysis of Lukashenko's politics."],
+        )
+    login(client, "erik")
+    values, _ = _editor_form(client, made.translation_id)
+    assert (
+        values["absatz-0"]
+        == "Mehr dazu [Link: in der Analyse → https://example.org/x] von [kursiv: Lukaschenkos] Politik."
+    )
+    assert "&lt;a href" not in client.get(f"/admin/uebersetzung/{made.translation_id}").text
+    # Sent back untouched: nothing changed (no revision).
+    unchanged = client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+    assert unchanged.headers["location"].endswith("?ok=unveraendert")
+    values["absatz-0"] = values["absatz-0"].replace("Mehr dazu", "Mehr")
+    assert (
+        client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+        .headers["location"]
+        .endswith("?ok=gespeichert")
+    )
+    with context.database.session() as session:
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None
+        assert paragraphs_from_json(translation.paragraphs)[0].html == (
+            'Mehr <a href="https://example.org/x" rel="noopener nofollow">in der Analyse</a> von '
+            "<em>Lukaschenkos</em> Politik."
+        )
+    values, _ = _editor_form(client, made.translation_id)
+    values["absatz-0"] = "Kaputt [fett: offen"
+    broken = client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+    assert broken.status_code == 400 and "Absatz 1: eine Marke" in broken.text
