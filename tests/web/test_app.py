@@ -547,3 +547,24 @@ def test_an_updated_text_says_so_and_sets_date_modified(
     assert dateline.endswith(" · Aktualisiert am 2. März 2024, 16:05 Uhr")
     ld = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert ld["dateModified"] == "2024-03-02T16:05:00+01:00"
+
+
+def test_no_og_image_for_a_picture_the_page_does_not_show(
+    context: AppContext, client: TestClient, site: list[Published]
+) -> None:
+    from datetime import UTC, datetime
+
+    from presseschau.store.models import Article
+
+    with context.database.session() as session:
+        article = session.get(Article, site[0].article_id)
+        assert article is not None
+        article.image_url = "https://news.example/images/photo.jpg"
+        publication = session.get(Publication, site[0].publication_id)
+        assert publication is not None
+        publication.updated_at = datetime.now(UTC)
+    page = client.get(f"/{site[0].slug}/").text
+    # The outlet's photo is not on the page (its rights lie with the outlet): not announced either.
+    assert "photo.jpg" not in page
+    meta = {m.get("property") or m.get("name"): m.get("content") for m in _doc(page).xpath("//meta")}
+    assert "og:image" not in meta and "twitter:image" not in meta and meta["twitter:card"] == "summary"
