@@ -134,3 +134,7 @@ def test_admin_confirms_source_removal_and_manages_accounts(
     assert "letzte Administrator" in error
     _screenshot(driver, "admin-users-1280.png", 1280)
     _screenshot(driver, "admin-users-390.png", 390)
+    overflow = driver.execute_script(  # type: ignore[attr-defined]
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0  # on a phone the table scrolls in its box, not the page
