@@ -5,17 +5,53 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
 
+# Options of the main command that may also follow the command (`presseschau demo --data DIR`).
+GLOBAL_VALUE_OPTIONS = ("--data",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """`args` with every global option moved before the command, so that it may be given anywhere:
+    click only reads a group's options before its subcommand. Arguments after `--` stay put."""
+    leading: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_OPTIONS:
+            if "=" in arg:
+                leading.append(arg)
+            else:
+                leading.extend(args[index : index + 2])
+                index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return leading + rest
+
+
+class _MainGroup(TyperGroup):
+    # Any: typer ships its own copy of click, whose Context type is not public.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
+
 app = typer.Typer(
     name="presseschau",
+    cls=_MainGroup,
     help="Turn English news and commentary into a German publication: ingest, translate, publish.",
     no_args_is_help=True,
     add_completion=False,

@@ -176,9 +176,13 @@ def ensure_initial_revision(session: Session, translation: Translation) -> None:
         .where(TranslationRevision.translation_id == translation.id)
     )
     if not exists:
-        _add_revision(
+        revision = _add_revision(
             session, translation, author=f"engine:{translation.engine or 'unknown'}", note="Maschinenübersetzung"
         )
+        # Recorded lazily (when an editor first opens it), but it is the translation's state of when
+        # the machine made it: date it so, not to the moment of opening.
+        revision.created_at = translation.translated_at or translation.created_at or revision.created_at
+        session.flush()
 
 
 def _add_revision(session: Session, translation: Translation, author: str, note: str | None) -> TranslationRevision:
@@ -204,8 +208,11 @@ def _add_revision(session: Session, translation: Translation, author: str, note:
 
 def _touch_publication(session: Session, translation: Translation) -> None:
     if translation.publication is not None:
-        translation.publication.updated_at = utcnow()
+        now = utcnow()
+        translation.publication.updated_at = now
         if translation.publication.status == "published":
+            # Readers see the text change: "Aktualisiert am …" and dateModified.
+            translation.publication.text_updated_at = now
             from presseschau.publish import search
 
             # Keep full-text search in step with the edited text.
@@ -213,6 +220,62 @@ def _touch_publication(session: Session, translation: Translation) -> None:
             search.index_document(
                 session, translation.publication.id, translation.language, translation.title or "", body
             )
+
+
+def is_live(translation: Translation) -> bool:
+    """The translation is on the public site: edits wait in a draft until published."""
+    return translation.publication is not None and translation.publication.status == "published"
+
+
+def draft_text(translation: Translation) -> tuple[str, list[Paragraph]]:
+    """The title and paragraphs an editor works on: the pending draft, else the translation's text."""
+    draft = translation.draft
+    if draft:
+        return str(draft.get("title") or ""), paragraphs_from_json(draft.get("paragraphs"))
+    return translation.title or "", paragraphs_from_json(translation.paragraphs)
+
+
+def _cleaned_paragraph(index: int, new_html: str) -> str:
+    # Editors type inline HTML; only the safe subset the site renders survives (no scripts,
+    # no event handlers, no javascript: links), exactly as for text from the sources.
+    cleaned = sanitize_inline_html(new_html)
+    if not html_to_text(cleaned):
+        raise ReviewError(f"Absatz {index + 1} wäre leer: ein Absatz kann nicht gelöscht werden")
+    return cleaned
+
+
+def _cleaned_title(title: str) -> str:
+    cleaned_title = html_to_text(sanitize_inline_html(title))
+    if not cleaned_title:
+        raise ReviewError("Der Titel darf nicht leer sein")
+    return cleaned_title
+
+
+def save_draft(
+    translation: Translation, author: str, title: str | None = None, paragraphs: dict[int, str] | None = None
+) -> bool:
+    """Keep an editor's changes to a published translation without changing the live page.
+
+    The draft holds the whole title and text; "Änderung veröffentlichen" (`publish_draft`) makes it
+    live. A draft equal to the live text is dropped. Returns whether a draft is now pending."""
+    draft_title, current = draft_text(translation)
+    for index, new_html in (paragraphs or {}).items():
+        if not 0 <= index < len(current):
+            raise ReviewError(f"Absatz {index + 1} gibt es nicht (die Übersetzung hat {len(current)})")
+        current[index] = Paragraph(kind=current[index].kind, html=_cleaned_paragraph(index, new_html))
+    if title is not None:
+        draft_title = _cleaned_title(title)
+    live = paragraphs_from_json(translation.paragraphs)
+    if draft_title == (translation.title or "") and [p.html for p in current] == [p.html for p in live]:
+        translation.draft = None
+        return False
+    translation.draft = {
+        "title": draft_title,
+        "paragraphs": paragraphs_to_json(current),
+        "author": author,
+        "saved_at": utcnow().isoformat(),
+    }
+    return True
 
 
 def save_edit(
@@ -233,20 +296,14 @@ def save_edit(
     for index, new_html in (paragraphs or {}).items():
         if not 0 <= index < len(current):
             raise ReviewError(f"Absatz {index + 1} gibt es nicht (die Übersetzung hat {len(current)})")
-        # Editors type inline HTML; only the safe subset the site renders survives (no scripts,
-        # no event handlers, no javascript: links), exactly as for text from the sources.
-        cleaned = sanitize_inline_html(new_html)
-        if not html_to_text(cleaned):
-            raise ReviewError(f"Absatz {index + 1} wäre leer: ein Absatz kann nicht gelöscht werden")
+        cleaned = _cleaned_paragraph(index, new_html)
         if cleaned != current[index].html:
             current[index] = Paragraph(kind=current[index].kind, html=cleaned)
             changed = True
             if index < len(source_paragraphs):
                 changed_pairs.append((source_paragraphs[index].html, cleaned))
     if title is not None:
-        cleaned_title = html_to_text(sanitize_inline_html(title))
-        if not cleaned_title:
-            raise ReviewError("Der Titel darf nicht leer sein")
+        cleaned_title = _cleaned_title(title)
         if cleaned_title != (translation.title or ""):
             translation.title = cleaned_title
             changed = True
@@ -297,8 +354,12 @@ def retranslate_paragraph(
     index: int,
     author: str,
     engine_name: str | None = None,
-) -> TranslationRevision:
-    """Translate paragraph `index` again from the original (optionally with another engine)."""
+    into_draft: bool = False,
+) -> TranslationRevision | None:
+    """Translate paragraph `index` again from the original (optionally with another engine).
+
+    `into_draft`: the new paragraph goes into the pending draft (a published translation's live
+    page is unchanged until the draft is published); returns None then."""
     from presseschau.translate.document import Document, DocumentTranslator
     from presseschau.translate.engines import get_engine
     from presseschau.translate.engines.base import EngineError
@@ -342,6 +403,9 @@ def retranslate_paragraph(
     new_html = sanitize_inline_html(result.paragraphs[0].html)
     if not html_to_text(new_html):
         raise ReviewError(f"Die Neuübersetzung von Absatz {index + 1} mit {name} war leer; nichts geändert.")
+    if into_draft:
+        save_draft(translation, author, paragraphs={index: new_html})
+        return None
     ensure_initial_revision(session, translation)
     current[index] = Paragraph(kind=current[index].kind, html=new_html)
     translation.paragraphs = paragraphs_to_json(current)

@@ -25,7 +25,11 @@ _hasher = PasswordHasher()
 
 
 class UserError(ValueError):
-    """A user could not be created or changed; the message says why."""
+    """A user could not be created or changed; the message says why (`german`: for the admin area)."""
+
+    def __init__(self, message: str, german: str | None = None) -> None:
+        super().__init__(message)
+        self.german = german or message
 
 
 class LoginThrottled(RuntimeError):
@@ -47,36 +51,69 @@ class AuthenticatedUser:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(
+            f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
+            f"Das Passwort ist zu kurz: mindestens {MIN_PASSWORD_LENGTH} Zeichen.",
+        )
     return _hasher.hash(password)
 
 
 def add_user(session: Session, name: str, password: str, role: str = "editor") -> User:
     if not _NAME_RE.match(name):
-        raise UserError(f"invalid user name {name!r}: 2-100 letters, digits, '_', '.', '@' or '-'")
+        raise UserError(
+            f"invalid user name {name!r}: 2-100 letters, digits, '_', '.', '@' or '-'",
+            f"Ungültiger Name „{name}“: 2–100 Buchstaben, Ziffern, „_“, „.“, „@“ oder „-“.",
+        )
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        raise UserError(f"unknown role {role!r}: one of {', '.join(ROLES)}", f"Unbekannte Rolle „{role}“.")
     if session.scalars(select(User).where(User.name == name)).first() is not None:
-        raise UserError(f"user {name!r} exists already")
+        raise UserError(f"user {name!r} exists already", f"Einen Benutzer „{name}“ gibt es schon.")
     user = User(name=name, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
     return user
 
 
-def set_password(session: Session, name: str, password: str) -> None:
+def _user(session: Session, name: str) -> User:
     user = session.scalars(select(User).where(User.name == name)).first()
     if user is None:
-        raise UserError(f"no user {name!r}")
+        raise UserError(f"no user {name!r}", f"Einen Benutzer „{name}“ gibt es nicht.")
+    return user
+
+
+def _keep_an_admin(session: Session, user: User, action: str, german: str) -> None:
+    """Refuse to remove or disable the last admin who can still sign in: nobody could manage users."""
+    if user.role != "admin" or user.disabled:
+        return
+    others = session.scalars(
+        select(User.id).where(User.role == "admin", User.disabled.is_(False), User.id != user.id)
+    ).first()
+    if others is None:
+        raise UserError(
+            f"cannot {action} {user.name!r}: the last admin",
+            f"„{user.name}“ ist der letzte Administrator und kann nicht {german} werden.",
+        )
+
+
+def set_password(session: Session, name: str, password: str) -> None:
+    """A new password (ends the user's sessions, lifts a login lockout)."""
+    user = _user(session, name)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
 
 
+def set_disabled(session: Session, name: str, disabled: bool) -> None:
+    """Disable an account (no sign-in, open sessions end) or enable it again."""
+    user = _user(session, name)
+    if disabled:
+        _keep_an_admin(session, user, "disable", "gesperrt")
+    user.disabled = disabled
+
+
 def remove_user(session: Session, name: str) -> None:
-    user = session.scalars(select(User).where(User.name == name)).first()
-    if user is None:
-        raise UserError(f"no user {name!r}")
+    user = _user(session, name)
+    _keep_an_admin(session, user, "remove", "entfernt")
     session.delete(user)
 
 
@@ -90,6 +127,10 @@ def authenticate(session: Session, name: str, password: str, now: datetime | Non
     if user is None:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
+        return None
+    if user.disabled:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)  # as slow as a real check: no hint the name exists
         return None
     if user.locked_until is not None and user.locked_until > now:
         raise LoginThrottled(user.locked_until)

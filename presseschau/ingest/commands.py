@@ -285,7 +285,7 @@ def articles_show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(
             f"Title:     {article.title or '–'}",
             f"Outlet:    {article.outlet or '–'}",
             f"Authors:   {', '.join(article.authors) or '–'}",
-            f"Published: {article.published_at.isoformat() if article.published_at else '–'}",
+            f"Published: {published_text(article)}",
             f"Language:  {article.language or '–'}",
             f"URL:       {article.url}",
             f"Canonical: {article.canonical_url}",
@@ -355,7 +355,9 @@ def export_record(session: Session, article: Article, language: str) -> dict[str
         "outlet": article.outlet,
         "title": article.title,
         "authors": list(article.authors),
-        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "published_at": published_iso(article),
+        "published_date_only": article.published_date_only,
+        "published_at_source": article.published_at_source,
         "language": article.language,
         "revision": article.revision,
         "fetch_status": article.fetch_status,
@@ -377,3 +379,19 @@ def export_record(session: Session, article: Article, language: str) -> dict[str
         record["slug"] = publication.slug
         record["status"] = publication.status
     return record
+
+
+def published_iso(article: Article) -> str | None:
+    """The original's date in ISO form: `2026-11-05` when the source gave only the day."""
+    if article.published_at is None:
+        return None
+    return article.published_at.date().isoformat() if article.published_date_only else article.published_at.isoformat()
+
+
+def published_text(article: Article) -> str:
+    """`2026-11-05 (date only, from url)`: the date and where it was read."""
+    value = published_iso(article)
+    if value is None:
+        return "–"
+    precision = "date only, " if article.published_date_only else ""
+    return f"{value} ({precision}from {article.published_at_source or 'unknown source'})"

@@ -22,7 +22,7 @@ import trafilatura
 from lxml import etree
 
 from presseschau.content import Paragraph, html_to_text, sanitize_inline_html
-from presseschau.ingest.dates import parse_datetime
+from presseschau.ingest.dates import DatedValue, dated, most_precise, parse_datetime, url_date
 from presseschau.ingest.errors import NoArticleFound
 from presseschau.ingest.language import detect_language
 from presseschau.ingest.urls import normalize_url
@@ -70,6 +70,10 @@ class ExtractedArticle:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
+    # The source gave only a day (published_at is its midnight UTC), and where the date was read.
+    published_date_only: bool = False
+    published_at_source: str | None = None
+    genre: str | None = None
     updated_at: datetime | None = None
     outlet: str | None = None
     language: str | None = None
@@ -114,13 +118,17 @@ def extract_article(
     )
     html_lang = _html_lang(page_html)
     guess = detect_language(" ".join(p.text for p in paragraphs), fallback=html_lang)
+    published = published_date(tree, url, getattr(metadata, "date", None))
     return ExtractedArticle(
         url=url,
         # trafilatura reports the URL we pass in as the page's URL, so read the canonical link here.
         canonical_url=_canonical(_canonical_link(tree), url, trust_canonical),
         title=_clean_text(getattr(metadata, "title", None)),
         authors=_split_authors(getattr(metadata, "author", None)),
-        published_at=parse_datetime(getattr(metadata, "date", None)),
+        published_at=published.moment if published else None,
+        published_date_only=published.date_only if published else False,
+        published_at_source=published.source if published else None,
+        genre=original_genre(tree, url),
         outlet=_clean_text(getattr(metadata, "sitename", None)),
         language=guess.language,
         language_probability=guess.probability,
@@ -460,3 +468,117 @@ def _canonical(candidate: object, url: str, trust: bool = False) -> str:
     if absolute is None or not _same_site(urlsplit(absolute).hostname or "", urlsplit(url).hostname or ""):
         return fallback
     return normalize_url(absolute)
+
+
+# Page metadata naming the publication time, most trusted first (Open Graph, schema.org microdata,
+# Dublin Core and the common CMS tags). Compared lower-case.
+_DATE_META_NAMES = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publishdate",
+    "publish-date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "date",
+)
+
+
+def _json_ld_objects(tree: Any) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page (lists and @graph flattened); unreadable blocks skipped."""
+    import json
+
+    found: list[dict[str, Any]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            found.append(value)
+            walk(value.get("@graph"))
+
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            walk(json.loads(script.text_content() or ""))
+        except ValueError:
+            continue
+    return found
+
+
+def _ld_types(item: dict[str, Any]) -> list[str]:
+    types = item.get("@type")
+    return [str(t) for t in (types if isinstance(types, list) else [types]) if t]
+
+
+def published_date(tree: Any, url: str, trafilatura_date: object) -> DatedValue | None:
+    """The page's publication time, as precise as the page gives it (see `dates.most_precise`).
+
+    trafilatura alone reports a date-only value (its metadata, or the URL's `/YYYY/MM/DD/`) as
+    midnight, and that midnight was shown as a time; here each source keeps its precision."""
+    candidates: list[DatedValue | None] = []
+    if tree is not None:
+        metas: dict[str, str] = {}
+        for meta in tree.iter("meta"):
+            name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+            content = meta.get("content")
+            if name and content and name not in metas:
+                metas[name] = content.strip()
+        candidates += [dated(metas[name], f"meta:{name}") for name in _DATE_META_NAMES if name in metas]
+        for item in _json_ld_objects(tree):
+            if any(t.endswith("Article") or t in ("BlogPosting", "Report") for t in _ld_types(item)):
+                candidates.append(dated(item.get("datePublished"), "json-ld"))
+        for element in tree.xpath("//time[@datetime]"):
+            if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
+                candidates.insert(0, dated(element.get("datetime"), "time-element"))
+        first_time = tree.xpath("(//article//time[@datetime] | //header//time[@datetime])[1]/@datetime")
+        if first_time:
+            candidates.append(dated(first_time[0], "time-element"))
+    if trafilatura_date:
+        moment = parse_datetime(trafilatura_date)
+        # trafilatura writes a date-only finding as midnight: no time was in the source then.
+        midnight = moment is not None and (moment.hour, moment.minute, moment.second) == (0, 0, 0)
+        candidates.append(dated(trafilatura_date, "trafilatura", date_only=midnight))
+    candidates.append(url_date(url))
+    return most_precise(candidates)
+
+
+# The original's genre, as readers know it: a commentary or an analysis is labelled as such.
+_GENRE_WORDS = {
+    "opinion": "opinion",
+    "opinions": "opinion",
+    "comment": "opinion",
+    "commentary": "opinion",
+    "comment is free": "opinion",
+    "column": "opinion",
+    "columns": "opinion",
+    "op-ed": "opinion",
+    "editorial": "opinion",
+    "analysis": "analysis",
+    "news analysis": "analysis",
+}
+_GENRE_TYPES = {"OpinionNewsArticle": "opinion", "AnalysisNewsArticle": "analysis"}
+
+
+def original_genre(tree: Any, url: str) -> str | None:
+    """`opinion` or `analysis` when the page says so (schema.org type, section, URL path), else None."""
+    if tree is None:
+        return None
+    for item in _json_ld_objects(tree):
+        for kind in _ld_types(item):
+            if kind in _GENRE_TYPES:
+                return _GENRE_TYPES[kind]
+        section = item.get("articleSection")
+        for value in section if isinstance(section, list) else [section]:
+            if isinstance(value, str) and value.strip().lower() in _GENRE_WORDS:
+                return _GENRE_WORDS[value.strip().lower()]
+    for meta in tree.xpath('//meta[@property="article:section" or @name="article:section"]'):
+        value = (meta.get("content") or "").strip().lower()
+        if value in _GENRE_WORDS:
+            return _GENRE_WORDS[value]
+    first_segment = (urlsplit(url).path.strip("/").split("/") or [""])[0].lower()
+    return _GENRE_WORDS.get(first_segment)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import feedparser
 
-from presseschau.ingest.dates import parse_datetime
+from presseschau.ingest.dates import is_date_only, parse_datetime
 from presseschau.ingest.errors import FeedError, TooLarge
 from presseschau.ingest.urls import normalize_url
 
@@ -42,6 +42,8 @@ class FeedEntry:
     url: str
     title: str | None = None
     published: datetime | None = None
+    # The feed gave only the day of `published` (`2026-11-05`), no time.
+    published_date_only: bool = False
     updated: datetime | None = None
     summary_html: str | None = None
     content_html: str | None = None
@@ -161,6 +163,7 @@ def _adapt_feedparser(item: Any, base_url: str, outlet: str | None, language: st
         url=normalize_url(link, base_url),
         title=_clean(item.get("title")),
         published=parse_datetime(_get(item, "published_parsed") or _get(item, "published")),
+        published_date_only=is_date_only(_get(item, "published")),
         updated=parse_datetime(_get(item, "updated_parsed") or _get(item, "updated")),
         summary_html=str(summary) if summary else None,
         content_html=content_html or None,
@@ -200,6 +203,7 @@ def parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
                 url=normalize_url(link, base_url),
                 title=_clean(item.get("title")),
                 published=parse_datetime(item.get("date_published")),
+                published_date_only=is_date_only(item.get("date_published")),
                 updated=parse_datetime(item.get("date_modified")),
                 summary_html=_escape(summary) if isinstance(summary, str) and summary else None,
                 content_html=content_html if isinstance(content_html, str) and content_html else None,

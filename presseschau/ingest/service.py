@@ -419,6 +419,8 @@ def _extract_entry(fetcher: Fetcher, entry: FeedEntry) -> ExtractedArticle:
                 title=entry.title,
                 authors=list(entry.authors),
                 published_at=entry.published,
+                published_date_only=entry.published_date_only,
+                published_at_source="feed" if entry.published else None,
                 updated_at=entry.updated,
                 outlet=entry.outlet,
                 language=guess.language,
@@ -431,10 +433,23 @@ def _extract_entry(fetcher: Fetcher, entry: FeedEntry) -> ExtractedArticle:
     extracted.url = entry.url
     extracted.title = extracted.title or entry.title
     extracted.authors = extracted.authors or list(entry.authors)
-    extracted.published_at = extracted.published_at or entry.published
+    _prefer_feed_time(extracted, entry)
     extracted.updated_at = entry.updated
     extracted.outlet = extracted.outlet or entry.outlet
     return extracted
+
+
+def _prefer_feed_time(extracted: ExtractedArticle, entry: FeedEntry) -> None:
+    """Take the feed's date when the page had none, or when the page gave only the day and the
+    feed has the time of that same day."""
+    if entry.published is None:
+        return
+    page = extracted.published_at
+    same_day = page is not None and abs((entry.published - page).total_seconds()) < 36 * 3600
+    if page is None or (extracted.published_date_only and not entry.published_date_only and same_day):
+        extracted.published_at = entry.published
+        extracted.published_date_only = entry.published_date_only
+        extracted.published_at_source = "feed"
 
 
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -772,7 +787,11 @@ def _apply(
     article.outlet = extracted.outlet[:300] if extracted.outlet else None
     article.description = extracted.description
     article.image_url = extracted.image_url if len(extracted.image_url or "") <= 2048 else None
-    article.published_at = extracted.published_at or article.published_at
+    if extracted.published_at is not None:
+        article.published_at = extracted.published_at
+        article.published_date_only = extracted.published_date_only
+        article.published_at_source = extracted.published_at_source
+    article.genre = extracted.genre
     article.updated_at = extracted.updated_at or (now if article.content_hash else None)
     article.language = extracted.language
     article.paragraphs = paragraphs_to_json(extracted.paragraphs)

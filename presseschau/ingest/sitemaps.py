@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from presseschau.ingest.dates import parse_datetime
+from presseschau.ingest.dates import is_date_only, parse_datetime
 from presseschau.ingest.errors import FeedError
 from presseschau.ingest.feeds import FeedEntry, ParsedFeed
 from presseschau.ingest.urls import normalize_url
@@ -54,11 +54,13 @@ def parse_sitemap(content: bytes, base_url: str) -> ParsedFeed:
         if _local(node.tag) != "url" or not (loc := _child_text(node, "loc")):
             continue
         lastmod = parse_datetime(_child_text(node, "lastmod"))
+        news_date = _child_text(node, "news", "publication_date")
         entries.append(
             FeedEntry(
                 url=normalize_url(loc, base_url),
                 title=_child_text(node, "news", "title"),
-                published=parse_datetime(_child_text(node, "news", "publication_date")) or lastmod,
+                published=parse_datetime(news_date) or lastmod,
+                published_date_only=is_date_only(news_date or _child_text(node, "lastmod")),
                 updated=lastmod,
                 outlet=_child_text(node, "news", "publication", "name"),
                 language=_child_text(node, "news", "publication", "language"),

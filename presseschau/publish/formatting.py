@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 
 from presseschau.content import Paragraph
+from presseschau.translate.names import engine_display_name
 
 TEASER_LENGTH = 300
 # Running text only: headings, list items, quotes and code would make a poor teaser.
@@ -37,6 +38,24 @@ def local_datetime(moment: datetime, timezone: str) -> datetime:
 def german_datetime(moment: datetime, timezone: str, locale: str = "de") -> str:
     """`13. Februar 2024 20:33` in `timezone`."""
     return str(format_datetime(local_datetime(moment, timezone), "d. MMMM y HH:mm", locale=locale))
+
+
+def german_datetime_uhr(moment: datetime, timezone: str) -> str:
+    """`13. Februar 2024, 20:33 Uhr` in `timezone`: the form readers see on the pages."""
+    return str(format_datetime(local_datetime(moment, timezone), "d. MMMM y, HH:mm 'Uhr'", locale="de"))
+
+
+def original_date_text(moment: datetime, date_only: bool, timezone: str) -> str:
+    """The original's date for readers: `5. November 2026` when the source gave only the day
+    (no time is made up), else `5. November 2026, 13:40 Uhr`."""
+    if date_only:
+        return str(format_date(moment.date(), "d. MMMM y", locale="de"))
+    return german_datetime_uhr(moment, timezone)
+
+
+def original_date_iso(moment: datetime, date_only: bool, timezone: str) -> str:
+    """`2026-11-05` for a date-only original, else the ISO time with offset."""
+    return moment.date().isoformat() if date_only else iso_datetime(moment, timezone)
 
 
 def german_date(moment: datetime, timezone: str, locale: str = "de") -> str:
@@ -110,29 +129,31 @@ def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
     return cut.rstrip(" ,;:–-") + " …"
 
 
-# Engine ids as readers know the software (the ids are configuration words).
-ENGINE_LABELS = {
-    "ct2": "CTranslate2",
-    "firefox": "Firefox Translations",
-    "deepl": "DeepL",
-    "libretranslate": "LibreTranslate",
-    "llm": "einem Sprachmodell",
-}
+# "Aus dem Englischen": the source language in the dative, as the disclosure line needs it.
+_FROM_LANGUAGE = {"en": "Englischen", "fr": "Französischen", "es": "Spanischen", "it": "Italienischen"}
 
 
-def engine_label(engine: str | None, model: str | None) -> str:
-    """`CTranslate2 (opus-mt-en-de)`: the engine as readers know it, with its model."""
-    name = ENGINE_LABELS.get(engine or "", engine) or "unbekannter Software"
-    return f"{name} ({model})" if model else name
+def translation_disclosure(engine: str | None, model: str | None, reviewed: bool, source_language: str = "en") -> str:
+    """The line under the byline: `Aus dem Englischen · maschinell übersetzt (DeepL) · redaktionell
+    geprüft`. The machine origin stays visible after review."""
+    language = _FROM_LANGUAGE.get(source_language.split("-")[0])
+    parts = [f"Aus dem {language}" if language else f"Übersetzt aus „{source_language}“"]
+    if engine == "memory":
+        parts.append("aus gespeicherten Übersetzungen")
+    else:
+        parts.append(f"maschinell übersetzt ({engine_display_name(engine, model)})")
+    if reviewed:
+        parts.append("redaktionell geprüft")
+    return " · ".join(parts)
 
 
 def translation_notice(engine: str | None, model: str | None, reviewed: bool) -> str:
     """How the German text came about, for the attribution block."""
-    if reviewed:
-        return "Übersetzung redaktionell geprüft"
     if engine == "memory":
-        return "Übersetzung aus dem Übersetzungsspeicher"
-    return f"Maschinell übersetzt mit {engine_label(engine, model)}"
+        notice = "Aus gespeicherten Übersetzungen übernommen"
+    else:
+        notice = f"Maschinell übersetzt mit {engine_display_name(engine, model)}"
+    return f"{notice}, redaktionell geprüft" if reviewed else notice
 
 
 def join_authors(authors: Sequence[str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.content import Paragraph, html_to_text, sanitize_inline_html
 from presseschau.publish import search
-from presseschau.publish.formatting import teaser, translation_notice
+from presseschau.publish.formatting import teaser, translation_disclosure, translation_notice
 from presseschau.store.models import Article, Publication, SlugHistory, Source, Translation
 
 RELATED_COUNT = 4
@@ -61,6 +61,10 @@ class Summary:
     outlet: str | None
     source_id: int | None
     source_name: str | None
+    # The original's publication time, and whether its source gave only the day.
+    original_published_at: datetime | None = None
+    original_date_only: bool = False
+    genre: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,6 +85,10 @@ class ArticleView:
     notice: str
     first_published_at: datetime | None
     translated_at: datetime | None
+    # "Aus dem Englischen · maschinell übersetzt (DeepL) · redaktionell geprüft", under the byline.
+    disclosure: str = ""
+    # When the published text last changed after first publication ("Aktualisiert am").
+    text_updated_at: datetime | None = None
     previous: Summary | None = None
     next: Summary | None = None
     related: list[Summary] = field(default_factory=list)
@@ -109,6 +117,9 @@ def _summary_columns() -> Select[Any]:
             Article.source_id,
             Source.name,
             Article.title,
+            Article.published_at,
+            Article.published_date_only,
+            Article.genre,
         )
         .join(Translation, Translation.id == Publication.translation_id)
         .join(Article, Article.id == Translation.article_id)
@@ -132,10 +143,18 @@ def _to_summary(row: Sequence[Any]) -> Summary:
         outlet=plain_text(row[7]) or None,
         source_id=row[8],
         source_name=plain_text(row[9]) or None,
+        original_published_at=row[11],
+        original_date_only=bool(row[12]),
+        genre=row[13],
     )
 
 
-_NEWEST_FIRST = (Publication.published_at.desc(), Publication.id.desc())
+# Lists are ordered by the original's date where it is known (readers care when something was
+# said, not when it was translated), else by the time presseschau published it.
+_list_time = func.coalesce(Article.published_at, Publication.published_at)
+_NEWEST_FIRST = (_list_time.desc(), Publication.id.desc())
+# For queries over publications alone (sitemaps): their own publishing time.
+_NEWEST_PUBLISHED_FIRST = (Publication.published_at.desc(), Publication.id.desc())
 
 
 def latest(session: Session, language: str, limit: int, offset: int = 0, source_id: int | None = None) -> list[Summary]:
@@ -230,15 +249,15 @@ def slug_redirects(session: Session, language: str) -> list[tuple[str, str]]:
 
 
 def neighbours(session: Session, language: str, summary: Summary) -> tuple[Summary | None, Summary | None]:
-    """The previous (older) and next (newer) published article."""
-    key = (summary.published_at, summary.publication_id)
+    """The previous (older) and next (newer) published article, in the lists' order."""
+    key = (summary.original_published_at or summary.published_at, summary.publication_id)
     older = session.execute(
         _summary_columns()
         .where(
             _published(language),
             or_(
-                Publication.published_at < key[0],
-                and_(Publication.published_at == key[0], Publication.id < key[1]),
+                _list_time < key[0],
+                and_(_list_time == key[0], Publication.id < key[1]),
             ),
         )
         .order_by(*_NEWEST_FIRST)
@@ -249,11 +268,11 @@ def neighbours(session: Session, language: str, summary: Summary) -> tuple[Summa
         .where(
             _published(language),
             or_(
-                Publication.published_at > key[0],
-                and_(Publication.published_at == key[0], Publication.id > key[1]),
+                _list_time > key[0],
+                and_(_list_time == key[0], Publication.id > key[1]),
             ),
         )
-        .order_by(Publication.published_at, Publication.id)
+        .order_by(_list_time, Publication.id)
         .limit(1)
     ).first()
     return (_to_summary(older) if older else None, _to_summary(newer) if newer else None)
@@ -289,36 +308,95 @@ def term_cap(total: int) -> int:
     return max(20, total // 50)
 
 
-def rank_related(own_id: int, postings: Mapping[str, Sequence[int]], total: int) -> list[int]:
-    """Publication ids sharing the rarest title words with `own_id`: summed IDF, then newest first.
+# Related means real overlap: several shared telling title words, or one shared word and texts
+# that are alike. One ambiguous word ("Bank" of England, Skarven-"Bank") never relates two articles.
+MIN_SHARED_TITLE_TERMS = 2
+# Cosine of the texts' stem vectors; unrelated articles of the demo set stay below 0.18.
+MIN_TEXT_SIMILARITY = 0.3
 
-    Shared by the server (postings from the FTS index) and the static build (postings in memory),
-    so both show the same related articles.
+
+def text_vector(text: str) -> dict[str, float]:
+    """Log-weighted counts of the telling stems of a German text (no function words or fillers)."""
+    counts: dict[str, int] = {}
+    for word in search.words(text):
+        if len(word) > 3 and word not in search.STOPWORDS and word not in _HEADLINE_FILLERS and not word.isdigit():
+            key = search.stem(word)
+            counts[key] = counts.get(key, 0) + 1
+    return {key: 1.0 + math.log(count) for key, count in counts.items()}
+
+
+def text_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Cosine similarity of two `text_vector`s (0 when either is empty)."""
+    dot = sum(weight * b.get(key, 0.0) for key, weight in a.items())
+    norm = math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def german_texts(session: Session, publication_ids: Iterable[int]) -> dict[int, str]:
+    """The German title and body of each publication, for `text_similarity`."""
+    ids = list(publication_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Publication.id, Translation.title, Translation.paragraphs)
+        .join(Translation, Translation.id == Publication.translation_id)
+        .where(Publication.id.in_(ids))
+    )
+    return {
+        int(row[0]): " ".join([plain_text(row[1]), *(p.text for p in iter_safe_paragraphs(row[2]))]) for row in rows
+    }
+
+
+def rank_related(
+    own_id: int,
+    postings: Mapping[str, Sequence[int]],
+    total: int,
+    texts: Callable[[Iterable[int]], Mapping[int, str]] | None = None,
+    exclude: Iterable[int] = (),
+) -> list[int]:
+    """Publication ids related to `own_id`: summed IDF of the shared title words, then newest first.
+
+    A candidate needs MIN_SHARED_TITLE_TERMS shared words, or one and a text alike (`texts` gives
+    the German texts of publication ids; without it one word is never enough). Ids in `exclude`
+    (the previous and next articles, linked anyway) are left out. Shared by the server (postings
+    from the FTS index) and the static build (postings in memory): both show the same articles.
     """
     scores: dict[int, float] = {}
+    shared: dict[int, int] = {}
+    left_out = {own_id, *exclude}
     for ids in postings.values():
         if not ids or len(ids) > term_cap(total):
             continue
         weight = math.log((total + 1) / len(ids))
         for other in ids:
-            if other != own_id:
+            if other not in left_out:
                 scores[other] = scores.get(other, 0.0) + weight
-    ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 9), -item[0]))
+                shared[other] = shared.get(other, 0) + 1
+    single = [other for other, count in shared.items() if count < MIN_SHARED_TITLE_TERMS]
+    alike: set[int] = set()
+    if single and texts is not None:
+        found = texts([own_id, *single])
+        own = text_vector(found.get(own_id, ""))
+        alike = {o for o in single if text_similarity(own, text_vector(found.get(o, ""))) >= MIN_TEXT_SIMILARITY}
+    kept = [(o, score) for o, score in scores.items() if shared[o] >= MIN_SHARED_TITLE_TERMS or o in alike]
+    ranked = sorted(kept, key=lambda item: (-round(item[1], 9), -item[0]))
     return [publication_id for publication_id, _ in ranked[:RELATED_COUNT]]
 
 
-def related_ids(session: Session, language: str, summary: Summary) -> list[int]:
+def related_ids(session: Session, language: str, summary: Summary, exclude: Iterable[int] = ()) -> list[int]:
     """Related published articles for the article page (see `rank_related`)."""
     terms = title_terms(summary.title)
     if not terms:
         return []
     total = count_published(session, language)
     postings = {stem: search.title_postings(session, word, term_cap(total) + 1) for stem, word in terms.items()}
-    return rank_related(summary.publication_id, postings, total)
+    return rank_related(
+        summary.publication_id, postings, total, lambda ids: german_texts(session, ids), exclude=exclude
+    )
 
 
-def related(session: Session, language: str, summary: Summary) -> list[Summary]:
-    ids = related_ids(session, language, summary)
+def related(session: Session, language: str, summary: Summary, exclude: Iterable[int] = ()) -> list[Summary]:
+    ids = related_ids(session, language, summary, exclude)
     found = summaries_by_id(session, ids)
     return [found[i] for i in ids if i in found]
 
@@ -348,6 +426,9 @@ def article_view(session: Session, language: str, publication_id: int, with_link
         outlet=plain_text(article.outlet) or None,
         source_id=article.source_id,
         source_name=plain_text(source_name) or None,
+        original_published_at=article.published_at,
+        original_date_only=article.published_date_only,
+        genre=article.genre,
     )
     view = ArticleView(
         summary=summary,
@@ -364,10 +445,16 @@ def article_view(session: Session, language: str, publication_id: int, with_link
         notice=translation_notice(translation.engine, translation.model, translation.reviewed),
         first_published_at=publication.first_published_at,
         translated_at=translation.translated_at,
+        disclosure=translation_disclosure(
+            translation.engine, translation.model, translation.reviewed, article.language or "en"
+        ),
+        text_updated_at=publication.text_updated_at,
     )
     if with_links:
         view.previous, view.next = neighbours(session, language, summary)
-        view.related = related(session, language, summary)
+        # The previous and next articles are linked right above: not again as "related".
+        linked = [s.publication_id for s in (view.previous, view.next) if s is not None]
+        view.related = related(session, language, summary, exclude=linked)
         if article.source_id is not None:
             shown = {summary.publication_id} | {s.publication_id for s in view.related}
             candidates = latest(session, language, RELATED_COUNT + len(shown), source_id=article.source_id)
@@ -378,7 +465,7 @@ def article_view(session: Session, language: str, publication_id: int, with_link
 def all_slugs(session: Session, language: str) -> list[tuple[str, datetime]]:
     """(slug, updated_at) of every published article, newest first (for sitemaps)."""
     rows = session.execute(
-        select(Publication.slug, Publication.updated_at).where(_published(language)).order_by(*_NEWEST_FIRST)
+        select(Publication.slug, Publication.updated_at).where(_published(language)).order_by(*_NEWEST_PUBLISHED_FIRST)
     )
     return [(str(r[0]), r[1]) for r in rows]
 
@@ -389,7 +476,7 @@ def published_since(session: Session, language: str, since: datetime, limit: int
         select(Publication.slug, Translation.title, Publication.published_at)
         .join(Translation, Translation.id == Publication.translation_id)
         .where(_published(language), Publication.published_at >= since)
-        .order_by(*_NEWEST_FIRST)
+        .order_by(*_NEWEST_PUBLISHED_FIRST)
         .limit(limit)
     )
     return [(str(r[0]), plain_text(r[1]) or "Ohne Titel", r[2]) for r in rows if r[2] is not None]

@@ -3,6 +3,12 @@
 SQLite: FTS5 has no German stemmer, so words are stemmed here (Snowball German) and the FTS5
 table `search_fts` holds the stems; queries are stemmed the same way. PostgreSQL: its own
 `german` text search configuration over `search_documents` (GIN expression index).
+
+A query word matches its own stem, or -- from four letters on -- as the start of a longer word:
+German compounds put the topic first ("Windkraft" finds "Windkraftbranche" and
+"Offshore-Windkraftanlagen"). The indexed text includes the English original's title, teaser and
+authors, so English names (Lukashenko, Kyiv) find the article too. The static site's search
+(`search.js` over `search_terms`) follows the same rules.
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from presseschau.store.models import SearchDocument
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_QUERY_TERMS = 12
+# Shorter query words match whole words only: "EU" must not find "Euro" and "Europa".
+MIN_PREFIX_LENGTH = 4
 # Frequent German function words: useless for "related articles" and noise in search.
 _STOPWORD_TEXT = (
     "der die das den dem des ein eine einer einem einen eines und oder aber nicht auch als an am auf aus bei bis "
@@ -72,6 +80,23 @@ def query_stems(word: str) -> list[str]:
     return list(dict.fromkeys([stem(word), _snowball_stem(word)]))
 
 
+def folded(word: str) -> str:
+    """`word` without diacritics and with ß as ss, as the stems are (Snowball drops umlauts)."""
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("ß", "ss"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def prefix_form(word: str) -> str | None:
+    """The form a query word matches the start of indexed words with, or None when too short."""
+    form = folded(word)
+    return form if len(form) >= MIN_PREFIX_LENGTH and form.isalnum() else None
+
+
+def search_terms(text: str) -> list[str]:
+    """The distinct stems of `text`, sorted: what the static site's search matches queries against."""
+    return sorted(set(stems(text)))
+
+
 def stems(text: str) -> list[str]:
     """German stems of the words in `text`, in order ("Wahlen" and "Wahl" both give "wahl")."""
     return [stem(word) for word in words(text)]
@@ -83,8 +108,35 @@ class SearchHit:
     rank: float
 
 
+def original_text(session: Session, publication_id: int) -> str:
+    """The English original's title, teaser and authors of a publication: names as the original
+    spells them (Lukashenko, Kyiv) are searched too."""
+    from presseschau.content import paragraphs_from_json
+    from presseschau.store.models import Article, Publication, Translation
+
+    row = session.execute(
+        select(Article.title, Article.description, Article.authors, Article.paragraphs)
+        .join(Translation, Translation.article_id == Article.id)
+        .join(Publication, Publication.translation_id == Translation.id)
+        .where(Publication.id == publication_id)
+    ).first()
+    if row is None:
+        return ""
+    title, description, authors, paragraphs = row
+    opening = [p.text for p in paragraphs_from_json(paragraphs)[:ORIGINAL_PARAGRAPHS]]
+    return "\n".join(part for part in [title or "", description or "", *map(str, authors or []), *opening] if part)
+
+
+# How much of the original goes into the index: its opening (the teaser readers see) is enough to
+# find an article by an English name; the whole English text would match English words everywhere.
+ORIGINAL_PARAGRAPHS = 2
+
+
 def index_document(session: Session, publication_id: int, language: str, title: str, body: str) -> None:
     """Create or replace the search entry of a publication (call within the publishing transaction)."""
+    original = original_text(session, publication_id)
+    if original:
+        body = f"{body}\n{original}"
     document = session.get(SearchDocument, publication_id)
     if document is None:
         session.add(SearchDocument(publication_id=publication_id, language=language, title=title, body=body))
@@ -105,10 +157,13 @@ def remove_document(session: Session, publication_id: int) -> None:
         session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": publication_id})
 
 
-def _fts5_query(terms: list[list[str]], any_term: bool) -> str:
+def _fts5_query(terms: list[tuple[list[str], str | None]], any_term: bool) -> str:
     # Every term quoted: user input can never be read as FTS5 syntax (NEAR, column filters, ...).
-    # A word with several possible stems matches any of them.
-    groups = ["(" + " OR ".join(f'"{form}"' for form in forms) + ")" for forms in terms]
+    # A word with several possible stems matches any of them, and the start of longer words.
+    groups = [
+        "(" + " OR ".join([*(f'"{form}"' for form in forms), *([f'"{prefix}"*'] if prefix else [])]) + ")"
+        for forms, prefix in terms
+    ]
     return (" OR " if any_term else " AND ").join(groups)
 
 
@@ -118,7 +173,8 @@ def search(
     """Published articles matching every word of `query` (or any word, with `any_term`), best first."""
     if session.get_bind().dialect.name == "postgresql":
         return _search_postgresql(session, query, language, limit, offset, any_term)
-    terms = [query_stems(word) for word in dict.fromkeys(words(query)) if word][:_MAX_QUERY_TERMS]
+    terms = [(query_stems(word), prefix_form(word)) for word in dict.fromkeys(words(query)) if word]
+    terms = terms[:_MAX_QUERY_TERMS]
     if not terms:
         return []
     rows = session.execute(
@@ -148,8 +204,13 @@ def _search_postgresql(
     for i, term in enumerate(terms):
         forms = _genitive_forms(term)
         params.update({f"t{i}_{j}": form for j, form in enumerate(forms)})
-        group = " || ".join(f"plainto_tsquery('german'::regconfig, :t{i}_{j})" for j in range(len(forms)))
-        groups.append(f"({group})")
+        parts = [f"plainto_tsquery('german'::regconfig, :t{i}_{j})" for j in range(len(forms))]
+        prefix = prefix_form(term)
+        if prefix is not None:
+            # A quoted lexeme with :* -- alphanumeric only, so nothing in it is tsquery syntax.
+            params[f"p{i}"] = f"'{prefix}':*"
+            parts.append(f"to_tsquery('simple'::regconfig, :p{i})")
+        groups.append(f"({' || '.join(parts)})")
     tsquery = operator.join(groups)
     params.update(language=language, limit=limit, offset=offset)
     # The expression must equal the index's (migration 0001) for PostgreSQL to use it.

@@ -17,7 +17,7 @@ from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
 from presseschau.publish import search
 from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, RESERVED_SLUGS, is_valid_slug, slugify, unique_slug
-from presseschau.store.models import Article, Publication, SlugHistory, Translation, utcnow
+from presseschau.store.models import Article, Publication, SearchDocument, SlugHistory, Translation, utcnow
 
 
 class PublishError(Exception):
@@ -169,15 +169,26 @@ def on_translation_done(session: Session, translation: Translation, settings: Se
         return None
     now = utcnow()
     publication = _get_or_create_publication(session, translation)
+    shown = _indexed_text(session, publication) if publication.status == "published" else None
     if publication.status == "published" or (
         publication.status == "held" and effective_policy(translation.article, settings) == "auto"
     ):
         _mark_published(session, publication, now)
+        if shown is not None and _indexed_text(session, publication) != shown:
+            # Translated again (a revised original) while on the site, and the text differs:
+            # readers see "Aktualisiert am". A mere re-run of the same translation is no update.
+            publication.text_updated_at = now
     else:
         publication.updated_at = now
         search.remove_document(session, publication.id)
     session.flush()
     return publication
+
+
+def _indexed_text(session: Session, publication: Publication) -> tuple[str, str] | None:
+    """The title and text readers currently find for `publication` (its search entry)."""
+    document = session.get(SearchDocument, publication.id)
+    return (document.title, document.body) if document is not None else None
 
 
 def _translation_for(session: Session, settings: Settings, article_id: int) -> Translation | None:

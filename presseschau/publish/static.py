@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +27,10 @@ from presseschau.app import AppContext
 from presseschau.publish import queries, search
 from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date, local_datetime
+from presseschau.store.models import SearchDocument
 from presseschau.web.pages import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
 
 MANIFEST_NAME = ".presseschau-build.json"
-SEARCH_KEYWORDS = 25
 Progress = Callable[[int, str | None], None]
 
 
@@ -112,14 +112,11 @@ def _chunks(items: list[queries.Summary], size: int) -> Iterator[list[queries.Su
         yield items[start : start + size]
 
 
-def _keywords(view: queries.ArticleView) -> str:
-    """The most frequent telling words of the body's opening, for the client-side search index."""
-    # The first paragraphs carry the topic; reading all of every article would slow the build.
-    opening = " ".join(p.text for p in view.paragraphs[:8])
-    counts = Counter(
-        word for word in search.words(opening) if len(word) > 4 and word not in search.STOPWORDS and not word.isdigit()
-    )
-    return " ".join(word for word, _ in counts.most_common(SEARCH_KEYWORDS))
+def _search_terms(session: Session, publication_id: int) -> list[str]:
+    """Every stem of the article's search entry (German text, English title, teaser and authors):
+    the static search matches queries by the server's rules (see `presseschau.publish.search`)."""
+    document = session.get(SearchDocument, publication_id)
+    return search.search_terms(f"{document.title}\n{document.body}") if document is not None else []
 
 
 def build_site(
@@ -202,7 +199,7 @@ def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, p
     feed_entries: dict[int, FeedItem] = {}
 
     # Articles, with prev/next from the ordered list (newest first: previous = older).
-    search_entries: list[dict[str, str]] = []
+    search_entries: list[dict[str, str | list[str]]] = []
     for position, summary in enumerate(everything):
         view = queries.article_view(session, language, summary.publication_id, with_links=False)
         if view is None:
@@ -210,7 +207,14 @@ def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, p
         view.previous = everything[position + 1] if position + 1 < len(everything) else None
         view.next = everything[position - 1] if position > 0 else None
         own_postings = {term: postings[term] for term in title_terms[summary.publication_id]}
-        related = queries.rank_related(summary.publication_id, own_postings, len(everything))
+        linked = [s.publication_id for s in (view.previous, view.next) if s is not None]
+        related = queries.rank_related(
+            summary.publication_id,
+            own_postings,
+            len(everything),
+            lambda ids: queries.german_texts(session, ids),
+            exclude=linked,
+        )
         view.related = [by_id[i] for i in related if i in by_id]
         if summary.source_id is not None:
             shown = {summary.publication_id} | {r.publication_id for r in view.related}
@@ -229,7 +233,7 @@ def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, p
                 "teaser": summary.teaser,
                 "date": german_date(summary.published_at, tz),
                 "outlet": summary.outlet or summary.source_name or "",
-                "keywords": _keywords(view),
+                "terms": _search_terms(session, summary.publication_id),
             }
         )
         if progress is not None:

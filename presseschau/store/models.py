@@ -117,6 +117,12 @@ class Article(Base):
     description: Mapped[str | None] = mapped_column(Text, default=None)
     image_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # The source gave a day without a time (stored as midnight UTC): show and emit the date only.
+    published_date_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where published_at came from: meta:article:published_time, json-ld, time-element, feed, url, ...
+    published_at_source: Mapped[str | None] = mapped_column(String(40), default=None)
+    # opinion | analysis (the original's genre, from its section, schema type or URL), else None.
+    genre: Mapped[str | None] = mapped_column(String(20), default=None)
     updated_at: Mapped[datetime | None] = mapped_column(default=None)
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     paragraphs: Mapped[list[Any]] = mapped_column(default=list)
@@ -188,6 +194,9 @@ class Translation(Base):
     paragraphs: Mapped[list[Any]] = mapped_column(default=list)
     # Warnings and facts about the run: glossary misses, split sentences, coverage retries, ...
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An editor's unpublished changes to a published translation: {"title", "paragraphs", "author",
+    # "saved_at"}; the live page keeps the translation's own text until they are published.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
     # queued | in_progress | done | failed
     status: Mapped[str] = mapped_column(String(20), default="queued")
@@ -223,6 +232,9 @@ class Publication(Base):
     status: Mapped[str] = mapped_column(String(20), default="held", index=True)
     published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     first_published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When readers last saw the text change after first publication (an editor's published change,
+    # a re-translation of a revised original): "Aktualisiert am …" and dateModified. None: unchanged.
+    text_updated_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     translation: Mapped[Translation] = relationship(back_populates="publication")
@@ -313,6 +325,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     # editor | admin
     role: Mapped[str] = mapped_column(String(16), default="editor")
+    # A disabled account cannot sign in, and its open sessions end (set by an admin).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)

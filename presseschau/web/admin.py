@@ -35,12 +35,25 @@ from starlette.datastructures import FormData
 from presseschau.app import AppContext
 from presseschau.content import paragraphs_from_json, sanitize_inline_html
 from presseschau.editorial import review
+from presseschau.editorial.markers import MarkerError, html_to_markers, markers_to_html
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
-from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
+from presseschau.editorial.users import (
+    ROLES,
+    AuthenticatedUser,
+    LoginThrottled,
+    UserError,
+    add_user,
+    authenticate,
+    remove_user,
+    set_disabled,
+    set_password,
+)
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
+from presseschau.translate.names import engine_display_name
 from presseschau.web.pages import asset_version
+from presseschau.web.params import RowId
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "presseschau_admin"
@@ -61,6 +74,9 @@ SECURITY_HEADERS = {
 }
 MESSAGES = {
     "gespeichert": "Änderungen gespeichert.",
+    "entwurf": "Entwurf gespeichert. Die Website zeigt weiter die veröffentlichte Fassung.",
+    "kein-entwurf": "Der Entwurf entspricht der veröffentlichten Fassung – kein Entwurf offen.",
+    "veroeffentlicht": "Änderung veröffentlicht: die Website zeigt jetzt die neue Fassung.",
     "unveraendert": "Keine Änderungen – nichts gespeichert.",
     "neu-uebersetzt": "Absatz neu übersetzt.",
     "slug": "Slug geändert; die alte Adresse leitet weiter.",
@@ -69,6 +85,11 @@ MESSAGES = {
     "quelle-neu": "Quelle hinzugefügt.",
     "quelle-gespeichert": "Quelle gespeichert.",
     "quelle-entfernt": "Quelle entfernt (ihre Artikel bleiben erhalten).",
+    "benutzer-angelegt": "Benutzer angelegt.",
+    "benutzer-gesperrt": "Benutzer gesperrt: Anmeldung nicht mehr möglich, offene Sitzungen sind beendet.",
+    "benutzer-entsperrt": "Benutzer entsperrt.",
+    "passwort-gesetzt": "Neues Passwort gesetzt; die Sitzungen des Benutzers sind beendet.",
+    "benutzer-entfernt": "Benutzer entfernt.",
     "abgemeldet": "Sie sind abgemeldet.",
 }
 POLICIES = {"auto": "automatisch veröffentlichen", "review": "erst nach Prüfung"}
@@ -152,6 +173,8 @@ class AdminArea:
             policies=POLICIES,
         )
         self.env.filters["glossary_text"] = format_glossary_additions
+        self.env.filters["engine_name"] = engine_display_name
+        self.env.filters["revision_author"] = revision_author
 
     # Rendering ----------------------------------------------------------------------------------
 
@@ -179,7 +202,7 @@ class AdminArea:
             return None
         with self.context.database.session() as session:
             user = session.get(User, data.user_id)
-            if user is None or password_fingerprint(user.password_hash) != data.fingerprint:
+            if user is None or user.disabled or password_fingerprint(user.password_hash) != data.fingerprint:
                 return None
             if session.get(RevokedSession, data.nonce) is not None:  # signed out
                 return None
@@ -192,6 +215,13 @@ class AdminArea:
             session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
             if session.get(RevokedSession, data.nonce) is None:
                 session.add(RevokedSession(nonce=data.nonce, expires_at=datetime.fromtimestamp(data.expires, UTC)))
+
+
+def revision_author(author: str, model: str | None = None) -> str:
+    """`Übersetzungsdienst: DeepL` for the machine's revision (stored as `engine:deepl`), else the user."""
+    if author.startswith("engine:"):
+        return f"Übersetzungsdienst: {engine_display_name(author.removeprefix('engine:'), model)}"
+    return author
 
 
 def _client_address(request: Request) -> str:
@@ -376,13 +406,15 @@ def admin_router(context: AppContext) -> APIRouter:
 
         version = review.latest_revision_number(session, translation)
         history = review.revisions(session, translation)
-        german = paragraphs_from_json(translation.paragraphs)
+        # A published translation is edited in its draft; the form shows the draft where one is open.
+        draft_title, german = review.draft_text(translation)
         english = paragraphs_from_json(translation.article.paragraphs)
         rows = []
         for index in range(max(len(german), len(english))):
             source = english[index] if index < len(english) else None
             target = german[index] if index < len(german) else None
-            value = target.html if target else ""
+            # Inline markup as readable markers ("[Link: Text → URL]"), not raw HTML.
+            value = html_to_markers(target.html) if target else ""
             shown = target or source
             if submitted is not None and isinstance(submitted.get(f"absatz-{index}"), str):
                 value = submitted[f"absatz-{index}"]  # keep what the editor typed when saving failed
@@ -398,7 +430,7 @@ def admin_router(context: AppContext) -> APIRouter:
                 }
             )
         publication = translation.publication
-        title = translation.title or ""
+        title = draft_title
         if submitted is not None and isinstance(submitted.get("titel"), str):
             title = submitted["titel"]
         return area.page(
@@ -415,6 +447,8 @@ def admin_router(context: AppContext) -> APIRouter:
             flags=review.translation_flags(settings, translation),
             engines=engine_names(),
             public_url=f"/{publication.slug}/" if publication and publication.status == "published" else None,
+            live=review.is_live(translation),
+            draft=translation.draft,
             error=error,
             notice=notice,
         )
@@ -426,7 +460,7 @@ def admin_router(context: AppContext) -> APIRouter:
             return None
 
     @router.get("/uebersetzung/{translation_id}")
-    async def editor(request: Request, translation_id: int) -> Response:
+    async def editor(request: Request, translation_id: RowId) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
             with context.database.session() as session:
                 translation = load(session, translation_id)
@@ -441,19 +475,32 @@ def admin_router(context: AppContext) -> APIRouter:
     class Conflict(Exception):
         """Someone saved a newer revision after this form was loaded."""
 
-    def apply_form_edits(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> bool:
-        """Save the title and paragraphs of the editor form (only fields that differ); True if saved."""
+    def form_changes(session: Session, translation: Translation, form: FormData) -> tuple[dict[int, str], str | None]:
+        """The paragraphs and title of the editor form that differ from the live text."""
         if _form_int(form, "version") != review.latest_revision_number(session, translation):
             raise Conflict
         current = paragraphs_from_json(translation.paragraphs)
         changed: dict[int, str] = {}
         for index, paragraph in enumerate(current):
             value = form.get(f"absatz-{index}")
-            # Browsers send textarea line breaks as CRLF; untouched fields equal the stored HTML.
-            if isinstance(value, str) and value.replace("\r\n", "\n") != paragraph.html:
-                changed[index] = value
+            if not isinstance(value, str):
+                continue
+            try:
+                new_html = markers_to_html(value, index + 1)
+            except MarkerError as error:
+                raise review.ReviewError(str(error)) from error
+            # An untouched field gives the stored HTML back (in the sanitizer's form).
+            if new_html != sanitize_inline_html(paragraph.html):
+                changed[index] = new_html
         title = form.get("titel")
         new_title = title if isinstance(title, str) and title != (translation.title or "") else None
+        return changed, new_title
+
+    def apply_form_edits(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> bool:
+        """Save the title and paragraphs of the editor form (only fields that differ); True if saved.
+        The live page changes with it: for published translations only on "Änderung veröffentlichen"."""
+        changed, new_title = form_changes(session, translation, form)
+        translation.draft = None  # what the form held is now the translation
         if not changed and new_title is None:
             return False
         saved = review.save_edit(
@@ -461,8 +508,15 @@ def admin_router(context: AppContext) -> APIRouter:
         )
         return saved is not None
 
+    def save_form_as_draft(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> bool:
+        """Keep the form of a published translation as its draft; the live page stays as it is."""
+        changed, new_title = form_changes(session, translation, form)
+        translation.draft = None  # the form holds the whole draft: start from the live text
+        title = new_title if new_title is not None else translation.title or ""
+        return review.save_draft(translation, visitor.user.name, title=title, paragraphs=changed)
+
     def editor_action(
-        request: Request, translation_id: int, action: Callable[[Session, Visitor, Translation, FormData], str]
+        request: Request, translation_id: RowId, action: Callable[[Session, Visitor, Translation, FormData], str]
     ) -> Callable[[Visitor, FormData | None], Response]:
         """Run `action` (returns a message key) in one transaction; errors re-render the editor."""
 
@@ -500,14 +554,20 @@ def admin_router(context: AppContext) -> APIRouter:
         return work
 
     @router.post("/uebersetzung/{translation_id}")
-    async def save(request: Request, translation_id: int) -> Response:
+    async def save(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
-            return "gespeichert" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
+            if not review.is_live(translation):
+                return "gespeichert" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
+            # On the site: "Entwurf speichern" keeps the page as it is; only "Änderung veröffentlichen"
+            # changes what readers see.
+            if _form_str(form, "aktion") == "veroeffentlichen":
+                return "veroeffentlicht" if apply_form_edits(session, visitor, translation, form) else "unveraendert"
+            return "entwurf" if save_form_as_draft(session, visitor, translation, form) else "kein-entwurf"
 
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/neu-uebersetzen")
-    async def retranslate(request: Request, translation_id: int) -> Response:
+    async def retranslate(request: Request, translation_id: RowId) -> Response:
         from presseschau.translate.engines import engine_names
 
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
@@ -516,16 +576,23 @@ def admin_router(context: AppContext) -> APIRouter:
                 raise review.ReviewError("Kein Absatz zum Neuübersetzen gewählt.")
             engine = _form_str(form, "engine") or None
             if engine is not None and engine not in engine_names():
-                raise review.ReviewError(f"Unbekannte Engine {engine!r}.")
-            # The button sits in the editor form: unsaved edits of other paragraphs are kept.
-            apply_form_edits(session, visitor, translation, form)
-            review.retranslate_paragraph(context, session, translation, index - 1, visitor.user.name, engine)
+                raise review.ReviewError(f"Unbekannter Übersetzungsdienst {engine!r}.")
+            # The button sits in the editor form: unsaved edits of other paragraphs are kept (in the
+            # draft of a published translation, whose live page stays as it is).
+            live = review.is_live(translation)
+            if live:
+                save_form_as_draft(session, visitor, translation, form)
+            else:
+                apply_form_edits(session, visitor, translation, form)
+            review.retranslate_paragraph(
+                context, session, translation, index - 1, visitor.user.name, engine, into_draft=live
+            )
             return "neu-uebersetzt"
 
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/slug")
-    async def slug(request: Request, translation_id: int) -> Response:
+    async def slug(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
             review.change_slug(session, translation, _form_str(form, "slug").strip(), visitor.user.name)
             return "slug"
@@ -533,7 +600,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/freigeben")
-    async def approve(request: Request, translation_id: int) -> Response:
+    async def approve(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
             if "version" in form:
                 apply_form_edits(session, visitor, translation, form)  # what the editor sees is what goes out
@@ -543,7 +610,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.post("/uebersetzung/{translation_id}/ablehnen")
-    async def reject(request: Request, translation_id: int) -> Response:
+    async def reject(request: Request, translation_id: RowId) -> Response:
         def action(session: Session, visitor: Visitor, translation: Translation, form: FormData) -> str:
             review.reject(session, translation, visitor.user.name)
             return "abgelehnt"
@@ -551,7 +618,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, editor_action(request, translation_id, action))
 
     @router.get("/uebersetzung/{translation_id}/versionen")
-    async def versions(request: Request, translation_id: int) -> Response:
+    async def versions(request: Request, translation_id: RowId) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
             with context.database.session() as session:
                 translation = load(session, translation_id)
@@ -624,7 +691,7 @@ def admin_router(context: AppContext) -> APIRouter:
             raise ValueError("Unbekannte Veröffentlichungsregel.")
         engine = _form_str(form, "engine") or None
         if engine is not None and engine not in engine_names():
-            raise ValueError(f"Unbekannte Engine {engine!r}.")
+            raise ValueError(f"Unbekannter Übersetzungsdienst {engine!r}.")
         try:
             glossary = parse_glossary_additions(_form_str(form, "glossar"))
         except GlossaryInputError as failure:
@@ -659,7 +726,7 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, work, role="admin")
 
     @router.post("/quellen/{source_id}")
-    async def update_source(request: Request, source_id: int) -> Response:
+    async def update_source(request: Request, source_id: RowId) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
             assert form is not None
             try:
@@ -681,11 +748,19 @@ def admin_router(context: AppContext) -> APIRouter:
         return await guard(request, work, role="admin")
 
     @router.post("/quellen/{source_id}/entfernen")
-    async def remove_source(request: Request, source_id: int) -> Response:
+    async def remove_source(request: Request, source_id: RowId) -> Response:
         from presseschau.ingest.errors import SourceNotFound
         from presseschau.ingest.service import remove_source as ingest_remove_source
 
         def work(visitor: Visitor, form: FormData | None) -> Response:
+            if form is None or _form_str(form, "bestaetigt") != "1":
+                # One click must not remove a source: ask first, saying what stays.
+                with context.database.session() as session:
+                    source = session.get(Source, source_id)
+                    if source is None:
+                        return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+                    articles = session.scalar(select(func.count(Article.id)).where(Article.source_id == source_id))
+                    return area.page("source_remove.html", visitor, source=source, articles=int(articles or 0))
             try:
                 ingest_remove_source(context, source_id)
             except SourceNotFound:
@@ -696,14 +771,78 @@ def admin_router(context: AppContext) -> APIRouter:
 
     # Users ---------------------------------------------------------------------------------------
 
+    def users_page(
+        visitor: Visitor, status: int = 200, error: str | None = None, notice: str | None = None
+    ) -> Response:
+        with context.database.session() as session:
+            rows = list(session.scalars(select(User).order_by(User.name)))
+            return area.page("users.html", visitor, status=status, users=rows, roles=ROLES, error=error, notice=notice)
+
     @router.get("/benutzer")
     async def users(request: Request) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
-            with context.database.session() as session:
-                rows = list(session.scalars(select(User).order_by(User.name)))
-                return area.page("users.html", visitor, users=rows)
+            return users_page(visitor, notice=MESSAGES.get(request.query_params.get("ok", "")))
 
         return await guard(request, work, role="admin")
+
+    def user_action(change: Callable[[Session, Visitor, FormData], str]) -> Work:
+        """Run a user change for an admin (CSRF checked by `guard`); errors re-render the list."""
+
+        def work(visitor: Visitor, form: FormData | None) -> Response:
+            assert form is not None
+            try:
+                with context.database.session() as session:
+                    key = change(session, visitor, form)
+            except UserError as error:
+                return users_page(visitor, status=400, error=error.german)
+            return _see_other(f"{PREFIX}/benutzer?ok={key}")
+
+        return work
+
+    def user_name(session: Session, user_id: int) -> str:
+        user = session.get(User, user_id)
+        if user is None:
+            raise UserError(f"no user {user_id}", "Diesen Benutzer gibt es nicht (mehr).")
+        return user.name
+
+    @router.post("/benutzer")
+    async def add_user_route(request: Request) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            if _form_str(form, "passwort") != _form_str(form, "passwort2"):
+                raise UserError("passwords differ", "Die beiden Passwörter stimmen nicht überein.")
+            add_user(session, _form_str(form, "name").strip(), _form_str(form, "passwort"), _form_str(form, "rolle"))
+            return "benutzer-angelegt"
+
+        return await guard(request, user_action(change), role="admin")
+
+    @router.post("/benutzer/{user_id}/sperren")
+    async def disable_user(request: Request, user_id: RowId) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            disable = _form_str(form, "aktion") != "entsperren"
+            set_disabled(session, user_name(session, user_id), disable)
+            return "benutzer-gesperrt" if disable else "benutzer-entsperrt"
+
+        return await guard(request, user_action(change), role="admin")
+
+    @router.post("/benutzer/{user_id}/passwort")
+    async def reset_password(request: Request, user_id: RowId) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            if _form_str(form, "passwort") != _form_str(form, "passwort2"):
+                raise UserError("passwords differ", "Die beiden Passwörter stimmen nicht überein.")
+            set_password(session, user_name(session, user_id), _form_str(form, "passwort"))
+            return "passwort-gesetzt"
+
+        return await guard(request, user_action(change), role="admin")
+
+    @router.post("/benutzer/{user_id}/entfernen")
+    async def delete_user(request: Request, user_id: RowId) -> Response:
+        def change(session: Session, visitor: Visitor, form: FormData) -> str:
+            if _form_str(form, "bestaetigt") != "1":
+                raise UserError("not confirmed", "Bitte das Entfernen mit dem Häkchen bestätigen.")
+            remove_user(session, user_name(session, user_id))
+            return "benutzer-entfernt"
+
+        return await guard(request, user_action(change), role="admin")
 
     return router
 

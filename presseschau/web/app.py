@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from presseschau import __version__
@@ -35,12 +38,14 @@ from presseschau.publish import queries
 from presseschau.store.models import Article, Publication, Translation
 from presseschau.web.admin import admin_router
 from presseschau.web.pages import FEED_FILES, Site
+from presseschau.web.params import RowId
 
 STATIC_DIR = Path(__file__).parent / "static"
 VERSION_TTL_S = 1.0
 # The news sitemap is rendered again at least this often (seconds).
 NEWS_SITEMAP_REFRESH_S = 600
 CACHE_ENTRIES = 4096
+GZIP_MINIMUM_BYTES = 500
 HTML = "text/html; charset=utf-8"
 CONTENT_TYPES = {
     "feed.xml": "application/rss+xml; charset=utf-8",
@@ -251,8 +256,27 @@ def create_app(context: AppContext) -> FastAPI:
     app.state.context = context
     app.state.site = site
     app.state.page_cache = cache
+    # Innermost: pages, CSS and feeds go out compressed to clients that accept gzip (on the demo
+    # set the RSS feed goes from 54.6 to 19.4 kB, an article page from 12.6 to 4.8 kB). Small
+    # bodies are not worth it.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(_HeadAsGetMiddleware)
     app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
+
+    async def german_error(request: Request, error: Exception) -> Response:
+        # Unknown URLs (no route) and malformed ones (/quelle/abc/, an id past the database's
+        # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
+        status = error.status_code if isinstance(error, StarletteHTTPException) else 404
+        if status != 404:
+            detail, headers = str(getattr(error, "detail", "")), getattr(error, "headers", None)
+            return Response(detail, status_code=status, headers=headers)
+        page = not_found_page()
+        if request.url.path.startswith("/admin"):
+            return Response(page.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
+        return respond(request, page)
+
+    app.add_exception_handler(StarletteHTTPException, german_error)
+    app.add_exception_handler(RequestValidationError, german_error)
 
     assets = {
         path.name: make_page(path.read_bytes(), _asset_type(path), CACHE_ASSET)
@@ -291,7 +315,7 @@ def create_app(context: AppContext) -> FastAPI:
         return respond(request, await run_in_threadpool(build))
 
     @app.get("/quelle/{source_id}/")
-    async def source_page(request: Request, source_id: int) -> Response:
+    async def source_page(request: Request, source_id: RowId) -> Response:
         page = _page_number(request)
         if page is None:
             return respond(request, not_found_page())
@@ -305,7 +329,7 @@ def create_app(context: AppContext) -> FastAPI:
                 request, ("feed", kind), with_session(lambda s: site.feed(s, kind), CONTENT_TYPES[name], CACHE_LIST)
             )
 
-        async def source_feed(request: Request, source_id: int) -> Response:
+        async def source_feed(request: Request, source_id: RowId) -> Response:
             return await cached(
                 request,
                 ("feed", kind, source_id),
@@ -328,7 +352,7 @@ def create_app(context: AppContext) -> FastAPI:
         )
 
     @app.get("/sitemap-{number}.xml")
-    async def sitemap_numbered(request: Request, number: int) -> Response:
+    async def sitemap_numbered(request: Request, number: RowId) -> Response:
         name = f"sitemap-{number}.xml"
         return await cached(request, (name,), with_session(sitemap_part(name), "application/xml; charset=utf-8"))
 
@@ -433,6 +457,6 @@ def create_app(context: AppContext) -> FastAPI:
 
 
 def _asset_type(path: Path) -> str:
-    return {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}.get(
+    return {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}.get(
         path.suffix, "application/octet-stream"
     )

@@ -25,18 +25,22 @@ from presseschau.config import Settings
 from presseschau.content import Paragraph
 from presseschau.publish import feeds, queries, search, sitemaps
 from presseschau.publish.formatting import (
-    engine_label,
-    german_datetime,
+    german_datetime_uhr,
     german_month,
     iso_datetime,
     join_authors,
     local_datetime,
+    original_date_iso,
+    original_date_text,
 )
+from presseschau.translate.names import engine_display_name
 
 Mode = Literal["server", "static"]
 FeedKind = Literal["rss", "atom", "json"]
 FEED_FILES: dict[str, str] = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
 FEED_ITEMS = 30
+# The original's genre as German readers know it (Article.genre).
+GENRE_LABELS = {"opinion": "Kommentar", "analysis": "Analyse"}
 NEWS_SITEMAP_DAYS = 2
 
 
@@ -157,8 +161,11 @@ class Site:
             auto_reload=False,
         )
         tz = settings.timezone
-        self.env.filters["germandate"] = lambda moment: german_datetime(moment, tz)
+        self.env.filters["germandate"] = lambda moment: german_datetime_uhr(moment, tz)
         self.env.filters["isodate"] = lambda moment: iso_datetime(moment, tz)
+        self.env.globals["original_date_text"] = lambda moment, date_only: original_date_text(moment, date_only, tz)
+        self.env.globals["original_date_iso"] = lambda moment, date_only: original_date_iso(moment, date_only, tz)
+        self.env.globals["genre_labels"] = GENRE_LABELS
         self.env.filters["join_authors"] = join_authors
         self.env.filters["host"] = lambda url: urlsplit(url).netloc or url
         self.env.filters["safe_url"] = queries.http_url
@@ -213,21 +220,15 @@ class Site:
             "inLanguage": self.settings.source_language,
         }
         if view.original_published_at:
-            original["datePublished"] = iso_datetime(view.original_published_at, tz)
+            # A date-only original stays a date ("2026-11-05"): no made-up midnight.
+            original["datePublished"] = original_date_iso(view.original_published_at, s.original_date_only, tz)
         if view.authors:
             original["author"] = [{"@type": "Person", "name": a} for a in view.authors]
         if s.outlet:
             original["publisher"] = {"@type": "Organization", "name": s.outlet}
-        translator = (
-            {"@type": "Organization", "name": self.settings.site_title}
-            if view.reviewed
-            else {
-                "@type": "Organization",
-                "name": "Übersetzungsspeicher"
-                if view.engine == "memory"
-                else (engine_label(view.engine, view.model) if view.engine else "Maschinelle Übersetzung"),
-            }
-        )
+        # The machine (or the stored translations) translated; after review the site edited too.
+        translator = {"@type": "Organization", "name": engine_display_name(view.engine, view.model)}
+        site_org = {"@type": "Organization", "name": self.settings.site_title}
         json_ld = {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
@@ -237,16 +238,17 @@ class Site:
             "url": canonical,
             "mainEntityOfPage": canonical,
             "datePublished": iso_datetime(s.published_at, tz),
-            "dateModified": iso_datetime(s.updated_at, tz),
+            "dateModified": iso_datetime(view.text_updated_at or s.published_at, tz),
             "isBasedOn": original,
             "translator": translator,
+            **({"editor": site_org} if view.reviewed else {}),
             "publisher": {
                 "@type": "Organization",
                 "name": self.settings.site_title,
                 "url": self.urls.absolute(self.urls.home()),
             },
             **({"author": original["author"]} if view.authors else {}),
-            **({"image": [view.image_url]} if view.image_url else {}),
+            # No image: the page does not show the original's picture, whose rights lie elsewhere.
         }
         return self._render(
             "article.html",
@@ -381,7 +383,11 @@ class Site:
             f'<p><em>Original: <a href="{escape(view.original_url)}">{escape(view.original_title)}</a>'
             + (f", {escape(s.outlet)}" if s.outlet else "")
             + (f", {escape(join_authors(view.authors))}" if view.authors else "")
-            + (f", {escape(german_datetime(view.original_published_at, tz))}" if view.original_published_at else "")
+            + (
+                f", {escape(original_date_text(view.original_published_at, s.original_date_only, tz))}"
+                if view.original_published_at
+                else ""
+            )
             + f". {escape(view.notice)}.</em></p>"
         )
         return feeds.FeedItem(

@@ -346,3 +346,53 @@ def test_retranslation_failing_the_coverage_check_is_explained(
             assert translation.paragraphs == before
     finally:
         engines.clear_engine_cache()
+
+
+def test_machine_revision_is_dated_to_the_translation_not_to_the_first_opening(context: AppContext) -> None:
+    made = _held(context)
+    translated = datetime(2024, 2, 13, 8, 0, tzinfo=UTC)
+    with context.database.session() as session:
+        _translation(session, made).translated_at = translated
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        review.ensure_initial_revision(session, translation)  # the editor opens it, much later
+        (first,) = review.revisions(session, translation)
+        assert first.created_at == translated
+
+
+def test_a_published_text_change_is_shown_as_updated(context: AppContext) -> None:
+    with context.database.session() as session:
+        made = make_article(session, context.settings, source=make_source(session))
+    with context.database.session() as session:
+        publication = session.get(Publication, made.publication_id)
+        assert publication is not None and publication.text_updated_at is None
+        view = queries.article_view(session, context.settings.target_language, made.publication_id)
+        assert view is not None and view.text_updated_at is None
+    with context.database.session() as session:
+        review.save_edit(context, session, _translation(session, made), "anna", paragraphs={0: "Ganz neuer Text hier."})
+    with context.database.session() as session:
+        view = queries.article_view(session, context.settings.target_language, made.publication_id)
+        assert view is not None and view.text_updated_at is not None
+        assert view.text_updated_at >= view.summary.published_at
+
+
+def test_retranslation_into_the_draft_leaves_the_live_text(context: AppContext) -> None:
+    context.settings.model = str(TINY_MODEL)
+    with context.database.session() as session:
+        made = make_article(session, context.settings, source=make_source(session))
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        live = paragraphs_from_json(translation.paragraphs)
+        changed = None
+        for index in range(len(live)):
+            try:
+                assert review.retranslate_paragraph(context, session, translation, index, "anna", "ct2", True) is None
+            except review.ReviewError:
+                continue  # random weights: some output fails the coverage check
+            changed = index
+            break
+        assert changed is not None
+        assert paragraphs_from_json(translation.paragraphs) == live  # the page is unchanged
+        title, draft = review.draft_text(translation)
+        assert draft[changed] != live[changed] and title == translation.title
+        assert translation.draft is not None and translation.draft["author"] == "anna"

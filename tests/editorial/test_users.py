@@ -72,4 +72,31 @@ def test_users_cli(data_dir: Path) -> None:
     assert "dora" in listed.output and "admin" in listed.output
     again = runner.invoke(app, ["--data", str(data_dir), "users", "add", "dora", "--password-stdin"], input="x" * 12)
     assert again.exit_code == 2 and "exists already" in again.output
+    # The CLI keeps the admin area's rule: the last admin cannot be removed.
+    last = runner.invoke(app, ["--data", str(data_dir), "users", "remove", "dora"])
+    assert last.exit_code == 2 and "last admin" in last.output
+    runner.invoke(
+        app, ["--data", str(data_dir), "users", "add", "emil", "--role", "admin", "--password-stdin"], input="y" * 12
+    )
     assert runner.invoke(app, ["--data", str(data_dir), "users", "remove", "dora"]).exit_code == 0
+
+
+def test_the_last_admin_stays(context: AppContext) -> None:
+    from presseschau.editorial.users import remove_user, set_disabled
+
+    with context.database.session() as session:
+        add_user(session, "anna", "korrekt pferd batterie", role="admin")
+        add_user(session, "erik", "korrekt pferd batterie", role="editor")
+    with context.database.session() as session:
+        with pytest.raises(UserError, match="last admin"):
+            remove_user(session, "anna")
+        with pytest.raises(UserError, match="last admin"):
+            set_disabled(session, "anna", True)
+        add_user(session, "olga", "korrekt pferd batterie", role="admin")
+        set_disabled(session, "olga", True)
+        with pytest.raises(UserError, match="last admin"):  # a disabled admin cannot manage users
+            remove_user(session, "anna")
+        set_disabled(session, "erik", True)
+        assert authenticate(session, "erik", "korrekt pferd batterie") is None
+        set_disabled(session, "olga", False)
+        remove_user(session, "anna")

@@ -89,6 +89,8 @@ def test_import_show_and_export(cli: CliRunner, data_dir: Path, tmp_path: Path) 
     assert "Title:     Harbour town votes to rebuild its flooded sea wall" in out
     assert "[h2] Why the old wall failed" in out and "[li] mortar erosion behind the facing stones;" in out
     assert "Translation (de, queued" in out
+    # Where the original's date came from is said (a time from the page's metadata here).
+    assert "Published: 2024-03-14T09:30:00+00:00 (from meta:article:published_time)" in out
 
     # Pretend the later stages ran, so the export carries the translation and publication.
     context = AppContext.for_data_dir(data_dir)
@@ -109,6 +111,7 @@ def test_import_show_and_export(cli: CliRunner, data_dir: Path, tmp_path: Path) 
     assert record["id"] == 1 and record["outlet"] == "The Coastal Courier"
     assert record["canonical_url"] == "https://courier.example/news/2024/03/harbour-sea-wall-vote"
     assert record["published_at"] == "2024-03-14T09:30:00+00:00"
+    assert (record["published_date_only"], record["published_at_source"]) == (False, "meta:article:published_time")
     assert record["authors"] == ["Miriam Okafor"] and record["language"] == "en"
     assert record["paragraphs"][2] == "Why the old wall failed"
     assert record["paragraphs_html"][2] == {"kind": "h2", "html": "Why the old wall failed"}
@@ -163,3 +166,27 @@ def test_articles_show_has_the_translation_report_and_usage(cli: CliRunner, data
     assert code == 0, out
     assert "Report: 12 segments" in out and "1 segments lost numbers" in out
     assert "Usage deepl: requests 2, characters 1834" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--data", "{data}", "sources", "list"],
+        ["sources", "list", "--data", "{data}"],
+        ["sources", "--data", "{data}", "list"],
+        ["sources", "list", "--data={data}"],
+    ],
+)
+def test_data_option_before_or_after_the_command(cli: CliRunner, tmp_path: Path, args: list[str]) -> None:
+    data_dir = tmp_path / "elsewhere"
+    result = cli.invoke(app, [arg.format(data=data_dir) for arg in args])
+    assert result.exit_code == 0, result.output
+    # The database was created in the directory given, wherever --data stood.
+    assert (data_dir / "presseschau.sqlite3").is_file()
+
+
+def test_hoist_global_options_leaves_arguments_after_double_dash() -> None:
+    from presseschau.cli import hoist_global_options
+
+    assert hoist_global_options(["demo", "--data", "d", "--port", "1"]) == ["--data", "d", "demo", "--port", "1"]
+    assert hoist_global_options(["articles", "show", "--", "--data"]) == ["articles", "show", "--", "--data"]

@@ -84,7 +84,9 @@ def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
                 page_text = _normalize(lxml_html.fromstring(page.text).text_content())
                 for paragraph in paragraphs:
                     assert paragraph in page_text, f"{title}: paragraph missing: {paragraph[:80]}"
-                assert "Übersetzung aus dem Übersetzungsspeicher" in page_text
+                # Said at the top, without jargon ("Übersetzungsspeicher").
+                assert "Aus dem Englischen · aus gespeicherten Übersetzungen" in page_text
+                assert "Übersetzungsspeicher" not in page_text
                 # Each sample outlet is a source: its page and feed are linked from the article.
                 source_links = lxml_html.fromstring(page.text).xpath("//a[starts-with(@href, '/quelle/')]/@href")
                 assert source_links, f"{title}: no link to its source"

@@ -9,7 +9,10 @@ from presseschau.publish.formatting import (
     german_month,
     iso_datetime,
     join_authors,
+    original_date_iso,
+    original_date_text,
     teaser,
+    translation_disclosure,
     translation_notice,
 )
 
@@ -76,10 +79,31 @@ def test_teaser_skips_headings_and_joins_paragraphs() -> None:
 
 
 def test_translation_notice_names_engine_memory_or_review() -> None:
-    assert translation_notice("ct2", "opus-mt-en-de", False) == "Maschinell übersetzt mit CTranslate2 (opus-mt-en-de)"
-    assert translation_notice("memory", None, False) == "Übersetzung aus dem Übersetzungsspeicher"
-    assert translation_notice("ct2", "opus-mt-en-de", True) == "Übersetzung redaktionell geprüft"
+    assert translation_notice("ct2", "opus-mt-en-de", False) == "Maschinell übersetzt mit OPUS-MT (CTranslate2)"
+    assert translation_notice("memory", None, False) == "Aus gespeicherten Übersetzungen übernommen"
+    # The machine origin stays named after review.
+    assert (
+        translation_notice("ct2", None, True) == "Maschinell übersetzt mit OPUS-MT (CTranslate2), redaktionell geprüft"
+    )
     assert translation_notice("deepl", None, False) == "Maschinell übersetzt mit DeepL"
+    assert translation_notice("firefox", None, False) == "Maschinell übersetzt mit Firefox Translations"
+
+
+def test_translation_disclosure_says_translation_engine_and_review() -> None:
+    assert translation_disclosure("deepl", None, False) == "Aus dem Englischen · maschinell übersetzt (DeepL)"
+    assert translation_disclosure("deepl", None, True) == (
+        "Aus dem Englischen · maschinell übersetzt (DeepL) · redaktionell geprüft"
+    )
+    assert translation_disclosure("memory", None, False) == "Aus dem Englischen · aus gespeicherten Übersetzungen"
+
+
+def test_original_date_is_date_only_when_the_source_gave_no_time() -> None:
+    moment = datetime(2026, 11, 5, tzinfo=UTC)
+    assert original_date_text(moment, True, "Europe/Berlin") == "5. November 2026"
+    assert original_date_iso(moment, True, "Europe/Berlin") == "2026-11-05"
+    timed = datetime(2026, 11, 5, 12, 40, tzinfo=UTC)
+    assert original_date_text(timed, False, "Europe/Berlin") == "5. November 2026, 13:40 Uhr"
+    assert original_date_iso(timed, False, "Europe/Berlin") == "2026-11-05T13:40:00+01:00"
 
 
 def test_join_authors() -> None:

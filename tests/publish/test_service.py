@@ -77,10 +77,12 @@ def test_on_translation_done_is_idempotent_and_keeps_a_published_slug(context: A
         assert translation is not None
         again = service.on_translation_done(session, translation, context.settings)
         assert again is not None and again.id == first.id
+        assert again.text_updated_at is None  # the same text again is no update for readers
         # A re-translation with a new title keeps the published URL and the publication date.
         translation.title = "Ein ganz anderer Titel"
         again = service.on_translation_done(session, translation, context.settings)
         assert again is not None
+        assert again.text_updated_at is not None  # "Aktualisiert am …" on the page
         assert again.slug == SLUG
         assert again.published_at == first.published_at
         assert again.first_published_at == first.first_published_at

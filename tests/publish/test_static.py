@@ -64,7 +64,7 @@ def test_build_writes_the_whole_site(context: AppContext, tmp_path: Path) -> Non
     index = json.loads((out / "suche" / "index.json").read_text("utf-8"))
     assert len(index["articles"]) == 5
     assert all(entry["url"].startswith("/") and entry["title"] for entry in index["articles"])
-    assert "lukaschenko" in index["articles"][0]["keywords"] or "belarus" in index["articles"][0]["keywords"]
+    assert "lukaschenko" in index["articles"][0]["terms"] or "belarus" in index["articles"][0]["terms"]
 
 
 def test_feeds_and_sitemaps_validate(context: AppContext, tmp_path: Path) -> None:

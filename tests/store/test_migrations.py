@@ -90,3 +90,26 @@ def test_same_schema_on_postgresql(postgres_url: str, data_dir: Path) -> None:
             assert session.scalars(select(Article)).one().published_at == datetime(2024, 2, 13, 19, 33, tzinfo=UTC)
     finally:
         ctx.close()
+
+
+def test_midnight_dates_stored_before_0006_become_date_only(data_dir: Path) -> None:
+    from presseschau.store.db import migrate
+
+    settings = AppContext.for_data_dir(data_dir).settings
+    url = settings.effective_database_url
+    migrate(url, "0005_revoked_sessions")
+    database = Database(settings)
+    with database.engine.begin() as connection:
+        for n, moment in enumerate(["2026-11-05 00:00:00.000000", "2026-11-05 12:40:00.000000"]):
+            connection.execute(
+                text(
+                    "INSERT INTO articles (url, canonical_url, published_at, authors, paragraphs, revision, "
+                    "fetch_status, fetch_attempts, discovered_at) VALUES (:u, :u, :p, '[]', '[]', 0, 'ok', 0, :p)"
+                ),
+                {"u": f"https://x.example/{n}", "p": moment},
+            )
+    migrate(url)
+    with database.session() as session:
+        flags = {a.canonical_url: a.published_date_only for a in session.scalars(select(Article))}
+    assert flags == {"https://x.example/0": True, "https://x.example/1": False}
+    database.engine.dispose()

@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from presseschau.app import AppContext
-from presseschau.content import paragraphs_from_json
+from presseschau.content import Paragraph, paragraphs_from_json
 from presseschau.editorial.security import secret_key_file
 from presseschau.editorial.users import MAX_FAILED_LOGINS, add_user, set_password
 from presseschau.store.models import Publication, Source, Translation
@@ -83,7 +83,7 @@ def _admin_routes(client: TestClient) -> list[tuple[str, str]]:
     routes: list[tuple[str, str]] = []
     for route in _flatten(client.app.routes):  # type: ignore[attr-defined]
         if isinstance(route, APIRoute) and route.path.startswith("/admin"):
-            path = route.path.replace("{translation_id}", "1").replace("{source_id}", "1")
+            path = route.path.replace("{translation_id}", "1").replace("{source_id}", "1").replace("{user_id}", "1")
             routes.extend((method, path) for method in sorted(route.methods or ()))
     return routes
 
@@ -270,9 +270,11 @@ def test_stored_xss_in_an_edited_paragraph_is_neutralized(
 ) -> None:
     login(client, "erik")
     values, _ = _editor_form(client, held.translation_id)
+    # Raw HTML typed into the box is text (shown escaped); markers make markup, sanitized like
+    # text from the sources (a javascript: link loses its target).
     values["absatz-0"] = (
         'Harmlos <script>alert("xss")</script><img src=x onerror="alert(1)">'
-        '<a href="javascript:alert(2)" onmouseover="alert(3)">Link</a> <strong>fett</strong>'
+        "[Link: Link → javascript:alert(2)] [fett: fett]"
     )
     values["titel"] = 'Titel <script>alert("t")</script>'
     response = client.post(f"/admin/uebersetzung/{held.translation_id}/freigeben", data=values)
@@ -284,11 +286,15 @@ def test_stored_xss_in_an_edited_paragraph_is_neutralized(
     page = client.get(f"/{slug}/")
     assert page.status_code == 200
     body = page.text
-    assert "alert(" not in body  # neither in the text, the title, the head nor the JSON-LD
-    assert "<script>alert" not in body and "onerror" not in body and "javascript:" not in body
-    assert "onmouseover" not in body and "<img" not in body
-    assert "Harmlos" in body and "<strong>fett</strong>" in body
-    assert "Übersetzung redaktionell geprüft" in body
+    doc = lxml_html.fromstring(body)
+    # No script but the JSON-LD, no event handler, no javascript: link anywhere in the page.
+    assert [s.get("type") for s in doc.iter("script")] == ["application/ld+json"]
+    assert not doc.xpath("//img") and not doc.xpath("//@*[starts-with(name(), 'on')]")
+    assert "javascript:" not in body and "<script>alert" not in body
+    first = doc.xpath("//div[@class='article-body']/p")[0]
+    assert first.text_content().startswith('Harmlos <script>alert("xss")</script>')  # as text
+    assert first.xpath(".//strong/text()") == ["fett"] and not first.xpath(".//a/@href")
+    assert "redaktionell geprüft" in body and "Aus dem Englischen · maschinell übersetzt" in body
     # The editor page shows the stored text escaped, inside the textarea.
     editor = client.get(f"/admin/uebersetzung/{held.translation_id}").text
     assert "<script>alert" not in editor
@@ -335,7 +341,7 @@ def test_retranslation_failure_is_shown_to_the_editor(context: AppContext, clien
     bad_engine = client.post(
         f"/admin/uebersetzung/{held.translation_id}/neu-uebersetzen", data={**values, "absatz": "2", "engine": "x"}
     )
-    assert bad_engine.status_code == 400 and "Unbekannte Engine" in bad_engine.text
+    assert bad_engine.status_code == 400 and "Unbekannter Übersetzungsdienst" in bad_engine.text
 
 
 def test_slug_change_reject_and_versions(context: AppContext, client: TestClient, held: Published) -> None:
@@ -381,7 +387,7 @@ def test_queue_and_dashboard_counts(context: AppContext, client: TestClient, hel
     rows = queue.xpath("//tr[@data-translation]")
     assert [r.get("data-translation") for r in rows] == [str(held.translation_id)]
     cells = [c.text_content().strip() for c in rows[0].xpath("td")]
-    assert cells[1] == "The Guardian" and cells[2] == "ct2" and "Wörter" in cells[3]
+    assert cells[1] == "The Guardian" and cells[2] == "OPUS-MT (CTranslate2)" and "Wörter" in cells[3]
     assert "Glossar nicht durchgesetzt (1)" in cells[6]
     assert (
         len(lxml_html.fromstring(client.get("/admin/warteschlange?alle=1").text).xpath("//tr[@data-translation]")) == 2
@@ -424,6 +430,11 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
     listing = client.get("/admin/quellen").text
     # German labels, not the stored words ("auto", "ok").
     assert "Art noch nicht erkannt" in listing and "(noch nie)" in listing and "· auto ·" not in listing
+    # Engines under German labels and their display names ("Engine", "memory" were shown before).
+    form = lxml_html.fromstring(listing)
+    assert form.xpath(f"//label[@for='q{source_id}-engine']")[0].text_content() == "Übersetzungsdienst"
+    chosen = form.xpath(f"//select[@id='q{source_id}-engine']/option[@selected]")[0]
+    assert (chosen.get("value"), chosen.text_content()) == ("memory", "gespeicherte Übersetzungen")
     duplicate = client.post(
         "/admin/quellen",
         data={"csrf_token": token, "url": "https://news.example/feed.xml", "intervall": "30", "regel": "auto"},
@@ -448,8 +459,18 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
         updated.consecutive_failures, updated.last_error = 2, "https://news.example/feed.xml: timed out"
     page = client.get("/admin/quellen").text
     assert "(pausiert)" in page and "Abruffehler (2× in Folge): https://news.example/feed.xml: timed out" in page
-    assert client.post(f"/admin/quellen/{source_id}/entfernen", data={"csrf_token": token}).status_code == 303
-    assert client.post("/admin/quellen/999/entfernen", data={"csrf_token": token}).status_code == 404
+    # One click only asks, saying how many articles stay; the source is still there.
+    asked = client.post(f"/admin/quellen/{source_id}/entfernen", data={"csrf_token": token})
+    assert asked.status_code == 200
+    question = lxml_html.fromstring(asked.text)
+    assert question.xpath("//h1")[0].text_content() == "Quelle „News“ entfernen?"
+    assert question.xpath("//p[@id='bleiben']")[0].text_content().startswith("Ihre 0 Artikel bleiben erhalten")
+    assert question.xpath("//input[@name='bestaetigt']/@value") == ["1"]
+    with context.database.session() as session:
+        assert session.get(Source, source_id) is not None
+    confirmed = {"csrf_token": token, "bestaetigt": "1"}
+    assert client.post(f"/admin/quellen/{source_id}/entfernen", data=confirmed).status_code == 303
+    assert client.post("/admin/quellen/999/entfernen", data=confirmed).status_code == 404
     with context.database.session() as session:
         assert session.scalars(select(Source)).all() == []
 
@@ -494,3 +515,198 @@ def test_editor_links_the_original_only_by_a_web_address(
         article.canonical_url = "file:///home/editor/saved-page.html"  # an imported file without --url
     editor = client.get(f"/admin/uebersetzung/{held.translation_id}").text
     assert 'href="file:' not in editor and "What if the US" in editor
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/uebersetzung/9223372036854775808",
+        "/admin/uebersetzung/9223372036854775808/versionen",
+        "/admin/uebersetzung/abc",
+        "/admin/gibt-es-nicht",
+    ],
+)
+def test_admin_ids_out_of_range_or_malformed_are_404(client: TestClient, path: str) -> None:
+    login(client)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "detail" not in response.text
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_admin_post_with_an_id_out_of_range_is_404(client: TestClient) -> None:
+    login(client)
+    page = client.get("/admin/quellen")
+    response = client.post("/admin/quellen/9223372036854775808/entfernen", data={"csrf_token": _csrf(page.text)})
+    assert response.status_code == 404
+
+
+def test_a_published_article_changes_only_when_the_change_is_published(context: AppContext, client: TestClient) -> None:
+    with context.database.session() as session:
+        made = make_article(session, context.settings, source=make_source(session, "Foreign Policy"))
+    login(client, "erik")
+    live_before = client.get(f"/{made.slug}/").text
+    values, doc = _editor_form(client, made.translation_id)
+    assert doc.get_element_by_id("veroeffentlichen").text_content() == "Änderung veröffentlichen"
+    assert doc.get_element_by_id("speichern").text_content() == "Entwurf speichern"
+    original = values["absatz-0"]
+    draft_text = "Ein Entwurf, den noch niemand draußen lesen soll."
+    saved = client.post(
+        f"/admin/uebersetzung/{made.translation_id}", data={**values, "absatz-0": draft_text, "aktion": "entwurf"}
+    )
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?ok=entwurf")
+    # The live page is unchanged; the editor shows the draft, marked as such.
+    live = client.get(f"/{made.slug}/").text
+    assert draft_text not in live and "Aktualisiert am" not in live
+    values, doc = _editor_form(client, made.translation_id)
+    assert values["absatz-0"] == draft_text
+    assert "noch nicht veröffentlicht" in doc.get_element_by_id("entwurf-hinweis").text_content()
+    with context.database.session() as session:
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None and translation.draft is not None
+        assert paragraphs_from_json(translation.paragraphs)[0].html == original
+    # Pressing Enter (no button) also only saves the draft.
+    again = client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+    assert again.headers["location"].endswith("?ok=entwurf")
+    assert draft_text not in client.get(f"/{made.slug}/").text
+    published = client.post(f"/admin/uebersetzung/{made.translation_id}", data={**values, "aktion": "veroeffentlichen"})
+    assert published.status_code == 303 and published.headers["location"].endswith("?ok=veroeffentlicht")
+    live = client.get(f"/{made.slug}/").text
+    assert draft_text in live and "Aktualisiert am" in live and live != live_before
+    with context.database.session() as session:
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None and translation.draft is None
+
+
+def test_retranslating_a_paragraph_of_a_published_article_goes_into_the_draft(
+    context: AppContext, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from presseschau.editorial import review
+
+    with context.database.session() as session:
+        made = make_article(session, context.settings, source=make_source(session, "Foreign Policy"))
+    login(client, "erik")
+    values, _ = _editor_form(client, made.translation_id)
+
+    def fake_retranslate(*args: Any, into_draft: bool = False, **kwargs: Any) -> None:
+        assert into_draft  # a live article's new paragraph must wait in the draft
+        translation = args[2]
+        review.save_draft(translation, "erik", paragraphs={args[3]: "Neu übersetzter Absatz."})
+
+    monkeypatch.setattr(review, "retranslate_paragraph", fake_retranslate)
+    response = client.post(f"/admin/uebersetzung/{made.translation_id}/neu-uebersetzen", data={**values, "absatz": "2"})
+    assert response.status_code == 303
+    assert "Neu übersetzter Absatz." not in client.get(f"/{made.slug}/").text
+    values, _ = _editor_form(client, made.translation_id)
+    assert values["absatz-1"] == "Neu übersetzter Absatz."
+
+
+def test_admins_manage_users_in_the_admin(context: AppContext, client: TestClient) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    login(client)
+    token = _csrf(client.get("/admin/benutzer").text)
+    # Add: the same rules as the CLI (password length, unique name), said in German.
+    short = client.post(
+        "/admin/benutzer", data={"csrf_token": token, "name": "lena", "passwort": "kurz", "passwort2": "kurz"}
+    )
+    assert short.status_code == 400 and "mindestens 10 Zeichen" in short.text
+    new = {"csrf_token": token, "name": "lena", "rolle": "editor", "passwort": PASSWORD, "passwort2": PASSWORD}
+    assert client.post("/admin/benutzer", data=new).headers["location"] == "/admin/benutzer?ok=benutzer-angelegt"
+    twice = client.post("/admin/benutzer", data=new)
+    assert twice.status_code == 400 and "gibt es schon" in twice.text
+    # Without the CSRF token nothing happens.
+    assert client.post("/admin/benutzer", data={**new, "csrf_token": "x", "name": "mia"}).status_code == 403
+    with context.database.session() as session:
+        from presseschau.store.models import User
+
+        ids = {user.name: user.id for user in session.scalars(select(User))}
+    assert set(ids) == {"anna", "erik", "lena"}
+
+    # Erik signs in; disabling him ends his session and refuses new sign-ins.
+    with Client(create_app(context), follow_redirects=False) as other:
+        login(other, "erik")
+        assert other.get("/admin/warteschlange").status_code == 200
+        disabled = client.post(
+            f"/admin/benutzer/{ids['erik']}/sperren", data={"csrf_token": token, "aktion": "sperren"}
+        )
+        assert disabled.headers["location"].endswith("ok=benutzer-gesperrt")
+        assert other.get("/admin/warteschlange").status_code == 303  # back to the login form
+        page = other.get("/admin/anmelden")
+        refused = other.post(
+            "/admin/anmelden", data={"name": "erik", "passwort": PASSWORD, "csrf_token": _csrf(page.text)}
+        )
+        assert refused.status_code != 303
+    client.post(f"/admin/benutzer/{ids['erik']}/sperren", data={"csrf_token": token, "aktion": "entsperren"})
+    # Reset: a new password works, the old one no longer.
+    new_password = "ganz neues passwort 7"
+    reset = client.post(
+        f"/admin/benutzer/{ids['erik']}/passwort",
+        data={"csrf_token": token, "passwort": new_password, "passwort2": new_password},
+    )
+    assert reset.headers["location"].endswith("ok=passwort-gesetzt")
+    with Client(create_app(context), follow_redirects=False) as other:
+        login(other, "erik", new_password)
+    # The last admin can be neither disabled nor removed; an editor can be removed (confirmed).
+    last = client.post(f"/admin/benutzer/{ids['anna']}/sperren", data={"csrf_token": token, "aktion": "sperren"})
+    assert last.status_code == 400 and "letzte Administrator" in last.text
+    last = client.post(f"/admin/benutzer/{ids['anna']}/entfernen", data={"csrf_token": token, "bestaetigt": "1"})
+    assert last.status_code == 400 and "letzte Administrator" in last.text
+    unconfirmed = client.post(f"/admin/benutzer/{ids['lena']}/entfernen", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400
+    removed = client.post(f"/admin/benutzer/{ids['lena']}/entfernen", data={"csrf_token": token, "bestaetigt": "1"})
+    assert removed.headers["location"].endswith("ok=benutzer-entfernt")
+    page = lxml_html.fromstring(client.get("/admin/benutzer").text)
+    assert [row.get("data-user") for row in page.xpath("//tbody/tr")] == ["anna", "erik"]
+
+
+def test_editors_cannot_manage_users(client: TestClient) -> None:
+    login(client, "erik")
+    token = _csrf(client.get("/admin/").text)
+    data = {"csrf_token": token, "name": "mia", "rolle": "admin", "passwort": PASSWORD, "passwort2": PASSWORD}
+    assert client.post("/admin/benutzer", data=data).status_code == 403
+    assert client.post("/admin/benutzer/1/entfernen", data={"csrf_token": token, "bestaetigt": "1"}).status_code == 403
+
+
+def test_editor_shows_markers_not_html_and_keeps_links(context: AppContext, client: TestClient) -> None:
+    with context.database.session() as session:
+        source = make_source(session, "The Guardian", policy="review")
+        made = make_article(
+            session,
+            context.settings,
+            source=source,
+            body_de=[
+                Paragraph(
+                    "p",
+                    'Mehr dazu <a href="https://example.org/x">in der Analyse</a> von <em>Lukaschenkos</em> Politik.',
+                )
+            ],
+            body_en=["More in the analysis of Lukashenko's politics."],
+        )
+    login(client, "erik")
+    values, _ = _editor_form(client, made.translation_id)
+    assert (
+        values["absatz-0"]
+        == "Mehr dazu [Link: in der Analyse → https://example.org/x] von [kursiv: Lukaschenkos] Politik."
+    )
+    assert "&lt;a href" not in client.get(f"/admin/uebersetzung/{made.translation_id}").text
+    # Sent back untouched: nothing changed (no revision).
+    unchanged = client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+    assert unchanged.headers["location"].endswith("?ok=unveraendert")
+    values["absatz-0"] = values["absatz-0"].replace("Mehr dazu", "Mehr")
+    assert (
+        client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+        .headers["location"]
+        .endswith("?ok=gespeichert")
+    )
+    with context.database.session() as session:
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None
+        assert paragraphs_from_json(translation.paragraphs)[0].html == (
+            'Mehr <a href="https://example.org/x" rel="noopener nofollow">in der Analyse</a> von '
+            "<em>Lukaschenkos</em> Politik."
+        )
+    values, _ = _editor_form(client, made.translation_id)
+    values["absatz-0"] = "Kaputt [fett: offen"
+    broken = client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
+    assert broken.status_code == 400 and "Absatz 1: eine Marke" in broken.text

@@ -55,7 +55,7 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
 
     rows = driver.find_elements(By.CSS_SELECTOR, "tr[data-translation]")  # type: ignore[attr-defined]
     assert [row.get_attribute("data-translation") for row in rows] == [str(made.translation_id)]
-    assert "The Guardian" in rows[0].text and "ct2" in rows[0].text
+    assert "The Guardian" in rows[0].text and "CTranslate2" in rows[0].text
     _navigate(driver, rows[0].find_element(By.TAG_NAME, "a").click)
     assert driver.current_url == f"{server}/admin/uebersetzung/{made.translation_id}"  # type: ignore[attr-defined]
     english = driver.find_elements(By.CSS_SELECTOR, ".admin-side-by-side td[lang='en']")  # type: ignore[attr-defined]
@@ -105,7 +105,8 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     assert history[0].startswith("Freigegeben – anna")
     assert history[1].startswith("Absatz 3 neu übersetzt mit ct2 – anna")
     assert history[2].startswith("Bearbeitet – anna")
-    assert history[3].startswith("Maschinenübersetzung – engine:ct2")
+    # German label with the engine's display name, not "engine:ct2".
+    assert history[3].startswith("Maschinenübersetzung – Übersetzungsdienst: OPUS-MT (CTranslate2)")
     # And the diff of the edit shows the new words.
     _navigate(driver, driver.find_elements(By.CSS_SELECTOR, ".admin-history li a")[2].click)  # type: ignore[attr-defined]
     inserted = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".admin-diff ins"))  # type: ignore[attr-defined]

@@ -74,7 +74,19 @@ def test_article_page(context: AppContext, client: TestClient, site: list[Publis
     assert doc.xpath("//link[@rel='canonical']/@href") == [canonical]
     assert doc.xpath("//h1")[0].text_content() == "Ukraine-, Israel- und Taiwan-Hilfe geht nun an ein gespaltenes Haus"
     dateline = doc.xpath("//p[@class='dateline']")[0].text_content()
-    assert re.match(r"Veröffentlicht am \d{1,2}\. \w+ \d{4} \d{2}:\d{2} · Quelle: Foreign Policy", dateline)
+    # Times with "Uhr"; nothing changed since publication, so no "Aktualisiert".
+    assert re.fullmatch(r"Veröffentlicht am \d{1,2}\. \w+ \d{4}, \d{2}:\d{2} Uhr", dateline)
+    # The head names the original's date (12. Februar 2024, 09:00 UTC) and the outlet once, linked.
+    byline = doc.xpath("//p[@class='byline']")[0]
+    assert (
+        byline.text_content() == "Von Jane Doe und John Roe · Foreign Policy · Original vom 12. Februar 2024, 10:00 Uhr"
+    )
+    assert byline.xpath(".//a/@href") == ["/quelle/1/"]
+    assert byline.xpath(".//time/@datetime") == ["2024-02-12T10:00:00+01:00"]
+    # Said at the top: a translation, by which machine, and reviewed (machine origin still named).
+    disclosure = doc.xpath("//p[@class='disclosure']")[0].text_content()
+    assert disclosure == "Aus dem Englischen · maschinell übersetzt (OPUS-MT (CTranslate2)) · redaktionell geprüft"
+    assert "kicker" not in response.text  # no genre; the outlet is not repeated as a kicker
     with context.database.session() as session:
         translation = session.get(Translation, target.translation_id)
         assert translation is not None
@@ -89,11 +101,12 @@ def test_article_page(context: AppContext, client: TestClient, site: list[Publis
     assert "Original English title 2" in text
     assert "Foreign Policy" in text and "Jane Doe und John Roe" in text
     assert "Erschienen am" in text
-    assert "Übersetzung redaktionell geprüft" in text  # make_site marks article 2 as reviewed
-    links = attribution.xpath(".//p[@class='original-link']/a")
-    assert links[0].text_content() == "Details zu Original English title 2"
+    assert "Maschinell übersetzt mit OPUS-MT (CTranslate2), redaktionell geprüft" in text  # article 2 is reviewed
+    # One link to the original, not two.
+    links = attribution.xpath(".//a")
+    assert len(links) == 1
     assert links[0].get("href").startswith("https://news.example/articles/")
-    assert "Zum Originalartikel" in links[1].text_content()
+    assert links[0].text_content() == "Zum Originalartikel bei Foreign Policy"
     assert "Published On" not in response.text
 
     prev_link = doc.xpath("//nav[@class='prev-next']/a[@rel='prev']")[0]
@@ -105,8 +118,12 @@ def test_article_page(context: AppContext, client: TestClient, site: list[Publis
     ld = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert ld["@type"] == "NewsArticle" and ld["inLanguage"] == "de"
     assert ld["isBasedOn"]["url"].startswith("https://news.example/articles/")
-    assert ld["translator"]["@type"] == "Organization"
+    assert ld["translator"] == {"@type": "Organization", "name": "OPUS-MT (CTranslate2)"}
+    assert ld["editor"]["name"] == context.settings.site_title  # reviewed
     assert ld["datePublished"][:4].isdigit() and "T" in ld["datePublished"]
+    assert ld["dateModified"] == ld["datePublished"]  # the text never changed
+    assert ld["isBasedOn"]["datePublished"] == "2024-02-12T10:00:00+01:00"
+    assert "image" not in ld
     meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.xpath("//meta")}
     assert meta["og:url"] == canonical and meta["og:type"] == "article" and meta["og:locale"] == "de_DE"
     assert meta["twitter:card"] == "summary" and meta["og:title"] == meta["twitter:title"]
@@ -114,8 +131,17 @@ def test_article_page(context: AppContext, client: TestClient, site: list[Publis
 
 
 def test_notice_names_engine_or_memory(client: TestClient, site: list[Published]) -> None:
-    assert "Maschinell übersetzt mit CTranslate2 (opus-mt-en-de)" in client.get(f"/{site[0].slug}/").text
-    assert "Übersetzung aus dem Übersetzungsspeicher" in client.get(f"/{site[1].slug}/").text
+    machine = _doc(client.get(f"/{site[0].slug}/").text)
+    assert machine.xpath("//p[@class='disclosure']")[0].text_content() == (
+        "Aus dem Englischen · maschinell übersetzt (OPUS-MT (CTranslate2))"
+    )
+    assert "Maschinell übersetzt mit OPUS-MT (CTranslate2)" in machine.xpath("//aside")[0].text_content()
+    memory = client.get(f"/{site[1].slug}/").text
+    # Readers are not told about a "Übersetzungsspeicher" (jargon).
+    assert "Übersetzungsspeicher" not in memory
+    assert _doc(memory).xpath("//p[@class='disclosure']")[0].text_content() == (
+        "Aus dem Englischen · aus gespeicherten Übersetzungen"
+    )
 
 
 def test_related_and_source_links(client: TestClient, site: list[Published]) -> None:
@@ -158,7 +184,8 @@ def test_etag_304_and_cache_invalidation(context: AppContext, client: TestClient
 def test_head_answers_like_get_without_a_body(client: TestClient, site: list[Published]) -> None:
     paths = ["/", f"/{site[0].slug}/", "/feed.xml", "/sitemap.xml", "/static/style.css", "/healthz", "/kein-artikel/"]
     for path in paths:
-        get, head = client.get(path), client.head(path)
+        plain = {"Accept-Encoding": "identity"}  # lengths compared uncompressed
+        get, head = client.get(path, headers=plain), client.head(path, headers=plain)
         assert head.status_code == get.status_code, path
         assert head.content == b"", path
         assert head.headers["content-length"] == str(len(get.content)), path
@@ -269,9 +296,9 @@ def test_news_sitemap_window_moves_with_the_clock(
     real_since = queries.published_since
     monkeypatch.setattr(time_module, "time", lambda: later.timestamp())
     monkeypatch.setattr(
-        queries, "published_since", lambda session, language, since, limit: real_since(
-            session, language, since + timedelta(days=3), limit
-        )
+        queries,
+        "published_since",
+        lambda session, language, since, limit: real_since(session, language, since + timedelta(days=3), limit),
     )
     assert client.get("/news-sitemap.xml").text.count("<news:news>") == 0
 
@@ -403,3 +430,141 @@ def test_site_on_postgresql(postgres_url: str, data_dir: Path, monkeypatch: pyte
         assert test_client.get("/healthz").json()["counts"]["published"] == 5
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/archiv/2026/",
+        "/archiv/abc/",
+        "/archiv/2026/11/extra/",
+        "/seite/2/",
+        "/quelle/abc/",
+        "/quelle/-1/",
+        "/quelle/9223372036854775808/",
+        "/quelle/9223372036854775808/feed.xml",
+        "/quelle/abc/atom.xml",
+        "/sitemap-abc.xml",
+        "/sitemap-99999999999999999999.xml",
+        "/a/b/c",
+    ],
+)
+def test_unknown_or_malformed_urls_get_the_german_404_page(
+    client: TestClient, site: list[Published], path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    doc = _doc(response.text)
+    assert doc.get("lang") == "de"
+    assert doc.xpath("//h1")[0].text_content() == "Seite nicht gefunden"
+    assert "detail" not in response.text and "Input should be" not in response.text
+
+
+def test_pages_css_and_feeds_are_gzipped_for_clients_that_accept_it(client: TestClient, site: list[Published]) -> None:
+    sizes = {}
+    for path in ["/", f"/{site[0].slug}/", "/static/style.css", "/feed.xml", "/atom.xml", "/feed.json"]:
+        raw = client.get(path, headers={"Accept-Encoding": "identity"})
+        packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert "content-encoding" not in raw.headers, path
+        assert packed.headers["content-encoding"] == "gzip", path
+        assert packed.content == raw.content, path  # the client got the same document back
+        sizes[path] = (len(raw.content), int(packed.headers["content-length"]))
+    plain_feed, gzipped_feed = sizes["/feed.xml"]
+    assert gzipped_feed < plain_feed / 2, sizes
+
+
+def test_a_date_only_original_is_shown_and_emitted_without_a_time(
+    context: AppContext, client: TestClient, site: list[Published]
+) -> None:
+    from datetime import UTC, datetime
+
+    from presseschau.store.models import Article
+
+    with context.database.session() as session:
+        article = session.get(Article, site[0].article_id)
+        assert article is not None
+        article.published_at, article.published_date_only = datetime(2024, 2, 10, tzinfo=UTC), True
+        publication = session.get(Publication, site[0].publication_id)
+        assert publication is not None
+        publication.updated_at = datetime.now(UTC)  # a new site version for the page cache
+    doc = _doc(client.get(f"/{site[0].slug}/").text)
+    byline = doc.xpath("//p[@class='byline']")[0].text_content()
+    assert byline.endswith("Original vom 10. Februar 2024")  # not "01:00"
+    assert doc.xpath("//p[@class='byline']//time/@datetime") == ["2024-02-10"]
+    attribution = doc.xpath("//aside[@class='attribution']")[0].text_content()
+    assert "10. Februar 2024" in attribution and "01:00" not in attribution
+    ld = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
+    assert ld["isBasedOn"]["datePublished"] == "2024-02-10"
+    home = _doc(client.get("/").text)
+    assert (
+        "Original vom 10. Februar 2024"
+        in home.xpath(f"//a[@href='/{site[0].slug}/']/ancestor::article")[0].text_content()
+    )
+    feed = assert_valid_json_feed(client.get("/feed.json").content)
+    own = next(item for item in feed["items"] if item["url"].endswith(f"/{site[0].slug}/"))
+    assert "10. Februar 2024." in own["content_html"] and "01:00" not in own["content_html"]
+
+
+def test_lists_show_and_sort_by_the_original_date(
+    context: AppContext, client: TestClient, site: list[Published]
+) -> None:
+    from datetime import UTC, datetime
+
+    from presseschau.store.models import Article
+
+    # Published here in the order 0..4; the oldest publication is the newest original.
+    with context.database.session() as session:
+        article = session.get(Article, site[0].article_id)
+        assert article is not None
+        article.published_at = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+        publication = session.get(Publication, site[0].publication_id)
+        assert publication is not None
+        publication.updated_at = datetime.now(UTC)
+    doc = _doc(client.get("/").text)
+    hrefs = doc.xpath("//ol[contains(@class, 'article-list')]//h2/a/@href")
+    assert hrefs[0] == f"/{site[0].slug}/"
+    assert hrefs[1:] == [f"/{p.slug}/" for p in reversed(site[1:])]
+    metas = [m.text_content() for m in doc.xpath("//ol[contains(@class, 'article-list')]//p[@class='meta']")]
+    assert metas[0].startswith("Original vom 1. März 2024, 09:00 Uhr")
+    # Previous/next follow the same order.
+    first = _doc(client.get(f"/{site[0].slug}/").text)
+    assert first.xpath("//a[@rel='prev']/@href") == [f"/{site[4].slug}/"]
+    assert not first.xpath("//nav[@class='prev-next']/a[@rel='next']")
+
+
+def test_an_updated_text_says_so_and_sets_date_modified(
+    context: AppContext, client: TestClient, site: list[Published]
+) -> None:
+    from datetime import UTC, datetime
+
+    with context.database.session() as session:
+        publication = session.get(Publication, site[0].publication_id)
+        assert publication is not None
+        publication.text_updated_at = publication.updated_at = datetime(2024, 3, 2, 15, 5, tzinfo=UTC)
+    doc = _doc(client.get(f"/{site[0].slug}/").text)
+    dateline = doc.xpath("//p[@class='dateline']")[0].text_content()
+    assert dateline.endswith(" · Aktualisiert am 2. März 2024, 16:05 Uhr")
+    ld = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
+    assert ld["dateModified"] == "2024-03-02T16:05:00+01:00"
+
+
+def test_no_og_image_for_a_picture_the_page_does_not_show(
+    context: AppContext, client: TestClient, site: list[Published]
+) -> None:
+    from datetime import UTC, datetime
+
+    from presseschau.store.models import Article
+
+    with context.database.session() as session:
+        article = session.get(Article, site[0].article_id)
+        assert article is not None
+        article.image_url = "https://news.example/images/photo.jpg"
+        publication = session.get(Publication, site[0].publication_id)
+        assert publication is not None
+        publication.updated_at = datetime.now(UTC)
+    page = client.get(f"/{site[0].slug}/").text
+    # The outlet's photo is not on the page (its rights lie with the outlet): not announced either.
+    assert "photo.jpg" not in page
+    meta = {m.get("property") or m.get("name"): m.get("content") for m in _doc(page).xpath("//meta")}
+    assert "og:image" not in meta and "twitter:image" not in meta and meta["twitter:card"] == "summary"

@@ -142,7 +142,7 @@ def test_reader_journey(context: AppContext, server: str, browser: object) -> No
     assert len(blocks) == len(stored)
     original = driver.find_element(By.CSS_SELECTOR, ".original-link a")  # type: ignore[attr-defined]
     assert original.get_attribute("href") == original_url
-    assert original.text.startswith("Details zu ")
+    assert original.text.startswith("Zum Originalartikel")  # the one link to the original
 
     desktop = _screenshot(driver, "article-desktop.png", 1280)
     mobile = _screenshot(driver, "article-mobile.png", 390)

@@ -1,5 +1,7 @@
 // Client-side search for the static site: loads /suche/index.json once and matches every word
-// of the query against title, teaser and keywords (umlauts folded, so "Kiew" finds "kiew").
+// of the query against each article's stems ("terms"), by the server's rules: a word matches its
+// stem (here: a stem plus an inflection ending), and from four letters on the start of a longer
+// word ("Windkraft" finds "Windkraftbranche"). Diacritics folded as the stems are ("Länder" ~ "land").
 (function () {
   "use strict";
   var form = document.querySelector(".search-form");
@@ -8,19 +10,28 @@
   var input = form.querySelector("input[name=q]");
   var indexUrl = form.getAttribute("action") + "index.json";
   var fold = function (s) {
-    return s.toLowerCase().replace(/ä/g, "ae").replace(/ö/g, "oe").replace(/ü/g, "ue").replace(/ß/g, "ss")
-      .normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+    return s.toLowerCase().replace(/ß/g, "ss").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  };
+  var MIN_PREFIX = 4;
+  // Endings the German stemmer strips from a word to reach its stem ("Diplomaten" -> "diplomat").
+  var ENDINGS = ["", "e", "em", "en", "ens", "er", "ern", "es", "n", "ns", "s", "st", "est"];
+  var matches = function (stems, term) {
+    for (var i = 0; i < stems.length; i++) {
+      var stem = stems[i];
+      if (term.length >= MIN_PREFIX && stem.lastIndexOf(term, 0) === 0) return true;
+      if (term.lastIndexOf(stem, 0) === 0 && ENDINGS.indexOf(term.slice(stem.length)) !== -1) return true;
+    }
+    return false;
   };
   var params = new URLSearchParams(window.location.search);
   var query = (params.get("q") || "").trim();
   input.value = query;
   if (!query) return;
-  var terms = fold(query).split(/[^a-z0-9]+/).filter(function (t) { return t.length > 1; });
+  var terms = fold(query).split(/[^a-z0-9]+/).filter(function (t) { return t.length > 0; });
   fetch(indexUrl).then(function (r) { return r.json(); }).then(function (index) {
-    var hits = index.articles.filter(function (a) {
-      var hay = a._hay || (a._hay = fold(a.title + " " + a.teaser + " " + a.keywords));
-      return terms.every(function (t) { return hay.indexOf(t) !== -1; });
-    });
+    var hits = terms.length ? index.articles.filter(function (a) {
+      return terms.every(function (t) { return matches(a.terms, t); });
+    }) : [];
     out.textContent = "";
     var count = document.createElement("p");
     count.className = "result-count";

@@ -1,0 +1,142 @@
+"""What readers see on the demo set (`presseschau demo`): related articles that relate, search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import html as lxml_html
+
+from presseschau.app import AppContext
+from presseschau.publish.queries import rank_related
+from presseschau.web import app as web_app
+from presseschau.web.app import create_app
+from tests.demo_site import load_demo_site
+from tests.web.test_browser import browser  # noqa: F401 -- shared fixture
+
+
+@pytest.fixture
+def demo(context: AppContext) -> dict[str, str]:
+    return load_demo_site(context)
+
+
+@pytest.fixture
+def client(context: AppContext, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setattr(web_app, "VERSION_TTL_S", -1.0)
+    with TestClient(create_app(context)) as test_client:
+        yield test_client
+
+
+def test_no_demo_article_is_related_by_one_ambiguous_word(client: TestClient, demo: dict[str, str]) -> None:
+    # "Bank of England" and the "Skarven-Bank" fishing story shared only "Bank" and were related.
+    # The nine demo articles are about nine different things: no related list beats a wrong one.
+    for slug in demo.values():
+        doc = lxml_html.fromstring(client.get(f"/{slug}/").text)
+        related = doc.xpath("//section[@aria-labelledby='verwandt']//a/@href")
+        assert related == [], (slug, related)
+
+
+def test_one_shared_title_word_needs_alike_texts() -> None:
+    postings = {"bank": [1, 2]}
+    assert rank_related(1, postings, total=9) == []
+    texts = {
+        1: "Die Bank of England belässt den Leitzins, die Inflation sinkt, die Zinsen bleiben hoch.",
+        2: "Fischer und Windkraftbranche streiten um Fanggründe auf der Skarven-Bank in der Nordsee.",
+        3: "Die Bank of England senkt den Leitzins: die Inflation sinkt, die Zinsen fallen.",
+    }
+    assert rank_related(1, postings, total=9, texts=lambda ids: {i: texts[i] for i in ids}) == []
+    postings = {"bank": [1, 2, 3]}
+    assert rank_related(1, postings, total=9, texts=lambda ids: {i: texts[i] for i in ids}) == [3]
+    # Two shared telling title words relate without the texts; the next article is left out.
+    two = {"leitzins": [1, 3, 4], "inflation": [1, 3, 4]}
+    assert rank_related(1, two, total=9) == [4, 3]
+    assert rank_related(1, two, total=9, exclude=[4]) == [3]
+
+
+# Query -> the demo articles (by a word of their original URL) both searches must find. German
+# compounds by their first part, inflected forms, and names as the English original spells them.
+SEARCH_CASES = {
+    "Windkraft": ["skarven"],  # "Windkraftbranche", "Offshore-Windkraftanlagen"
+    "windkraftanlagen": ["skarven"],
+    "Lukashenko": ["lukashenko"],  # English spelling (German text: Lukaschenko)
+    "Kyiv": ["lukashenko"],
+    "Lukaschenko": ["lukashenko"],
+    "Crimea": ["lukashenko"],
+    "Leitzins": ["bank-of-england"],
+    "Bank": ["bank-of-england", "skarven"],
+    "Bank of England": ["bank-of-england"],
+    "Streiks": ["rail-strike"],
+    "Ferienwohnung": ["lisbon"],
+    "Natriumbatterien": ["sodium"],
+    "Wahlen": ["gambia"],
+    "Murmel": ["gambia"],
+    "Nordsee": ["flood-barrier", "skarven"],
+    "Asante-Schätze": ["asante"],
+    "Quantenphysik": [],
+}
+
+
+def _expected(demo: dict[str, str], keys: list[str]) -> set[str]:
+    return {slug for url, slug in demo.items() if any(key in url for key in keys)}
+
+
+def _server_hits(context: AppContext, query: str) -> set[str]:
+    from presseschau.publish import search
+    from presseschau.store.models import Publication
+
+    with context.database.session() as session:
+        ids = [hit.publication_id for hit in search.search(session, query, context.settings.target_language)]
+        return {session.get(Publication, i).slug for i in ids}  # type: ignore[union-attr]
+
+
+def test_sqlite_search_understands_german_compounds_and_english_names(
+    context: AppContext, demo: dict[str, str]
+) -> None:
+    for query, keys in SEARCH_CASES.items():
+        assert _server_hits(context, query) == _expected(demo, keys), query
+
+
+@pytest.mark.postgres
+def test_postgresql_search_understands_german_compounds_and_english_names(postgres_context: AppContext) -> None:
+    demo = load_demo_site(postgres_context)
+    for query, keys in SEARCH_CASES.items():
+        assert _server_hits(postgres_context, query) == _expected(demo, keys), query
+
+
+@pytest.mark.browser
+def test_static_search_finds_what_the_server_finds(
+    context: AppContext,
+    demo: dict[str, str],
+    tmp_path: Path,
+    browser: object,  # noqa: F811 -- the shared fixture
+) -> None:
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import quote
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from presseschau.publish.static import build_site
+
+    out = tmp_path / "site"
+    build_site(context, out)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    driver = browser
+    try:
+        for query, keys in SEARCH_CASES.items():
+            driver.get(f"{base}/suche/?q={quote(query)}")  # type: ignore[attr-defined]
+            WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ergebnisse .result-count"))
+            links = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .article-list h2 a")  # type: ignore[attr-defined]
+            found = {str(a.get_attribute("href")).removeprefix(base).strip("/") for a in links}
+            assert found == _expected(demo, keys) == _server_hits(context, query), query
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -1,0 +1,140 @@
+"""Editors and admins in headless Chromium: markers instead of HTML, drafts of published articles,
+confirmed source removal, account management. Screenshots under test-artifacts/screenshots/admin-*."""
+
+from __future__ import annotations
+
+import urllib.request
+from datetime import UTC, datetime
+
+import pytest
+
+from presseschau.app import AppContext
+from presseschau.content import Paragraph
+from presseschau.editorial.users import add_user
+from presseschau.publish.formatting import local_datetime
+from presseschau.store.models import Source, Translation
+from presseschau.web import app as web_app
+from tests.publish.factories import make_article, make_source
+from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "redaktion geheim 2024"
+LINKED = 'Mehr dazu <a href="https://example.org/analyse">in der Analyse</a> von <em>Lukaschenkos</em> Politik.'
+
+
+def _public(url: str) -> str:
+    # Outside the browser, whose cache would keep the page for its max-age.
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode("utf-8"))
+
+
+def _login(driver: object, base: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/admin/anmelden")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "name").send_keys("anna")  # type: ignore[attr-defined]
+    password = driver.find_element(By.ID, "passwort")  # type: ignore[attr-defined]
+    password.send_keys(PASSWORD)
+    _navigate(driver, password.submit)
+
+
+def test_published_article_edited_as_draft_then_published(
+    context: AppContext,
+    server: str,  # noqa: F811 -- the shared fixture
+    browser: object,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    monkeypatch.setattr(web_app, "VERSION_TTL_S", -1.0)
+    translated = datetime(2024, 2, 13, 7, 5, tzinfo=UTC)
+    with context.database.session() as session:
+        add_user(session, "anna", PASSWORD, role="admin")
+        made = make_article(session, context.settings, source=make_source(session), body_de=[Paragraph("p", LINKED)])
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None
+        translation.translated_at = translated
+    driver = browser
+    _login(driver, server)
+    driver.get(f"{server}/admin/uebersetzung/{made.translation_id}")  # type: ignore[attr-defined]
+    field = driver.find_element(By.ID, "feld-0")  # type: ignore[attr-defined]
+    # Readable markers, not <a href="…">.
+    markers = "Mehr dazu [Link: in der Analyse → https://example.org/analyse] von [kursiv: Lukaschenkos] Politik."
+    assert field.get_attribute("value") == markers
+    labels = driver.find_element(By.CSS_SELECTOR, ".admin-facts").text  # type: ignore[attr-defined]
+    assert "Übersetzungsdienst" in labels and "OPUS-MT (CTranslate2)" in labels and "Engine" not in labels
+    # The machine version is dated to the translation, not to this first opening.
+    history = driver.find_elements(By.CSS_SELECTOR, ".admin-history li")  # type: ignore[attr-defined]
+    stamp = local_datetime(translated, context.settings.timezone).strftime("%d.%m.%Y %H:%M")
+    assert history[-1].text.startswith(f"Maschinenübersetzung – Übersetzungsdienst: OPUS-MT (CTranslate2), {stamp}")
+    _screenshot(driver, "admin-editor-markers-1280.png", 1280)
+    _screenshot(driver, "admin-editor-markers-390.png", 390)
+    driver.set_window_size(1280, 900)  # type: ignore[attr-defined]
+
+    field = driver.find_element(By.ID, "feld-0")  # type: ignore[attr-defined]
+    field.clear()
+    field.send_keys(markers.replace("Mehr dazu", "Ausführlich"))
+    _navigate(driver, driver.find_element(By.ID, "speichern").click)  # type: ignore[attr-defined]
+    notice = driver.find_element(By.CSS_SELECTOR, ".admin-notice[role=status]").text  # type: ignore[attr-defined]
+    assert notice.startswith("Entwurf gespeichert")
+    page = _public(f"{server}/{made.slug}/")
+    assert "Ausführlich" not in page and "Aktualisiert am" not in page  # the live page is unchanged
+
+    _navigate(driver, driver.find_element(By.ID, "veroeffentlichen").click)  # type: ignore[attr-defined]
+    page = _public(f"{server}/{made.slug}/")
+    assert "Ausführlich" in page and "Aktualisiert am" in page
+    driver.get(f"{server}/{made.slug}/")  # type: ignore[attr-defined]
+    first = driver.find_element(By.CSS_SELECTOR, ".article-body p")  # type: ignore[attr-defined]
+    link = first.find_element(By.TAG_NAME, "a")
+    assert link.get_attribute("href") == "https://example.org/analyse" and link.text == "in der Analyse"
+    assert first.find_element(By.TAG_NAME, "em").text == "Lukaschenkos"
+
+
+def test_admin_confirms_source_removal_and_manages_accounts(
+    context: AppContext,
+    server: str,  # noqa: F811 -- the shared fixture
+    browser: object,  # noqa: F811
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    with context.database.session() as session:
+        add_user(session, "anna", PASSWORD, role="admin")
+        source = make_source(session, "Northern Dispatch")
+        make_article(session, context.settings, source=source)
+        source_id = source.id
+    driver = browser
+    _login(driver, server)
+
+    driver.get(f"{server}/admin/quellen")  # type: ignore[attr-defined]
+    card = driver.find_element(By.ID, f"quelle-{source_id}")  # type: ignore[attr-defined]
+    _navigate(driver, card.find_element(By.CSS_SELECTOR, "button.admin-danger").click)
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Quelle „Northern Dispatch“ entfernen?"  # type: ignore[attr-defined]
+    assert driver.find_element(By.ID, "bleiben").text.startswith("Ihr 1 Artikel bleibt erhalten")  # type: ignore[attr-defined]
+    with context.database.session() as session:
+        assert session.get(Source, source_id) is not None  # one click removed nothing
+    _navigate(driver, driver.find_element(By.ID, "entfernen-bestaetigen").click)  # type: ignore[attr-defined]
+    with context.database.session() as session:
+        assert session.get(Source, source_id) is None
+
+    driver.get(f"{server}/admin/benutzer")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "neu-name").send_keys("lena")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "neu-passwort").send_keys(PASSWORD)  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "neu-passwort2").send_keys(PASSWORD)  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "#benutzer-anlegen button").click)  # type: ignore[attr-defined]
+    assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Benutzer angelegt."  # type: ignore[attr-defined]
+    row = driver.find_element(By.CSS_SELECTOR, "tr[data-user='lena']")  # type: ignore[attr-defined]
+    _navigate(driver, row.find_element(By.CSS_SELECTOR, "button[value='sperren']").click)
+    row = driver.find_element(By.CSS_SELECTOR, "tr[data-user='lena']")  # type: ignore[attr-defined]
+    assert "gesperrt" in row.text
+    # The last admin stays: disabling anna is refused with the reason.
+    anna = driver.find_element(By.CSS_SELECTOR, "tr[data-user='anna']")  # type: ignore[attr-defined]
+    _navigate(driver, anna.find_element(By.CSS_SELECTOR, "button[value='sperren']").click)
+    error = driver.find_element(By.CSS_SELECTOR, ".admin-error").text  # type: ignore[attr-defined]
+    assert "letzte Administrator" in error
+    _screenshot(driver, "admin-users-1280.png", 1280)
+    _screenshot(driver, "admin-users-390.png", 390)
+    overflow = driver.execute_script(  # type: ignore[attr-defined]
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0  # on a phone the table scrolls in its box, not the page
