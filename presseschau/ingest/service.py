@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
-from presseschau.content import content_hash, paragraphs_to_json
+from presseschau.content import content_hash, paragraphs_to_json, strip_xml_forbidden
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.errors import (
     BlockedAddress,
@@ -695,6 +695,7 @@ def store_extracted(
     The caller commits: article, revision and queue entry land in one transaction.
     """
     now = utcnow()
+    _strip_forbidden_characters(extracted)
     digest = content_hash(extracted.title, extracted.paragraphs)
     expected_language = (source.language if source is not None else None) or settings.source_language
     is_expected_language = extracted.language == expected_language
@@ -758,6 +759,20 @@ def store_extracted(
         return "not_english"
     enqueue_translation(session, article, settings.target_language)
     return "new"
+
+
+def _strip_forbidden_characters(extracted: ExtractedArticle) -> None:
+    """Drop the characters XML 1.0 forbids from the metadata (paragraphs drop them themselves):
+    stored, they would make every feed that carries the article unreadable."""
+
+    def clean(value: str | None) -> str | None:
+        return strip_xml_forbidden(value) if value is not None else None
+
+    extracted.title = clean(extracted.title)
+    extracted.authors = [strip_xml_forbidden(author) for author in extracted.authors]
+    extracted.outlet = clean(extracted.outlet)
+    extracted.description = clean(extracted.description)
+    extracted.image_url = clean(extracted.image_url)
 
 
 def normalize_url_safe(url: str) -> str:

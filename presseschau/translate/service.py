@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
-from presseschau.content import paragraphs_from_json, paragraphs_to_json
+from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
 from presseschau.store.models import Article, ServiceState, Translation, utcnow
 from presseschau.store.queue import (
     IN_PROGRESS,
@@ -443,7 +443,8 @@ def _record_result(
         if result.complete:
             # Only a complete result replaces the text: a published article keeps its last
             # complete translation on the site while a failed re-translation is retried.
-            translation.title = result.title
+            # Paragraphs drop characters XML forbids themselves; an engine may emit them in a title.
+            translation.title = strip_xml_forbidden(result.title)
             translation.paragraphs = paragraphs_to_json(result.paragraphs)
             # New machine text has not been reviewed, whatever its predecessor was.
             translation.reviewed = False

@@ -22,6 +22,7 @@ from presseschau.store.queue import claim_translations, enqueue_translation
 from presseschau.translate import service
 from presseschau.translate.catalog import CATALOG
 from presseschau.translate.service import translate_article, translate_queued
+from tests.hostile import XML_FORBIDDEN_RE, with_controls
 
 from .conftest import DEEPL_KEY as KEY
 from .conftest import FakeEngine
@@ -347,3 +348,20 @@ def test_ctrl_c_mid_article_gives_the_lease_back(context: AppContext, monkeypatc
         translate_queued(context, engine_name="fake")
     translation = translation_of(context, article_id)
     assert (translation.status, translation.lease_owner, translation.attempts) == ("queued", None, 0)
+
+
+def test_characters_xml_forbids_are_dropped_from_engine_output(
+    context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = registered_fake.translate_batch
+
+    def noisy(segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        return [with_controls(text) for text in original(segments, source_language, target_language)]
+
+    monkeypatch.setattr(registered_fake, "translate_batch", noisy)
+    article_id = add_article(context, 1)
+    assert translate_article(context, article_id, engine_name="fake").complete
+    translation = translation_of(context, article_id)
+    assert translation.title == "Der Markt stieg 1"
+    for paragraph in translation.paragraphs:
+        assert not XML_FORBIDDEN_RE.search(paragraph["html"]), paragraph
