@@ -299,6 +299,7 @@ def retranslate_paragraph(
     engine_name: str | None = None,
 ) -> TranslationRevision:
     """Translate paragraph `index` again from the original (optionally with another engine)."""
+    from presseschau.publish.service import on_translation_done
     from presseschau.translate.document import Document, DocumentTranslator
     from presseschau.translate.engines import get_engine
     from presseschau.translate.engines.base import EngineError
@@ -346,7 +347,9 @@ def retranslate_paragraph(
     current[index] = Paragraph(kind=current[index].kind, html=new_html)
     translation.paragraphs = paragraphs_to_json(current)
     translation.updated_at = utcnow()
-    _touch_publication(session, translation)
+    # A translation done again: published or held by the source's policy like every other one
+    # (a published article stays published, one an editor took down stays down).
+    on_translation_done(session, translation, settings)
     return _add_revision(session, translation, author=author, note=f"Absatz {index + 1} neu übersetzt mit {name}")
 
 

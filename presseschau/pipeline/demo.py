@@ -173,7 +173,7 @@ def demo(
 
     from presseschau.config import settings_for_server
     from presseschau.ingest.service import import_inputs
-    from presseschau.pipeline.service import PipelineService, RunOptions, publishing_hook
+    from presseschau.pipeline.service import PipelineService, RunOptions
     from presseschau.store.models import Publication
     from presseschau.translate.memory import TranslationMemory
     from presseschau.translate.service import queued_count, translate_queued
@@ -212,7 +212,6 @@ def demo(
                 engine_name=choice.name,
                 model=choice.model,
                 owner=service.translate_owner,
-                on_done=publishing_hook(settings),
             )
             advance(int(report.claimed))
             if report.aborted:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from presseschau.app import AppContext, progress_bar
 from presseschau.content import Paragraph
+from presseschau.publish.service import publish_orphaned
 from presseschau.translate import usage
 from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore
 from presseschau.translate.document import Document
@@ -101,6 +102,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Translate queued articles; failures are recorded per article and retried later."""
         context: AppContext = ctx.obj
+        with context.database.session() as session:
+            repaired = publish_orphaned(session, context.settings)
+        if repaired:
+            typer.echo(f"{repaired} finished translations without a publication were published or held by policy")
         total = queued_count(context)
         if limit is not None:
             total = min(total, limit)

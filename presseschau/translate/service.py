@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
+from presseschau.publish.service import on_translation_done
 from presseschau.store.models import Article, ServiceState, Translation, utcnow
 from presseschau.store.queue import (
     IN_PROGRESS,
@@ -464,8 +465,11 @@ def _record_result(
     if error is None:
         if not finish_translation(session, translation, owner):
             raise _LostLease
+        # Published or held by the source's policy in the same transaction as marking it done,
+        # whoever translated it (CLI, `run`, Celery workers).
+        on_translation_done(session, translation, settings)
         if on_done is not None:
-            on_done(session, translation)  # same transaction as marking it done
+            on_done(session, translation)
     else:
         if deaths and result is not None:
             translation.report = {**translation.report, WORKER_DEATHS: deaths}  # still counts for this revision
