@@ -40,6 +40,7 @@ from presseschau.editorial.sources import GlossaryInputError, format_glossary_ad
 from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
+from presseschau.web.limits import read_form
 from presseschau.web.pages import asset_version
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -229,7 +230,7 @@ def admin_router(context: AppContext) -> APIRouter:
     settings = context.settings
 
     async def guard(request: Request, work: Work, role: str = "editor") -> Response:
-        form = await request.form() if request.method == "POST" else None
+        form = await read_form(request) if request.method == "POST" else None
         visitor = await run_in_threadpool(area.visitor, request)
         if visitor is None:
             if request.method != "POST":
@@ -274,7 +275,7 @@ def admin_router(context: AppContext) -> APIRouter:
 
     @router.post("/anmelden")
     async def login(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         binding = request.cookies.get(LOGIN_COOKIE)
         if not area.signer.check_csrf("login:" + binding if binding else None, _form_str(form, "csrf_token")):
             return login_page(request, 403, "Das Anmeldeformular ist abgelaufen. Bitte erneut versuchen.")
