@@ -52,6 +52,6 @@ def hostile_jsonfeed(base_url: str) -> bytes:
             }
         )
     items[1]["authors"] = 5
-    items[3]["title"] = {"nested": ["no", "title"]}
+    items[3]["url"] = 42
     items[3]["tags"] = "not-a-list"
     return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Hostile", "items": items}).encode()

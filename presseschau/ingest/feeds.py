@@ -58,6 +58,27 @@ class ParsedFeed:
     entries: list[FeedEntry] = field(default_factory=list)
     # Sitemap indexes point at further sitemaps instead of articles.
     child_sitemaps: list[str] = field(default_factory=list)
+    # Items that could not be read: one malformed item never costs the feed its other items.
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    position: int  # 1-based, in document order
+    url: str | None  # when the item names an http(s) link
+    reason: str
+
+    def subject(self, feed_url: str) -> str:
+        return self.url or f"{feed_url} (item {self.position})"
+
+
+def _skipped(index: int, link: object, reason: str) -> SkippedItem:
+    url = link if isinstance(link, str) and link.startswith(("http://", "https://")) else None
+    return SkippedItem(index + 1, url, reason)
+
+
+def _unexpected(error: Exception) -> str:
+    return f"malformed item ({type(error).__name__}: {error})"
 
 
 def maybe_gunzip(content: bytes, max_bytes: int, subject: str) -> bytes:
@@ -132,8 +153,16 @@ def parse_feed(content: bytes, base_url: str, content_type: str | None = None) -
     feed_info = parsed.get("feed", {})
     title = _clean(feed_info.get("title"))
     language = _clean(feed_info.get("language"))
-    entries = [entry for item in parsed.entries if (entry := _adapt_feedparser(item, base_url, title, language))]
-    return ParsedFeed(format=kind, title=title, language=language, entries=entries)
+    result = ParsedFeed(format=kind, title=title, language=language)
+    for index, item in enumerate(parsed.entries):
+        try:
+            entry = _adapt_feedparser(item, base_url, title, language)
+        except Exception as error:  # one item's surprise must not cost the feed its other items
+            result.skipped.append(_skipped(index, item.get("link"), _unexpected(error)))
+            continue
+        if entry is not None:
+            result.entries.append(entry)
+    return result
 
 
 def _adapt_feedparser(item: Any, base_url: str, outlet: str | None, language: str | None) -> FeedEntry | None:
@@ -183,32 +212,49 @@ def parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
         raise FeedError(base_url, "JSON Feed has no items list")
     title = _clean(document.get("title"))
     language = _clean(document.get("language"))
-    feed_authors = _json_authors(document)
-    entries: list[FeedEntry] = []
-    for item in items:
+    try:
+        feed_authors = _json_authors(document)
+    except TypeError:  # a malformed feed-level author list: the items may name their own
+        feed_authors = ()
+    result = ParsedFeed(format="jsonfeed", title=title, language=language)
+    for index, item in enumerate(items):
         if not isinstance(item, dict):
+            result.skipped.append(_skipped(index, None, "item is not a JSON object"))
             continue
         link = item.get("url") or item.get("external_url")
         if not isinstance(link, str) or not link.strip():
+            result.skipped.append(_skipped(index, None, "item has no url (a string) to fetch"))
             continue
-        content_html = item.get("content_html")
-        if not content_html and isinstance(item.get("content_text"), str):
-            content_html = "".join(f"<p>{_escape(block)}</p>" for block in item["content_text"].split("\n\n"))
-        summary = item.get("summary")
-        entries.append(
-            FeedEntry(
-                url=normalize_url(link, base_url),
-                title=_clean(item.get("title")),
-                published=parse_datetime(item.get("date_published")),
-                updated=parse_datetime(item.get("date_modified")),
-                summary_html=_escape(summary) if isinstance(summary, str) and summary else None,
-                content_html=content_html if isinstance(content_html, str) and content_html else None,
-                authors=_json_authors(item) or feed_authors,
-                outlet=title,
-                language=_clean(item.get("language")) or language,
-            )
-        )
-    return ParsedFeed(format="jsonfeed", title=title, language=language, entries=entries)
+        try:
+            result.entries.append(_json_entry(item, link, base_url, title, language, feed_authors))
+        except Exception as error:  # e.g. "authors": 5; the other items are still stored
+            result.skipped.append(_skipped(index, link, _unexpected(error)))
+    return result
+
+
+def _json_entry(
+    item: dict[str, Any],
+    link: str,
+    base_url: str,
+    title: str | None,
+    language: str | None,
+    feed_authors: tuple[str, ...],
+) -> FeedEntry:
+    content_html = item.get("content_html")
+    if not content_html and isinstance(item.get("content_text"), str):
+        content_html = "".join(f"<p>{_escape(block)}</p>" for block in item["content_text"].split("\n\n"))
+    summary = item.get("summary")
+    return FeedEntry(
+        url=normalize_url(link, base_url),
+        title=_clean(item.get("title")),
+        published=parse_datetime(item.get("date_published")),
+        updated=parse_datetime(item.get("date_modified")),
+        summary_html=_escape(summary) if isinstance(summary, str) and summary else None,
+        content_html=content_html if isinstance(content_html, str) and content_html else None,
+        authors=_json_authors(item) or feed_authors,
+        outlet=title,
+        language=_clean(item.get("language")) or language,
+    )
 
 
 def _get(item: Any, key: str) -> Any:
@@ -219,6 +265,8 @@ def _get(item: Any, key: str) -> Any:
 def _json_authors(obj: dict[str, Any]) -> tuple[str, ...]:
     # 1.1 has "authors" (a list); 1.0 had a single "author".
     raw = obj.get("authors") or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
+    if not isinstance(raw, list):
+        raise TypeError(f"authors must be a list, not {type(raw).__name__}")
     return tuple(name for author in raw if isinstance(author, dict) and (name := _clean(author.get("name"))))
 
 

@@ -24,7 +24,7 @@ from presseschau.ingest.service import (
     store_extracted,
 )
 from presseschau.store.models import Article, ArticleAlias, ArticleRevision, Source, Translation, utcnow
-from tests.hostile import XML_FORBIDDEN_RE, with_controls
+from tests.hostile import XML_FORBIDDEN_RE, hostile_jsonfeed, with_controls
 
 from .conftest import ATOM_LAST_MODIFIED, FEED_ETAG, TESTDATA, NewsSite, fixture_text
 
@@ -501,3 +501,23 @@ def test_characters_xml_forbids_are_dropped_at_ingest(news_site: NewsSite, inges
     stored = json.dumps(article.paragraphs, ensure_ascii=False) + json.dumps(article.authors) + (article.title or "")
     assert not XML_FORBIDDEN_RE.search(stored)
     assert "harbour reopened today." in article.paragraphs[0]["html"]  # (NUL is U+FFFD to an HTML parser)
+
+
+def test_a_malformed_feed_item_is_skipped_with_its_reason_and_the_rest_is_stored(
+    news_site: NewsSite, ingest_context: AppContext
+) -> None:
+    news_site.serve("/hostile.json", hostile_jsonfeed(news_site.base), content_type="application/feed+json")
+    for n in (0, 2, 4):
+        news_site.serve(f"/item/{n}", fixture_text("article-orchard.html").replace("Cider", f"Cider {n}"))
+    add_source(ingest_context, news_site.url("/hostile.json"))
+    report = fetch_sources(ingest_context)
+    assert report.articles_new == 3
+    reasons = dict(report.failures)
+    assert len(reasons) == 2, report.failures
+    assert "TypeError" in reasons[news_site.url("/item/1")]
+    assert "no url" in reasons[news_site.url("/hostile.json") + " (item 4)"]
+    placeholder = articles_by_url(ingest_context)[news_site.url("/item/1")]
+    assert placeholder.fetch_status == "failed" and "authors" in (placeholder.fetch_error or "")
+    # The next poll stores nothing twice and still does not fail the feed.
+    assert fetch_sources(ingest_context).sources_polled == 1
+    assert count(ingest_context, Article) == 4
