@@ -109,8 +109,51 @@ def gunzip_file(raw: bytes, max_bytes: int, subject: str) -> bytes:
     return out
 
 
+# Byte order marks, longest first (UTF-32 LE starts like UTF-16 LE).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_XML_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _wide_codec(content: bytes) -> str | None:
+    """UTF-16 or UTF-32 from the byte order mark or, without one, from where the zero bytes of the
+    first (ASCII) characters are (XML 1.0 appendix F; RFC 8259 for JSON); None for anything else."""
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            return codec
+    head = content[:4]
+    if len(head) < 4 or (head[0] and head[1]):
+        return None
+    if head[:3] == b"\x00\x00\x00":
+        return "utf-32-be"
+    if head[1:4] == b"\x00\x00\x00":
+        return "utf-32-le"
+    if head[0] == 0 and head[2] == 0:
+        return "utf-16-be"
+    if head[1] == 0 and head[3] == 0:
+        return "utf-16-le"
+    return None
+
+
+def as_utf8(content: bytes) -> bytes:
+    """`content` in UTF-8 when it is a UTF-16/UTF-32 document (its XML declaration then says
+    utf-8 too); anything else unchanged. Format detection and the parsers read bytes that are
+    ASCII-compatible, which a UTF-16 feed is not."""
+    codec = _wide_codec(content)
+    if codec is None:
+        return content
+    text = content.decode(codec, errors="replace").lstrip("\ufeff")
+    return _XML_ENCODING_RE.sub(r'\1"utf-8"', text, count=1).encode("utf-8")
+
+
 def detect_format(content: bytes) -> Format:
-    """What `content` is, from its first bytes: a feed format, a sitemap, HTML, or unknown."""
+    """What `content` is, from its first bytes (after decoding UTF-16/UTF-32): a feed format, a
+    sitemap, HTML, or unknown."""
+    content = as_utf8(content[:131072])
     head = content[:4096].lstrip(b"\xef\xbb\xbf")
     stripped = head.lstrip()
     if stripped.startswith((b"{", b"[")):
@@ -134,6 +177,7 @@ def detect_format(content: bytes) -> Format:
 
 def parse_feed(content: bytes, base_url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse RSS, Atom or JSON Feed bytes into `FeedEntry`s; `FeedError` when nothing usable."""
+    content = as_utf8(content)
     kind = detect_format(content)
     if kind == "jsonfeed":
         return parse_json_feed(content, base_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -149,3 +150,18 @@ def test_one_failing_rss_or_atom_item_does_not_cost_the_others(monkeypatch: pyte
         parsed = parse_feed(document.format(items=items).encode(), f"{BASE}/{kind}.xml")
         assert [entry.url for entry in parsed.entries] == [f"{BASE}/a", f"{BASE}/c"], kind
         assert [(item.url, "ValueError" in item.reason) for item in parsed.skipped] == [(f"{BASE}/zero-width", True)]
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("name", ["rss.xml", "atom.xml", "feed.json"])
+def test_utf16_and_utf32_feeds_are_read_like_utf8(name: str, codec: str) -> None:
+    utf8 = parse_feed(data(name), f"{BASE}/{name}")
+    text = fixture_text(name, BASE)
+    if name.endswith(".xml"):
+        # The declaration names the encoding (XML 1.0, appendix F: also without a byte order mark).
+        text = re.sub(r'encoding="[^"]+"', f'encoding="{codec[:6].upper()}"', text)
+    wide = text.encode(codec)
+    assert detect_format(wide) == utf8.format
+    parsed = parse_feed(wide, f"{BASE}/{name}")
+    assert parsed.format == utf8.format and parsed.title == utf8.title
+    assert parsed.entries == utf8.entries and len(parsed.entries) >= 2
