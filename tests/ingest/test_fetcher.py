@@ -229,6 +229,23 @@ def test_decoding_follows_header_meta_and_survives_damage() -> None:
         decode_bytes(bytes(range(256)) * 4, "text/html")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<p>A naïve plan.</p>",
+        "<html><body><p>The naïve approach to the café’s résumé was “interesting”, said Zoë.</p></body></html>",
+    ],
+)
+def test_undeclared_western_text_is_read_as_windows_1252(text: str) -> None:
+    decoded = decode_bytes(text.encode("cp1252"), "text/html")
+    assert (decoded.text, decoded.encoding) == (text, "cp1252")
+
+
+def test_undeclared_central_european_text_keeps_its_encoding() -> None:
+    text = "<html><body><p>Příliš žluťoučký kůň úpěl ďábelské ódy. Zażółć gęślą jaźń.</p></body></html>"
+    assert decode_bytes(text.encode("cp1250"), "text/html").text == text
+
+
 # Connect-time check (DNS rebinding) ----------------------------------------------------------------
 
 
