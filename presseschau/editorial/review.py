@@ -244,9 +244,13 @@ def save_edit(
             if index < len(source_paragraphs):
                 changed_pairs.append((source_paragraphs[index].html, cleaned))
     if title is not None:
-        cleaned_title = html_to_text(sanitize_inline_html(title))
-        if not cleaned_title:
+        # Titles are stored in the inline-HTML form of the content model: markup is dropped, but
+        # text the editor typed escaped ("3 &lt; 5", "&lt;b&gt;") stays escaped, so it is shown
+        # as typed (unescaping it here made "&lt;b&gt;x&lt;/b&gt;" a tag the page then dropped).
+        title_text = html_to_text(sanitize_inline_html(title))
+        if not title_text:
             raise ReviewError("Der Titel darf nicht leer sein")
+        cleaned_title = html.escape(title_text, quote=False)
         if cleaned_title != (translation.title or ""):
             translation.title = cleaned_title
             changed = True
