@@ -230,11 +230,13 @@ def _adapt_feedparser(item: Any, base_url: str, outlet: str | None, language: st
     )
     if not authors and item.get("author"):
         authors = (str(item["author"]).strip(),)
+    updated = parse_datetime(_get(item, "updated_parsed") or _get(item, "updated"))
     return FeedEntry(
         url=normalize_url(link, base_url),
         title=_clean(item.get("title")),
-        published=parse_datetime(_get(item, "published_parsed") or _get(item, "published")),
-        updated=parse_datetime(_get(item, "updated_parsed") or _get(item, "updated")),
+        # Atom requires only <updated>: without <published> it is the entry's date (not the fetch time).
+        published=parse_datetime(_get(item, "published_parsed") or _get(item, "published")) or updated,
+        updated=updated,
         summary_html=str(summary) if summary else None,
         content_html=content_html or None,
         authors=authors,
@@ -288,11 +290,12 @@ def _json_entry(
     if not content_html and isinstance(item.get("content_text"), str):
         content_html = "".join(f"<p>{_escape(block)}</p>" for block in item["content_text"].split("\n\n"))
     summary = item.get("summary")
+    updated = parse_datetime(item.get("date_modified"))
     return FeedEntry(
         url=normalize_url(link, base_url),
         title=_clean(item.get("title")),
-        published=parse_datetime(item.get("date_published")),
-        updated=parse_datetime(item.get("date_modified")),
+        published=parse_datetime(item.get("date_published")) or updated,
+        updated=updated,
         summary_html=_escape(summary) if isinstance(summary, str) and summary else None,
         content_html=content_html if isinstance(content_html, str) and content_html else None,
         authors=_json_authors(item) or feed_authors,

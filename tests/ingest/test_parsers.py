@@ -165,3 +165,20 @@ def test_utf16_and_utf32_feeds_are_read_like_utf8(name: str, codec: str) -> None
     parsed = parse_feed(wide, f"{BASE}/{name}")
     assert parsed.format == utf8.format and parsed.title == utf8.title
     assert parsed.entries == utf8.entries and len(parsed.entries) >= 2
+
+
+def test_an_atom_entry_with_only_updated_is_dated_by_it() -> None:
+    atom = (
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>"
+        f"<entry><title>x</title><id>{BASE}/a</id><link href='{BASE}/a'/>"
+        "<updated>2024-03-14T09:30:00Z</updated></entry>"
+        "</feed>"
+    )
+    (entry,) = parse_feed(atom.encode(), f"{BASE}/atom.xml").entries
+    assert entry.published == entry.updated == datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
+    feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": '
+        f'[{{"id": "1", "url": "{BASE}/b", "date_modified": "2024-03-14T09:30:00Z"}}]}}'
+    )
+    (entry,) = parse_feed(feed.encode(), f"{BASE}/feed.json").entries
+    assert entry.published == datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
