@@ -5,16 +5,39 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
+from presseschau.store.faults import describe_fault
+
+
+class _StorageFaultsAsOneLine(TyperGroup):
+    """Every command: a full disk, a read-only data directory or a lock held too long ends it with
+    one line naming the file and the cause and exit status 3, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            context = ctx.obj if isinstance(ctx.obj, AppContext) else None
+            line = describe_fault(error, context.settings if context is not None else None)
+            if line is None:
+                raise
+            logging.getLogger("presseschau").debug("storage fault", exc_info=True)
+            typer.echo(f"Error: {line}", err=True)
+            raise typer.Exit(STORAGE_FAULT_EXIT) from None
+
+
+STORAGE_FAULT_EXIT = 3
 
 app = typer.Typer(
+    cls=_StorageFaultsAsOneLine,
     name="presseschau",
     help="Turn English news and commentary into a German publication: ingest, translate, publish.",
     no_args_is_help=True,

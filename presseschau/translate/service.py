@@ -21,6 +21,7 @@ from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
 from presseschau.publish.service import on_translation_done
+from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import Article, ServiceState, Translation, utcnow
 from presseschau.store.queue import (
     IN_PROGRESS,
@@ -584,6 +585,12 @@ def translate_queued(
             _check_glossary(context, pauses)  # records it for `status`
             break
         except Exception as problem:
+            if is_storage_fault(problem):
+                # A full disk or a read-only database is not the article's fault, and recording
+                # a crash would fail the same way: give the item back at once (a small write that
+                # may still fit) instead of leaving it leased for `lease_seconds`, then stop.
+                _release(context, claimed[0], owner)
+                raise
             log.exception("translating article %s failed", article_id)
             outcome = _record_crash(context, claimed[0], article_id, owner, engine_name, model, problem)
         except BaseException:
