@@ -42,7 +42,6 @@ sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
 from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
-from presseschau.pipeline.service import publishing_hook  # noqa: E402
 from presseschau.translate.service import translate_queued  # noqa: E402
 from tests.pipeline.distributed import start_worker, stop  # noqa: E402
 from tests.pipeline.newssite import GeneratedArticle, article_page, generate_articles, rss_feed  # noqa: E402
@@ -128,7 +127,7 @@ def run_single_process(data: Path, env: dict[str, str], feeds: list[str], expect
         add_source(context, url, name=f"Loopback {index + 1}")
     started = time.perf_counter()
     fetch_sources(context)
-    while translate_queued(context, limit=4, owner="bench", on_done=publishing_hook(context.settings)).claimed:
+    while translate_queued(context, limit=4, owner="bench").claimed:
         pass
     elapsed = time.perf_counter() - started
     context.close()

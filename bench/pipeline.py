@@ -26,7 +26,6 @@ sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
 from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
-from presseschau.pipeline.service import publishing_hook  # noqa: E402
 from presseschau.store.models import Publication, Translation  # noqa: E402
 from presseschau.translate.service import translate_queued  # noqa: E402
 from tests.pipeline.newssite import article_page, generate_articles, serve_news_site  # noqa: E402
@@ -78,7 +77,6 @@ def main() -> None:
                     engine_name=args.engine,
                     model=args.model,
                     owner="bench",
-                    on_done=publishing_hook(settings),
                 )
                 if not report.claimed:
                     break

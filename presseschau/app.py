@@ -54,7 +54,7 @@ def progress_bar(console: Console, description: str, total: int | None) -> Itera
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[note]}"),
+        TextColumn("{task.fields[note]}", markup=False),  # notes name sources, titles, URLs: text
         console=console,
         transient=False,
         disable=not console.is_terminal and total is not None and total <= 1,

@@ -14,6 +14,27 @@ from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
+from presseschau.store.faults import describe_fault
+
+
+class _StorageFaultsAsOneLine(TyperGroup):
+    """Every command: a full disk, a read-only data directory or a lock held too long ends it with
+    one line naming the file and the cause and exit status 3, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            context = ctx.obj if isinstance(ctx.obj, AppContext) else None
+            line = describe_fault(error, context.settings if context is not None else None)
+            if line is None:
+                raise
+            logging.getLogger("presseschau").debug("storage fault", exc_info=True)
+            typer.echo(f"Error: {line}", err=True)
+            raise typer.Exit(STORAGE_FAULT_EXIT) from None
+
+
+STORAGE_FAULT_EXIT = 3
 
 # Options of the main command that may also follow the command (`presseschau demo --data DIR`).
 GLOBAL_VALUE_OPTIONS = ("--data",)
@@ -43,7 +64,9 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return leading + rest
 
 
-class _MainGroup(TyperGroup):
+class _MainGroup(_StorageFaultsAsOneLine):
+    """Storage faults as one line (see the base class), and global options anywhere on the line."""
+
     # Any: typer ships its own copy of click, whose Context type is not public.
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(args))

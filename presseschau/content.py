@@ -25,6 +25,14 @@ INLINE_TAGS = frozenset(
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 _TAG_RE = re.compile(r"<[^>]+>")
 _SPACE_RE = re.compile(r"\s+")
+# Characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE, U+FFFF; lone surrogates): one
+# of them in a title makes every feed that carries it unreadable, so no stored text keeps them.
+_XML_FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def strip_xml_forbidden(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (from feeds, pages, engines or editors)."""
+    return _XML_FORBIDDEN_RE.sub("", text)
 
 
 def sanitize_inline_html(fragment: str) -> str:
@@ -37,16 +45,17 @@ def sanitize_inline_html(fragment: str) -> str:
         link_rel="noopener nofollow",
         strip_comments=True,
     )
-    return _SPACE_RE.sub(" ", cleaned).strip()
+    return _SPACE_RE.sub(" ", strip_xml_forbidden(cleaned)).strip()
 
 
 def html_to_text(fragment: str) -> str:
     """The visible text of an inline-HTML fragment."""
-    return _SPACE_RE.sub(" ", html.unescape(_TAG_RE.sub("", fragment.replace("<br>", " ")))).strip()
+    text = html.unescape(_TAG_RE.sub("", fragment.replace("<br>", " ")))
+    return _SPACE_RE.sub(" ", strip_xml_forbidden(text)).strip()
 
 
 def text_to_html(text: str) -> str:
-    return html.escape(text, quote=False)
+    return html.escape(strip_xml_forbidden(text), quote=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +66,8 @@ class Paragraph:
     def __post_init__(self) -> None:
         if self.kind not in BLOCK_KINDS:
             raise ValueError(f"unknown paragraph kind {self.kind!r}; expected one of {sorted(BLOCK_KINDS)}")
+        if _XML_FORBIDDEN_RE.search(self.html):  # from an engine's output or an old row
+            object.__setattr__(self, "html", strip_xml_forbidden(self.html))
 
     @property
     def text(self) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 
 from presseschau.app import AppContext
@@ -68,7 +69,7 @@ def users_list(ctx: typer.Context) -> None:
     with context.database.session() as session:
         for user in session.scalars(select(User).order_by(User.name)):
             last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "–"
-            table.add_row(user.name, user.role, last, str(user.failed_logins))
+            table.add_row(*(Text(cell) for cell in (user.name, user.role, last, str(user.failed_logins))))
     Console().print(table)
 
 

@@ -245,10 +245,13 @@ def _cleaned_paragraph(index: int, new_html: str) -> str:
 
 
 def _cleaned_title(title: str) -> str:
-    cleaned_title = html_to_text(sanitize_inline_html(title))
-    if not cleaned_title:
+    # Titles are stored in the inline-HTML form of the content model: markup is dropped, but
+    # text the editor typed escaped ("3 &lt; 5", "&lt;b&gt;") stays escaped, so it is shown
+    # as typed (unescaping it here made "&lt;b&gt;x&lt;/b&gt;" a tag the page then dropped).
+    title_text = html_to_text(sanitize_inline_html(title))
+    if not title_text:
         raise ReviewError("Der Titel darf nicht leer sein")
-    return cleaned_title
+    return html.escape(title_text, quote=False)
 
 
 def save_draft(
@@ -360,6 +363,7 @@ def retranslate_paragraph(
 
     `into_draft`: the new paragraph goes into the pending draft (a published translation's live
     page is unchanged until the draft is published); returns None then."""
+    from presseschau.publish.service import on_translation_done
     from presseschau.translate.document import Document, DocumentTranslator
     from presseschau.translate.engines import get_engine
     from presseschau.translate.engines.base import EngineError
@@ -410,7 +414,9 @@ def retranslate_paragraph(
     current[index] = Paragraph(kind=current[index].kind, html=new_html)
     translation.paragraphs = paragraphs_to_json(current)
     translation.updated_at = utcnow()
-    _touch_publication(session, translation)
+    # A translation done again: published or held by the source's policy like every other one
+    # (a published article stays published, one an editor took down stays down).
+    on_translation_done(session, translation, settings)
     return _add_revision(session, translation, author=author, note=f"Absatz {index + 1} neu übersetzt mit {name}")
 
 

@@ -17,7 +17,9 @@ from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -55,12 +57,18 @@ def _errors_exit() -> Iterator[None]:
     try:
         yield
     except IngestError as error:
-        Console(stderr=True).print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
 def _stdout() -> Console:
     return Console(highlight=False, soft_wrap=False, width=max(Console().width, 140))
+
+
+def _cells(*values: str) -> tuple[Text, ...]:
+    """Table cells as plain text: names, titles, URLs and reasons come from outside and may look
+    like Rich markup ("[/i]"), which would be interpreted or crash the command."""
+    return tuple(Text(value) for value in values)
 
 
 def _when(value: datetime | None) -> str:
@@ -121,15 +129,17 @@ def sources_list(ctx: typer.Context) -> None:
         if not source.enabled:
             status += " (disabled)"
         table.add_row(
-            str(source.id),
-            source.name,
-            source.kind,
-            source.url,
-            _when(source.last_polled_at),
-            status,
-            failure,
-            str(counts.get(source.id, 0)),
-            _when(source.next_poll_at),
+            *_cells(
+                str(source.id),
+                source.name,
+                source.kind,
+                source.url,
+                _when(source.last_polled_at),
+                status,
+                failure,
+                str(counts.get(source.id, 0)),
+                _when(source.next_poll_at),
+            )
         )
     _stdout().print(table)
 
@@ -255,13 +265,15 @@ def articles_list(
                 status.append(f"publication {publication.status}")
             reason = article.fetch_error or (translation.error if translation is not None else None) or ""
             table.add_row(
-                str(article.id),
-                _when(article.published_at or article.discovered_at)[:10],
-                article.outlet or "–",
-                textwrap.shorten(article.title or article.url, 80, placeholder=" …"),
-                ", ".join(status),
-                # --failed is for finding out why: the whole reason (the table wraps it).
-                reason if failed else textwrap.shorten(reason, 100, placeholder=" …"),
+                *_cells(
+                    str(article.id),
+                    _when(article.published_at or article.discovered_at)[:10],
+                    article.outlet or "–",
+                    textwrap.shorten(article.title or article.url, 80, placeholder=" …"),
+                    ", ".join(status),
+                    # --failed is for finding out why: the whole reason (the table wraps it).
+                    reason if failed else textwrap.shorten(reason, 100, placeholder=" …"),
+                )
             )
         count = table.row_count
     if count == 0:
@@ -324,7 +336,7 @@ def articles_export(
     """Export stored articles, one JSON object per line."""
     context: AppContext = ctx.obj
     if format != "jsonl":
-        Console(stderr=True).print(f"[red]error:[/] unsupported format {format!r}; only jsonl")
+        Console(stderr=True).print(f"[red]error:[/] unsupported format {escape(repr(format))}; only jsonl")
         raise typer.Exit(1)
     if output is not None:
         with output.open("w", encoding="utf-8") as handle:

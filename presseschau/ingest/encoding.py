@@ -17,6 +17,9 @@ from presseschau.ingest.errors import InvalidEncoding
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECL_RE = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""", re.IGNORECASE)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+WESTERN_ENCODING = "cp1252"
+# Detector scores this close count as a tie.
+_TIE = 0.01
 # Beyond this share of replacement characters the text is garbage, not "mostly fine".
 _MAX_REPLACEMENT_SHARE = 0.05
 
@@ -92,9 +95,20 @@ def _detect(content: bytes) -> Decoded | None:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover -- a dependency of httpx/trafilatura in practice
         return None
-    best = from_bytes(content).best()
+    matches = from_bytes(content)
+    best = matches.best()
     if best is None or best.encoding is None:
         return None
+    # Short Western text often fits several single-byte code pages equally well, and the
+    # detector's order among ties is arbitrary ("naïve" came out as cp1250 "naďve"). The sources
+    # are English news: among equally good fits, Windows-1252 wins.
+    for match in matches:
+        if (
+            match.encoding == WESTERN_ENCODING
+            and match.chaos <= best.chaos + _TIE
+            and match.coherence >= best.coherence - _TIE
+        ):
+            return Decoded(str(match), WESTERN_ENCODING)
     return Decoded(str(best), _codec(best.encoding) or best.encoding)
 
 

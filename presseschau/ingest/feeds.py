@@ -60,6 +60,27 @@ class ParsedFeed:
     entries: list[FeedEntry] = field(default_factory=list)
     # Sitemap indexes point at further sitemaps instead of articles.
     child_sitemaps: list[str] = field(default_factory=list)
+    # Items that could not be read: one malformed item never costs the feed its other items.
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    position: int  # 1-based, in document order
+    url: str | None  # when the item names an http(s) link
+    reason: str
+
+    def subject(self, feed_url: str) -> str:
+        return self.url or f"{feed_url} (item {self.position})"
+
+
+def _skipped(index: int, link: object, reason: str) -> SkippedItem:
+    url = link if isinstance(link, str) and link.startswith(("http://", "https://")) else None
+    return SkippedItem(index + 1, url, reason)
+
+
+def _unexpected(error: Exception) -> str:
+    return f"malformed item ({type(error).__name__}: {error})"
 
 
 def maybe_gunzip(content: bytes, max_bytes: int, subject: str) -> bytes:
@@ -90,8 +111,51 @@ def gunzip_file(raw: bytes, max_bytes: int, subject: str) -> bytes:
     return out
 
 
+# Byte order marks, longest first (UTF-32 LE starts like UTF-16 LE).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_XML_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _wide_codec(content: bytes) -> str | None:
+    """UTF-16 or UTF-32 from the byte order mark or, without one, from where the zero bytes of the
+    first (ASCII) characters are (XML 1.0 appendix F; RFC 8259 for JSON); None for anything else."""
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            return codec
+    head = content[:4]
+    if len(head) < 4 or (head[0] and head[1]):
+        return None
+    if head[:3] == b"\x00\x00\x00":
+        return "utf-32-be"
+    if head[1:4] == b"\x00\x00\x00":
+        return "utf-32-le"
+    if head[0] == 0 and head[2] == 0:
+        return "utf-16-be"
+    if head[1] == 0 and head[3] == 0:
+        return "utf-16-le"
+    return None
+
+
+def as_utf8(content: bytes) -> bytes:
+    """`content` in UTF-8 when it is a UTF-16/UTF-32 document (its XML declaration then says
+    utf-8 too); anything else unchanged. Format detection and the parsers read bytes that are
+    ASCII-compatible, which a UTF-16 feed is not."""
+    codec = _wide_codec(content)
+    if codec is None:
+        return content
+    text = content.decode(codec, errors="replace").lstrip("\ufeff")
+    return _XML_ENCODING_RE.sub(r'\1"utf-8"', text, count=1).encode("utf-8")
+
+
 def detect_format(content: bytes) -> Format:
-    """What `content` is, from its first bytes: a feed format, a sitemap, HTML, or unknown."""
+    """What `content` is, from its first bytes (after decoding UTF-16/UTF-32): a feed format, a
+    sitemap, HTML, or unknown."""
+    content = as_utf8(content[:131072])
     head = content[:4096].lstrip(b"\xef\xbb\xbf")
     stripped = head.lstrip()
     if stripped.startswith((b"{", b"[")):
@@ -115,6 +179,7 @@ def detect_format(content: bytes) -> Format:
 
 def parse_feed(content: bytes, base_url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse RSS, Atom or JSON Feed bytes into `FeedEntry`s; `FeedError` when nothing usable."""
+    content = as_utf8(content)
     kind = detect_format(content)
     if kind == "jsonfeed":
         return parse_json_feed(content, base_url)
@@ -134,8 +199,16 @@ def parse_feed(content: bytes, base_url: str, content_type: str | None = None) -
     feed_info = parsed.get("feed", {})
     title = _clean(feed_info.get("title"))
     language = _clean(feed_info.get("language"))
-    entries = [entry for item in parsed.entries if (entry := _adapt_feedparser(item, base_url, title, language))]
-    return ParsedFeed(format=kind, title=title, language=language, entries=entries)
+    result = ParsedFeed(format=kind, title=title, language=language)
+    for index, item in enumerate(parsed.entries):
+        try:
+            entry = _adapt_feedparser(item, base_url, title, language)
+        except Exception as error:  # one item's surprise must not cost the feed its other items
+            result.skipped.append(_skipped(index, item.get("link"), _unexpected(error)))
+            continue
+        if entry is not None:
+            result.entries.append(entry)
+    return result
 
 
 def _adapt_feedparser(item: Any, base_url: str, outlet: str | None, language: str | None) -> FeedEntry | None:
@@ -159,12 +232,14 @@ def _adapt_feedparser(item: Any, base_url: str, outlet: str | None, language: st
     )
     if not authors and item.get("author"):
         authors = (str(item["author"]).strip(),)
+    updated = parse_datetime(_get(item, "updated_parsed") or _get(item, "updated"))
     return FeedEntry(
         url=normalize_url(link, base_url),
         title=_clean(item.get("title")),
-        published=parse_datetime(_get(item, "published_parsed") or _get(item, "published")),
-        published_date_only=is_date_only(_get(item, "published")),
-        updated=parse_datetime(_get(item, "updated_parsed") or _get(item, "updated")),
+        # Atom requires only <updated>: without <published> it is the entry's date (not the fetch time).
+        published=parse_datetime(_get(item, "published_parsed") or _get(item, "published")) or updated,
+        published_date_only=is_date_only(_get(item, "published") or _get(item, "updated")),
+        updated=updated,
         summary_html=str(summary) if summary else None,
         content_html=content_html or None,
         authors=authors,
@@ -186,33 +261,51 @@ def parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
         raise FeedError(base_url, "JSON Feed has no items list")
     title = _clean(document.get("title"))
     language = _clean(document.get("language"))
-    feed_authors = _json_authors(document)
-    entries: list[FeedEntry] = []
-    for item in items:
+    try:
+        feed_authors = _json_authors(document)
+    except TypeError:  # a malformed feed-level author list: the items may name their own
+        feed_authors = ()
+    result = ParsedFeed(format="jsonfeed", title=title, language=language)
+    for index, item in enumerate(items):
         if not isinstance(item, dict):
+            result.skipped.append(_skipped(index, None, "item is not a JSON object"))
             continue
         link = item.get("url") or item.get("external_url")
         if not isinstance(link, str) or not link.strip():
+            result.skipped.append(_skipped(index, None, "item has no url (a string) to fetch"))
             continue
-        content_html = item.get("content_html")
-        if not content_html and isinstance(item.get("content_text"), str):
-            content_html = "".join(f"<p>{_escape(block)}</p>" for block in item["content_text"].split("\n\n"))
-        summary = item.get("summary")
-        entries.append(
-            FeedEntry(
-                url=normalize_url(link, base_url),
-                title=_clean(item.get("title")),
-                published=parse_datetime(item.get("date_published")),
-                published_date_only=is_date_only(item.get("date_published")),
-                updated=parse_datetime(item.get("date_modified")),
-                summary_html=_escape(summary) if isinstance(summary, str) and summary else None,
-                content_html=content_html if isinstance(content_html, str) and content_html else None,
-                authors=_json_authors(item) or feed_authors,
-                outlet=title,
-                language=_clean(item.get("language")) or language,
-            )
-        )
-    return ParsedFeed(format="jsonfeed", title=title, language=language, entries=entries)
+        try:
+            result.entries.append(_json_entry(item, link, base_url, title, language, feed_authors))
+        except Exception as error:  # e.g. "authors": 5; the other items are still stored
+            result.skipped.append(_skipped(index, link, _unexpected(error)))
+    return result
+
+
+def _json_entry(
+    item: dict[str, Any],
+    link: str,
+    base_url: str,
+    title: str | None,
+    language: str | None,
+    feed_authors: tuple[str, ...],
+) -> FeedEntry:
+    content_html = item.get("content_html")
+    if not content_html and isinstance(item.get("content_text"), str):
+        content_html = "".join(f"<p>{_escape(block)}</p>" for block in item["content_text"].split("\n\n"))
+    summary = item.get("summary")
+    updated = parse_datetime(item.get("date_modified"))
+    return FeedEntry(
+        url=normalize_url(link, base_url),
+        title=_clean(item.get("title")),
+        published=parse_datetime(item.get("date_published")) or updated,
+        published_date_only=is_date_only(item.get("date_published") or item.get("date_modified")),
+        updated=updated,
+        summary_html=_escape(summary) if isinstance(summary, str) and summary else None,
+        content_html=content_html if isinstance(content_html, str) and content_html else None,
+        authors=_json_authors(item) or feed_authors,
+        outlet=title,
+        language=_clean(item.get("language")) or language,
+    )
 
 
 def _get(item: Any, key: str) -> Any:
@@ -223,6 +316,8 @@ def _get(item: Any, key: str) -> Any:
 def _json_authors(obj: dict[str, Any]) -> tuple[str, ...]:
     # 1.1 has "authors" (a list); 1.0 had a single "author".
     raw = obj.get("authors") or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
+    if not isinstance(raw, list):
+        raise TypeError(f"authors must be a list, not {type(raw).__name__}")
     return tuple(name for author in raw if isinstance(author, dict) and (name := _clean(author.get("name"))))
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
-from presseschau.content import content_hash, paragraphs_to_json
+from presseschau.content import content_hash, paragraphs_to_json, strip_xml_forbidden
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.errors import (
     BlockedAddress,
@@ -283,6 +283,7 @@ def _poll_source(context: AppContext, fetcher: Fetcher, source_id: int, report: 
         body = maybe_gunzip(response.content, context.settings.http_max_bytes, view.url)
         fmt = detect_format(body)
         kind = _source_kind(view.kind, fmt, view.url)
+        skipped_urls: set[str] = set()  # malformed feed items: recorded, not retried by URL meanwhile
         if kind == "page":
             entries: list[FeedEntry] = []
             outcome = _process_page_response(context, view, response)
@@ -290,7 +291,7 @@ def _poll_source(context: AppContext, fetcher: Fetcher, source_id: int, report: 
             new_items = int(outcome == "new")
             backlog = False
         else:
-            entries = _entries(context, fetcher, view, body, fmt, response, report)
+            entries = _entries(context, fetcher, view, body, fmt, response, report, skipped_urls)
             report.succeeded += 1
             new_items, backlog = _process_entries(context, fetcher, view, entries, report)
     except Exception as caught:
@@ -299,7 +300,7 @@ def _poll_source(context: AppContext, fetcher: Fetcher, source_id: int, report: 
         _record_source_failure(context, view.id, started, error)
         report.failures.append((view.url, error.reason))
         return f"{view.name}: {error.kind}"
-    _retry_failed_items(context, fetcher, view, report, exclude={entry.url for entry in entries})
+    _retry_failed_items(context, fetcher, view, report, exclude={entry.url for entry in entries} | skipped_urls)
     _record_source_success(context, view.id, started, response, kind=kind, new_items=new_items, backlog=backlog)
     return f"{view.name}: {len(entries)} entries, {new_items} new" + (", more to fetch soon" if backlog else "")
 
@@ -326,9 +327,19 @@ def _entries(
     fmt: str,
     response: FetchResponse,
     report: FetchReport,
+    skipped_urls: set[str],
 ) -> list[FeedEntry]:
     if fmt in FEED_FORMATS:
-        entries = parse_feed(body, response.final_url, response.content_type).entries
+        feed = parse_feed(body, response.final_url, response.content_type)
+        entries = feed.entries
+        for skipped in feed.skipped:
+            # Recorded like a failed item (on a placeholder row when it has a URL), never fatal.
+            subject = skipped.subject(response.final_url)
+            log.warning("feed %s: skipped %s: %s", response.final_url, subject, skipped.reason)
+            report.failures.append((subject, skipped.reason))
+            if skipped.url is not None:
+                skipped_urls.add(skipped.url)
+                _record_item_failure(context, skipped.url, view.id, FeedError(skipped.url, skipped.reason))
     else:
         parsed = parse_sitemap(body, response.final_url)
         entries = list(parsed.entries)
@@ -710,6 +721,7 @@ def store_extracted(
     The caller commits: article, revision and queue entry land in one transaction.
     """
     now = utcnow()
+    _strip_forbidden_characters(extracted)
     digest = content_hash(extracted.title, extracted.paragraphs)
     expected_language = (source.language if source is not None else None) or settings.source_language
     is_expected_language = extracted.language == expected_language
@@ -773,6 +785,20 @@ def store_extracted(
         return "not_english"
     enqueue_translation(session, article, settings.target_language)
     return "new"
+
+
+def _strip_forbidden_characters(extracted: ExtractedArticle) -> None:
+    """Drop the characters XML 1.0 forbids from the metadata (paragraphs drop them themselves):
+    stored, they would make every feed that carries the article unreadable."""
+
+    def clean(value: str | None) -> str | None:
+        return strip_xml_forbidden(value) if value is not None else None
+
+    extracted.title = clean(extracted.title)
+    extracted.authors = [strip_xml_forbidden(author) for author in extracted.authors]
+    extracted.outlet = clean(extracted.outlet)
+    extracted.description = clean(extracted.description)
+    extracted.image_url = clean(extracted.image_url)
 
 
 def normalize_url_safe(url: str) -> str:

@@ -7,7 +7,9 @@ import os
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from presseschau.app import AppContext
 from presseschau.pipeline.service import PipelineService, RunOptions
@@ -36,7 +38,7 @@ def run(
     if context.settings.broker_url and not once:
         # Distributed mode: the stages run in `presseschau worker` processes; this serves the site.
         context.console.print(
-            f"Broker {context.settings.broker_url}: stages run in `presseschau worker` processes; "
+            f"Broker {escape(context.settings.broker_url)}: stages run in `presseschau worker` processes; "
             "serving the site only."
         )
         options = RunOptions(serve=True, host=host, port=port)
@@ -51,7 +53,10 @@ def run(
     settings = context.settings
     if not once and serve:
         context.console.print(
-            f"presseschau runs: data {settings.data_dir}, site http://{host or settings.host}:{port or settings.port}/"
+            escape(
+                f"presseschau runs: data {settings.data_dir}, "
+                f"site http://{host or settings.host}:{port or settings.port}/"
+            )
         )
     service.run()
 
@@ -67,22 +72,26 @@ def status(
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
     console = context.console.__class__()  # stdout
-    console.print(f"[bold]Data[/] {context.settings.data_dir}")
+    # Everything after a bold label comes from outside (paths, names, reasons): escaped as text.
+    console.print(f"[bold]Data[/] {escape(str(context.settings.data_dir))}")
     # The configured engine and the one that made the latest translations can differ (a memory
     # demo, a per-source engine, a fallback): show both, so neither is mistaken for the other.
     console.print(
-        f"[bold]Engine[/] configured: {report.engine}"
-        + (f" (model {report.model})" if report.model else "")
-        + "; latest translations: "
-        + (
-            f"{report.last_engine_used}" + (f" (model {report.last_model_used})" if report.last_model_used else "")
-            if report.last_engine_used
-            else "none yet"
+        "[bold]Engine[/] "
+        + escape(
+            f"configured: {report.engine}"
+            + (f" (model {report.model})" if report.model else "")
+            + "; latest translations: "
+            + (
+                f"{report.last_engine_used}" + (f" (model {report.last_model_used})" if report.last_model_used else "")
+                if report.last_engine_used
+                else "none yet"
+            )
         )
     )
     for pause in report.paused:
         until = f"until {pause['until'][:16].replace('T', ' ')} UTC" if pause.get("until") else "until it is fixed"
-        console.print(f"[bold red]Translation paused[/] ({pause['subject']}) {until}: {pause['reason']}")
+        console.print("[bold red]Translation paused[/] " + escape(f"({pause['subject']}) {until}: {pause['reason']}"))
     console.print(f"[bold]Articles[/] {_counts(report.articles_by_fetch_status)}")
     console.print(f"[bold]Translation queue[/] {_counts(report.translations_by_status)}")
     console.print(f"[bold]Publications[/] {_counts(report.publications_by_status)}")
@@ -94,7 +103,7 @@ def status(
     if report.sources:
         table = Table("id", "source", "last poll", "next poll", "status", "failures", "articles", title="Sources")
         for s in report.sources:
-            table.add_row(
+            cells = (
                 str(s.id),
                 s.name,
                 _when(s.last_polled_at),
@@ -103,24 +112,26 @@ def status(
                 str(s.consecutive_failures),
                 str(s.articles),
             )
+            table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
     for name, values in sorted(report.services.items()):
         if name.startswith("pause:"):  # shown above as "Translation paused"
             continue
-        console.print(f"[bold]{name}[/] " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        console.print(f"[bold]{escape(name)}[/] " + escape(", ".join(f"{k}={v}" for k, v in values.items())))
     if report.failures:
         # Status and attempts tell "will be retried" from "failed for good".
         table = Table("stage", "article", "status", "attempts", "next attempt", "reason", title="Recent failures")
         for failure in report.failures:
             attempts = failure.get("attempts")
-            table.add_row(
-                failure["stage"],
+            failure_cells = (
+                str(failure["stage"]),
                 str(failure["article"]),
                 str(failure.get("status") or "failed"),
                 f"{attempts}/{failure.get('max_attempts')}" if attempts is not None else "–",
                 _when(failure.get("next_attempt_at")),
                 str(failure.get("reason") or ""),
             )
+            table.add_row(*(Text(cell) for cell in failure_cells))
         console.print(table)
 
 

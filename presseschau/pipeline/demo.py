@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from presseschau.app import AppContext, progress_bar
 
@@ -182,7 +183,7 @@ def demo(
 
     from presseschau.config import settings_for_server
     from presseschau.ingest.service import import_inputs
-    from presseschau.pipeline.service import PipelineService, RunOptions, publishing_hook
+    from presseschau.pipeline.service import PipelineService, RunOptions
     from presseschau.store.models import Publication
     from presseschau.translate.memory import TranslationMemory
     from presseschau.translate.service import queued_count, translate_queued
@@ -191,11 +192,11 @@ def demo(
     # Before anything is published: pages and feeds link to the address the demo serves.
     settings = context.settings = settings_for_server(context.settings, host, port)
     console = context.console
-    console.print(f"[bold]presseschau demo[/] — data directory {settings.data_dir}")
+    console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}")
     samples = load_samples()
 
     choice = choose_engine(context, engine, model)
-    console.print(f"[bold]Engine:[/] {choice.name} — {choice.reason}")
+    console.print(f"[bold]Engine:[/] {escape(f'{choice.name} — {choice.reason}')}")
     if choice.name == "memory":
         memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
         added = memory.import_pairs(memory_pairs(samples), origin="import")
@@ -221,7 +222,6 @@ def demo(
                 engine_name=choice.name,
                 model=choice.model,
                 owner=service.translate_owner,
-                on_done=publishing_hook(settings),
             )
             advance(int(report.claimed))
             if report.aborted:
@@ -230,7 +230,7 @@ def demo(
             if not report.claimed:
                 break
     if stopped:
-        console.print(f"[bold red]Translation stopped:[/] {stopped}")
+        console.print(f"[bold red]Translation stopped:[/] {escape(stopped)}")
 
     with context.database.session() as session:
         published = session.scalar(
@@ -240,6 +240,6 @@ def demo(
     console.print(f"[bold green]{published} German articles published.[/]")
     if not serve:
         return
-    console.print(f"Serving the German site at [bold]{url}[/] (Ctrl-C stops)")
+    console.print(f"Serving the German site at [bold]{escape(url)}[/] (Ctrl-C stops)")
     service.install_signal_handlers()
     service.serve_forever()

@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
-from presseschau.config import Settings
 from presseschau.store.models import Publication, ServiceState, Translation, utcnow
 from presseschau.store.queue import IN_PROGRESS, abandon_leases
 
@@ -67,16 +66,6 @@ def recover_orphaned_leases(session: Session, max_attempts: int | None = None) -
         if host == HOSTNAME and pid_text.isdigit() and not _pid_alive(int(pid_text)):
             orphaned.append((translation_id, owner))
     return abandon_leases(session, orphaned, max_attempts) if orphaned else 0
-
-
-def publishing_hook(settings: Settings) -> Callable[[Session, Translation], None]:
-    """The translate stage's `on_done`: publish by the source's policy, in the same transaction."""
-    from presseschau.publish.service import on_translation_done
-
-    def hook(session: Session, translation: Translation) -> None:
-        on_translation_done(session, translation, settings)
-
-    return hook
 
 
 def record_state(context: AppContext, key: str, **values: Any) -> None:
@@ -195,7 +184,6 @@ class PipelineService:
             engine_name=self.options.engine,
             model=self.options.model,
             owner=self.translate_owner,
-            on_done=publishing_hook(self.context.settings),
         )
         if report.aborted:
             # Not the article's fault (an engine that cannot run, a broken glossary): the item is
@@ -228,10 +216,16 @@ class PipelineService:
         return self.options.build and self.context.settings.static_output_dir is not None
 
     def recover(self) -> int:
+        from presseschau.publish.service import publish_orphaned
+
         with self.context.database.session() as session:
             recovered = recover_orphaned_leases(session, self.context.settings.translation_max_attempts)
         if recovered:
             log.warning("took back %d translations left in progress by a stopped process", recovered)
+        with self.context.database.session() as session:
+            repaired = publish_orphaned(session, self.context.settings)
+        if repaired:
+            log.warning("published or held %d finished translations that had no publication", repaired)
         return recovered
 
     def run_once(self) -> None:

@@ -195,9 +195,7 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
         report = translate_queued(context(), limit=TRANSLATE_BATCH, engine_name=engine, model=model, owner=owner())
     except Exception as error:
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
-    for outcome in report.outcomes:
-        if outcome.status == DONE and outcome.translation_id is not None:
-            publish_translation.delay(outcome.translation_id)
+    # Each finished translation was published (or held) by its policy in its own transaction.
     if report.aborted:
         log.warning("translation paused: %s", report.aborted)
         return 0

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from presseschau.app import AppContext, progress_bar
 from presseschau.publish import service
@@ -142,7 +143,7 @@ def register(app: typer.Typer) -> None:
             # would all point at this machine.
             context.console.print(
                 f"[yellow]Warning:[/] base_url is not set; canonical links, feeds and sitemaps point at "
-                f"{context.settings.base_url}. Set base_url in presseschau.toml or pass --base-url."
+                f"{escape(context.settings.base_url)}. Set base_url in presseschau.toml or pass --base-url."
             )
         with context.database.session() as session:
             total = count_published(session, context.settings.target_language)

@@ -1,15 +1,31 @@
-"""RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the translated articles."""
+"""RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the translated articles.
+
+RSS and Atom are built by feedgen on lxml (which escapes for XML and refuses what XML cannot
+hold), JSON Feed by the json module. Every text is plain text here; what differs per format is
+how it must be written so that a reader shows it as text:
+- RSS `<title>`, `<description>`, `<dc:creator>` and `<category>` are read as HTML by most
+  readers, so the text is escaped as HTML first (and then as XML by lxml);
+- Atom says what each element holds (`type="text"` or `"html"`), so text stays text;
+- JSON Feed's `title` and `summary` are plain text by the spec.
+`content_html` is sanitized HTML and goes where HTML belongs (`content:encoded`, Atom content).
+"""
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
-from xml.sax.saxutils import escape, quoteattr
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from presseschau.content import strip_xml_forbidden
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+GENERATOR = "presseschau"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,88 +61,114 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def rss(info: FeedInfo, items: Sequence[FeedItem]) -> str:
-    out = [
-        '<?xml version="1.0" encoding="utf-8"?>\n',
-        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" '
-        'xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">\n',
-        "<channel>\n",
-        f"<title>{escape(info.title)}</title>\n",
-        f"<link>{escape(info.home_url)}</link>\n",
-        f"<description>{escape(info.description)}</description>\n",
-        f"<language>{escape(info.language)}</language>\n",
-        f"<lastBuildDate>{format_datetime(_updated(info, items).astimezone(UTC), usegmt=True)}</lastBuildDate>\n",
-        f'<atom:link href={quoteattr(info.rss_url)} rel="self" type="application/rss+xml"/>\n',
-    ]
+def _utc(moment: datetime) -> datetime:
+    # Whole seconds, UTC: the same instant writes the same bytes (ETags, incremental builds).
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _text(value: str) -> str:
+    """Plain text that XML can hold (lxml refuses the characters XML 1.0 forbids)."""
+    return strip_xml_forbidden(value)
+
+
+def _html_text(value: str) -> str:
+    """Plain text for an RSS element that readers render as HTML: escaped as HTML."""
+    return html.escape(strip_xml_forbidden(value), quote=False)
+
+
+class _AtomEntryLinks(BaseEntryExtension):  # type: ignore[misc]
+    """An Atom entry's links with their `rel` and `type`: feedgen 1.0 writes entry links with `href`
+    only (it reads the attributes from the new element instead of the link), which makes the
+    original's link a second "alternate"."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        for link in self.links:
+            etree.SubElement(entry, "link", link)
+        return entry
+
+
+def _generator(info: FeedInfo, items: Sequence[FeedItem], rss: bool) -> FeedGenerator:
+    feed = FeedGenerator()
+    feed.load_extension("dc", atom=False, rss=True)
+    feed.register_extension("atom_links", BaseExtension, _AtomEntryLinks, atom=True, rss=False)
+    feed.generator(GENERATOR)
+    feed.id(_text(info.atom_url))
+    feed.title(_html_text(info.title) if rss else _text(info.title))
+    feed.subtitle(_html_text(info.description) if rss else _text(info.description))
+    feed.language(_text(info.language))
+    feed.updated(_utc(_updated(info, items)))
+    if rss:
+        # feedgen's RSS channel <link> is the last link given.
+        feed.link(href=_text(info.rss_url), rel="self", type="application/rss+xml")
+        feed.link(href=_text(info.home_url), rel="alternate")
+    else:
+        feed.link(href=_text(info.atom_url), rel="self", type="application/atom+xml")
+        feed.link(href=_text(info.home_url), rel="alternate", type="text/html")
+        feed.author(name=_text(info.title))
     for item in items:
-        out.append("<item>\n")
-        out.append(f"<title>{escape(item.title)}</title>\n")
-        out.append(f"<link>{escape(item.url)}</link>\n")
-        out.append(f'<guid isPermaLink="true">{escape(item.url)}</guid>\n')
-        out.append(f"<pubDate>{format_datetime(item.published.astimezone(UTC), usegmt=True)}</pubDate>\n")
-        for author in item.authors:
-            out.append(f"<dc:creator>{escape(author)}</dc:creator>\n")
-        if item.category:
-            out.append(f"<category>{escape(item.category)}</category>\n")
-        out.append(f"<description>{escape(item.summary)}</description>\n")
-        out.append(f"<content:encoded>{escape(item.content_html)}</content:encoded>\n")
-        out.append("</item>\n")
-    out.append("</channel>\n</rss>\n")
-    return "".join(out)
+        entry = feed.add_entry(order="append")
+        entry.id(_text(item.url))
+        entry.guid(_text(item.url), permalink=True)
+        if rss:
+            entry.link(href=_text(item.url))
+        else:
+            links = entry.atom_links.links
+            links.append({"rel": "alternate", "type": "text/html", "href": _text(item.url)})
+            if item.original_url:
+                links.append({"rel": "related", "type": "text/html", "href": _text(item.original_url)})
+        entry.published(_utc(item.published))
+        entry.updated(_utc(item.updated))
+        entry.content(_text(item.content_html), type="html")
+        if rss:
+            entry.title(_html_text(item.title))
+            entry.description(_html_text(item.summary))
+            for author in item.authors:
+                entry.dc.dc_creator(_html_text(author))
+            if item.category:
+                entry.category(term=_html_text(item.category))
+        else:
+            entry.title(_text(item.title))
+            entry.summary(_text(item.summary), type="text")
+            for author in item.authors:
+                entry.author(name=_text(author))
+            if item.category:
+                entry.category(term=_text(item.category))
+    return feed
+
+
+def rss(info: FeedInfo, items: Sequence[FeedItem]) -> str:
+    rss_bytes: bytes = _generator(info, items, rss=True).rss_str(pretty=True, encoding="UTF-8")
+    return rss_bytes.decode("utf-8")
 
 
 def atom(info: FeedInfo, items: Sequence[FeedItem]) -> str:
-    out = [
-        '<?xml version="1.0" encoding="utf-8"?>\n',
-        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{escape(info.language)}">\n',
-        f"<id>{escape(info.atom_url)}</id>\n",
-        f"<title>{escape(info.title)}</title>\n",
-        f"<subtitle>{escape(info.description)}</subtitle>\n",
-        f"<updated>{_rfc3339(_updated(info, items))}</updated>\n",
-        f'<link rel="self" type="application/atom+xml" href={quoteattr(info.atom_url)}/>\n',
-        f'<link rel="alternate" type="text/html" href={quoteattr(info.home_url)}/>\n',
-        f"<author><name>{escape(info.title)}</name></author>\n",
-    ]
-    for item in items:
-        out.append("<entry>\n")
-        out.append(f"<id>{escape(item.url)}</id>\n")
-        out.append(f"<title>{escape(item.title)}</title>\n")
-        out.append(f'<link rel="alternate" type="text/html" href={quoteattr(item.url)}/>\n')
-        if item.original_url:
-            out.append(f'<link rel="related" type="text/html" href={quoteattr(item.original_url)}/>\n')
-        out.append(f"<published>{_rfc3339(item.published)}</published>\n")
-        out.append(f"<updated>{_rfc3339(item.updated)}</updated>\n")
-        for author in item.authors:
-            out.append(f"<author><name>{escape(author)}</name></author>\n")
-        if item.category:
-            out.append(f"<category term={quoteattr(item.category)}/>\n")
-        out.append(f'<summary type="text">{escape(item.summary)}</summary>\n')
-        out.append(f'<content type="html">{escape(item.content_html)}</content>\n')
-        out.append("</entry>\n")
-    out.append("</feed>\n")
-    return "".join(out)
+    atom_bytes: bytes = _generator(info, items, rss=False).atom_str(pretty=True, encoding="UTF-8")
+    return atom_bytes.decode("utf-8")
 
 
 def json_feed(info: FeedInfo, items: Sequence[FeedItem]) -> str:
     feed = {
         "version": JSON_FEED_VERSION,
-        "title": info.title,
+        "title": _text(info.title),
         "home_page_url": info.home_url,
         "feed_url": info.json_url,
-        "description": info.description,
+        "description": _text(info.description),
         "language": info.language,
         "items": [
             {
                 "id": item.url,
                 "url": item.url,
                 **({"external_url": item.original_url} if item.original_url else {}),
-                "title": item.title,
-                "summary": item.summary,
-                "content_html": item.content_html,
+                "title": _text(item.title),
+                "summary": _text(item.summary),
+                "content_html": _text(item.content_html),
                 "date_published": _rfc3339(item.published),
                 "date_modified": _rfc3339(item.updated),
-                **({"authors": [{"name": a} for a in item.authors]} if item.authors else {}),
-                **({"tags": [item.category]} if item.category else {}),
+                **({"authors": [{"name": _text(a)} for a in item.authors]} if item.authors else {}),
+                **({"tags": [_text(item.category)]} if item.category else {}),
                 "language": info.language,
             }
             for item in items

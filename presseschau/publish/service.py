@@ -1,6 +1,7 @@
 """Publishing: which translations are on the site, under which slug.
 
-Called by the translate stage (`on_translation_done`, inside its transaction) and by editors
+Called by the translate stage (`on_translation_done`, inside its transaction, for every entry
+point: CLI, `run`, Celery workers; and after an editor's re-translation) and by editors
 through the CLI (`publish`, `unpublish`, `change_slug`). A published slug never changes by
 itself; an editor's change keeps the old slug in `SlugHistory`, which the site redirects (301).
 """
@@ -189,6 +190,22 @@ def _indexed_text(session: Session, publication: Publication) -> tuple[str, str]
     """The title and text readers currently find for `publication` (its search entry)."""
     document = session.get(SearchDocument, publication.id)
     return (document.title, document.body) if document is not None else None
+def publish_orphaned(session: Session, settings: Settings) -> int:
+    """Give every finished translation without a publication one, by its source's policy.
+
+    A repair for data an older `presseschau translate` left behind (it finished translations
+    without publishing or holding them, so they were on neither the site nor the review queue).
+    Called at the start of `run` and `translate`; returns how many were repaired.
+    """
+    orphaned = session.scalars(
+        select(Translation)
+        .outerjoin(Publication, Publication.translation_id == Translation.id)
+        .where(Translation.language == settings.target_language, Translation.status == "done", Publication.id.is_(None))
+        .order_by(Translation.translated_at, Translation.id)
+    ).all()
+    for translation in orphaned:
+        on_translation_done(session, translation, settings)
+    return len(orphaned)
 
 
 def _translation_for(session: Session, settings: Settings, article_id: int) -> Translation | None:

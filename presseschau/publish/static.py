@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections import defaultdict
@@ -31,6 +32,7 @@ from presseschau.store.models import SearchDocument
 from presseschau.web.pages import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
 
 MANIFEST_NAME = ".presseschau-build.json"
+log = logging.getLogger(__name__)
 Progress = Callable[[int, str | None], None]
 
 
@@ -87,9 +89,31 @@ class _Writer:
         self.report.written += 1
         self.report.written_paths.append(relpath)
 
+    def _inside(self, relpath: str) -> Path | None:
+        """The file `relpath` names if it lies inside the output directory, else None.
+
+        The manifest is a file on disk anyone with write access can edit: "../x", an absolute
+        path or a path through a symlink must never make the build delete outside its directory.
+        """
+        root = self.outdir.resolve()
+        candidate = Path(relpath)
+        if candidate.is_absolute() or ".." in candidate.parts:
+            return None
+        path = self.outdir / candidate
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            return None
+        if root not in resolved.parents:
+            return None
+        return path
+
     def finish(self, fingerprint: str) -> None:
         for relpath in sorted(set(self.previous) - set(self.current)):
-            path = self.outdir / relpath
+            path = self._inside(relpath)
+            if path is None:
+                log.warning("static build: manifest entry %r is outside %s; not deleted", relpath, self.outdir)
+                continue
             if path.is_file():
                 path.unlink()
                 self.report.deleted += 1

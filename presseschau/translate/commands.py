@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from presseschau.app import AppContext, progress_bar
 from presseschau.content import Paragraph, sanitize_inline_html
+from presseschau.publish.service import publish_orphaned
 from presseschau.translate import usage
 from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
@@ -59,7 +61,7 @@ def register(app: typer.Typer) -> None:
         table = Table("engine", "ready", "details", "description")
         for spec in engine_specs():
             ready, reason = spec.probe(context.settings)
-            table.add_row(spec.name, "yes" if ready else "no", reason, spec.description)
+            table.add_row(*(Text(cell) for cell in (spec.name, "yes" if ready else "no", reason, spec.description)))
         context.console.print(table)
 
     @app.command("translate-text")
@@ -97,16 +99,19 @@ def register(app: typer.Typer) -> None:
         else:
             # Plain text, but keeping the typography (non-breaking spaces) that Paragraph.text collapses.
             typer.echo("\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.html)) for p in result.paragraphs))
-        context.console.print(f"[dim]{result.report.summary()}[/dim]")
+        context.console.print(f"[dim]{escape(result.report.summary())}[/dim]")
         if fallback:
             context.console.print(
-                f"[yellow]fallback engine {fallback['fallback_engine']}[/yellow]: {fallback['fallback_reason']}"
+                f"[yellow]fallback engine {escape(str(fallback['fallback_engine']))}[/yellow]: "
+                + escape(str(fallback["fallback_reason"]))
             )
         for name, used in meter.to_json().items():
-            context.console.print(f"[dim]usage {name}: " + ", ".join(f"{k}={v}" for k, v in used.items()) + "[/dim]")
+            context.console.print(
+                "[dim]" + escape(f"usage {name}: " + ", ".join(f"{k}={v}" for k, v in used.items())) + "[/dim]"
+            )
         if not result.complete:
             for failed in result.report.failed_segments:
-                context.console.print(f"[red]failed[/red] ({failed['reason']}): {failed['source'][:100]}")
+                context.console.print("[red]failed[/red] " + escape(f"({failed['reason']}): {failed['source'][:100]}"))
             raise typer.Exit(2)
 
     @app.command("translate")
@@ -118,6 +123,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Translate queued articles; failures are recorded per article and retried later."""
         context: AppContext = ctx.obj
+        with context.database.session() as session:
+            repaired = publish_orphaned(session, context.settings)
+        if repaired:
+            typer.echo(f"{repaired} finished translations without a publication were published or held by policy")
         total = queued_count(context)
         if limit is not None:
             total = min(total, limit)

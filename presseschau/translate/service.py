@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
-from presseschau.content import paragraphs_from_json, paragraphs_to_json
+from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
+from presseschau.publish.service import on_translation_done
+from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import Article, ServiceState, Translation, utcnow
 from presseschau.store.queue import (
     IN_PROGRESS,
@@ -451,7 +453,8 @@ def _record_result(
         if result.complete:
             # Only a complete result replaces the text: a published article keeps its last
             # complete translation on the site while a failed re-translation is retried.
-            translation.title = result.title
+            # Paragraphs drop characters XML forbids themselves; an engine may emit them in a title.
+            translation.title = strip_xml_forbidden(result.title)
             translation.paragraphs = paragraphs_to_json(result.paragraphs)
             # New machine text has not been reviewed, whatever its predecessor was.
             translation.reviewed = False
@@ -471,8 +474,11 @@ def _record_result(
     if error is None:
         if not finish_translation(session, translation, owner):
             raise _LostLease
+        # Published or held by the source's policy in the same transaction as marking it done,
+        # whoever translated it (CLI, `run`, Celery workers).
+        on_translation_done(session, translation, settings)
         if on_done is not None:
-            on_done(session, translation)  # same transaction as marking it done
+            on_done(session, translation)
     else:
         if deaths and result is not None:
             translation.report = {**translation.report, WORKER_DEATHS: deaths}  # still counts for this revision
@@ -587,6 +593,12 @@ def translate_queued(
             _check_glossary(context, pauses)  # records it for `status`
             break
         except Exception as problem:
+            if is_storage_fault(problem):
+                # A full disk or a read-only database is not the article's fault, and recording
+                # a crash would fail the same way: give the item back at once (a small write that
+                # may still fit) instead of leaving it leased for `lease_seconds`, then stop.
+                _release(context, claimed[0], owner)
+                raise
             log.exception("translating article %s failed", article_id)
             outcome = _record_crash(context, claimed[0], article_id, owner, engine_name, model, problem)
         except BaseException:

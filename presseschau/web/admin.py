@@ -52,6 +52,7 @@ from presseschau.editorial.users import (
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
 from presseschau.translate.names import engine_display_name
+from presseschau.web.limits import read_form
 from presseschau.web.pages import asset_version
 from presseschau.web.params import RowId
 
@@ -59,6 +60,12 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "presseschau_admin"
 LOGIN_COOKIE = "presseschau_login"
 COOKIE_PATH = "/admin"
+# One answer for every failed login (wrong password, unknown name, locked account), so the login
+# form never tells which accounts exist.
+LOGIN_FAILED = (
+    "Name oder Passwort ist falsch – oder das Konto ist nach zu vielen Fehlversuchen "
+    "vorübergehend gesperrt. Bitte später erneut versuchen."
+)
 PREFIX = "/admin"
 # Admin pages hold unpublished text and per-user forms: never stored by browsers or proxies.
 SECURITY_HEADERS = {
@@ -259,7 +266,7 @@ def admin_router(context: AppContext) -> APIRouter:
     settings = context.settings
 
     async def guard(request: Request, work: Work, role: str = "editor") -> Response:
-        form = await request.form() if request.method == "POST" else None
+        form = await read_form(request) if request.method == "POST" else None
         visitor = await run_in_threadpool(area.visitor, request)
         if visitor is None:
             if request.method != "POST":
@@ -304,7 +311,7 @@ def admin_router(context: AppContext) -> APIRouter:
 
     @router.post("/anmelden")
     async def login(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         binding = request.cookies.get(LOGIN_COOKIE)
         if not area.signer.check_csrf("login:" + binding if binding else None, _form_str(form, "csrf_token")):
             return login_page(request, 403, "Das Anmeldeformular ist abgelaufen. Bitte erneut versuchen.")
@@ -320,25 +327,22 @@ def admin_router(context: AppContext) -> APIRouter:
             return response
         name, password = _form_str(form, "name").strip(), _form_str(form, "passwort")
 
-        def check() -> tuple[AuthenticatedUser | None, str | None, str | None]:
+        def check() -> tuple[AuthenticatedUser | None, str | None]:
             with context.database.session() as session:
                 try:
                     user = authenticate(session, name, password)
-                except LoginThrottled as error:
-                    until = local_datetime(error.until, settings.timezone).strftime("%H:%M:%S")
-                    return None, None, f"Konto vorübergehend gesperrt nach zu vielen Fehlversuchen (bis {until} Uhr)."
+                except LoginThrottled:
+                    # Answered like a wrong password: "locked until" would tell that the name exists.
+                    return None, None
                 if user is None:
-                    return None, None, None
+                    return None, None
                 stored = session.get(User, user.id)
-                return user, password_fingerprint(stored.password_hash) if stored else None, None
+                return user, password_fingerprint(stored.password_hash) if stored else None
 
-        user, fingerprint, locked = await run_in_threadpool(check)
-        if locked is not None:
-            area.throttle.record_failure(address)
-            return login_page(request, 429, locked)
+        user, fingerprint = await run_in_threadpool(check)
         if user is None or fingerprint is None:
             area.throttle.record_failure(address)
-            return login_page(request, 401, "Name oder Passwort ist falsch.")
+            return login_page(request, 401, LOGIN_FAILED)
         lifetime = settings.admin_session_hours * 3600
         response = _see_other(_safe_next(_form_str(form, "weiter")))
         response.set_cookie(

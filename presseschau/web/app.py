@@ -34,9 +34,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from presseschau import __version__
 from presseschau.app import AppContext
+from presseschau.editorial.security import Signer, load_secret_key
 from presseschau.publish import queries
 from presseschau.store.models import Article, Publication, Translation
-from presseschau.web.admin import admin_router
+from presseschau.web.admin import LOGIN_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, admin_router
+from presseschau.web.limits import BodyLimitMiddleware, TooManyFields
 from presseschau.web.pages import FEED_FILES, Site
 from presseschau.web.params import RowId
 
@@ -260,7 +262,25 @@ def create_app(context: AppContext) -> FastAPI:
     # set the RSS feed goes from 54.6 to 19.4 kB, an article page from 12.6 to 4.8 kB). Small
     # bodies are not worth it.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    signer = Signer(load_secret_key(settings))
+    # Before anything reads a body: the admin area's cookie check and every route's size limit.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        has_session=lambda cookie: signer.read_session(cookie) is not None,
+        session_cookie=SESSION_COOKIE,
+        login_cookie=LOGIN_COOKIE,
+        headers=SECURITY_HEADERS,
+    )
     app.add_middleware(_HeadAsGetMiddleware)
+
+    @app.exception_handler(TooManyFields)
+    async def too_many_fields(request: Request, error: TooManyFields) -> Response:
+        return Response(
+            f"Zu viele Formularfelder (höchstens {error.limit.max_fields}).",
+            status_code=413,
+            media_type="text/plain",
+            headers=SECURITY_HEADERS if request.url.path.startswith("/admin") else None,
+        )
     app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
 
     async def german_error(request: Request, error: Exception) -> Response:

@@ -396,3 +396,15 @@ def test_retranslation_into_the_draft_leaves_the_live_text(context: AppContext) 
         title, draft = review.draft_text(translation)
         assert draft[changed] != live[changed] and title == translation.title
         assert translation.draft is not None and translation.draft["author"] == "anna"
+def test_an_edited_title_with_escaped_markup_keeps_its_text(context: AppContext) -> None:
+    with context.database.session() as session:
+        made = make_article(session, context.settings)  # published at once (policy auto)
+    typed = "Vergleich: 3 &lt; 5 und &lt;b&gt;fett&lt;/b&gt; &amp; mehr"
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        review.save_edit(context, session, translation, "anna", title=typed)
+        assert translation.title == typed  # what was typed; escaped again on output
+        view = queries.article_view(session, "de", translation.publication.id)  # type: ignore[union-attr]
+        assert view is not None and view.summary.title == "Vergleich: 3 < 5 und <b>fett</b> & mehr"
+        # Unchanged on a second save of the same form.
+        assert review.save_edit(context, session, translation, "anna", title=typed) is None

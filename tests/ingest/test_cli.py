@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,8 @@ from typer.testing import CliRunner
 
 from presseschau.app import AppContext
 from presseschau.cli import app
-from presseschau.store.models import Publication, Source, Translation
+from presseschau.store.models import Article, Publication, Source, Translation
+from tests.hostile import RICH_MARKUP_TEXTS
 
 from .conftest import TESTDATA, NewsSite
 
@@ -190,3 +192,45 @@ def test_hoist_global_options_leaves_arguments_after_double_dash() -> None:
 
     assert hoist_global_options(["demo", "--data", "d", "--port", "1"]) == ["--data", "d", "demo", "--port", "1"]
     assert hoist_global_options(["articles", "show", "--", "--data"]) == ["articles", "show", "--", "--data"]
+def test_console_markup_from_outside_is_printed_as_text(
+    cli: CliRunner, data_dir: Path, news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # whole cells, so the texts can be found in the tables
+    # Names, titles, links and error reasons from feeds are text: Rich must not read them as markup.
+    items = "".join(
+        f"<item><title>{escape(title)}</title><link>{escape(news_site.url(path))}</link></item>"
+        for title, path in ((RICH_MARKUP_TEXTS[0], "/gone?q=[/x]"), (RICH_MARKUP_TEXTS[3], "/gone2?q=[/x]"))
+    )
+    feed = f"<rss version='2.0'><channel><title>{escape(RICH_MARKUP_TEXTS[0])}</title>{items}</channel></rss>"
+    news_site.serve("/rich.xml", feed, content_type="application/rss+xml")
+    news_site.serve("/rich2.xml", feed.replace("gone", "also-gone"), content_type="application/rss+xml")
+    assert run(cli, data_dir, "sources", "add", news_site.url("/rich.xml"), "--name", "[/bold]")[0] == 0
+    assert run(cli, data_dir, "sources", "add", news_site.url("/rich2.xml"), "--name", RICH_MARKUP_TEXTS[4])[0] == 0
+    code, out = run(cli, data_dir, "fetch")
+    assert code == 0 and f"{RICH_MARKUP_TEXTS[4]}: 2 entries" in out, out  # the progress note, as text
+    # A failed article as a feed may leave it: title, outlet, link and reason all look like markup.
+    context = AppContext.for_data_dir(data_dir)
+    with context.database.session() as session:
+        session.add(
+            Article(
+                url="https://x.example/a[/x]",
+                canonical_url="https://x.example/a[/x]",
+                title=RICH_MARKUP_TEXTS[0],
+                outlet=RICH_MARKUP_TEXTS[2],
+                fetch_status="failed",
+                fetch_error="HTTP 500 at https://x.example/a[/x]",
+                source_id=1,
+            )
+        )
+    context.close()
+    expected = {
+        ("sources", "list"): ["[/bold]", RICH_MARKUP_TEXTS[4]],
+        ("articles", "list"): [RICH_MARKUP_TEXTS[0], RICH_MARKUP_TEXTS[2], "a[/x]"],
+        ("articles", "list", "--failed"): [RICH_MARKUP_TEXTS[0], "a[/x]"],
+        ("status",): ["[/bold]", "a[/x]"],
+    }
+    for args, texts in expected.items():
+        result = cli.invoke(app, ["--data", str(data_dir), *args])
+        assert result.exit_code == 0, (args, result.output, result.exception)
+        for text in texts:
+            assert text in result.output, (args, text, result.output)

@@ -65,6 +65,28 @@ def test_private_loopback_link_local_and_reserved_addresses_are_refused(url: str
         check_address_allowed(url, allow_private=False)
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 (RFC 6052) of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::c0a8:101",  # NAT64 of 192.168.1.1
+        "64:ff9b:1::a00:1",  # local-use NAT64 (RFC 8215)
+        "2002:7f00:1::",  # 6to4 (RFC 3056) of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2002:c0a8:101::",  # 6to4 of 192.168.1.1
+    ],
+)
+def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(address: str) -> None:
+    with pytest.raises(BlockedAddress, match="non-public address"):
+        check_address_allowed(f"http://[{address}]/feed", allow_private=False)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"])
+def test_ipv6_addresses_embedding_a_public_ipv4_are_allowed(address: str) -> None:
+    check_address_allowed(f"http://[{address}]/feed", allow_private=False)
+
+
 def test_every_resolved_address_must_be_public() -> None:
     check_address_allowed("https://news.example/feed", False, public_resolver)
     with pytest.raises(BlockedAddress, match=r"10.0.0.7"):
@@ -227,6 +249,23 @@ def test_decoding_follows_header_meta_and_survives_damage() -> None:
     assert decode_bytes(b"\xef\xbb\xbfhello").text == "hello"
     with pytest.raises(InvalidEncoding, match="binary"):
         decode_bytes(bytes(range(256)) * 4, "text/html")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<p>A naïve plan.</p>",
+        "<html><body><p>The naïve approach to the café’s résumé was “interesting”, said Zoë.</p></body></html>",
+    ],
+)
+def test_undeclared_western_text_is_read_as_windows_1252(text: str) -> None:
+    decoded = decode_bytes(text.encode("cp1252"), "text/html")
+    assert (decoded.text, decoded.encoding) == (text, "cp1252")
+
+
+def test_undeclared_central_european_text_keeps_its_encoding() -> None:
+    text = "<html><body><p>Příliš žluťoučký kůň úpěl ďábelské ódy. Zażółć gęślą jaźń.</p></body></html>"
+    assert decode_bytes(text.encode("cp1250"), "text/html").text == text
 
 
 # Connect-time check (DNS rebinding) ----------------------------------------------------------------

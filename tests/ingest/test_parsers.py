@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import re
 from datetime import UTC, datetime
 
 import pytest
 
+from presseschau.ingest import feeds
 from presseschau.ingest.errors import FeedError, TooLarge
 from presseschau.ingest.feeds import detect_format, maybe_gunzip, parse_feed, parse_json_feed
 from presseschau.ingest.sitemaps import parse_sitemap
+from tests.hostile import hostile_jsonfeed
 
 from .conftest import fixture_text
 
@@ -115,3 +118,67 @@ def test_gzip_bomb_is_bounded() -> None:
     bomb = gzip.compress(b"a" * 1_000_000)
     with pytest.raises(TooLarge, match="expands beyond"):
         maybe_gunzip(bomb, 10_000, "bomb.xml.gz")
+
+
+def test_one_malformed_json_feed_item_does_not_cost_the_others() -> None:
+    parsed = parse_feed(hostile_jsonfeed(BASE), f"{BASE}/feed.json")
+    assert [entry.url for entry in parsed.entries] == [f"{BASE}/item/{n}" for n in (0, 2, 4)]
+    assert [(item.position, item.url) for item in parsed.skipped] == [(2, f"{BASE}/item/1"), (4, None)]
+    assert "TypeError" in parsed.skipped[0].reason and "authors" in parsed.skipped[0].reason
+    assert "no url" in parsed.skipped[1].reason
+    assert parsed.skipped[1].subject(f"{BASE}/feed.json") == f"{BASE}/feed.json (item 4)"
+
+
+def test_one_failing_rss_or_atom_item_does_not_cost_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = feeds.normalize_url
+
+    def fragile(url: str, base: str | None = None) -> str:
+        if "zero-width" in url:  # any unexpected failure inside one item
+            raise ValueError("cannot normalize")
+        return real(url, base)
+
+    monkeypatch.setattr(feeds, "normalize_url", fragile)
+    for kind, document in (
+        ("rss", "<rss version='2.0'><channel><title>T</title>{items}</channel></rss>"),
+        ("atom", "<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>{items}</feed>"),
+    ):
+        links = [f"{BASE}/a", f"{BASE}/zero-width", f"{BASE}/c"]
+        if kind == "rss":
+            items = "".join(f"<item><title>x</title><link>{link}</link></item>" for link in links)
+        else:
+            items = "".join(f"<entry><title>x</title><id>{link}</id><link href='{link}'/></entry>" for link in links)
+        parsed = parse_feed(document.format(items=items).encode(), f"{BASE}/{kind}.xml")
+        assert [entry.url for entry in parsed.entries] == [f"{BASE}/a", f"{BASE}/c"], kind
+        assert [(item.url, "ValueError" in item.reason) for item in parsed.skipped] == [(f"{BASE}/zero-width", True)]
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("name", ["rss.xml", "atom.xml", "feed.json"])
+def test_utf16_and_utf32_feeds_are_read_like_utf8(name: str, codec: str) -> None:
+    utf8 = parse_feed(data(name), f"{BASE}/{name}")
+    text = fixture_text(name, BASE)
+    if name.endswith(".xml"):
+        # The declaration names the encoding (XML 1.0, appendix F: also without a byte order mark).
+        text = re.sub(r'encoding="[^"]+"', f'encoding="{codec[:6].upper()}"', text)
+    wide = text.encode(codec)
+    assert detect_format(wide) == utf8.format
+    parsed = parse_feed(wide, f"{BASE}/{name}")
+    assert parsed.format == utf8.format and parsed.title == utf8.title
+    assert parsed.entries == utf8.entries and len(parsed.entries) >= 2
+
+
+def test_an_atom_entry_with_only_updated_is_dated_by_it() -> None:
+    atom = (
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>"
+        f"<entry><title>x</title><id>{BASE}/a</id><link href='{BASE}/a'/>"
+        "<updated>2024-03-14T09:30:00Z</updated></entry>"
+        "</feed>"
+    )
+    (entry,) = parse_feed(atom.encode(), f"{BASE}/atom.xml").entries
+    assert entry.published == entry.updated == datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
+    feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": '
+        f'[{{"id": "1", "url": "{BASE}/b", "date_modified": "2024-03-14T09:30:00Z"}}]}}'
+    )
+    (entry,) = parse_feed(feed.encode(), f"{BASE}/feed.json").entries
+    assert entry.published == datetime(2024, 3, 14, 9, 30, tzinfo=UTC)

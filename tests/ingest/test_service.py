@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from presseschau.ingest import service
 from presseschau.ingest.errors import InvalidInput, InvalidURL, SourceExists, SourceNotFound
 from presseschau.ingest.extract import extract_article
 from presseschau.ingest.service import (
+    FULL_CONTENT_MIN_WORDS,
     add_source,
     fetch_sources,
     import_inputs,
@@ -22,6 +24,7 @@ from presseschau.ingest.service import (
     store_extracted,
 )
 from presseschau.store.models import Article, ArticleAlias, ArticleRevision, Source, Translation, utcnow
+from tests.hostile import XML_FORBIDDEN_RE, hostile_jsonfeed, with_controls
 
 from .conftest import ATOM_LAST_MODIFIED, FEED_ETAG, TESTDATA, NewsSite, fixture_text
 
@@ -471,3 +474,50 @@ def test_an_article_found_under_a_second_url_is_not_fetched_again(
         aliases = session.scalars(select(ArticleAlias)).all()
         article = session.scalars(select(Article).where(Article.url == news_site.url("/news/orchard"))).one()
         assert [(alias.url, alias.article_id) for alias in aliases] == [(news_site.url("/mirror/orchard"), article.id)]
+
+
+def test_characters_xml_forbids_are_dropped_at_ingest(news_site: NewsSite, ingest_context: AppContext) -> None:
+    words = " ".join(f"word{n}" for n in range(FULL_CONTENT_MIN_WORDS + 10))
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Controls",
+        "items": [
+            {
+                "id": "1",
+                "url": news_site.url("/controls"),
+                "title": with_controls("Breaking news about the harbour"),
+                "authors": [{"name": with_controls("Ann Example")}],
+                "content_html": f"<p>{with_controls('The harbour reopened today.')} {words}</p>",
+                "date_published": "2024-02-13T10:00:00Z",
+            }
+        ],
+    }
+    news_site.serve("/controls.json", json.dumps(feed), content_type="application/feed+json")
+    add_source(ingest_context, news_site.url("/controls.json"))
+    assert fetch_sources(ingest_context).failures == []
+    (article,) = articles_by_url(ingest_context).values()
+    assert article.title == "Breaking news about the harbour"
+    assert article.authors == ["Ann Example"]
+    stored = json.dumps(article.paragraphs, ensure_ascii=False) + json.dumps(article.authors) + (article.title or "")
+    assert not XML_FORBIDDEN_RE.search(stored)
+    assert "harbour reopened today." in article.paragraphs[0]["html"]  # (NUL is U+FFFD to an HTML parser)
+
+
+def test_a_malformed_feed_item_is_skipped_with_its_reason_and_the_rest_is_stored(
+    news_site: NewsSite, ingest_context: AppContext
+) -> None:
+    news_site.serve("/hostile.json", hostile_jsonfeed(news_site.base), content_type="application/feed+json")
+    for n in (0, 2, 4):
+        news_site.serve(f"/item/{n}", fixture_text("article-orchard.html").replace("Cider", f"Cider {n}"))
+    add_source(ingest_context, news_site.url("/hostile.json"))
+    report = fetch_sources(ingest_context)
+    assert report.articles_new == 3
+    reasons = dict(report.failures)
+    assert len(reasons) == 2, report.failures
+    assert "TypeError" in reasons[news_site.url("/item/1")]
+    assert "no url" in reasons[news_site.url("/hostile.json") + " (item 4)"]
+    placeholder = articles_by_url(ingest_context)[news_site.url("/item/1")]
+    assert placeholder.fetch_status == "failed" and "authors" in (placeholder.fetch_error or "")
+    # The next poll stores nothing twice and still does not fail the feed.
+    assert fetch_sources(ingest_context).sources_polled == 1
+    assert count(ingest_context, Article) == 4

@@ -177,3 +177,24 @@ def test_build_of_an_empty_site(context: AppContext, tmp_path: Path) -> None:
     assert_valid_rss_or_atom((tmp_path / "empty" / "feed.xml").read_bytes(), "rss20")
     assert_valid_sitemap((tmp_path / "empty" / "sitemap.xml").read_bytes())
     assert make_article  # the factory module stays importable for other tests
+
+
+def test_a_tampered_manifest_never_deletes_outside_the_output_directory(context: AppContext, tmp_path: Path) -> None:
+    with context.database.session() as session:
+        make_site(session, context.settings, 2)
+    out = tmp_path / "site"
+    build_site(context, out)
+    victims = [tmp_path / "victim.txt", tmp_path / "elsewhere" / "absolute.txt"]
+    for victim in victims:
+        victim.parent.mkdir(exist_ok=True)
+        victim.write_text("not the build's")
+    (out / "linked").symlink_to(tmp_path / "elsewhere")
+    manifest = json.loads((out / MANIFEST_NAME).read_text("utf-8"))
+    manifest["files"].update(
+        {"../victim.txt": "x", str(victims[1]): "x", "linked/absolute.txt": "x", "archiv/../../victim.txt": "x"}
+    )
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest), "utf-8")
+    report = build_site(context, out, force=True)
+    assert all(victim.read_text() == "not the build's" for victim in victims)
+    assert report.deleted == 0
+    assert (tmp_path / "elsewhere").is_dir()

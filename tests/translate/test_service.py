@@ -14,14 +14,17 @@ from typer.testing import CliRunner
 from presseschau.app import AppContext
 from presseschau.cli import app
 from presseschau.content import Paragraph, paragraphs_from_json, paragraphs_to_json
+from presseschau.editorial.review import retranslate_paragraph, review_queue
 from presseschau.pipeline import tasks
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.pipeline.status import collect_status
+from presseschau.publish.queries import latest
 from presseschau.store.models import Article, ServiceState, Source, Translation, utcnow
 from presseschau.store.queue import claim_translations, enqueue_translation
 from presseschau.translate import service
 from presseschau.translate.catalog import CATALOG
 from presseschau.translate.service import translate_article, translate_queued
+from tests.hostile import XML_FORBIDDEN_RE, with_controls
 
 from .conftest import DEEPL_KEY as KEY
 from .conftest import FakeEngine
@@ -347,3 +350,95 @@ def test_ctrl_c_mid_article_gives_the_lease_back(context: AppContext, monkeypatc
         translate_queued(context, engine_name="fake")
     translation = translation_of(context, article_id)
     assert (translation.status, translation.lease_owner, translation.attempts) == ("queued", None, 0)
+
+
+def test_characters_xml_forbids_are_dropped_from_engine_output(
+    context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = registered_fake.translate_batch
+
+    def noisy(segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
+        return [with_controls(text) for text in original(segments, source_language, target_language)]
+
+    monkeypatch.setattr(registered_fake, "translate_batch", noisy)
+    article_id = add_article(context, 1)
+    assert translate_article(context, article_id, engine_name="fake").complete
+    translation = translation_of(context, article_id)
+    assert translation.title == "Der Markt stieg 1"
+    for paragraph in translation.paragraphs:
+        assert not XML_FORBIDDEN_RE.search(paragraph["html"]), paragraph
+
+
+# A finished translation is published or held by its source's policy, whoever translated it ----
+
+
+def _add_with_policy(context: AppContext, number: int, policy: str) -> int:
+    article_id = add_article(context, number)
+    with context.database.session() as session:
+        source = Source(
+            url=f"https://policy.example/{number}", name=f"Policy {policy}", publish_policy=policy, enabled=False
+        )
+        session.add(source)
+        session.flush()
+        session.get_one(Article, article_id).source_id = source.id
+    return article_id
+
+
+def _publication_status(context: AppContext, article_id: int) -> str | None:
+    with context.database.session() as session:
+        translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
+        return translation.publication.status if translation.publication else None
+
+
+def test_translate_cli_publishes_or_holds_by_the_source_policy(data_dir: Path, registered_fake: FakeEngine) -> None:
+    context = AppContext.for_data_dir(data_dir)
+    auto, held = _add_with_policy(context, 21, "auto"), _add_with_policy(context, 22, "review")
+    result = CliRunner().invoke(app, ["--data", str(data_dir), "translate", "--engine", "fake"])
+    assert result.exit_code == 0, result.output
+    assert _publication_status(context, auto) == "published"
+    assert _publication_status(context, held) == "held"
+    with context.database.session() as session:
+        queue = review_queue(session, context.settings)
+        assert [item.article_id for item in queue] == [held]
+        assert [view.title for view in latest(session, "de", 10)] == ["Der Markt stieg 21"]
+    context.close()
+
+
+def test_every_entry_point_publishes_a_finished_translation(
+    context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    direct = _add_with_policy(context, 31, "auto")
+    assert translate_article(context, direct, engine_name="fake").complete
+    queued = _add_with_policy(context, 32, "auto")
+    assert translate_queued(context, engine_name="fake").done == 1
+    monkeypatch.setattr(tasks, "_context", context)
+    monkeypatch.setattr(tasks.publish_translation, "delay", lambda translation_id: None)  # no broker here
+    worker = _add_with_policy(context, 33, "auto")
+    assert tasks.translate_batch(engine="fake") == 1
+    assert [_publication_status(context, a) for a in (direct, queued, worker)] == ["published"] * 3
+
+
+def test_translations_left_without_a_publication_are_repaired_at_start(
+    context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As an older `presseschau translate` left them: done, but never published nor held.
+    auto, held = _add_with_policy(context, 41, "auto"), _add_with_policy(context, 42, "review")
+    monkeypatch.setattr(service, "on_translation_done", lambda *args: None)
+    assert translate_queued(context, engine_name="fake").done == 2
+    monkeypatch.undo()
+    assert _publication_status(context, auto) is None
+    PipelineService(context, RunOptions(serve=False, build=False)).run_once()
+    assert (_publication_status(context, auto), _publication_status(context, held)) == ("published", "held")
+
+
+def test_an_editors_retranslation_publishes_by_the_source_policy(
+    context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    article_id = _add_with_policy(context, 51, "auto")
+    monkeypatch.setattr(service, "on_translation_done", lambda *args: None)  # as an older CLI left it
+    assert translate_article(context, article_id, engine_name="fake").complete
+    monkeypatch.undo()
+    with context.database.session() as session:
+        translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
+        retranslate_paragraph(context, session, translation, 1, "anna", "fake")
+    assert _publication_status(context, article_id) == "published"

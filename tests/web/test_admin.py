@@ -208,8 +208,23 @@ def test_login_is_throttled_per_account(client: TestClient) -> None:
     response = client.post(
         "/admin/anmelden", data={"name": "erik", "passwort": PASSWORD, "csrf_token": _csrf(page.text)}
     )
-    assert response.status_code == 429 and "vorübergehend gesperrt" in response.text
+    assert response.status_code == 401 and "vorübergehend gesperrt" in response.text
     assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def _login_message(client: TestClient, name: str, password: str) -> tuple[int, str]:
+    page = client.get("/admin/anmelden")
+    response = client.post("/admin/anmelden", data={"name": name, "passwort": password, "csrf_token": _csrf(page.text)})
+    message = lxml_html.fromstring(response.text).xpath("string(//*[@role='alert'])")
+    return response.status_code, " ".join(message.split())
+
+
+def test_a_locked_account_answers_like_an_unknown_name(client: TestClient) -> None:
+    for _ in range(MAX_FAILED_LOGINS):
+        _login_message(client, "erik", "falsches passwort")
+    locked = _login_message(client, "erik", PASSWORD)
+    unknown = _login_message(client, "niemand", PASSWORD)
+    assert locked == unknown and locked[1], (locked, unknown)
 
 
 def test_login_is_throttled_per_address(client: TestClient) -> None:
