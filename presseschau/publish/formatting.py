@@ -132,6 +132,8 @@ def translation_notice(engine: str | None, model: str | None, reviewed: bool) ->
         return "Übersetzung redaktionell geprüft"
     if engine == "memory":
         return "Übersetzung aus dem Übersetzungsspeicher"
+    if engine == "original":  # the source published it in German already (a source filter setting)
+        return "Originaltext auf Deutsch, nicht übersetzt"
     return f"Maschinell übersetzt mit {engine_label(engine, model)}"
 
 

@@ -239,7 +239,8 @@ class Site:
             "datePublished": iso_datetime(s.published_at, tz),
             "dateModified": iso_datetime(s.updated_at, tz),
             "isBasedOn": original,
-            "translator": translator,
+            # An article published as the original German text (a source filter setting) has no translator.
+            **({"translator": translator} if view.engine != "original" else {}),
             "publisher": {
                 "@type": "Organization",
                 "name": self.settings.site_title,
