@@ -34,6 +34,8 @@ from presseschau.app import AppContext
 from presseschau.publish import queries
 from presseschau.store.models import Article, Publication, Translation
 from presseschau.web.admin import admin_router
+from presseschau.web.api import PREFIX as API_PREFIX
+from presseschau.web.api import api_app
 from presseschau.web.pages import FEED_FILES, Site
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -383,6 +385,7 @@ def create_app(context: AppContext) -> FastAPI:
 
     # Before the catch-all slug routes below, which would otherwise take /admin/ as an article.
     app.include_router(admin_router(context))
+    app.mount(API_PREFIX, api_app(context))  # before the slug routes; its own OpenAPI docs
 
     @app.get("/{slug}")
     async def article_without_slash(request: Request, slug: str) -> Response:
