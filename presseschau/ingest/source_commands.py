@@ -121,6 +121,35 @@ def sources_edit(
     typer.echo(f"Source {source.id} saved: {source.name}; filters: {source_filters(source).describe()}")
 
 
+def sources_show(ctx: typer.Context, source_id: Annotated[int, typer.Argument(help="Source id.")]) -> None:
+    """Show a source's settings: interval, policy, engine, tags, filters, glossary additions."""
+    from presseschau.editorial.sources import format_glossary_additions
+
+    context: AppContext = ctx.obj
+    with context.database.session() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise _fail(f"source {source_id}: no such source")
+        filters = source_filters(source)
+        lines = [
+            f"Source {source.id}: {source.name} <{source.url}>",
+            f"Kind:      {source.kind}, language {source.language}, {'enabled' if source.enabled else 'paused'}",
+            f"Interval:  {source.poll_interval_s} s, policy {source.publish_policy}, "
+            f"engine {source.engine or 'default'}",
+            f"Tags:      {', '.join(str(tag) for tag in source.tags or ()) or '–'}",
+            f"Include:   {', '.join(rule.text for rule in filters.include) or '–'}",
+            f"Exclude:   {', '.join(rule.text for rule in filters.exclude) or '–'}",
+            f"Min words: {filters.min_words or '–'}",
+            "Already in the target language: "
+            + ("publish as is (original)" if filters.target_language == "publish" else "skip"),
+        ]
+        glossary = format_glossary_additions(source.glossary)
+        if glossary:
+            lines.append("Glossary:  " + glossary.replace("\n", "; "))
+    # Outside data (names, rules) is printed as text, never as console markup.
+    typer.echo("\n".join(lines))
+
+
 def sources_refilter(ctx: typer.Context, source_id: Annotated[int, typer.Argument(help="Source id.")]) -> None:
     """Apply the source's current filters to its stored articles that are not translated yet."""
     context: AppContext = ctx.obj
@@ -199,6 +228,7 @@ def articles_retranslate(ctx: typer.Context, article_id: Annotated[int, typer.Ar
 
 
 def register(sources_app: typer.Typer, articles_app: typer.Typer) -> None:
+    sources_app.command("show")(sources_show)
     sources_app.command("edit")(sources_edit)
     sources_app.command("refilter")(sources_refilter)
     sources_app.command("import")(sources_import)

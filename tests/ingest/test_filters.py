@@ -204,6 +204,8 @@ def test_filters_from_the_cli(news_site: NewsSite, data_dir: Path, monkeypatch: 
     assert code == 0 and "filtered" in out and "no include rule matched ('apple')" in out
     code, out = run("sources", "edit", "1", "--include", "apple", "--include", "sea wall", "--min-words", "10")
     assert code == 0 and "include apple, sea wall; exclude url:/sport/; at least 10 words" in out
+    code, out = run("sources", "show", "1")
+    assert code == 0 and "Include:   apple, sea wall" in out and "Min words: 10" in out
     code, out = run("sources", "refilter", "1")
     assert code == 0 and "0 held back, 1 queued for translation" in out
     code, out = run("articles", "list", "--filtered")
