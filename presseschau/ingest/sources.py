@@ -137,6 +137,12 @@ def normalize_tags(subject: str, tags: Iterable[Any] | None) -> list[str] | None
     return cleaned or None
 
 
+class ArticleNotFound(InvalidInput):
+    """No article with the given id."""
+
+    kind = "article_not_found"
+
+
 @dataclass(frozen=True)
 class SourceDraft:
     """A validated, not yet stored source (OPML import checks a whole file before adding any)."""
@@ -331,7 +337,7 @@ def release_article(context: AppContext, article_id: int, by: str) -> Article:
     with context.database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
-            raise InvalidInput(subject, "no such article")
+            raise ArticleNotFound(subject, "no such article")
         if article.fetch_status != "filtered":
             raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
         article.fetch_status = "ok"
@@ -349,7 +355,7 @@ def retranslate_article(context: AppContext, article_id: int) -> Translation:
     with context.database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
-            raise InvalidInput(subject, "no such article")
+            raise ArticleNotFound(subject, "no such article")
         if article.fetch_status != "ok":
             raise InvalidInput(subject, f"cannot be translated (status {article.fetch_status})")
         translation = enqueue_translation(session, article, language)

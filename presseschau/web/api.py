@@ -31,7 +31,13 @@ from presseschau.content import paragraphs_from_json
 from presseschau.editorial.tokens import TokenIdentity, authenticate_token
 from presseschau.ingest.errors import IngestError, SourceExists, SourceNotFound
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
-from presseschau.ingest.sources import create_source, release_article, retranslate_article, update_source
+from presseschau.ingest.sources import (
+    ArticleNotFound,
+    create_source,
+    release_article,
+    retranslate_article,
+    update_source,
+)
 from presseschau.store.models import Article, Publication, Source, Translation
 
 PREFIX = "/api/v1"
@@ -351,7 +357,7 @@ def api_app(context: AppContext) -> FastAPI:
     def service_errors() -> Iterator[None]:
         try:
             yield
-        except SourceNotFound as error:
+        except (SourceNotFound, ArticleNotFound) as error:
             raise HTTPException(404, str(error)) from None
         except SourceExists as error:
             raise HTTPException(409, str(error)) from None

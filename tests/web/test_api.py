@@ -117,7 +117,8 @@ def test_an_editor_token_retranslates_but_cannot_change_sources(client: TestClie
     # The publication stays online until the new translation is done.
     publication = client.get(f"{API}/publications/{article.publication_id}", headers=headers).json()
     assert publication["status"] == "published" and publication["url"].endswith(f"/{article.slug}/")
-    assert client.post(f"{API}/articles/999/retranslate", headers=headers).status_code == 422
+    missing = client.post(f"{API}/articles/999/retranslate", headers=headers)
+    assert missing.status_code == 404 and missing.json() == {"detail": "article 999: no such article"}
 
 
 def test_an_admin_token_manages_sources_through_the_shared_validation(client: TestClient, context: AppContext) -> None:
