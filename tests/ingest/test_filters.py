@@ -214,3 +214,17 @@ def test_filters_from_the_cli(news_site: NewsSite, data_dir: Path, monkeypatch: 
     assert code == 0 and "filters: none" in out
     code, out = run("articles", "release", "1")
     assert code == 1 and "is not held by a filter" in out
+
+
+def test_run_once_translates_what_passes_and_holds_the_rest(news_site: NewsSite, ingest_context: AppContext) -> None:
+    from presseschau.pipeline.service import PipelineService, RunOptions
+
+    tiny_model = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny-en-de"
+    add_source(ingest_context, news_site.url("/rss.xml"), filters=build_filters(exclude=["title:sea wall"]))
+    options = RunOptions(serve=False, once=True, engine="ct2", model=str(tiny_model), build=False)
+    PipelineService(ingest_context, options).run_once()
+    states = _states(ingest_context)
+    assert states["Harbour"] == ("filtered", "exclude rule 'title:sea wall' matched the title", None)
+    assert states["Cider"][0::2] == ("ok", "done")
+    with ingest_context.database.session() as session:
+        assert [p.status for p in session.scalars(select(Publication))] == ["published"]
