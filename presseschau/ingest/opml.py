@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -26,7 +27,13 @@ from sqlalchemy import select
 from presseschau.app import AppContext
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
-from presseschau.ingest.sources import SourceDraft, draft_source, find_registered, insert_source
+from presseschau.ingest.sources import (
+    SourceDraft,
+    check_source_address,
+    draft_source,
+    insert_source,
+    registered_urls,
+)
 from presseschau.ingest.urls import normalize_url
 from presseschau.store.models import Source
 
@@ -35,6 +42,7 @@ PREFIX = "presseschau"
 MAX_OPML_BYTES = 10 * 1024 * 1024
 MAX_OUTLINES = 10_000
 MAX_DEPTH = 20
+ADDRESS_CHECK_THREADS = 16
 
 
 class OpmlError(IngestError):
@@ -142,7 +150,7 @@ def _draft(context: AppContext, entry: OpmlEntry, subject: str) -> SourceDraft:
                 stored.get("min_words") or 0,
                 stored.get("target_language") or "skip",
             )
-        return draft_source(context.settings, entry.url, **fields)
+        return draft_source(context.settings, entry.url, check_address=False, **fields)
     except (ValueError, TypeError, FilterError) as error:
         raise OpmlError(subject, f"{where}: {error}") from None
     except IngestError as error:
@@ -157,8 +165,10 @@ def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportRep
     report = OpmlImportReport()
     drafts: list[SourceDraft] = []
     seen: dict[str, int] = {}
+    lines: dict[str, int] = {}
     for entry in entries:
         draft = _draft(context, entry, subject)
+        lines.setdefault(draft.url, entry.line)
         key = normalize_url(draft.url)
         if key in seen:
             report.duplicates.append((draft.url, f"listed twice in the file (lines {seen[key]} and {entry.line})"))
@@ -166,14 +176,38 @@ def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportRep
         seen[key] = entry.line
         drafts.append(draft)
     with context.database.session() as session:
+        registered = registered_urls(session)
+        new: list[SourceDraft] = []
         for draft in drafts:
-            existing = find_registered(session, draft.url)
+            existing = registered.get(normalize_url(draft.url))
             if existing is not None:
                 report.duplicates.append((draft.url, f"already registered as source {existing.id} ({existing.name})"))
-                continue
-            source = insert_source(session, draft)
+            else:
+                new.append(draft)
+    _check_addresses(context, new, lines, subject)
+    with context.database.session() as session:
+        registered = registered_urls(session)  # again: another writer may have added one meanwhile
+        for draft in new:
+            source = insert_source(session, draft, registered)
             report.added.append((source.id, source.name, source.url))
     return report
+
+
+def _check_addresses(context: AppContext, drafts: list[SourceDraft], lines: dict[str, int], subject: str) -> None:
+    """The private-address check of `add_source` for every new feed, resolved concurrently (a large
+    file would otherwise wait for one DNS answer after another)."""
+
+    def check(draft: SourceDraft) -> IngestError | None:
+        try:
+            check_source_address(context.settings, draft.url)
+        except IngestError as error:
+            return error
+        return None
+
+    with ThreadPoolExecutor(max_workers=ADDRESS_CHECK_THREADS) as pool:
+        for draft, error in zip(drafts, pool.map(check, drafts), strict=True):
+            if error is not None:
+                raise OpmlError(subject, f"line {lines[draft.url]} ({draft.url}): {error.reason}")
 
 
 def export_opml(context: AppContext, title: str | None = None) -> bytes:

@@ -165,14 +165,13 @@ def draft_source(
     glossary: Mapping[str, str] | None = None,
     tags: Iterable[str] | None = None,
     filters: SourceFilters | None = None,
+    check_address: bool = True,
 ) -> SourceDraft:
+    """Validate a new source's fields; `check_address=False` leaves the address check to the caller
+    (an OPML import checks many addresses concurrently)."""
     url = validate_url(url)
-    try:
-        check_address_allowed(url, settings.allow_private_addresses)
-    except FetchError as error:
-        if error.kind == "blocked_address":
-            raise
-        log.debug("cannot resolve %s now (%s); adding it anyway", url, error.reason)
+    if check_address:
+        check_source_address(settings, url)
     wanted: dict[str, Any] = {
         "name": name or urlsplit(url).hostname or url,
         "language": language,
@@ -188,6 +187,22 @@ def draft_source(
     return SourceDraft(url, {key: _check_value(url, key, value) for key, value in wanted.items()})
 
 
+def check_source_address(settings: Settings, url: str) -> None:
+    """`BlockedAddress` when `url`'s host resolves to a private address; a host that does not resolve
+    now is accepted (it is checked again at every fetch)."""
+    try:
+        check_address_allowed(url, settings.allow_private_addresses)
+    except FetchError as error:
+        if error.kind == "blocked_address":
+            raise
+        log.debug("cannot resolve %s now (%s); adding it anyway", url, error.reason)
+
+
+def registered_urls(session: Session) -> dict[str, Source]:
+    """Every source by its normalized URL (for checking many URLs at once)."""
+    return {normalize_url(source.url): source for source in session.scalars(select(Source))}
+
+
 def find_registered(session: Session, url: str) -> Source | None:
     """The source registered under `url` (compared normalized), if any."""
     normalized = normalize_url(url)
@@ -197,13 +212,18 @@ def find_registered(session: Session, url: str) -> Source | None:
     return None
 
 
-def insert_source(session: Session, draft: SourceDraft) -> Source:
-    existing = find_registered(session, draft.url)
+def insert_source(session: Session, draft: SourceDraft, registered: dict[str, Source] | None = None) -> Source:
+    """Store a validated source; `SourceExists` when its URL is registered already. `registered`
+    (from `registered_urls`, kept current here) spares a bulk insert one scan per source."""
+    key = normalize_url(draft.url)
+    existing = registered.get(key) if registered is not None else find_registered(session, draft.url)
     if existing is not None:
         raise SourceExists(draft.url, f"already registered as source {existing.id} ({existing.name})")
     source = Source(url=draft.url, **draft.values)
     session.add(source)
     session.flush()
+    if registered is not None:
+        registered[key] = source
     return source
 
 

@@ -185,3 +185,13 @@ def test_cli_import_and_export(context: AppContext, data_dir: Path, tmp_path: Pa
     assert target.read_bytes().count(b"xmlUrl=") == 3
     result = cli.invoke(app, ["--data", str(data_dir), "sources", "export"])
     assert result.exit_code == 0 and result.stdout_bytes.startswith(b"<?xml") and b"Euro Daily" in result.stdout_bytes
+
+
+def test_a_private_address_is_refused_as_by_sources_add(other_context: AppContext) -> None:
+    document = (
+        b"<opml version='2.0'><body>\n<outline xmlUrl='https://ok.example/rss'/>\n"
+        b"<outline text='Intranet' xmlUrl='http://127.0.0.1:8080/feed'/>\n</body></opml>"
+    )
+    with pytest.raises(OpmlError, match=r"line 3 \(http://127\.0\.0\.1:8080/feed\): host '127\.0\.0\.1' resolves to"):
+        import_opml(other_context, document, "intranet.opml")
+    assert sources(other_context) == []
