@@ -34,6 +34,7 @@ from presseschau.ingest.filters import FilterError, build_filters, filters_from_
 from presseschau.ingest.sources import (
     ArticleNotFound,
     create_source,
+    refilter_source,
     release_article,
     retranslate_article,
     update_source,
@@ -178,6 +179,13 @@ class FetchResult(BaseModel):
     articles_updated: int
     filtered: int
     failures: list[str]
+
+
+class RefilterResult(BaseModel):
+    held: int
+    released: int
+    unchanged: int
+    kept_translated: int
 
 
 class Problem(BaseModel):
@@ -604,6 +612,13 @@ def api_app(context: AppContext) -> FastAPI:
         with service_errors():
             remove_source(context, source_id)
         return Response(status_code=204)
+
+    @app.post("/sources/{source_id}/refilter", response_model=RefilterResult, responses=errors, tags=["sources"])
+    def refilter(source_id: int, _: TokenIdentity = admin) -> RefilterResult:
+        """Apply the source's current filters to its stored articles that are not translated yet."""
+        with service_errors():
+            report = refilter_source(context, source_id)
+        return RefilterResult(**vars(report))
 
     @app.post("/sources/{source_id}/fetch", response_model=FetchResult, responses=errors, tags=["sources"])
     def fetch_source(source_id: int, _: TokenIdentity = admin) -> FetchResult:

@@ -230,6 +230,13 @@ def test_fetch_filter_and_release_through_the_api(
     again = client.post(f"{API}/articles/{held[0]['id']}/release", headers=editor)
     assert again.status_code == 422 and "is not held by a filter" in again.json()["detail"]
 
+    # New rules touch nothing stored until a refilter; released articles stay released.
+    client.patch(f"{API}/sources/{source['id']}", headers=admin, json={"filters": {"include": ["tram"]}})
+    assert client.get(f"{API}/articles", headers=editor, params={"status": "filtered"}).json()["total"] == 0
+    assert client.post(f"{API}/sources/{source['id']}/refilter", headers=editor).status_code == 403
+    refiltered = client.post(f"{API}/sources/{source['id']}/refilter", headers=admin)
+    assert refiltered.json() == {"held": 1, "released": 0, "unchanged": 1, "kept_translated": 0}  # cider held
+
 
 def test_requests_are_rate_limited_per_token(data_dir: Path) -> None:
     context = AppContext.for_data_dir(data_dir, api_rate_limit_per_minute=3)
