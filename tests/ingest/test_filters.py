@@ -173,6 +173,15 @@ def test_already_in_the_target_language_is_published_as_original(context: AppCon
         assert label == "Originaltext auf Deutsch, nicht übersetzt"
     with pytest.raises(InvalidInput, match="published as original text"):
         retranslate_article(context, article.id)
+    from fastapi.testclient import TestClient
+
+    from presseschau.web.app import create_app
+
+    with TestClient(create_app(context)) as client:
+        page = client.get(f"/{publication.slug}/")
+    assert page.status_code == 200
+    assert "Originaltext auf Deutsch, nicht übersetzt" in page.text and "Maschinell übersetzt" not in page.text
+    assert '"translator"' not in page.text
 
 
 def test_skip_keeps_an_article_in_the_target_language_untranslated(context: AppContext) -> None:
