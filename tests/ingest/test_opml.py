@@ -134,7 +134,7 @@ def test_round_trip_into_an_empty_data_directory(context: AppContext, other_cont
     create_source(
         context,
         "https://paper.example/rss.xml",
-        name="Paper <&> \"Quotes\"",
+        name='Paper <&> "Quotes"',
         poll_interval_s=600,
         publish_policy="review",
         engine="deepl",
@@ -195,3 +195,14 @@ def test_a_private_address_is_refused_as_by_sources_add(other_context: AppContex
     with pytest.raises(OpmlError, match=r"line 3 \(http://127\.0\.0\.1:8080/feed\): host '127\.0\.0\.1' resolves to"):
         import_opml(other_context, document, "intranet.opml")
     assert sources(other_context) == []
+
+
+def test_an_entity_expansion_bomb_is_refused(context: AppContext) -> None:
+    entities = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE opml [{entities}]>'
+        '<opml version="2.0"><body><outline text="&a9;" xmlUrl="https://x.example/"/></body></opml>'
+    ).encode()
+    with pytest.raises(OpmlError, match=r"bomb\.opml: not well-formed XML"):
+        import_opml(context, document, "bomb.opml")
+    assert sources(context) == []
