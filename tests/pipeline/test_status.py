@@ -54,7 +54,7 @@ def test_status_tells_retrying_from_failed_and_shows_the_engine_used(data_dir: P
     runner = CliRunner()
     text = runner.invoke(app, ["--data", str(data_dir), "status"], env={"COLUMNS": "250"})
     assert text.exit_code == 0, text.output
-    assert "configured: ct2" in text.output and "latest translations: memory" in text.output
+    assert "configured: firefox" in text.output and "latest translations: memory" in text.output
     assert "Translation queue " in text.output and "{'" not in text.output  # counts, not a Python dict
     assert "Translation paused (deepl) until" in text.output and "QuotaExceeded: 456" in text.output
     lines = {line.split("│")[2].strip(): line for line in text.output.splitlines() if line.count("│") >= 6}
@@ -66,5 +66,5 @@ def test_status_tells_retrying_from_failed_and_shows_the_engine_used(data_dir: P
     failures = {f["article"]: f for f in report["failures"]}
     assert failures[2]["status"] == "queued" and failures[2]["next_attempt_at"]
     assert failures[3]["status"] == "failed" and failures[3]["next_attempt_at"] is None
-    assert (report["engine"], report["last_engine_used"]) == ("ct2", "memory")
+    assert (report["engine"], report["last_engine_used"]) == ("firefox", "memory")
     assert [p["subject"] for p in report["paused"]] == ["deepl"]
