@@ -40,12 +40,6 @@ from presseschau.editorial.sources import GlossaryInputError, format_glossary_ad
 from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
-from presseschau.web.admin_sources import (
-    TARGET_LANGUAGE_CHOICES,
-    add_source_tools,
-    filter_template_values,
-    form_filters,
-)
 from presseschau.web.pages import asset_version
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -590,6 +584,7 @@ def admin_router(context: AppContext) -> APIRouter:
         visitor: Visitor, status: int = 200, error: str | None = None, notice: str | None = None
     ) -> Response:
         from presseschau.translate.engines import engine_names
+        from presseschau.web.admin_sources import TARGET_LANGUAGE_CHOICES, filter_template_values
 
         with context.database.session() as session:
             sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
@@ -648,6 +643,8 @@ def admin_router(context: AppContext) -> APIRouter:
             assert form is not None
             try:
                 interval, policy, engine, glossary = source_settings(form)
+                from presseschau.web.admin_sources import form_filters
+
                 filters, tags = form_filters(form)
                 ingest_add_source(
                     context,
@@ -668,11 +665,12 @@ def admin_router(context: AppContext) -> APIRouter:
 
     @router.post("/quellen/{source_id}")
     async def update_source(request: Request, source_id: int) -> Response:
-        from presseschau.ingest.errors import IngestError, SourceNotFound
-        from presseschau.ingest.sources import update_source as ingest_update_source
-
         def work(visitor: Visitor, form: FormData | None) -> Response:
             assert form is not None
+            from presseschau.ingest.errors import IngestError, SourceNotFound
+            from presseschau.ingest.sources import update_source as ingest_update_source
+            from presseschau.web.admin_sources import form_filters
+
             try:
                 interval, policy, engine, glossary = source_settings(form)
                 filters, tags = form_filters(form)
@@ -710,6 +708,8 @@ def admin_router(context: AppContext) -> APIRouter:
             return _see_other(f"{PREFIX}/quellen?ok=quelle-entfernt")
 
         return await guard(request, work, role="admin")
+
+    from presseschau.web.admin_sources import add_source_tools
 
     add_source_tools(router, context, area, guard, sources_page)
 

@@ -19,7 +19,7 @@ from presseschau.app import AppContext
 from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters, filters_from_json
 from presseschau.ingest.opml import MAX_OPML_BYTES, export_opml, import_opml
-from presseschau.ingest.sources import filtered_articles, refilter_source, release_article
+from presseschau.ingest.sources import ArticleNotFound, filtered_articles, refilter_source, release_article
 from presseschau.store.models import Source
 
 if TYPE_CHECKING:
@@ -137,15 +137,18 @@ def add_source_tools(
 
         return await guard(request, work)
 
-    @router.post("/gefiltert/{article_id}/freigeben")
-    async def release(request: Request, article_id: int) -> Response:
+    @router.post("/gefiltert/freigeben")
+    async def release(request: Request) -> Response:
         def work(visitor: Any, form: FormData | None) -> Response:
+            assert form is not None
+            article_id = _text(form, "artikel").strip()
+            if not article_id.isdigit():
+                return area.error(visitor, 400, "Nicht freigegeben: kein Artikel angegeben.")
             try:
-                release_article(context, article_id, visitor.user.name)
+                release_article(context, int(article_id), visitor.user.name)
             except IngestError as error:
-                return area.error(
-                    visitor, 404 if error.reason == "no such article" else 400, f"Nicht freigegeben: {error}"
-                )
+                status = 404 if isinstance(error, ArticleNotFound) else 400
+                return area.error(visitor, status, f"Nicht freigegeben: {error}")
             return RedirectResponse(f"{prefix}/gefiltert?ok=1", status_code=303)
 
         return await guard(request, work)

@@ -163,7 +163,7 @@ def test_refilter_then_release_by_an_editor(context: AppContext, client: TestCli
     assert "exclude rule 'title:sport' matched the title" in row.text_content()
     assert len(listing.xpath("//tbody/tr")) == 1
 
-    released = client.post(f"/admin/gefiltert/{sport}/freigeben", data={"csrf_token": token})
+    released = client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": str(sport)})
     assert released.status_code == 303 and released.headers["location"] == "/admin/gefiltert?ok=1"
     with context.database.session() as session:
         article = session.get(Article, sport)
@@ -171,6 +171,6 @@ def test_refilter_then_release_by_an_editor(context: AppContext, client: TestCli
         translation = session.scalars(select(Translation).where(Translation.article_id == sport)).one()
         assert translation.status == "queued"
     assert "Kein Artikel zurückgehalten." in client.get("/admin/gefiltert?ok=1").text
-    again = client.post(f"/admin/gefiltert/{sport}/freigeben", data={"csrf_token": token})
+    again = client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": str(sport)})
     assert again.status_code == 400 and "is not held by a filter" in again.text
-    assert client.post("/admin/gefiltert/999/freigeben", data={"csrf_token": token}).status_code == 404
+    assert client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": "999"}).status_code == 404
