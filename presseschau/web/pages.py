@@ -239,8 +239,7 @@ class Site:
             "datePublished": iso_datetime(s.published_at, tz),
             "dateModified": iso_datetime(s.updated_at, tz),
             "isBasedOn": original,
-            # An article published as the original German text (a source filter setting) has no translator.
-            **({"translator": translator} if view.engine != "original" else {}),
+            "translator": translator,
             "publisher": {
                 "@type": "Organization",
                 "name": self.settings.site_title,
@@ -249,6 +248,9 @@ class Site:
             **({"author": original["author"]} if view.authors else {}),
             **({"image": [view.image_url]} if view.image_url else {}),
         }
+
+        if view.engine == "original":  # published as the original German text (a source filter setting)
+            del json_ld["translator"]
         return self._render(
             "article.html",
             view=view,

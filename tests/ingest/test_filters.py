@@ -180,7 +180,8 @@ def test_already_in_the_target_language_is_published_as_original(context: AppCon
     with TestClient(create_app(context)) as client:
         page = client.get(f"/{publication.slug}/")
     assert page.status_code == 200
-    assert "Originaltext auf Deutsch, nicht übersetzt" in page.text and "Maschinell übersetzt" not in page.text
+    assert "Originaltext auf Deutsch, nicht übersetzt" in page.text
+    assert "maschinell übersetzt" not in page.text.lower() and "übersetzt mit" not in page.text
     assert '"translator"' not in page.text
 
 
