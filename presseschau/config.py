@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     secret_key_path: Path = Path("secret_key")
     admin_cookie_secure: bool | None = None
     admin_session_hours: int = 12
+    # JSON API (/api/v1/): requests per minute and token (per server process).
+    api_rate_limit_per_minute: int = Field(default=120, ge=1)
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -87,4 +87,7 @@ def users_remove(ctx: typer.Context, name: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from presseschau.editorial.token_commands import tokens_app
+
     app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")

@@ -37,6 +37,15 @@ from presseschau.ingest.service import (
     remove_source,
     sources_to_poll,
 )
+from presseschau.ingest.source_commands import (
+    ExcludeOption,
+    IncludeOption,
+    MinWordsOption,
+    TagOption,
+    TargetLanguageOption,
+    filters_from_options,
+)
+from presseschau.ingest.source_commands import register as register_source_commands
 from presseschau.store.models import Article, Publication, Source, Translation
 
 sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
@@ -49,6 +58,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(articles_app, name="articles")
     app.command("fetch")(fetch_command)
     app.command("import")(import_command)
+    register_source_commands(sources_app, articles_app)
 
 
 @contextmanager
@@ -90,8 +100,13 @@ def sources_add(
     engine: Annotated[
         str | None, typer.Option(help="Translation engine for this source (default: the configured one).")
     ] = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    min_words: MinWordsOption = None,
+    target_language: TargetLanguageOption = None,
+    tag: TagOption = None,
 ) -> None:
-    """Register a source to poll."""
+    """Register a source to poll (with filters: what is held back before translation)."""
     from presseschau.translate.engines import engine_names
 
     context: AppContext = ctx.obj
@@ -108,6 +123,8 @@ def sources_add(
             poll_interval_s=interval,
             publish_policy=policy,
             engine=engine,
+            tags=tag,
+            filters=filters_from_options(include, exclude, min_words, target_language),
         )
     typer.echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
 
@@ -184,6 +201,7 @@ def _print_fetch_report(report: FetchReport) -> None:
         f"Articles: {report.articles_new} new, {report.articles_updated} updated, "
         f"{report.articles_unchanged} unchanged, {report.articles_duplicate} duplicate, "
         f"{report.not_english} not English."
+        + (f" {report.filtered} held back by source filters." if report.filtered else "")
     )
     _print_failures(report.failures)
 
@@ -239,6 +257,9 @@ def _publication_of(session: Session, translation: Translation | None) -> Public
 def articles_list(
     ctx: typer.Context,
     failed: Annotated[bool, typer.Option("--failed", help="Only articles that failed somewhere.")] = False,
+    filtered: Annotated[
+        bool, typer.Option("--filtered", help="Only articles held back by source filters (with the rule).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
 ) -> None:
     """List stored articles with their fetch, translation and publication status."""
@@ -255,6 +276,8 @@ def articles_list(
                     Article.id.in_(failed_translations),
                 )
             )
+        if filtered:
+            query = query.where(Article.fetch_status == "filtered")
         for article in session.scalars(query):
             translation = _translation_of(session, article.id, language)
             publication = _publication_of(session, translation)
@@ -263,7 +286,12 @@ def articles_list(
                 status.append(f"translation {translation.status}")
             if publication is not None:
                 status.append(f"publication {publication.status}")
-            reason = article.fetch_error or (translation.error if translation is not None else None) or ""
+            reason = (
+                article.fetch_error
+                or (translation.error if translation is not None else None)
+                or (article.filter_reason if article.fetch_status == "filtered" else None)
+                or ""
+            )
             table.add_row(
                 *_cells(
                     str(article.id),
@@ -272,12 +300,12 @@ def articles_list(
                     textwrap.shorten(article.title or article.url, 80, placeholder=" …"),
                     ", ".join(status),
                     # --failed is for finding out why: the whole reason (the table wraps it).
-                    reason if failed else textwrap.shorten(reason, 100, placeholder=" …"),
+                    reason if failed or filtered else textwrap.shorten(reason, 100, placeholder=" …"),
                 )
             )
         count = table.row_count
     if count == 0:
-        typer.echo("No articles" + (" failed." if failed else " yet."))
+        typer.echo("No articles" + (" failed." if failed else " held back by filters." if filtered else " yet."))
         return
     _stdout().print(table)
 

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
 import httpx
 from sqlalchemy import func, or_, select, update
@@ -31,14 +30,12 @@ from presseschau.ingest.errors import (
     BlockedAddress,
     ExtractionError,
     FeedError,
-    FetchError,
     HTTPStatusError,
     IngestError,
     InvalidInput,
     InvalidURL,
     NoArticleFound,
     RobotsDisallowed,
-    SourceExists,
     SourceNotFound,
 )
 from presseschau.ingest.extract import (
@@ -59,17 +56,22 @@ from presseschau.ingest.feeds import (
 from presseschau.ingest.fetcher import ACCEPT_FEED, Fetcher, FetchResponse
 from presseschau.ingest.language import detect_language
 from presseschau.ingest.sitemaps import parse_sitemap
-from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
+from presseschau.ingest.sources import (
+    create_source,
+    filter_verdict,
+    mark_filtered,
+    publish_original,
+    source_filters,
+)
+from presseschau.ingest.urls import normalize_url, validate_url
 from presseschau.store.models import Article, ArticleAlias, ArticleRevision, Source, utcnow
 from presseschau.store.queue import enqueue_translation
 
 log = logging.getLogger(__name__)
 
-StoreOutcome = Literal["new", "updated", "unchanged", "duplicate", "not_english"]
+StoreOutcome = Literal["new", "updated", "unchanged", "duplicate", "not_english", "filtered"]
 Progress = Callable[..., None]
 
-SOURCE_KINDS = frozenset({"auto", "feed", "sitemap", "page"})
-PUBLISH_POLICIES = frozenset({"auto", "review"})
 # Per poll: a sitemap can list thousands of URLs; the newest this many are what matters for news.
 MAX_ENTRIES_PER_POLL = 100  # page fetches per poll; the rest waits for a catch-up poll
 MAX_ENTRIES_PER_DOCUMENT = 10_000  # entries read from one feed or sitemap (pathological inputs)
@@ -81,7 +83,7 @@ FULL_CONTENT_MIN_WORDS = 150
 MAX_ITEM_ATTEMPTS = 5
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
 
-CONTENT_STATUSES = ("ok", "not_english")
+CONTENT_STATUSES = ("ok", "not_english", "filtered")
 PLACEHOLDER_STATUSES = ("failed", "no_article", "pending")
 
 
@@ -95,6 +97,7 @@ class FetchReport:
     articles_unchanged: int = 0
     articles_duplicate: int = 0
     not_english: int = 0
+    filtered: int = 0  # held back by their source's filters
     failures: list[tuple[str, str]] = field(default_factory=list)
     # Sources and items attempted / done: the CLI fails only when nothing at all succeeded.
     attempted: int = 0
@@ -110,6 +113,8 @@ class FetchReport:
             self.articles_unchanged += 1
         elif outcome == "duplicate":
             self.articles_duplicate += 1
+        elif outcome == "filtered":
+            self.filtered += 1
         else:
             self.not_english += 1
 
@@ -126,6 +131,7 @@ class ImportReport:
     articles_unchanged: int = 0
     articles_duplicate: int = 0
     not_english: int = 0
+    filtered: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
 
@@ -145,62 +151,19 @@ _REPORT_FIELD: dict[str, str] = {
     "unchanged": "articles_unchanged",
     "duplicate": "articles_duplicate",
     "not_english": "not_english",
+    "filtered": "filtered",
 }
 
 
 # Sources ------------------------------------------------------------------------------------------
 
 
-def add_source(
-    context: AppContext,
-    url: str,
-    name: str | None = None,
-    language: str = "en",
-    kind: str = "auto",
-    poll_interval_s: int | None = None,
-    publish_policy: str | None = None,
-    engine: str | None = None,
-) -> Source:
+def add_source(context: AppContext, url: str, **fields: Any) -> Source:
     """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered.
 
-    `engine` names the translation engine for this source's articles (None: the configured one);
-    the caller checks the name against the engines it knows."""
-    settings = context.settings
-    url = validate_url(url)
-    if kind not in SOURCE_KINDS:
-        raise InvalidInput(url, f"unknown source kind {kind!r}; expected one of {sorted(SOURCE_KINDS)}")
-    policy = publish_policy or settings.default_publish_policy
-    if policy not in PUBLISH_POLICIES:
-        raise InvalidInput(url, f"unknown publish policy {policy!r}; expected auto or review")
-    interval = poll_interval_s if poll_interval_s is not None else settings.default_poll_interval_s
-    if interval < 60:
-        raise InvalidInput(url, f"poll interval {interval} s is too short; at least 60 s is polite")
-    if not language or not language.replace("-", "").isalpha():
-        raise InvalidInput(url, f"invalid language code {language!r}")
-    try:
-        check_address_allowed(url, settings.allow_private_addresses)
-    except FetchError as error:
-        if error.kind == "blocked_address":
-            raise
-        log.debug("cannot resolve %s now (%s); adding it anyway", url, error.reason)
-    with context.database.session() as session:
-        normalized = normalize_url(url)
-        for existing in session.scalars(select(Source)):
-            if existing.url == url or normalize_url(existing.url) == normalized:
-                raise SourceExists(url, f"already registered as source {existing.id} ({existing.name})")
-        source = Source(
-            url=url,
-            name=(name or urlsplit(url).hostname or url)[:300],
-            kind=kind,
-            language=language.lower(),
-            poll_interval_s=interval,
-            publish_policy=policy,
-            engine=engine,
-            enabled=True,
-        )
-        session.add(source)
-        session.flush()
-        return source
+    The fields (name, language, kind, poll_interval_s, publish_policy, engine, enabled, glossary,
+    tags, filters) are validated by `presseschau.ingest.sources.create_source`."""
+    return create_source(context, url, **fields)
 
 
 def remove_source(context: AppContext, source_id: int) -> None:
@@ -725,6 +688,13 @@ def store_extracted(
     digest = content_hash(extracted.title, extracted.paragraphs)
     expected_language = (source.language if source is not None else None) or settings.source_language
     is_expected_language = extracted.language == expected_language
+    # Already in the target language and the source says "publish as is": kept as content, not translated.
+    as_original = (
+        not is_expected_language
+        and extracted.language == settings.target_language
+        and source_filters(source or None).target_language == "publish"
+    )
+    accepted = is_expected_language or as_original
 
     article = session.scalars(select(Article).where(Article.canonical_url == extracted.canonical_url)).one_or_none()
     placeholders = [
@@ -747,12 +717,23 @@ def store_extracted(
         article.fetched_at = now
         if article.content_hash == digest:
             return "unchanged"
-        _apply(article, extracted, digest, is_expected_language, now)
+        was_filtered = article.fetch_status == "filtered"
+        _apply(article, extracted, digest, accepted, now)
         article.revision += 1
         session.add(_revision_of(article))
         session.flush()
-        if not is_expected_language:
+        if not accepted:
             return "not_english"
+        if as_original:
+            publish_original(session, settings, article)
+            return "updated"
+        if was_filtered:
+            # Still held unless the new revision passes; an admitted article stays admitted.
+            verdict = filter_verdict(source or article.source, article)
+            if verdict is not None:
+                mark_filtered(article, verdict)
+                return "filtered"
+            article.filter_reason = None
         enqueue_translation(session, article, settings.target_language)
         return "updated"
 
@@ -776,13 +757,20 @@ def store_extracted(
         article.source_id = source.id
     article.fetch_attempts = (article.fetch_attempts or 0) + 1
     article.fetched_at = now
-    _apply(article, extracted, digest, is_expected_language, now)
+    _apply(article, extracted, digest, accepted, now)
     article.revision = 1
     session.flush()
     session.add(_revision_of(article))
     session.flush()
-    if not is_expected_language:
+    if not accepted:
         return "not_english"
+    if as_original:
+        publish_original(session, settings, article)
+        return "new"
+    verdict = filter_verdict(source, article)
+    if verdict is not None:
+        mark_filtered(article, verdict)
+        return "filtered"
     enqueue_translation(session, article, settings.target_language)
     return "new"
 

@@ -133,9 +133,14 @@ def teaser(paragraphs: Iterable[Paragraph], length: int = TEASER_LENGTH) -> str:
 _FROM_LANGUAGE = {"en": "Englischen", "fr": "Französischen", "es": "Spanischen", "it": "Italienischen"}
 
 
+ORIGINAL_TEXT_NOTICE = "Originaltext auf Deutsch, nicht übersetzt"
+
+
 def translation_disclosure(engine: str | None, model: str | None, reviewed: bool, source_language: str = "en") -> str:
     """The line under the byline: `Aus dem Englischen · maschinell übersetzt (DeepL) · redaktionell
     geprüft`. The machine origin stays visible after review."""
+    if engine == "original":  # not a translation at all
+        return ORIGINAL_TEXT_NOTICE
     language = _FROM_LANGUAGE.get(source_language.split("-")[0])
     parts = [f"Aus dem {language}" if language else f"Übersetzt aus „{source_language}“"]
     if engine == "memory":
@@ -149,6 +154,8 @@ def translation_disclosure(engine: str | None, model: str | None, reviewed: bool
 
 def translation_notice(engine: str | None, model: str | None, reviewed: bool) -> str:
     """How the German text came about, for the attribution block."""
+    if engine == "original":  # the source published it in German already (a source filter setting)
+        return ORIGINAL_TEXT_NOTICE
     if engine == "memory":
         notice = "Aus gespeicherten Übersetzungen übernommen"
     else:

@@ -81,6 +81,10 @@ class Source(Base):
     # Glossary additions for this source's articles, {source term: target term}, merged over the
     # configured glossary (a source's own term wins); set by editors in the admin area.
     glossary: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Labels such as an OPML category ("News/Europe"), for grouping and the OPML round trip.
+    tags: Mapped[list[Any] | None] = mapped_column(default=None)
+    # What is screened out before translation (`presseschau.ingest.filters.SourceFilters.to_json`).
+    filters: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
     # Conditional GET state.
     etag: Mapped[str | None] = mapped_column(String(512), default=None)
@@ -129,10 +133,14 @@ class Article(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
 
-    # ok | failed | no_article | not_english | pending
+    # ok | failed | no_article | not_english | filtered | pending
     fetch_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     fetch_error: Mapped[str | None] = mapped_column(Text, default=None)
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The source filter rule that held this article back (`filtered`), kept after a release.
+    filter_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # Who released a filtered article by hand; such an article is never filtered again.
+    filter_released_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
     discovered_at: Mapped[datetime] = mapped_column(default=utcnow)
     fetched_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -360,3 +368,24 @@ class RevokedSession(Base):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API (/api/v1/), created by an admin; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # editor | admin (as for users): what a write token may change.
+    role: Mapped[str] = mapped_column(String(16), default="editor")
+    # read | write
+    scope: Mapped[str] = mapped_column(String(8), default="read")
+    # sha256 hex of the whole token: tokens are 256-bit random, so a fast hash is enough and allows lookup.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, to recognise it in `tokens list` without storing it.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -655,6 +655,7 @@ def admin_router(context: AppContext) -> APIRouter:
         visitor: Visitor, status: int = 200, error: str | None = None, notice: str | None = None
     ) -> Response:
         from presseschau.translate.engines import engine_names
+        from presseschau.web.admin_sources import TARGET_LANGUAGE_CHOICES, filter_template_values
 
         with context.database.session() as session:
             sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
@@ -673,6 +674,8 @@ def admin_router(context: AppContext) -> APIRouter:
                 engines=engine_names(),
                 default_interval_min=settings.default_poll_interval_s // 60,
                 default_policy=settings.default_publish_policy,
+                filter_values={source.id: filter_template_values(source) for source in sources},
+                target_language_choices=TARGET_LANGUAGE_CHOICES,
                 error=error,
                 notice=notice,
             )
@@ -711,18 +714,20 @@ def admin_router(context: AppContext) -> APIRouter:
             assert form is not None
             try:
                 interval, policy, engine, glossary = source_settings(form)
-                source = ingest_add_source(
+                from presseschau.web.admin_sources import form_filters
+
+                filters, tags = form_filters(form)
+                ingest_add_source(
                     context,
                     _form_str(form, "url").strip(),
                     name=_form_str(form, "name").strip() or None,
                     poll_interval_s=interval,
                     publish_policy=policy,
+                    engine=engine,
+                    glossary=glossary,
+                    tags=tags,
+                    filters=filters,
                 )
-                if engine is not None or glossary is not None:
-                    with context.database.session() as session:
-                        stored = session.get(Source, source.id)
-                        assert stored is not None
-                        stored.engine, stored.glossary = engine, glossary
             except (ValueError, IngestError) as failure:
                 return sources_page(visitor, status=400, error=f"Quelle nicht hinzugefügt: {failure}")
             return _see_other(f"{PREFIX}/quellen?ok=quelle-neu")
@@ -733,20 +738,30 @@ def admin_router(context: AppContext) -> APIRouter:
     async def update_source(request: Request, source_id: RowId) -> Response:
         def work(visitor: Visitor, form: FormData | None) -> Response:
             assert form is not None
+            from presseschau.ingest.errors import IngestError, SourceNotFound
+            from presseschau.ingest.sources import update_source as ingest_update_source
+            from presseschau.web.admin_sources import form_filters
+
             try:
                 interval, policy, engine, glossary = source_settings(form)
-            except ValueError as failure:
-                return sources_page(visitor, status=400, error=str(failure))
-            with context.database.session() as session:
-                source = session.get(Source, source_id)
-                if source is None:
-                    return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
-                source.poll_interval_s, source.publish_policy, source.engine = interval, policy, engine
-                source.glossary = glossary
-                source.enabled = form.get("aktiv") == "1"
+                filters, tags = form_filters(form)
                 name = _form_str(form, "name").strip()
-                if name:
-                    source.name = name[:300]
+                ingest_update_source(
+                    context,
+                    source_id,
+                    poll_interval_s=interval,
+                    publish_policy=policy,
+                    engine=engine,
+                    glossary=glossary,
+                    enabled=form.get("aktiv") == "1",
+                    tags=tags,
+                    filters=filters,
+                    **({"name": name} if name else {}),
+                )
+            except SourceNotFound:
+                return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+            except (ValueError, IngestError) as failure:
+                return sources_page(visitor, status=400, error=str(failure))
             return _see_other(f"{PREFIX}/quellen?ok=quelle-gespeichert#quelle-{source_id}")
 
         return await guard(request, work, role="admin")
@@ -772,6 +787,10 @@ def admin_router(context: AppContext) -> APIRouter:
             return _see_other(f"{PREFIX}/quellen?ok=quelle-entfernt")
 
         return await guard(request, work, role="admin")
+
+    from presseschau.web.admin_sources import add_source_tools
+
+    add_source_tools(router, context, area, guard, sources_page)
 
     # Users ---------------------------------------------------------------------------------------
 

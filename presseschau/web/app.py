@@ -38,6 +38,8 @@ from presseschau.editorial.security import Signer, load_secret_key
 from presseschau.publish import queries
 from presseschau.store.models import Article, Publication, Translation
 from presseschau.web.admin import LOGIN_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, admin_router
+from presseschau.web.api import PREFIX as API_PREFIX
+from presseschau.web.api import api_app
 from presseschau.web.limits import BodyLimitMiddleware, TooManyFields
 from presseschau.web.pages import FEED_FILES, Site
 from presseschau.web.params import RowId
@@ -427,6 +429,7 @@ def create_app(context: AppContext) -> FastAPI:
 
     # Before the catch-all slug routes below, which would otherwise take /admin/ as an article.
     app.include_router(admin_router(context))
+    app.mount(API_PREFIX, api_app(context))  # before the slug routes; its own OpenAPI docs
 
     @app.get("/{slug}")
     async def article_without_slash(request: Request, slug: str) -> Response:

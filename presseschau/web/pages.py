@@ -250,6 +250,9 @@ class Site:
             **({"author": original["author"]} if view.authors else {}),
             # No image: the page does not show the original's picture, whose rights lie elsewhere.
         }
+
+        if view.engine == "original":  # published as the original German text (a source filter setting)
+            del json_ld["translator"]
         return self._render(
             "article.html",
             view=view,

@@ -1,0 +1,202 @@
+"""Per-source filters: what is held back before anything is translated (translation costs money or CPU).
+
+A rule is `[field:]pattern`. The field is `title`, `body`, `author` or `url`; without one a rule
+looks at the title and the body. The pattern is words or a phrase, matched case-insensitively as
+whole words (`Ukraine` does not match `Ukrainian`; `climate change` matches across any whitespace),
+or a regular expression between slashes (`/\\bsport(s)?\\b/`, case-insensitive), run by the `regex`
+package with a time limit, since a user's pattern can backtrack for ages.
+
+An article is held (`fetch_status = "filtered"`, with the rule in `filter_reason`) when an exclude
+rule matches, when there are include rules and none matches, when its body has fewer words than
+`min_words`, or when a rule ran out of time (an editor decides then). An editor can release it by
+hand. `target_language` says what happens to an article already in the target language: `skip`
+(kept, never translated: the default) or `publish` (published as is, labelled as original text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import regex
+
+from presseschau.content import paragraphs_from_json
+
+FIELDS = ("title", "body", "author", "url")
+DEFAULT_FIELDS = ("title", "body")
+TARGET_LANGUAGE_ACTIONS = ("skip", "publish")
+# Per rule and field; a well-behaved pattern needs microseconds on an article.
+REGEX_TIMEOUT_S = 0.2
+MAX_RULES = 100
+MAX_PATTERN_LENGTH = 500
+MAX_MIN_WORDS = 100_000
+
+
+class FilterError(ValueError):
+    """A filter setting cannot be used; the message names the rule and the reason."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str  # as the user wrote it (stored, shown, round-tripped)
+    fields: tuple[str, ...]
+    pattern: regex.Pattern[str]
+
+    def search(self, values: Mapping[str, str]) -> str | None:
+        """The field this rule matches in (None: no match); `TimeoutError` when it ran out of time."""
+        for name in self.fields:
+            value = values.get(name, "")
+            if value and self.pattern.search(value, timeout=REGEX_TIMEOUT_S) is not None:
+                return name
+        return None
+
+
+def parse_rule(text: str) -> Rule:
+    """`title:Sport`, `Ukraine`, `url:/\\/sport\\//`; `FilterError` naming the rule when it is unusable."""
+    written = text.strip()
+    if not written:
+        raise FilterError("empty filter rule")
+    if len(written) > MAX_PATTERN_LENGTH:
+        raise FilterError(f"filter rule {written[:40]!r}…: longer than {MAX_PATTERN_LENGTH} characters")
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    body = written
+    prefix, colon, rest = written.partition(":")
+    if colon and prefix.strip().lower() in FIELDS:
+        fields, body = (prefix.strip().lower(),), rest.strip()
+    if not body:
+        raise FilterError(f"filter rule {written!r}: nothing to match after {prefix}:")
+    if len(body) >= 2 and body.startswith("/") and body.endswith("/"):
+        try:
+            pattern = regex.compile(body[1:-1], regex.IGNORECASE | regex.V0)
+        except regex.error as error:
+            raise FilterError(f"filter rule {written!r}: invalid regular expression ({error})") from None
+        if pattern.search("", timeout=REGEX_TIMEOUT_S) is not None:
+            raise FilterError(f"filter rule {written!r}: the regular expression matches every text")
+    else:
+        words = body.split()
+        phrase = r"\s+".join(regex.escape(word) for word in words)
+        pattern = regex.compile(rf"(?<!\w){phrase}(?!\w)", regex.IGNORECASE)
+    return Rule(written, fields, pattern)
+
+
+@dataclass(frozen=True)
+class SourceFilters:
+    include: tuple[Rule, ...] = ()
+    exclude: tuple[Rule, ...] = ()
+    min_words: int = 0
+    target_language: str = "skip"
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.include or self.exclude or self.min_words)
+
+    def to_json(self) -> dict[str, Any] | None:
+        """What `Source.filters` stores (None when nothing is set)."""
+        data: dict[str, Any] = {}
+        if self.include:
+            data["include"] = [rule.text for rule in self.include]
+        if self.exclude:
+            data["exclude"] = [rule.text for rule in self.exclude]
+        if self.min_words:
+            data["min_words"] = self.min_words
+        if self.target_language != "skip":
+            data["target_language"] = self.target_language
+        return data or None
+
+    def describe(self) -> str:
+        parts = [f"include {', '.join(r.text for r in self.include)}"] if self.include else []
+        if self.exclude:
+            parts.append(f"exclude {', '.join(r.text for r in self.exclude)}")
+        if self.min_words:
+            parts.append(f"at least {self.min_words} words")
+        if self.target_language == "publish":
+            parts.append("target language: publish as is")
+        return "; ".join(parts) or "none"
+
+
+def build_filters(
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    min_words: int | None = 0,
+    target_language: str | None = "skip",
+) -> SourceFilters:
+    """Validated filters from user input (CLI, admin form, API, OPML); `FilterError` names what is wrong."""
+    include_rules = tuple(parse_rule(text) for text in include if text.strip())
+    exclude_rules = tuple(parse_rule(text) for text in exclude if text.strip())
+    if len(include_rules) + len(exclude_rules) > MAX_RULES:
+        raise FilterError(f"at most {MAX_RULES} filter rules per source")
+    words = min_words or 0
+    if not 0 <= words <= MAX_MIN_WORDS:
+        raise FilterError(f"minimum length {words}: must be between 0 and {MAX_MIN_WORDS} words")
+    action = target_language or "skip"
+    if action not in TARGET_LANGUAGE_ACTIONS:
+        raise FilterError(f"target-language action {action!r}: expected skip or publish")
+    return SourceFilters(include_rules, exclude_rules, words, action)
+
+
+def filters_from_json(data: Mapping[str, Any] | None) -> SourceFilters:
+    """The filters stored on a source. Stored rules were validated on the way in; a rule that no
+    longer parses (a newer `regex` refusing it) is reported in `errors` and holds every article."""
+    if not data:
+        return SourceFilters()
+    errors: list[str] = []
+
+    def rules(key: str) -> tuple[Rule, ...]:
+        parsed = []
+        for text in data.get(key) or ():
+            try:
+                parsed.append(parse_rule(str(text)))
+            except FilterError as error:
+                errors.append(str(error))
+        return tuple(parsed)
+
+    action = str(data.get("target_language") or "skip")
+    return SourceFilters(
+        rules("include"),
+        rules("exclude"),
+        int(data.get("min_words") or 0),
+        action if action in TARGET_LANGUAGE_ACTIONS else "skip",
+        tuple(errors),
+    )
+
+
+def article_values(
+    title: str | None, paragraphs: list[Any], authors: Iterable[str], urls: Iterable[str | None]
+) -> dict[str, str]:
+    """The text of each field a rule can look at."""
+    return {
+        "title": title or "",
+        "body": "\n".join(p.text for p in paragraphs_from_json(paragraphs)),
+        "author": "; ".join(a for a in authors if a),
+        "url": "\n".join(dict.fromkeys(u for u in urls if u)),
+    }
+
+
+def screen(filters: SourceFilters, values: Mapping[str, str]) -> str | None:
+    """Why the article is held back (the rule, for `filter_reason`), or None when it may be translated."""
+    if filters.errors:
+        return f"unusable filter setting ({'; '.join(filters.errors)}); held for an editor"
+    timed_out = f"filter rule {{!r}} took longer than {REGEX_TIMEOUT_S} s (a regular expression that backtracks?)"
+    for rule in filters.exclude:
+        try:
+            where = rule.search(values)
+        except TimeoutError:
+            return timed_out.format(rule.text)
+        if where is not None:
+            return f"exclude rule {rule.text!r} matched the {where}"
+    if filters.include:
+        for rule in filters.include:
+            try:
+                if rule.search(values) is not None:
+                    break
+            except TimeoutError:
+                return timed_out.format(rule.text)
+        else:
+            return "no include rule matched (" + ", ".join(repr(rule.text) for rule in filters.include) + ")"
+    if filters.min_words:
+        count = len(values.get("body", "").split())
+        if count < filters.min_words:
+            return f"{count} words, fewer than the minimum of {filters.min_words}"
+    return None

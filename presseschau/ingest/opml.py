@@ -1,0 +1,252 @@
+"""OPML 2.0 import and export of sources (the feed-reader exchange format).
+
+Import: every `<outline xmlUrl="…">` becomes a source named by its `text` (or `title`); the outlines
+it is nested in (categories) become its first tag (`News/Europe`), an OPML `category` attribute adds
+more. presseschau's own settings travel as attributes in the `urn:presseschau:opml:1` namespace
+(interval, policy, engine, language, kind, enabled, tags, glossary, filters), so an export imported
+into an empty data directory gives the same sources with the same settings; other readers ignore them.
+
+The whole file is read and every outline validated before anything is stored: a file that is not
+OPML, or an outline that cannot become a source, gives one error naming the line and the reason and
+adds nothing. Feeds registered already (same URL, normalized) or listed twice are reported, not added.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import select
+
+from presseschau.app import AppContext
+from presseschau.ingest.errors import IngestError
+from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
+from presseschau.ingest.sources import (
+    SourceDraft,
+    check_source_address,
+    draft_source,
+    insert_source,
+    registered_urls,
+)
+from presseschau.ingest.urls import normalize_url
+from presseschau.store.models import Source
+
+NAMESPACE = "urn:presseschau:opml:1"
+PREFIX = "presseschau"
+MAX_OPML_BYTES = 10 * 1024 * 1024
+MAX_OUTLINES = 10_000
+MAX_DEPTH = 20
+ADDRESS_CHECK_THREADS = 16
+
+
+class OpmlError(IngestError):
+    """The OPML file cannot be imported; nothing was added."""
+
+    kind = "invalid_opml"
+
+
+@dataclass
+class OpmlEntry:
+    line: int
+    url: str
+    name: str | None
+    tags: list[str]
+    settings: dict[str, str]
+
+
+@dataclass
+class OpmlImportReport:
+    added: list[tuple[int, str, str]] = field(default_factory=list)  # (id, name, url)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (outline, why)
+
+
+def _q(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
+
+
+def parse_opml(data: bytes, subject: str) -> list[OpmlEntry]:
+    """The feed outlines of an OPML document; `OpmlError` naming `subject` when it is not usable OPML."""
+    if len(data) > MAX_OPML_BYTES:
+        raise OpmlError(subject, f"larger than {MAX_OPML_BYTES // (1024 * 1024)} MB")
+    if not data.strip():
+        raise OpmlError(subject, "the file is empty")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        raise OpmlError(subject, f"not well-formed XML ({error})") from None
+    if not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
+        raise OpmlError(subject, f"not an OPML document (the root element is <{root.tag}>, not <opml>)")
+    body = root.find("body")
+    if body is None:
+        raise OpmlError(subject, "an OPML document without <body>")
+    entries: list[OpmlEntry] = []
+
+    def walk(element: Any, path: list[str]) -> Iterator[tuple[Any, list[str]]]:
+        if len(path) > MAX_DEPTH:
+            raise OpmlError(subject, f"line {element.sourceline}: outlines nested deeper than {MAX_DEPTH} levels")
+        for child in element:
+            if child.tag != "outline":
+                continue
+            yield child, path
+            label = (child.get("text") or child.get("title") or "").strip()
+            yield from walk(child, [*path, label] if label and not child.get("xmlUrl") else path)
+
+    count = 0
+    for outline, path in walk(body, []):
+        count += 1
+        if count > MAX_OUTLINES:
+            raise OpmlError(subject, f"more than {MAX_OUTLINES} outlines")
+        url = (outline.get("xmlUrl") or "").strip()
+        if not url:
+            continue  # a category (or a link outline): its children are walked
+        tags = ["/".join(path)] if path else []
+        tags += [c.strip().strip("/") for c in (outline.get("category") or "").split(",") if c.strip().strip("/")]
+        settings = {
+            etree.QName(key).localname: value
+            for key, value in outline.attrib.items()
+            if etree.QName(key).namespace == NAMESPACE
+        }
+        name = (outline.get("text") or outline.get("title") or "").strip() or None
+        entries.append(OpmlEntry(outline.sourceline or 0, url, name, tags, settings))
+    return entries
+
+
+def _draft(context: AppContext, entry: OpmlEntry, subject: str) -> SourceDraft:
+    where = f"line {entry.line} ({entry.url})"
+    settings = entry.settings
+    fields: dict[str, Any] = {"name": entry.name, "tags": entry.tags or None}
+    try:
+        if "interval" in settings:
+            fields["poll_interval_s"] = int(settings["interval"])
+        if "policy" in settings:
+            fields["publish_policy"] = settings["policy"]
+        if settings.get("engine"):
+            fields["engine"] = settings["engine"]
+        if "language" in settings:
+            fields["language"] = settings["language"]
+        if "kind" in settings:
+            fields["kind"] = settings["kind"]
+        if "enabled" in settings:
+            if settings["enabled"] not in ("true", "false"):
+                raise ValueError(f"enabled={settings['enabled']!r}, expected true or false")
+            fields["enabled"] = settings["enabled"] == "true"
+        if "glossary" in settings:
+            fields["glossary"] = json.loads(settings["glossary"])
+        if "filters" in settings:
+            stored = json.loads(settings["filters"])
+            if not isinstance(stored, dict):
+                raise ValueError("filters must be a JSON object")
+            fields["filters"] = build_filters(
+                stored.get("include") or (),
+                stored.get("exclude") or (),
+                stored.get("min_words") or 0,
+                stored.get("target_language") or "skip",
+            )
+        return draft_source(context.settings, entry.url, check_address=False, **fields)
+    except (ValueError, TypeError, FilterError) as error:
+        raise OpmlError(subject, f"{where}: {error}") from None
+    except IngestError as error:
+        raise OpmlError(subject, f"{where}: {error.reason}") from None
+
+
+def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportReport:
+    """Add the feeds of an OPML document as sources, all or none (see the module documentation)."""
+    entries = parse_opml(data, subject)
+    if not entries:
+        raise OpmlError(subject, "no feed outlines (<outline xmlUrl=…>) in the file")
+    report = OpmlImportReport()
+    drafts: list[SourceDraft] = []
+    seen: dict[str, int] = {}
+    lines: dict[str, int] = {}
+    for entry in entries:
+        draft = _draft(context, entry, subject)
+        lines.setdefault(draft.url, entry.line)
+        key = normalize_url(draft.url)
+        if key in seen:
+            report.duplicates.append((draft.url, f"listed twice in the file (lines {seen[key]} and {entry.line})"))
+            continue
+        seen[key] = entry.line
+        drafts.append(draft)
+    with context.database.session() as session:
+        registered = registered_urls(session)
+        new: list[SourceDraft] = []
+        for draft in drafts:
+            existing = registered.get(normalize_url(draft.url))
+            if existing is not None:
+                report.duplicates.append((draft.url, f"already registered as source {existing.id} ({existing.name})"))
+            else:
+                new.append(draft)
+    _check_addresses(context, new, lines, subject)
+    with context.database.session() as session:
+        registered = registered_urls(session)  # again: another writer may have added one meanwhile
+        for draft in new:
+            source = insert_source(session, draft, registered)
+            report.added.append((source.id, source.name, source.url))
+    return report
+
+
+def _check_addresses(context: AppContext, drafts: list[SourceDraft], lines: dict[str, int], subject: str) -> None:
+    """The private-address check of `add_source` for every new feed, resolved concurrently (a large
+    file would otherwise wait for one DNS answer after another)."""
+
+    def check(draft: SourceDraft) -> IngestError | None:
+        try:
+            check_source_address(context.settings, draft.url)
+        except IngestError as error:
+            return error
+        return None
+
+    with ThreadPoolExecutor(max_workers=ADDRESS_CHECK_THREADS) as pool:
+        for draft, error in zip(drafts, pool.map(check, drafts), strict=True):
+            if error is not None:
+                raise OpmlError(subject, f"line {lines[draft.url]} ({draft.url}): {error.reason}")
+
+
+def export_opml(context: AppContext, title: str | None = None) -> bytes:
+    """Every source as OPML 2.0, nested by its first tag, with presseschau's settings attached."""
+    root = etree.Element("opml", version="2.0", nsmap={PREFIX: NAMESPACE})
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = title or f"{context.settings.site_title}: Quellen"
+    etree.SubElement(head, "dateCreated").text = format_datetime(datetime.now(UTC))
+    body = etree.SubElement(root, "body")
+    folders: dict[tuple[str, ...], Any] = {(): body}
+
+    def folder(path: tuple[str, ...]) -> Any:
+        if path not in folders:
+            folders[path] = etree.SubElement(folder(path[:-1]), "outline", text=path[-1])
+        return folders[path]
+
+    with context.database.session() as session:
+        for source in session.scalars(select(Source).order_by(Source.id)):
+            tags = [str(tag) for tag in source.tags or ()]
+            path = tuple(part for part in tags[0].split("/") if part) if tags else ()
+            outline = etree.SubElement(
+                folder(path), "outline", type="rss", text=source.name, title=source.name, xmlUrl=source.url
+            )
+            if tags:
+                outline.set("category", ",".join("/" + tag for tag in tags))
+            attributes: dict[str, str] = {
+                "interval": str(source.poll_interval_s),
+                "policy": source.publish_policy,
+                "language": source.language,
+                "kind": source.kind,
+                "enabled": "true" if source.enabled else "false",
+            }
+            if source.engine:
+                attributes["engine"] = source.engine
+            if source.glossary:
+                attributes["glossary"] = json.dumps(source.glossary, ensure_ascii=False)
+            stored_filters = filters_from_json(source.filters).to_json()
+            if stored_filters:
+                attributes["filters"] = json.dumps(stored_filters, ensure_ascii=False)
+            for key, value in attributes.items():
+                outline.set(_q(key), value)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

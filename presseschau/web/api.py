@@ -1,0 +1,638 @@
+"""The JSON API under /api/v1/ (OpenAPI docs at /api/v1/docs, schema at /api/v1/openapi.json).
+
+Read articles, translations and publications (paginated, filtered by source, status and date);
+create, update, pause, resume and remove sources; trigger a fetch; re-translate or release an
+article. Every request carries `Authorization: Bearer <token>` (`presseschau tokens add`); there are
+no cookies, so there is no CSRF surface. Read tokens may only read; write tokens may change what
+their role allows (`editor`: articles; `admin`: also sources). Requests are rate-limited per token
+(`api_rate_limit_per_minute`, per server process), and failed authentications per client address.
+Every write goes through the same service functions and validation as the CLI and the admin area.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from presseschau import __version__
+from presseschau.app import AppContext
+from presseschau.content import paragraphs_from_json
+from presseschau.editorial.tokens import TokenIdentity, authenticate_token
+from presseschau.ingest.errors import IngestError, SourceExists, SourceNotFound
+from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
+from presseschau.ingest.sources import (
+    ArticleNotFound,
+    create_source,
+    refilter_source,
+    release_article,
+    retranslate_article,
+    update_source,
+)
+from presseschau.store.models import Article, Publication, Source, Translation
+
+PREFIX = "/api/v1"
+MAX_PER_PAGE = 100
+Item = TypeVar("Item")
+
+
+# Schemas ------------------------------------------------------------------------------------------
+
+
+class Filters(BaseModel):
+    include: list[str] = Field(default_factory=list, description="Rules: words, a phrase or /regex/; field prefix.")
+    exclude: list[str] = Field(default_factory=list)
+    min_words: int = 0
+    target_language: Literal["skip", "publish"] = "skip"
+
+
+class SourceOut(BaseModel):
+    id: int
+    url: str
+    name: str
+    kind: str
+    language: str
+    enabled: bool
+    poll_interval_s: int
+    publish_policy: str
+    engine: str | None
+    tags: list[str]
+    glossary: dict[str, str]
+    filters: Filters
+    last_polled_at: datetime | None
+    last_status: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_poll_at: datetime | None
+    created_at: datetime
+
+
+class SourceCreate(BaseModel):
+    url: str
+    name: str | None = None
+    language: str = "en"
+    kind: str = "auto"
+    poll_interval_s: int | None = None
+    publish_policy: str | None = None
+    engine: str | None = None
+    enabled: bool = True
+    tags: list[str] | None = None
+    glossary: dict[str, str] | None = None
+    filters: Filters | None = None
+
+
+class SourceUpdate(BaseModel):
+    """Only the fields sent are changed."""
+
+    name: str | None = None
+    language: str | None = None
+    kind: str | None = None
+    poll_interval_s: int | None = None
+    publish_policy: str | None = None
+    engine: str | None = None
+    enabled: bool | None = None
+    tags: list[str] | None = None
+    glossary: dict[str, str] | None = None
+    filters: Filters | None = None
+
+
+class ParagraphOut(BaseModel):
+    kind: str
+    html: str
+
+
+class ArticleOut(BaseModel):
+    id: int
+    source_id: int | None
+    url: str
+    canonical_url: str
+    outlet: str | None
+    title: str | None
+    authors: list[str]
+    published_at: datetime | None
+    language: str | None
+    revision: int
+    status: str = Field(description="ok | filtered | not_english | failed | no_article | pending")
+    error: str | None
+    filter_reason: str | None
+    filter_released_by: str | None
+    discovered_at: datetime
+    fetched_at: datetime | None
+
+
+class ArticleDetail(ArticleOut):
+    paragraphs: list[ParagraphOut]
+
+
+class TranslationOut(BaseModel):
+    id: int
+    article_id: int
+    language: str
+    status: str = Field(description="queued | in_progress | done | failed")
+    engine: str | None
+    model: str | None
+    title: str | None
+    reviewed: bool
+    error: str | None
+    translated_at: datetime | None
+    updated_at: datetime
+
+
+class TranslationDetail(TranslationOut):
+    paragraphs: list[ParagraphOut]
+
+
+class PublicationOut(BaseModel):
+    id: int
+    translation_id: int
+    article_id: int
+    language: str
+    slug: str
+    url: str
+    title: str | None
+    status: str = Field(description="published | held | unpublished | archived")
+    published_at: datetime | None
+    first_published_at: datetime | None
+    updated_at: datetime
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    page: int
+    per_page: int
+    total: int
+
+
+class FetchResult(BaseModel):
+    source_id: int
+    articles_new: int
+    articles_updated: int
+    filtered: int
+    failures: list[str]
+
+
+class RefilterResult(BaseModel):
+    held: int
+    released: int
+    unchanged: int
+    kept_translated: int
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+# Rate limiting ------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A token bucket per key: `per_minute` requests, refilled evenly (in-process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """0 when a request may go ahead (and counts it); else seconds until one may."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.capacity, moment))
+            tokens = min(self.capacity, tokens + (moment - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, moment)
+                return (1.0 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1.0, moment)
+            return 0.0
+
+
+# Conversion ---------------------------------------------------------------------------------------
+
+
+def source_out(source: Source) -> SourceOut:
+    filters = filters_from_json(source.filters)
+    return SourceOut(
+        id=source.id,
+        url=source.url,
+        name=source.name,
+        kind=source.kind,
+        language=source.language,
+        enabled=source.enabled,
+        poll_interval_s=source.poll_interval_s,
+        publish_policy=source.publish_policy,
+        engine=source.engine,
+        tags=[str(tag) for tag in source.tags or ()],
+        glossary={str(k): str(v) for k, v in (source.glossary or {}).items()},
+        filters=Filters(
+            include=[rule.text for rule in filters.include],
+            exclude=[rule.text for rule in filters.exclude],
+            min_words=filters.min_words,
+            target_language="publish" if filters.target_language == "publish" else "skip",
+        ),
+        last_polled_at=source.last_polled_at,
+        last_status=source.last_status,
+        last_error=source.last_error,
+        consecutive_failures=source.consecutive_failures,
+        next_poll_at=source.next_poll_at,
+        created_at=source.created_at,
+    )
+
+
+def article_out(article: Article) -> ArticleOut:
+    return ArticleOut(
+        id=article.id,
+        source_id=article.source_id,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        outlet=article.outlet,
+        title=article.title,
+        authors=[str(a) for a in article.authors or ()],
+        published_at=article.published_at,
+        language=article.language,
+        revision=article.revision,
+        status=article.fetch_status,
+        error=article.fetch_error,
+        filter_reason=article.filter_reason,
+        filter_released_by=article.filter_released_by,
+        discovered_at=article.discovered_at,
+        fetched_at=article.fetched_at,
+    )
+
+
+def _paragraphs(stored: list[Any]) -> list[ParagraphOut]:
+    return [ParagraphOut(kind=p.kind, html=p.html) for p in paragraphs_from_json(stored)]
+
+
+def translation_out(translation: Translation) -> TranslationOut:
+    return TranslationOut(
+        id=translation.id,
+        article_id=translation.article_id,
+        language=translation.language,
+        status=translation.status,
+        engine=translation.engine,
+        model=translation.model,
+        title=translation.title,
+        reviewed=translation.reviewed,
+        error=translation.error,
+        translated_at=translation.translated_at,
+        updated_at=translation.updated_at,
+    )
+
+
+def _filters_value(filters: Filters | None) -> Any:
+    if filters is None:
+        return None
+    return build_filters(filters.include, filters.exclude, filters.min_words, filters.target_language)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+# The application ----------------------------------------------------------------------------------
+
+
+def api_app(context: AppContext) -> FastAPI:
+    """The API as an application of its own, mounted at /api/v1 by `presseschau.web.app.create_app`."""
+    settings = context.settings
+    app = FastAPI(
+        title=f"{settings.site_title} API",
+        version=__version__,
+        description=__doc__,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    bearer = HTTPBearer(auto_error=False, description="An API token from `presseschau tokens add NAME`.")
+    per_token = RateLimiter(settings.api_rate_limit_per_minute)
+    per_address = RateLimiter(settings.api_rate_limit_per_minute)
+
+    def too_many(wait: float) -> HTTPException:
+        return HTTPException(429, "rate limit reached; try again later", headers={"Retry-After": str(int(wait) + 1)})
+
+    def identity(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenIdentity:
+        address = request.client.host if request.client else "unknown"
+        found = None
+        if credentials is not None and credentials.scheme.lower() == "bearer":
+            with context.database.session() as session:
+                found = authenticate_token(session, credentials.credentials)
+        if found is None:
+            wait = per_address.take(address)
+            if wait > 0:
+                raise too_many(wait)
+            raise HTTPException(
+                401, "missing, unknown or revoked API token", headers={"WWW-Authenticate": 'Bearer realm="api"'}
+            )
+        wait = per_token.take(f"token:{found.id}")
+        if wait > 0:
+            raise too_many(wait)
+        return found
+
+    def writer(role: str) -> Callable[[TokenIdentity], TokenIdentity]:
+        def check(who: TokenIdentity = Depends(identity)) -> TokenIdentity:
+            if not who.can_write:
+                raise HTTPException(403, f"token {who.name!r} is read-only")
+            if role == "admin" and not who.is_admin:
+                raise HTTPException(403, f"token {who.name!r} has role {who.role}; changing sources needs admin")
+            return who
+
+        return check
+
+    @app.middleware("http")
+    async def no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "no-store")  # answers depend on the token
+        return response
+
+    reader = Depends(identity)
+    editor = Depends(writer("editor"))
+    admin = Depends(writer("admin"))
+
+    @contextmanager
+    def service_errors() -> Iterator[None]:
+        try:
+            yield
+        except (SourceNotFound, ArticleNotFound) as error:
+            raise HTTPException(404, str(error)) from None
+        except SourceExists as error:
+            raise HTTPException(409, str(error)) from None
+        except (IngestError, FilterError) as error:
+            raise HTTPException(422, str(error)) from None
+
+    def paginate(session: Session, query: Select[Any], page: int, per_page: int, order: Any) -> tuple[list[Any], int]:
+        total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        rows = list(session.scalars(query.order_by(order).offset((page - 1) * per_page).limit(per_page)))
+        return rows, total
+
+    def dated(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+        conditions = []
+        if since is not None:
+            conditions.append(column >= _utc(since))
+        if until is not None:
+            conditions.append(column < _utc(until))
+        return conditions
+
+    PageNumber = Query(1, ge=1)
+    PerPage = Query(20, ge=1, le=MAX_PER_PAGE)
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": Problem},
+        403: {"model": Problem},
+        404: {"model": Problem},
+        422: {"model": Problem},
+        429: {"model": Problem},
+    }
+
+    # Articles -------------------------------------------------------------------------------------
+
+    @app.get("/articles", response_model=Page[ArticleOut], responses=errors, tags=["articles"])
+    def list_articles(
+        _: TokenIdentity = reader,
+        source_id: int | None = None,
+        status: str | None = Query(None, description="ok, filtered, not_english, failed, no_article, pending"),
+        since: datetime | None = Query(None, description="Published (or found) at or after this time."),
+        until: datetime | None = Query(None, description="Published (or found) before this time."),
+        page: int = PageNumber,
+        per_page: int = PerPage,
+    ) -> Page[ArticleOut]:
+        when = func.coalesce(Article.published_at, Article.discovered_at)
+        query = select(Article).where(*dated(when, since, until))
+        if source_id is not None:
+            query = query.where(Article.source_id == source_id)
+        if status is not None:
+            query = query.where(Article.fetch_status == status)
+        with context.database.session() as session:
+            rows, total = paginate(session, query, page, per_page, Article.id.desc())
+            return Page[ArticleOut](items=[article_out(a) for a in rows], page=page, per_page=per_page, total=total)
+
+    def load_article(session: Session, article_id: int) -> Article:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise HTTPException(404, f"article {article_id}: no such article")
+        return article
+
+    @app.get("/articles/{article_id}", response_model=ArticleDetail, responses=errors, tags=["articles"])
+    def get_article(article_id: int, _: TokenIdentity = reader) -> ArticleDetail:
+        with context.database.session() as session:
+            article = load_article(session, article_id)
+            return ArticleDetail(**article_out(article).model_dump(), paragraphs=_paragraphs(article.paragraphs))
+
+    @app.post(
+        "/articles/{article_id}/retranslate",
+        response_model=TranslationOut,
+        status_code=202,
+        responses=errors,
+        tags=["articles"],
+    )
+    def retranslate(article_id: int, _: TokenIdentity = editor) -> TranslationOut:
+        """Queue a fresh machine translation; the translate worker (`run`, `translate`) does it."""
+        with service_errors():
+            translation = retranslate_article(context, article_id)
+        with context.database.session() as session:
+            stored = session.get(Translation, translation.id)
+            assert stored is not None
+            return translation_out(stored)
+
+    @app.post("/articles/{article_id}/release", response_model=ArticleOut, responses=errors, tags=["articles"])
+    def release(article_id: int, who: TokenIdentity = editor) -> ArticleOut:
+        """Translate an article its source's filters held back."""
+        with context.database.session() as session:
+            load_article(session, article_id)
+        with service_errors():
+            release_article(context, article_id, f"token:{who.name}")
+        with context.database.session() as session:
+            return article_out(load_article(session, article_id))
+
+    # Translations and publications ----------------------------------------------------------------
+
+    @app.get("/translations", response_model=Page[TranslationOut], responses=errors, tags=["translations"])
+    def list_translations(
+        _: TokenIdentity = reader,
+        source_id: int | None = None,
+        status: str | None = Query(None, description="queued, in_progress, done, failed"),
+        since: datetime | None = Query(None, description="Changed at or after this time."),
+        until: datetime | None = Query(None, description="Changed before this time."),
+        page: int = PageNumber,
+        per_page: int = PerPage,
+    ) -> Page[TranslationOut]:
+        query = select(Translation).where(
+            Translation.language == settings.target_language, *dated(Translation.updated_at, since, until)
+        )
+        if source_id is not None:
+            query = query.join(Article, Article.id == Translation.article_id).where(Article.source_id == source_id)
+        if status is not None:
+            query = query.where(Translation.status == status)
+        with context.database.session() as session:
+            rows, total = paginate(session, query, page, per_page, Translation.id.desc())
+            return Page[TranslationOut](
+                items=[translation_out(t) for t in rows], page=page, per_page=per_page, total=total
+            )
+
+    @app.get(
+        "/translations/{translation_id}", response_model=TranslationDetail, responses=errors, tags=["translations"]
+    )
+    def get_translation(translation_id: int, _: TokenIdentity = reader) -> TranslationDetail:
+        with context.database.session() as session:
+            translation = session.get(Translation, translation_id)
+            if translation is None:
+                raise HTTPException(404, f"translation {translation_id}: no such translation")
+            return TranslationDetail(
+                **translation_out(translation).model_dump(), paragraphs=_paragraphs(translation.paragraphs)
+            )
+
+    def publication_out(publication: Publication) -> PublicationOut:
+        translation = publication.translation
+        return PublicationOut(
+            id=publication.id,
+            translation_id=publication.translation_id,
+            article_id=translation.article_id,
+            language=publication.language,
+            slug=publication.slug,
+            url=settings.base_url.rstrip("/") + f"/{publication.slug}/",
+            title=translation.title,
+            status=publication.status,
+            published_at=publication.published_at,
+            first_published_at=publication.first_published_at,
+            updated_at=publication.updated_at,
+        )
+
+    @app.get("/publications", response_model=Page[PublicationOut], responses=errors, tags=["publications"])
+    def list_publications(
+        _: TokenIdentity = reader,
+        source_id: int | None = None,
+        status: str | None = Query(None, description="published, held, unpublished, archived"),
+        since: datetime | None = Query(None, description="Published at or after this time."),
+        until: datetime | None = Query(None, description="Published before this time."),
+        page: int = PageNumber,
+        per_page: int = PerPage,
+    ) -> Page[PublicationOut]:
+        query = select(Publication).where(
+            Publication.language == settings.target_language, *dated(Publication.published_at, since, until)
+        )
+        if source_id is not None:
+            query = (
+                query.join(Translation, Translation.id == Publication.translation_id)
+                .join(Article, Article.id == Translation.article_id)
+                .where(Article.source_id == source_id)
+            )
+        if status is not None:
+            query = query.where(Publication.status == status)
+        with context.database.session() as session:
+            rows, total = paginate(session, query, page, per_page, Publication.id.desc())
+            return Page[PublicationOut](
+                items=[publication_out(p) for p in rows], page=page, per_page=per_page, total=total
+            )
+
+    @app.get("/publications/{publication_id}", response_model=PublicationOut, responses=errors, tags=["publications"])
+    def get_publication(publication_id: int, _: TokenIdentity = reader) -> PublicationOut:
+        with context.database.session() as session:
+            publication = session.get(Publication, publication_id)
+            if publication is None:
+                raise HTTPException(404, f"publication {publication_id}: no such publication")
+            return publication_out(publication)
+
+    # Sources --------------------------------------------------------------------------------------
+
+    def stored_source(source_id: int) -> SourceOut:
+        with context.database.session() as session:
+            source = session.get(Source, source_id)
+            if source is None:
+                raise HTTPException(404, f"source {source_id}: no such source")
+            return source_out(source)
+
+    @app.get("/sources", response_model=Page[SourceOut], responses=errors, tags=["sources"])
+    def list_sources(
+        _: TokenIdentity = reader,
+        tag: str | None = None,
+        enabled: bool | None = None,
+        page: int = PageNumber,
+        per_page: int = PerPage,
+    ) -> Page[SourceOut]:
+        with context.database.session() as session:
+            query = select(Source)
+            if enabled is not None:
+                query = query.where(Source.enabled.is_(enabled))
+            if tag is None:
+                rows, total = paginate(session, query, page, per_page, Source.id)
+            else:  # tags are a JSON list: filtered here, the same on every database
+                matching = [s for s in session.scalars(query.order_by(Source.id)) if tag in (s.tags or ())]
+                rows, total = matching[(page - 1) * per_page : page * per_page], len(matching)
+            return Page[SourceOut](items=[source_out(s) for s in rows], page=page, per_page=per_page, total=total)
+
+    @app.get("/sources/{source_id}", response_model=SourceOut, responses=errors, tags=["sources"])
+    def get_source(source_id: int, _: TokenIdentity = reader) -> SourceOut:
+        return stored_source(source_id)
+
+    @app.post("/sources", response_model=SourceOut, status_code=201, responses=errors, tags=["sources"])
+    def add_source(body: SourceCreate, _: TokenIdentity = admin) -> SourceOut:
+        with service_errors():
+            fields = body.model_dump(exclude={"url", "filters"}, exclude_none=True)
+            source = create_source(context, body.url, filters=_filters_value(body.filters), **fields)
+        return stored_source(source.id)
+
+    @app.patch("/sources/{source_id}", response_model=SourceOut, responses=errors, tags=["sources"])
+    def change_source(source_id: int, body: SourceUpdate, _: TokenIdentity = admin) -> SourceOut:
+        """Only the fields sent are changed; stored articles are not refiltered."""
+        changes = {name: getattr(body, name) for name in body.model_fields_set if name != "filters"}
+        with service_errors():
+            if "filters" in body.model_fields_set:
+                changes["filters"] = _filters_value(body.filters)
+            update_source(context, source_id, **changes)
+        return stored_source(source_id)
+
+    @app.post("/sources/{source_id}/pause", response_model=SourceOut, responses=errors, tags=["sources"])
+    def pause_source(source_id: int, _: TokenIdentity = admin) -> SourceOut:
+        with service_errors():
+            update_source(context, source_id, enabled=False)
+        return stored_source(source_id)
+
+    @app.post("/sources/{source_id}/resume", response_model=SourceOut, responses=errors, tags=["sources"])
+    def resume_source(source_id: int, _: TokenIdentity = admin) -> SourceOut:
+        with service_errors():
+            update_source(context, source_id, enabled=True)
+        return stored_source(source_id)
+
+    @app.delete("/sources/{source_id}", status_code=204, responses=errors, tags=["sources"])
+    def delete_source(source_id: int, _: TokenIdentity = admin) -> Response:
+        """Remove a source; its articles are kept."""
+        from presseschau.ingest.service import remove_source
+
+        with service_errors():
+            remove_source(context, source_id)
+        return Response(status_code=204)
+
+    @app.post("/sources/{source_id}/refilter", response_model=RefilterResult, responses=errors, tags=["sources"])
+    def refilter(source_id: int, _: TokenIdentity = admin) -> RefilterResult:
+        """Apply the source's current filters to its stored articles that are not translated yet."""
+        with service_errors():
+            report = refilter_source(context, source_id)
+        return RefilterResult(**vars(report))
+
+    @app.post("/sources/{source_id}/fetch", response_model=FetchResult, responses=errors, tags=["sources"])
+    def fetch_source(source_id: int, _: TokenIdentity = admin) -> FetchResult:
+        """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
+        from presseschau.ingest.service import fetch_sources
+
+        with service_errors():
+            report = fetch_sources(context, source_id=source_id)
+        return FetchResult(
+            source_id=source_id,
+            articles_new=report.articles_new,
+            articles_updated=report.articles_updated,
+            filtered=report.filtered,
+            failures=[f"{what}: {why}" for what, why in report.failures],
+        )
+
+    return app
