@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from presseschau.ingest.opml import MAX_OPML_BYTES
+
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -28,6 +30,7 @@ MIB = 1024 * KIB
 class FormLimit:
     max_bytes: int
     max_fields: int
+    max_files: int = 0
 
 
 # A login form is a name, a password and a token; an editor's save holds every paragraph of an
@@ -35,6 +38,8 @@ class FormLimit:
 LOGIN_LIMIT = FormLimit(16 * KIB, 10)
 EDITOR_LIMIT = FormLimit(4 * MIB, 5_000)
 ADMIN_LIMIT = FormLimit(256 * KIB, 100)
+# An OPML upload: one file as large as the importer takes, plus the form around it.
+OPML_LIMIT = FormLimit(MAX_OPML_BYTES + 64 * KIB, 10, max_files=1)
 # The public site takes no forms: anything with a body there is small or refused.
 PUBLIC_LIMIT = FormLimit(64 * KIB, 20)
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -45,6 +50,8 @@ def limit_for(path: str, admin_prefix: str = "/admin") -> FormLimit:
         return LOGIN_LIMIT
     if path.startswith(f"{admin_prefix}/uebersetzung/"):
         return EDITOR_LIMIT
+    if path == f"{admin_prefix}/opml":
+        return OPML_LIMIT
     if path == admin_prefix or path.startswith(admin_prefix + "/"):
         return ADMIN_LIMIT
     return PUBLIC_LIMIT
@@ -161,10 +168,12 @@ class TooManyFields(Exception):
 
 
 async def read_form(request: Request) -> FormData:
-    """The request's form within its route's field limit (no file uploads); `TooManyFields` beyond it."""
+    """The request's form within its route's field and file limits; `TooManyFields` beyond them."""
     limit = limit_for(request.url.path)
     try:
-        form = await request.form(max_fields=limit.max_fields, max_files=0, max_part_size=limit.max_bytes)
+        form = await request.form(
+            max_fields=limit.max_fields, max_files=limit.max_files, max_part_size=limit.max_bytes
+        )
     except HTTPException as error:  # Starlette's own field limit answers 400
         if error.status_code == 400 and "Too many fields" in str(error.detail):
             raise TooManyFields(limit) from error

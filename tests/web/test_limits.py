@@ -115,3 +115,13 @@ def test_a_form_with_too_many_fields_is_refused(client: TestClient) -> None:
     assert client.post("/admin/anmelden", data=fields).status_code == 413
     # Within the limit the same login works.
     assert client.post("/admin/anmelden", data=dict(list(fields.items())[:3])).status_code == 303
+
+
+def test_only_the_opml_upload_takes_a_file_and_as_much_as_the_importer() -> None:
+    from presseschau.ingest.opml import MAX_OPML_BYTES
+    from presseschau.web.limits import limit_for
+
+    opml = limit_for("/admin/opml")
+    assert opml.max_files == 1 and opml.max_bytes > MAX_OPML_BYTES
+    for path in ("/admin/quellen", "/admin/anmelden", "/admin/uebersetzung/1", "/suche"):
+        assert limit_for(path).max_files == 0
