@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import httpx
 
+from presseschau.config import Settings
 from presseschau.translate import firefox
 from presseschau.translate.download import ProgressCallback, download, extract, sha256_file
 from presseschau.translate.engines.base import EngineNotReady, ModelNotFound
@@ -204,6 +205,15 @@ class ModelStore:
         self.models_dir = models_dir
         self.proxy = proxy  # forward proxy for downloads (settings.http_proxy)
         self.firefox_source = firefox_source or firefox.FirefoxSource(proxy=proxy)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ModelStore:
+        """The configured store: `models_dir`, downloads through `http_proxy`, Firefox models from
+        `firefox_records_url` / `firefox_attachments_url`."""
+        source = firefox.FirefoxSource(
+            settings.firefox_records_url, settings.firefox_attachments_url, settings.http_proxy
+        )
+        return cls(settings.effective_models_dir, settings.http_proxy, source)
 
     def installed(self, format: Literal["ct2", "firefox"] | None = None) -> list[InstalledModel]:
         """Installed models (of one format, when given), by name."""

@@ -21,7 +21,7 @@ from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore
 from presseschau.translate.document import Document
 from presseschau.translate.download import DownloadError
 from presseschau.translate.engines import EngineError, engine_specs
-from presseschau.translate.firefox import FirefoxSource, architecture_preference, parse_model_name
+from presseschau.translate.firefox import architecture_preference, parse_model_name
 from presseschau.translate.glossary import Glossary, GlossaryError
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
 from presseschau.translate.service import (
@@ -198,16 +198,11 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(models_app, name="models")
 
-    def _store(context: AppContext) -> ModelStore:
-        settings = context.settings
-        source = FirefoxSource(settings.firefox_records_url, settings.firefox_attachments_url, settings.http_proxy)
-        return ModelStore(settings.effective_models_dir, settings.http_proxy, source)
-
     @models_app.command("list")
     def models_list(ctx: typer.Context) -> None:
         """Installed models and the catalog."""
         context: AppContext = ctx.obj
-        store = _store(context)
+        store = ModelStore.for_settings(context.settings)
         installed = store.installed()
         table = Table(title="Models")
         table.add_column("model", no_wrap=True)  # names are typed back into `models pull/remove`
@@ -247,7 +242,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Download (resumable, checksummed), convert and install a model."""
         context: AppContext = ctx.obj
-        store = _store(context)
+        store = ModelStore.for_settings(context.settings)
         pair = parse_model_name(name)
         entry = CATALOG.get(name)
         if entry is None and pair is None:
@@ -296,7 +291,8 @@ def register(app: typer.Typer) -> None:
         """Install a local model (converting OPUS-MT/Marian releases with CTranslate2's converter)."""
         context: AppContext = ctx.obj
         try:
-            installed = _store(context).import_path(path, name=name, source_language=source, target_language=target)
+            store = ModelStore.for_settings(context.settings)
+            installed = store.import_path(path, name=name, source_language=source, target_language=target)
         except (EngineError, ModelInstallError, DownloadError) as error:
             raise _fail(f"{type(error).__name__}: {error}") from error
         meta = read_meta(installed)
@@ -310,7 +306,7 @@ def register(app: typer.Typer) -> None:
         """Delete an installed model."""
         context: AppContext = ctx.obj
         try:
-            _store(context).remove(name)
+            ModelStore.for_settings(context.settings).remove(name)
         except EngineError as error:
             raise _fail(str(error)) from error
         typer.echo(f"removed {name}")

@@ -94,7 +94,7 @@ def _ct2_model_dir(settings: Settings, model: str | None) -> Path:
     )
     from presseschau.translate.download import DownloadError
 
-    store = ModelStore(settings.effective_models_dir, settings.http_proxy)
+    store = ModelStore.for_settings(settings)
     wanted = model or settings.model
     if wanted:
         try:
@@ -171,7 +171,7 @@ def _ct2_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...]
 def _ct2_probe(settings: Settings) -> tuple[bool, str]:
     from presseschau.translate.catalog import ModelStore, default_model_for
 
-    store = ModelStore(settings.effective_models_dir, settings.http_proxy)
+    store = ModelStore.for_settings(settings)
     if settings.model:
         try:
             return True, f"model {store.resolve(settings.model)}"
@@ -183,14 +183,6 @@ def _ct2_probe(settings: Settings) -> tuple[bool, str]:
     default = default_model_for(settings.source_language, settings.target_language)
     name = default.name if default else "NAME"
     return False, f"no model installed; the first translation pulls {name} (or `presseschau models pull {name}`)"
-
-
-def _firefox_store(settings: Settings) -> ModelStore:
-    from presseschau.translate.catalog import ModelStore
-    from presseschau.translate.firefox import FirefoxSource
-
-    source = FirefoxSource(settings.firefox_records_url, settings.firefox_attachments_url, settings.http_proxy)
-    return ModelStore(settings.effective_models_dir, settings.http_proxy, source)
 
 
 def _installed_firefox_route(store: ModelStore, source: str, target: str) -> list[Path] | None:
@@ -209,10 +201,16 @@ def _installed_firefox_route(store: ModelStore, source: str, target: str) -> lis
 
 
 def _firefox_model_dirs(settings: Settings, model: str | None) -> list[Path]:
-    from presseschau.translate.catalog import CATALOG, ModelInstallError, firefox_not_ready_message, model_format
+    from presseschau.translate.catalog import (
+        CATALOG,
+        ModelInstallError,
+        ModelStore,
+        firefox_not_ready_message,
+        model_format,
+    )
     from presseschau.translate.firefox import architecture_preference, parse_model_name
 
-    store = _firefox_store(settings)
+    store = ModelStore.for_settings(settings)
     source, target = settings.source_language, settings.target_language
     wanted = model
     configured = settings.model
@@ -254,9 +252,10 @@ def _firefox_factory(settings: Settings, model: str | None) -> tuple[tuple[str, 
 
 
 def _firefox_probe(settings: Settings) -> tuple[bool, str]:
+    from presseschau.translate.catalog import ModelStore
     from presseschau.translate.firefox import model_name
 
-    store = _firefox_store(settings)
+    store = ModelStore.for_settings(settings)
     source, target = settings.source_language, settings.target_language
     installed = store.installed("firefox")
     names = ", ".join(
