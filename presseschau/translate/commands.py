@@ -223,7 +223,7 @@ def register(app: typer.Typer) -> None:
                 meta.format,
                 "yes",
                 f"{model.size_bytes / 1e6:.0f} MB",
-                meta.license or "?",
+                Text(meta.license or "?"),
                 Text("; ".join(details)),
             )
         for entry in CATALOG.values():
