@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
-from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
 from presseschau.store.models import Article, Source, Translation, utcnow
 from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED, enqueue_translation
+from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,9 @@ from presseschau.translate.document import Document
 from presseschau.translate.download import DownloadError
 from presseschau.translate.engines import EngineError, engine_specs
 from presseschau.translate.firefox import FirefoxSource, architecture_preference, parse_model_name
-from presseschau.translate.glossary import Glossary, GlossaryError
+from presseschau.translate.glossary import Glossary, GlossaryError, glossary_for
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
 from presseschau.translate.service import (
-    glossary_for,
     queued_count,
     translate_queued,
     translate_with_fallback,

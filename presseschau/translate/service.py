@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -39,7 +37,7 @@ from presseschau.translate import usage
 from presseschau.translate.document import Document, DocumentTranslator, TranslatedDocument
 from presseschau.translate.engines import Engine, EngineError, EngineNotReady, get_engine
 from presseschau.translate.engines.base import ModelNotFound
-from presseschau.translate.glossary import Glossary, GlossaryError, Term
+from presseschau.translate.glossary import GlossaryError, glossary_for
 from presseschau.translate.memory import TranslationMemory
 
 log = logging.getLogger("presseschau.translate")
@@ -194,27 +192,6 @@ def _check_glossary(context: AppContext, pauses: dict[str, Pause]) -> str | None
     if GLOSSARY_PAUSE in pauses:
         _clear_pause(context, GLOSSARY_PAUSE)
     return None
-
-
-@lru_cache(maxsize=4)
-def _load_glossary(path: str, mtime: float) -> Glossary:
-    return Glossary.load(path)
-
-
-def glossary_for(settings: Settings, additions: dict[str, Any] | None = None) -> Glossary | None:
-    """The configured glossary, plus a source's own additions (`Source.glossary`, editorial admin)."""
-    path: Path | None = settings.glossary_path
-    base: Glossary | None = None
-    if path is not None:
-        if not path.is_absolute():
-            path = settings.data_dir / path
-        base = _load_glossary(str(path), path.stat().st_mtime if path.exists() else 0.0)
-    if not additions:
-        return base
-    # A new Glossary, never the cached one; the source's term replaces a global one with that source.
-    own = [Term(str(source), str(target)) for source, target in additions.items() if str(source).strip()]
-    kept = [term for term in (base.terms if base else []) if term.source not in additions]
-    return Glossary([*kept, *own])
 
 
 def choose_engine_name(settings: Settings, article: Article, engine_name: str | None) -> str:

@@ -50,10 +50,10 @@ from presseschau.editorial.users import (
     set_password,
 )
 from presseschau.publish.formatting import local_datetime
+from presseschau.publish.site import asset_version
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
 from presseschau.translate.names import engine_display_name
 from presseschau.web.limits import read_form
-from presseschau.web.pages import asset_version
 from presseschau.web.params import RowId
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
