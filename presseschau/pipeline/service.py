@@ -267,23 +267,14 @@ class PipelineService:
 
         On the address in the settings: `run` and `demo` apply `settings_for_server` before
         anything is built or published, so pages link to the address served."""
-        import uvicorn
+        from presseschau.web.server import serve
 
-        from presseschau.web.app import create_app
+        def keep(server: Any) -> None:
+            self._server = server  # stopped by our signal handler (`install_signal_handlers`)
 
-        settings = self.context.settings
-        config = uvicorn.Config(
-            create_app(self.context),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
         # uvicorn takes over SIGINT/SIGTERM while it runs (main thread) and shuts down gracefully;
         # afterwards it re-raises the signal to our handler, and we stop the workers either way.
-        server.run()
+        serve(self.context, log_level="warning", on_start=keep)
         self.stop.set()
 
     def run(self) -> None:
