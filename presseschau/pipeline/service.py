@@ -171,11 +171,13 @@ class PipelineService:
 
     def fetch_step(self) -> int:
         from presseschau.ingest.service import fetch_sources
+        from presseschau.publish.service import publisher
 
-        report = fetch_sources(self.context, due_only=True)
+        report = fetch_sources(self.context, due_only=True, on_done=publisher(self.context.settings))
         return int(report.sources_polled)
 
     def translate_step(self) -> int:
+        from presseschau.publish.service import publisher
         from presseschau.translate.service import translate_queued
 
         report = translate_queued(
@@ -184,6 +186,7 @@ class PipelineService:
             engine_name=self.options.engine,
             model=self.options.model,
             owner=self.translate_owner,
+            on_done=publisher(self.context.settings),
         )
         if report.aborted:
             # Not the article's fault (an engine that cannot run, a broken glossary): the item is

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from presseschau.app import AppContext, progress_bar
 from presseschau.content import Paragraph, sanitize_inline_html
-from presseschau.publish.service import publish_orphaned
+from presseschau.publish.service import publish_orphaned, publisher
 from presseschau.translate import usage
 from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
@@ -130,7 +130,14 @@ def register(app: typer.Typer) -> None:
         if limit is not None:
             total = min(total, limit)
         with progress_bar(context.console, "Translating", total) as advance:
-            report = translate_queued(context, limit=limit, engine_name=engine, model=model, progress=advance)
+            report = translate_queued(
+                context,
+                limit=limit,
+                engine_name=engine,
+                model=model,
+                progress=advance,
+                on_done=publisher(context.settings),
+            )
         typer.echo(f"{report.done} done, {report.failed} failed or re-queued, {report.lost_lease} lost leases")
         for outcome in report.outcomes:
             if outcome.error:

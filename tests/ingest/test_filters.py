@@ -22,6 +22,7 @@ from presseschau.ingest.sources import (
     update_source,
 )
 from presseschau.publish.formatting import translation_notice
+from presseschau.publish.service import publisher
 from presseschau.store.models import Article, Publication, Source, Translation
 
 from .conftest import NewsSite, fixture_text
@@ -160,7 +161,7 @@ def test_already_in_the_target_language_is_published_as_original(context: AppCon
         source.filters = build_filters(target_language="publish").to_json()
         session.add(source)
         session.flush()
-        assert store_extracted(session, context.settings, extracted, source) == "new"
+        assert store_extracted(session, context.settings, extracted, source, publisher(context.settings)) == "new"
     with context.database.session() as session:
         article = session.scalars(select(Article)).one()
         translation = session.scalars(select(Translation)).one()
