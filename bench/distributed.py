@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
 from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
+from presseschau.publish.service import publisher  # noqa: E402
 from presseschau.translate.service import translate_queued  # noqa: E402
 from tests.pipeline.distributed import start_worker, stop  # noqa: E402
 from tests.pipeline.newssite import GeneratedArticle, article_page, generate_articles, rss_feed  # noqa: E402
@@ -126,8 +127,8 @@ def run_single_process(data: Path, env: dict[str, str], feeds: list[str], expect
     for index, url in enumerate(feeds):
         add_source(context, url, name=f"Loopback {index + 1}")
     started = time.perf_counter()
-    fetch_sources(context)
-    while translate_queued(context, limit=4, owner="bench").claimed:
+    fetch_sources(context, on_done=publisher(context.settings))
+    while translate_queued(context, limit=4, owner="bench", on_done=publisher(context.settings)).claimed:
         pass
     elapsed = time.perf_counter() - started
     context.close()

@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
 from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
+from presseschau.publish.service import publisher  # noqa: E402
 from presseschau.store.models import Publication, Translation  # noqa: E402
 from presseschau.translate.service import translate_queued  # noqa: E402
 from tests.pipeline.newssite import article_page, generate_articles, serve_news_site  # noqa: E402
@@ -67,7 +68,7 @@ def main() -> None:
             startup = time.perf_counter() - warm_start
 
             started = time.perf_counter()
-            fetch_sources(context)
+            fetch_sources(context, on_done=publisher(settings))
             fetched = time.perf_counter()
             translated = 0
             while True:
@@ -77,6 +78,7 @@ def main() -> None:
                     engine_name=args.engine,
                     model=args.model,
                     owner="bench",
+                    on_done=publisher(settings),
                 )
                 if not report.claimed:
                     break

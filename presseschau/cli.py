@@ -146,10 +146,12 @@ def _register_stage_commands() -> None:
     from presseschau.pipeline.commands import register as register_pipeline
     from presseschau.publish.commands import register as register_publish
     from presseschau.translate.commands import register as register_translate
+    from presseschau.web.commands import register as register_web
 
     register_ingest(app)
     register_translate(app)
     register_publish(app)
+    register_web(app)
     register_pipeline(app)
     register_editorial(app)
 

@@ -13,6 +13,7 @@ from presseschau.store.models import Article, Publication, Translation
 def load_demo_site(context: AppContext) -> dict[str, str]:
     """Publish the demo set in `context`; returns {sample URL: published slug}."""
     from presseschau.ingest.service import import_inputs
+    from presseschau.publish.service import publisher
     from presseschau.translate.memory import TranslationMemory
     from presseschau.translate.service import translate_queued
 
@@ -23,7 +24,8 @@ def load_demo_site(context: AppContext) -> dict[str, str]:
     for sample in samples:
         import_inputs(context, [str(sample.english)], original_url=sample.url)
     attach_sample_sources(context)
-    translate_queued(context, engine_name="memory")  # publishes each by its source's policy
+    # Published each by its source's policy, as by every entry point.
+    translate_queued(context, engine_name="memory", on_done=publisher(settings))
     with context.database.session() as session:
         rows = session.execute(
             select(Article.canonical_url, Publication.slug)

@@ -367,7 +367,7 @@ def retranslate_paragraph(
     from presseschau.translate.document import Document, DocumentTranslator
     from presseschau.translate.engines import get_engine
     from presseschau.translate.engines.base import EngineError
-    from presseschau.translate.service import glossary_for
+    from presseschau.translate.glossary import glossary_for
 
     source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
     current = paragraphs_from_json(translation.paragraphs)

@@ -46,6 +46,7 @@ from presseschau.ingest.source_commands import (
     filters_from_options,
 )
 from presseschau.ingest.source_commands import register as register_source_commands
+from presseschau.publish.service import publisher
 from presseschau.store.models import Article, Publication, Source, Translation
 
 sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
@@ -186,7 +187,9 @@ def fetch_command(
             typer.echo("Nothing to poll: no enabled sources" + (" are due." if due else "."))
             return
         with progress_bar(context.console, "Fetching", total=len(ids)) as advance:
-            report = fetch_sources(context, source_id=source, due_only=due, progress=advance)
+            report = fetch_sources(
+                context, source_id=source, due_only=due, progress=advance, on_done=publisher(context.settings)
+            )
     _print_fetch_report(report)
     if report.all_failed:
         raise typer.Exit(1)

@@ -65,7 +65,7 @@ from presseschau.ingest.sources import (
 )
 from presseschau.ingest.urls import normalize_url, validate_url
 from presseschau.store.models import Article, ArticleAlias, ArticleRevision, Source, utcnow
-from presseschau.store.queue import enqueue_translation
+from presseschau.store.queue import TranslationDone, enqueue_translation
 
 log = logging.getLogger(__name__)
 
@@ -212,19 +212,26 @@ def fetch_sources(
     progress: Progress | None = None,
     *,
     transport: httpx.BaseTransport | None = None,
+    on_done: TranslationDone | None = None,
 ) -> FetchReport:
-    """Poll sources (all enabled ones, one, or the due ones), store what is new or changed."""
+    """Poll sources (all enabled ones, one, or the due ones), store what is new or changed.
+
+    `on_done` is called, in the same transaction, for an article published as its original text
+    (a `done` translation of engine `original`): the entry points pass the publish stage's
+    `publisher`, so that it is published by its source's policy at once."""
     report = FetchReport()
     ids = sources_to_poll(context, source_id, due_only)
     with Fetcher(context.settings, transport=transport) as fetcher:
         for sid in ids:
-            note = _poll_source(context, fetcher, sid, report)
+            note = _poll_source(context, fetcher, sid, report, on_done)
             if progress is not None:
                 progress(1, note)
     return report
 
 
-def _poll_source(context: AppContext, fetcher: Fetcher, source_id: int, report: FetchReport) -> str:
+def _poll_source(
+    context: AppContext, fetcher: Fetcher, source_id: int, report: FetchReport, on_done: TranslationDone | None
+) -> str:
     with context.database.session() as session:
         source = session.get(Source, source_id)
         if source is None:  # removed meanwhile
@@ -240,7 +247,7 @@ def _poll_source(context: AppContext, fetcher: Fetcher, source_id: int, report: 
         if response.not_modified:
             report.not_modified += 1
             report.succeeded += 1
-            retried = _retry_failed_items(context, fetcher, view, report, exclude=set())
+            retried = _retry_failed_items(context, fetcher, view, report, on_done, exclude=set())
             _record_source_success(context, view.id, started, None, kind=None, new_items=0)
             return f"{view.name}: not modified" + (f", {retried} retried" if retried else "")
         body = maybe_gunzip(response.content, context.settings.http_max_bytes, view.url)
@@ -249,21 +256,22 @@ def _poll_source(context: AppContext, fetcher: Fetcher, source_id: int, report: 
         skipped_urls: set[str] = set()  # malformed feed items: recorded, not retried by URL meanwhile
         if kind == "page":
             entries: list[FeedEntry] = []
-            outcome = _process_page_response(context, view, response)
+            outcome = _process_page_response(context, view, response, on_done)
             report.count(outcome)
             new_items = int(outcome == "new")
             backlog = False
         else:
             entries = _entries(context, fetcher, view, body, fmt, response, report, skipped_urls)
             report.succeeded += 1
-            new_items, backlog = _process_entries(context, fetcher, view, entries, report)
+            new_items, backlog = _process_entries(context, fetcher, view, entries, report, on_done)
     except Exception as caught:
         # A bug or an odd library error on one source must not end the run for the others.
         error = caught if isinstance(caught, IngestError) else _unexpected(view.url, caught)
         _record_source_failure(context, view.id, started, error)
         report.failures.append((view.url, error.reason))
         return f"{view.name}: {error.kind}"
-    _retry_failed_items(context, fetcher, view, report, exclude={entry.url for entry in entries} | skipped_urls)
+    handled = {entry.url for entry in entries} | skipped_urls
+    _retry_failed_items(context, fetcher, view, report, on_done, exclude=handled)
     _record_source_success(context, view.id, started, response, kind=kind, new_items=new_items, backlog=backlog)
     return f"{view.name}: {len(entries)} entries, {new_items} new" + (", more to fetch soon" if backlog else "")
 
@@ -322,7 +330,12 @@ def _entries(
 
 
 def _process_entries(
-    context: AppContext, fetcher: Fetcher, view: _SourceView, entries: list[FeedEntry], report: FetchReport
+    context: AppContext,
+    fetcher: Fetcher,
+    view: _SourceView,
+    entries: list[FeedEntry],
+    report: FetchReport,
+    on_done: TranslationDone | None,
 ) -> tuple[int, bool]:
     """Fetch the entries not stored yet, at most MAX_ENTRIES_PER_POLL; returns (new, backlog left).
 
@@ -341,7 +354,7 @@ def _process_entries(
             return new_items, True
         fetched += 1
         report.attempted += 1
-        outcome = _process_entry(context, fetcher, view, entry, report)
+        outcome = _process_entry(context, fetcher, view, entry, report, on_done)
         if outcome == "new":
             new_items += 1
     return new_items, False
@@ -368,7 +381,12 @@ def _should_refetch(settings: Settings, state: tuple[str, int, datetime | None],
 
 
 def _process_entry(
-    context: AppContext, fetcher: Fetcher, view: _SourceView, entry: FeedEntry, report: FetchReport
+    context: AppContext,
+    fetcher: Fetcher,
+    view: _SourceView,
+    entry: FeedEntry,
+    report: FetchReport,
+    on_done: TranslationDone | None,
 ) -> StoreOutcome | None:
     try:
         extracted = _extract_entry(fetcher, entry)
@@ -377,7 +395,7 @@ def _process_entry(
         _record_item_failure(context, entry.url, view.id, error)
         report.failures.append((entry.url, error.reason))
         return None
-    outcome, _ = _store(context, extracted, view.id)
+    outcome, _ = _store(context, extracted, view.id, on_done)
     report.count(outcome)
     return outcome
 
@@ -437,7 +455,9 @@ def page_text(response: FetchResponse) -> str:
     return response.decoded().text
 
 
-def _process_page_response(context: AppContext, view: _SourceView, response: FetchResponse) -> StoreOutcome:
+def _process_page_response(
+    context: AppContext, view: _SourceView, response: FetchResponse, on_done: TranslationDone | None
+) -> StoreOutcome:
     page = page_text(response)
     try:
         extracted = extract_article(page, response.final_url)
@@ -450,12 +470,17 @@ def _process_page_response(context: AppContext, view: _SourceView, response: Fet
             ) from None
         raise
     extracted.url = view.url
-    outcome, _ = _store(context, extracted, view.id)
+    outcome, _ = _store(context, extracted, view.id, on_done)
     return outcome
 
 
 def _retry_failed_items(
-    context: AppContext, fetcher: Fetcher, view: _SourceView, report: FetchReport, exclude: set[str]
+    context: AppContext,
+    fetcher: Fetcher,
+    view: _SourceView,
+    report: FetchReport,
+    on_done: TranslationDone | None,
+    exclude: set[str],
 ) -> int:
     """Retry this source's failed items that the current poll did not already handle."""
     now = utcnow()
@@ -476,7 +501,7 @@ def _retry_failed_items(
             continue
         retried += 1
         report.attempted += 1
-        _process_entry(context, fetcher, view, FeedEntry(url=url), report)
+        _process_entry(context, fetcher, view, FeedEntry(url=url), report, on_done)
     return retried
 
 
@@ -593,7 +618,7 @@ def _import_one(
             _record_item_failure(context, url, None, error)
             raise
         extracted.url = normalize_url(url)
-        return _store(context, extracted, None)
+        return _store(context, extracted, None, None)
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", item):
         validate_url(item)  # another scheme (ftp://, file://): says which, and that only http(s) is fetched
     path = Path(item).expanduser()
@@ -621,7 +646,7 @@ def _import_one(
         raise
     if original_url:
         extracted.url = normalize_url(original_url)
-    return _store(context, extracted, None)
+    return _store(context, extracted, None, None)
 
 
 # Storage ------------------------------------------------------------------------------------------
@@ -655,13 +680,15 @@ def _remember_alias(session: Session, article: Article, url: str) -> None:
         session.add(ArticleAlias(url=normalized, article_id=article.id))
 
 
-def _store(context: AppContext, extracted: ExtractedArticle, source_id: int | None) -> tuple[StoreOutcome, int | None]:
+def _store(
+    context: AppContext, extracted: ExtractedArticle, source_id: int | None, on_done: TranslationDone | None
+) -> tuple[StoreOutcome, int | None]:
     """`store_extracted` in its own transaction; one retry if a concurrent writer won a unique race."""
     for attempt in (1, 2):
         try:
             with context.database.session() as session:
                 source = session.get(Source, source_id) if source_id is not None else None
-                outcome = store_extracted(session, context.settings, extracted, source)
+                outcome = store_extracted(session, context.settings, extracted, source, on_done)
                 article = session.scalars(
                     select(Article).where(Article.canonical_url == extracted.canonical_url)
                 ).one_or_none()
@@ -674,7 +701,11 @@ def _store(context: AppContext, extracted: ExtractedArticle, source_id: int | No
 
 
 def store_extracted(
-    session: Session, settings: Settings, extracted: ExtractedArticle, source: Source | None
+    session: Session,
+    settings: Settings,
+    extracted: ExtractedArticle,
+    source: Source | None,
+    on_done: TranslationDone | None = None,
 ) -> StoreOutcome:
     """Store `extracted` idempotently; queue new or changed English articles for translation.
 
@@ -725,7 +756,7 @@ def store_extracted(
         if not accepted:
             return "not_english"
         if as_original:
-            publish_original(session, settings, article)
+            publish_original(session, settings, article, on_done)
             return "updated"
         if was_filtered:
             # Still held unless the new revision passes; an admitted article stays admitted.
@@ -765,7 +796,7 @@ def store_extracted(
     if not accepted:
         return "not_english"
     if as_original:
-        publish_original(session, settings, article)
+        publish_original(session, settings, article, on_done)
         return "new"
     verdict = filter_verdict(source, article)
     if verdict is not None:

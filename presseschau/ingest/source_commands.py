@@ -123,7 +123,7 @@ def sources_edit(
 
 def sources_show(ctx: typer.Context, source_id: Annotated[int, typer.Argument(help="Source id.")]) -> None:
     """Show a source's settings: interval, policy, engine, tags, filters, glossary additions."""
-    from presseschau.editorial.sources import format_glossary_additions
+    from presseschau.translate.glossary import format_glossary_additions
 
     context: AppContext = ctx.obj
     with context.database.session() as session:

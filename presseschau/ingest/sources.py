@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
-from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
 from presseschau.store.models import Article, Source, Translation, utcnow
-from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED, enqueue_translation
+from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED, TranslationDone, enqueue_translation
+from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
 
@@ -278,11 +278,12 @@ def mark_filtered(article: Article, reason: str) -> None:
     log.info("article %s held by its source's filters: %s", article.url, reason)
 
 
-def publish_original(session: Session, settings: Settings, article: Article) -> None:
+def publish_original(
+    session: Session, settings: Settings, article: Article, on_done: TranslationDone | None
+) -> None:
     """An article already in the target language, published as is: a `done` translation holding the
-    original text (engine `original`, labelled so on the page), published by the source's policy."""
-    from presseschau.publish.service import on_translation_done
-
+    original text (engine `original`, labelled so on the page), then `on_done` (the publish stage's
+    `publisher`: published by the source's policy) in the same transaction."""
     translation = session.scalars(
         select(Translation).where(
             Translation.article_id == article.id, Translation.language == settings.target_language
@@ -299,7 +300,8 @@ def publish_original(session: Session, settings: Settings, article: Article) -> 
     translation.translated_at = utcnow()
     session.flush()
     session.refresh(translation, ["article"])
-    on_translation_done(session, translation, settings)
+    if on_done is not None:
+        on_done(session, translation)
 
 
 @dataclass

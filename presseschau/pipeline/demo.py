@@ -184,6 +184,7 @@ def demo(
     from presseschau.config import settings_for_server
     from presseschau.ingest.service import import_inputs
     from presseschau.pipeline.service import PipelineService, RunOptions
+    from presseschau.publish.service import publisher
     from presseschau.store.models import Publication
     from presseschau.translate.memory import TranslationMemory
     from presseschau.translate.service import queued_count, translate_queued
@@ -222,6 +223,7 @@ def demo(
                 engine_name=choice.name,
                 model=choice.model,
                 owner=service.translate_owner,
+                on_done=publisher(context.settings),
             )
             advance(int(report.claimed))
             if report.aborted:

@@ -171,11 +171,13 @@ class PipelineService:
 
     def fetch_step(self) -> int:
         from presseschau.ingest.service import fetch_sources
+        from presseschau.publish.service import publisher
 
-        report = fetch_sources(self.context, due_only=True)
+        report = fetch_sources(self.context, due_only=True, on_done=publisher(self.context.settings))
         return int(report.sources_polled)
 
     def translate_step(self) -> int:
+        from presseschau.publish.service import publisher
         from presseschau.translate.service import translate_queued
 
         report = translate_queued(
@@ -184,6 +186,7 @@ class PipelineService:
             engine_name=self.options.engine,
             model=self.options.model,
             owner=self.translate_owner,
+            on_done=publisher(self.context.settings),
         )
         if report.aborted:
             # Not the article's fault (an engine that cannot run, a broken glossary): the item is
@@ -267,23 +270,14 @@ class PipelineService:
 
         On the address in the settings: `run` and `demo` apply `settings_for_server` before
         anything is built or published, so pages link to the address served."""
-        import uvicorn
+        from presseschau.web.server import serve
 
-        from presseschau.web.app import create_app
+        def keep(server: Any) -> None:
+            self._server = server  # stopped by our signal handler (`install_signal_handlers`)
 
-        settings = self.context.settings
-        config = uvicorn.Config(
-            create_app(self.context),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
         # uvicorn takes over SIGINT/SIGTERM while it runs (main thread) and shuts down gracefully;
         # afterwards it re-raises the signal to our handler, and we stop the workers either way.
-        server.run()
+        serve(self.context, log_level="warning", on_start=keep)
         self.stop.set()
 
     def run(self) -> None:

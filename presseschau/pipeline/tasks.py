@@ -124,9 +124,11 @@ def poll_due_sources() -> int:
 @celery_app.task(name="presseschau.fetch_source", bind=True, max_retries=5)
 def fetch_source(self: Any, source_id: int) -> int:
     from presseschau.ingest.service import fetch_sources
+    from presseschau.publish.service import publisher
 
+    ctx = context()
     try:
-        report = fetch_sources(context(), source_id=source_id)
+        report = fetch_sources(ctx, source_id=source_id, on_done=publisher(ctx.settings))
     except Exception as error:  # a crashed fetch retries with backoff; per-item errors are recorded
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
     dispatch.delay()
@@ -189,10 +191,14 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
     the batch stops at the first article, which goes back to the queue without spending an
     attempt until the engine's pause ends; `dispatch` sends no work for it meanwhile.
     """
+    from presseschau.publish.service import publisher
     from presseschau.translate.service import translate_queued
 
+    ctx = context()
     try:
-        report = translate_queued(context(), limit=TRANSLATE_BATCH, engine_name=engine, model=model, owner=owner())
+        report = translate_queued(
+            ctx, limit=TRANSLATE_BATCH, engine_name=engine, model=model, owner=owner(), on_done=publisher(ctx.settings)
+        )
     except Exception as error:
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
     # Each finished translation was published (or held) by its policy in its own transaction.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -74,43 +74,6 @@ def register(app: typer.Typer) -> None:
         except service.PublishError as error:
             raise _fail(error) from None
         typer.echo(f"Article {article_id}: /{old}/ now redirects to /{new_slug}/")
-
-    @app.command("serve")
-    def serve_command(
-        ctx: typer.Context,
-        host: Annotated[
-            str | None, typer.Option("--host", help="Address to listen on (default: settings.host).")
-        ] = None,
-        port: Annotated[int | None, typer.Option("--port", help="Port (default: settings.port).")] = None,
-        workers: Annotated[
-            int, typer.Option("--workers", min=1, help="Server processes (behind a reverse proxy; default 1).")
-        ] = 1,
-    ) -> None:
-        """Run the website (uvicorn)."""
-        import os
-
-        import uvicorn
-
-        from presseschau.config import settings_for_server
-        from presseschau.web.app import create_app
-
-        context: AppContext = ctx.obj
-        context.settings = settings_for_server(context.settings, host, port)
-        context.database.ensure_current()
-        options: dict[str, Any] = {
-            "host": context.settings.host,
-            "port": context.settings.port,
-            "proxy_headers": True,
-            "access_log": False,
-            "log_level": "info",
-        }
-        if workers == 1:
-            uvicorn.run(create_app(context), **options)
-            return
-        # Each process builds its own app (database pool, page cache) from the same data directory.
-        os.environ["PRESSESCHAU_DATA"] = str(context.settings.data_dir)
-        os.environ["PRESSESCHAU_BASE_URL"] = context.settings.base_url
-        uvicorn.run("presseschau.web.app:app_from_environment", factory=True, workers=workers, **options)
 
     @app.command("build")
     def build_command(

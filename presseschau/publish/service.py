@@ -1,9 +1,10 @@
 """Publishing: which translations are on the site, under which slug.
 
-Called by the translate stage (`on_translation_done`, inside its transaction, for every entry
-point: CLI, `run`, Celery workers; and after an editor's re-translation) and by editors
-through the CLI (`publish`, `unpublish`, `change_slug`). A published slug never changes by
-itself; an editor's change keeps the old slug in `SlugHistory`, which the site redirects (301).
+Called by the translate and ingest stages (`on_translation_done`, inside their transaction, as
+the `publisher` that every entry point hands them: CLI, `run`, Celery workers, API), after an
+editor's re-translation, and by editors through the CLI (`publish`, `unpublish`,
+`change_slug`). A published slug never changes by itself; an editor's change keeps the old
+slug in `SlugHistory`, which the site redirects (301).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from presseschau.content import paragraphs_from_json
 from presseschau.publish import search
 from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, RESERVED_SLUGS, is_valid_slug, slugify, unique_slug
 from presseschau.store.models import Article, Publication, SearchDocument, SlugHistory, Translation, utcnow
+from presseschau.store.queue import TranslationDone
 
 
 class PublishError(Exception):
@@ -184,6 +186,16 @@ def on_translation_done(session: Session, translation: Translation, settings: Se
         search.remove_document(session, publication.id)
     session.flush()
     return publication
+
+
+def publisher(settings: Settings) -> TranslationDone:
+    """`on_translation_done` for `settings`, as the translate and ingest stages take it (`on_done`):
+    they sit below publishing, so every entry point (CLI, `run`, workers, API) hands it to them."""
+
+    def publish_when_done(session: Session, translation: Translation) -> Publication | None:
+        return on_translation_done(session, translation, settings)
+
+    return publish_when_done
 
 
 def _indexed_text(session: Session, publication: Publication) -> tuple[str, str] | None:

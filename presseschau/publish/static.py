@@ -28,8 +28,8 @@ from presseschau.app import AppContext
 from presseschau.publish import queries, search
 from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date, local_datetime
+from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
 from presseschau.store.models import SearchDocument
-from presseschau.web.pages import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
 
 MANIFEST_NAME = ".presseschau-build.json"
 log = logging.getLogger(__name__)

@@ -31,6 +31,10 @@ QUEUED, IN_PROGRESS, DONE, FAILED = "queued", "in_progress", "done", "failed"
 # Key in `Translation.report`: how often a worker died holding this item (for the final reason).
 WORKER_DEATHS = "worker_deaths"
 
+# Called in the transaction that marks a translation done (the publish stage's `publisher`, which
+# publishes it or holds it by its source's policy); the stages below publish take it as a value.
+TranslationDone = Callable[[Session, Translation], object]
+
 
 def enqueue_translation(session: Session, article: Article, language: str) -> Translation:
     """Queue `article` for translation into `language` unless its current revision is done.

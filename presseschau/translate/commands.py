@@ -15,17 +15,16 @@ from rich.text import Text
 
 from presseschau.app import AppContext, progress_bar
 from presseschau.content import Paragraph, sanitize_inline_html
-from presseschau.publish.service import publish_orphaned
+from presseschau.publish.service import publish_orphaned, publisher
 from presseschau.translate import usage
 from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
 from presseschau.translate.download import DownloadError
 from presseschau.translate.engines import EngineError, engine_specs
 from presseschau.translate.firefox import architecture_preference, parse_model_name
-from presseschau.translate.glossary import Glossary, GlossaryError
+from presseschau.translate.glossary import Glossary, GlossaryError, glossary_for
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
 from presseschau.translate.service import (
-    glossary_for,
     queued_count,
     translate_queued,
     translate_with_fallback,
@@ -131,7 +130,14 @@ def register(app: typer.Typer) -> None:
         if limit is not None:
             total = min(total, limit)
         with progress_bar(context.console, "Translating", total) as advance:
-            report = translate_queued(context, limit=limit, engine_name=engine, model=model, progress=advance)
+            report = translate_queued(
+                context,
+                limit=limit,
+                engine_name=engine,
+                model=model,
+                progress=advance,
+                on_done=publisher(context.settings),
+            )
         typer.echo(f"{report.done} done, {report.failed} failed or re-queued, {report.lost_lease} lost leases")
         for outcome in report.outcomes:
             if outcome.error:

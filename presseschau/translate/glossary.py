@@ -18,7 +18,11 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from presseschau.config import Settings
 
 
 class GlossaryError(ValueError):
@@ -183,3 +187,66 @@ def _parse_toml(raw: str, path: Path) -> list[Term]:
             raise GlossaryError(f"{path}: the target of {entry['source']!r} must be a string, not {target!r}")
         add(Term(entry["source"], target, bool(entry.get("case_sensitive", True))))
     return list(terms.values())
+
+
+@lru_cache(maxsize=4)
+def _load_glossary(path: str, mtime: float) -> Glossary:
+    return Glossary.load(path)
+
+
+def glossary_for(settings: Settings, additions: dict[str, Any] | None = None) -> Glossary | None:
+    """The configured glossary, plus a source's own additions (`Source.glossary`, editorial admin)."""
+    path: Path | None = settings.glossary_path
+    base: Glossary | None = None
+    if path is not None:
+        if not path.is_absolute():
+            path = settings.data_dir / path
+        base = _load_glossary(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    if not additions:
+        return base
+    # A new Glossary, never the cached one; the source's term replaces a global one with that source.
+    own = [Term(str(source), str(target)) for source, target in additions.items() if str(source).strip()]
+    kept = [term for term in (base.terms if base else []) if term.source not in additions]
+    return Glossary([*kept, *own])
+
+
+# Per-source additions as editors type them (stored as `Source.glossary`, merged by `glossary_for`):
+# one `English = Deutsch` pair per line; a tab works as separator too (pasted from the TSV file); a
+# line with only a term marks a name that must stay as it is; `#` starts a comment.
+
+MAX_ADDITIONS = 500
+MAX_TERM_LENGTH = 200
+
+
+class GlossaryInputError(ValueError):
+    """A line of the additions cannot be used; the message names it (in German, for the form)."""
+
+
+def parse_glossary_additions(text: str) -> dict[str, str]:
+    terms: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        separator = "\t" if "\t" in line else "=" if "=" in line else None
+        if separator is None:
+            source, target = line, line
+        else:
+            source, _, target = (part.strip() for part in line.partition(separator))
+            target = target or source
+        if not source:
+            raise GlossaryInputError(f"Zeile {number}: kein englischer Begriff vor „{separator}“")
+        if len(source) > MAX_TERM_LENGTH or len(target) > MAX_TERM_LENGTH:
+            raise GlossaryInputError(f"Zeile {number}: Begriffe dürfen höchstens {MAX_TERM_LENGTH} Zeichen haben")
+        if source in terms and terms[source] != target:
+            raise GlossaryInputError(f"Zeile {number}: „{source}“ steht schon mit „{terms[source]}“ in der Liste")
+        terms[source] = target
+    if len(terms) > MAX_ADDITIONS:
+        raise GlossaryInputError(f"Höchstens {MAX_ADDITIONS} Einträge pro Quelle")
+    return terms
+
+
+def format_glossary_additions(terms: dict[str, Any] | None) -> str:
+    return "\n".join(
+        f"{source} = {target}" if source != target else str(source) for source, target in (terms or {}).items()
+    )

@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -20,7 +18,6 @@ from sqlalchemy.orm import Session
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
-from presseschau.publish.service import on_translation_done
 from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import Article, ServiceState, Translation, utcnow
 from presseschau.store.queue import (
@@ -29,6 +26,7 @@ from presseschau.store.queue import (
     WORKER_DEATHS,
     Backoff,
     LeaseKeeper,
+    TranslationDone,
     claim_translations,
     fail_translation,
     finish_translation,
@@ -39,12 +37,12 @@ from presseschau.translate import usage
 from presseschau.translate.document import Document, DocumentTranslator, TranslatedDocument
 from presseschau.translate.engines import Engine, EngineError, EngineNotReady, get_engine
 from presseschau.translate.engines.base import ModelNotFound
-from presseschau.translate.glossary import Glossary, GlossaryError, Term
+from presseschau.translate.glossary import GlossaryError, glossary_for
 from presseschau.translate.memory import TranslationMemory
 
 log = logging.getLogger("presseschau.translate")
 
-OnDone = Callable[[Session, Translation], None]
+OnDone = TranslationDone
 Progress = Callable[..., None]
 
 # service_state keys "pause:<engine>" and "pause:glossary": why the queue waits, and until when.
@@ -194,27 +192,6 @@ def _check_glossary(context: AppContext, pauses: dict[str, Pause]) -> str | None
     if GLOSSARY_PAUSE in pauses:
         _clear_pause(context, GLOSSARY_PAUSE)
     return None
-
-
-@lru_cache(maxsize=4)
-def _load_glossary(path: str, mtime: float) -> Glossary:
-    return Glossary.load(path)
-
-
-def glossary_for(settings: Settings, additions: dict[str, Any] | None = None) -> Glossary | None:
-    """The configured glossary, plus a source's own additions (`Source.glossary`, editorial admin)."""
-    path: Path | None = settings.glossary_path
-    base: Glossary | None = None
-    if path is not None:
-        if not path.is_absolute():
-            path = settings.data_dir / path
-        base = _load_glossary(str(path), path.stat().st_mtime if path.exists() else 0.0)
-    if not additions:
-        return base
-    # A new Glossary, never the cached one; the source's term replaces a global one with that source.
-    own = [Term(str(source), str(target)) for source, target in additions.items() if str(source).strip()]
-    kept = [term for term in (base.terms if base else []) if term.source not in additions]
-    return Glossary([*kept, *own])
 
 
 def choose_engine_name(settings: Settings, article: Article, engine_name: str | None) -> str:
@@ -474,9 +451,8 @@ def _record_result(
     if error is None:
         if not finish_translation(session, translation, owner):
             raise _LostLease
-        # Published or held by the source's policy in the same transaction as marking it done,
-        # whoever translated it (CLI, `run`, Celery workers).
-        on_translation_done(session, translation, settings)
+        # In the same transaction as marking it done: the entry points (CLI, `run`, Celery workers)
+        # pass the publish stage's `publisher`, which publishes it or holds it by the source's policy.
         if on_done is not None:
             on_done(session, translation)
     else:
@@ -515,6 +491,9 @@ def translate_article(
     on_done: OnDone | None = None,
 ) -> TranslationOutcome:
     """Translate one article now (no lease); the Translation row records the outcome.
+
+    `on_done(session, translation)` runs in the transaction that marks it done (entry points pass
+    `presseschau.publish.service.publisher`).
 
     Only a complete translation is marked done; an incomplete one is stored with its report and
     re-queued with backoff (or failed after `translation_max_attempts`).
@@ -556,7 +535,8 @@ def translate_queued(
     the failure is not the article's: an engine that cannot run (quota, open circuit, service down,
     no model) pauses that engine for the whole queue and puts the article back without spending
     an attempt; a broken glossary stops the run before anything is claimed. Items whose engine is
-    paused are put back until the pause ends without an engine call (`deferred`).
+    paused are put back until the pause ends without an engine call (`deferred`). `on_done` runs
+    in the transaction that marks each one done (entry points pass `publish.service.publisher`).
     """
     settings = context.settings
     owner = owner or default_owner()

@@ -37,7 +37,6 @@ from presseschau.content import paragraphs_from_json, sanitize_inline_html
 from presseschau.editorial import review
 from presseschau.editorial.markers import MarkerError, html_to_markers, markers_to_html
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
-from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.editorial.users import (
     ROLES,
     AuthenticatedUser,
@@ -50,10 +49,11 @@ from presseschau.editorial.users import (
     set_password,
 )
 from presseschau.publish.formatting import local_datetime
+from presseschau.publish.site import asset_version
 from presseschau.store.models import Article, Publication, RevokedSession, Source, Translation, User, utcnow
+from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.translate.names import engine_display_name
 from presseschau.web.limits import read_form
-from presseschau.web.pages import asset_version
 from presseschau.web.params import RowId
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

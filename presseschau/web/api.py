@@ -624,9 +624,10 @@ def api_app(context: AppContext) -> FastAPI:
     def fetch_source(source_id: int, _: TokenIdentity = admin) -> FetchResult:
         """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
         from presseschau.ingest.service import fetch_sources
+        from presseschau.publish.service import publisher
 
         with service_errors():
-            report = fetch_sources(context, source_id=source_id)
+            report = fetch_sources(context, source_id=source_id, on_done=publisher(context.settings))
         return FetchResult(
             source_id=source_id,
             articles_new=report.articles_new,

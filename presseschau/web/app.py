@@ -1,4 +1,4 @@
-"""The website: FastAPI routes over `presseschau.web.pages.Site`, with an in-process page cache.
+"""The website: FastAPI routes over `presseschau.publish.site.Site`, with an in-process page cache.
 
 Cache: every page is keyed by the site version -- (publication count, newest `updated_at`),
 re-read at most once per `VERSION_TTL_S` -- and article pages additionally by publication id
@@ -36,15 +36,14 @@ from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.editorial.security import Signer, load_secret_key
 from presseschau.publish import queries
+from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
 from presseschau.store.models import Article, Publication, Translation
 from presseschau.web.admin import LOGIN_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, admin_router
 from presseschau.web.api import PREFIX as API_PREFIX
 from presseschau.web.api import api_app
 from presseschau.web.limits import BodyLimitMiddleware, TooManyFields
-from presseschau.web.pages import FEED_FILES, Site
 from presseschau.web.params import RowId
 
-STATIC_DIR = Path(__file__).parent / "static"
 VERSION_TTL_S = 1.0
 # The news sitemap is rendered again at least this often (seconds).
 NEWS_SITEMAP_REFRESH_S = 600

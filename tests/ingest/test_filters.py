@@ -22,6 +22,7 @@ from presseschau.ingest.sources import (
     update_source,
 )
 from presseschau.publish.formatting import translation_notice
+from presseschau.publish.service import publisher
 from presseschau.store.models import Article, Publication, Source, Translation
 
 from .conftest import NewsSite, fixture_text
@@ -160,7 +161,7 @@ def test_already_in_the_target_language_is_published_as_original(context: AppCon
         source.filters = build_filters(target_language="publish").to_json()
         session.add(source)
         session.flush()
-        assert store_extracted(session, context.settings, extracted, source) == "new"
+        assert store_extracted(session, context.settings, extracted, source, publisher(context.settings)) == "new"
     with context.database.session() as session:
         article = session.scalars(select(Article)).one()
         translation = session.scalars(select(Translation)).one()
@@ -238,3 +239,37 @@ def test_run_once_translates_what_passes_and_holds_the_rest(news_site: NewsSite,
     assert states["Cider"][0::2] == ("ok", "done")
     with ingest_context.database.session() as session:
         assert [p.status for p in session.scalars(select(Publication))] == ["published"]
+
+
+@pytest.mark.parametrize("entry_point", ["cli", "run", "api"])
+def test_an_original_text_article_is_published_from_every_entry_point(
+    news_site: NewsSite, ingest_context: AppContext, data_dir: Path, monkeypatch: pytest.MonkeyPatch, entry_point: str
+) -> None:
+    # Ingest sits below publishing: each entry point hands it the publisher (`on_done`).
+    source = add_source(
+        ingest_context, news_site.url("/news/german"), kind="page", filters=build_filters(target_language="publish")
+    )
+    if entry_point == "cli":
+        monkeypatch.setenv("PRESSESCHAU_ALLOW_PRIVATE_ADDRESSES", "true")
+        monkeypatch.setenv("PRESSESCHAU_POLITENESS_DELAY_S", "0")
+        result = CliRunner().invoke(app, ["--data", str(data_dir), "fetch"])
+        assert result.exit_code == 0, result.output
+    elif entry_point == "run":
+        from presseschau.pipeline.service import PipelineService, RunOptions
+
+        assert PipelineService(ingest_context, RunOptions(serve=False, build=False)).fetch_step() == 1
+    else:
+        from fastapi.testclient import TestClient
+
+        from presseschau.editorial.tokens import create_token
+        from presseschau.web.app import create_app
+
+        with ingest_context.database.session() as session:
+            _, secret = create_token(session, "feeder", "admin", "write")
+        with TestClient(create_app(ingest_context)) as client:
+            response = client.post(f"/api/v1/sources/{source.id}/fetch", headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == 200, response.text
+    with ingest_context.database.session() as session:
+        translation = session.scalars(select(Translation)).one()
+        assert (translation.engine, translation.status) == ("original", "done")
+        assert translation.publication is not None and translation.publication.status == "published"

@@ -1,15 +1,7 @@
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -76,34 +68,3 @@ def test_publish_unpublish_slug_and_build(data_dir: Path, tmp_path: Path) -> Non
     assert "127.0.0.1:8000" not in (out / "feed.xml").read_text(encoding="utf-8")
     code, output = _run(data_dir, "build", str(out), "--base-url", "ftp://presse.example")
     assert code == 1 and "give an http(s) address" in output
-
-
-@pytest.mark.slow
-def test_serve_with_several_worker_processes(data_dir: Path, tmp_path: Path) -> None:
-    context = AppContext.for_data_dir(data_dir)
-    with context.database.session() as session:
-        made = make_article(session, context.settings, title_de="Ein Artikel für mehrere Prozesse")
-    context.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    command = [sys.executable, "-m", "presseschau", "--data", str(data_dir), "serve", "--port", str(port),
-               "--workers", "2"]  # fmt: skip
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
-    try:
-        deadline, page = time.monotonic() + 60, None
-        while page is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/{made.slug}/", timeout=5)
-            except httpx.TransportError:
-                time.sleep(0.3)
-        assert page is not None, log_path.read_text()
-        assert page.status_code == 200 and "Ein Artikel für mehrere Prozesse" in page.text
-        # The supervisor keeps two server processes, each with its own app from the same data directory.
-        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True)
-        assert len(children.stdout.split()) >= 2, log_path.read_text()
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)

@@ -8,9 +8,9 @@ from lxml import etree
 
 from presseschau.app import AppContext
 from presseschau.publish import service
+from presseschau.publish.site import Site
 from presseschau.publish.static import MANIFEST_NAME, build_site
 from presseschau.store.models import Publication, Translation
-from presseschau.web.pages import Site
 from tests.publish.factories import make_article, make_site
 from tests.publish.validation import (
     assert_valid_html,

@@ -19,6 +19,7 @@ from presseschau.pipeline import tasks
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.pipeline.status import collect_status
 from presseschau.publish.queries import latest
+from presseschau.publish.service import publisher
 from presseschau.store.models import Article, ServiceState, Source, Translation, utcnow
 from presseschau.store.queue import claim_translations, enqueue_translation
 from presseschau.translate import service
@@ -191,7 +192,6 @@ def test_a_crashing_article_is_recorded_and_the_queue_goes_on(
 
 
 # The engine cannot run: quota, circuit, outage, missing model --------------------------------
-
 
 
 @pytest.fixture
@@ -407,10 +407,11 @@ def test_translate_cli_publishes_or_holds_by_the_source_policy(data_dir: Path, r
 def test_every_entry_point_publishes_a_finished_translation(
     context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A direct call with the publisher every entry point hands the translate stage; `run`; a worker.
     direct = _add_with_policy(context, 31, "auto")
-    assert translate_article(context, direct, engine_name="fake").complete
+    assert translate_article(context, direct, engine_name="fake", on_done=publisher(context.settings)).complete
     queued = _add_with_policy(context, 32, "auto")
-    assert translate_queued(context, engine_name="fake").done == 1
+    assert PipelineService(context, RunOptions(serve=False, build=False, engine="fake")).translate_step() == 1
     monkeypatch.setattr(tasks, "_context", context)
     monkeypatch.setattr(tasks.publish_translation, "delay", lambda translation_id: None)  # no broker here
     worker = _add_with_policy(context, 33, "auto")
@@ -419,25 +420,22 @@ def test_every_entry_point_publishes_a_finished_translation(
 
 
 def test_translations_left_without_a_publication_are_repaired_at_start(
-    context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
+    context: AppContext, registered_fake: FakeEngine
 ) -> None:
     # As an older `presseschau translate` left them: done, but never published nor held.
     auto, held = _add_with_policy(context, 41, "auto"), _add_with_policy(context, 42, "review")
-    monkeypatch.setattr(service, "on_translation_done", lambda *args: None)
-    assert translate_queued(context, engine_name="fake").done == 2
-    monkeypatch.undo()
+    assert translate_queued(context, engine_name="fake").done == 2  # no publisher handed in
     assert _publication_status(context, auto) is None
     PipelineService(context, RunOptions(serve=False, build=False)).run_once()
     assert (_publication_status(context, auto), _publication_status(context, held)) == ("published", "held")
 
 
 def test_an_editors_retranslation_publishes_by_the_source_policy(
-    context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
+    context: AppContext, registered_fake: FakeEngine
 ) -> None:
     article_id = _add_with_policy(context, 51, "auto")
-    monkeypatch.setattr(service, "on_translation_done", lambda *args: None)  # as an older CLI left it
+    # Without the publisher, as an older CLI left it.
     assert translate_article(context, article_id, engine_name="fake").complete
-    monkeypatch.undo()
     with context.database.session() as session:
         translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
         retranslate_paragraph(context, session, translation, 1, "anna", "fake")

@@ -24,7 +24,7 @@ from presseschau.translate.engines.base import (
     TranslationMissing,
     UnsupportedLanguagePair,
 )
-from presseschau.translate.glossary import Glossary
+from presseschau.translate.glossary import Glossary, glossary_for
 
 if TYPE_CHECKING:
     from presseschau.translate.catalog import ModelStore
@@ -312,8 +312,6 @@ register_engine(
 
 def _glossary(settings: Settings) -> tuple[Glossary | None, str]:
     """The configured glossary and a digest of it: a changed glossary gives a new engine instance."""
-    from presseschau.translate.service import glossary_for
-
     glossary = glossary_for(settings)
     if glossary is None:
         return None, ""

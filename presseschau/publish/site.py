@@ -154,7 +154,7 @@ class Site:
         self.urls = Urls(settings.base_url, mode)
         self.mode = mode
         self.env = Environment(
-            loader=PackageLoader("presseschau.web", "templates"),
+            loader=PackageLoader("presseschau.publish", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,

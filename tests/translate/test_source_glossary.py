@@ -10,10 +10,15 @@ import pytest
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
-from presseschau.editorial.sources import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.store.models import Translation
 from presseschau.translate import engines
-from presseschau.translate.service import glossary_for, translate_article
+from presseschau.translate.glossary import (
+    GlossaryInputError,
+    format_glossary_additions,
+    glossary_for,
+    parse_glossary_additions,
+)
+from presseschau.translate.service import translate_article
 from tests.publish.factories import make_article, make_source
 
 

@@ -1,0 +1,35 @@
+"""`presseschau serve`: the website as its own process."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+import typer
+
+from presseschau.app import AppContext
+from presseschau.config import settings_for_server
+from presseschau.web.server import STARTUP_FAILURE, serve
+
+
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: settings.host).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default: settings.port).")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Server processes (behind a reverse proxy; default 1).")
+    ] = 1,
+) -> None:
+    """Run the website (uvicorn)."""
+    context: AppContext = ctx.obj
+    context.settings = settings_for_server(context.settings, host, port)
+    context.database.ensure_current()
+    started = True
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the server has shut down gracefully
+        started = serve(context, workers=workers)
+    if not started:
+        raise typer.Exit(STARTUP_FAILURE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)

@@ -1,0 +1,189 @@
+"""The package reads the way the data flows: no module imports a stage above its own.
+
+Every module's imports are read with `ast` (those inside functions and `if TYPE_CHECKING:` too)
+and each module is placed in a stage; a stage may import its own and lower stages only, and the
+stages' import graph has no cycle (ingest and translate share a rank, so only this check keeps
+them from importing each other both ways).
+
+Order, lowest first. `presseschau.app` (AppContext) sits directly above store, not among the
+foundations: it owns the lazily migrated `Database`, so below store its very purpose would be an
+upward import.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "presseschau"
+
+RANKS: dict[str, int] = {
+    "foundation": 0,  # content, config, logging_setup, the package's __init__, demo (data)
+    "store": 1,
+    "app": 2,
+    "ingest": 3,
+    "translate": 3,
+    "publish": 4,
+    "editorial": 5,
+    "web": 6,
+    "pipeline": 7,
+    "cli": 8,  # presseschau/cli.py, __main__.py and every *commands.py
+}
+FOUNDATION_MODULES = {"presseschau", "presseschau.content", "presseschau.config", "presseschau.logging_setup"}
+DATA_PACKAGES = {"presseschau.demo"}
+
+# (importing module, imported module) pairs allowed against the order, each with its reason.
+# Kept empty: every upward import found so far was moved or turned into a value passed in.
+EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def stage_of(module: str) -> str:
+    parts = module.split(".")
+    if module in FOUNDATION_MODULES or any(module == p or module.startswith(p + ".") for p in DATA_PACKAGES):
+        return "foundation"
+    if module in ("presseschau.__main__", "presseschau.cli") or parts[1] == "cli" or parts[-1].endswith("commands"):
+        return "cli"
+    if parts[1] in RANKS:
+        return parts[1]
+    raise AssertionError(f"{module} belongs to no stage: place it in tests/test_layers.py")
+
+
+def imported_modules(module: str, source: str, is_package: bool, known: Iterable[str]) -> list[tuple[str, int]]:
+    """The presseschau modules `module` imports (anywhere in it), each resolved to the longest known
+    module name (`from presseschau.publish import site` -> presseschau.publish.site), with its line."""
+    known = set(known)
+
+    def resolve(name: str) -> str:
+        while name not in known and "." in name:
+            name = name.rsplit(".", 1)[0]
+        return name
+
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                origin = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                origin = node.module or ""
+            names = [f"{origin}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.extend((resolve(name), node.lineno) for name in names if name.split(".")[0] == "presseschau")
+    return list(dict.fromkeys(found))  # `from x import a, b`: x once
+
+
+def read_package() -> dict[str, tuple[str, bool]]:
+    """{module name: (source, is a package)} for every module of presseschau/."""
+    return {
+        module_name(path): (path.read_text(encoding="utf-8"), path.name == "__init__.py")
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
+
+
+def upward_imports(modules: Mapping[str, tuple[str, bool]]) -> list[str]:
+    problems = []
+    for module, (source, is_package) in modules.items():
+        own = stage_of(module)
+        for target, line in imported_modules(module, source, is_package, modules):
+            theirs = stage_of(target)
+            if RANKS[theirs] > RANKS[own] and (module, target) not in EXCEPTIONS:
+                problems.append(f"{module}:{line} ({own}) imports {target} ({theirs})")
+    return problems
+
+
+def stage_cycles(modules: Mapping[str, tuple[str, bool]]) -> list[list[str]]:
+    """Each cycle of the graph "stage A imports stage B" (A != B), as the stages along it."""
+    graph: dict[str, set[str]] = {}
+    for module, (source, is_package) in modules.items():
+        own = stage_of(module)
+        for target, _ in imported_modules(module, source, is_package, modules):
+            if stage_of(target) != own and (module, target) not in EXCEPTIONS:
+                graph.setdefault(own, set()).add(stage_of(target))
+    cycles: list[list[str]] = []
+
+    def visit(stage: str, path: list[str]) -> None:
+        for following in sorted(graph.get(stage, ())):
+            if following == path[0]:
+                cycles.append([*path, following])
+            elif following not in path and following > path[0]:  # each cycle once, from its least stage
+                visit(following, [*path, following])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    return cycles
+
+
+def test_no_module_imports_a_stage_above_its_own() -> None:
+    assert upward_imports(read_package()) == []
+
+
+def test_the_stages_import_each_other_in_no_cycle() -> None:
+    assert stage_cycles(read_package()) == []
+
+
+def test_every_module_belongs_to_a_stage() -> None:
+    for module in read_package():
+        assert stage_of(module) in RANKS
+
+
+# The checks themselves, on made-up modules ---------------------------------------------------
+
+
+def test_an_upward_import_is_found_also_inside_a_function_and_relative() -> None:
+    modules = {
+        "presseschau.web.app": ("", False),
+        "presseschau.publish": ("", True),
+        "presseschau.publish.site": ("", False),
+        "presseschau.publish.static": ("def build():\n    from presseschau.web.app import create_app\n", False),
+        "presseschau.store.db": ("from ..publish import site\n", False),
+        "presseschau.translate.commands": ("import presseschau.web.app\n", False),  # the CLI may
+    }
+    assert upward_imports(modules) == [
+        "presseschau.publish.static:2 (publish) imports presseschau.web.app (web)",
+        "presseschau.store.db:1 (store) imports presseschau.publish.site (publish)",
+    ]
+
+
+def test_a_cycle_between_stages_of_one_rank_is_found() -> None:
+    modules = {
+        "presseschau.ingest.sources": ("from presseschau.translate.engines import engine_names\n", False),
+        "presseschau.translate.engines": ("from presseschau.ingest import sources\n", True),
+    }
+    assert upward_imports(modules) == []
+    assert stage_cycles(modules) == [["ingest", "translate", "ingest"]]
+
+
+@pytest.mark.parametrize(
+    ("module", "stage"),
+    [
+        ("presseschau.cli", "cli"),
+        ("presseschau.__main__", "cli"),
+        ("presseschau.editorial.token_commands", "cli"),
+        ("presseschau.pipeline.commands", "cli"),
+        ("presseschau.pipeline.demo", "pipeline"),
+        ("presseschau.demo", "foundation"),
+        ("presseschau.app", "app"),
+        ("presseschau.store.migrations.env", "store"),
+    ],
+)
+def test_modules_are_placed_by_name(module: str, stage: str) -> None:
+    assert stage_of(module) == stage
+
+
+def test_a_module_outside_every_stage_is_refused() -> None:
+    with pytest.raises(AssertionError, match="belongs to no stage"):
+        stage_of("presseschau.reports")
