@@ -4,7 +4,13 @@ Cache: every page is keyed by the site version -- (publication count, newest `up
 re-read at most once per `VERSION_TTL_S` -- and article pages additionally by publication id
 and `updated_at`. Any publish, unpublish, slug change or re-translation bumps `updated_at`,
 so cached pages are never older than that TTL. Responses carry a strong ETag (hash of the
-body) and answer `If-None-Match` with 304.
+body) and answer `If-None-Match` with 304. A slug's lookup (`SlugTarget`: an article, a redirect
+or nothing) is cached the same way, in the same LRU.
+
+Routes are module-level handlers on `site_router` and `article_router` (the catch-all slug routes,
+included last); they take the per-app `PublicSite` (renderer, cache, site version) as a dependency.
+`create_app` only assembles: state, middleware, error handlers, the routers, the admin area and the
+API.
 """
 
 from __future__ import annotations
@@ -458,9 +464,9 @@ async def article(request: Request, public: Public, slug: str) -> Response:
 
 
 async def too_many_fields(request: Request, error: Exception) -> Response:
-    limit = error.limit if isinstance(error, TooManyFields) else None
+    assert isinstance(error, TooManyFields)  # registered for this exception only
     return Response(
-        f"Zu viele Formularfelder (höchstens {limit.max_fields if limit else '?'}).",
+        f"Zu viele Formularfelder (höchstens {error.limit.max_fields}).",
         status_code=413,
         media_type="text/plain",
         headers=SECURITY_HEADERS if request.url.path.startswith("/admin") else None,

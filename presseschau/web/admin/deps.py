@@ -65,8 +65,7 @@ Admin = Annotated[Visitor, Depends(signed_in_admin)]
 
 def checked_form(form: Submitted, visitor: Editor) -> FormData:
     """The POSTed form, its CSRF token checked (by `Editor`; routes take `Admin` before `Form`)."""
-    if form is None:
-        raise Refusal(see_other(PREFIX + "/"))  # only POST routes take a form
+    assert form is not None, "only POST routes take a form"
     return form
 
 
