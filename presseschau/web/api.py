@@ -16,9 +16,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -39,7 +39,9 @@ from presseschau.ingest.sources import (
     retranslate_article,
     update_source,
 )
+from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
+from presseschau.web.deps import Context, CurrentSettings, Db
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -302,338 +304,397 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+# Dependencies -------------------------------------------------------------------------------------
+
+BEARER = HTTPBearer(auto_error=False, description="An API token from `presseschau tokens add NAME`.")
+
+
+class ApiLimits:
+    """The rate limits of one API app: requests per token, failed authentications per address."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_token = RateLimiter(per_minute)
+        self.per_address = RateLimiter(per_minute)
+
+
+def api_limits(request: Request) -> ApiLimits:
+    return cast(ApiLimits, request.app.state.api_limits)
+
+
+def _too_many(wait: float) -> HTTPException:
+    return HTTPException(429, "rate limit reached; try again later", headers={"Retry-After": str(int(wait) + 1)})
+
+
+def identity(
+    request: Request,
+    database: Db,
+    limits: Annotated[ApiLimits, Depends(api_limits)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> TokenIdentity:
+    """The token of the request (any role); 401 without a valid one, 429 past the rate limits."""
+    address = request.client.host if request.client else "unknown"
+    found = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        with database.session() as session:
+            found = authenticate_token(session, credentials.credentials)
+    if found is None:
+        wait = limits.per_address.take(address)
+        if wait > 0:
+            raise _too_many(wait)
+        raise HTTPException(
+            401, "missing, unknown or revoked API token", headers={"WWW-Authenticate": 'Bearer realm="api"'}
+        )
+    wait = limits.per_token.take(f"token:{found.id}")
+    if wait > 0:
+        raise _too_many(wait)
+    return found
+
+
+Reader = Annotated[TokenIdentity, Depends(identity)]
+
+
+def _writer(who: TokenIdentity, role: str) -> TokenIdentity:
+    if not who.can_write:
+        raise HTTPException(403, f"token {who.name!r} is read-only")
+    if role == "admin" and not who.is_admin:
+        raise HTTPException(403, f"token {who.name!r} has role {who.role}; changing sources needs admin")
+    return who
+
+
+def editor_token(who: Reader) -> TokenIdentity:
+    """A write token (role editor or admin)."""
+    return _writer(who, "editor")
+
+
+def admin_token(who: Reader) -> TokenIdentity:
+    """A write token of role admin."""
+    return _writer(who, "admin")
+
+
+EditorToken = Annotated[TokenIdentity, Depends(editor_token)]
+AdminToken = Annotated[TokenIdentity, Depends(admin_token)]
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """The service functions' errors as HTTP answers: 404 unknown, 409 duplicate, 422 invalid."""
+    try:
+        yield
+    except (SourceNotFound, ArticleNotFound) as error:
+        raise HTTPException(404, str(error)) from None
+    except SourceExists as error:
+        raise HTTPException(409, str(error)) from None
+    except (IngestError, FilterError) as error:
+        raise HTTPException(422, str(error)) from None
+
+
+def paginate(session: Session, query: Select[Any], page: int, per_page: int, order: Any) -> tuple[list[Any], int]:
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = list(session.scalars(query.order_by(order).offset((page - 1) * per_page).limit(per_page)))
+    return rows, total
+
+
+def dated(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    conditions = []
+    if since is not None:
+        conditions.append(column >= _utc(since))
+    if until is not None:
+        conditions.append(column < _utc(until))
+    return conditions
+
+
+PAGE_NUMBER = Query(1, ge=1)
+PER_PAGE = Query(20, ge=1, le=MAX_PER_PAGE)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    404: {"model": Problem},
+    422: {"model": Problem},
+    429: {"model": Problem},
+}
+router = APIRouter(responses=ERRORS)
+
+
+# Articles -----------------------------------------------------------------------------------------
+
+
+@router.get("/articles", response_model=Page[ArticleOut], tags=["articles"])
+def list_articles(
+    _: Reader,
+    database: Db,
+    source_id: int | None = None,
+    status: str | None = Query(None, description="ok, filtered, not_english, failed, no_article, pending"),
+    since: datetime | None = Query(None, description="Published (or found) at or after this time."),
+    until: datetime | None = Query(None, description="Published (or found) before this time."),
+    page: int = PAGE_NUMBER,
+    per_page: int = PER_PAGE,
+) -> Page[ArticleOut]:
+    when = func.coalesce(Article.published_at, Article.discovered_at)
+    query = select(Article).where(*dated(when, since, until))
+    if source_id is not None:
+        query = query.where(Article.source_id == source_id)
+    if status is not None:
+        query = query.where(Article.fetch_status == status)
+    with database.session() as session:
+        rows, total = paginate(session, query, page, per_page, Article.id.desc())
+        return Page[ArticleOut](items=[article_out(a) for a in rows], page=page, per_page=per_page, total=total)
+
+
+def load_article(session: Session, article_id: int) -> Article:
+    article = session.get(Article, article_id)
+    if article is None:
+        raise HTTPException(404, f"article {article_id}: no such article")
+    return article
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"])
+def get_article(article_id: int, _: Reader, database: Db) -> ArticleDetail:
+    with database.session() as session:
+        article = load_article(session, article_id)
+        return ArticleDetail(**article_out(article).model_dump(), paragraphs=_paragraphs(article.paragraphs))
+
+
+@router.post("/articles/{article_id}/retranslate", response_model=TranslationOut, status_code=202, tags=["articles"])
+def retranslate(article_id: int, _: EditorToken, context: Context) -> TranslationOut:
+    """Queue a fresh machine translation; the translate worker (`run`, `translate`) does it."""
+    with service_errors():
+        translation = retranslate_article(context, article_id)
+    with context.database.session() as session:
+        stored = session.get(Translation, translation.id)
+        assert stored is not None
+        return translation_out(stored)
+
+
+@router.post("/articles/{article_id}/release", response_model=ArticleOut, tags=["articles"])
+def release(article_id: int, who: EditorToken, context: Context) -> ArticleOut:
+    """Translate an article its source's filters held back."""
+    with context.database.session() as session:
+        load_article(session, article_id)
+    with service_errors():
+        release_article(context, article_id, f"token:{who.name}")
+    with context.database.session() as session:
+        return article_out(load_article(session, article_id))
+
+
+# Translations and publications --------------------------------------------------------------------
+
+
+@router.get("/translations", response_model=Page[TranslationOut], tags=["translations"])
+def list_translations(
+    _: Reader,
+    database: Db,
+    settings: CurrentSettings,
+    source_id: int | None = None,
+    status: str | None = Query(None, description="queued, in_progress, done, failed"),
+    since: datetime | None = Query(None, description="Changed at or after this time."),
+    until: datetime | None = Query(None, description="Changed before this time."),
+    page: int = PAGE_NUMBER,
+    per_page: int = PER_PAGE,
+) -> Page[TranslationOut]:
+    query = select(Translation).where(
+        Translation.language == settings.target_language, *dated(Translation.updated_at, since, until)
+    )
+    if source_id is not None:
+        query = query.join(Article, Article.id == Translation.article_id).where(Article.source_id == source_id)
+    if status is not None:
+        query = query.where(Translation.status == status)
+    with database.session() as session:
+        rows, total = paginate(session, query, page, per_page, Translation.id.desc())
+        return Page[TranslationOut](items=[translation_out(t) for t in rows], page=page, per_page=per_page, total=total)
+
+
+@router.get("/translations/{translation_id}", response_model=TranslationDetail, tags=["translations"])
+def get_translation(translation_id: int, _: Reader, database: Db) -> TranslationDetail:
+    with database.session() as session:
+        translation = session.get(Translation, translation_id)
+        if translation is None:
+            raise HTTPException(404, f"translation {translation_id}: no such translation")
+        return TranslationDetail(
+            **translation_out(translation).model_dump(), paragraphs=_paragraphs(translation.paragraphs)
+        )
+
+
+def publication_out(publication: Publication, base_url: str) -> PublicationOut:
+    translation = publication.translation
+    return PublicationOut(
+        id=publication.id,
+        translation_id=publication.translation_id,
+        article_id=translation.article_id,
+        language=publication.language,
+        slug=publication.slug,
+        url=base_url.rstrip("/") + f"/{publication.slug}/",
+        title=translation.title,
+        status=publication.status,
+        published_at=publication.published_at,
+        first_published_at=publication.first_published_at,
+        updated_at=publication.updated_at,
+    )
+
+
+@router.get("/publications", response_model=Page[PublicationOut], tags=["publications"])
+def list_publications(
+    _: Reader,
+    database: Db,
+    settings: CurrentSettings,
+    source_id: int | None = None,
+    status: str | None = Query(None, description="published, held, unpublished, archived"),
+    since: datetime | None = Query(None, description="Published at or after this time."),
+    until: datetime | None = Query(None, description="Published before this time."),
+    page: int = PAGE_NUMBER,
+    per_page: int = PER_PAGE,
+) -> Page[PublicationOut]:
+    query = select(Publication).where(
+        Publication.language == settings.target_language, *dated(Publication.published_at, since, until)
+    )
+    if source_id is not None:
+        query = (
+            query.join(Translation, Translation.id == Publication.translation_id)
+            .join(Article, Article.id == Translation.article_id)
+            .where(Article.source_id == source_id)
+        )
+    if status is not None:
+        query = query.where(Publication.status == status)
+    with database.session() as session:
+        rows, total = paginate(session, query, page, per_page, Publication.id.desc())
+        items = [publication_out(p, settings.base_url) for p in rows]
+        return Page[PublicationOut](items=items, page=page, per_page=per_page, total=total)
+
+
+@router.get("/publications/{publication_id}", response_model=PublicationOut, tags=["publications"])
+def get_publication(publication_id: int, _: Reader, database: Db, settings: CurrentSettings) -> PublicationOut:
+    with database.session() as session:
+        publication = session.get(Publication, publication_id)
+        if publication is None:
+            raise HTTPException(404, f"publication {publication_id}: no such publication")
+        return publication_out(publication, settings.base_url)
+
+
+# Sources ------------------------------------------------------------------------------------------
+
+
+def stored_source(database: Database, source_id: int) -> SourceOut:
+    with database.session() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise HTTPException(404, f"source {source_id}: no such source")
+        return source_out(source)
+
+
+@router.get("/sources", response_model=Page[SourceOut], tags=["sources"])
+def list_sources(
+    _: Reader,
+    database: Db,
+    tag: str | None = None,
+    enabled: bool | None = None,
+    page: int = PAGE_NUMBER,
+    per_page: int = PER_PAGE,
+) -> Page[SourceOut]:
+    with database.session() as session:
+        query = select(Source)
+        if enabled is not None:
+            query = query.where(Source.enabled.is_(enabled))
+        if tag is None:
+            rows, total = paginate(session, query, page, per_page, Source.id)
+        else:  # tags are a JSON list: filtered here, the same on every database
+            matching = [s for s in session.scalars(query.order_by(Source.id)) if tag in (s.tags or ())]
+            rows, total = matching[(page - 1) * per_page : page * per_page], len(matching)
+        return Page[SourceOut](items=[source_out(s) for s in rows], page=page, per_page=per_page, total=total)
+
+
+@router.get("/sources/{source_id}", response_model=SourceOut, tags=["sources"])
+def get_source(source_id: int, _: Reader, database: Db) -> SourceOut:
+    return stored_source(database, source_id)
+
+
+@router.post("/sources", response_model=SourceOut, status_code=201, tags=["sources"])
+def add_source(body: SourceCreate, _: AdminToken, context: Context) -> SourceOut:
+    with service_errors():
+        fields = body.model_dump(exclude={"url", "filters"}, exclude_none=True)
+        source = create_source(context, body.url, filters=_filters_value(body.filters), **fields)
+    return stored_source(context.database, source.id)
+
+
+@router.patch("/sources/{source_id}", response_model=SourceOut, tags=["sources"])
+def change_source(source_id: int, body: SourceUpdate, _: AdminToken, context: Context) -> SourceOut:
+    """Only the fields sent are changed; stored articles are not refiltered."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set if name != "filters"}
+    with service_errors():
+        if "filters" in body.model_fields_set:
+            changes["filters"] = _filters_value(body.filters)
+        update_source(context, source_id, **changes)
+    return stored_source(context.database, source_id)
+
+
+@router.post("/sources/{source_id}/pause", response_model=SourceOut, tags=["sources"])
+def pause_source(source_id: int, _: AdminToken, context: Context) -> SourceOut:
+    with service_errors():
+        update_source(context, source_id, enabled=False)
+    return stored_source(context.database, source_id)
+
+
+@router.post("/sources/{source_id}/resume", response_model=SourceOut, tags=["sources"])
+def resume_source(source_id: int, _: AdminToken, context: Context) -> SourceOut:
+    with service_errors():
+        update_source(context, source_id, enabled=True)
+    return stored_source(context.database, source_id)
+
+
+@router.delete("/sources/{source_id}", status_code=204, tags=["sources"])
+def delete_source(source_id: int, _: AdminToken, context: Context) -> Response:
+    """Remove a source; its articles are kept."""
+    from presseschau.ingest.service import remove_source
+
+    with service_errors():
+        remove_source(context, source_id)
+    return Response(status_code=204)
+
+
+@router.post("/sources/{source_id}/refilter", response_model=RefilterResult, tags=["sources"])
+def refilter(source_id: int, _: AdminToken, context: Context) -> RefilterResult:
+    """Apply the source's current filters to its stored articles that are not translated yet."""
+    with service_errors():
+        report = refilter_source(context, source_id)
+    return RefilterResult(**vars(report))
+
+
+@router.post("/sources/{source_id}/fetch", response_model=FetchResult, tags=["sources"])
+def fetch_source(source_id: int, _: AdminToken, context: Context) -> FetchResult:
+    """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
+    from presseschau.ingest.service import fetch_sources
+    from presseschau.publish.service import publisher
+
+    with service_errors():
+        report = fetch_sources(context, source_id=source_id, on_done=publisher(context.settings))
+    return FetchResult(
+        source_id=source_id,
+        articles_new=report.articles_new,
+        articles_updated=report.articles_updated,
+        filtered=report.filtered,
+        failures=[f"{what}: {why}" for what, why in report.failures],
+    )
+
+
 # The application ----------------------------------------------------------------------------------
+
+
+async def no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Cache-Control", "no-store")  # answers depend on the token
+    return response
 
 
 def api_app(context: AppContext) -> FastAPI:
     """The API as an application of its own, mounted at /api/v1 by `presseschau.web.app.create_app`."""
-    settings = context.settings
     app = FastAPI(
-        title=f"{settings.site_title} API",
+        title=f"{context.settings.site_title} API",
         version=__version__,
         description=__doc__,
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    bearer = HTTPBearer(auto_error=False, description="An API token from `presseschau tokens add NAME`.")
-    per_token = RateLimiter(settings.api_rate_limit_per_minute)
-    per_address = RateLimiter(settings.api_rate_limit_per_minute)
-
-    def too_many(wait: float) -> HTTPException:
-        return HTTPException(429, "rate limit reached; try again later", headers={"Retry-After": str(int(wait) + 1)})
-
-    def identity(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenIdentity:
-        address = request.client.host if request.client else "unknown"
-        found = None
-        if credentials is not None and credentials.scheme.lower() == "bearer":
-            with context.database.session() as session:
-                found = authenticate_token(session, credentials.credentials)
-        if found is None:
-            wait = per_address.take(address)
-            if wait > 0:
-                raise too_many(wait)
-            raise HTTPException(
-                401, "missing, unknown or revoked API token", headers={"WWW-Authenticate": 'Bearer realm="api"'}
-            )
-        wait = per_token.take(f"token:{found.id}")
-        if wait > 0:
-            raise too_many(wait)
-        return found
-
-    def writer(role: str) -> Callable[[TokenIdentity], TokenIdentity]:
-        def check(who: TokenIdentity = Depends(identity)) -> TokenIdentity:
-            if not who.can_write:
-                raise HTTPException(403, f"token {who.name!r} is read-only")
-            if role == "admin" and not who.is_admin:
-                raise HTTPException(403, f"token {who.name!r} has role {who.role}; changing sources needs admin")
-            return who
-
-        return check
-
-    @app.middleware("http")
-    async def no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Cache-Control", "no-store")  # answers depend on the token
-        return response
-
-    reader = Depends(identity)
-    editor = Depends(writer("editor"))
-    admin = Depends(writer("admin"))
-
-    @contextmanager
-    def service_errors() -> Iterator[None]:
-        try:
-            yield
-        except (SourceNotFound, ArticleNotFound) as error:
-            raise HTTPException(404, str(error)) from None
-        except SourceExists as error:
-            raise HTTPException(409, str(error)) from None
-        except (IngestError, FilterError) as error:
-            raise HTTPException(422, str(error)) from None
-
-    def paginate(session: Session, query: Select[Any], page: int, per_page: int, order: Any) -> tuple[list[Any], int]:
-        total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-        rows = list(session.scalars(query.order_by(order).offset((page - 1) * per_page).limit(per_page)))
-        return rows, total
-
-    def dated(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
-        conditions = []
-        if since is not None:
-            conditions.append(column >= _utc(since))
-        if until is not None:
-            conditions.append(column < _utc(until))
-        return conditions
-
-    PageNumber = Query(1, ge=1)
-    PerPage = Query(20, ge=1, le=MAX_PER_PAGE)
-    errors: dict[int | str, dict[str, Any]] = {
-        401: {"model": Problem},
-        403: {"model": Problem},
-        404: {"model": Problem},
-        422: {"model": Problem},
-        429: {"model": Problem},
-    }
-
-    # Articles -------------------------------------------------------------------------------------
-
-    @app.get("/articles", response_model=Page[ArticleOut], responses=errors, tags=["articles"])
-    def list_articles(
-        _: TokenIdentity = reader,
-        source_id: int | None = None,
-        status: str | None = Query(None, description="ok, filtered, not_english, failed, no_article, pending"),
-        since: datetime | None = Query(None, description="Published (or found) at or after this time."),
-        until: datetime | None = Query(None, description="Published (or found) before this time."),
-        page: int = PageNumber,
-        per_page: int = PerPage,
-    ) -> Page[ArticleOut]:
-        when = func.coalesce(Article.published_at, Article.discovered_at)
-        query = select(Article).where(*dated(when, since, until))
-        if source_id is not None:
-            query = query.where(Article.source_id == source_id)
-        if status is not None:
-            query = query.where(Article.fetch_status == status)
-        with context.database.session() as session:
-            rows, total = paginate(session, query, page, per_page, Article.id.desc())
-            return Page[ArticleOut](items=[article_out(a) for a in rows], page=page, per_page=per_page, total=total)
-
-    def load_article(session: Session, article_id: int) -> Article:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise HTTPException(404, f"article {article_id}: no such article")
-        return article
-
-    @app.get("/articles/{article_id}", response_model=ArticleDetail, responses=errors, tags=["articles"])
-    def get_article(article_id: int, _: TokenIdentity = reader) -> ArticleDetail:
-        with context.database.session() as session:
-            article = load_article(session, article_id)
-            return ArticleDetail(**article_out(article).model_dump(), paragraphs=_paragraphs(article.paragraphs))
-
-    @app.post(
-        "/articles/{article_id}/retranslate",
-        response_model=TranslationOut,
-        status_code=202,
-        responses=errors,
-        tags=["articles"],
-    )
-    def retranslate(article_id: int, _: TokenIdentity = editor) -> TranslationOut:
-        """Queue a fresh machine translation; the translate worker (`run`, `translate`) does it."""
-        with service_errors():
-            translation = retranslate_article(context, article_id)
-        with context.database.session() as session:
-            stored = session.get(Translation, translation.id)
-            assert stored is not None
-            return translation_out(stored)
-
-    @app.post("/articles/{article_id}/release", response_model=ArticleOut, responses=errors, tags=["articles"])
-    def release(article_id: int, who: TokenIdentity = editor) -> ArticleOut:
-        """Translate an article its source's filters held back."""
-        with context.database.session() as session:
-            load_article(session, article_id)
-        with service_errors():
-            release_article(context, article_id, f"token:{who.name}")
-        with context.database.session() as session:
-            return article_out(load_article(session, article_id))
-
-    # Translations and publications ----------------------------------------------------------------
-
-    @app.get("/translations", response_model=Page[TranslationOut], responses=errors, tags=["translations"])
-    def list_translations(
-        _: TokenIdentity = reader,
-        source_id: int | None = None,
-        status: str | None = Query(None, description="queued, in_progress, done, failed"),
-        since: datetime | None = Query(None, description="Changed at or after this time."),
-        until: datetime | None = Query(None, description="Changed before this time."),
-        page: int = PageNumber,
-        per_page: int = PerPage,
-    ) -> Page[TranslationOut]:
-        query = select(Translation).where(
-            Translation.language == settings.target_language, *dated(Translation.updated_at, since, until)
-        )
-        if source_id is not None:
-            query = query.join(Article, Article.id == Translation.article_id).where(Article.source_id == source_id)
-        if status is not None:
-            query = query.where(Translation.status == status)
-        with context.database.session() as session:
-            rows, total = paginate(session, query, page, per_page, Translation.id.desc())
-            return Page[TranslationOut](
-                items=[translation_out(t) for t in rows], page=page, per_page=per_page, total=total
-            )
-
-    @app.get(
-        "/translations/{translation_id}", response_model=TranslationDetail, responses=errors, tags=["translations"]
-    )
-    def get_translation(translation_id: int, _: TokenIdentity = reader) -> TranslationDetail:
-        with context.database.session() as session:
-            translation = session.get(Translation, translation_id)
-            if translation is None:
-                raise HTTPException(404, f"translation {translation_id}: no such translation")
-            return TranslationDetail(
-                **translation_out(translation).model_dump(), paragraphs=_paragraphs(translation.paragraphs)
-            )
-
-    def publication_out(publication: Publication) -> PublicationOut:
-        translation = publication.translation
-        return PublicationOut(
-            id=publication.id,
-            translation_id=publication.translation_id,
-            article_id=translation.article_id,
-            language=publication.language,
-            slug=publication.slug,
-            url=settings.base_url.rstrip("/") + f"/{publication.slug}/",
-            title=translation.title,
-            status=publication.status,
-            published_at=publication.published_at,
-            first_published_at=publication.first_published_at,
-            updated_at=publication.updated_at,
-        )
-
-    @app.get("/publications", response_model=Page[PublicationOut], responses=errors, tags=["publications"])
-    def list_publications(
-        _: TokenIdentity = reader,
-        source_id: int | None = None,
-        status: str | None = Query(None, description="published, held, unpublished, archived"),
-        since: datetime | None = Query(None, description="Published at or after this time."),
-        until: datetime | None = Query(None, description="Published before this time."),
-        page: int = PageNumber,
-        per_page: int = PerPage,
-    ) -> Page[PublicationOut]:
-        query = select(Publication).where(
-            Publication.language == settings.target_language, *dated(Publication.published_at, since, until)
-        )
-        if source_id is not None:
-            query = (
-                query.join(Translation, Translation.id == Publication.translation_id)
-                .join(Article, Article.id == Translation.article_id)
-                .where(Article.source_id == source_id)
-            )
-        if status is not None:
-            query = query.where(Publication.status == status)
-        with context.database.session() as session:
-            rows, total = paginate(session, query, page, per_page, Publication.id.desc())
-            return Page[PublicationOut](
-                items=[publication_out(p) for p in rows], page=page, per_page=per_page, total=total
-            )
-
-    @app.get("/publications/{publication_id}", response_model=PublicationOut, responses=errors, tags=["publications"])
-    def get_publication(publication_id: int, _: TokenIdentity = reader) -> PublicationOut:
-        with context.database.session() as session:
-            publication = session.get(Publication, publication_id)
-            if publication is None:
-                raise HTTPException(404, f"publication {publication_id}: no such publication")
-            return publication_out(publication)
-
-    # Sources --------------------------------------------------------------------------------------
-
-    def stored_source(source_id: int) -> SourceOut:
-        with context.database.session() as session:
-            source = session.get(Source, source_id)
-            if source is None:
-                raise HTTPException(404, f"source {source_id}: no such source")
-            return source_out(source)
-
-    @app.get("/sources", response_model=Page[SourceOut], responses=errors, tags=["sources"])
-    def list_sources(
-        _: TokenIdentity = reader,
-        tag: str | None = None,
-        enabled: bool | None = None,
-        page: int = PageNumber,
-        per_page: int = PerPage,
-    ) -> Page[SourceOut]:
-        with context.database.session() as session:
-            query = select(Source)
-            if enabled is not None:
-                query = query.where(Source.enabled.is_(enabled))
-            if tag is None:
-                rows, total = paginate(session, query, page, per_page, Source.id)
-            else:  # tags are a JSON list: filtered here, the same on every database
-                matching = [s for s in session.scalars(query.order_by(Source.id)) if tag in (s.tags or ())]
-                rows, total = matching[(page - 1) * per_page : page * per_page], len(matching)
-            return Page[SourceOut](items=[source_out(s) for s in rows], page=page, per_page=per_page, total=total)
-
-    @app.get("/sources/{source_id}", response_model=SourceOut, responses=errors, tags=["sources"])
-    def get_source(source_id: int, _: TokenIdentity = reader) -> SourceOut:
-        return stored_source(source_id)
-
-    @app.post("/sources", response_model=SourceOut, status_code=201, responses=errors, tags=["sources"])
-    def add_source(body: SourceCreate, _: TokenIdentity = admin) -> SourceOut:
-        with service_errors():
-            fields = body.model_dump(exclude={"url", "filters"}, exclude_none=True)
-            source = create_source(context, body.url, filters=_filters_value(body.filters), **fields)
-        return stored_source(source.id)
-
-    @app.patch("/sources/{source_id}", response_model=SourceOut, responses=errors, tags=["sources"])
-    def change_source(source_id: int, body: SourceUpdate, _: TokenIdentity = admin) -> SourceOut:
-        """Only the fields sent are changed; stored articles are not refiltered."""
-        changes = {name: getattr(body, name) for name in body.model_fields_set if name != "filters"}
-        with service_errors():
-            if "filters" in body.model_fields_set:
-                changes["filters"] = _filters_value(body.filters)
-            update_source(context, source_id, **changes)
-        return stored_source(source_id)
-
-    @app.post("/sources/{source_id}/pause", response_model=SourceOut, responses=errors, tags=["sources"])
-    def pause_source(source_id: int, _: TokenIdentity = admin) -> SourceOut:
-        with service_errors():
-            update_source(context, source_id, enabled=False)
-        return stored_source(source_id)
-
-    @app.post("/sources/{source_id}/resume", response_model=SourceOut, responses=errors, tags=["sources"])
-    def resume_source(source_id: int, _: TokenIdentity = admin) -> SourceOut:
-        with service_errors():
-            update_source(context, source_id, enabled=True)
-        return stored_source(source_id)
-
-    @app.delete("/sources/{source_id}", status_code=204, responses=errors, tags=["sources"])
-    def delete_source(source_id: int, _: TokenIdentity = admin) -> Response:
-        """Remove a source; its articles are kept."""
-        from presseschau.ingest.service import remove_source
-
-        with service_errors():
-            remove_source(context, source_id)
-        return Response(status_code=204)
-
-    @app.post("/sources/{source_id}/refilter", response_model=RefilterResult, responses=errors, tags=["sources"])
-    def refilter(source_id: int, _: TokenIdentity = admin) -> RefilterResult:
-        """Apply the source's current filters to its stored articles that are not translated yet."""
-        with service_errors():
-            report = refilter_source(context, source_id)
-        return RefilterResult(**vars(report))
-
-    @app.post("/sources/{source_id}/fetch", response_model=FetchResult, responses=errors, tags=["sources"])
-    def fetch_source(source_id: int, _: TokenIdentity = admin) -> FetchResult:
-        """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
-        from presseschau.ingest.service import fetch_sources
-        from presseschau.publish.service import publisher
-
-        with service_errors():
-            report = fetch_sources(context, source_id=source_id, on_done=publisher(context.settings))
-        return FetchResult(
-            source_id=source_id,
-            articles_new=report.articles_new,
-            articles_updated=report.articles_updated,
-            filtered=report.filtered,
-            failures=[f"{what}: {why}" for what, why in report.failures],
-        )
-
+    app.state.context = context
+    app.state.api_limits = ApiLimits(context.settings.api_rate_limit_per_minute)
+    app.middleware("http")(no_store)
+    app.include_router(router)
     return app

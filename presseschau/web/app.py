@@ -4,7 +4,13 @@ Cache: every page is keyed by the site version -- (publication count, newest `up
 re-read at most once per `VERSION_TTL_S` -- and article pages additionally by publication id
 and `updated_at`. Any publish, unpublish, slug change or re-translation bumps `updated_at`,
 so cached pages are never older than that TTL. Responses carry a strong ETag (hash of the
-body) and answer `If-None-Match` with 304.
+body) and answer `If-None-Match` with 304. A slug's lookup (`SlugTarget`: an article, a redirect
+or nothing) is cached the same way, in the same LRU.
+
+Routes are module-level handlers on `site_router` and `article_router` (the catch-all slug routes,
+included last); they take the per-app `PublicSite` (renderer, cache, site version) as a dependency.
+`create_app` only assembles: state, middleware, error handlers, the routers, the admin area and the
+API.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, cast
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -28,19 +34,21 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from presseschau import __version__
 from presseschau.app import AppContext
-from presseschau.editorial.security import Signer, load_secret_key
 from presseschau.publish import queries
 from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
 from presseschau.store.models import Article, Publication, Translation
-from presseschau.web.admin import LOGIN_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, admin_router
+from presseschau.web import admin
+from presseschau.web.admin import SECURITY_HEADERS
 from presseschau.web.api import PREFIX as API_PREFIX
 from presseschau.web.api import api_app
+from presseschau.web.deps import Db
 from presseschau.web.limits import BodyLimitMiddleware, TooManyFields
 from presseschau.web.params import RowId
 
@@ -80,29 +88,48 @@ def make_page(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SlugTarget:
+    """What a slug names at one site version: a published article (`publication_id`, with its
+    `updated` time for the page's cache key), a permanent redirect to its new address, or nothing."""
+
+    publication_id: int | None = None
+    updated: str = ""
+    redirect_to: str | None = None
+
+
 class PageCache:
-    """A small thread-safe LRU of rendered pages."""
+    """A small thread-safe LRU of rendered pages and of slug lookups (`SlugTarget`, under keys that
+    start with "slug"): one bound on memory for both, and one hit count."""
 
     def __init__(self, size: int = CACHE_ENTRIES) -> None:
         self.size = size
-        self._pages: OrderedDict[tuple[Any, ...], CachedPage] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], CachedPage | SlugTarget] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: tuple[Any, ...]) -> CachedPage | None:
+    def _get(self, key: tuple[Any, ...]) -> CachedPage | SlugTarget | None:
         with self._lock:
-            page = self._pages.get(key)
-            if page is None:
+            entry = self._pages.get(key)
+            if entry is None:
                 self.misses += 1
                 return None
             self._pages.move_to_end(key)
             self.hits += 1
-            return page
+            return entry
 
-    def put(self, key: tuple[Any, ...], page: CachedPage) -> None:
+    def get_page(self, key: tuple[Any, ...]) -> CachedPage | None:
+        entry = self._get(key)
+        return entry if isinstance(entry, CachedPage) else None
+
+    def get_slug(self, key: tuple[Any, ...]) -> SlugTarget | None:
+        entry = self._get(key)
+        return entry if isinstance(entry, SlugTarget) else None
+
+    def put(self, key: tuple[Any, ...], entry: CachedPage | SlugTarget) -> None:
         with self._lock:
-            self._pages[key] = page
+            self._pages[key] = entry
             self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
@@ -189,59 +216,276 @@ def _page_number(request: Request) -> int | None:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else None
 
 
-def app_from_environment() -> FastAPI:
-    """`create_app` for the data directory in PRESSESCHAU_DATA: the factory each process of
-    `presseschau serve --workers N` calls, since a live app object cannot cross a process fork."""
-    return create_app(AppContext.for_data_dir(os.environ.get("PRESSESCHAU_DATA")))
+class PublicSite:
+    """What the public routes of one app share: the renderer, the page cache and the site version."""
 
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        self.site = Site(context.settings, "server")
+        self.language = context.settings.target_language
+        self.cache = PageCache()
+        self._version: tuple[int, str, str] | None = None
+        self._version_at = 0.0
+        self._version_lock = threading.Lock()
+        self.assets = {
+            path.name: make_page(path.read_bytes(), _asset_type(path), CACHE_ASSET)
+            for path in STATIC_DIR.iterdir()
+            if path.is_file()
+        }
+        self.robots = make_page(self.site.robots_txt(), "text/plain; charset=utf-8", "public, max-age=3600")
 
-def create_app(context: AppContext) -> FastAPI:
-    """The website of `context`'s database."""
-    settings = context.settings
-    site = Site(settings, "server")
-    cache = PageCache()
-    language = settings.target_language
-    version_state: dict[str, Any] = {"value": None, "at": 0.0}
-    version_lock = threading.Lock()
-
-    def site_version() -> tuple[int, str, str]:
+    def version(self) -> tuple[int, str, str]:
+        """(publication count, newest `updated_at`, ...), re-read at most once per `VERSION_TTL_S`."""
         now = time.monotonic()
-        if version_state["value"] is None or now - version_state["at"] > VERSION_TTL_S:
-            with version_lock, context.database.session() as session:
-                version_state["value"] = queries.site_version(session, language)
-                version_state["at"] = now
-        value: tuple[int, str, str] = version_state["value"]
-        return value
+        if self._version is None or now - self._version_at > VERSION_TTL_S:
+            with self._version_lock, self.context.database.session() as session:
+                self._version = queries.site_version(session, self.language)
+                self._version_at = now
+        return self._version
 
-    def respond(request: Request, page: CachedPage) -> Response:
-        headers = {"ETag": page.etag, "Cache-Control": page.cache_control}
-        match = request.headers.get("if-none-match", "")
-        if page.status == 200 and (page.etag in match or match.strip() == "*"):
-            return Response(status_code=304, headers=headers)
-        return Response(page.body, status_code=page.status, media_type=page.media_type, headers=headers)
+    def not_found(self) -> CachedPage:
+        return make_page(self.site.not_found(), cache_control="public, max-age=60", status=404)
 
-    def not_found_page() -> CachedPage:
-        return make_page(site.not_found(), cache_control="public, max-age=60", status=404)
-
-    async def cached(request: Request, key: tuple[Any, ...], build: Callable[[], CachedPage | None]) -> Response:
-        full_key = (*key, site_version())
-        page = cache.get(full_key)
-        if page is None:
-            page = await run_in_threadpool(build)
-            page = page or not_found_page()
-            cache.put(full_key, page)
-        return respond(request, page)
-
-    def with_session(
-        render: Callable[[Any], str | None], media_type: str = HTML, cache_control: str = CACHE_LIST
+    def rendered(
+        self, render: Callable[[Session], str | None], media_type: str = HTML, cache_control: str = CACHE_LIST
     ) -> Callable[[], CachedPage | None]:
+        """A builder that renders one page in its own session; None when `render` finds nothing."""
+
         def build() -> CachedPage | None:
-            with context.database.session() as session:
+            with self.context.database.session() as session:
                 body = render(session)
             return None if body is None else make_page(body, media_type, cache_control)
 
         return build
 
+    async def cached(self, request: Request, key: tuple[Any, ...], build: Callable[[], CachedPage | None]) -> Response:
+        full_key = (*key, self.version())
+        page = self.cache.get_page(full_key)
+        if page is None:
+            page = await run_in_threadpool(build) or self.not_found()
+            self.cache.put(full_key, page)
+        return respond(request, page)
+
+    def resolve_slug(self, slug: str) -> SlugTarget:
+        with self.context.database.session() as session:
+            found = queries.find_slug(session, self.language, slug)
+            if found is not None and found[1] == "published":
+                return SlugTarget(publication_id=found[0], updated=found[2].isoformat())
+            if found is None:
+                new_slug = queries.redirect_target(session, self.language, slug)
+                if new_slug is not None:
+                    return SlugTarget(redirect_to=self.site.urls.article(new_slug))
+        return SlugTarget()
+
+    def render_article(self, publication_id: int) -> CachedPage:
+        with self.context.database.session() as session:
+            body = self.site.article(session, publication_id)
+        return make_page(body, cache_control=CACHE_ARTICLE) if body else self.not_found()
+
+
+def public_site(request: Request) -> PublicSite:
+    return cast(PublicSite, request.app.state.public)
+
+
+Public = Annotated[PublicSite, Depends(public_site)]
+
+
+def respond(request: Request, page: CachedPage) -> Response:
+    """`page` with its ETag and caching headers; 304 when the client holds it already."""
+    headers = {"ETag": page.etag, "Cache-Control": page.cache_control}
+    match = request.headers.get("if-none-match", "")
+    if page.status == 200 and (page.etag in match or match.strip() == "*"):
+        return Response(status_code=304, headers=headers)
+    return Response(page.body, status_code=page.status, media_type=page.media_type, headers=headers)
+
+
+# Routes of the site: before the admin area and the API, which come before `article_router`'s
+# catch-all slug routes (they would otherwise take /admin/ as an article).
+site_router = APIRouter()
+article_router = APIRouter()
+XML = "application/xml; charset=utf-8"
+
+
+@site_router.get("/")
+async def home(request: Request, public: Public) -> Response:
+    page = _page_number(request)
+    if page is None:
+        return respond(request, public.not_found())
+    return await public.cached(request, ("home", page), public.rendered(lambda s: public.site.home(s, page)))
+
+
+@site_router.get("/archiv/")
+async def archive(request: Request, public: Public) -> Response:
+    return await public.cached(request, ("archive",), public.rendered(public.site.archive))
+
+
+@site_router.get("/archiv/{year}/{month}/")
+async def month(request: Request, public: Public, year: str, month: str) -> Response:
+    if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month)):
+        return respond(request, public.not_found())
+    y, m = int(year), int(month)
+    return await public.cached(request, ("month", y, m), public.rendered(lambda s: public.site.month(s, y, m)))
+
+
+@site_router.get("/suche")
+async def search_page(request: Request, public: Public) -> Response:
+    query = request.query_params.get("q", "")
+    page = _page_number(request) or 1
+
+    def build() -> CachedPage:
+        with public.context.database.session() as session:
+            body = public.site.search_page(session, query, page)
+        return make_page(body, cache_control="public, max-age=60")
+
+    return respond(request, await run_in_threadpool(build))
+
+
+@site_router.get("/quelle/{source_id}/")
+async def source_page(request: Request, public: Public, source_id: RowId) -> Response:
+    page = _page_number(request)
+    if page is None:
+        return respond(request, public.not_found())
+    build = public.rendered(lambda s: public.site.source_page(s, source_id, page))
+    return await public.cached(request, ("source", source_id, page), build)
+
+
+def _add_feed_routes(name: str, kind: str) -> None:
+    """/<feed file> and /quelle/<id>/<feed file> for one feed format."""
+
+    async def site_feed(request: Request, public: Public) -> Response:
+        build = public.rendered(lambda s: public.site.feed(s, kind), CONTENT_TYPES[name], CACHE_LIST)
+        return await public.cached(request, ("feed", kind), build)
+
+    async def source_feed(request: Request, public: Public, source_id: RowId) -> Response:
+        build = public.rendered(lambda s: public.site.feed(s, kind, source_id), CONTENT_TYPES[name], CACHE_LIST)
+        return await public.cached(request, ("feed", kind, source_id), build)
+
+    site_router.add_api_route(f"/{name}", site_feed, methods=["GET"], name=f"feed_{kind}")
+    site_router.add_api_route(
+        f"/quelle/{{source_id}}/{name}", source_feed, methods=["GET"], name=f"source_feed_{kind}"
+    )
+
+
+for _kind, _name in FEED_FILES.items():
+    _add_feed_routes(_name, _kind)
+
+
+def _sitemap_part(public: PublicSite, name: str) -> Callable[[], CachedPage | None]:
+    return public.rendered(lambda session: public.site.sitemap_files(session).get(name), XML)
+
+
+@site_router.get("/sitemap.xml")
+async def sitemap(request: Request, public: Public) -> Response:
+    return await public.cached(request, ("sitemap.xml",), _sitemap_part(public, "sitemap.xml"))
+
+
+@site_router.get("/sitemap-{number}.xml")
+async def sitemap_numbered(request: Request, public: Public, number: RowId) -> Response:
+    name = f"sitemap-{number}.xml"
+    return await public.cached(request, (name,), _sitemap_part(public, name))
+
+
+@site_router.get("/news-sitemap.xml")
+async def news_sitemap(request: Request, public: Public) -> Response:
+    # Its window (the last two days) moves with the clock, not only with publications.
+    window = int(time.time() // NEWS_SITEMAP_REFRESH_S)
+    return await public.cached(request, ("news-sitemap", window), public.rendered(public.site.news_sitemap, XML))
+
+
+@site_router.get("/robots.txt")
+async def robots_txt(request: Request, public: Public) -> Response:
+    return respond(request, public.robots)
+
+
+@site_router.get("/static/{name}")
+async def static_asset(request: Request, public: Public, name: str) -> Response:
+    return respond(request, public.assets.get(name) or public.not_found())
+
+
+@site_router.get("/healthz")
+def healthz(database: Db) -> JSONResponse:
+    try:
+        with database.session() as session:
+            session.execute(text("SELECT 1"))
+            counts = {
+                "articles": session.scalar(select(func.count(Article.id))),
+                "translations_done": session.scalar(
+                    select(func.count(Translation.id)).where(Translation.status == "done")
+                ),
+                "published": session.scalar(
+                    select(func.count(Publication.id)).where(Publication.status == "published")
+                ),
+            }
+    except Exception as error:  # any database failure means "not healthy", with the reason
+        return JSONResponse(
+            {"status": "error", "database": False, "error": str(error)[:300]},
+            status_code=503,
+            headers={"Cache-Control": "no-store"},
+        )
+    return JSONResponse({"status": "ok", "database": True, "counts": counts}, headers={"Cache-Control": "no-store"})
+
+
+@site_router.get("/metrics")
+def metrics(request: Request) -> Response:
+    return Response(
+        generate_latest(request.app.state.metrics_registry),
+        media_type="text/plain; version=0.0.4; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@article_router.get("/{slug}")
+async def article_without_slash(request: Request, public: Public, slug: str) -> Response:
+    if _SLUG_RE.fullmatch(slug):
+        return RedirectResponse(f"/{slug}/", status_code=301)
+    return respond(request, public.not_found())
+
+
+@article_router.get("/{slug}/")
+async def article(request: Request, public: Public, slug: str) -> Response:
+    if not _SLUG_RE.fullmatch(slug):
+        return respond(request, public.not_found())
+    version = public.version()
+    target = public.cache.get_slug(("slug", slug, version))
+    if target is None:
+        target = await run_in_threadpool(public.resolve_slug, slug)
+        public.cache.put(("slug", slug, version), target)
+    if target.redirect_to is not None:
+        return RedirectResponse(target.redirect_to, status_code=301, headers={"Cache-Control": CACHE_LIST})
+    if target.publication_id is None:
+        return respond(request, public.not_found())
+    key = ("article", target.publication_id, target.updated, version)
+    page = public.cache.get_page(key)
+    if page is None:
+        page = await run_in_threadpool(public.render_article, target.publication_id)
+        public.cache.put(key, page)
+    return respond(request, page)
+
+
+async def too_many_fields(request: Request, error: Exception) -> Response:
+    assert isinstance(error, TooManyFields)  # registered for this exception only
+    return Response(
+        f"Zu viele Formularfelder (höchstens {error.limit.max_fields}).",
+        status_code=413,
+        media_type="text/plain",
+        headers=SECURITY_HEADERS if request.url.path.startswith("/admin") else None,
+    )
+
+
+async def german_error(request: Request, error: Exception) -> Response:
+    # Unknown URLs (no route) and malformed ones (/quelle/abc/, an id past the database's
+    # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
+    status = error.status_code if isinstance(error, StarletteHTTPException) else 404
+    if status != 404:
+        detail, headers = str(getattr(error, "detail", "")), getattr(error, "headers", None)
+        return Response(detail, status_code=status, headers=headers)
+    page = public_site(request).not_found()
+    if request.url.path.startswith("/admin"):
+        return Response(page.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
+    return respond(request, page)
+
+
+def _metrics_registry(context: AppContext) -> tuple[CollectorRegistry, Counter, Histogram]:
     registry = CollectorRegistry()
     requests_total = Counter(
         "presseschau_http_requests_total", "HTTP requests.", ["method", "route", "status"], registry=registry
@@ -254,227 +498,50 @@ def create_app(context: AppContext) -> FastAPI:
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
     )
     registry.register(_CountsCollector(context))
+    return registry, requests_total, latency
 
+
+def app_from_environment() -> FastAPI:
+    """`create_app` for the data directory in PRESSESCHAU_DATA: the factory each process of
+    `presseschau serve --workers N` calls, since a live app object cannot cross a process fork."""
+    return create_app(AppContext.for_data_dir(os.environ.get("PRESSESCHAU_DATA")))
+
+
+def create_app(context: AppContext) -> FastAPI:
+    """The website of `context`'s database: the site, the admin area and the JSON API."""
+    settings = context.settings
     app = FastAPI(title=settings.site_title, version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    public = PublicSite(context)
     app.state.context = context
-    app.state.site = site
-    app.state.page_cache = cache
+    app.state.public = public
+    app.state.site = public.site
+    app.state.page_cache = public.cache
+    app.state.admin_area = admin.AdminArea(context)
+    registry, requests_total, latency = _metrics_registry(context)
+    app.state.metrics_registry = registry
     # Innermost: pages, CSS and feeds go out compressed to clients that accept gzip (on the demo
     # set the RSS feed goes from 54.6 to 19.4 kB, an article page from 12.6 to 4.8 kB). Small
     # bodies are not worth it.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
-    signer = Signer(load_secret_key(settings))
+    signer = app.state.admin_area.signer
     # Before anything reads a body: the admin area's cookie check and every route's size limit.
     app.add_middleware(
         BodyLimitMiddleware,
         has_session=lambda cookie: signer.read_session(cookie) is not None,
-        session_cookie=SESSION_COOKIE,
-        login_cookie=LOGIN_COOKIE,
+        session_cookie=admin.SESSION_COOKIE,
+        login_cookie=admin.LOGIN_COOKIE,
         headers=SECURITY_HEADERS,
     )
     app.add_middleware(_HeadAsGetMiddleware)
-
-    @app.exception_handler(TooManyFields)
-    async def too_many_fields(request: Request, error: TooManyFields) -> Response:
-        return Response(
-            f"Zu viele Formularfelder (höchstens {error.limit.max_fields}).",
-            status_code=413,
-            media_type="text/plain",
-            headers=SECURITY_HEADERS if request.url.path.startswith("/admin") else None,
-        )
+    app.add_exception_handler(TooManyFields, too_many_fields)
     app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
-
-    async def german_error(request: Request, error: Exception) -> Response:
-        # Unknown URLs (no route) and malformed ones (/quelle/abc/, an id past the database's
-        # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
-        status = error.status_code if isinstance(error, StarletteHTTPException) else 404
-        if status != 404:
-            detail, headers = str(getattr(error, "detail", "")), getattr(error, "headers", None)
-            return Response(detail, status_code=status, headers=headers)
-        page = not_found_page()
-        if request.url.path.startswith("/admin"):
-            return Response(page.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
-        return respond(request, page)
-
     app.add_exception_handler(StarletteHTTPException, german_error)
     app.add_exception_handler(RequestValidationError, german_error)
-
-    assets = {
-        path.name: make_page(path.read_bytes(), _asset_type(path), CACHE_ASSET)
-        for path in STATIC_DIR.iterdir()
-        if path.is_file()
-    }
-
-    @app.get("/")
-    async def home(request: Request) -> Response:
-        page = _page_number(request)
-        if page is None:
-            return respond(request, not_found_page())
-        return await cached(request, ("home", page), with_session(lambda s: site.home(s, page)))
-
-    @app.get("/archiv/")
-    async def archive(request: Request) -> Response:
-        return await cached(request, ("archive",), with_session(site.archive))
-
-    @app.get("/archiv/{year}/{month}/")
-    async def month(request: Request, year: str, month: str) -> Response:
-        if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month)):
-            return respond(request, not_found_page())
-        y, m = int(year), int(month)
-        return await cached(request, ("month", y, m), with_session(lambda s: site.month(s, y, m)))
-
-    @app.get("/suche")
-    async def search_page(request: Request) -> Response:
-        query = request.query_params.get("q", "")
-        page = _page_number(request) or 1
-
-        def build() -> CachedPage:
-            with context.database.session() as session:
-                body = site.search_page(session, query, page)
-            return make_page(body, cache_control="public, max-age=60")
-
-        return respond(request, await run_in_threadpool(build))
-
-    @app.get("/quelle/{source_id}/")
-    async def source_page(request: Request, source_id: RowId) -> Response:
-        page = _page_number(request)
-        if page is None:
-            return respond(request, not_found_page())
-        return await cached(
-            request, ("source", source_id, page), with_session(lambda s: site.source_page(s, source_id, page))
-        )
-
-    def feed_route(name: str, kind: str) -> None:
-        async def site_feed(request: Request) -> Response:
-            return await cached(
-                request, ("feed", kind), with_session(lambda s: site.feed(s, kind), CONTENT_TYPES[name], CACHE_LIST)
-            )
-
-        async def source_feed(request: Request, source_id: RowId) -> Response:
-            return await cached(
-                request,
-                ("feed", kind, source_id),
-                with_session(lambda s: site.feed(s, kind, source_id), CONTENT_TYPES[name], CACHE_LIST),
-            )
-
-        app.add_api_route(f"/{name}", site_feed, methods=["GET"], name=f"feed_{kind}")
-        app.add_api_route(f"/quelle/{{source_id}}/{name}", source_feed, methods=["GET"], name=f"source_feed_{kind}")
-
-    for kind, name in FEED_FILES.items():
-        feed_route(name, kind)
-
-    def sitemap_part(name: str) -> Callable[[Any], str | None]:
-        return lambda session: site.sitemap_files(session).get(name)
-
-    @app.get("/sitemap.xml")
-    async def sitemap(request: Request) -> Response:
-        return await cached(
-            request, ("sitemap.xml",), with_session(sitemap_part("sitemap.xml"), "application/xml; charset=utf-8")
-        )
-
-    @app.get("/sitemap-{number}.xml")
-    async def sitemap_numbered(request: Request, number: RowId) -> Response:
-        name = f"sitemap-{number}.xml"
-        return await cached(request, (name,), with_session(sitemap_part(name), "application/xml; charset=utf-8"))
-
-    @app.get("/news-sitemap.xml")
-    async def news_sitemap(request: Request) -> Response:
-        # Its window (the last two days) moves with the clock, not only with publications.
-        window = int(time.time() // NEWS_SITEMAP_REFRESH_S)
-        return await cached(
-            request, ("news-sitemap", window), with_session(site.news_sitemap, "application/xml; charset=utf-8")
-        )
-
-    robots = make_page(site.robots_txt(), "text/plain; charset=utf-8", "public, max-age=3600")
-
-    @app.get("/robots.txt")
-    async def robots_txt(request: Request) -> Response:
-        return respond(request, robots)
-
-    @app.get("/static/{name}")
-    async def static_asset(request: Request, name: str) -> Response:
-        page = assets.get(name)
-        return respond(request, page) if page else respond(request, not_found_page())
-
-    @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        try:
-            with context.database.session() as session:
-                session.execute(text("SELECT 1"))
-                counts = {
-                    "articles": session.scalar(select(func.count(Article.id))),
-                    "translations_done": session.scalar(
-                        select(func.count(Translation.id)).where(Translation.status == "done")
-                    ),
-                    "published": session.scalar(
-                        select(func.count(Publication.id)).where(Publication.status == "published")
-                    ),
-                }
-        except Exception as error:  # any database failure means "not healthy", with the reason
-            return JSONResponse(
-                {"status": "error", "database": False, "error": str(error)[:300]},
-                status_code=503,
-                headers={"Cache-Control": "no-store"},
-            )
-        return JSONResponse({"status": "ok", "database": True, "counts": counts}, headers={"Cache-Control": "no-store"})
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(
-            generate_latest(registry),
-            media_type="text/plain; version=0.0.4; charset=utf-8",
-            headers={"Cache-Control": "no-store"},
-        )
-
-    # Before the catch-all slug routes below, which would otherwise take /admin/ as an article.
-    app.include_router(admin_router(context))
+    app.include_router(site_router)
+    # Before the catch-all slug routes, which would otherwise take /admin/ as an article.
+    app.include_router(admin.router)
     app.mount(API_PREFIX, api_app(context))  # before the slug routes; its own OpenAPI docs
-
-    @app.get("/{slug}")
-    async def article_without_slash(request: Request, slug: str) -> Response:
-        if _SLUG_RE.fullmatch(slug):
-            return RedirectResponse(f"/{slug}/", status_code=301)
-        return respond(request, not_found_page())
-
-    @app.get("/{slug}/")
-    async def article(request: Request, slug: str) -> Response:
-        if not _SLUG_RE.fullmatch(slug):
-            return respond(request, not_found_page())
-        version = site_version()
-        target = cache.get(("slug", slug, version))
-        if target is None:
-            target = await run_in_threadpool(_resolve_slug, slug)
-            cache.put(("slug", slug, version), target)
-        kind = target.media_type
-        if kind == "redirect":
-            return RedirectResponse(target.body.decode(), status_code=301, headers={"Cache-Control": CACHE_LIST})
-        if kind == "missing":
-            return respond(request, not_found_page())
-        publication_id, updated = target.etag.split("|", 1)
-        key = ("article", int(publication_id), updated, version)
-        page = cache.get(key)
-        if page is None:
-            page = await run_in_threadpool(_render_article, int(publication_id))
-            cache.put(key, page)
-        return respond(request, page)
-
-    def _resolve_slug(slug: str) -> CachedPage:
-        # Slug resolution is cached like a page: (publication id | updated_at), a redirect, or missing.
-        with context.database.session() as session:
-            found = queries.find_slug(session, language, slug)
-            if found is not None and found[1] == "published":
-                return CachedPage(b"", f"{found[0]}|{found[2].isoformat()}", "article", "")
-            if found is None:
-                new_slug = queries.redirect_target(session, language, slug)
-                if new_slug is not None:
-                    return CachedPage(site.urls.article(new_slug).encode(), "", "redirect", "")
-        return CachedPage(b"", "", "missing", "")
-
-    def _render_article(publication_id: int) -> CachedPage:
-        with context.database.session() as session:
-            body = site.article(session, publication_id)
-        return make_page(body, cache_control=CACHE_ARTICLE) if body else not_found_page()
-
+    app.include_router(article_router)
     return app
 
 

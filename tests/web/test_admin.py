@@ -549,6 +549,16 @@ def test_admin_ids_out_of_range_or_malformed_are_404(client: TestClient, path: s
     assert response.headers["cache-control"] == "no-store"
 
 
+def test_malformed_admin_ids_are_404_for_anonymous_visitors_too(client: TestClient) -> None:
+    # FastAPI runs a route's dependencies (here the sign-in guard) before it validates the path;
+    # the admin route class checks the path first, so a malformed URL is 404, not the login page.
+    for path in ("/admin/uebersetzung/abc", "/admin/uebersetzung/9223372036854775808/versionen"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["cache-control"] == "no-store"
+    assert client.get("/admin/uebersetzung/1").headers["location"].startswith("/admin/anmelden")
+
+
 def test_admin_post_with_an_id_out_of_range_is_404(client: TestClient) -> None:
     login(client)
     page = client.get("/admin/quellen")

@@ -1,0 +1,94 @@
+"""Admin tools for sources at scale: OPML upload and download, refiltering, filtered articles and release.
+
+Behind the same dependencies as every admin route (session, role, CSRF); every write goes through
+`presseschau.ingest.sources` / `presseschau.ingest.opml`, the functions the CLI and the JSON API use.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from presseschau.ingest.errors import IngestError, SourceNotFound
+from presseschau.ingest.opml import MAX_OPML_BYTES, export_opml, import_opml
+from presseschau.ingest.sources import ArticleNotFound, filtered_articles, refilter_source, release_article
+from presseschau.store.models import Source
+from presseschau.web.admin.area import PREFIX, AdminRoute, form_str, see_other
+from presseschau.web.admin.deps import Admin, Area, Editor, Form
+from presseschau.web.admin.sources import sources_page
+from presseschau.web.deps import Context, Db
+
+router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
+
+
+@router.get("/opml")
+def download_opml(visitor: Admin, context: Context) -> Response:
+    return Response(
+        export_opml(context),
+        media_type="text/x-opml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="presseschau-quellen.opml"'},
+    )
+
+
+@router.post("/opml")
+def upload_opml(area: Area, visitor: Admin, form: Form, context: Context) -> Response:
+    database, settings = context.database, context.settings
+    upload = form.get("datei")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        error = "OPML-Import: bitte eine OPML-Datei auswählen."
+        return sources_page(area, database, settings, visitor, status=400, error=error)
+    data = upload.file.read(MAX_OPML_BYTES + 1)
+    try:
+        report = import_opml(context, data, upload.filename)
+    except IngestError as failure:
+        error = f"OPML-Import: {failure} – nichts wurde hinzugefügt."
+        return sources_page(area, database, settings, visitor, status=400, error=error)
+    notice = f"OPML-Import: {len(report.added)} Quelle(n) hinzugefügt"
+    if report.duplicates:
+        notice += f", {len(report.duplicates)} schon vorhanden oder doppelt (nicht hinzugefügt): " + "; ".join(
+            f"{url} ({why})" for url, why in report.duplicates[:20]
+        )
+    return sources_page(area, database, settings, visitor, notice=notice + ".")
+
+
+@router.post("/quellen/{source_id}/neu-filtern")
+def refilter(area: Area, visitor: Admin, form: Form, context: Context, source_id: int) -> Response:
+    try:
+        report = refilter_source(context, source_id)
+    except SourceNotFound:
+        return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+    notice = (
+        f"Quelle {source_id} neu gefiltert: {report.held} zurückgehalten, {report.released} zur "
+        f"Übersetzung freigegeben, {report.unchanged} unverändert, {report.kept_translated} schon übersetzt "
+        "(bleiben, wie sie sind)."
+    )
+    return sources_page(area, context.database, context.settings, visitor, notice=notice)
+
+
+@router.get("/gefiltert")
+def filtered(request: Request, area: Area, visitor: Editor, database: Db) -> Response:
+    with database.session() as session:
+        articles = filtered_articles(session)
+        names = {source.id: source.name for source in session.scalars(select(Source))}
+        return area.page(
+            "filtered.html",
+            visitor,
+            articles=articles,
+            source_names=names,
+            notice="Artikel freigegeben; er wird übersetzt." if request.query_params.get("ok") else None,
+        )
+
+
+@router.post("/gefiltert/freigeben")
+def release(area: Area, visitor: Editor, form: Form, context: Context) -> Response:
+    article_id = form_str(form, "artikel").strip()
+    if not article_id.isdigit():
+        return area.error(visitor, 400, "Nicht freigegeben: kein Artikel angegeben.")
+    try:
+        release_article(context, int(article_id), visitor.user.name)
+    except IngestError as error:
+        status = 404 if isinstance(error, ArticleNotFound) else 400
+        return area.error(visitor, status, f"Nicht freigegeben: {error}")
+    return see_other(f"{PREFIX}/gefiltert?ok=1")

@@ -1,0 +1,199 @@
+"""Sources in the admin area: list, add, change, remove (admins only).
+
+Every write goes through `presseschau.ingest` (the functions the CLI and the JSON API use). The tools
+for sources at scale (OPML, refiltering, filtered articles) are in `source_tools`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from starlette.datastructures import FormData
+
+from presseschau.config import Settings
+from presseschau.ingest.errors import IngestError, SourceNotFound
+from presseschau.ingest.filters import FilterError, SourceFilters, build_filters, filters_from_json
+from presseschau.store.db import Database
+from presseschau.store.models import Article, Source
+from presseschau.translate.glossary import GlossaryInputError, parse_glossary_additions
+from presseschau.web.admin.area import (
+    MESSAGES,
+    POLICIES,
+    PREFIX,
+    AdminArea,
+    AdminRoute,
+    Visitor,
+    form_int,
+    form_str,
+    see_other,
+)
+from presseschau.web.admin.deps import Admin, Area, Form
+from presseschau.web.deps import Context, CurrentSettings, Db
+from presseschau.web.params import RowId
+
+router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
+TARGET_LANGUAGE_CHOICES = {
+    "skip": "behalten, nicht übersetzen",
+    "publish": "unverändert veröffentlichen (als Originaltext gekennzeichnet)",
+}
+
+
+def form_filters(form: Mapping[str, Any]) -> tuple[SourceFilters, list[str]]:
+    """The filters and tags of a source form; `ValueError` with a German message naming the field."""
+    words = form_str(form, "mindestwoerter").strip() or "0"
+    if not words.isdigit():
+        raise ValueError(f"Mindestlänge: „{words}“ ist keine Zahl.")
+    try:
+        filters = build_filters(
+            form_str(form, "einschliessen").splitlines(),
+            form_str(form, "ausschliessen").splitlines(),
+            int(words),
+            form_str(form, "zielsprache") or "skip",
+        )
+    except FilterError as error:
+        raise ValueError(f"Filter: {error}") from None
+    tags = [tag.strip() for tag in form_str(form, "schlagworte").split(",") if tag.strip()]
+    return filters, tags
+
+
+def filter_template_values(source: Source) -> dict[str, Any]:
+    """What the source form shows of the stored filters."""
+    filters = filters_from_json(source.filters)
+    return {
+        "include": "\n".join(rule.text for rule in filters.include),
+        "exclude": "\n".join(rule.text for rule in filters.exclude),
+        "min_words": filters.min_words or "",
+        "target_language": filters.target_language,
+        "tags": ", ".join(str(tag) for tag in source.tags or ()),
+    }
+
+
+def sources_page(
+    area: AdminArea,
+    database: Database,
+    settings: Settings,
+    visitor: Visitor,
+    status: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    from presseschau.translate.engines import engine_names
+
+    with database.session() as session:
+        sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
+        rows = session.execute(select(Article.source_id, func.count()).group_by(Article.source_id))
+        counts: dict[int | None, int] = {source_id: count for source_id, count in rows}
+        return area.page(
+            "sources.html",
+            visitor,
+            status=status,
+            sources=sources,
+            article_counts=counts,
+            engines=engine_names(),
+            default_interval_min=settings.default_poll_interval_s // 60,
+            default_policy=settings.default_publish_policy,
+            filter_values={source.id: filter_template_values(source) for source in sources},
+            target_language_choices=TARGET_LANGUAGE_CHOICES,
+            error=error,
+            notice=notice,
+        )
+
+
+def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str] | None]:
+    """Interval (seconds), publish policy, engine and glossary of a source form; `ValueError` in German."""
+    from presseschau.translate.engines import engine_names
+
+    minutes = form_int(form, "intervall")
+    if minutes is None or not 1 <= minutes <= 7 * 24 * 60:
+        raise ValueError("Das Abrufintervall muss zwischen 1 Minute und 7 Tagen liegen (in Minuten).")
+    policy = form_str(form, "regel")
+    if policy not in POLICIES:
+        raise ValueError("Unbekannte Veröffentlichungsregel.")
+    engine = form_str(form, "engine") or None
+    if engine is not None and engine not in engine_names():
+        raise ValueError(f"Unbekannter Übersetzungsdienst {engine!r}.")
+    try:
+        glossary = parse_glossary_additions(form_str(form, "glossar"))
+    except GlossaryInputError as failure:
+        raise ValueError(f"Glossar-Ergänzungen: {failure}") from failure
+    return minutes * 60, policy, engine, glossary or None
+
+
+@router.get("/quellen")
+def sources(request: Request, area: Area, visitor: Admin, database: Db, settings: CurrentSettings) -> Response:
+    notice = MESSAGES.get(request.query_params.get("ok", ""))
+    return sources_page(area, database, settings, visitor, notice=notice)
+
+
+@router.post("/quellen")
+def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Response:
+    from presseschau.ingest.service import add_source as ingest_add_source
+
+    try:
+        interval, policy, engine, glossary = source_settings(form)
+        filters, tags = form_filters(form)
+        ingest_add_source(
+            context,
+            form_str(form, "url").strip(),
+            name=form_str(form, "name").strip() or None,
+            poll_interval_s=interval,
+            publish_policy=policy,
+            engine=engine,
+            glossary=glossary,
+            tags=tags,
+            filters=filters,
+        )
+    except (ValueError, IngestError) as failure:
+        error = f"Quelle nicht hinzugefügt: {failure}"
+        return sources_page(area, context.database, context.settings, visitor, status=400, error=error)
+    return see_other(f"{PREFIX}/quellen?ok=quelle-neu")
+
+
+@router.post("/quellen/{source_id}")
+def update_source(area: Area, visitor: Admin, form: Form, context: Context, source_id: RowId) -> Response:
+    from presseschau.ingest.sources import update_source as ingest_update_source
+
+    try:
+        interval, policy, engine, glossary = source_settings(form)
+        filters, tags = form_filters(form)
+        name = form_str(form, "name").strip()
+        ingest_update_source(
+            context,
+            source_id,
+            poll_interval_s=interval,
+            publish_policy=policy,
+            engine=engine,
+            glossary=glossary,
+            enabled=form.get("aktiv") == "1",
+            tags=tags,
+            filters=filters,
+            **({"name": name} if name else {}),
+        )
+    except SourceNotFound:
+        return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+    except (ValueError, IngestError) as failure:
+        return sources_page(area, context.database, context.settings, visitor, status=400, error=str(failure))
+    return see_other(f"{PREFIX}/quellen?ok=quelle-gespeichert#quelle-{source_id}")
+
+
+@router.post("/quellen/{source_id}/entfernen")
+def remove_source(area: Area, visitor: Admin, form: Form, context: Context, source_id: RowId) -> Response:
+    from presseschau.ingest.service import remove_source as ingest_remove_source
+
+    if form_str(form, "bestaetigt") != "1":
+        # One click must not remove a source: ask first, saying what stays.
+        with context.database.session() as session:
+            source = session.get(Source, source_id)
+            if source is None:
+                return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+            articles = session.scalar(select(func.count(Article.id)).where(Article.source_id == source_id))
+            return area.page("source_remove.html", visitor, source=source, articles=int(articles or 0))
+    try:
+        ingest_remove_source(context, source_id)
+    except SourceNotFound:
+        return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+    return see_other(f"{PREFIX}/quellen?ok=quelle-entfernt")
