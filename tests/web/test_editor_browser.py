@@ -97,6 +97,7 @@ def test_admin_confirms_source_removal_and_manages_accounts(
     browser: object,  # noqa: F811
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     with context.database.session() as session:
         add_user(session, "anna", PASSWORD, role="admin")
@@ -114,6 +115,9 @@ def test_admin_confirms_source_removal_and_manages_accounts(
     with context.database.session() as session:
         assert session.get(Source, source_id) is not None  # one click removed nothing
     _navigate(driver, driver.find_element(By.ID, "entfernen-bestaetigen").click)  # type: ignore[attr-defined]
+    # The POST answers with a redirect: wait for the page it leads to, or a late arrival of that
+    # page could replace the next one under the test's hands (seen once on a loaded machine).
+    WebDriverWait(driver, 20).until(lambda d: "ok=quelle-entfernt" in d.current_url)
     with context.database.session() as session:
         assert session.get(Source, source_id) is None
 
