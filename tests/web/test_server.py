@@ -17,6 +17,22 @@ from presseschau.app import AppContext
 from tests.publish.factories import make_article
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _first_answer(url: str, process: subprocess.Popen[bytes], log_path: Path) -> httpx.Response:
+    """The first answer of the server `process` at `url`, waiting up to a minute while it starts."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise AssertionError(f"no answer from {url}:\n{log_path.read_text()}")
+
 def test_serve_says_why_and_exits_3_when_the_address_is_taken(data_dir: Path) -> None:
     # As uvicorn.run did before the set-up was shared: its own exit status for a failed start.
     with socket.socket() as taken:
@@ -35,22 +51,14 @@ def test_serve_with_several_worker_processes(data_dir: Path, tmp_path: Path) -> 
     with context.database.session() as session:
         made = make_article(session, context.settings, title_de="Ein Artikel für mehrere Prozesse")
     context.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = _free_port()
     command = [sys.executable, "-m", "presseschau", "--data", str(data_dir), "serve", "--port", str(port),
                "--workers", "2"]  # fmt: skip
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
     try:
-        deadline, page = time.monotonic() + 60, None
-        while page is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/{made.slug}/", timeout=5)
-            except httpx.TransportError:
-                time.sleep(0.3)
-        assert page is not None, log_path.read_text()
+        page = _first_answer(f"http://127.0.0.1:{port}/{made.slug}/", process, log_path)
         assert page.status_code == 200 and "Ein Artikel für mehrere Prozesse" in page.text
         # The supervisor keeps two server processes, each with its own app from the same data directory.
         children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True)
@@ -67,21 +75,13 @@ def test_run_serves_the_site_and_stops_on_sigterm(data_dir: Path, tmp_path: Path
     with context.database.session() as session:
         made = make_article(session, context.settings, title_de="Ein Artikel für den Dienst")
     context.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = _free_port()
     command = [sys.executable, "-m", "presseschau", "--data", str(data_dir), "run", "--port", str(port)]
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
     try:
-        deadline, page = time.monotonic() + 60, None
-        while page is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/{made.slug}/", timeout=5)
-            except httpx.TransportError:
-                time.sleep(0.3)
-        assert page is not None, log_path.read_text()
+        page = _first_answer(f"http://127.0.0.1:{port}/{made.slug}/", process, log_path)
         assert page.status_code == 200 and "Ein Artikel für den Dienst" in page.text
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log_path.read_text()
