@@ -26,11 +26,13 @@ RANKS: dict[str, int] = {
     "app": 2,
     "ingest": 3,
     "translate": 3,
-    "publish": 4,
-    "editorial": 5,
-    "web": 6,
-    "pipeline": 7,
-    "cli": 8,  # presseschau/cli.py, __main__.py and every *commands.py
+    "stories": 4,  # grouping translated articles into stories across outlets
+    "publish": 5,
+    "reporting": 6,  # cross-stage read queries: status counts, articles per source, article lists
+    "editorial": 7,
+    "web": 8,
+    "pipeline": 9,
+    "cli": 10,  # presseschau/cli.py, presseschau/cli/, __main__.py and every *commands.py
 }
 FOUNDATION_MODULES = {"presseschau", "presseschau.content", "presseschau.config", "presseschau.logging_setup"}
 DATA_PACKAGES = {"presseschau.demo"}
