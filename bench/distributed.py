@@ -167,9 +167,7 @@ def run_workers(
         context.close()
 
 
-def wait_for_workers(
-    celery: Celery, count: int, processes: list[subprocess.Popen[bytes]], timeout: float = 60
-) -> None:
+def wait_for_workers(celery: Celery, count: int, processes: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
     control = celery.control
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

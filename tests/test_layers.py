@@ -32,7 +32,7 @@ RANKS: dict[str, int] = {
     "editorial": 7,
     "web": 8,
     "pipeline": 9,
-    "cli": 10,  # presseschau/cli.py, presseschau/cli/, __main__.py and every *commands.py
+    "cli": 10,  # presseschau/cli/ and __main__.py
 }
 FOUNDATION_MODULES = {"presseschau", "presseschau.content", "presseschau.config", "presseschau.logging_setup"}
 DATA_PACKAGES = {"presseschau.demo"}
@@ -53,7 +53,7 @@ def stage_of(module: str) -> str:
     parts = module.split(".")
     if module in FOUNDATION_MODULES or any(module == p or module.startswith(p + ".") for p in DATA_PACKAGES):
         return "foundation"
-    if module in ("presseschau.__main__", "presseschau.cli") or parts[1] == "cli" or parts[-1].endswith("commands"):
+    if module in ("presseschau.__main__", "presseschau.cli") or parts[1] == "cli":
         return "cli"
     if parts[1] in RANKS:
         return parts[1]
@@ -152,7 +152,7 @@ def test_an_upward_import_is_found_also_inside_a_function_and_relative() -> None
         "presseschau.publish.site": ("", False),
         "presseschau.publish.static": ("def build():\n    from presseschau.web.app import create_app\n", False),
         "presseschau.store.db": ("from ..publish import site\n", False),
-        "presseschau.translate.commands": ("import presseschau.web.app\n", False),  # the CLI may
+        "presseschau.cli.translate": ("import presseschau.web.app\n", False),  # the CLI may
     }
     assert upward_imports(modules) == [
         "presseschau.publish.static:2 (publish) imports presseschau.web.app (web)",
@@ -174,8 +174,8 @@ def test_a_cycle_between_stages_of_one_rank_is_found() -> None:
     [
         ("presseschau.cli", "cli"),
         ("presseschau.__main__", "cli"),
-        ("presseschau.editorial.token_commands", "cli"),
-        ("presseschau.pipeline.commands", "cli"),
+        ("presseschau.cli.editorial", "cli"),
+        ("presseschau.cli.pipeline", "cli"),
         ("presseschau.pipeline.demo", "pipeline"),
         ("presseschau.demo", "foundation"),
         ("presseschau.app", "app"),

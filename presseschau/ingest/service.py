@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -893,13 +893,3 @@ def _is_permanent(error: IngestError) -> bool:
     if isinstance(error, InvalidURL | BlockedAddress | RobotsDisallowed):
         return True
     return isinstance(error, HTTPStatusError) and error.status_code in (404, 410)
-
-
-def article_counts(session: Session) -> dict[int, int]:
-    """Articles per source id (for `sources list`): stored ones, not placeholders of failed items."""
-    rows = session.execute(
-        select(Article.source_id, func.count(Article.id))
-        .where(Article.source_id.is_not(None), Article.fetch_status.in_(CONTENT_STATUSES))
-        .group_by(Article.source_id)
-    ).all()
-    return {int(source_id): int(count) for source_id, count in rows if source_id is not None}

@@ -278,9 +278,7 @@ def mark_filtered(article: Article, reason: str) -> None:
     log.info("article %s held by its source's filters: %s", article.url, reason)
 
 
-def publish_original(
-    session: Session, settings: Settings, article: Article, on_done: TranslationDone | None
-) -> None:
+def publish_original(session: Session, settings: Settings, article: Article, on_done: TranslationDone | None) -> None:
     """An article already in the target language, published as is: a `done` translation holding the
     original text (engine `original`, labelled so on the page), then `on_done` (the publish stage's
     `publisher`: published by the source's policy) in the same transaction."""

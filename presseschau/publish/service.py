@@ -202,6 +202,8 @@ def _indexed_text(session: Session, publication: Publication) -> tuple[str, str]
     """The title and text readers currently find for `publication` (its search entry)."""
     document = session.get(SearchDocument, publication.id)
     return (document.title, document.body) if document is not None else None
+
+
 def publish_orphaned(session: Session, settings: Settings) -> int:
     """Give every finished translation without a publication one, by its source's policy.
 

@@ -246,8 +246,10 @@ class ModelStore:
             raise ModelNotFound(
                 f"model {name_or_path!r} is not installed: run `presseschau models pull {name_or_path}`"
             )
-        what = "a Firefox Translations model directory (model.*.bin, vocab.*.spm)" if format == "firefox" else (
-            "a CTranslate2 model directory (with model.bin)"
+        what = (
+            "a Firefox Translations model directory (model.*.bin, vocab.*.spm)"
+            if format == "firefox"
+            else ("a CTranslate2 model directory (with model.bin)")
         )
         raise ModelNotFound(
             f"no model {name_or_path!r}: not an installed model in {self.models_dir}, not a catalog name "
@@ -398,8 +400,10 @@ class ModelStore:
 
 def _is_firefox_release(directory: Path) -> bool:
     """A directory with a Firefox model's weights, plain or compressed (`model.ende.intgemm.alphas.bin.gz`)."""
-    return any(directory.glob("model.*.bin")) or any(directory.glob("model.*.bin.gz")) or any(
-        directory.glob("model.*.bin.zst")
+    return (
+        any(directory.glob("model.*.bin"))
+        or any(directory.glob("model.*.bin.gz"))
+        or any(directory.glob("model.*.bin.zst"))
     )
 
 

@@ -609,9 +609,7 @@ class DocumentTranslator:
         )
         return True
 
-    def _assemble(
-        self, units: list[_Unit], jobs: dict[str, _Job], report: TranslationReport
-    ) -> list[tuple[str, str]]:
+    def _assemble(self, units: list[_Unit], jobs: dict[str, _Job], report: TranslationReport) -> list[tuple[str, str]]:
         """Each unit's output HTML. Returns (source, output) of the paragraphs whose tags the engine
         placed: their sentences' memory entries are plain text, and would be aligned next time."""
         engine_placed: list[tuple[str, str]] = []

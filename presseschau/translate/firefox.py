@@ -267,9 +267,7 @@ def available_pairs(records: list[ModelRecord]) -> set[tuple[str, str]]:
     return {(r.source_language, r.target_language) for r in records if r.production and r.file_type == "model"}
 
 
-def route(
-    records: list[ModelRecord], source_language: str, target_language: str
-) -> list[tuple[str, str]] | None:
+def route(records: list[ModelRecord], source_language: str, target_language: str) -> list[tuple[str, str]] | None:
     """The legs to install for a pair: direct, else through English (fr→en→de), as Firefox does."""
     pairs = available_pairs(records)
     if (source_language, target_language) in pairs:
@@ -326,7 +324,7 @@ def pull_model(
         known = ", ".join(f"{s}-{t}" for s, t in sorted(available_pairs(records))) or "none"
         raise FirefoxModelError(
             f"Mozilla publishes no Firefox Translations model for {source_language}→{target_language}, "
-            f"directly or through {PIVOT_LANGUAGE} (published pairs: {known}); use engine \"ct2\" with an "
+            f'directly or through {PIVOT_LANGUAGE} (published pairs: {known}); use engine "ct2" with an '
             f"OPUS-MT or NLLB model instead"
         )
     installed = []
@@ -367,7 +365,12 @@ def _install_from_records(
             limit = (record.size + 1024) if record.size else FILE_MAX_BYTES
             try:
                 download(
-                    url, archive, sha256=record.sha256, progress=file_progress, client=client, proxy=source.proxy,
+                    url,
+                    archive,
+                    sha256=record.sha256,
+                    progress=file_progress,
+                    client=client,
+                    proxy=source.proxy,
                     max_bytes=limit,
                 )
             except DownloadError as error:
@@ -382,8 +385,12 @@ def _install_from_records(
             names = sorted(record.name for record in files)
             raise FirefoxModelError(f"the records' files for {target.name} do not form a model: {names}")
         meta = firefox_meta(
-            target.name, first.source_language, first.target_language, found,
-            architecture=first.architecture, version=first.version,
+            target.name,
+            first.source_language,
+            first.target_language,
+            found,
+            architecture=first.architecture,
+            version=first.version,
             origin=f"{source.records_url} ({first.source_language}-{first.target_language} {first.version})",
         )
         meta.write(staging)
@@ -417,7 +424,6 @@ def firefox_meta(
         quality=PUBLISHED_QUALITY.get((source_language, target_language, architecture or "")),
         files=files.names(),
     )
-
 
 
 def import_directory(
@@ -458,8 +464,12 @@ def import_directory(
         if target.exists():
             raise FirefoxModelError(f"a model named {target.name!r} is already installed at {target}")
         meta = firefox_meta(
-            target.name, source_language, target_language, files,
-            architecture=info.get("type"), version=str(info["version"]) if "version" in info else None,
+            target.name,
+            source_language,
+            target_language,
+            files,
+            architecture=info.get("type"),
+            version=str(info["version"]) if "version" in info else None,
             origin=str(source_dir.resolve()),
         )
         meta.write(staging)

@@ -174,7 +174,7 @@ def _parse_toml(raw: str, path: Path) -> list[Term]:
 
     table = data.get("terms") or {}
     if not isinstance(table, dict):
-        raise GlossaryError(f"{path}: [terms] must be a table of \"source\" = \"target\"")
+        raise GlossaryError(f'{path}: [terms] must be a table of "source" = "target"')
     for source, target in table.items():
         if not isinstance(target, str):
             raise GlossaryError(f"{path}: the target of {source!r} must be a string, not {target!r}")

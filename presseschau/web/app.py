@@ -33,17 +33,16 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from presseschau import __version__
+from presseschau import __version__, reporting
 from presseschau.app import AppContext
 from presseschau.publish import queries
 from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
-from presseschau.store.models import Article, Publication, Translation
 from presseschau.web import admin
 from presseschau.web.admin import SECURITY_HEADERS
 from presseschau.web.api import PREFIX as API_PREFIX
@@ -146,17 +145,17 @@ class _CountsCollector(Collector):
         self.context = context
 
     def collect(self) -> Iterable[Metric]:
-        specs = [
-            ("presseschau_articles", "Articles by fetch status.", Article.fetch_status),
-            ("presseschau_translations", "Translations by status.", Translation.status),
-            ("presseschau_publications", "Publications by status.", Publication.status),
-        ]
         with self.context.database.session() as session:
-            for name, doc, column in specs:
-                family = GaugeMetricFamily(name, doc, labels=["status"])
-                for status, count in session.execute(select(column, func.count()).group_by(column)):
-                    family.add_metric([str(status)], float(count))
-                yield family
+            counts = reporting.status_counts(session)
+        for name, doc, by_status in (
+            ("presseschau_articles", "Articles by fetch status.", counts.articles),
+            ("presseschau_translations", "Translations by status.", counts.translations),
+            ("presseschau_publications", "Publications by status.", counts.publications),
+        ):
+            family = GaugeMetricFamily(name, doc, labels=["status"])
+            for status, count in by_status.items():
+                family.add_metric([status], float(count))
+            yield family
 
 
 class _MetricsMiddleware:
@@ -361,9 +360,7 @@ def _add_feed_routes(name: str, kind: str) -> None:
         return await public.cached(request, ("feed", kind, source_id), build)
 
     site_router.add_api_route(f"/{name}", site_feed, methods=["GET"], name=f"feed_{kind}")
-    site_router.add_api_route(
-        f"/quelle/{{source_id}}/{name}", source_feed, methods=["GET"], name=f"source_feed_{kind}"
-    )
+    site_router.add_api_route(f"/quelle/{{source_id}}/{name}", source_feed, methods=["GET"], name=f"source_feed_{kind}")
 
 
 for _kind, _name in FEED_FILES.items():
@@ -407,14 +404,11 @@ def healthz(database: Db) -> JSONResponse:
     try:
         with database.session() as session:
             session.execute(text("SELECT 1"))
+            by_status = reporting.status_counts(session)
             counts = {
-                "articles": session.scalar(select(func.count(Article.id))),
-                "translations_done": session.scalar(
-                    select(func.count(Translation.id)).where(Translation.status == "done")
-                ),
-                "published": session.scalar(
-                    select(func.count(Publication.id)).where(Publication.status == "published")
-                ),
+                "articles": by_status.articles_total,
+                "translations_done": by_status.translations.get("done", 0),
+                "published": by_status.publications.get("published", 0),
             }
     except Exception as error:  # any database failure means "not healthy", with the reason
         return JSONResponse(

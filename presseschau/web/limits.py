@@ -171,9 +171,7 @@ async def read_form(request: Request) -> FormData:
     """The request's form within its route's field and file limits; `TooManyFields` beyond them."""
     limit = limit_for(request.url.path)
     try:
-        form = await request.form(
-            max_fields=limit.max_fields, max_files=limit.max_files, max_part_size=limit.max_bytes
-        )
+        form = await request.form(max_fields=limit.max_fields, max_files=limit.max_files, max_part_size=limit.max_bytes)
     except HTTPException as error:  # Starlette's own field limit answers 400
         if error.status_code == 400 and "Too many fields" in str(error.detail):
             raise TooManyFields(limit) from error

@@ -396,6 +396,8 @@ def test_retranslation_into_the_draft_leaves_the_live_text(context: AppContext) 
         title, draft = review.draft_text(translation)
         assert draft[changed] != live[changed] and title == translation.title
         assert translation.draft is not None and translation.draft["author"] == "anna"
+
+
 def test_an_edited_title_with_escaped_markup_keeps_its_text(context: AppContext) -> None:
     with context.database.session() as session:
         made = make_article(session, context.settings)  # published at once (policy auto)

@@ -192,6 +192,8 @@ def test_hoist_global_options_leaves_arguments_after_double_dash() -> None:
 
     assert hoist_global_options(["demo", "--data", "d", "--port", "1"]) == ["--data", "d", "demo", "--port", "1"]
     assert hoist_global_options(["articles", "show", "--", "--data"]) == ["articles", "show", "--", "--data"]
+
+
 def test_console_markup_from_outside_is_printed_as_text(
     cli: CliRunner, data_dir: Path, news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,6 +54,7 @@ def test_three_workers_publish_every_article_once_despite_a_killed_worker(
         start_worker(data, env, "translate", logs / "translate-1.log"),
         start_worker(data, env, "translate", logs / "translate-2.log"),
     ]
+
     def leases() -> list[tuple[int, str]]:
         with database.connect() as connection:
             rows = connection.execute(

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from presseschau.app import AppContext
 from presseschau.cli import app
 from presseschau.config import Settings
-from presseschau.pipeline.status import collect_status
+from presseschau.reporting import collect_status
 from presseschau.store.models import ServiceState, utcnow
 from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
 from presseschau.translate.engines import deepl as deepl_module
@@ -71,7 +71,7 @@ def test_article_translates_completely_with_links_and_usage(ctx: AppContext, dee
     # Billed characters per article and per month, shown by `presseschau status`.
     characters = translation.report["usage"]["deepl"]["characters"]
     assert characters == deepl.character_count > 1000
-    status = collect_status(ctx)
+    status = collect_status(ctx.database, ctx.settings)
     month = next(v for k, v in status.services.items() if k.startswith("usage deepl "))
     assert month["characters"] == characters and month["articles"] == 1
     assert status.usage_this_month["deepl"]["characters"] == characters

@@ -231,7 +231,7 @@ def test_registry_builds_the_engine_from_a_model_directory(context: AppContext) 
 def test_translate_text_prints_real_portuguese_with_links(data_dir: Path) -> None:
     text = (
         'The minister <a href="https://example.org/report">resigned</a> on Monday after <em>three weeks</em> '
-        "of protests.\n\nShe said 400,000 people had signed the petition by 3pm. \"We will not stop,\" she said.\n"
+        'of protests.\n\nShe said 400,000 people had signed the petition by 3pm. "We will not stop," she said.\n'
     )
     command = ["translate-text", "--engine", "firefox", "--model", str(EN_PT), "--to", "pt", "--html"]
     result = CliRunner().invoke(app, ["--data", str(data_dir), *command], input=text)

@@ -191,14 +191,16 @@ def test_context_window_sizes_requests_and_prompt_carries_glossary_and_context(d
 
 
 def test_usage_and_cost_per_article_and_month(ctx: AppContext, llm: FakeOpenAI) -> None:
-    from presseschau.pipeline.status import collect_status
+    from presseschau.reporting import collect_status
 
     article_id = add_article(ctx)
     translate_article(ctx, article_id)
     used = translation_of(ctx, article_id).report["usage"]["llm"]
     assert used["requests"] == len(llm.prompts) and used["input_tokens"] > 0 and used["output_tokens"] > 0
     assert used["cost"] == pytest.approx(used["input_tokens"] / 1000 * 0.5 + used["output_tokens"] / 1000 * 1.5)
-    month = next(v for k, v in collect_status(ctx).services.items() if k.startswith("usage llm "))
+    month = next(
+        v for k, v in collect_status(ctx.database, ctx.settings).services.items() if k.startswith("usage llm ")
+    )
     assert month["cost"] == pytest.approx(used["cost"]) and month["articles"] == 1
 
 

@@ -200,8 +200,19 @@ def test_pivot_pair_pulls_both_legs(remote: RemoteSettings, tmp_path: Path) -> N
 
 def test_route_and_choice_on_records() -> None:
     def record(src: str, trg: str, kind: str = "model", version: str = "3.0", arch: str = "tiny") -> ModelRecord:
-        return ModelRecord(f"{kind}.{src}{trg}", kind, src, trg, version, arch, f"x/{src}{trg}{kind}{version}{arch}",
-                           None, None, None, True)
+        return ModelRecord(
+            f"{kind}.{src}{trg}",
+            kind,
+            src,
+            trg,
+            version,
+            arch,
+            f"x/{src}{trg}{kind}{version}{arch}",
+            None,
+            None,
+            None,
+            True,
+        )
 
     records = [
         *(record(s, t, k) for s, t in (("fr", "en"), ("en", "de")) for k in ("model", "vocab", "lex")),
@@ -302,7 +313,10 @@ def test_the_model_setting_of_the_other_engine_is_not_loaded(tmp_path: Path) -> 
     try:
         for configured in ("opus-mt-en-de", "firefox-en-pt", None):
             settings = Settings(
-                data_dir=tmp_path, models_dir=tmp_path / "models", target_language="pt", model=configured,
+                data_dir=tmp_path,
+                models_dir=tmp_path / "models",
+                target_language="pt",
+                model=configured,
                 model_auto_pull=False,
             )
             engine = get_engine("firefox", settings)

@@ -117,7 +117,7 @@ def test_unreadable_glossaries_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(GlossaryError, match=r"cannot read glossary .*missing\.tsv: No such file"):
         Glossary.load(tmp_path / "missing.tsv")
     toml = tmp_path / "g.toml"
-    toml.write_text('[terms]\nKyiv = 5\n')
+    toml.write_text("[terms]\nKyiv = 5\n")
     with pytest.raises(GlossaryError, match="must be a string"):
         Glossary.load(toml)
     toml.write_text('[terms]\nKyiv = "Kiew"\n[[term]]\nsource = "Kyiv"\ntarget = "Kyjiw"\n')

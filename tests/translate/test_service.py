@@ -17,9 +17,9 @@ from presseschau.content import Paragraph, paragraphs_from_json, paragraphs_to_j
 from presseschau.editorial.review import retranslate_paragraph, review_queue
 from presseschau.pipeline import tasks
 from presseschau.pipeline.service import PipelineService, RunOptions
-from presseschau.pipeline.status import collect_status
 from presseschau.publish.queries import latest
 from presseschau.publish.service import publisher
+from presseschau.reporting import collect_status
 from presseschau.store.models import Article, ServiceState, Source, Translation, utcnow
 from presseschau.store.queue import claim_translations, enqueue_translation
 from presseschau.translate import service
@@ -236,7 +236,7 @@ def test_a_used_up_quota_pauses_the_run_worker_and_spends_no_attempts(deepl_ctx:
     assert len(deepl.calls("/v2/translate")) == requests  # paused: no further engine calls
     assert _queue_state(deepl_ctx, ids) == [("queued", 0)] * 4  # more steps than max_attempts, none spent
     assert all(long_article.translation_of(deepl_ctx, i).next_attempt_at for i in ids)
-    (pause,) = collect_status(deepl_ctx).paused
+    (pause,) = collect_status(deepl_ctx.database, deepl_ctx.settings).paused
     assert pause["subject"] == "deepl" and pause["reason"].startswith("QuotaExceeded") and pause["until"]
 
     deepl.character_limit = 10**7  # the quota renews; time passes
@@ -244,7 +244,7 @@ def test_a_used_up_quota_pauses_the_run_worker_and_spends_no_attempts(deepl_ctx:
     while worker.translate_step():
         pass
     assert _queue_state(deepl_ctx, ids) == [("done", 1)] * 4
-    assert collect_status(deepl_ctx).paused == []
+    assert collect_status(deepl_ctx.database, deepl_ctx.settings).paused == []
 
 
 def test_the_celery_translate_task_stops_at_a_used_up_quota(
@@ -266,7 +266,7 @@ def test_an_outage_then_an_open_circuit_keep_the_queue_waiting(deepl_ctx: AppCon
     _end_pauses(deepl_ctx)  # our pause is over, but the engine's circuit is still open (600 s)
     report = translate_queued(deepl_ctx)
     assert report.aborted and report.aborted.startswith("CircuitOpen")
-    (pause,) = collect_status(deepl_ctx).paused
+    (pause,) = collect_status(deepl_ctx.database, deepl_ctx.settings).paused
     # The queue waits as long as the circuit does, not a fixed short backoff.
     assert pause["count"] == 2 and pause["until"] >= (utcnow() + timedelta(seconds=500)).isoformat()
     assert translate_queued(deepl_ctx).deferred == 2  # the others wait for the circuit too, untried
@@ -291,12 +291,12 @@ def test_a_broken_glossary_stops_the_run_once_and_leaves_the_articles_alone(
     assert PipelineService(context, RunOptions(serve=False)).translate_step() == 0
     rows = [translation_of(context, i) for i in ids]
     assert [(t.status, t.attempts, t.error) for t in rows] == [("queued", 0, None)] * 3
-    (pause,) = collect_status(context).paused
+    (pause,) = collect_status(context.database, context.settings).paused
     assert pause["subject"] == "glossary" and pause["until"] is None and reason in pause["reason"]
 
     glossary.write_text("Kyiv\tKiew\n", encoding="utf-8")  # fixed: the queue goes on by itself
     assert translate_queued(context).done == 3
-    assert collect_status(context).paused == []
+    assert collect_status(context.database, context.settings).paused == []
     context.close()
 
 

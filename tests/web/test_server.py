@@ -1,4 +1,4 @@
-"""`presseschau serve` (web/commands.py over the one uvicorn set-up in web/server.py)."""
+"""`presseschau serve` (cli/web.py over the one uvicorn set-up in web/server.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def _first_answer(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
         except httpx.TransportError:
             time.sleep(0.3)
     raise AssertionError(f"no answer from {url}:\n{log_path.read_text()}")
+
 
 def test_serve_says_why_and_exits_3_when_the_address_is_taken(data_dir: Path) -> None:
     # As uvicorn.run did before the set-up was shared: its own exit status for a failed start.

@@ -217,9 +217,14 @@ def _firefox_model_dirs(settings: Settings, model: str | None) -> list[Path]:
     if wanted is None and configured:
         # `model` in the settings may name the ct2 engine's model (a fallback setup): not ours to load.
         entry = CATALOG.get(configured)
-        for_ct2 = entry.format != "firefox" if entry is not None else "ct2" in (
-            model_format(Path(configured).expanduser()),
-            model_format(store.models_dir / configured),
+        for_ct2 = (
+            entry.format != "firefox"
+            if entry is not None
+            else "ct2"
+            in (
+                model_format(Path(configured).expanduser()),
+                model_format(store.models_dir / configured),
+            )
         )
         wanted = None if for_ct2 else configured
     if wanted:
@@ -232,8 +237,12 @@ def _firefox_model_dirs(settings: Settings, model: str | None) -> list[Path]:
         return route
     if not settings.model_auto_pull:
         raise EngineNotReady(firefox_not_ready_message(source, target, "not installed, and model_auto_pull is off"))
-    log.warning("no Firefox Translations model for %s→%s installed: pulling it once from %s", source, target,
-                settings.firefox_records_url)
+    log.warning(
+        "no Firefox Translations model for %s→%s installed: pulling it once from %s",
+        source,
+        target,
+        settings.firefox_records_url,
+    )
     try:
         return store.pull_firefox(source, target, architecture_preference(settings.firefox_architecture))
     except ModelInstallError as error:

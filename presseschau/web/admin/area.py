@@ -245,5 +245,3 @@ def form_int(form: Mapping[str, Any], name: str) -> int | None:
 def form_str(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-

@@ -260,4 +260,3 @@ def reject(area: Area, visitor: Editor, form: Form, database: Db, translation_id
         return "abgelehnt"
 
     return _run_action(area, database, visitor, form, translation_id, action)
-

@@ -9,8 +9,9 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from presseschau import reporting
 from presseschau.editorial import review
-from presseschau.store.models import Article, Publication, Source, Translation
+from presseschau.store.models import Publication, Source, Translation
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminRoute, form_int
 from presseschau.web.admin.deps import Area, Editor
 from presseschau.web.deps import CurrentSettings, Db
@@ -67,11 +68,6 @@ def versions(request: Request, area: Area, visitor: Editor, database: Db, transl
         )
 
 
-def _count_by_status(session: Session, column: Any, language_column: Any, language: str) -> dict[str, int]:
-    rows = session.execute(select(column, func.count()).where(language_column == language).group_by(column))
-    return {status: count for status, count in rows}
-
-
 def _unreviewed(session: Session, language: str, publication_status: str) -> int:
     count = session.scalar(
         select(func.count())
@@ -89,9 +85,10 @@ def _unreviewed(session: Session, language: str, publication_status: str) -> int
 def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
     """Counts for the dashboard: publications by status, the queue, translation work, source errors."""
     failing = list(session.scalars(select(Source).where(Source.consecutive_failures > 0).order_by(Source.name)))
+    counts = reporting.status_counts(session, language)
     return {
-        "publications": _count_by_status(session, Publication.status, Publication.language, language),
-        "translations": _count_by_status(session, Translation.status, Translation.language, language),
+        "publications": counts.publications,
+        "translations": counts.translations,
         "waiting": _unreviewed(session, language, "held"),
         "unreviewed_published": _unreviewed(session, language, "published"),
         "sources_total": int(session.scalar(select(func.count(Source.id))) or 0),
@@ -100,7 +97,5 @@ def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
             (source.id, source.name, source.last_error or source.last_status or "", source.consecutive_failures)
             for source in failing
         ],
-        "articles_failed": int(
-            session.scalar(select(func.count(Article.id)).where(Article.fetch_status == "failed")) or 0
-        ),
+        "articles_failed": counts.articles.get("failed", 0),
     }

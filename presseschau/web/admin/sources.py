@@ -11,14 +11,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
+from presseschau import reporting
 from presseschau.config import Settings
 from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters, filters_from_json
 from presseschau.store.db import Database
-from presseschau.store.models import Article, Source
+from presseschau.store.models import Source
 from presseschau.translate.glossary import GlossaryInputError, parse_glossary_additions
 from presseschau.web.admin.area import (
     MESSAGES,
@@ -85,8 +86,7 @@ def sources_page(
 
     with database.session() as session:
         sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
-        rows = session.execute(select(Article.source_id, func.count()).group_by(Article.source_id))
-        counts: dict[int | None, int] = {source_id: count for source_id, count in rows}
+        counts = reporting.articles_per_source(session)
         return area.page(
             "sources.html",
             visitor,
@@ -190,8 +190,8 @@ def remove_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             source = session.get(Source, source_id)
             if source is None:
                 return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
-            articles = session.scalar(select(func.count(Article.id)).where(Article.source_id == source_id))
-            return area.page("source_remove.html", visitor, source=source, articles=int(articles or 0))
+            articles = reporting.articles_of_source(session, source_id)
+            return area.page("source_remove.html", visitor, source=source, articles=articles)
     try:
         ingest_remove_source(context, source_id)
     except SourceNotFound:

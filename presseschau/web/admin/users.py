@@ -21,7 +21,11 @@ router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 
 
 def users_page(
-    area: AdminArea, database: Database, visitor: Visitor, status: int = 200, error: str | None = None,
+    area: AdminArea,
+    database: Database,
+    visitor: Visitor,
+    status: int = 200,
+    error: str | None = None,
     notice: str | None = None,
 ) -> Response:
     with database.session() as session:

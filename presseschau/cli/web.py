@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 
 from presseschau.app import AppContext
+from presseschau.cli.root import app
 from presseschau.config import settings_for_server
 from presseschau.web.server import STARTUP_FAILURE, serve
 
 
+@app.command("serve")
 def serve_command(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: settings.host).")] = None,
@@ -29,7 +31,3 @@ def serve_command(
         started = serve(context, workers=workers)
     if not started:
         raise typer.Exit(STARTUP_FAILURE)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve_command)

@@ -1,9 +1,11 @@
-"""The `presseschau` command line: a thin layer over the stage services."""
+"""The root of the `presseschau` command: global options, storage faults as one line, `init`.
+
+Every other command is a module-level function in this package's stage modules, registered on
+`app` (or on a group of it) where it is defined."""
 
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +14,7 @@ from typer.core import TyperGroup
 
 from presseschau import __version__
 from presseschau.app import AppContext
+from presseschau.cli.output import REFUSED, fail
 from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
 from presseschau.store.faults import describe_fault
@@ -30,8 +33,7 @@ class _StorageFaultsAsOneLine(TyperGroup):
             if line is None:
                 raise
             logging.getLogger("presseschau").debug("storage fault", exc_info=True)
-            typer.echo(f"Error: {line}", err=True)
-            raise typer.Exit(STORAGE_FAULT_EXIT) from None
+            raise fail(line, STORAGE_FAULT_EXIT) from None
 
 
 STORAGE_FAULT_EXIT = 3
@@ -118,8 +120,7 @@ def main_callback(
     try:
         context = AppContext.for_data_dir(data)
     except SettingsError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(error), REFUSED) from None
     ctx.obj = context
     ctx.call_on_close(context.close)
 
@@ -137,35 +138,3 @@ def init(ctx: typer.Context) -> None:
     typer.echo(f"Data directory: {settings.data_dir}")
     typer.echo(f"Configuration:  {config_path}")
     typer.echo(f"Database:       {context.database.engine.url.render_as_string(hide_password=True)} (schema current)")
-
-
-def _register_stage_commands() -> None:
-    # Each stage owns its commands; the CLI only assembles them.
-    from presseschau.editorial.commands import register as register_editorial
-    from presseschau.ingest.commands import register as register_ingest
-    from presseschau.pipeline.commands import register as register_pipeline
-    from presseschau.publish.commands import register as register_publish
-    from presseschau.translate.commands import register as register_translate
-    from presseschau.web.commands import register as register_web
-
-    register_ingest(app)
-    register_translate(app)
-    register_publish(app)
-    register_web(app)
-    register_pipeline(app)
-    register_editorial(app)
-
-
-_register_stage_commands()
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        logging.getLogger("presseschau").warning("interrupted")
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""CLI commands of the end-to-end job: `demo`, `run`, `status`."""
+"""The end-to-end job: `run`, `status`, `worker` (the demo is `cli/demo.py`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from presseschau.app import AppContext
+from presseschau.cli.output import REFUSED, counts_text, fail, when
+from presseschau.cli.root import app
 from presseschau.pipeline.service import PipelineService, RunOptions
-from presseschau.pipeline.status import collect_status
+from presseschau.reporting import collect_status
 
 
-def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "–"
-
-
+@app.command()
 def run(
     ctx: typer.Context,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the website too.")] = True,
@@ -61,13 +60,14 @@ def run(
     service.run()
 
 
+@app.command()
 def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Queue sizes, last poll per source, failures with reasons, engine and throughput."""
     context: AppContext = ctx.obj
-    report = collect_status(context)
+    report = collect_status(context.database, context.settings)
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
@@ -92,9 +92,9 @@ def status(
     for pause in report.paused:
         until = f"until {pause['until'][:16].replace('T', ' ')} UTC" if pause.get("until") else "until it is fixed"
         console.print("[bold red]Translation paused[/] " + escape(f"({pause['subject']}) {until}: {pause['reason']}"))
-    console.print(f"[bold]Articles[/] {_counts(report.articles_by_fetch_status)}")
-    console.print(f"[bold]Translation queue[/] {_counts(report.translations_by_status)}")
-    console.print(f"[bold]Publications[/] {_counts(report.publications_by_status)}")
+    console.print(f"[bold]Articles[/] {counts_text(report.articles_by_fetch_status)}")
+    console.print(f"[bold]Translation queue[/] {counts_text(report.translations_by_status)}")
+    console.print(f"[bold]Publications[/] {counts_text(report.publications_by_status)}")
     mean = f", {report.mean_engine_seconds:.2f} s engine time per article" if report.mean_engine_seconds else ""
     console.print(
         f"[bold]Throughput[/] {report.translated_last_hour} translated in the last hour, "
@@ -106,8 +106,8 @@ def status(
             cells = (
                 str(s.id),
                 s.name,
-                _when(s.last_polled_at),
-                _when(s.next_poll_at),
+                when(s.last_polled_at),
+                when(s.next_poll_at),
                 (s.last_status or "–") + (f": {s.last_error}" if s.last_error else ""),
                 str(s.consecutive_failures),
                 str(s.articles),
@@ -128,13 +128,14 @@ def status(
                 str(failure["article"]),
                 str(failure.get("status") or "failed"),
                 f"{attempts}/{failure.get('max_attempts')}" if attempts is not None else "–",
-                _when(failure.get("next_attempt_at")),
+                when(failure.get("next_attempt_at")),
                 str(failure.get("reason") or ""),
             )
             table.add_row(*(Text(cell) for cell in failure_cells))
         console.print(table)
 
 
+@app.command()
 def worker(
     ctx: typer.Context,
     queues: Annotated[str, typer.Option(help="Comma-separated queues to take: fetch, translate, publish.")] = (
@@ -148,20 +149,17 @@ def worker(
     try:
         from presseschau.pipeline import tasks
     except ImportError as error:  # Celery is an optional extra: say how to get it
-        typer.echo(f"Error: {error.name or 'celery'} is not installed; install presseschau[distributed]", err=True)
-        raise typer.Exit(2) from error
+        raise fail(f"{error.name or 'celery'} is not installed; install presseschau[distributed]", REFUSED) from error
 
     context: AppContext = ctx.obj
     chosen = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = sorted(set(chosen) - set(tasks.QUEUES))
     if unknown:
-        typer.echo(f"Error: unknown queue(s) {', '.join(unknown)}; choose from {', '.join(tasks.QUEUES)}", err=True)
-        raise typer.Exit(2)
+        raise fail(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(tasks.QUEUES)}", REFUSED)
     try:
         celery = tasks.configure(context.settings)
     except RuntimeError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(2) from error
+        raise fail(str(error), REFUSED) from error
     context.database  # noqa: B018 -- migrate once, before the pool forks
     tasks.set_context(context)
     node = f"presseschau-{'-'.join(chosen)}-{os.getpid()}@%h"  # unique per process, also on one host
@@ -170,18 +168,3 @@ def worker(
     if beat:
         argv += ["--beat", "--schedule", str(context.settings.data_dir / "celerybeat-schedule")]
     celery.worker_main(argv)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the end-to-end commands to `app`."""
-    from presseschau.pipeline.demo import demo
-
-    app.command()(demo)
-    app.command()(run)
-    app.command()(status)
-    app.command()(worker)
-
-
-def _counts(by_status: dict[str, int] | None) -> str:
-    """`done 9, failed 1`, not a Python dict."""
-    return ", ".join(f"{status} {count}" for status, count in sorted((by_status or {}).items())) or "none"

@@ -1,0 +1,93 @@
+"""`presseschau demo`: the whole product in one command, on bundled sample articles.
+
+Which engine translates them, and why, is decided in `presseschau.pipeline.demo`; output of a test
+model is never shown.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from sqlalchemy import func, select
+
+from presseschau.app import AppContext
+from presseschau.cli.output import progress_bar
+from presseschau.cli.root import app
+from presseschau.config import settings_for_server
+from presseschau.ingest.service import import_inputs
+from presseschau.pipeline.demo import attach_sample_sources, choose_engine, load_samples, memory_pairs
+from presseschau.pipeline.service import PipelineService, RunOptions
+from presseschau.publish.service import publisher
+from presseschau.store.models import Publication
+from presseschau.translate.memory import TranslationMemory
+from presseschau.translate.service import queued_count, translate_queued
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to serve on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to serve on (default 8000).")] = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the site after building it.")] = True,
+    engine: Annotated[str | None, typer.Option(help="Force an engine (ct2, memory, ...).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name or path for the ct2 engine.")] = None,
+) -> None:
+    """Import the bundled sample articles, translate them to German, publish and serve the site."""
+    context: AppContext = ctx.obj
+    # Before anything is published: pages and feeds link to the address the demo serves.
+    settings = context.settings = settings_for_server(context.settings, host, port)
+    console = context.console
+    console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}")
+    samples = load_samples()
+
+    choice = choose_engine(context, engine, model)
+    console.print(f"[bold]Engine:[/] {escape(f'{choice.name} — {choice.reason}')}")
+    if choice.name == "memory":
+        memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
+        added = memory.import_pairs(memory_pairs(samples), origin="import")
+        console.print(f"Translation memory: {added} German segments from the bundled human translations")
+
+    with progress_bar(console, "Importing samples", len(samples)) as advance:
+        for sample in samples:
+            import_inputs(context, [str(sample.english)], original_url=sample.url)
+            advance(1, sample.english.name)
+    attach_sample_sources(context)
+
+    service = PipelineService(context, RunOptions(engine=choice.name, model=choice.model, serve=False))
+    # A demo killed earlier (Ctrl-C, kill) may have left an article leased: take it back first.
+    service.recover()
+
+    stopped: str | None = None
+    with progress_bar(console, "Translating", queued_count(context)) as advance:
+        while True:
+            # Ctrl-C in here gives the article's lease back (translate_queued) before it ends the demo.
+            report = translate_queued(
+                context,
+                limit=1,
+                engine_name=choice.name,
+                model=choice.model,
+                owner=service.translate_owner,
+                on_done=publisher(context.settings),
+            )
+            advance(int(report.claimed))
+            if report.aborted:
+                stopped = report.aborted
+                break
+            if not report.claimed:
+                break
+    if stopped:
+        console.print(f"[bold red]Translation stopped:[/] {escape(stopped)}")
+
+    with context.database.session() as session:
+        published = session.scalar(
+            select(func.count()).select_from(Publication).where(Publication.status == "published")
+        )
+    url = f"http://{settings.host}:{settings.port}/"
+    console.print(f"[bold green]{published} German articles published.[/]")
+    if not serve:
+        return
+    console.print(f"Serving the German site at [bold]{escape(url)}[/] (Ctrl-C stops)")
+    service.install_signal_handlers()
+    service.serve_forever()

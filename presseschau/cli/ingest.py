@@ -1,0 +1,361 @@
+"""`sources add|list|show|edit|remove|refilter|import|export`, `fetch`, `import`.
+
+Thin wrappers around `presseschau.ingest`: every write to a source goes through
+`presseschau.ingest.sources` (the same validation as the admin area and the JSON API).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from presseschau import reporting
+from presseschau.app import AppContext
+from presseschau.cli.output import REFUSED, cells, exit_on, fail, progress_bar, stdout, when
+from presseschau.cli.root import app
+from presseschau.ingest.errors import IngestError
+from presseschau.ingest.filters import FilterError, SourceFilters, build_filters
+from presseschau.ingest.opml import OpmlImportReport, export_opml, import_opml
+from presseschau.ingest.service import (
+    FetchReport,
+    ImportReport,
+    add_source,
+    fetch_sources,
+    import_inputs,
+    remove_source,
+    sources_to_poll,
+)
+from presseschau.ingest.sources import refilter_source, source_filters, update_source
+from presseschau.publish.service import publisher
+from presseschau.store.models import Source
+
+sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("add")
+def sources_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="Feed (RSS/Atom/JSON Feed), sitemap or article URL.")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the host).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the source's articles.")] = "en",
+    interval: Annotated[int | None, typer.Option(help="Poll interval in seconds.")] = None,
+    policy: Annotated[str | None, typer.Option(help="Publish policy: auto or review.")] = None,
+    kind: Annotated[str, typer.Option(help="auto (detect), feed, sitemap or page.")] = "auto",
+    engine: Annotated[
+        str | None, typer.Option(help="Translation engine for this source (default: the configured one).")
+    ] = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    min_words: MinWordsOption = None,
+    target_language: TargetLanguageOption = None,
+    tag: TagOption = None,
+) -> None:
+    """Register a source to poll (with filters: what is held back before translation)."""
+    from presseschau.translate.engines import engine_names
+
+    context: AppContext = ctx.obj
+    if engine is not None and engine not in engine_names():
+        raise fail(f"unknown engine {engine!r}; choose from {', '.join(engine_names())}", REFUSED)
+    with exit_on(IngestError):
+        source = add_source(
+            context,
+            url,
+            name=name,
+            language=lang,
+            kind=kind,
+            poll_interval_s=interval,
+            publish_policy=policy,
+            engine=engine,
+            tags=tag,
+            filters=filters_from_options(include, exclude, min_words, target_language),
+        )
+    typer.echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context) -> None:
+    """Show every source with its polling state."""
+    context: AppContext = ctx.obj
+    with context.database.session() as session:
+        sources = list(session.scalars(select(Source).order_by(Source.id)))
+        counts = reporting.articles_per_source(session)
+    if not sources:
+        typer.echo("No sources yet; add one with `presseschau sources add URL`.")
+        return
+    table = Table("id", "name", "kind", "url", "last poll", "status", "failures / last error", "articles", "next poll")
+    for source in sources:
+        failure = f"{source.consecutive_failures}: {source.last_error}" if source.consecutive_failures else "0"
+        status = source.last_status or "never polled"
+        if not source.enabled:
+            status += " (disabled)"
+        table.add_row(
+            *cells(
+                str(source.id),
+                source.name,
+                source.kind,
+                source.url,
+                when(source.last_polled_at),
+                status,
+                failure,
+                str(counts.get(source.id, 0)),
+                when(source.next_poll_at),
+            )
+        )
+    stdout().print(table)
+
+
+@sources_app.command("remove")
+def sources_remove(ctx: typer.Context, source_id: Annotated[int, typer.Argument(help="Source id.")]) -> None:
+    """Delete a source; its articles are kept."""
+    context: AppContext = ctx.obj
+    with exit_on(IngestError):
+        remove_source(context, source_id)
+    typer.echo(f"Removed source {source_id} (its articles are kept).")
+
+
+IncludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        help="Translate only articles matching one of these rules: words, a phrase, /regex/; "
+        "prefix title:, body:, author: or url: (default: title and body). Repeatable.",
+    ),
+]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Hold back articles matching this rule (as --include).")
+]
+MinWordsOption = Annotated[
+    int | None, typer.Option("--min-words", help="Hold back articles with fewer words (0: no minimum).")
+]
+TargetLanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target-language",
+        help="Articles already in the target language: skip (keep, never translate) or publish (as is, labelled).",
+    ),
+]
+TagOption = Annotated[list[str] | None, typer.Option("--tag", help="A tag (category) for the source. Repeatable.")]
+
+
+def filters_from_options(
+    include: list[str] | None,
+    exclude: list[str] | None,
+    min_words: int | None,
+    target_language: str | None,
+    base: SourceFilters | None = None,
+) -> SourceFilters | None:
+    """The filters the options describe, over `base` (options not given keep its values); None: no change."""
+    if include is None and exclude is None and min_words is None and target_language is None:
+        return None
+    base = base or SourceFilters()
+    try:
+        return build_filters(
+            include if include is not None else [rule.text for rule in base.include],
+            exclude if exclude is not None else [rule.text for rule in base.exclude],
+            min_words if min_words is not None else base.min_words,
+            target_language if target_language is not None else base.target_language,
+        )
+    except FilterError as error:
+        raise fail(str(error), REFUSED) from None
+
+
+@sources_app.command("edit")
+def sources_edit(
+    ctx: typer.Context,
+    source_id: Annotated[int, typer.Argument(help="Source id.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    interval: Annotated[int | None, typer.Option(help="Poll interval in seconds.")] = None,
+    policy: Annotated[str | None, typer.Option(help="Publish policy: auto or review.")] = None,
+    engine: Annotated[str | None, typer.Option(help="Translation engine ('' for the configured one).")] = None,
+    enabled: Annotated[bool | None, typer.Option("--resume/--pause", help="Poll the source or pause it.")] = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    min_words: MinWordsOption = None,
+    target_language: TargetLanguageOption = None,
+    clear_filters: Annotated[bool, typer.Option("--clear-filters", help="Remove every filter rule first.")] = False,
+    tag: TagOption = None,
+) -> None:
+    """Change a source's settings and filters. Stored articles are not touched (see `sources refilter`)."""
+    context: AppContext = ctx.obj
+    changes: dict[str, Any] = {}
+    for key, value in (
+        ("name", name),
+        ("poll_interval_s", interval),
+        ("publish_policy", policy),
+        ("engine", engine),
+        ("enabled", enabled),
+        ("tags", tag),
+    ):
+        if value is not None:
+            changes[key] = value
+    with context.database.session() as session:
+        stored = session.get(Source, source_id)
+        base = SourceFilters() if clear_filters or stored is None else source_filters(stored)
+    filters = filters_from_options(include, exclude, min_words, target_language, base)
+    if filters is not None or clear_filters:
+        changes["filters"] = filters if filters is not None else SourceFilters()
+    if not changes:
+        raise fail("nothing to change; see `presseschau sources edit --help`", REFUSED)
+    with exit_on(IngestError):
+        source = update_source(context, source_id, **changes)
+    typer.echo(f"Source {source.id} saved: {source.name}; filters: {source_filters(source).describe()}")
+
+
+@sources_app.command("show")
+def sources_show(ctx: typer.Context, source_id: Annotated[int, typer.Argument(help="Source id.")]) -> None:
+    """Show a source's settings: interval, policy, engine, tags, filters, glossary additions."""
+    from presseschau.translate.glossary import format_glossary_additions
+
+    context: AppContext = ctx.obj
+    with context.database.session() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise fail(f"source {source_id}: no such source")
+        filters = source_filters(source)
+        lines = [
+            f"Source {source.id}: {source.name} <{source.url}>",
+            f"Kind:      {source.kind}, language {source.language}, {'enabled' if source.enabled else 'paused'}",
+            f"Interval:  {source.poll_interval_s} s, policy {source.publish_policy}, "
+            f"engine {source.engine or 'default'}",
+            f"Tags:      {', '.join(str(tag) for tag in source.tags or ()) or '–'}",
+            f"Include:   {', '.join(rule.text for rule in filters.include) or '–'}",
+            f"Exclude:   {', '.join(rule.text for rule in filters.exclude) or '–'}",
+            f"Min words: {filters.min_words or '–'}",
+            "Already in the target language: "
+            + ("publish as is (original)" if filters.target_language == "publish" else "skip"),
+        ]
+        glossary = format_glossary_additions(source.glossary)
+        if glossary:
+            lines.append("Glossary:  " + glossary.replace("\n", "; "))
+    # Outside data (names, rules) is printed as text, never as console markup.
+    typer.echo("\n".join(lines))
+
+
+@sources_app.command("refilter")
+def sources_refilter(ctx: typer.Context, source_id: Annotated[int, typer.Argument(help="Source id.")]) -> None:
+    """Apply the source's current filters to its stored articles that are not translated yet."""
+    context: AppContext = ctx.obj
+    with exit_on(IngestError):
+        report = refilter_source(context, source_id)
+    typer.echo(
+        f"Source {source_id}: {report.held} held back, {report.released} queued for translation, "
+        f"{report.unchanged} unchanged, {report.kept_translated} already translated (kept)."
+    )
+
+
+@sources_app.command("import")
+def sources_import(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="An OPML file (as feed readers export it).")],
+) -> None:
+    """Add the feeds of an OPML file as sources (all or none; duplicates are reported, not added)."""
+    context: AppContext = ctx.obj
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise fail(f"{path}: cannot read ({error.strerror or error})") from None
+    with exit_on(IngestError, suffix=" (nothing was added)"):
+        report = import_opml(context, data, str(path))
+    print_opml_report(report)
+
+
+def print_opml_report(report: OpmlImportReport) -> None:
+    typer.echo(f"Added {len(report.added)} source(s), {len(report.duplicates)} duplicate(s) not added.")
+    for source_id, name, url in report.added:
+        typer.echo(f"  + {source_id}: {name} <{url}>")
+    for url, why in report.duplicates:
+        typer.echo(f"  = {url}: {why}")
+
+
+@sources_app.command("export")
+def sources_export(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Write every source with its settings as OPML 2.0."""
+    context: AppContext = ctx.obj
+    document = export_opml(context)
+    if output is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+        return
+    output.write_bytes(document)
+    typer.echo(f"Exported the sources to {output}", err=True)
+
+
+# fetch / import ----------------------------------------------------------------------------------
+
+
+@app.command("fetch")
+def fetch_command(
+    ctx: typer.Context,
+    source: Annotated[int | None, typer.Option("--source", help="Poll only this source id.")] = None,
+    due: Annotated[bool, typer.Option("--due", help="Poll only sources whose next poll time has come.")] = False,
+) -> None:
+    """Poll sources now: discover entries, fetch and extract new articles, queue them for translation."""
+    context: AppContext = ctx.obj
+    with exit_on(IngestError):
+        ids = sources_to_poll(context, source, due)
+        if not ids:
+            typer.echo("Nothing to poll: no enabled sources" + (" are due." if due else "."))
+            return
+        with progress_bar(context.console, "Fetching", total=len(ids)) as advance:
+            report = fetch_sources(
+                context, source_id=source, due_only=due, progress=advance, on_done=publisher(context.settings)
+            )
+    _print_fetch_report(report)
+    if report.all_failed:
+        raise typer.Exit(1)
+
+
+def _print_fetch_report(report: FetchReport) -> None:
+    typer.echo(
+        f"Polled {report.sources_polled} source(s), {report.not_modified} not modified; "
+        f"{report.entries_seen} entries seen."
+    )
+    typer.echo(
+        f"Articles: {report.articles_new} new, {report.articles_updated} updated, "
+        f"{report.articles_unchanged} unchanged, {report.articles_duplicate} duplicate, "
+        f"{report.not_english} not English."
+        + (f" {report.filtered} held back by source filters." if report.filtered else "")
+    )
+    _print_failures(report.failures)
+
+
+def _print_failures(failures: list[tuple[str, str]]) -> None:
+    if failures:
+        typer.echo(f"{len(failures)} failure(s):")
+        for what, reason in failures:
+            typer.echo(f"  {what}: {reason}")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    inputs: Annotated[list[str], typer.Argument(help="Article URLs or local .html / .html.gz files.")],
+    url: Annotated[str | None, typer.Option("--url", help="Where the (single) file was originally published.")] = None,
+) -> None:
+    """Import single articles from URLs or saved HTML files."""
+    context: AppContext = ctx.obj
+    with exit_on(IngestError), progress_bar(context.console, "Importing", total=len(inputs)) as advance:
+        report = import_inputs(context, inputs, original_url=url, progress=advance)
+    _print_import_report(report)
+    if report.all_failed:
+        raise typer.Exit(1)
+
+
+def _print_import_report(report: ImportReport) -> None:
+    typer.echo(
+        f"Imported {report.inputs} input(s): {report.articles_new} new, {report.articles_updated} updated, "
+        f"{report.articles_unchanged} unchanged, {report.articles_duplicate} duplicate, "
+        f"{report.not_english} not English."
+    )
+    if report.article_ids:
+        typer.echo("Article ids: " + ", ".join(str(article_id) for article_id in report.article_ids))
+    _print_failures(report.failures)

@@ -1,0 +1,79 @@
+"""How every command speaks: one error-exit helper, plain-text tables, dates, the progress bar.
+
+Names, titles, URLs and reasons come from outside and may look like Rich console markup
+("[/i]", "[red]"): they are always printed as text, never interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+# Exit statuses: 1 the work failed, 2 the command line or its input was refused (click's own
+# usage errors use 2 as well), 3 storage faults (see `root.py`).
+FAILED = 1
+REFUSED = 2
+
+
+def fail(message: str, code: int = FAILED) -> typer.Exit:
+    """Print `Error: message` as one line on stderr and return the exit to raise:
+    `raise fail("source 3: no such source") from None`."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(Text("Error: ", style="red") + Text(message))
+    return typer.Exit(code)
+
+
+@contextmanager
+def exit_on(*errors: type[Exception], code: int = FAILED, suffix: str = "") -> Iterator[None]:
+    """Turn the named errors of a stage into `fail(...)`: one line, no traceback."""
+    try:
+        yield
+    except errors as error:
+        raise fail(f"{error}{suffix}", code) from None
+
+
+def stdout() -> Console:
+    """A console for tables on stdout, wide enough that URLs are not cut."""
+    return Console(highlight=False, soft_wrap=False, width=max(Console().width, 140))
+
+
+def cells(*values: str) -> tuple[Text, ...]:
+    """Table cells as plain text (see the module's docstring)."""
+    return tuple(Text(value) for value in values)
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+def counts_text(by_status: dict[str, int] | None) -> str:
+    """`done 9, failed 1`, not a Python dict."""
+    return ", ".join(f"{status} {count}" for status, count in sorted((by_status or {}).items())) or "none"
+
+
+@contextmanager
+def progress_bar(console: Console, description: str, total: int | None) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a callable `advance(n=1, note=None)`."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}", markup=False),  # notes name sources, titles, URLs: text
+        console=console,
+        transient=False,
+        disable=not console.is_terminal and total is not None and total <= 1,
+    )
+    with progress:
+        task = progress.add_task(description, total=total, note="")
+
+        def advance(n: int = 1, note: str | None = None) -> None:
+            progress.update(task, advance=n, note=(note or "")[:60])
+
+        yield advance

@@ -1,0 +1,352 @@
+"""Cross-stage read queries in one place, so that every view counts alike.
+
+`presseschau status`, `sources list`, `articles list|show|export`, the admin dashboard and source
+list, `/healthz` and `/metrics` all read their numbers here: articles, translations and
+publications by status, articles per source (stored articles only: a feed item that failed leaves a
+placeholder row, which is no article), failures, throughput, pauses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from presseschau.config import Settings
+from presseschau.content import paragraphs_from_json
+from presseschau.ingest.service import CONTENT_STATUSES
+from presseschau.store.db import Database
+from presseschau.store.models import Article, Publication, ServiceState, Source, Translation, utcnow
+from presseschau.translate.service import load_pauses
+from presseschau.translate.usage import monthly as monthly_usage
+
+# Fetch statuses that mean "something went wrong here" (`articles list --failed`, status failures).
+FAILED_FETCH_STATUSES = ("failed", "no_article")
+
+
+# Counts ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """Rows by status: articles by fetch status, translations and publications by status."""
+
+    articles: dict[str, int]
+    translations: dict[str, int]
+    publications: dict[str, int]
+
+    @property
+    def articles_total(self) -> int:
+        return sum(self.articles.values())
+
+
+def _by_status(
+    session: Session, column: InstrumentedAttribute[Any], where: ColumnElement[bool] | None = None
+) -> dict[str, int]:
+    query = select(column, func.count()).group_by(column)
+    if where is not None:
+        query = query.where(where)
+    return {str(status): int(count) for status, count in session.execute(query).all()}
+
+
+def status_counts(session: Session, language: str | None = None) -> StatusCounts:
+    """Counts by status; `language`: only translations and publications into that language."""
+    return StatusCounts(
+        articles=_by_status(session, Article.fetch_status),
+        translations=_by_status(
+            session, Translation.status, Translation.language == language if language is not None else None
+        ),
+        publications=_by_status(
+            session, Publication.status, Publication.language == language if language is not None else None
+        ),
+    )
+
+
+def articles_per_source(session: Session) -> dict[int, int]:
+    """Stored articles per source id; placeholders of failed feed items are not counted."""
+    rows = session.execute(
+        select(Article.source_id, func.count(Article.id))
+        .where(Article.source_id.is_not(None), Article.fetch_status.in_(CONTENT_STATUSES))
+        .group_by(Article.source_id)
+    ).all()
+    return {int(source_id): int(count) for source_id, count in rows if source_id is not None}
+
+
+def articles_of_source(session: Session, source_id: int) -> int:
+    """Stored articles of one source, counted as `articles_per_source` counts them."""
+    count = session.scalar(
+        select(func.count(Article.id)).where(Article.source_id == source_id, Article.fetch_status.in_(CONTENT_STATUSES))
+    )
+    return int(count or 0)
+
+
+# Articles ----------------------------------------------------------------------------------------
+
+
+def translation_of(session: Session, article_id: int, language: str) -> Translation | None:
+    return session.scalars(
+        select(Translation).where(Translation.article_id == article_id, Translation.language == language)
+    ).one_or_none()
+
+
+def publication_of(session: Session, translation: Translation | None) -> Publication | None:
+    if translation is None:
+        return None
+    return session.scalars(select(Publication).where(Publication.translation_id == translation.id)).one_or_none()
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """One line of `articles list`: an article with its translation and publication (if any)."""
+
+    article: Article
+    translation: Translation | None
+    publication: Publication | None
+
+    @property
+    def statuses(self) -> list[str]:
+        status = [self.article.fetch_status]
+        if self.translation is not None:
+            status.append(f"translation {self.translation.status}")
+        if self.publication is not None:
+            status.append(f"publication {self.publication.status}")
+        return status
+
+    @property
+    def reason(self) -> str:
+        """Why it failed or was held back; empty when nothing went wrong."""
+        article = self.article
+        return (
+            article.fetch_error
+            or (self.translation.error if self.translation is not None else None)
+            or (article.filter_reason if article.fetch_status == "filtered" else None)
+            or ""
+        )
+
+
+def article_rows(
+    session: Session, language: str, *, failed: bool = False, filtered: bool = False, limit: int = 50
+) -> list[ArticleRow]:
+    """The newest articles (at most `limit`), optionally only failed or only filtered ones."""
+    query = select(Article).order_by(Article.id.desc()).limit(limit)
+    if failed:
+        failed_translations = select(Translation.article_id).where(Translation.status == "failed")
+        query = query.where(
+            or_(
+                Article.fetch_status.in_((*FAILED_FETCH_STATUSES, "not_english")),
+                Article.id.in_(failed_translations),
+            )
+        )
+    if filtered:
+        query = query.where(Article.fetch_status == "filtered")
+    rows = []
+    for article in session.scalars(query):
+        translation = translation_of(session, article.id, language)
+        rows.append(ArticleRow(article, translation, publication_of(session, translation)))
+    return rows
+
+
+def export_records(session: Session, language: str) -> Iterator[dict[str, Any]]:
+    """Every stored article (no placeholders) as a JSON-ready record, oldest first."""
+    query = select(Article).where(Article.fetch_status.in_(CONTENT_STATUSES)).order_by(Article.id)
+    for article in session.scalars(query):
+        yield export_record(session, article, language)
+
+
+def export_record(session: Session, article: Article, language: str) -> dict[str, Any]:
+    paragraphs = paragraphs_from_json(article.paragraphs)
+    record: dict[str, Any] = {
+        "id": article.id,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "outlet": article.outlet,
+        "title": article.title,
+        "authors": list(article.authors),
+        "published_at": published_iso(article),
+        "published_date_only": article.published_date_only,
+        "published_at_source": article.published_at_source,
+        "language": article.language,
+        "revision": article.revision,
+        "fetch_status": article.fetch_status,
+        "paragraphs": [p.text for p in paragraphs],
+        "paragraphs_html": [p.to_json() for p in paragraphs],
+    }
+    translation = translation_of(session, article.id, language)
+    if translation is not None and translation.paragraphs:
+        record["translation"] = {
+            "language": translation.language,
+            "engine": translation.engine,
+            "model": translation.model,
+            "title": translation.title,
+            "paragraphs": [p.text for p in paragraphs_from_json(translation.paragraphs)],
+            "status": translation.status,
+        }
+    publication = publication_of(session, translation)
+    if publication is not None:
+        record["slug"] = publication.slug
+        record["status"] = publication.status
+    return record
+
+
+def published_iso(article: Article) -> str | None:
+    """The original's date in ISO form: `2026-11-05` when the source gave only the day."""
+    if article.published_at is None:
+        return None
+    return article.published_at.date().isoformat() if article.published_date_only else article.published_at.isoformat()
+
+
+def published_text(article: Article) -> str:
+    """`2026-11-05 (date only, from url)`: the date and where it was read."""
+    value = published_iso(article)
+    if value is None:
+        return "–"
+    precision = "date only, " if article.published_date_only else ""
+    return f"{value} ({precision}from {article.published_at_source or 'unknown source'})"
+
+
+# The whole status (`presseschau status`) ---------------------------------------------------------
+
+
+@dataclass
+class SourceStatus:
+    id: int
+    name: str
+    url: str
+    last_polled_at: datetime | None
+    next_poll_at: datetime | None
+    last_status: str | None
+    last_error: str | None
+    consecutive_failures: int
+    articles: int
+
+
+@dataclass
+class StatusReport:
+    articles_by_fetch_status: dict[str, int]
+    translations_by_status: dict[str, int]
+    publications_by_status: dict[str, int]
+    sources: list[SourceStatus]
+    failures: list[dict[str, Any]]
+    engine: str
+    model: str | None
+    last_engine_used: str | None
+    last_model_used: str | None
+    translated_last_hour: int
+    translated_last_day: int
+    mean_engine_seconds: float | None
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # This month's billable engine usage per engine (characters, tokens, cost); the monthly rows
+    # also appear among `services` as "usage <engine> <YYYY-MM>".
+    usage_this_month: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Why the translation queue waits: active pauses of an engine (until a time) or the glossary
+    # (until fixed), each {"subject", "reason", "since", "until", "count"}.
+    paused: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        def convert(value: Any) -> Any:
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, list):
+                return [convert(v) for v in value]
+            if isinstance(value, dict):
+                return {k: convert(v) for k, v in value.items()}
+            if hasattr(value, "__dataclass_fields__"):
+                return {k: convert(getattr(value, k)) for k in value.__dataclass_fields__}
+            return value
+
+        result: dict[str, Any] = convert(self)
+        return result
+
+
+def source_statuses(session: Session) -> list[SourceStatus]:
+    counts = articles_per_source(session)
+    return [
+        SourceStatus(
+            id=s.id,
+            name=s.name,
+            url=s.url,
+            last_polled_at=s.last_polled_at,
+            next_poll_at=s.next_poll_at,
+            last_status=s.last_status,
+            last_error=s.last_error,
+            consecutive_failures=s.consecutive_failures,
+            articles=counts.get(s.id, 0),
+        )
+        for s in session.scalars(select(Source).order_by(Source.id))
+    ]
+
+
+def recent_failures(session: Session, settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest fetch failures, then the newest translation errors (at most `limit` each)."""
+    failures: list[dict[str, Any]] = [
+        {
+            "stage": "fetch",
+            "article": article.id,
+            "url": article.url,
+            "status": article.fetch_status,
+            "reason": article.fetch_error,
+        }
+        for article in session.scalars(
+            select(Article)
+            .where(Article.fetch_status.in_(FAILED_FETCH_STATUSES))
+            .order_by(Article.id.desc())
+            .limit(limit)
+        )
+    ]
+    failures.extend(
+        {
+            "stage": "translate",
+            "article": translation.article_id,
+            "status": translation.status,
+            "attempts": translation.attempts,
+            "max_attempts": settings.translation_max_attempts,
+            "next_attempt_at": translation.next_attempt_at,
+            "reason": translation.error,
+        }
+        for translation in session.scalars(
+            select(Translation)
+            .where(Translation.error.is_not(None))
+            .order_by(Translation.updated_at.desc())
+            .limit(limit)
+        )
+    )
+    return failures
+
+
+def translated_since(session: Session, since: datetime) -> int:
+    query = select(func.count()).where(Translation.status == "done", Translation.translated_at >= since)
+    return int(session.scalar(query) or 0)
+
+
+def collect_status(database: Database, settings: Settings, failure_limit: int = 20) -> StatusReport:
+    now = utcnow()
+    with database.session() as session:
+        counts = status_counts(session)
+        last = session.execute(
+            select(Translation.engine, Translation.model)
+            .where(Translation.status == "done")
+            .order_by(Translation.translated_at.desc())
+            .limit(1)
+        ).one_or_none()
+        mean_seconds = session.scalar(select(func.avg(Translation.engine_seconds)).where(Translation.status == "done"))
+        return StatusReport(
+            articles_by_fetch_status=counts.articles,
+            translations_by_status=counts.translations,
+            publications_by_status=counts.publications,
+            sources=source_statuses(session),
+            failures=recent_failures(session, settings, failure_limit),
+            engine=settings.engine,
+            model=settings.model,
+            last_engine_used=last.engine if last else None,
+            last_model_used=last.model if last else None,
+            translated_last_hour=translated_since(session, now - timedelta(hours=1)),
+            translated_last_day=translated_since(session, now - timedelta(days=1)),
+            mean_engine_seconds=float(mean_seconds) if mean_seconds is not None else None,
+            services={row.key: dict(row.value) for row in session.scalars(select(ServiceState))},
+            usage_this_month=monthly_usage(session),
+            paused=[pause.to_json() for pause in load_pauses(session).values() if pause.active(now)],
+        )
