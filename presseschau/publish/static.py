@@ -28,7 +28,7 @@ from presseschau.app import AppContext
 from presseschau.publish import queries, search
 from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date, local_datetime
-from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
+from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, MonthEntry, Site
 from presseschau.store.models import SearchDocument
 
 MANIFEST_NAME = ".presseschau-build.json"
@@ -195,58 +195,97 @@ def _package_files_digest() -> str:
     return digest.hexdigest()
 
 
-def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, progress: Progress | None) -> None:
-    settings = site.settings
-    language = site.language
-    tz = settings.timezone
-    everything = queries.latest(session, language, limit=10_000_000)
-    by_id = {s.publication_id: s for s in everything}
-    by_source: dict[int, list[queries.Summary]] = defaultdict(list)
-    by_month: dict[tuple[int, int], list[queries.Summary]] = defaultdict(list)
-    for summary in everything:
-        if summary.source_id is not None:
-            by_source[summary.source_id].append(summary)
-        local = local_datetime(summary.published_at, tz)
-        by_month[(local.year, local.month)].append(summary)
-    report.articles = len(everything)
+# The archive's months by year, as `Site.archive_months` lists them.
+Archive = list[tuple[int, list[MonthEntry]]]
+
+
+@dataclass
+class _Published:
+    """Every published article's summary (newest first), indexed the ways the build needs them."""
+
+    everything: list[queries.Summary]
+    by_id: dict[int, queries.Summary] = field(default_factory=dict)
+    by_source: dict[int, list[queries.Summary]] = field(default_factory=lambda: defaultdict(list))
+    by_month: dict[tuple[int, int], list[queries.Summary]] = field(default_factory=lambda: defaultdict(list))
     # Title-word postings in memory: the same ranking as the server's, without a query per article.
-    title_terms = {s.publication_id: list(queries.title_terms(s.title)) for s in everything}
-    postings: dict[str, list[int]] = defaultdict(list)
-    for publication_id, terms in title_terms.items():
-        for term in terms:
-            postings[term].append(publication_id)
+    title_terms: dict[int, list[str]] = field(default_factory=dict)
+    postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Feed entries are made from the article views of the article loop (newest 30, site and source).
+    feed_ids: set[int] = field(default_factory=set)
+    feed_entries: dict[int, FeedItem] = field(default_factory=dict)
 
-    # Feed entries are made from the article views of the main loop (newest 30, site and source).
-    feed_ids = {s.publication_id for s in everything[:FEED_ITEMS]}
-    for items_of_source in by_source.values():
-        feed_ids.update(s.publication_id for s in items_of_source[:FEED_ITEMS])
-    feed_entries: dict[int, FeedItem] = {}
+    @classmethod
+    def read(cls, session: Session, language: str, tz: str) -> _Published:
+        published = cls(queries.latest(session, language, limit=10_000_000))
+        for summary in published.everything:
+            published.by_id[summary.publication_id] = summary
+            if summary.source_id is not None:
+                published.by_source[summary.source_id].append(summary)
+            local = local_datetime(summary.published_at, tz)
+            published.by_month[(local.year, local.month)].append(summary)
+            terms = list(queries.title_terms(summary.title))
+            published.title_terms[summary.publication_id] = terms
+            for term in terms:
+                published.postings[term].append(summary.publication_id)
+        published.feed_ids = {s.publication_id for s in published.everything[:FEED_ITEMS]}
+        for items_of_source in published.by_source.values():
+            published.feed_ids.update(s.publication_id for s in items_of_source[:FEED_ITEMS])
+        return published
 
-    # Articles, with prev/next from the ordered list (newest first: previous = older).
+    def feed_items(self, summaries: list[queries.Summary]) -> list[FeedItem]:
+        return [self.feed_entries[s.publication_id] for s in summaries[:FEED_ITEMS]]
+
+
+def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, progress: Progress | None) -> None:
+    published = _Published.read(session, site.language, site.settings.timezone)
+    report.articles = len(published.everything)
+    search_entries = _write_articles(session, site, writer, published, progress)
+    for old, new in queries.slug_redirects(session, site.language):
+        # Static hosting cannot answer 301: the old URL gets a page that refreshes to the new one.
+        if f"{old}/index.html" not in writer.current:
+            writer.write(f"{old}/index.html", site.redirect_page(new))
+    archive = _write_lists(session, site, writer, published)
+    _write_site_files(session, site, writer, published, archive, search_entries)
+
+
+def _article_view(session: Session, site: Site, published: _Published, position: int) -> queries.ArticleView | None:
+    """The article at `position` with prev/next from the ordered list (newest first: previous =
+    older), related articles and more from the same source."""
+    everything = published.everything
+    summary = everything[position]
+    view = queries.article_view(session, site.language, summary.publication_id, with_links=False)
+    if view is None:
+        return None
+    view.previous = everything[position + 1] if position + 1 < len(everything) else None
+    view.next = everything[position - 1] if position > 0 else None
+    own_postings = {term: published.postings[term] for term in published.title_terms[summary.publication_id]}
+    linked = [s.publication_id for s in (view.previous, view.next) if s is not None]
+    related = queries.rank_related(
+        summary.publication_id,
+        own_postings,
+        len(everything),
+        lambda ids: queries.german_texts(session, ids),
+        exclude=linked,
+    )
+    view.related = [published.by_id[i] for i in related if i in published.by_id]
+    if summary.source_id is not None:
+        shown = {summary.publication_id} | {r.publication_id for r in view.related}
+        same_source = [s for s in published.by_source[summary.source_id][:12] if s.publication_id not in shown]
+        view.same_source = same_source[: queries.RELATED_COUNT]
+    return view
+
+
+def _write_articles(
+    session: Session, site: Site, writer: _Writer, published: _Published, progress: Progress | None
+) -> list[dict[str, str | list[str]]]:
+    """Every article page; returns the search index's entries."""
     search_entries: list[dict[str, str | list[str]]] = []
-    for position, summary in enumerate(everything):
-        view = queries.article_view(session, language, summary.publication_id, with_links=False)
+    for position, summary in enumerate(published.everything):
+        view = _article_view(session, site, published, position)
         if view is None:
             continue
-        view.previous = everything[position + 1] if position + 1 < len(everything) else None
-        view.next = everything[position - 1] if position > 0 else None
-        own_postings = {term: postings[term] for term in title_terms[summary.publication_id]}
-        linked = [s.publication_id for s in (view.previous, view.next) if s is not None]
-        related = queries.rank_related(
-            summary.publication_id,
-            own_postings,
-            len(everything),
-            lambda ids: queries.german_texts(session, ids),
-            exclude=linked,
-        )
-        view.related = [by_id[i] for i in related if i in by_id]
-        if summary.source_id is not None:
-            shown = {summary.publication_id} | {r.publication_id for r in view.related}
-            view.same_source = [s for s in by_source[summary.source_id][:12] if s.publication_id not in shown][
-                : queries.RELATED_COUNT
-            ]
-        if summary.publication_id in feed_ids:
-            feed_entries[summary.publication_id] = site.feed_item(view)
+        if summary.publication_id in published.feed_ids:
+            published.feed_entries[summary.publication_id] = site.feed_item(view)
         html = site.article(session, summary.publication_id, view)
         assert html is not None
         writer.write(f"{summary.slug}/index.html", html)
@@ -255,49 +294,56 @@ def _build(session: Session, site: Site, writer: _Writer, report: BuildReport, p
                 "url": site.urls.article(summary.slug),
                 "title": summary.title,
                 "teaser": summary.teaser,
-                "date": german_date(summary.published_at, tz),
+                "date": german_date(summary.published_at, site.settings.timezone),
                 "outlet": summary.outlet or summary.source_name or "",
                 "terms": _search_terms(session, summary.publication_id),
             }
         )
         if progress is not None:
             progress(1, summary.title)
+    return search_entries
 
-    for old, new in queries.slug_redirects(session, language):
-        # Static hosting cannot answer 301: the old URL gets a page that refreshes to the new one.
-        if f"{old}/index.html" not in writer.current:
-            writer.write(f"{old}/index.html", site.redirect_page(new))
 
-    # Lists.
+def _write_lists(session: Session, site: Site, writer: _Writer, published: _Published) -> Archive:
+    """The home pages, each source's pages and feeds, the archive; returns the archive's months."""
+    everything, page_size = published.everything, site.settings.page_size
     pages = site.pages_count(len(everything))
-    sources = queries.sources(session, language)
-    for number, items in enumerate(_chunks(everything, settings.page_size), start=1):
+    sources = queries.sources(session, site.language)
+    for number, items in enumerate(_chunks(everything, page_size), start=1):
         html = site.render_home(items, number, pages, sources if number == 1 else [])
         writer.write("index.html" if number == 1 else f"seite/{number}/index.html", html)
     for info in sources:
         source = queries.source(session, info.id)
         assert source is not None  # listed by queries.sources a moment ago, in this transaction
-        items_of_source = by_source[info.id]
+        items_of_source = published.by_source[info.id]
         source_pages = site.pages_count(len(items_of_source))
-        for number, items in enumerate(_chunks(items_of_source, settings.page_size), start=1):
+        for number, items in enumerate(_chunks(items_of_source, page_size), start=1):
             html = site.render_source(source, items, len(items_of_source), number, source_pages)
             writer.write(
                 f"quelle/{info.id}/index.html" if number == 1 else f"quelle/{info.id}/seite/{number}/index.html", html
             )
-        source_items = [feed_entries[s.publication_id] for s in items_of_source[:FEED_ITEMS]]
         for kind, name in FEED_FILES.items():
-            body = site.feed(session, kind, info.id, source_items)
+            body = site.feed(session, kind, info.id, published.feed_items(items_of_source))
             assert body is not None
             writer.write(f"quelle/{info.id}/{name}", body)
     archive = site.archive_months(session, [s.published_at for s in everything])
     writer.write("archiv/index.html", site.archive(session, archive))
-    for (year, month), items in by_month.items():
+    for (year, month), items in published.by_month.items():
         writer.write(f"archiv/{year:04d}/{month:02d}/index.html", site.render_month(year, month, items))
+    return archive
 
-    # Feeds, sitemaps, search, assets.
-    feed_items = [feed_entries[s.publication_id] for s in everything[:FEED_ITEMS]]
+
+def _write_site_files(
+    session: Session,
+    site: Site,
+    writer: _Writer,
+    published: _Published,
+    archive: Archive,
+    search_entries: list[dict[str, str | list[str]]],
+) -> None:
+    """Feeds, sitemaps, robots.txt, search, the 404 page and the assets."""
     for kind, name in FEED_FILES.items():
-        body = site.feed(session, kind, None, feed_items)
+        body = site.feed(session, kind, None, published.feed_items(published.everything))
         assert body is not None
         writer.write(name, body)
     for name, body in site.sitemap_files(session, archive=archive).items():
