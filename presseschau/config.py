@@ -10,7 +10,7 @@ import logging
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PRESSESCHAU_", extra="ignore")
 
     # Set by `load_settings` before the sources are read, so the TOML file can be found.
-    _toml_path: ClassVar[Path | None] = None
 
     data_dir: Path = Field(default_factory=resolve_data_dir)
     database_url: str | None = None
@@ -162,8 +161,9 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if cls._toml_path is not None and cls._toml_path.is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_path))
+        toml_path = _toml_path_of(init_settings)
+        if toml_path is not None and toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
 
     # Derived locations -------------------------------------------------------------------------
@@ -195,6 +195,14 @@ def settings_for_server(settings: Settings, host: str | None, port: int | None) 
     return settings.model_copy(update={"host": host, "port": port, "base_url": f"http://{shown_host}:{port}"})
 
 
+def _toml_path_of(init_settings: PydanticBaseSettingsSource) -> Path | None:
+    """The TOML file of the data directory given to the constructor (`load_settings` always gives
+    one), read from the constructor's own arguments: no state outside the call. `Settings()` without
+    a data directory reads no file, only the environment."""
+    data_dir = getattr(init_settings, "init_kwargs", {}).get("data_dir")
+    return Path(data_dir) / CONFIG_FILE_NAME if data_dir is not None else None
+
+
 class SettingsError(ValueError):
     """The configuration cannot be used; the message names the file or variable, key and reason."""
 
@@ -210,7 +218,6 @@ def load_settings(data_dir: str | Path | None = None, **overrides: Any) -> Setti
     Raises `SettingsError` for an unreadable TOML file or a value of the wrong kind."""
     resolved = resolve_data_dir(data_dir)
     toml_path = resolved / CONFIG_FILE_NAME
-    Settings._toml_path = toml_path
     try:
         settings = Settings(data_dir=resolved, **overrides)
     except tomllib.TOMLDecodeError as error:
@@ -224,8 +231,6 @@ def load_settings(data_dir: str | Path | None = None, **overrides: Any) -> Setti
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
     except OSError as error:
         raise SettingsError(f"cannot read {toml_path}: {error.strerror or error}") from None
-    finally:
-        Settings._toml_path = None
     _warn_unknown_keys(toml_path)
     return settings
 
