@@ -37,6 +37,15 @@ class AppContext:
             self._database = database
         return self._database
 
+    def with_settings(self, settings: Settings) -> AppContext:
+        """A context for derived settings (the address a server listens on, a build's public base
+        URL) that shares this one's database and console; this one is left as it was."""
+        if settings.effective_database_url != self.settings.effective_database_url:
+            raise ValueError("derived settings must keep the database")
+        derived = AppContext(settings=settings, console=self.console)
+        derived._database = self.database
+        return derived
+
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()

@@ -37,7 +37,8 @@ def demo(
     """Import the bundled sample articles, translate them to German, publish and serve the site."""
     context: AppContext = ctx.obj
     # Before anything is published: pages and feeds link to the address the demo serves.
-    settings = context.settings = settings_for_server(context.settings, host, port)
+    context = context.with_settings(settings_for_server(context.settings, host, port))
+    settings = context.settings
     console = context.console
     console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}")
     samples = load_samples()

@@ -97,7 +97,7 @@ def build_command(
     if base_url is not None:
         if not base_url.startswith(("http://", "https://")):
             raise fail(f"--base-url {base_url!r}: give an http(s) address")
-        context.settings = context.settings.model_copy(update={"base_url": base_url.rstrip("/")})
+        context = context.with_settings(context.settings.model_copy(update={"base_url": base_url.rstrip("/")}))
     elif "base_url" not in context.settings.model_fields_set:
         # Canonical links, feeds and sitemaps are absolute: without the public address they
         # would all point at this machine.

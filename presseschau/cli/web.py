@@ -24,7 +24,7 @@ def serve_command(
 ) -> None:
     """Run the website (uvicorn)."""
     context: AppContext = ctx.obj
-    context.settings = settings_for_server(context.settings, host, port)
+    context = context.with_settings(settings_for_server(context.settings, host, port))
     context.database.ensure_current()
     started = True
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the server has shut down gracefully

@@ -159,6 +159,11 @@ class PipelineService:
     """Wires the stage services into workers; used by `presseschau run` and `presseschau demo`."""
 
     def __init__(self, context: AppContext, options: RunOptions) -> None:
+        if options.serve and not options.once:
+            from presseschau.config import settings_for_server
+
+            # Before the workers start: statically built pages link to the address served.
+            context = context.with_settings(settings_for_server(context.settings, options.host, options.port))
         self.context = context
         self.options = options
         self.stop = threading.Event()
@@ -282,11 +287,6 @@ class PipelineService:
 
     def run(self) -> None:
         self.install_signal_handlers()
-        if self.options.serve and not self.options.once:
-            from presseschau.config import settings_for_server
-
-            # Before the workers start: statically built pages link to the address served.
-            self.context.settings = settings_for_server(self.context.settings, self.options.host, self.options.port)
         if self.options.once:
             self.run_once()
             return
