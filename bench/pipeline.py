@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
-from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
+from presseschau.ingest.polling import fetch_sources  # noqa: E402
+from presseschau.ingest.sources import add_source  # noqa: E402
 from presseschau.publish.service import publisher  # noqa: E402
 from presseschau.store.models import Publication, Translation  # noqa: E402
 from presseschau.translate.service import translate_queued  # noqa: E402

@@ -12,7 +12,7 @@ from presseschau.store.models import Article, Publication, Translation
 
 def load_demo_site(context: AppContext) -> dict[str, str]:
     """Publish the demo set in `context`; returns {sample URL: published slug}."""
-    from presseschau.ingest.service import import_inputs
+    from presseschau.ingest.importing import import_inputs
     from presseschau.publish.service import publisher
     from presseschau.translate.memory import TranslationMemory
     from presseschau.translate.service import translate_queued

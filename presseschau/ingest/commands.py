@@ -1,7 +1,7 @@
 """CLI commands of this stage (registered on the main Typer app by `presseschau.cli`).
 
 `sources add|list|remove`, `fetch`, `import`, `articles list|show|export`: thin wrappers around
-`presseschau.ingest.service`; errors are printed as one clear line and exit with status 1.
+`presseschau.ingest` (polling, importing, sources); errors are printed as one clear line and exit with status 1.
 """
 
 from __future__ import annotations
@@ -26,17 +26,8 @@ from sqlalchemy.orm import Session
 from presseschau.app import AppContext, progress_bar
 from presseschau.content import paragraphs_from_json
 from presseschau.ingest.errors import IngestError
-from presseschau.ingest.service import (
-    CONTENT_STATUSES,
-    FetchReport,
-    ImportReport,
-    add_source,
-    article_counts,
-    fetch_sources,
-    import_inputs,
-    remove_source,
-    sources_to_poll,
-)
+from presseschau.ingest.importing import ImportReport, import_inputs
+from presseschau.ingest.polling import FetchReport, fetch_sources
 from presseschau.ingest.source_commands import (
     ExcludeOption,
     IncludeOption,
@@ -46,8 +37,9 @@ from presseschau.ingest.source_commands import (
     filters_from_options,
 )
 from presseschau.ingest.source_commands import register as register_source_commands
+from presseschau.ingest.sources import add_source, article_counts, remove_source, sources_to_poll
 from presseschau.publish.service import publisher
-from presseschau.store.models import Article, Publication, Source, Translation
+from presseschau.store.models import CONTENT_STATUSES, Article, Publication, Source, Translation
 
 sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
 articles_app = typer.Typer(help="Inspect and export stored articles.", no_args_is_help=True)

@@ -96,7 +96,7 @@ def run_benchmark(
     on_page: Callable[[PageScore], None] | None = None,
 ) -> BenchmarkResult:
     """Import every (or the given) page into a fresh data directory and score the stored bodies."""
-    from presseschau.ingest.service import import_inputs
+    from presseschau.ingest.importing import import_inputs
 
     truth = load_ground_truth(shared)
     ids = sorted(page_ids) if page_ids is not None else sorted(truth)

@@ -5,6 +5,7 @@ and raise `InvalidInput` (naming the source and the reason), `SourceExists` or `
 `refilter_source` applies a source's current filters to its stored articles (only when asked: a
 rule change alone touches nothing stored); `release_article` lets an editor translate a filtered
 article anyway; `retranslate_article` queues an article for a fresh machine translation.
+`add_source` / `remove_source` register and delete sources; `sources_to_poll` picks the ones to poll.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
@@ -23,7 +24,7 @@ from presseschau.config import Settings
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
-from presseschau.store.models import Article, Source, Translation, utcnow
+from presseschau.store.models import CONTENT_STATUSES, Article, Source, Translation, utcnow
 from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED, TranslationDone, enqueue_translation
 from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
@@ -394,3 +395,44 @@ def filtered_articles(session: Session, source_id: int | None = None, limit: int
     if source_id is not None:
         query = query.where(Article.source_id == source_id)
     return list(session.scalars(query))
+
+
+def add_source(context: AppContext, url: str, **fields: Any) -> Source:
+    """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered.
+
+    The fields (name, language, kind, poll_interval_s, publish_policy, engine, enabled, glossary,
+    tags, filters) are validated by `create_source`."""
+    return create_source(context, url, **fields)
+
+
+def remove_source(context: AppContext, source_id: int) -> None:
+    """Delete a source; its articles stay (with no source)."""
+    with context.database.session() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise SourceNotFound(f"source {source_id}", "no such source")
+        session.execute(update(Article).where(Article.source_id == source_id).values(source_id=None))
+        session.delete(source)
+
+
+def sources_to_poll(context: AppContext, source_id: int | None = None, due_only: bool = False) -> list[int]:
+    now = utcnow()
+    with context.database.session() as session:
+        if source_id is not None:
+            if session.get(Source, source_id) is None:
+                raise SourceNotFound(f"source {source_id}", "no such source")
+            return [source_id]
+        query = select(Source.id).where(Source.enabled.is_(True)).order_by(Source.id)
+        if due_only:
+            query = query.where(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
+        return list(session.scalars(query))
+
+
+def article_counts(session: Session) -> dict[int, int]:
+    """Articles per source id (for `sources list`): stored ones, not placeholders of failed items."""
+    rows = session.execute(
+        select(Article.source_id, func.count(Article.id))
+        .where(Article.source_id.is_not(None), Article.fetch_status.in_(CONTENT_STATUSES))
+        .group_by(Article.source_id)
+    ).all()
+    return {int(source_id): int(count) for source_id, count in rows if source_id is not None}

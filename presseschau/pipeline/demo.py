@@ -182,7 +182,7 @@ def demo(
     from sqlalchemy import func, select
 
     from presseschau.config import settings_for_server
-    from presseschau.ingest.service import import_inputs
+    from presseschau.ingest.importing import import_inputs
     from presseschau.pipeline.service import PipelineService, RunOptions
     from presseschau.publish.service import publisher
     from presseschau.store.models import Publication

@@ -170,7 +170,7 @@ class PipelineService:
     # Stage steps ---------------------------------------------------------------------------
 
     def fetch_step(self) -> int:
-        from presseschau.ingest.service import fetch_sources
+        from presseschau.ingest.polling import fetch_sources
         from presseschau.publish.service import publisher
 
         report = fetch_sources(self.context, due_only=True, on_done=publisher(self.context.settings))

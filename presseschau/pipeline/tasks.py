@@ -123,7 +123,7 @@ def poll_due_sources() -> int:
 
 @celery_app.task(name="presseschau.fetch_source", bind=True, max_retries=5)
 def fetch_source(self: Any, source_id: int) -> int:
-    from presseschau.ingest.service import fetch_sources
+    from presseschau.ingest.polling import fetch_sources
     from presseschau.publish.service import publisher
 
     ctx = context()

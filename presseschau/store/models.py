@@ -104,6 +104,11 @@ class Source(Base):
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
 
+# Article.fetch_status values of a row that holds content, and of a placeholder for a failed item.
+CONTENT_STATUSES = ("ok", "not_english", "filtered")
+PLACEHOLDER_STATUSES = ("failed", "no_article", "pending")
+
+
 class Article(Base):
     """An original (English) article, its current revision's content, and its fetch state."""
 

@@ -642,7 +642,7 @@ def resume_source(source_id: int, _: AdminToken, context: Context) -> SourceOut:
 @router.delete("/sources/{source_id}", status_code=204, tags=["sources"])
 def delete_source(source_id: int, _: AdminToken, context: Context) -> Response:
     """Remove a source; its articles are kept."""
-    from presseschau.ingest.service import remove_source
+    from presseschau.ingest.sources import remove_source
 
     with service_errors():
         remove_source(context, source_id)
@@ -660,7 +660,7 @@ def refilter(source_id: int, _: AdminToken, context: Context) -> RefilterResult:
 @router.post("/sources/{source_id}/fetch", response_model=FetchResult, tags=["sources"])
 def fetch_source(source_id: int, _: AdminToken, context: Context) -> FetchResult:
     """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
-    from presseschau.ingest.service import fetch_sources
+    from presseschau.ingest.polling import fetch_sources
     from presseschau.publish.service import publisher
 
     with service_errors():

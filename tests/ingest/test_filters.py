@@ -13,14 +13,16 @@ from presseschau.cli import app
 from presseschau.ingest.errors import InvalidInput
 from presseschau.ingest.extract import extract_article
 from presseschau.ingest.filters import FilterError, build_filters, parse_rule, screen
-from presseschau.ingest.service import add_source, fetch_sources, store_extracted
+from presseschau.ingest.polling import fetch_sources
 from presseschau.ingest.sources import (
+    add_source,
     create_source,
     refilter_source,
     release_article,
     retranslate_article,
     update_source,
 )
+from presseschau.ingest.storing import store_extracted
 from presseschau.publish.formatting import translation_notice
 from presseschau.publish.service import publisher
 from presseschau.store.models import Article, Publication, Source, Translation

@@ -12,17 +12,13 @@ from sqlalchemy import func, select
 from werkzeug import Request, Response
 
 from presseschau.app import AppContext
-from presseschau.ingest import service
+from presseschau.ingest import polling, storing
 from presseschau.ingest.errors import InvalidInput, InvalidURL, SourceExists, SourceNotFound
 from presseschau.ingest.extract import extract_article
-from presseschau.ingest.service import (
-    FULL_CONTENT_MIN_WORDS,
-    add_source,
-    fetch_sources,
-    import_inputs,
-    remove_source,
-    store_extracted,
-)
+from presseschau.ingest.importing import import_inputs
+from presseschau.ingest.polling import FULL_CONTENT_MIN_WORDS, fetch_sources
+from presseschau.ingest.sources import add_source, article_counts, remove_source
+from presseschau.ingest.storing import store_extracted
 from presseschau.store.models import Article, ArticleAlias, ArticleRevision, Source, Translation, utcnow
 from tests.hostile import XML_FORBIDDEN_RE, hostile_jsonfeed, with_controls
 
@@ -197,10 +193,10 @@ def test_item_failures_are_recorded_and_retried(news_site: NewsSite, ingest_cont
 def test_failed_items_stop_being_retried(news_site: NewsSite, ingest_context: AppContext) -> None:
     news_site.serve("/one.xml", _mixed_feed(news_site, ["/news/broken"]), "application/rss+xml")
     add_source(ingest_context, news_site.url("/one.xml"))
-    for _ in range(service.MAX_ITEM_ATTEMPTS + 2):
+    for _ in range(storing.MAX_ITEM_ATTEMPTS + 2):
         fetch_sources(ingest_context)
-    assert len(news_site.requests_to("/news/broken")) == service.MAX_ITEM_ATTEMPTS
-    assert articles_by_url(ingest_context)[news_site.url("/news/broken")].fetch_attempts == service.MAX_ITEM_ATTEMPTS
+    assert len(news_site.requests_to("/news/broken")) == storing.MAX_ITEM_ATTEMPTS
+    assert articles_by_url(ingest_context)[news_site.url("/news/broken")].fetch_attempts == storing.MAX_ITEM_ATTEMPTS
 
 
 def test_failed_items_wait_for_their_backoff_and_permanent_ones_are_not_retried(
@@ -225,9 +221,9 @@ def test_failed_items_wait_for_their_backoff_and_permanent_ones_are_not_retried(
     assert len(news_site.requests_to("/news/gone")) == 1
     rows = articles_by_url(ingest_context)
     with ingest_context.database.session() as session:
-        assert service.article_counts(session) == {}  # failed placeholders are no articles
-    assert rows[news_site.url("/news/gone")].fetch_attempts == service.MAX_ITEM_ATTEMPTS
-    assert rows[news_site.url("/private/memo")].fetch_attempts == service.MAX_ITEM_ATTEMPTS
+        assert article_counts(session) == {}  # failed placeholders are no articles
+    assert rows[news_site.url("/news/gone")].fetch_attempts == storing.MAX_ITEM_ATTEMPTS
+    assert rows[news_site.url("/private/memo")].fetch_attempts == storing.MAX_ITEM_ATTEMPTS
 
 
 def test_single_page_source(news_site: NewsSite, ingest_context: AppContext) -> None:
@@ -242,16 +238,16 @@ def test_conditional_state_is_saved_only_after_the_entries(
     news_site: NewsSite, ingest_context: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_source(ingest_context, news_site.url("/rss.xml"))
-    original = service._record_source_success
+    original = polling._record_source_success
 
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the process dies after storing the entries
 
-    monkeypatch.setattr(service, "_record_source_success", crash)
+    monkeypatch.setattr(polling, "_record_source_success", crash)
     with pytest.raises(KeyboardInterrupt):
         fetch_sources(ingest_context)
     assert count(ingest_context, Article) == 2 and count(ingest_context, Translation) == 2
-    monkeypatch.setattr(service, "_record_source_success", original)
+    monkeypatch.setattr(polling, "_record_source_success", original)
     report = fetch_sources(ingest_context)
     # No ETag was saved, so the feed is read in full again; nothing is lost or duplicated.
     assert "If-None-Match" not in news_site.requests_to("/rss.xml")[-1].headers
@@ -411,14 +407,14 @@ def test_article_and_queue_entry_are_one_transaction(context: AppContext) -> Non
 def test_unexpected_error_in_one_item_does_not_stop_the_run(
     news_site: NewsSite, ingest_context: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_extract = service.extract_article
+    real_extract = polling.extract_article
 
     def fragile(page: str, url: str, **kwargs: object) -> object:
         if url.endswith("/news/orchard"):
             raise ValueError("parser exploded")
         return real_extract(page, url, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "extract_article", fragile)
+    monkeypatch.setattr(polling, "extract_article", fragile)
     add_source(ingest_context, news_site.url("/rss.xml"))
     report = fetch_sources(ingest_context)
     assert report.articles_new == 1

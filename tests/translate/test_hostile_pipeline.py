@@ -10,7 +10,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from presseschau.app import AppContext
-from presseschau.ingest.service import import_inputs
+from presseschau.ingest.importing import import_inputs
 from presseschau.publish.service import publisher
 from presseschau.publish.static import build_site
 from presseschau.translate.service import translate_queued

@@ -131,7 +131,7 @@ def sources(request: Request, area: Area, visitor: Admin, database: Db, settings
 
 @router.post("/quellen")
 def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Response:
-    from presseschau.ingest.service import add_source as ingest_add_source
+    from presseschau.ingest.sources import add_source as ingest_add_source
 
     try:
         interval, policy, engine, glossary = source_settings(form)
@@ -182,7 +182,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
 
 @router.post("/quellen/{source_id}/entfernen")
 def remove_source(area: Area, visitor: Admin, form: Form, context: Context, source_id: RowId) -> Response:
-    from presseschau.ingest.service import remove_source as ingest_remove_source
+    from presseschau.ingest.sources import remove_source as ingest_remove_source
 
     if form_str(form, "bestaetigt") != "1":
         # One click must not remove a source: ask first, saying what stays.
