@@ -44,7 +44,7 @@ from presseschau.app import AppContext  # noqa: E402
 from presseschau.ingest.polling import fetch_sources  # noqa: E402
 from presseschau.ingest.sources import add_source  # noqa: E402
 from presseschau.publish.service import publisher  # noqa: E402
-from presseschau.translate.service import translate_queued  # noqa: E402
+from presseschau.translate.queue import translate_queued  # noqa: E402
 from tests.pipeline.distributed import start_worker, stop  # noqa: E402
 from tests.pipeline.newssite import GeneratedArticle, article_page, generate_articles, rss_feed  # noqa: E402
 

@@ -29,7 +29,7 @@ from presseschau.ingest.polling import fetch_sources  # noqa: E402
 from presseschau.ingest.sources import add_source  # noqa: E402
 from presseschau.publish.service import publisher  # noqa: E402
 from presseschau.store.models import Publication, Translation  # noqa: E402
-from presseschau.translate.service import translate_queued  # noqa: E402
+from presseschau.translate.queue import translate_queued  # noqa: E402
 from tests.pipeline.newssite import article_page, generate_articles, serve_news_site  # noqa: E402
 
 TINY_MODEL = REPO / "tests" / "fixtures" / "models" / "tiny-en-de"

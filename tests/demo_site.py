@@ -15,7 +15,7 @@ def load_demo_site(context: AppContext) -> dict[str, str]:
     from presseschau.ingest.importing import import_inputs
     from presseschau.publish.service import publisher
     from presseschau.translate.memory import TranslationMemory
-    from presseschau.translate.service import translate_queued
+    from presseschau.translate.queue import translate_queued
 
     settings = context.settings
     samples = load_samples()

@@ -86,13 +86,12 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
             raise InvalidInput(subject, f"unknown publish policy {value!r}; expected auto or review")
         return value
     if name == "engine":
-        from presseschau.translate.engines import engine_names
+        from presseschau.translate.engines import UnknownEngine, check_engine_name
 
-        if value in (None, ""):
-            return None
-        if value not in engine_names():
-            raise InvalidInput(subject, f"unknown engine {value!r}; choose from {', '.join(engine_names())}")
-        return value
+        try:
+            return check_engine_name(value)
+        except UnknownEngine as error:
+            raise InvalidInput(subject, str(error)) from None
     if name == "enabled":
         if not isinstance(value, bool):
             raise InvalidInput(subject, f"enabled must be true or false, not {value!r}")

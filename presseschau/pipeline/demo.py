@@ -106,17 +106,21 @@ class EngineChoice:
     reason: str
 
 
-def choose_engine(context: AppContext, requested: str | None, model: str | None) -> EngineChoice:
-    """The engine the demo uses, with the reason printed to the user (see module docstring)."""
+def choose_demo_engine(context: AppContext, requested: str | None, model: str | None) -> EngineChoice:
+    """The engine the demo uses, with the reason printed to the user (see module docstring): the
+    translate stage's rule (`choose_engine`: an explicit choice, else the configured engine), then,
+    unless chosen explicitly, the first local engine that is ready, else the translation memory."""
     from presseschau.translate.engines import get_engine
     from presseschau.translate.engines.base import EngineError
+    from presseschau.translate.translating import choose_engine
 
+    preferred = choose_engine(context.settings, requested)
     if requested:
-        return EngineChoice(requested, model, f"engine {requested!r} chosen with --engine")
+        return EngineChoice(preferred, model, f"engine {requested!r} chosen with --engine")
     local = ["firefox", "ct2"]
-    if context.settings.engine in local:  # the configured local engine first
-        local.remove(context.settings.engine)
-        local.insert(0, context.settings.engine)
+    if preferred in local:  # the configured local engine first
+        local.remove(preferred)
+        local.insert(0, preferred)
     reasons = []
     for name in local:
         try:
@@ -187,7 +191,7 @@ def demo(
     from presseschau.publish.service import publisher
     from presseschau.store.models import Publication
     from presseschau.translate.memory import TranslationMemory
-    from presseschau.translate.service import queued_count, translate_queued
+    from presseschau.translate.queue import queued_count, translate_queued
 
     context: AppContext = ctx.obj
     # Before anything is published: pages and feeds link to the address the demo serves.
@@ -196,7 +200,7 @@ def demo(
     console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}")
     samples = load_samples()
 
-    choice = choose_engine(context, engine, model)
+    choice = choose_demo_engine(context, engine, model)
     console.print(f"[bold]Engine:[/] {escape(f'{choice.name} — {choice.reason}')}")
     if choice.name == "memory":
         memory = TranslationMemory(context.database, settings.source_language, settings.target_language)

@@ -178,7 +178,7 @@ class PipelineService:
 
     def translate_step(self) -> int:
         from presseschau.publish.service import publisher
-        from presseschau.translate.service import translate_queued
+        from presseschau.translate.queue import translate_queued
 
         report = translate_queued(
             self.context,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from presseschau.app import AppContext
 from presseschau.store.models import Article, Publication, ServiceState, Source, Translation, utcnow
-from presseschau.translate.service import load_pauses
+from presseschau.translate.pauses import load_pauses
 from presseschau.translate.usage import monthly as monthly_usage
 
 

@@ -192,7 +192,7 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
     attempt until the engine's pause ends; `dispatch` sends no work for it meanwhile.
     """
     from presseschau.publish.service import publisher
-    from presseschau.translate.service import translate_queued
+    from presseschau.translate.queue import translate_queued
 
     ctx = context()
     try:

@@ -24,11 +24,8 @@ from presseschau.translate.engines import EngineError, engine_specs
 from presseschau.translate.firefox import architecture_preference, parse_model_name
 from presseschau.translate.glossary import Glossary, GlossaryError, glossary_for
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
-from presseschau.translate.service import (
-    queued_count,
-    translate_queued,
-    translate_with_fallback,
-)
+from presseschau.translate.queue import queued_count, translate_queued
+from presseschau.translate.translating import translate_with_fallback
 
 EngineOption = Annotated[
     str | None,

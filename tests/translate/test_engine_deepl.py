@@ -21,7 +21,7 @@ from presseschau.translate.engines import clear_engine_cache, engine_specs, get_
 from presseschau.translate.engines import deepl as deepl_module
 from presseschau.translate.engines.deepl import DeepLEngine, default_url
 from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy
-from presseschau.translate.service import translate_article, translate_queued
+from presseschau.translate.queue import translate_article, translate_queued
 
 from .conftest import DEEPL_KEY as KEY
 from .conftest import FakeEngine

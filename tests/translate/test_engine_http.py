@@ -24,7 +24,7 @@ from presseschau.translate.engines.http import (
     HttpPolicy,
     retry_after_seconds,
 )
-from presseschau.translate.service import translate_article
+from presseschau.translate.queue import translate_article
 
 from .conftest import FakeEngine
 from .fakes.article import add_article, translation_of

@@ -13,7 +13,7 @@ from presseschau.config import Settings
 from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
 from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy
 from presseschau.translate.engines.libretranslate import LibreTranslateEngine
-from presseschau.translate.service import translate_article
+from presseschau.translate.queue import translate_article
 
 from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
 from .fakes.libretranslate import FakeLibreTranslate

@@ -13,7 +13,7 @@ from presseschau.app import AppContext
 from presseschau.ingest.importing import import_inputs
 from presseschau.publish.service import publisher
 from presseschau.publish.static import build_site
-from presseschau.translate.service import translate_queued
+from presseschau.translate.queue import translate_queued
 from tests.hostile import MARKUP_TEXTS, XML_FORBIDDEN_RE, with_controls
 
 from .conftest import FakeEngine

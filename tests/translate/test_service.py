@@ -22,9 +22,9 @@ from presseschau.publish.queries import latest
 from presseschau.publish.service import publisher
 from presseschau.store.models import Article, ServiceState, Source, Translation, utcnow
 from presseschau.store.queue import claim_translations, enqueue_translation
-from presseschau.translate import service
+from presseschau.translate import queue, translating
 from presseschau.translate.catalog import CATALOG
-from presseschau.translate.service import translate_article, translate_queued
+from presseschau.translate.queue import translate_article, translate_queued
 from tests.hostile import XML_FORBIDDEN_RE, with_controls
 
 from .conftest import DEEPL_KEY as KEY
@@ -140,7 +140,7 @@ def test_result_is_written_only_while_holding_the_lease(context: AppContext, reg
     article_id = add_article(context, 4)
     with context.database.session() as session:
         assert claim_translations(session, "someone-else", 600)
-    outcome = service._translate(context, article_id, "fake", None, "me", None)
+    outcome = queue._translate(context, article_id, "fake", None, "me", None)
     assert outcome.status == "lost_lease"
     translation = translation_of(context, article_id)
     assert translation.title is None and translation.lease_owner == "someone-else"
@@ -181,7 +181,7 @@ def test_a_crashing_article_is_recorded_and_the_queue_goes_on(
     context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exploding = ExplodingEngine()
-    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: exploding)
+    monkeypatch.setattr(translating, "resolve_engine", lambda settings, name, model: exploding)
     bad, good = add_article(context, 3), add_article(context, 8)
     report = translate_queued(context)
     assert (report.claimed, report.done, report.failed) == (2, 1, 1)
@@ -329,7 +329,7 @@ def test_the_lease_is_renewed_while_a_slow_article_is_translated(
 ) -> None:
     context = AppContext.for_data_dir(data_dir, lease_seconds=1)  # renewed every third of a second
     slow = SlowEngine(context)
-    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: slow)
+    monkeypatch.setattr(translating, "resolve_engine", lambda settings, name, model: slow)
     article_id = add_article(context, 9)
     report = translate_queued(context, engine_name="fake")
     assert slow.taken_over == []  # still ours after several lease lengths
@@ -344,7 +344,7 @@ class InterruptedEngine(FakeEngine):
 
 
 def test_ctrl_c_mid_article_gives_the_lease_back(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: InterruptedEngine())
+    monkeypatch.setattr(translating, "resolve_engine", lambda settings, name, model: InterruptedEngine())
     article_id = add_article(context, 10)
     with pytest.raises(KeyboardInterrupt):
         translate_queued(context, engine_name="fake")

@@ -18,7 +18,7 @@ from presseschau.translate.glossary import (
     glossary_for,
     parse_glossary_additions,
 )
-from presseschau.translate.service import translate_article
+from presseschau.translate.queue import translate_article
 from tests.publish.factories import make_article, make_source
 
 

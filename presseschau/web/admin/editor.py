@@ -206,15 +206,16 @@ def save(area: Area, visitor: Editor, form: Form, context: Context, translation_
 
 @router.post("/uebersetzung/{translation_id}/neu-uebersetzen")
 def retranslate(area: Area, visitor: Editor, form: Form, context: Context, translation_id: RowId) -> Response:
-    from presseschau.translate.engines import engine_names
+    from presseschau.translate.engines import UnknownEngine, check_engine_name
 
     def action(session: Session, translation: Translation) -> str:
         index = form_int(form, "absatz")
         if index is None:
             raise review.ReviewError("Kein Absatz zum Neuübersetzen gewählt.")
-        engine = form_str(form, "engine") or None
-        if engine is not None and engine not in engine_names():
-            raise review.ReviewError(f"Unbekannter Übersetzungsdienst {engine!r}.")
+        try:
+            engine = check_engine_name(form_str(form, "engine"))
+        except UnknownEngine as error:
+            raise review.ReviewError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
         # The button sits in the editor form: unsaved edits of other paragraphs are kept (in the
         # draft of a published translation, whose live page stays as it is).
         live = review.is_live(translation)

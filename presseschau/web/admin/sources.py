@@ -105,7 +105,7 @@ def sources_page(
 
 def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str] | None]:
     """Interval (seconds), publish policy, engine and glossary of a source form; `ValueError` in German."""
-    from presseschau.translate.engines import engine_names
+    from presseschau.translate.engines import UnknownEngine, check_engine_name
 
     minutes = form_int(form, "intervall")
     if minutes is None or not 1 <= minutes <= 7 * 24 * 60:
@@ -113,9 +113,10 @@ def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str
     policy = form_str(form, "regel")
     if policy not in POLICIES:
         raise ValueError("Unbekannte Veröffentlichungsregel.")
-    engine = form_str(form, "engine") or None
-    if engine is not None and engine not in engine_names():
-        raise ValueError(f"Unbekannter Übersetzungsdienst {engine!r}.")
+    try:
+        engine = check_engine_name(form_str(form, "engine"))
+    except UnknownEngine as error:
+        raise ValueError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
     try:
         glossary = parse_glossary_additions(form_str(form, "glossar"))
     except GlossaryInputError as failure:

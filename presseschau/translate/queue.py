@@ -1,4 +1,9 @@
-"""The translate stage as services: one article, or the queue (leases, retries, crash safety)."""
+"""The translate stage's work: one article now, or the queue (leases, retries, crash safety).
+
+`translate_queued` claims queued translations one at a time under a lease, translates each
+(`translating`), and records done or failed only while the lease is still held; an engine that
+cannot run pauses the queue (`pauses`) instead of failing articles.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,17 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
 from presseschau.store.faults import is_storage_fault
-from presseschau.store.models import Article, ServiceState, Translation, utcnow
+from presseschau.store.models import Article, Translation, utcnow
 from presseschau.store.queue import (
     IN_PROGRESS,
     QUEUED,
@@ -34,23 +38,24 @@ from presseschau.store.queue import (
     release_translation,
 )
 from presseschau.translate import usage
-from presseschau.translate.document import Document, DocumentTranslator, TranslatedDocument
-from presseschau.translate.engines import Engine, EngineError, EngineNotReady, get_engine
-from presseschau.translate.engines.base import ModelNotFound
-from presseschau.translate.glossary import GlossaryError, glossary_for
-from presseschau.translate.memory import TranslationMemory
+from presseschau.translate.document import Document, TranslatedDocument
+from presseschau.translate.engines import EngineError
+from presseschau.translate.glossary import GlossaryError
+from presseschau.translate.pauses import (
+    Pause,
+    check_glossary,
+    clear_pause,
+    engine_cannot_run,
+    load_pauses,
+    pause_for,
+    save_pause,
+)
+from presseschau.translate.translating import choose_engine, translate_with_fallback
 
 log = logging.getLogger("presseschau.translate")
 
 OnDone = TranslationDone
 Progress = Callable[..., None]
-
-# service_state keys "pause:<engine>" and "pause:glossary": why the queue waits, and until when.
-PAUSE_PREFIX = "pause:"
-GLOSSARY_PAUSE = "glossary"
-# Pauses grow from `backoff_base_s` but stay short enough that a fixed cause (a model installed,
-# a quota renewed) is noticed within the hour.
-PAUSE_MAX_S = 3600.0
 
 
 class ArticleNotFound(LookupError):
@@ -86,200 +91,6 @@ class TranslateRunReport:
     outcomes: list[TranslationOutcome] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Pause:
-    """The queue waits for `subject` (an engine name, or "glossary") until `until` (None: until fixed)."""
-
-    subject: str
-    reason: str
-    since: datetime
-    until: datetime | None
-    count: int = 1
-
-    def active(self, now: datetime) -> bool:
-        return self.until is None or self.until > now
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "subject": self.subject,
-            "reason": self.reason,
-            "since": self.since.isoformat(),
-            "until": self.until.isoformat() if self.until else None,
-            "count": self.count,
-        }
-
-    @classmethod
-    def from_json(cls, subject: str, value: dict[str, Any]) -> Pause:
-        until = value.get("until")
-        return cls(
-            subject=subject,
-            reason=str(value.get("reason") or ""),
-            since=datetime.fromisoformat(value["since"]) if value.get("since") else utcnow(),
-            until=datetime.fromisoformat(until) if until else None,
-            count=int(value.get("count") or 1),
-        )
-
-
-def load_pauses(session: Session) -> dict[str, Pause]:
-    """Every recorded pause by subject (expired ones too: the next success clears them)."""
-    rows = session.scalars(select(ServiceState).where(ServiceState.key.startswith(PAUSE_PREFIX)))
-    return {row.key[len(PAUSE_PREFIX) :]: Pause.from_json(row.key[len(PAUSE_PREFIX) :], row.value) for row in rows}
-
-
-def _save_pause(context: AppContext, pause: Pause) -> None:
-    key = PAUSE_PREFIX + pause.subject
-    for _ in range(2):  # two workers may insert the same key at once; the loser updates instead
-        try:
-            with context.database.session() as session:
-                row = session.get(ServiceState, key)
-                if row is None:
-                    session.add(ServiceState(key=key, value=pause.to_json()))
-                else:
-                    row.value = pause.to_json()
-            return
-        except IntegrityError:
-            continue
-
-
-def _clear_pause(context: AppContext, subject: str) -> None:
-    with context.database.session() as session:
-        session.execute(delete(ServiceState).where(ServiceState.key == PAUSE_PREFIX + subject))
-    log.info("%s works again: the translation queue goes on", subject)
-
-
-def _engine_cannot_run(failure: EngineError) -> bool:
-    """Quota used up, circuit open, service down through all retries, no model, bad credentials:
-    no article could be translated with this engine now, so none is to blame."""
-    return isinstance(failure, EngineNotReady | ModelNotFound)
-
-
-def _pause_for(
-    settings: Settings, subject: str, reason: str, previous: Pause | None, engine_wait_s: float | None = None
-) -> Pause:
-    """The next pause of `subject`; `engine_wait_s` is the engine's own wait (an open circuit's)."""
-    count = previous.count + 1 if previous is not None else 1
-    seconds = Backoff(settings.backoff_base_s, min(settings.backoff_max_s, PAUSE_MAX_S)).delay(count).total_seconds()
-    if engine_wait_s is not None:
-        seconds = max(seconds, engine_wait_s)
-    now = utcnow()
-    since = previous.since if previous is not None else now
-    # At least a second, so a zero backoff (tests) cannot make the worker spin.
-    return Pause(subject, reason, since, now + timedelta(seconds=max(1.0, seconds)), count)
-
-
-_last_config_error: str | None = None
-
-
-def _check_glossary(context: AppContext, pauses: dict[str, Pause]) -> str | None:
-    """None when the configured glossary loads; else the error, recorded once for `status`.
-
-    A broken glossary is a configuration error: every article would fail the same way, so the
-    run stops before claiming anything instead of burning every article's attempts.
-    """
-    global _last_config_error
-    try:
-        glossary_for(context.settings)
-    except GlossaryError as error:
-        message = f"GlossaryError: {error}"
-        if message != _last_config_error:
-            log.error("translation stopped: %s (fix the file or glossary_path)", message)
-            _last_config_error = message
-        known = pauses.get(GLOSSARY_PAUSE)
-        if known is None or known.reason != message:
-            _save_pause(context, Pause(GLOSSARY_PAUSE, message, utcnow(), None))
-        return message
-    _last_config_error = None
-    if GLOSSARY_PAUSE in pauses:
-        _clear_pause(context, GLOSSARY_PAUSE)
-    return None
-
-
-def choose_engine_name(settings: Settings, article: Article, engine_name: str | None) -> str:
-    if engine_name:
-        return engine_name
-    if article.source is not None and article.source.engine:
-        return article.source.engine
-    return settings.engine
-
-
-def resolve_engine(settings: Settings, name: str, model: str | None) -> Engine:
-    """The engine `name`, or the configured fallback engine when `name` cannot run."""
-    try:
-        return get_engine(name, settings, model)
-    except EngineNotReady:
-        if settings.fallback_engine and settings.fallback_engine != name:
-            log.warning("engine %s not ready; using fallback engine %s", name, settings.fallback_engine)
-            return get_engine(settings.fallback_engine, settings, None)
-        raise
-
-
-def translate_with_fallback(
-    context: AppContext,
-    document: Document,
-    name: str,
-    model: str | None,
-    source_language: str | None = None,
-    target_language: str | None = None,
-    glossary_additions: dict[str, Any] | None = None,
-) -> tuple[Engine, TranslatedDocument, dict[str, Any]]:
-    """Translate with engine `name`; if it cannot run (not ready, quota used up, circuit open,
-    service down through all retries), the whole document goes to the fallback engine.
-
-    Returns the engine that produced the result and, when the fallback ran, report entries that
-    say so. Nothing of a failed primary attempt is kept: the document translator stores memory
-    only after a finished run, and the fallback translates every segment itself.
-    """
-    settings = context.settings
-    if source_language or target_language:
-        # Engines whose model depends on the pair (firefox, ct2 without an explicit model) choose by it.
-        settings = settings.model_copy(
-            update={
-                "source_language": source_language or settings.source_language,
-                "target_language": target_language or settings.target_language,
-            }
-        )
-
-    def run(engine: Engine) -> TranslatedDocument:
-        return translate_document(context, document, engine, source_language, target_language, glossary_additions)
-
-    engine = resolve_engine(settings, name, model)
-    if engine.name != name:
-        notice = {"fallback_engine": engine.name, "fallback_from": name, "fallback_reason": f"{name} not ready"}
-        return engine, run(engine), notice
-    try:
-        return engine, run(engine), {}
-    except EngineNotReady as failure:
-        fallback = settings.fallback_engine
-        if not fallback or fallback == engine.name:
-            raise
-        reason = f"{type(failure).__name__}: {failure}"
-        log.warning("engine %s failed (%s); the article goes to fallback engine %s", name, reason, fallback)
-        backup = get_engine(fallback, settings, None)
-        notice = {"fallback_engine": backup.name, "fallback_from": name, "fallback_reason": reason}
-        return backup, run(backup), notice
-
-
-def translate_document(
-    context: AppContext,
-    document: Document,
-    engine: Engine,
-    source_language: str | None = None,
-    target_language: str | None = None,
-    glossary_additions: dict[str, Any] | None = None,
-) -> TranslatedDocument:
-    settings = context.settings
-    source = source_language or settings.source_language
-    target = target_language or settings.target_language
-    translator = DocumentTranslator(
-        engine,
-        memory=TranslationMemory(context.database, source, target),
-        glossary=glossary_for(settings, glossary_additions),
-        source_language=source,
-        target_language=target,
-    )
-    return translator.translate(document)
-
-
 def _load_article(session: Session, article_id: int) -> Article:
     article = session.get(Article, article_id)
     if article is None:
@@ -303,7 +114,7 @@ def _translate(
     pauses = pauses or {}
     with context.database.session() as session:
         article = _load_article(session, article_id)
-        name = choose_engine_name(settings, article, engine_name)
+        name = choose_engine(settings, engine_name, article.source)
         source_language = article.language or (article.source.language if article.source else None)
         source_language = source_language or settings.source_language
         document = Document(article.title or "", paragraphs_from_json(article.paragraphs))
@@ -332,7 +143,7 @@ def _translate(
             engine_label, model_label = engine.name, engine.model
         except EngineError as failure:
             error = f"{type(failure).__name__}: {failure}"
-            cannot_run = _engine_cannot_run(failure)
+            cannot_run = engine_cannot_run(failure)
             engine_wait_s = getattr(failure, "retry_after_s", None)
     elapsed = time.perf_counter() - started
 
@@ -357,7 +168,7 @@ def _translate(
             if meter.by_engine:
                 usage.add_monthly(session, meter)
             if cannot_run and error is not None:
-                paused = _pause_for(settings, name, error, pauses.get(name), engine_wait_s)
+                paused = pause_for(settings, name, error, pauses.get(name), engine_wait_s)
                 if owner is not None:
                     release_translation(session, translation.id, owner, paused.until, error)
                 else:
@@ -381,9 +192,9 @@ def _translate(
         return TranslationOutcome(article_id, translation_id, "lost_lease", False, engine_label, model_label)
     if paused is not None:
         log.warning("engine %s cannot run, translation paused until %s: %s", name, paused.until, error)
-        _save_pause(context, paused)
+        save_pause(context, paused)
     elif outcome.complete and name in pauses and engine_label == name:
-        _clear_pause(context, name)
+        clear_pause(context, name)
     return outcome
 
 
@@ -543,7 +354,7 @@ def translate_queued(
     report = TranslateRunReport()
     with context.database.session() as session:
         pauses = load_pauses(session)
-    glossary_problem = _check_glossary(context, pauses)
+    glossary_problem = check_glossary(context, pauses)
     if glossary_problem is not None:
         report.aborted = glossary_problem
         return report
@@ -570,7 +381,7 @@ def translate_queued(
             _release(context, claimed[0], owner)
             report.claimed += 1
             report.aborted = f"GlossaryError: {problem}"
-            _check_glossary(context, pauses)  # records it for `status`
+            check_glossary(context, pauses)  # records it for `status`
             break
         except Exception as problem:
             if is_storage_fault(problem):
