@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -115,16 +116,50 @@ def store_extracted(
     now = utcnow()
     _strip_forbidden_characters(extracted)
     digest = content_hash(extracted.title, extracted.paragraphs)
+    language = _language_verdict(settings, extracted, source)
+    article, placeholders = _stored_rows(session, extracted)
+    if article is not None:
+        _drop_placeholders(session, placeholders)
+        _remember_alias(session, article, extracted.url)
+        article.fetched_at = now
+        if article.content_hash == digest:
+            return "unchanged"
+        return _store_revision(session, settings, article, extracted, digest, language, source, on_done, now)
+
+    duplicate = session.scalars(
+        select(Article).where(Article.content_hash == digest, Article.fetch_status.in_(CONTENT_STATUSES)).limit(1)
+    ).first()
+    if duplicate is not None:
+        _drop_placeholders(session, placeholders)
+        _remember_alias(session, duplicate, extracted.url)
+        return "duplicate"
+    return _store_new(session, settings, placeholders, extracted, digest, language, source, on_done, now)
+
+
+@dataclass(frozen=True)
+class _Language:
+    """What an extracted article's language means for it."""
+
+    # In the source's language, or already in the target language and published as is.
+    accepted: bool
+    # Already in the target language, and the source says "publish as is": content, not translated.
+    as_original: bool
+
+
+def _language_verdict(settings: Settings, extracted: ExtractedArticle, source: Source | None) -> _Language:
     expected_language = (source.language if source is not None else None) or settings.source_language
     is_expected_language = extracted.language == expected_language
-    # Already in the target language and the source says "publish as is": kept as content, not translated.
     as_original = (
         not is_expected_language
         and extracted.language == settings.target_language
         and source_filters(source or None).target_language == "publish"
     )
-    accepted = is_expected_language or as_original
+    return _Language(accepted=is_expected_language or as_original, as_original=as_original)
 
+
+def _stored_rows(session: Session, extracted: ExtractedArticle) -> tuple[Article | None, list[Article]]:
+    """The stored article with this canonical URL (None when that row holds no content), and the
+    failure placeholders of this article that stored content replaces."""
     article = session.scalars(select(Article).where(Article.canonical_url == extracted.canonical_url)).one_or_none()
     placeholders = [
         row
@@ -139,41 +174,54 @@ def store_extracted(
     if article is not None and article.fetch_status not in CONTENT_STATUSES:
         placeholders.insert(0, article)
         article = None
+    return article, placeholders
 
-    if article is not None:
-        _drop_placeholders(session, placeholders)
-        _remember_alias(session, article, extracted.url)
-        article.fetched_at = now
-        if article.content_hash == digest:
-            return "unchanged"
-        was_filtered = article.fetch_status == "filtered"
-        _apply(article, extracted, digest, accepted, now)
-        article.revision += 1
-        session.add(_revision_of(article))
-        session.flush()
-        if not accepted:
-            return "not_english"
-        if as_original:
-            publish_original(session, settings, article, on_done)
-            return "updated"
-        if was_filtered:
-            # Still held unless the new revision passes; an admitted article stays admitted.
-            verdict = filter_verdict(source or article.source, article)
-            if verdict is not None:
-                mark_filtered(article, verdict)
-                return "filtered"
-            article.filter_reason = None
-        enqueue_translation(session, article, settings.target_language)
+
+def _store_revision(
+    session: Session,
+    settings: Settings,
+    article: Article,
+    extracted: ExtractedArticle,
+    digest: str,
+    language: _Language,
+    source: Source | None,
+    on_done: TranslationDone | None,
+    now: datetime,
+) -> StoreOutcome:
+    """A stored article's content changed: a new revision, translated again (or held, or published as is)."""
+    was_filtered = article.fetch_status == "filtered"
+    _apply(article, extracted, digest, language.accepted, now)
+    article.revision += 1
+    session.add(_revision_of(article))
+    session.flush()
+    if not language.accepted:
+        return "not_english"
+    if language.as_original:
+        publish_original(session, settings, article, on_done)
         return "updated"
+    if was_filtered:
+        # Still held unless the new revision passes; an admitted article stays admitted.
+        verdict = filter_verdict(source or article.source, article)
+        if verdict is not None:
+            mark_filtered(article, verdict)
+            return "filtered"
+        article.filter_reason = None
+    enqueue_translation(session, article, settings.target_language)
+    return "updated"
 
-    duplicate = session.scalars(
-        select(Article).where(Article.content_hash == digest, Article.fetch_status.in_(CONTENT_STATUSES)).limit(1)
-    ).first()
-    if duplicate is not None:
-        _drop_placeholders(session, placeholders)
-        _remember_alias(session, duplicate, extracted.url)
-        return "duplicate"
 
+def _store_new(
+    session: Session,
+    settings: Settings,
+    placeholders: list[Article],
+    extracted: ExtractedArticle,
+    digest: str,
+    language: _Language,
+    source: Source | None,
+    on_done: TranslationDone | None,
+    now: datetime,
+) -> StoreOutcome:
+    """A new article (in the row of an earlier failure, if any): stored, then queued, held or published as is."""
     if placeholders:
         article = placeholders.pop(0)  # a later success fills the row of an earlier failure
         _drop_placeholders(session, placeholders)
@@ -186,14 +234,14 @@ def store_extracted(
         article.source_id = source.id
     article.fetch_attempts = (article.fetch_attempts or 0) + 1
     article.fetched_at = now
-    _apply(article, extracted, digest, accepted, now)
+    _apply(article, extracted, digest, language.accepted, now)
     article.revision = 1
     session.flush()
     session.add(_revision_of(article))
     session.flush()
-    if not accepted:
+    if not language.accepted:
         return "not_english"
-    if as_original:
+    if language.as_original:
         publish_original(session, settings, article, on_done)
         return "new"
     verdict = filter_verdict(source, article)

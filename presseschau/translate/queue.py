@@ -100,6 +100,75 @@ def _load_article(session: Session, article_id: int) -> Article:
     return article
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What translating one article needs, read in one short transaction."""
+
+    article_id: int
+    engine: str
+    source_language: str
+    document: Document
+    revision: int
+    # Per-source glossary additions (editorial admin); None when the source has none.
+    glossary_additions: dict[str, Any] | None
+
+
+@dataclass
+class _EngineRun:
+    """What the engine made of a job (or why it could not), and what that cost."""
+
+    engine_label: str
+    model_label: str | None
+    meter: usage.Meter
+    elapsed: float = 0.0
+    result: TranslatedDocument | None = None
+    fallback: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    # The engine could not run at all (not the article's fault): the queue pauses for it.
+    cannot_run: bool = False
+    engine_wait_s: float | None = None
+
+
+def _load_job(context: AppContext, article_id: int, engine_name: str | None) -> _Job:
+    settings = context.settings
+    with context.database.session() as session:
+        article = _load_article(session, article_id)
+        source_language = article.language or (article.source.language if article.source else None)
+        return _Job(
+            article_id=article_id,
+            engine=choose_engine(settings, engine_name, article.source),
+            source_language=source_language or settings.source_language,
+            document=Document(article.title or "", paragraphs_from_json(article.paragraphs)),
+            revision=article.revision,
+            glossary_additions=dict(article.source.glossary or {}) if article.source is not None else None,
+        )
+
+
+def _run_engine(context: AppContext, job: _Job, model: str | None) -> _EngineRun:
+    """Translate the job's document (with the fallback engine if need be), outside any transaction."""
+    started = time.perf_counter()
+    # Billable usage of this article (DeepL characters, LLM tokens and cost), failed tries included.
+    with usage.metering() as meter:
+        run = _EngineRun(job.engine, model, meter)
+        try:
+            engine, run.result, run.fallback = translate_with_fallback(
+                context,
+                job.document,
+                job.engine,
+                model,
+                job.source_language,
+                context.settings.target_language,
+                job.glossary_additions,
+            )
+            run.engine_label, run.model_label = engine.name, engine.model
+        except EngineError as failure:
+            run.error = f"{type(failure).__name__}: {failure}"
+            run.cannot_run = engine_cannot_run(failure)
+            run.engine_wait_s = getattr(failure, "retry_after_s", None)
+    run.elapsed = time.perf_counter() - started
+    return run
+
+
 def _translate(
     context: AppContext,
     article_id: int,
@@ -110,92 +179,78 @@ def _translate(
     pauses: dict[str, Pause] | None = None,
 ) -> TranslationOutcome:
     settings = context.settings
-    target_language = settings.target_language
     pauses = pauses or {}
-    with context.database.session() as session:
-        article = _load_article(session, article_id)
-        name = choose_engine(settings, engine_name, article.source)
-        source_language = article.language or (article.source.language if article.source else None)
-        source_language = source_language or settings.source_language
-        document = Document(article.title or "", paragraphs_from_json(article.paragraphs))
-        revision = article.revision
-        # Per-source glossary additions (editorial admin); None when the source has none.
-        additions = dict(article.source.glossary or {}) if article.source is not None else None
-
+    job = _load_job(context, article_id, engine_name)
+    name = job.engine
     pause = pauses.get(name)
     if owner is not None and pause is not None and pause.active(utcnow()):
         # The engine is known not to run: back in the queue until the pause ends, no engine call.
         return _defer(context, article_id, name, model, owner, pause)
 
-    started = time.perf_counter()
-    error: str | None = None
-    cannot_run = False
-    engine_wait_s: float | None = None
-    result: TranslatedDocument | None = None
-    engine_label, model_label = name, model
-    fallback: dict[str, Any] = {}
-    # Billable usage of this article (DeepL characters, LLM tokens and cost), failed tries included.
-    with usage.metering() as meter:
-        try:
-            engine, result, fallback = translate_with_fallback(
-                context, document, name, model, source_language, target_language, additions
-            )
-            engine_label, model_label = engine.name, engine.model
-        except EngineError as failure:
-            error = f"{type(failure).__name__}: {failure}"
-            cannot_run = engine_cannot_run(failure)
-            engine_wait_s = getattr(failure, "retry_after_s", None)
-    elapsed = time.perf_counter() - started
-
+    run = _run_engine(context, job, model)
     paused: Pause | None = None
+    translation_id: int | None = None
     try:
         with context.database.session() as session:
             translation_id = session.scalar(
                 select(Translation.id).where(
-                    Translation.article_id == article_id, Translation.language == target_language
+                    Translation.article_id == article_id, Translation.language == settings.target_language
                 )
             )
             if owner is not None and (translation_id is None or not hold_lease(session, translation_id, owner)):
                 # Another worker took the item over (our lease expired): write nothing. Holding the
                 # lease from here on (a row lock) keeps it ours until this transaction commits.
-                return TranslationOutcome(article_id, translation_id, "lost_lease", False, engine_label, model_label)
-            if translation_id is None:
-                translation = Translation(article_id=article_id, language=target_language, source_revision=revision)
-                session.add(translation)
-                session.flush()
+                return _lost_lease(article_id, translation_id, run)
+            translation = _translation_row(session, translation_id, job, settings.target_language)
+            if run.meter.by_engine:
+                usage.add_monthly(session, run.meter)
+            if run.cannot_run and run.error is not None:
+                paused = pause_for(settings, name, run.error, pauses.get(name), run.engine_wait_s)
+                outcome = _requeue_paused(session, translation, owner, run, paused)
             else:
-                translation = session.get_one(Translation, translation_id)
-            if meter.by_engine:
-                usage.add_monthly(session, meter)
-            if cannot_run and error is not None:
-                paused = pause_for(settings, name, error, pauses.get(name), engine_wait_s)
-                if owner is not None:
-                    release_translation(session, translation.id, owner, paused.until, error)
-                else:
-                    translation.status, translation.next_attempt_at, translation.error = QUEUED, paused.until, error
-                outcome = TranslationOutcome(
-                    article_id,
-                    translation.id,
-                    QUEUED,
-                    False,
-                    engine_label,
-                    model_label,
-                    error,
-                    paused_until=paused.until,
-                )
-            else:
-                outcome = _record_result(
-                    session, translation, owner, on_done, result, error, elapsed, engine_label, model_label,
-                    fallback, meter, revision, settings,
-                )  # fmt: skip
+                outcome = _record_result(session, translation, owner, on_done, run, job.revision, settings)
     except _LostLease:  # the conditional final write lost the race: everything was rolled back
-        return TranslationOutcome(article_id, translation_id, "lost_lease", False, engine_label, model_label)
+        return _lost_lease(article_id, translation_id, run)
     if paused is not None:
-        log.warning("engine %s cannot run, translation paused until %s: %s", name, paused.until, error)
+        log.warning("engine %s cannot run, translation paused until %s: %s", name, paused.until, run.error)
         save_pause(context, paused)
-    elif outcome.complete and name in pauses and engine_label == name:
+    elif outcome.complete and name in pauses and run.engine_label == name:
         clear_pause(context, name)
     return outcome
+
+
+def _lost_lease(article_id: int, translation_id: int | None, run: _EngineRun) -> TranslationOutcome:
+    return TranslationOutcome(article_id, translation_id, "lost_lease", False, run.engine_label, run.model_label)
+
+
+def _translation_row(session: Session, translation_id: int | None, job: _Job, language: str) -> Translation:
+    """The article's translation row, created (at the job's revision) when there is none yet."""
+    if translation_id is not None:
+        return session.get_one(Translation, translation_id)
+    translation = Translation(article_id=job.article_id, language=language, source_revision=job.revision)
+    session.add(translation)
+    session.flush()
+    return translation
+
+
+def _requeue_paused(
+    session: Session, translation: Translation, owner: str | None, run: _EngineRun, paused: Pause
+) -> TranslationOutcome:
+    """Back in the queue until the engine's pause ends, without spending an attempt."""
+    if owner is not None:
+        release_translation(session, translation.id, owner, paused.until, run.error)
+    else:
+        translation.status, translation.next_attempt_at, translation.error = QUEUED, paused.until, run.error
+    return TranslationOutcome(
+        translation.article_id,
+        translation.id,
+        QUEUED,
+        False,
+        run.engine_label,
+        run.model_label,
+        run.error,
+        paused_until=paused.until,
+    )
 
 
 def _defer(
@@ -223,20 +278,15 @@ def _record_result(
     translation: Translation,
     owner: str | None,
     on_done: OnDone | None,
-    result: TranslatedDocument | None,
-    error: str | None,
-    elapsed: float,
-    engine_label: str,
-    model_label: str | None,
-    fallback: dict[str, Any],
-    meter: usage.Meter,
+    run: _EngineRun,
     revision: int,
     settings: Settings,
 ) -> TranslationOutcome:
     """Write the run's result under the lease: done (and `on_done`), or a failure with backoff."""
     deaths = (translation.report or {}).get(WORKER_DEATHS)
-    translation.engine, translation.model = engine_label, model_label
-    translation.engine_seconds = result.report.engine_seconds if result else elapsed
+    result, error = run.result, run.error
+    translation.engine, translation.model = run.engine_label, run.model_label
+    translation.engine_seconds = result.report.engine_seconds if result else run.elapsed
     if result is not None:
         if result.complete:
             # Only a complete result replaces the text: a published article keeps its last
@@ -247,10 +297,10 @@ def _record_result(
             # New machine text has not been reviewed, whatever its predecessor was.
             translation.reviewed = False
         report = result.report.to_json()
-        if fallback:
-            report.update(fallback, fallback_segments=result.report.engine_segments)
-        if meter.by_engine:
-            report["usage"] = meter.to_json()
+        if run.fallback:
+            report.update(run.fallback, fallback_segments=result.report.engine_segments)
+        if run.meter.by_engine:
+            report["usage"] = run.meter.to_json()
         translation.report = report
         translation.source_revision = revision
         if not result.complete:
@@ -287,8 +337,8 @@ def _record_result(
         translation.id,
         translation.status,
         error is None,
-        engine_label,
-        model_label,
+        run.engine_label,
+        run.model_label,
         error,
         dict(translation.report or {}),
     )
@@ -349,7 +399,6 @@ def translate_queued(
     paused are put back until the pause ends without an engine call (`deferred`). `on_done` runs
     in the transaction that marks each one done (entry points pass `publish.service.publisher`).
     """
-    settings = context.settings
     owner = owner or default_owner()
     report = TranslateRunReport()
     with context.database.session() as session:
@@ -359,55 +408,23 @@ def translate_queued(
         report.aborted = glossary_problem
         return report
     while limit is None or report.claimed < limit:
-        with context.database.session() as session:
-            pauses = load_pauses(session)  # another worker may have paused an engine meanwhile
-            claimed = claim_translations(
-                session,
-                owner,
-                settings.lease_seconds,
-                limit=1,
-                language=settings.target_language,
-                max_attempts=settings.translation_max_attempts,
-            )
-            article_id = (
-                session.scalar(select(Translation.article_id).where(Translation.id == claimed[0])) if claimed else None
-            )
-        if article_id is None:
+        claim = _claim_next(context, owner)
+        if claim is None:
             break
+        translation_id, article_id, pauses = claim
         try:
-            with LeaseKeeper(context.database.session, claimed[0], owner, settings.lease_seconds):
-                outcome = _translate(context, article_id, engine_name, model, owner, on_done, pauses)
+            outcome = _translate_claimed(
+                context, translation_id, article_id, owner, engine_name, model, on_done, pauses
+            )
         except GlossaryError as problem:  # the file broke while we ran: a configuration error
-            _release(context, claimed[0], owner)
             report.claimed += 1
             report.aborted = f"GlossaryError: {problem}"
             check_glossary(context, pauses)  # records it for `status`
             break
-        except Exception as problem:
-            if is_storage_fault(problem):
-                # A full disk or a read-only database is not the article's fault, and recording
-                # a crash would fail the same way: give the item back at once (a small write that
-                # may still fit) instead of leaving it leased for `lease_seconds`, then stop.
-                _release(context, claimed[0], owner)
-                raise
-            log.exception("translating article %s failed", article_id)
-            outcome = _record_crash(context, claimed[0], article_id, owner, engine_name, model, problem)
-        except BaseException:
-            # Ctrl-C or SystemExit mid-article: give the item back at once instead of leaving a
-            # lease that blocks it until it expires.
-            _release(context, claimed[0], owner)
-            raise
         if outcome.deferred:
             report.deferred += 1
             continue
-        report.claimed += 1
-        report.outcomes.append(outcome)
-        if outcome.status == "lost_lease":
-            report.lost_lease += 1
-        elif outcome.complete:
-            report.done += 1
-        else:
-            report.failed += 1
+        _count(report, outcome)
         if progress is not None:
             progress(1, f"article {article_id}: {outcome.status}")
         if outcome.paused_until is not None:
@@ -415,6 +432,74 @@ def translate_queued(
             report.aborted = outcome.error
             break
     return report
+
+
+def _claim_next(context: AppContext, owner: str) -> tuple[int, int, dict[str, Pause]] | None:
+    """Lease the next queued translation: (its id, its article's id, the pauses now); None when none is due."""
+    settings = context.settings
+    with context.database.session() as session:
+        pauses = load_pauses(session)  # another worker may have paused an engine meanwhile
+        claimed = claim_translations(
+            session,
+            owner,
+            settings.lease_seconds,
+            limit=1,
+            language=settings.target_language,
+            max_attempts=settings.translation_max_attempts,
+        )
+        article_id = (
+            session.scalar(select(Translation.article_id).where(Translation.id == claimed[0])) if claimed else None
+        )
+    if article_id is None:
+        return None
+    return claimed[0], article_id, pauses
+
+
+def _translate_claimed(
+    context: AppContext,
+    translation_id: int,
+    article_id: int,
+    owner: str,
+    engine_name: str | None,
+    model: str | None,
+    on_done: OnDone | None,
+    pauses: dict[str, Pause],
+) -> TranslationOutcome:
+    """Translate a leased item, renewing the lease meanwhile; a crash is recorded as the item's failure.
+
+    The lease goes back at once when the run cannot go on: a broken glossary (`GlossaryError`,
+    raised on), a storage fault, Ctrl-C or SystemExit."""
+    try:
+        with LeaseKeeper(context.database.session, translation_id, owner, context.settings.lease_seconds):
+            return _translate(context, article_id, engine_name, model, owner, on_done, pauses)
+    except GlossaryError:
+        _release(context, translation_id, owner)
+        raise
+    except Exception as problem:
+        if is_storage_fault(problem):
+            # A full disk or a read-only database is not the article's fault, and recording
+            # a crash would fail the same way: give the item back at once (a small write that
+            # may still fit) instead of leaving it leased for `lease_seconds`, then stop.
+            _release(context, translation_id, owner)
+            raise
+        log.exception("translating article %s failed", article_id)
+        return _record_crash(context, translation_id, article_id, owner, engine_name, model, problem)
+    except BaseException:
+        # Ctrl-C or SystemExit mid-article: give the item back at once instead of leaving a
+        # lease that blocks it until it expires.
+        _release(context, translation_id, owner)
+        raise
+
+
+def _count(report: TranslateRunReport, outcome: TranslationOutcome) -> None:
+    report.claimed += 1
+    report.outcomes.append(outcome)
+    if outcome.status == "lost_lease":
+        report.lost_lease += 1
+    elif outcome.complete:
+        report.done += 1
+    else:
+        report.failed += 1
 
 
 def _release(context: AppContext, translation_id: int, owner: str) -> None:
