@@ -19,9 +19,16 @@ from sqlalchemy.orm import Session, selectinload
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, paragraphs_from_json, paragraphs_to_json, sanitize_inline_html
-from presseschau.store.models import Article, Publication, Translation, TranslationRevision, utcnow
+from presseschau.store.models import (
+    Article,
+    Publication,
+    PublicationStatus,
+    Translation,
+    TranslationRevision,
+    TranslationStatus,
+    utcnow,
+)
 
-ARCHIVED = "archived"
 # Report keys written by the translate stage that an editor should look at.
 _FLAG_KEYS = {
     "glossary_not_enforced": "Glossar nicht durchgesetzt",
@@ -94,13 +101,13 @@ def translation_flags(settings: Settings, translation: Translation) -> list[str]
 
 def review_queue(session: Session, settings: Settings, include_published: bool = False) -> list[ReviewItem]:
     """Translations waiting for review (held), newest first; optionally published unreviewed ones too."""
-    statuses = ["held", "published"] if include_published else ["held"]
+    statuses = [PublicationStatus.HELD, PublicationStatus.PUBLISHED] if include_published else [PublicationStatus.HELD]
     rows = session.scalars(
         select(Translation)
         .join(Publication, Publication.translation_id == Translation.id)
         .where(
             Translation.language == settings.target_language,
-            Translation.status == "done",
+            Translation.status == TranslationStatus.DONE,
             Publication.status.in_(statuses),
             Translation.reviewed.is_(False),
         )
@@ -125,7 +132,7 @@ def review_queue(session: Session, settings: Settings, include_published: bool =
                 paragraphs=len(paragraphs),
                 words=sum(len(p.text.split()) for p in paragraphs),
                 translated_at=translation.translated_at,
-                status=translation.publication.status if translation.publication else "held",
+                status=translation.publication.status if translation.publication else PublicationStatus.HELD,
                 slug=translation.publication.slug if translation.publication else None,
                 flags=translation_flags(settings, translation),
             )
@@ -137,7 +144,7 @@ def get_translation(session: Session, translation_id: int) -> Translation:
     translation = session.get(Translation, translation_id)
     if translation is None:
         raise ReviewError(f"Übersetzung {translation_id} gibt es nicht")
-    if translation.status != "done":
+    if translation.status != TranslationStatus.DONE:
         raise ReviewError(
             f"Übersetzung {translation_id} ist nicht fertig (Status {translation.status}): nichts zu prüfen"
         )
@@ -208,7 +215,7 @@ def _touch_publication(session: Session, translation: Translation) -> None:
     if translation.publication is not None:
         now = utcnow()
         translation.publication.updated_at = now
-        if translation.publication.status == "published":
+        if translation.publication.status == PublicationStatus.PUBLISHED:
             # Readers see the text change: "Aktualisiert am …" and dateModified.
             translation.publication.text_updated_at = now
             from presseschau.publish import search
@@ -222,7 +229,7 @@ def _touch_publication(session: Session, translation: Translation) -> None:
 
 def is_live(translation: Translation) -> bool:
     """The translation is on the public site: edits wait in a draft until published."""
-    return translation.publication is not None and translation.publication.status == "published"
+    return translation.publication is not None and translation.publication.status == PublicationStatus.PUBLISHED
 
 
 def draft_text(translation: Translation) -> tuple[str, list[Paragraph]]:
@@ -437,7 +444,7 @@ def reject(session: Session, translation: Translation, author: str) -> None:
     publication = translation.publication
     if publication is None:
         raise ReviewError(f"Übersetzung {translation.id} hat keine Veröffentlichung, die archiviert werden könnte")
-    publication.status = ARCHIVED
+    publication.status = PublicationStatus.ARCHIVED
     publication.updated_at = utcnow()
     translation.reviewed = False
     search.remove_document(session, publication.id)

@@ -34,7 +34,7 @@ from presseschau.ingest.sitemaps import parse_sitemap
 from presseschau.ingest.sources import sources_to_poll
 from presseschau.ingest.storing import MAX_ITEM_ATTEMPTS, StoreOutcome, find_by_url, record_item_failure, store_article
 from presseschau.ingest.urls import normalize_url
-from presseschau.store.models import CONTENT_STATUSES, Article, Source, utcnow
+from presseschau.store.models import CONTENT_STATUSES, Article, FetchStatus, Source, SourceStatus, utcnow
 from presseschau.store.queue import TranslationDone
 
 log = logging.getLogger(__name__)
@@ -266,12 +266,12 @@ def _item_retry_due(settings: Settings, attempts: int, fetched_at: datetime | No
 
 def _should_refetch(settings: Settings, state: tuple[str, int, datetime | None], entry: FeedEntry) -> bool:
     status, attempts, fetched_at = state
-    if status == "failed":
+    if status == FetchStatus.FAILED:
         return _item_retry_due(settings, attempts, fetched_at, utcnow())
     if status in CONTENT_STATUSES:
         # The feed says the article changed after we fetched it: fetch again (maybe a revision).
         return entry.updated is not None and fetched_at is not None and entry.updated > fetched_at
-    return status == "pending"
+    return status == FetchStatus.PENDING
 
 
 def _process_entry(
@@ -372,7 +372,7 @@ def _retry_failed_items(
             select(Article.url, Article.fetch_attempts, Article.fetched_at)
             .where(
                 Article.source_id == view.id,
-                Article.fetch_status == "failed",
+                Article.fetch_status == FetchStatus.FAILED,
                 Article.fetch_attempts < MAX_ITEM_ATTEMPTS,
             )
             .order_by(Article.id)
@@ -405,16 +405,16 @@ def _record_source_success(
         if backlog:
             # Entries are left over: the next poll must get the full document again, not a 304.
             source.etag = source.last_modified = None
-            source.last_status = "ok"
+            source.last_status = SourceStatus.OK
         elif response is not None:
             # Oversized validators would not fit their columns; without them we just get a 200.
             source.etag = response.etag if response.etag and len(response.etag) <= 512 else None
             source.last_modified = (
                 response.last_modified if response.last_modified and len(response.last_modified) <= 128 else None
             )
-            source.last_status = "ok"
+            source.last_status = SourceStatus.OK
         else:
-            source.last_status = "not_modified"
+            source.last_status = SourceStatus.NOT_MODIFIED
         if kind is not None and source.kind == "auto":
             source.kind = kind
         source.last_polled_at = started

@@ -24,8 +24,16 @@ from presseschau.config import Settings
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
-from presseschau.store.models import CONTENT_STATUSES, Article, Source, Translation, utcnow
-from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED, TranslationDone, enqueue_translation
+from presseschau.store.models import (
+    CONTENT_STATUSES,
+    Article,
+    FetchStatus,
+    Source,
+    Translation,
+    TranslationStatus,
+    utcnow,
+)
+from presseschau.store.queue import TranslationDone, enqueue_translation
 from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
@@ -273,7 +281,7 @@ def filter_verdict(source: Source | None, article: Article) -> str | None:
 
 
 def mark_filtered(article: Article, reason: str) -> None:
-    article.fetch_status = "filtered"
+    article.fetch_status = FetchStatus.FILTERED
     article.filter_reason = reason
     log.info("article %s held by its source's filters: %s", article.url, reason)
 
@@ -296,7 +304,7 @@ def publish_original(
     translation.engine, translation.model = ORIGINAL_ENGINE, None
     translation.title, translation.paragraphs = article.title, list(article.paragraphs)
     translation.report = {"original_language": article.language}
-    translation.status, translation.error, translation.reviewed = DONE, None, False
+    translation.status, translation.error, translation.reviewed = TranslationStatus.DONE, None, False
     translation.translated_at = utcnow()
     session.flush()
     session.refresh(translation, ["article"])
@@ -323,13 +331,17 @@ def refilter_source(context: AppContext, source_id: int) -> RefilterReport:
     with context.database.session() as session:
         source = get_source(session, source_id)
         articles = session.scalars(
-            select(Article).where(Article.source_id == source_id, Article.fetch_status.in_(("ok", "filtered")))
+            select(Article).where(
+                Article.source_id == source_id, Article.fetch_status.in_((FetchStatus.OK, FetchStatus.FILTERED))
+            )
         ).all()
         for article in articles:
             translation = session.scalars(
                 select(Translation).where(Translation.article_id == article.id, Translation.language == language)
             ).one_or_none()
-            if translation is not None and (translation.status in (DONE, IN_PROGRESS) or translation.publication):
+            if translation is not None and (
+                translation.status in (TranslationStatus.DONE, TranslationStatus.IN_PROGRESS) or translation.publication
+            ):
                 report.kept_translated += 1
                 continue
             if article.filter_released_by:
@@ -337,15 +349,15 @@ def refilter_source(context: AppContext, source_id: int) -> RefilterReport:
                 continue
             verdict = filter_verdict(source, article)
             if verdict is not None:
-                if article.fetch_status == "filtered" and article.filter_reason == verdict:
+                if article.fetch_status == FetchStatus.FILTERED and article.filter_reason == verdict:
                     report.unchanged += 1
                     continue
                 if translation is not None:
                     session.delete(translation)  # queued or failed, never published: nothing of value yet
                 mark_filtered(article, verdict)
                 report.held += 1
-            elif article.fetch_status == "filtered":
-                article.fetch_status, article.filter_reason = "ok", None
+            elif article.fetch_status == FetchStatus.FILTERED:
+                article.fetch_status, article.filter_reason = FetchStatus.OK, None
                 enqueue_translation(session, article, language)
                 report.released += 1
             else:
@@ -360,9 +372,9 @@ def release_article(context: AppContext, article_id: int, by: str) -> Article:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != "filtered":
+        if article.fetch_status != FetchStatus.FILTERED:
             raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
-        article.fetch_status = "ok"
+        article.fetch_status = FetchStatus.OK
         article.filter_released_by = by[:100]
         enqueue_translation(session, article, context.settings.target_language)
         log.info("article %s released by %s (held for: %s)", article_id, by, article.filter_reason)
@@ -378,19 +390,20 @@ def retranslate_article(context: AppContext, article_id: int) -> Translation:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != "ok":
+        if article.fetch_status != FetchStatus.OK:
             raise InvalidInput(subject, f"cannot be translated (status {article.fetch_status})")
         translation = enqueue_translation(session, article, language)
         if translation.engine == ORIGINAL_ENGINE:
             raise InvalidInput(subject, "is published as original text; there is nothing to translate")
-        if translation.status == IN_PROGRESS:
+        if translation.status == TranslationStatus.IN_PROGRESS:
             raise InvalidInput(subject, "is being translated right now")
-        translation.status, translation.attempts, translation.next_attempt_at, translation.error = QUEUED, 0, None, None
+        translation.status, translation.attempts = TranslationStatus.QUEUED, 0
+        translation.next_attempt_at, translation.error = None, None
         return translation
 
 
 def filtered_articles(session: Session, source_id: int | None = None, limit: int = 200) -> list[Article]:
-    query = select(Article).where(Article.fetch_status == "filtered").order_by(Article.id.desc()).limit(limit)
+    query = select(Article).where(Article.fetch_status == FetchStatus.FILTERED).order_by(Article.id.desc()).limit(limit)
     if source_id is not None:
         query = query.where(Article.source_id == source_id)
     return list(session.scalars(query))

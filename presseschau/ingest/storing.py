@@ -39,6 +39,7 @@ from presseschau.store.models import (
     Article,
     ArticleAlias,
     ArticleRevision,
+    FetchStatus,
     Source,
     utcnow,
 )
@@ -189,7 +190,7 @@ def _store_revision(
     now: datetime,
 ) -> StoreOutcome:
     """A stored article's content changed: a new revision, translated again (or held, or published as is)."""
-    was_filtered = article.fetch_status == "filtered"
+    was_filtered = article.fetch_status == FetchStatus.FILTERED
     _apply(article, extracted, digest, language.accepted, now)
     article.revision += 1
     session.add(_revision_of(article))
@@ -287,7 +288,7 @@ def _apply(
     article.language = extracted.language
     article.paragraphs = paragraphs_to_json(extracted.paragraphs)
     article.content_hash = digest
-    article.fetch_status = "ok" if is_expected_language else "not_english"
+    article.fetch_status = FetchStatus.OK if is_expected_language else FetchStatus.NOT_ENGLISH
     article.fetch_error = (
         None
         if is_expected_language
@@ -315,9 +316,9 @@ def _drop_placeholders(session: Session, rows: Iterable[Article]) -> None:
 
 def record_item_failure(context: AppContext, url: str, source_id: int | None, error: IngestError) -> None:
     """Note a failed item on its article row (created as a placeholder if new); content is never touched."""
-    status = "no_article" if isinstance(error, NoArticleFound) else "failed"
+    status = FetchStatus.NO_ARTICLE if isinstance(error, NoArticleFound) else FetchStatus.FAILED
     if isinstance(error, ExtractionError) and not isinstance(error, NoArticleFound):
-        status = "failed"
+        status = FetchStatus.FAILED
     with context.database.session() as session:
         article = find_by_url(session, url)
         if article is not None and article.fetch_status in CONTENT_STATUSES:

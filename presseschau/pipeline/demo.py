@@ -189,7 +189,7 @@ def demo(
     from presseschau.ingest.importing import import_inputs
     from presseschau.pipeline.service import PipelineService, RunOptions
     from presseschau.publish.service import publisher
-    from presseschau.store.models import Publication
+    from presseschau.store.models import Publication, PublicationStatus
     from presseschau.translate.memory import TranslationMemory
     from presseschau.translate.queue import queued_count, translate_queued
 
@@ -240,7 +240,7 @@ def demo(
 
     with context.database.session() as session:
         published = session.scalar(
-            select(func.count()).select_from(Publication).where(Publication.status == "published")
+            select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.PUBLISHED)
         )
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"[bold green]{published} German articles published.[/]")

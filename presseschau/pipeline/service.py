@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
-from presseschau.store.models import Publication, ServiceState, Translation, utcnow
-from presseschau.store.queue import IN_PROGRESS, abandon_leases
+from presseschau.store.models import Publication, ServiceState, Translation, TranslationStatus, utcnow
+from presseschau.store.queue import abandon_leases
 
 log = logging.getLogger("presseschau.run")
 
@@ -57,7 +57,7 @@ def recover_orphaned_leases(session: Session, max_attempts: int | None = None) -
     time must not be claimed forever.
     """
     rows = session.execute(
-        select(Translation.id, Translation.lease_owner).where(Translation.status == IN_PROGRESS)
+        select(Translation.id, Translation.lease_owner).where(Translation.status == TranslationStatus.IN_PROGRESS)
     ).all()
     orphaned: list[tuple[int, str | None]] = []
     for translation_id, owner in rows:

@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from presseschau.app import AppContext
-from presseschau.store.models import Article, Publication, ServiceState, Source, Translation, utcnow
+from presseschau.store.models import (
+    Article,
+    FetchStatus,
+    Publication,
+    ServiceState,
+    Source,
+    Translation,
+    TranslationStatus,
+    utcnow,
+)
 from presseschau.translate.pauses import load_pauses
 from presseschau.translate.usage import monthly as monthly_usage
 
@@ -94,7 +103,7 @@ def collect_status(context: AppContext, failure_limit: int = 20) -> StatusReport
         failures: list[dict[str, Any]] = []
         for article in session.scalars(
             select(Article)
-            .where(Article.fetch_status.in_(["failed", "no_article"]))
+            .where(Article.fetch_status.in_([FetchStatus.FAILED, FetchStatus.NO_ARTICLE]))
             .order_by(Article.id.desc())
             .limit(failure_limit)
         ):
@@ -126,7 +135,7 @@ def collect_status(context: AppContext, failure_limit: int = 20) -> StatusReport
             )
         last = session.execute(
             select(Translation.engine, Translation.model)
-            .where(Translation.status == "done")
+            .where(Translation.status == TranslationStatus.DONE)
             .order_by(Translation.translated_at.desc())
             .limit(1)
         ).one_or_none()
@@ -134,12 +143,16 @@ def collect_status(context: AppContext, failure_limit: int = 20) -> StatusReport
         def done_since(delta: timedelta) -> int:
             return int(
                 session.scalar(
-                    select(func.count()).where(Translation.status == "done", Translation.translated_at >= now - delta)
+                    select(func.count()).where(
+                        Translation.status == TranslationStatus.DONE, Translation.translated_at >= now - delta
+                    )
                 )
                 or 0
             )
 
-        mean_seconds = session.scalar(select(func.avg(Translation.engine_seconds)).where(Translation.status == "done"))
+        mean_seconds = session.scalar(
+            select(func.avg(Translation.engine_seconds)).where(Translation.status == TranslationStatus.DONE)
+        )
         services = {row.key: dict(row.value) for row in session.scalars(select(ServiceState))}
         paused = [pause.to_json() for pause in load_pauses(session).values() if pause.active(now)]
         return StatusReport(

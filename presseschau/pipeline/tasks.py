@@ -21,8 +21,7 @@ from sqlalchemy import select, update
 from presseschau.app import AppContext
 from presseschau.config import Settings, load_settings
 from presseschau.pipeline.service import make_owner_id, recover_orphaned_leases
-from presseschau.store.models import Publication, Source, Translation, utcnow
-from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED
+from presseschau.store.models import Publication, PublicationStatus, Source, Translation, TranslationStatus, utcnow
 
 log = logging.getLogger("presseschau.tasks")
 
@@ -161,16 +160,16 @@ def dispatch() -> dict[str, int]:
         claimable = session.scalars(
             select(Translation.id).where(
                 (
-                    (Translation.status == QUEUED)
+                    (Translation.status == TranslationStatus.QUEUED)
                     & ((Translation.next_attempt_at.is_(None)) | (Translation.next_attempt_at <= now))
                 )
-                | ((Translation.status == IN_PROGRESS) & (Translation.lease_expires_at < now))
+                | ((Translation.status == TranslationStatus.IN_PROGRESS) & (Translation.lease_expires_at < now))
             )
         ).all()
         unpublished = session.scalars(
             select(Translation.id)
             .outerjoin(Publication, Publication.translation_id == Translation.id)
-            .where(Translation.status == DONE, Publication.id.is_(None))
+            .where(Translation.status == TranslationStatus.DONE, Publication.id.is_(None))
         ).all()
     wanted = -(-len(claimable) // TRANSLATE_BATCH)
     waiting = waiting_tasks("translate") if wanted else 0
@@ -213,8 +212,8 @@ def already_published(publication: Publication | None, translation: Translation)
     `updated_at` (feeds, sitemaps, caches) and re-index, so a redelivered task skips it."""
     return (
         publication is not None
-        and publication.status == "published"
-        and translation.status == DONE
+        and publication.status == PublicationStatus.PUBLISHED
+        and translation.status == TranslationStatus.DONE
         and publication.updated_at is not None
         and translation.updated_at is not None
         and publication.updated_at >= translation.updated_at
@@ -232,7 +231,7 @@ def publish_translation(self: Any, translation_id: int) -> str | None:
             if translation is None:
                 return None
             if already_published(translation.publication, translation):
-                return "published"
+                return PublicationStatus.PUBLISHED
             publication = on_translation_done(session, translation, ctx.settings)
             return publication.status if publication else None
     except Exception as error:  # e.g. the database restarting: idempotent, so simply again

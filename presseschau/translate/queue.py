@@ -23,10 +23,8 @@ from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
 from presseschau.store.faults import is_storage_fault
-from presseschau.store.models import Article, Translation, utcnow
+from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 from presseschau.store.queue import (
-    IN_PROGRESS,
-    QUEUED,
     WORKER_DEATHS,
     Backoff,
     LeaseKeeper,
@@ -55,6 +53,8 @@ from presseschau.translate.translating import choose_engine, translate_with_fall
 log = logging.getLogger("presseschau.translate")
 
 OnDone = TranslationDone
+# `TranslationOutcome.status` (besides a TranslationStatus) when another worker took the item over.
+LOST_LEASE = "lost_lease"
 Progress = Callable[..., None]
 
 
@@ -220,7 +220,7 @@ def _translate(
 
 
 def _lost_lease(article_id: int, translation_id: int | None, run: _EngineRun) -> TranslationOutcome:
-    return TranslationOutcome(article_id, translation_id, "lost_lease", False, run.engine_label, run.model_label)
+    return TranslationOutcome(article_id, translation_id, LOST_LEASE, False, run.engine_label, run.model_label)
 
 
 def _translation_row(session: Session, translation_id: int | None, job: _Job, language: str) -> Translation:
@@ -240,11 +240,15 @@ def _requeue_paused(
     if owner is not None:
         release_translation(session, translation.id, owner, paused.until, run.error)
     else:
-        translation.status, translation.next_attempt_at, translation.error = QUEUED, paused.until, run.error
+        translation.status, translation.next_attempt_at, translation.error = (
+            TranslationStatus.QUEUED,
+            paused.until,
+            run.error,
+        )
     return TranslationOutcome(
         translation.article_id,
         translation.id,
-        QUEUED,
+        TranslationStatus.QUEUED,
         False,
         run.engine_label,
         run.model_label,
@@ -263,9 +267,17 @@ def _defer(
             )
         )
         if translation_id is None or not release_translation(session, translation_id, owner, pause.until):
-            return TranslationOutcome(article_id, translation_id, "lost_lease", False, name, model)
+            return TranslationOutcome(article_id, translation_id, LOST_LEASE, False, name, model)
     return TranslationOutcome(
-        article_id, translation_id, QUEUED, False, name, model, pause.reason, paused_until=pause.until, deferred=True
+        article_id,
+        translation_id,
+        TranslationStatus.QUEUED,
+        False,
+        name,
+        model,
+        pause.reason,
+        paused_until=pause.until,
+        deferred=True,
     )
 
 
@@ -373,7 +385,7 @@ def queued_count(context: AppContext) -> int:
                 select(func.count())
                 .select_from(Translation)
                 .where(
-                    Translation.status.in_((QUEUED, IN_PROGRESS)),
+                    Translation.status.in_((TranslationStatus.QUEUED, TranslationStatus.IN_PROGRESS)),
                     Translation.language == context.settings.target_language,
                 )
             )
@@ -494,7 +506,7 @@ def _translate_claimed(
 def _count(report: TranslateRunReport, outcome: TranslationOutcome) -> None:
     report.claimed += 1
     report.outcomes.append(outcome)
-    if outcome.status == "lost_lease":
+    if outcome.status == LOST_LEASE:
         report.lost_lease += 1
     elif outcome.complete:
         report.done += 1
@@ -523,8 +535,9 @@ def _record_crash(
     message = f"{type(problem).__name__}: {problem}"
     with context.database.session() as session:
         translation = session.get(Translation, translation_id)
+        status: str
         if translation is None:
-            status = "failed"
+            status = TranslationStatus.FAILED
         elif fail_translation(
             session,
             translation,
@@ -535,5 +548,5 @@ def _record_crash(
         ):
             status = translation.status
         else:
-            status = "lost_lease"
+            status = LOST_LEASE
     return TranslationOutcome(article_id, translation_id, status, False, engine_name or "", model, message)

@@ -43,7 +43,7 @@ from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.publish import queries
 from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
-from presseschau.store.models import Article, Publication, Translation
+from presseschau.store.models import Article, Publication, PublicationStatus, Translation, TranslationStatus
 from presseschau.web import admin
 from presseschau.web.admin import SECURITY_HEADERS
 from presseschau.web.api import PREFIX as API_PREFIX
@@ -269,7 +269,7 @@ class PublicSite:
     def resolve_slug(self, slug: str) -> SlugTarget:
         with self.context.database.session() as session:
             found = queries.find_slug(session, self.language, slug)
-            if found is not None and found[1] == "published":
+            if found is not None and found[1] == PublicationStatus.PUBLISHED:
                 return SlugTarget(publication_id=found[0], updated=found[2].isoformat())
             if found is None:
                 new_slug = queries.redirect_target(session, self.language, slug)
@@ -410,10 +410,10 @@ def healthz(database: Db) -> JSONResponse:
             counts = {
                 "articles": session.scalar(select(func.count(Article.id))),
                 "translations_done": session.scalar(
-                    select(func.count(Translation.id)).where(Translation.status == "done")
+                    select(func.count(Translation.id)).where(Translation.status == TranslationStatus.DONE)
                 ),
                 "published": session.scalar(
-                    select(func.count(Publication.id)).where(Publication.status == "published")
+                    select(func.count(Publication.id)).where(Publication.status == PublicationStatus.PUBLISHED)
                 ),
             }
     except Exception as error:  # any database failure means "not healthy", with the reason

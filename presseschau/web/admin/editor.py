@@ -17,7 +17,7 @@ from presseschau.content import paragraphs_from_json, sanitize_inline_html
 from presseschau.editorial import review
 from presseschau.editorial.markers import MarkerError, html_to_markers, markers_to_html
 from presseschau.store.db import Database
-from presseschau.store.models import Translation
+from presseschau.store.models import PublicationStatus, Translation
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str, see_other
 from presseschau.web.admin.deps import Area, Editor, Form
 from presseschau.web.deps import Context, CurrentSettings, Db
@@ -89,7 +89,9 @@ def editor_page(
         history=list(reversed(history)),
         flags=review.translation_flags(area.settings, translation),
         engines=engine_names(),
-        public_url=f"/{publication.slug}/" if publication and publication.status == "published" else None,
+        public_url=(
+            f"/{publication.slug}/" if publication and publication.status == PublicationStatus.PUBLISHED else None
+        ),
         live=review.is_live(translation),
         draft=translation.draft,
         error=error,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from presseschau.editorial import review
-from presseschau.store.models import Article, Publication, Source, Translation
+from presseschau.store.models import Article, FetchStatus, Publication, PublicationStatus, Source, Translation
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminRoute, form_int
 from presseschau.web.admin.deps import Area, Editor
 from presseschau.web.deps import CurrentSettings, Db
@@ -92,8 +92,8 @@ def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
     return {
         "publications": _count_by_status(session, Publication.status, Publication.language, language),
         "translations": _count_by_status(session, Translation.status, Translation.language, language),
-        "waiting": _unreviewed(session, language, "held"),
-        "unreviewed_published": _unreviewed(session, language, "published"),
+        "waiting": _unreviewed(session, language, PublicationStatus.HELD),
+        "unreviewed_published": _unreviewed(session, language, PublicationStatus.PUBLISHED),
         "sources_total": int(session.scalar(select(func.count(Source.id))) or 0),
         "sources_paused": int(session.scalar(select(func.count(Source.id)).where(Source.enabled.is_(False))) or 0),
         "failing_sources": [
@@ -101,6 +101,6 @@ def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
             for source in failing
         ],
         "articles_failed": int(
-            session.scalar(select(func.count(Article.id)).where(Article.fetch_status == "failed")) or 0
+            session.scalar(select(func.count(Article.id)).where(Article.fetch_status == FetchStatus.FAILED)) or 0
         ),
     }
