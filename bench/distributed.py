@@ -126,10 +126,11 @@ def run_single_process(data: Path, env: dict[str, str], feeds: list[str], expect
                  if key.startswith("PRESSESCHAU_")}  # fmt: skip
     context = AppContext.for_data_dir(data, **overrides)
     for index, url in enumerate(feeds):
-        add_source(context, url, name=f"Loopback {index + 1}")
+        add_source(context.database, context.settings, url, name=f"Loopback {index + 1}")
     started = time.perf_counter()
-    fetch_sources(context, on_done=publisher(context.settings))
-    while translate_queued(context, limit=4, owner="bench", on_done=publisher(context.settings)).claimed:
+    fetch_sources(context.database, context.settings, on_done=publisher(context.settings))
+    on_done = publisher(context.settings)
+    while translate_queued(context.database, context.settings, limit=4, owner="bench", on_done=on_done).claimed:
         pass
     elapsed = time.perf_counter() - started
     context.close()
@@ -149,7 +150,7 @@ def run_workers(
                  if key.startswith("PRESSESCHAU_")}  # fmt: skip
     context = AppContext.for_data_dir(data, **overrides)
     for index, url in enumerate(feeds):
-        add_source(context, url, name=f"Loopback {index + 1}")
+        add_source(context.database, context.settings, url, name=f"Loopback {index + 1}")
     with context.database.session() as session:
         source_ids = list(session.scalars(select(Source.id)))
     celery = tasks.configure(context.settings)

@@ -49,7 +49,7 @@ def main() -> None:
         feed_url = serve_news_site(server, generate_articles(args.articles, seed=3, paragraphs=args.paragraphs))
         with tempfile.TemporaryDirectory() as data:
             context = AppContext.for_data_dir(data, allow_private_addresses=True, politeness_delay_s=0.0)
-            add_source(context, feed_url, name="Loopback Times")
+            add_source(context.database, context.settings, feed_url, name="Loopback Times")
             settings = context.settings
 
             # One-time start-up, not per-article work: imports of the extraction stack, the lazily
@@ -69,12 +69,13 @@ def main() -> None:
             startup = time.perf_counter() - warm_start
 
             started = time.perf_counter()
-            fetch_sources(context, on_done=publisher(settings))
+            fetch_sources(context.database, context.settings, on_done=publisher(settings))
             fetched = time.perf_counter()
             translated = 0
             while True:
                 report = translate_queued(
-                    context,
+                    context.database,
+                    context.settings,
                     limit=8,
                     engine_name=args.engine,
                     model=args.model,

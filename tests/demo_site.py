@@ -22,10 +22,10 @@ def load_demo_site(context: AppContext) -> dict[str, str]:
     memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
     memory.import_pairs(memory_pairs(samples), origin="import")
     for sample in samples:
-        import_inputs(context, [str(sample.english)], original_url=sample.url)
+        import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
     attach_sample_sources(context)
     # Published each by its source's policy, as by every entry point.
-    translate_queued(context, engine_name="memory", on_done=publisher(settings))
+    translate_queued(context.database, context.settings, engine_name="memory", on_done=publisher(settings))
     with context.database.session() as session:
         rows = session.execute(
             select(Article.canonical_url, Publication.slug)

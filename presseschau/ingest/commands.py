@@ -108,7 +108,8 @@ def sources_add(
         raise typer.Exit(2)
     with _errors_exit():
         source = add_source(
-            context,
+            context.database,
+            context.settings,
             url,
             name=name,
             language=lang,
@@ -159,7 +160,7 @@ def sources_remove(ctx: typer.Context, source_id: Annotated[int, typer.Argument(
     """Delete a source; its articles are kept."""
     context: AppContext = ctx.obj
     with _errors_exit():
-        remove_source(context, source_id)
+        remove_source(context.database, source_id)
     typer.echo(f"Removed source {source_id} (its articles are kept).")
 
 
@@ -174,13 +175,18 @@ def fetch_command(
     """Poll sources now: discover entries, fetch and extract new articles, queue them for translation."""
     context: AppContext = ctx.obj
     with _errors_exit():
-        ids = sources_to_poll(context, source, due)
+        ids = sources_to_poll(context.database, source, due)
         if not ids:
             typer.echo("Nothing to poll: no enabled sources" + (" are due." if due else "."))
             return
         with progress_bar(context.console, "Fetching", total=len(ids)) as advance:
             report = fetch_sources(
-                context, source_id=source, due_only=due, progress=advance, on_done=publisher(context.settings)
+                context.database,
+                context.settings,
+                source_id=source,
+                due_only=due,
+                progress=advance,
+                on_done=publisher(context.settings),
             )
     _print_fetch_report(report)
     if report.all_failed:
@@ -216,7 +222,7 @@ def import_command(
     """Import single articles from URLs or saved HTML files."""
     context: AppContext = ctx.obj
     with _errors_exit(), progress_bar(context.console, "Importing", total=len(inputs)) as advance:
-        report = import_inputs(context, inputs, original_url=url, progress=advance)
+        report = import_inputs(context.database, context.settings, inputs, original_url=url, progress=advance)
     _print_import_report(report)
     if report.all_failed:
         raise typer.Exit(1)

@@ -108,7 +108,9 @@ def run_benchmark(
         try:
             for page_id in ids:
                 path = shared / "eval/articles-en/html" / f"{page_id}.html.gz"
-                report = import_inputs(context, [str(path)], original_url=truth[page_id]["url"])
+                report = import_inputs(
+                    context.database, context.settings, [str(path)], original_url=truth[page_id]["url"]
+                )
                 paragraphs: list[Paragraph] = []
                 if report.article_ids:
                     with context.database.session() as session:

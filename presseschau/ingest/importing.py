@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from presseschau.app import AppContext
+from presseschau.config import Settings
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.errors import IngestError, InvalidInput
 from presseschau.ingest.extract import extract_article
@@ -17,6 +17,7 @@ from presseschau.ingest.feeds import gunzip_file
 from presseschau.ingest.fetcher import Fetcher, page_text
 from presseschau.ingest.storing import StoreOutcome, record_item_failure, store_article
 from presseschau.ingest.urls import normalize_url, validate_url
+from presseschau.store.db import Database
 
 Progress = Callable[..., None]
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
@@ -55,7 +56,8 @@ _REPORT_FIELD: dict[str, str] = {
 
 
 def import_inputs(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     inputs: list[str],
     original_url: str | None = None,
     progress: Progress | None = None,
@@ -72,11 +74,11 @@ def import_inputs(
             raise InvalidInput("--url", f"an original URL applies to exactly one input, not {len(inputs)}")
         original_url = validate_url(original_url)
     report = ImportReport()
-    with Fetcher(context.settings, transport=transport) as fetcher:
+    with Fetcher(settings, transport=transport) as fetcher:
         for item in inputs:
             report.inputs += 1
             try:
-                outcome, article_id = _import_one(context, fetcher, item, original_url)
+                outcome, article_id = _import_one(database, settings, fetcher, item, original_url)
                 report.count(outcome, article_id)
                 note = f"{outcome}: {item}"
             except IngestError as error:
@@ -88,7 +90,7 @@ def import_inputs(
 
 
 def _import_one(
-    context: AppContext, fetcher: Fetcher, item: str, original_url: str | None
+    database: Database, settings: Settings, fetcher: Fetcher, item: str, original_url: str | None
 ) -> tuple[StoreOutcome, int | None]:
     if item.lower().startswith(("http://", "https://")):
         url = validate_url(item)
@@ -96,10 +98,10 @@ def _import_one(
             response = fetcher.get(url)
             extracted = extract_article(page_text(response), response.final_url)
         except IngestError as error:
-            record_item_failure(context, url, None, error)
+            record_item_failure(database, url, None, error)
             raise
         extracted.url = normalize_url(url)
-        return store_article(context, extracted, None, None)
+        return store_article(database, settings, extracted, None, None)
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", item):
         validate_url(item)  # another scheme (ftp://, file://): says which, and that only http(s) is fetched
     path = Path(item).expanduser()
@@ -109,7 +111,6 @@ def _import_one(
         raise InvalidInput(item, "no such file (and not an http(s) URL)")
     if not path.name.lower().endswith(HTML_SUFFIXES):
         raise InvalidInput(item, f"unsupported file type; expected one of {', '.join(HTML_SUFFIXES)}")
-    settings = context.settings
     try:
         if path.stat().st_size > settings.http_max_bytes:
             raise InvalidInput(item, f"file is larger than http_max_bytes ({settings.http_max_bytes} bytes)")
@@ -123,8 +124,8 @@ def _import_one(
     except IngestError as error:
         # With its original address the failure is recorded on that article, as a fetch would be.
         if original_url:
-            record_item_failure(context, original_url, None, error)
+            record_item_failure(database, original_url, None, error)
         raise
     if original_url:
         extracted.url = normalize_url(original_url)
-    return store_article(context, extracted, None, None)
+    return store_article(database, settings, extracted, None, None)

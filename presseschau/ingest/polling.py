@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import select
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.ingest.errors import FeedError, HTTPStatusError, IngestError, NoArticleFound
 from presseschau.ingest.extract import ExtractedArticle, discover_feeds, extract_article, html_fragment_to_paragraphs
@@ -34,6 +33,7 @@ from presseschau.ingest.sitemaps import parse_sitemap
 from presseschau.ingest.sources import sources_to_poll
 from presseschau.ingest.storing import MAX_ITEM_ATTEMPTS, StoreOutcome, find_by_url, record_item_failure, store_article
 from presseschau.ingest.urls import normalize_url
+from presseschau.store.db import Database
 from presseschau.store.models import CONTENT_STATUSES, Article, FetchStatus, Source, SourceStatus, utcnow
 from presseschau.store.queue import TranslationDone
 
@@ -100,7 +100,8 @@ class _SourceView:
 
 
 def fetch_sources(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     source_id: int | None = None,
     due_only: bool = False,
     progress: Progress | None = None,
@@ -114,19 +115,24 @@ def fetch_sources(
     (a `done` translation of engine `original`): the entry points pass the publish stage's
     `publisher`, so that it is published by its source's policy at once."""
     report = FetchReport()
-    ids = sources_to_poll(context, source_id, due_only)
-    with Fetcher(context.settings, transport=transport) as fetcher:
+    ids = sources_to_poll(database, source_id, due_only)
+    with Fetcher(settings, transport=transport) as fetcher:
         for sid in ids:
-            note = _poll_source(context, fetcher, sid, report, on_done)
+            note = _poll_source(database, settings, fetcher, sid, report, on_done)
             if progress is not None:
                 progress(1, note)
     return report
 
 
 def _poll_source(
-    context: AppContext, fetcher: Fetcher, source_id: int, report: FetchReport, on_done: TranslationDone | None
+    database: Database,
+    settings: Settings,
+    fetcher: Fetcher,
+    source_id: int,
+    report: FetchReport,
+    on_done: TranslationDone | None,
 ) -> str:
-    with context.database.session() as session:
+    with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:  # removed meanwhile
             return ""
@@ -141,32 +147,34 @@ def _poll_source(
         if response.not_modified:
             report.not_modified += 1
             report.succeeded += 1
-            retried = _retry_failed_items(context, fetcher, view, report, on_done, exclude=set())
-            _record_source_success(context, view.id, started, None, kind=None, new_items=0)
+            retried = _retry_failed_items(database, settings, fetcher, view, report, on_done, exclude=set())
+            _record_source_success(database, settings, view.id, started, None, kind=None, new_items=0)
             return f"{view.name}: not modified" + (f", {retried} retried" if retried else "")
-        body = maybe_gunzip(response.content, context.settings.http_max_bytes, view.url)
+        body = maybe_gunzip(response.content, settings.http_max_bytes, view.url)
         fmt = detect_format(body)
         kind = _source_kind(view.kind, fmt, view.url)
         skipped_urls: set[str] = set()  # malformed feed items: recorded, not retried by URL meanwhile
         if kind == "page":
             entries: list[FeedEntry] = []
-            outcome = _process_page_response(context, view, response, on_done)
+            outcome = _process_page_response(database, settings, view, response, on_done)
             report.count(outcome)
             new_items = int(outcome == "new")
             backlog = False
         else:
-            entries = _entries(context, fetcher, view, body, fmt, response, report, skipped_urls)
+            entries = _entries(database, settings, fetcher, view, body, fmt, response, report, skipped_urls)
             report.succeeded += 1
-            new_items, backlog = _process_entries(context, fetcher, view, entries, report, on_done)
+            new_items, backlog = _process_entries(database, settings, fetcher, view, entries, report, on_done)
     except Exception as caught:
         # A bug or an odd library error on one source must not end the run for the others.
         error = caught if isinstance(caught, IngestError) else _unexpected(view.url, caught)
-        _record_source_failure(context, view.id, started, error)
+        _record_source_failure(database, settings, view.id, started, error)
         report.failures.append((view.url, error.reason))
         return f"{view.name}: {error.kind}"
     handled = {entry.url for entry in entries} | skipped_urls
-    _retry_failed_items(context, fetcher, view, report, on_done, exclude=handled)
-    _record_source_success(context, view.id, started, response, kind=kind, new_items=new_items, backlog=backlog)
+    _retry_failed_items(database, settings, fetcher, view, report, on_done, exclude=handled)
+    _record_source_success(
+        database, settings, view.id, started, response, kind=kind, new_items=new_items, backlog=backlog
+    )
     return f"{view.name}: {len(entries)} entries, {new_items} new" + (", more to fetch soon" if backlog else "")
 
 
@@ -185,7 +193,8 @@ def _source_kind(declared: str, fmt: str, url: str) -> str:
 
 
 def _entries(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     fetcher: Fetcher,
     view: _SourceView,
     body: bytes,
@@ -204,14 +213,14 @@ def _entries(
             report.failures.append((subject, skipped.reason))
             if skipped.url is not None:
                 skipped_urls.add(skipped.url)
-                record_item_failure(context, skipped.url, view.id, FeedError(skipped.url, skipped.reason))
+                record_item_failure(database, skipped.url, view.id, FeedError(skipped.url, skipped.reason))
     else:
         parsed = parse_sitemap(body, response.final_url)
         entries = list(parsed.entries)
         for child_url in parsed.child_sitemaps[:MAX_CHILD_SITEMAPS]:
             try:
                 child = fetcher.get(child_url, accept=ACCEPT_FEED)
-                child_body = maybe_gunzip(child.content, context.settings.http_max_bytes, child_url)
+                child_body = maybe_gunzip(child.content, settings.http_max_bytes, child_url)
                 entries.extend(parse_sitemap(child_body, child.final_url).entries)
             except IngestError as error:
                 # One broken child sitemap must not stop the others.
@@ -224,7 +233,8 @@ def _entries(
 
 
 def _process_entries(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     fetcher: Fetcher,
     view: _SourceView,
     entries: list[FeedEntry],
@@ -239,16 +249,16 @@ def _process_entries(
     new_items = fetched = 0
     for entry in entries:
         report.entries_seen += 1
-        with context.database.session() as session:
+        with database.session() as session:
             known = find_by_url(session, entry.url)
             state = (known.fetch_status, known.fetch_attempts, known.fetched_at) if known else None
-        if state is not None and not _should_refetch(context.settings, state, entry):
+        if state is not None and not _should_refetch(settings, state, entry):
             continue
         if fetched >= MAX_ENTRIES_PER_POLL:
             return new_items, True
         fetched += 1
         report.attempted += 1
-        outcome = _process_entry(context, fetcher, view, entry, report, on_done)
+        outcome = _process_entry(database, settings, fetcher, view, entry, report, on_done)
         if outcome == "new":
             new_items += 1
     return new_items, False
@@ -275,7 +285,8 @@ def _should_refetch(settings: Settings, state: tuple[str, int, datetime | None],
 
 
 def _process_entry(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     fetcher: Fetcher,
     view: _SourceView,
     entry: FeedEntry,
@@ -286,10 +297,10 @@ def _process_entry(
         extracted = _extract_entry(fetcher, entry)
     except Exception as caught:
         error = caught if isinstance(caught, IngestError) else _unexpected(entry.url, caught)
-        record_item_failure(context, entry.url, view.id, error)
+        record_item_failure(database, entry.url, view.id, error)
         report.failures.append((entry.url, error.reason))
         return None
-    outcome, _ = store_article(context, extracted, view.id, on_done)
+    outcome, _ = store_article(database, settings, extracted, view.id, on_done)
     report.count(outcome)
     return outcome
 
@@ -339,7 +350,7 @@ def _prefer_feed_time(extracted: ExtractedArticle, entry: FeedEntry) -> None:
 
 
 def _process_page_response(
-    context: AppContext, view: _SourceView, response: FetchResponse, on_done: TranslationDone | None
+    database: Database, settings: Settings, view: _SourceView, response: FetchResponse, on_done: TranslationDone | None
 ) -> StoreOutcome:
     page = page_text(response)
     try:
@@ -353,12 +364,13 @@ def _process_page_response(
             ) from None
         raise
     extracted.url = view.url
-    outcome, _ = store_article(context, extracted, view.id, on_done)
+    outcome, _ = store_article(database, settings, extracted, view.id, on_done)
     return outcome
 
 
 def _retry_failed_items(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     fetcher: Fetcher,
     view: _SourceView,
     report: FetchReport,
@@ -367,7 +379,7 @@ def _retry_failed_items(
 ) -> int:
     """Retry this source's failed items that the current poll did not already handle."""
     now = utcnow()
-    with context.database.session() as session:
+    with database.session() as session:
         rows = session.execute(
             select(Article.url, Article.fetch_attempts, Article.fetched_at)
             .where(
@@ -380,16 +392,17 @@ def _retry_failed_items(
         ).all()
     retried = 0
     for url, attempts, fetched_at in rows:
-        if url in exclude or not _item_retry_due(context.settings, attempts, fetched_at, now):
+        if url in exclude or not _item_retry_due(settings, attempts, fetched_at, now):
             continue
         retried += 1
         report.attempted += 1
-        _process_entry(context, fetcher, view, FeedEntry(url=url), report, on_done)
+        _process_entry(database, settings, fetcher, view, FeedEntry(url=url), report, on_done)
     return retried
 
 
 def _record_source_success(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     source_id: int,
     started: datetime,
     response: FetchResponse | None,
@@ -397,8 +410,7 @@ def _record_source_success(
     new_items: int,
     backlog: bool = False,
 ) -> None:
-    settings = context.settings
-    with context.database.session() as session:
+    with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
             return
@@ -426,9 +438,10 @@ def _record_source_success(
         source.next_poll_at = utcnow() + _jittered(interval, settings.poll_jitter_fraction)
 
 
-def _record_source_failure(context: AppContext, source_id: int, started: datetime, error: IngestError) -> None:
-    settings = context.settings
-    with context.database.session() as session:
+def _record_source_failure(
+    database: Database, settings: Settings, source_id: int, started: datetime, error: IngestError
+) -> None:
+    with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
             return

@@ -115,7 +115,7 @@ def sources_edit(
     if not changes:
         raise _fail("nothing to change; see `presseschau sources edit --help`", 2)
     try:
-        source = update_source(context, source_id, **changes)
+        source = update_source(context.database, source_id, **changes)
     except IngestError as error:
         raise _fail(str(error)) from None
     typer.echo(f"Source {source.id} saved: {source.name}; filters: {source_filters(source).describe()}")
@@ -154,7 +154,7 @@ def sources_refilter(ctx: typer.Context, source_id: Annotated[int, typer.Argumen
     """Apply the source's current filters to its stored articles that are not translated yet."""
     context: AppContext = ctx.obj
     try:
-        report = refilter_source(context, source_id)
+        report = refilter_source(context.database, context.settings, source_id)
     except IngestError as error:
         raise _fail(str(error)) from None
     typer.echo(
@@ -174,7 +174,7 @@ def sources_import(
     except OSError as error:
         raise _fail(f"{path}: cannot read ({error.strerror or error})") from None
     try:
-        report = import_opml(context, data, str(path))
+        report = import_opml(context.database, context.settings, data, str(path))
     except IngestError as error:
         raise _fail(f"{error} (nothing was added)") from None
     print_opml_report(report)
@@ -194,7 +194,7 @@ def sources_export(
 ) -> None:
     """Write every source with its settings as OPML 2.0."""
     context: AppContext = ctx.obj
-    document = export_opml(context)
+    document = export_opml(context.database, context.settings)
     if output is None:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
@@ -211,7 +211,7 @@ def articles_release(
     """Translate an article its source's filters held back (it is never filtered again)."""
     context: AppContext = ctx.obj
     try:
-        release_article(context, article_id, by)
+        release_article(context.database, context.settings, article_id, by)
     except IngestError as error:
         raise _fail(str(error)) from None
     typer.echo(f"Article {article_id} released and queued for translation.")
@@ -221,7 +221,7 @@ def articles_retranslate(ctx: typer.Context, article_id: Annotated[int, typer.Ar
     """Queue an article for a fresh machine translation (run `translate` or `run` to do it)."""
     context: AppContext = ctx.obj
     try:
-        retranslate_article(context, article_id)
+        retranslate_article(context.database, context.settings, article_id)
     except IngestError as error:
         raise _fail(str(error)) from None
     typer.echo(f"Article {article_id} queued for translation.")

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
+from presseschau.store.db import Database
 from presseschau.store.models import (
     CONTENT_STATUSES,
     Article,
@@ -235,18 +235,18 @@ def insert_source(session: Session, draft: SourceDraft, registered: dict[str, So
     return source
 
 
-def create_source(context: AppContext, url: str, **fields: Any) -> Source:
+def create_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
     """Validate and register a source; `SourceExists` when its URL is registered already."""
-    draft = draft_source(context.settings, url, **fields)
-    with context.database.session() as session:
+    draft = draft_source(settings, url, **fields)
+    with database.session() as session:
         return insert_source(session, draft)
 
 
-def update_source(context: AppContext, source_id: int, **changes: Any) -> Source:
+def update_source(database: Database, source_id: int, **changes: Any) -> Source:
     """Change the named fields of a source after validating each; stored articles are not touched."""
     subject = f"source {source_id}"
     values = {name: _check_value(subject, name, value) for name, value in changes.items()}
-    with context.database.session() as session:
+    with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
             raise SourceNotFound(subject, "no such source")
@@ -321,14 +321,14 @@ class RefilterReport:
     kept_translated: int = 0
 
 
-def refilter_source(context: AppContext, source_id: int) -> RefilterReport:
+def refilter_source(database: Database, settings: Settings, source_id: int) -> RefilterReport:
     """Apply the source's current filters to its stored articles that are not translated yet.
 
     Newly matching articles are held (their queued translation is withdrawn); held ones that now
     pass are queued. Released, translated and in-progress articles stay as they are."""
     report = RefilterReport()
-    language = context.settings.target_language
-    with context.database.session() as session:
+    language = settings.target_language
+    with database.session() as session:
         source = get_source(session, source_id)
         articles = session.scalars(
             select(Article).where(
@@ -365,10 +365,10 @@ def refilter_source(context: AppContext, source_id: int) -> RefilterReport:
     return report
 
 
-def release_article(context: AppContext, article_id: int, by: str) -> Article:
+def release_article(database: Database, settings: Settings, article_id: int, by: str) -> Article:
     """Translate a filtered article after all (an editor's decision; it is never filtered again)."""
     subject = f"article {article_id}"
-    with context.database.session() as session:
+    with database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(subject, "no such article")
@@ -376,17 +376,17 @@ def release_article(context: AppContext, article_id: int, by: str) -> Article:
             raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
         article.fetch_status = FetchStatus.OK
         article.filter_released_by = by[:100]
-        enqueue_translation(session, article, context.settings.target_language)
+        enqueue_translation(session, article, settings.target_language)
         log.info("article %s released by %s (held for: %s)", article_id, by, article.filter_reason)
         return article
 
 
-def retranslate_article(context: AppContext, article_id: int) -> Translation:
+def retranslate_article(database: Database, settings: Settings, article_id: int) -> Translation:
     """Queue a fresh machine translation of an article's current revision (its publication stays
     as it is until the new translation is done)."""
     subject = f"article {article_id}"
-    language = context.settings.target_language
-    with context.database.session() as session:
+    language = settings.target_language
+    with database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(subject, "no such article")
@@ -409,17 +409,17 @@ def filtered_articles(session: Session, source_id: int | None = None, limit: int
     return list(session.scalars(query))
 
 
-def add_source(context: AppContext, url: str, **fields: Any) -> Source:
+def add_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
     """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered.
 
     The fields (name, language, kind, poll_interval_s, publish_policy, engine, enabled, glossary,
     tags, filters) are validated by `create_source`."""
-    return create_source(context, url, **fields)
+    return create_source(database, settings, url, **fields)
 
 
-def remove_source(context: AppContext, source_id: int) -> None:
+def remove_source(database: Database, source_id: int) -> None:
     """Delete a source; its articles stay (with no source)."""
-    with context.database.session() as session:
+    with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
             raise SourceNotFound(f"source {source_id}", "no such source")
@@ -427,9 +427,9 @@ def remove_source(context: AppContext, source_id: int) -> None:
         session.delete(source)
 
 
-def sources_to_poll(context: AppContext, source_id: int | None = None, due_only: bool = False) -> list[int]:
+def sources_to_poll(database: Database, source_id: int | None = None, due_only: bool = False) -> list[int]:
     now = utcnow()
-    with context.database.session() as session:
+    with database.session() as session:
         if source_id is not None:
             if session.get(Source, source_id) is None:
                 raise SourceNotFound(f"source {source_id}", "no such source")

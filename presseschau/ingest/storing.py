@@ -18,7 +18,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import content_hash, paragraphs_to_json, strip_xml_forbidden
 from presseschau.ingest.errors import (
@@ -33,6 +32,7 @@ from presseschau.ingest.errors import (
 from presseschau.ingest.extract import ExtractedArticle
 from presseschau.ingest.sources import filter_verdict, mark_filtered, publish_original, source_filters
 from presseschau.ingest.urls import normalize_url
+from presseschau.store.db import Database
 from presseschau.store.models import (
     CONTENT_STATUSES,
     PLACEHOLDER_STATUSES,
@@ -81,14 +81,18 @@ def _remember_alias(session: Session, article: Article, url: str) -> None:
 
 
 def store_article(
-    context: AppContext, extracted: ExtractedArticle, source_id: int | None, on_done: TranslationDone | None
+    database: Database,
+    settings: Settings,
+    extracted: ExtractedArticle,
+    source_id: int | None,
+    on_done: TranslationDone | None,
 ) -> tuple[StoreOutcome, int | None]:
     """`store_extracted` in its own transaction; one retry if a concurrent writer won a unique race."""
     for attempt in (1, 2):
         try:
-            with context.database.session() as session:
+            with database.session() as session:
                 source = session.get(Source, source_id) if source_id is not None else None
-                outcome = store_extracted(session, context.settings, extracted, source, on_done)
+                outcome = store_extracted(session, settings, extracted, source, on_done)
                 article = session.scalars(
                     select(Article).where(Article.canonical_url == extracted.canonical_url)
                 ).one_or_none()
@@ -314,12 +318,12 @@ def _drop_placeholders(session: Session, rows: Iterable[Article]) -> None:
     session.flush()
 
 
-def record_item_failure(context: AppContext, url: str, source_id: int | None, error: IngestError) -> None:
+def record_item_failure(database: Database, url: str, source_id: int | None, error: IngestError) -> None:
     """Note a failed item on its article row (created as a placeholder if new); content is never touched."""
     status = FetchStatus.NO_ARTICLE if isinstance(error, NoArticleFound) else FetchStatus.FAILED
     if isinstance(error, ExtractionError) and not isinstance(error, NoArticleFound):
         status = FetchStatus.FAILED
-    with context.database.session() as session:
+    with database.session() as session:
         article = find_by_url(session, url)
         if article is not None and article.fetch_status in CONTENT_STATUSES:
             log.info("refetch of stored article %s failed (%s); keeping the stored content", url, error.reason)

@@ -209,7 +209,7 @@ def demo(
 
     with progress_bar(console, "Importing samples", len(samples)) as advance:
         for sample in samples:
-            import_inputs(context, [str(sample.english)], original_url=sample.url)
+            import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
             advance(1, sample.english.name)
     attach_sample_sources(context)
 
@@ -218,11 +218,12 @@ def demo(
     service.recover()
 
     stopped: str | None = None
-    with progress_bar(console, "Translating", queued_count(context)) as advance:
+    with progress_bar(console, "Translating", queued_count(context.database, context.settings)) as advance:
         while True:
             # Ctrl-C in here gives the article's lease back (translate_queued) before it ends the demo.
             report = translate_queued(
-                context,
+                context.database,
+                context.settings,
                 limit=1,
                 engine_name=choice.name,
                 model=choice.model,

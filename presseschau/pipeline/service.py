@@ -173,7 +173,9 @@ class PipelineService:
         from presseschau.ingest.polling import fetch_sources
         from presseschau.publish.service import publisher
 
-        report = fetch_sources(self.context, due_only=True, on_done=publisher(self.context.settings))
+        report = fetch_sources(
+            self.context.database, self.context.settings, due_only=True, on_done=publisher(self.context.settings)
+        )
         return int(report.sources_polled)
 
     def translate_step(self) -> int:
@@ -181,7 +183,8 @@ class PipelineService:
         from presseschau.translate.queue import translate_queued
 
         report = translate_queued(
-            self.context,
+            self.context.database,
+            self.context.settings,
             limit=1,  # one article per step: SIGTERM waits for at most one article
             engine_name=self.options.engine,
             model=self.options.model,

@@ -127,7 +127,7 @@ def fetch_source(self: Any, source_id: int) -> int:
 
     ctx = context()
     try:
-        report = fetch_sources(ctx, source_id=source_id, on_done=publisher(ctx.settings))
+        report = fetch_sources(ctx.database, ctx.settings, source_id=source_id, on_done=publisher(ctx.settings))
     except Exception as error:  # a crashed fetch retries with backoff; per-item errors are recorded
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
     dispatch.delay()
@@ -196,7 +196,13 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
     ctx = context()
     try:
         report = translate_queued(
-            ctx, limit=TRANSLATE_BATCH, engine_name=engine, model=model, owner=owner(), on_done=publisher(ctx.settings)
+            ctx.database,
+            ctx.settings,
+            limit=TRANSLATE_BATCH,
+            engine_name=engine,
+            model=model,
+            owner=owner(),
+            on_done=publisher(ctx.settings),
         )
     except Exception as error:
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error

@@ -86,7 +86,13 @@ def register(app: typer.Typer) -> None:
         try:
             with usage.metering() as meter:
                 _, result, fallback = translate_with_fallback(
-                    context, Document("", paragraphs), engine or settings.engine, model, source, target
+                    context.database,
+                    context.settings,
+                    Document("", paragraphs),
+                    engine or settings.engine,
+                    model,
+                    source,
+                    target,
                 )
         except EngineError as error:
             raise _fail(f"{type(error).__name__}: {error}") from error
@@ -123,12 +129,13 @@ def register(app: typer.Typer) -> None:
             repaired = publish_orphaned(session, context.settings)
         if repaired:
             typer.echo(f"{repaired} finished translations without a publication were published or held by policy")
-        total = queued_count(context)
+        total = queued_count(context.database, context.settings)
         if limit is not None:
             total = min(total, limit)
         with progress_bar(context.console, "Translating", total) as advance:
             report = translate_queued(
-                context,
+                context.database,
+                context.settings,
                 limit=limit,
                 engine_name=engine,
                 model=model,

@@ -16,8 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
+from presseschau.store.db import Database
 from presseschau.store.models import ServiceState, utcnow
 from presseschau.store.queue import Backoff
 from presseschau.translate.engines import EngineError, EngineNotReady
@@ -74,11 +74,11 @@ def load_pauses(session: Session) -> dict[str, Pause]:
     return {row.key[len(PAUSE_PREFIX) :]: Pause.from_json(row.key[len(PAUSE_PREFIX) :], row.value) for row in rows}
 
 
-def save_pause(context: AppContext, pause: Pause) -> None:
+def save_pause(database: Database, pause: Pause) -> None:
     key = PAUSE_PREFIX + pause.subject
     for _ in range(2):  # two workers may insert the same key at once; the loser updates instead
         try:
-            with context.database.session() as session:
+            with database.session() as session:
                 row = session.get(ServiceState, key)
                 if row is None:
                     session.add(ServiceState(key=key, value=pause.to_json()))
@@ -89,8 +89,8 @@ def save_pause(context: AppContext, pause: Pause) -> None:
             continue
 
 
-def clear_pause(context: AppContext, subject: str) -> None:
-    with context.database.session() as session:
+def clear_pause(database: Database, subject: str) -> None:
+    with database.session() as session:
         session.execute(delete(ServiceState).where(ServiceState.key == PAUSE_PREFIX + subject))
     log.info("%s works again: the translation queue goes on", subject)
 
@@ -118,7 +118,7 @@ def pause_for(
 _last_config_error: str | None = None
 
 
-def check_glossary(context: AppContext, pauses: dict[str, Pause]) -> str | None:
+def check_glossary(database: Database, settings: Settings, pauses: dict[str, Pause]) -> str | None:
     """None when the configured glossary loads; else the error, recorded once for `status`.
 
     A broken glossary is a configuration error: every article would fail the same way, so the
@@ -126,7 +126,7 @@ def check_glossary(context: AppContext, pauses: dict[str, Pause]) -> str | None:
     """
     global _last_config_error
     try:
-        glossary_for(context.settings)
+        glossary_for(settings)
     except GlossaryError as error:
         message = f"GlossaryError: {error}"
         if message != _last_config_error:
@@ -134,9 +134,9 @@ def check_glossary(context: AppContext, pauses: dict[str, Pause]) -> str | None:
             _last_config_error = message
         known = pauses.get(GLOSSARY_PAUSE)
         if known is None or known.reason != message:
-            save_pause(context, Pause(GLOSSARY_PAUSE, message, utcnow(), None))
+            save_pause(database, Pause(GLOSSARY_PAUSE, message, utcnow(), None))
         return message
     _last_config_error = None
     if GLOSSARY_PAUSE in pauses:
-        clear_pause(context, GLOSSARY_PAUSE)
+        clear_pause(database, GLOSSARY_PAUSE)
     return None

@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
+from presseschau.store.db import Database
 from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 from presseschau.store.queue import (
@@ -129,9 +129,8 @@ class _EngineRun:
     engine_wait_s: float | None = None
 
 
-def _load_job(context: AppContext, article_id: int, engine_name: str | None) -> _Job:
-    settings = context.settings
-    with context.database.session() as session:
+def _load_job(database: Database, settings: Settings, article_id: int, engine_name: str | None) -> _Job:
+    with database.session() as session:
         article = _load_article(session, article_id)
         source_language = article.language or (article.source.language if article.source else None)
         return _Job(
@@ -144,7 +143,7 @@ def _load_job(context: AppContext, article_id: int, engine_name: str | None) -> 
         )
 
 
-def _run_engine(context: AppContext, job: _Job, model: str | None) -> _EngineRun:
+def _run_engine(database: Database, settings: Settings, job: _Job, model: str | None) -> _EngineRun:
     """Translate the job's document (with the fallback engine if need be), outside any transaction."""
     started = time.perf_counter()
     # Billable usage of this article (DeepL characters, LLM tokens and cost), failed tries included.
@@ -152,12 +151,13 @@ def _run_engine(context: AppContext, job: _Job, model: str | None) -> _EngineRun
         run = _EngineRun(job.engine, model, meter)
         try:
             engine, run.result, run.fallback = translate_with_fallback(
-                context,
+                database,
+                settings,
                 job.document,
                 job.engine,
                 model,
                 job.source_language,
-                context.settings.target_language,
+                settings.target_language,
                 job.glossary_additions,
             )
             run.engine_label, run.model_label = engine.name, engine.model
@@ -170,7 +170,8 @@ def _run_engine(context: AppContext, job: _Job, model: str | None) -> _EngineRun
 
 
 def _translate(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     article_id: int,
     engine_name: str | None,
     model: str | None,
@@ -178,20 +179,19 @@ def _translate(
     on_done: OnDone | None,
     pauses: dict[str, Pause] | None = None,
 ) -> TranslationOutcome:
-    settings = context.settings
     pauses = pauses or {}
-    job = _load_job(context, article_id, engine_name)
+    job = _load_job(database, settings, article_id, engine_name)
     name = job.engine
     pause = pauses.get(name)
     if owner is not None and pause is not None and pause.active(utcnow()):
         # The engine is known not to run: back in the queue until the pause ends, no engine call.
-        return _defer(context, article_id, name, model, owner, pause)
+        return _defer(database, settings, article_id, name, model, owner, pause)
 
-    run = _run_engine(context, job, model)
+    run = _run_engine(database, settings, job, model)
     paused: Pause | None = None
     translation_id: int | None = None
     try:
-        with context.database.session() as session:
+        with database.session() as session:
             translation_id = session.scalar(
                 select(Translation.id).where(
                     Translation.article_id == article_id, Translation.language == settings.target_language
@@ -213,9 +213,9 @@ def _translate(
         return _lost_lease(article_id, translation_id, run)
     if paused is not None:
         log.warning("engine %s cannot run, translation paused until %s: %s", name, paused.until, run.error)
-        save_pause(context, paused)
+        save_pause(database, paused)
     elif outcome.complete and name in pauses and run.engine_label == name:
-        clear_pause(context, name)
+        clear_pause(database, name)
     return outcome
 
 
@@ -258,12 +258,12 @@ def _requeue_paused(
 
 
 def _defer(
-    context: AppContext, article_id: int, name: str, model: str | None, owner: str, pause: Pause
+    database: Database, settings: Settings, article_id: int, name: str, model: str | None, owner: str, pause: Pause
 ) -> TranslationOutcome:
-    with context.database.session() as session:
+    with database.session() as session:
         translation_id = session.scalar(
             select(Translation.id).where(
-                Translation.article_id == article_id, Translation.language == context.settings.target_language
+                Translation.article_id == article_id, Translation.language == settings.target_language
             )
         )
         if translation_id is None or not release_translation(session, translation_id, owner, pause.until):
@@ -357,7 +357,8 @@ def _record_result(
 
 
 def translate_article(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     article_id: int,
     engine_name: str | None = None,
     model: str | None = None,
@@ -371,22 +372,22 @@ def translate_article(
     Only a complete translation is marked done; an incomplete one is stored with its report and
     re-queued with backoff (or failed after `translation_max_attempts`).
     """
-    return _translate(context, article_id, engine_name, model, None, on_done)
+    return _translate(database, settings, article_id, engine_name, model, None, on_done)
 
 
 def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def queued_count(context: AppContext) -> int:
-    with context.database.session() as session:
+def queued_count(database: Database, settings: Settings) -> int:
+    with database.session() as session:
         return int(
             session.scalar(
                 select(func.count())
                 .select_from(Translation)
                 .where(
                     Translation.status.in_((TranslationStatus.QUEUED, TranslationStatus.IN_PROGRESS)),
-                    Translation.language == context.settings.target_language,
+                    Translation.language == settings.target_language,
                 )
             )
             or 0
@@ -394,7 +395,8 @@ def queued_count(context: AppContext) -> int:
 
 
 def translate_queued(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     limit: int | None = None,
     engine_name: str | None = None,
     model: str | None = None,
@@ -413,25 +415,25 @@ def translate_queued(
     """
     owner = owner or default_owner()
     report = TranslateRunReport()
-    with context.database.session() as session:
+    with database.session() as session:
         pauses = load_pauses(session)
-    glossary_problem = check_glossary(context, pauses)
+    glossary_problem = check_glossary(database, settings, pauses)
     if glossary_problem is not None:
         report.aborted = glossary_problem
         return report
     while limit is None or report.claimed < limit:
-        claim = _claim_next(context, owner)
+        claim = _claim_next(database, settings, owner)
         if claim is None:
             break
         translation_id, article_id, pauses = claim
         try:
             outcome = _translate_claimed(
-                context, translation_id, article_id, owner, engine_name, model, on_done, pauses
+                database, settings, translation_id, article_id, owner, engine_name, model, on_done, pauses
             )
         except GlossaryError as problem:  # the file broke while we ran: a configuration error
             report.claimed += 1
             report.aborted = f"GlossaryError: {problem}"
-            check_glossary(context, pauses)  # records it for `status`
+            check_glossary(database, settings, pauses)  # records it for `status`
             break
         if outcome.deferred:
             report.deferred += 1
@@ -446,10 +448,9 @@ def translate_queued(
     return report
 
 
-def _claim_next(context: AppContext, owner: str) -> tuple[int, int, dict[str, Pause]] | None:
+def _claim_next(database: Database, settings: Settings, owner: str) -> tuple[int, int, dict[str, Pause]] | None:
     """Lease the next queued translation: (its id, its article's id, the pauses now); None when none is due."""
-    settings = context.settings
-    with context.database.session() as session:
+    with database.session() as session:
         pauses = load_pauses(session)  # another worker may have paused an engine meanwhile
         claimed = claim_translations(
             session,
@@ -468,7 +469,8 @@ def _claim_next(context: AppContext, owner: str) -> tuple[int, int, dict[str, Pa
 
 
 def _translate_claimed(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     translation_id: int,
     article_id: int,
     owner: str,
@@ -482,24 +484,24 @@ def _translate_claimed(
     The lease goes back at once when the run cannot go on: a broken glossary (`GlossaryError`,
     raised on), a storage fault, Ctrl-C or SystemExit."""
     try:
-        with LeaseKeeper(context.database.session, translation_id, owner, context.settings.lease_seconds):
-            return _translate(context, article_id, engine_name, model, owner, on_done, pauses)
+        with LeaseKeeper(database.session, translation_id, owner, settings.lease_seconds):
+            return _translate(database, settings, article_id, engine_name, model, owner, on_done, pauses)
     except GlossaryError:
-        _release(context, translation_id, owner)
+        _release(database, translation_id, owner)
         raise
     except Exception as problem:
         if is_storage_fault(problem):
             # A full disk or a read-only database is not the article's fault, and recording
             # a crash would fail the same way: give the item back at once (a small write that
             # may still fit) instead of leaving it leased for `lease_seconds`, then stop.
-            _release(context, translation_id, owner)
+            _release(database, translation_id, owner)
             raise
         log.exception("translating article %s failed", article_id)
-        return _record_crash(context, translation_id, article_id, owner, engine_name, model, problem)
+        return _record_crash(database, settings, translation_id, article_id, owner, engine_name, model, problem)
     except BaseException:
         # Ctrl-C or SystemExit mid-article: give the item back at once instead of leaving a
         # lease that blocks it until it expires.
-        _release(context, translation_id, owner)
+        _release(database, translation_id, owner)
         raise
 
 
@@ -514,16 +516,17 @@ def _count(report: TranslateRunReport, outcome: TranslationOutcome) -> None:
         report.failed += 1
 
 
-def _release(context: AppContext, translation_id: int, owner: str) -> None:
+def _release(database: Database, translation_id: int, owner: str) -> None:
     try:
-        with context.database.session() as session:
+        with database.session() as session:
             release_translation(session, translation_id, owner)
     except Exception:  # best effort: otherwise the lease expires and the item is taken back then
         log.warning("could not release translation %s", translation_id, exc_info=True)
 
 
 def _record_crash(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     translation_id: int,
     article_id: int,
     owner: str,
@@ -531,9 +534,8 @@ def _record_crash(
     model: str | None,
     problem: Exception,
 ) -> TranslationOutcome:
-    settings = context.settings
     message = f"{type(problem).__name__}: {problem}"
-    with context.database.session() as session:
+    with database.session() as session:
         translation = session.get(Translation, translation_id)
         status: str
         if translation is None:

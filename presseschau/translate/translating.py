@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import Paragraph
+from presseschau.store.db import Database
 from presseschau.store.models import Source
 from presseschau.translate.document import Document, DocumentTranslator, TranslatedDocument
 from presseschau.translate.engines import Engine, EngineNotReady, get_engine
@@ -45,7 +45,8 @@ def resolve_engine(settings: Settings, name: str, model: str | None) -> Engine:
 
 
 def translate_with_fallback(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     document: Document,
     name: str,
     model: str | None,
@@ -60,10 +61,10 @@ def translate_with_fallback(
     say so. Nothing of a failed primary attempt is kept: the document translator stores memory
     only after a finished run, and the fallback translates every segment itself.
     """
-    settings = context.settings
+    engine_settings = settings
     if source_language or target_language:
         # Engines whose model depends on the pair (firefox, ct2 without an explicit model) choose by it.
-        settings = settings.model_copy(
+        engine_settings = settings.model_copy(
             update={
                 "source_language": source_language or settings.source_language,
                 "target_language": target_language or settings.target_language,
@@ -71,39 +72,41 @@ def translate_with_fallback(
         )
 
     def run(engine: Engine) -> TranslatedDocument:
-        return translate_document(context, document, engine, source_language, target_language, glossary_additions)
+        return translate_document(
+            database, settings, document, engine, source_language, target_language, glossary_additions
+        )
 
-    engine = resolve_engine(settings, name, model)
+    engine = resolve_engine(engine_settings, name, model)
     if engine.name != name:
         notice = {"fallback_engine": engine.name, "fallback_from": name, "fallback_reason": f"{name} not ready"}
         return engine, run(engine), notice
     try:
         return engine, run(engine), {}
     except EngineNotReady as failure:
-        fallback = settings.fallback_engine
+        fallback = engine_settings.fallback_engine
         if not fallback or fallback == engine.name:
             raise
         reason = f"{type(failure).__name__}: {failure}"
         log.warning("engine %s failed (%s); the article goes to fallback engine %s", name, reason, fallback)
-        backup = get_engine(fallback, settings, None)
+        backup = get_engine(fallback, engine_settings, None)
         notice = {"fallback_engine": backup.name, "fallback_from": name, "fallback_reason": reason}
         return backup, run(backup), notice
 
 
 def translate_document(
-    context: AppContext,
+    database: Database,
+    settings: Settings,
     document: Document,
     engine: Engine,
     source_language: str | None = None,
     target_language: str | None = None,
     glossary_additions: dict[str, Any] | None = None,
 ) -> TranslatedDocument:
-    settings = context.settings
     source = source_language or settings.source_language
     target = target_language or settings.target_language
     translator = DocumentTranslator(
         engine,
-        memory=TranslationMemory(context.database, source, target),
+        memory=TranslationMemory(database, source, target),
         glossary=glossary_for(settings, glossary_additions),
         source_language=source,
         target_language=target,

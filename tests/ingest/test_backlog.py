@@ -21,7 +21,7 @@ def test_entries_beyond_the_per_poll_cap_come_in_a_catch_up_poll(
 ) -> None:
     monkeypatch.setattr(polling, "MAX_ENTRIES_PER_POLL", 3)
     feed_url = serve_news_site(httpserver, generate_articles(7, seed=2, paragraphs=3))
-    source_id = add_source(context, feed_url, name="Loopback", poll_interval_s=3600).id
+    source_id = add_source(context.database, context.settings, feed_url, name="Loopback", poll_interval_s=3600).id
 
     def stored() -> int:
         with context.database.session() as session:
@@ -33,11 +33,11 @@ def test_entries_beyond_the_per_poll_cap_come_in_a_catch_up_poll(
             assert source.next_poll_at is not None
             return source.next_poll_at - utcnow()
 
-    assert fetch_sources(context).articles_new == 3
+    assert fetch_sources(context.database, context.settings).articles_new == 3
     assert stored() == 3
     assert next_poll_in() < timedelta(seconds=polling.BACKLOG_POLL_DELAY_S * 1.2)  # catch-up soon
-    assert fetch_sources(context).articles_new == 3
-    assert fetch_sources(context).articles_new == 1
+    assert fetch_sources(context.database, context.settings).articles_new == 3
+    assert fetch_sources(context.database, context.settings).articles_new == 1
     assert stored() == 7
     assert next_poll_in() > timedelta(minutes=50)  # backlog done: the normal interval again
-    assert fetch_sources(context).articles_new == 0
+    assert fetch_sources(context.database, context.settings).articles_new == 0

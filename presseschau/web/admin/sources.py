@@ -138,7 +138,8 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
         interval, policy, engine, glossary = source_settings(form)
         filters, tags = form_filters(form)
         ingest_add_source(
-            context,
+            context.database,
+            context.settings,
             form_str(form, "url").strip(),
             name=form_str(form, "name").strip() or None,
             poll_interval_s=interval,
@@ -163,7 +164,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
         filters, tags = form_filters(form)
         name = form_str(form, "name").strip()
         ingest_update_source(
-            context,
+            context.database,
             source_id,
             poll_interval_s=interval,
             publish_policy=policy,
@@ -194,7 +195,7 @@ def remove_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             articles = session.scalar(select(func.count(Article.id)).where(Article.source_id == source_id))
             return area.page("source_remove.html", visitor, source=source, articles=int(articles or 0))
     try:
-        ingest_remove_source(context, source_id)
+        ingest_remove_source(context.database, source_id)
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
     return see_other(f"{PREFIX}/quellen?ok=quelle-entfernt")
