@@ -240,11 +240,8 @@ def _requeue_paused(
     if owner is not None:
         release_translation(session, translation.id, owner, paused.until, run.error)
     else:
-        translation.status, translation.next_attempt_at, translation.error = (
-            TranslationStatus.QUEUED,
-            paused.until,
-            run.error,
-        )
+        translation.status = TranslationStatus.QUEUED
+        translation.next_attempt_at, translation.error = paused.until, run.error
     return TranslationOutcome(
         translation.article_id,
         translation.id,
