@@ -41,9 +41,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
-from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
+from presseschau.ingest.polling import fetch_sources  # noqa: E402
+from presseschau.ingest.sources import add_source  # noqa: E402
 from presseschau.publish.service import publisher  # noqa: E402
-from presseschau.translate.service import translate_queued  # noqa: E402
+from presseschau.translate.queue import translate_queued  # noqa: E402
 from tests.pipeline.distributed import start_worker, stop  # noqa: E402
 from tests.pipeline.newssite import GeneratedArticle, article_page, generate_articles, rss_feed  # noqa: E402
 
@@ -125,10 +126,11 @@ def run_single_process(data: Path, env: dict[str, str], feeds: list[str], expect
                  if key.startswith("PRESSESCHAU_")}  # fmt: skip
     context = AppContext.for_data_dir(data, **overrides)
     for index, url in enumerate(feeds):
-        add_source(context, url, name=f"Loopback {index + 1}")
+        add_source(context.database, context.settings, url, name=f"Loopback {index + 1}")
     started = time.perf_counter()
-    fetch_sources(context, on_done=publisher(context.settings))
-    while translate_queued(context, limit=4, owner="bench", on_done=publisher(context.settings)).claimed:
+    fetch_sources(context.database, context.settings, on_done=publisher(context.settings))
+    on_done = publisher(context.settings)
+    while translate_queued(context.database, context.settings, limit=4, owner="bench", on_done=on_done).claimed:
         pass
     elapsed = time.perf_counter() - started
     context.close()
@@ -148,7 +150,7 @@ def run_workers(
                  if key.startswith("PRESSESCHAU_")}  # fmt: skip
     context = AppContext.for_data_dir(data, **overrides)
     for index, url in enumerate(feeds):
-        add_source(context, url, name=f"Loopback {index + 1}")
+        add_source(context.database, context.settings, url, name=f"Loopback {index + 1}")
     with context.database.session() as session:
         source_ids = list(session.scalars(select(Source.id)))
     celery = tasks.configure(context.settings)

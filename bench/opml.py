@@ -36,13 +36,13 @@ def main() -> None:
         context = AppContext.for_data_dir(data_dir, allow_private_addresses=not args.dns)
         context.database  # noqa: B018 -- migrations outside the timing
         started = time.perf_counter()
-        first = import_opml(context, document, "bench.opml")
+        first = import_opml(context.database, context.settings, document, "bench.opml")
         imported = time.perf_counter() - started
         started = time.perf_counter()
-        second = import_opml(context, document, "bench.opml")
+        second = import_opml(context.database, context.settings, document, "bench.opml")
         reimported = time.perf_counter() - started
         started = time.perf_counter()
-        exported = export_opml(context)
+        exported = export_opml(context.database, context.settings)
         export_s = time.perf_counter() - started
         context.close()
     print(f"{args.feeds} feeds{' (with DNS checks)' if args.dns else ''}:")

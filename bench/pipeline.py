@@ -25,10 +25,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
-from presseschau.ingest.service import add_source, fetch_sources  # noqa: E402
+from presseschau.ingest.polling import fetch_sources  # noqa: E402
+from presseschau.ingest.sources import add_source  # noqa: E402
 from presseschau.publish.service import publisher  # noqa: E402
 from presseschau.store.models import Publication, Translation  # noqa: E402
-from presseschau.translate.service import translate_queued  # noqa: E402
+from presseschau.translate.queue import translate_queued  # noqa: E402
 from tests.pipeline.newssite import article_page, generate_articles, serve_news_site  # noqa: E402
 
 TINY_MODEL = REPO / "tests" / "fixtures" / "models" / "tiny-en-de"
@@ -48,7 +49,7 @@ def main() -> None:
         feed_url = serve_news_site(server, generate_articles(args.articles, seed=3, paragraphs=args.paragraphs))
         with tempfile.TemporaryDirectory() as data:
             context = AppContext.for_data_dir(data, allow_private_addresses=True, politeness_delay_s=0.0)
-            add_source(context, feed_url, name="Loopback Times")
+            add_source(context.database, context.settings, feed_url, name="Loopback Times")
             settings = context.settings
 
             # One-time start-up, not per-article work: imports of the extraction stack, the lazily
@@ -68,12 +69,13 @@ def main() -> None:
             startup = time.perf_counter() - warm_start
 
             started = time.perf_counter()
-            fetch_sources(context, on_done=publisher(settings))
+            fetch_sources(context.database, context.settings, on_done=publisher(settings))
             fetched = time.perf_counter()
             translated = 0
             while True:
                 report = translate_queued(
-                    context,
+                    context.database,
+                    context.settings,
                     limit=8,
                     engine_name=args.engine,
                     model=args.model,

@@ -18,14 +18,23 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
-from presseschau.ingest.service import CONTENT_STATUSES
 from presseschau.store.db import Database
-from presseschau.store.models import Article, Publication, ServiceState, Source, Translation, utcnow
-from presseschau.translate.service import load_pauses
+from presseschau.store.models import (
+    CONTENT_STATUSES,
+    Article,
+    FetchStatus,
+    Publication,
+    ServiceState,
+    Source,
+    Translation,
+    TranslationStatus,
+    utcnow,
+)
+from presseschau.translate.pauses import load_pauses
 from presseschau.translate.usage import monthly as monthly_usage
 
 # Fetch statuses that mean "something went wrong here" (`articles list --failed`, status failures).
-FAILED_FETCH_STATUSES = ("failed", "no_article")
+FAILED_FETCH_STATUSES = (FetchStatus.FAILED, FetchStatus.NO_ARTICLE)
 
 
 # Counts ------------------------------------------------------------------------------------------
@@ -123,7 +132,7 @@ class ArticleRow:
         return (
             article.fetch_error
             or (self.translation.error if self.translation is not None else None)
-            or (article.filter_reason if article.fetch_status == "filtered" else None)
+            or (article.filter_reason if article.fetch_status == FetchStatus.FILTERED else None)
             or ""
         )
 
@@ -134,15 +143,15 @@ def article_rows(
     """The newest articles (at most `limit`), optionally only failed or only filtered ones."""
     query = select(Article).order_by(Article.id.desc()).limit(limit)
     if failed:
-        failed_translations = select(Translation.article_id).where(Translation.status == "failed")
+        failed_translations = select(Translation.article_id).where(Translation.status == TranslationStatus.FAILED)
         query = query.where(
             or_(
-                Article.fetch_status.in_((*FAILED_FETCH_STATUSES, "not_english")),
+                Article.fetch_status.in_((*FAILED_FETCH_STATUSES, FetchStatus.NOT_ENGLISH)),
                 Article.id.in_(failed_translations),
             )
         )
     if filtered:
-        query = query.where(Article.fetch_status == "filtered")
+        query = query.where(Article.fetch_status == FetchStatus.FILTERED)
     rows = []
     for article in session.scalars(query):
         translation = translation_of(session, article.id, language)
@@ -318,7 +327,7 @@ def recent_failures(session: Session, settings: Settings, limit: int = 20) -> li
 
 
 def translated_since(session: Session, since: datetime) -> int:
-    query = select(func.count()).where(Translation.status == "done", Translation.translated_at >= since)
+    query = select(func.count()).where(Translation.status == TranslationStatus.DONE, Translation.translated_at >= since)
     return int(session.scalar(query) or 0)
 
 
@@ -328,11 +337,13 @@ def collect_status(database: Database, settings: Settings, failure_limit: int = 
         counts = status_counts(session)
         last = session.execute(
             select(Translation.engine, Translation.model)
-            .where(Translation.status == "done")
+            .where(Translation.status == TranslationStatus.DONE)
             .order_by(Translation.translated_at.desc())
             .limit(1)
         ).one_or_none()
-        mean_seconds = session.scalar(select(func.avg(Translation.engine_seconds)).where(Translation.status == "done"))
+        mean_seconds = session.scalar(
+            select(func.avg(Translation.engine_seconds)).where(Translation.status == TranslationStatus.DONE)
+        )
         return StatusReport(
             articles_by_fetch_status=counts.articles,
             translations_by_status=counts.translations,

@@ -12,20 +12,20 @@ from presseschau.store.models import Article, Publication, Translation
 
 def load_demo_site(context: AppContext) -> dict[str, str]:
     """Publish the demo set in `context`; returns {sample URL: published slug}."""
-    from presseschau.ingest.service import import_inputs
+    from presseschau.ingest.importing import import_inputs
     from presseschau.publish.service import publisher
     from presseschau.translate.memory import TranslationMemory
-    from presseschau.translate.service import translate_queued
+    from presseschau.translate.queue import translate_queued
 
     settings = context.settings
     samples = load_samples()
     memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
     memory.import_pairs(memory_pairs(samples), origin="import")
     for sample in samples:
-        import_inputs(context, [str(sample.english)], original_url=sample.url)
+        import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
     attach_sample_sources(context)
     # Published each by its source's policy, as by every entry point.
-    translate_queued(context, engine_name="memory", on_done=publisher(settings))
+    translate_queued(context.database, context.settings, engine_name="memory", on_done=publisher(settings))
     with context.database.session() as session:
         rows = session.execute(
             select(Article.canonical_url, Publication.slug)

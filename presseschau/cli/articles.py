@@ -152,7 +152,7 @@ def articles_release(
     """Translate an article its source's filters held back (it is never filtered again)."""
     context: AppContext = ctx.obj
     with exit_on(IngestError):
-        release_article(context, article_id, by)
+        release_article(context.database, context.settings, article_id, by)
     typer.echo(f"Article {article_id} released and queued for translation.")
 
 
@@ -161,5 +161,5 @@ def articles_retranslate(ctx: typer.Context, article_id: Annotated[int, typer.Ar
     """Queue an article for a fresh machine translation (run `translate` or `run` to do it)."""
     context: AppContext = ctx.obj
     with exit_on(IngestError):
-        retranslate_article(context, article_id)
+        retranslate_article(context.database, context.settings, article_id)
     typer.echo(f"Article {article_id} queued for translation.")

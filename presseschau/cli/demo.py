@@ -16,13 +16,13 @@ from presseschau.app import AppContext
 from presseschau.cli.output import progress_bar
 from presseschau.cli.root import app
 from presseschau.config import settings_for_server
-from presseschau.ingest.service import import_inputs
-from presseschau.pipeline.demo import attach_sample_sources, choose_engine, load_samples, memory_pairs
+from presseschau.ingest.importing import import_inputs
+from presseschau.pipeline.demo import attach_sample_sources, choose_demo_engine, load_samples, memory_pairs
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.publish.service import publisher
-from presseschau.store.models import Publication
+from presseschau.store.models import Publication, PublicationStatus
 from presseschau.translate.memory import TranslationMemory
-from presseschau.translate.service import queued_count, translate_queued
+from presseschau.translate.queue import queued_count, translate_queued
 
 
 @app.command()
@@ -43,7 +43,7 @@ def demo(
     console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}")
     samples = load_samples()
 
-    choice = choose_engine(context, engine, model)
+    choice = choose_demo_engine(context, engine, model)
     console.print(f"[bold]Engine:[/] {escape(f'{choice.name} — {choice.reason}')}")
     if choice.name == "memory":
         memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
@@ -52,7 +52,7 @@ def demo(
 
     with progress_bar(console, "Importing samples", len(samples)) as advance:
         for sample in samples:
-            import_inputs(context, [str(sample.english)], original_url=sample.url)
+            import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
             advance(1, sample.english.name)
     attach_sample_sources(context)
 
@@ -61,11 +61,12 @@ def demo(
     service.recover()
 
     stopped: str | None = None
-    with progress_bar(console, "Translating", queued_count(context)) as advance:
+    with progress_bar(console, "Translating", queued_count(context.database, context.settings)) as advance:
         while True:
             # Ctrl-C in here gives the article's lease back (translate_queued) before it ends the demo.
             report = translate_queued(
-                context,
+                context.database,
+                context.settings,
                 limit=1,
                 engine_name=choice.name,
                 model=choice.model,
@@ -83,7 +84,7 @@ def demo(
 
     with context.database.session() as session:
         published = session.scalar(
-            select(func.count()).select_from(Publication).where(Publication.status == "published")
+            select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.PUBLISHED)
         )
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"[bold green]{published} German articles published.[/]")

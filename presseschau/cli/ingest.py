@@ -20,19 +20,20 @@ from presseschau.cli.output import REFUSED, cells, exit_on, fail, progress_bar, 
 from presseschau.cli.root import app
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters
+from presseschau.ingest.importing import ImportReport, import_inputs
 from presseschau.ingest.opml import OpmlImportReport, export_opml, import_opml
-from presseschau.ingest.service import (
-    FetchReport,
-    ImportReport,
+from presseschau.ingest.polling import FetchReport, fetch_sources
+from presseschau.ingest.sources import (
     add_source,
-    fetch_sources,
-    import_inputs,
+    refilter_source,
     remove_source,
+    source_filters,
     sources_to_poll,
+    update_source,
 )
-from presseschau.ingest.sources import refilter_source, source_filters, update_source
 from presseschau.publish.service import publisher
 from presseschau.store.models import Source
+from presseschau.translate.engines import UnknownEngine, check_engine_name
 
 sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -57,14 +58,13 @@ def sources_add(
     tag: TagOption = None,
 ) -> None:
     """Register a source to poll (with filters: what is held back before translation)."""
-    from presseschau.translate.engines import engine_names
-
     context: AppContext = ctx.obj
-    if engine is not None and engine not in engine_names():
-        raise fail(f"unknown engine {engine!r}; choose from {', '.join(engine_names())}", REFUSED)
+    with exit_on(UnknownEngine, code=REFUSED):
+        check_engine_name(engine)  # a usage error (status 2), before anything is stored
     with exit_on(IngestError):
         source = add_source(
-            context,
+            context.database,
+            context.settings,
             url,
             name=name,
             language=lang,
@@ -115,7 +115,7 @@ def sources_remove(ctx: typer.Context, source_id: Annotated[int, typer.Argument(
     """Delete a source; its articles are kept."""
     context: AppContext = ctx.obj
     with exit_on(IngestError):
-        remove_source(context, source_id)
+        remove_source(context.database, source_id)
     typer.echo(f"Removed source {source_id} (its articles are kept).")
 
 
@@ -203,7 +203,7 @@ def sources_edit(
     if not changes:
         raise fail("nothing to change; see `presseschau sources edit --help`", REFUSED)
     with exit_on(IngestError):
-        source = update_source(context, source_id, **changes)
+        source = update_source(context.database, source_id, **changes)
     typer.echo(f"Source {source.id} saved: {source.name}; filters: {source_filters(source).describe()}")
 
 
@@ -242,7 +242,7 @@ def sources_refilter(ctx: typer.Context, source_id: Annotated[int, typer.Argumen
     """Apply the source's current filters to its stored articles that are not translated yet."""
     context: AppContext = ctx.obj
     with exit_on(IngestError):
-        report = refilter_source(context, source_id)
+        report = refilter_source(context.database, context.settings, source_id)
     typer.echo(
         f"Source {source_id}: {report.held} held back, {report.released} queued for translation, "
         f"{report.unchanged} unchanged, {report.kept_translated} already translated (kept)."
@@ -261,7 +261,7 @@ def sources_import(
     except OSError as error:
         raise fail(f"{path}: cannot read ({error.strerror or error})") from None
     with exit_on(IngestError, suffix=" (nothing was added)"):
-        report = import_opml(context, data, str(path))
+        report = import_opml(context.database, context.settings, data, str(path))
     print_opml_report(report)
 
 
@@ -280,7 +280,7 @@ def sources_export(
 ) -> None:
     """Write every source with its settings as OPML 2.0."""
     context: AppContext = ctx.obj
-    document = export_opml(context)
+    document = export_opml(context.database, context.settings)
     if output is None:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
@@ -301,13 +301,18 @@ def fetch_command(
     """Poll sources now: discover entries, fetch and extract new articles, queue them for translation."""
     context: AppContext = ctx.obj
     with exit_on(IngestError):
-        ids = sources_to_poll(context, source, due)
+        ids = sources_to_poll(context.database, source, due)
         if not ids:
             typer.echo("Nothing to poll: no enabled sources" + (" are due." if due else "."))
             return
         with progress_bar(context.console, "Fetching", total=len(ids)) as advance:
             report = fetch_sources(
-                context, source_id=source, due_only=due, progress=advance, on_done=publisher(context.settings)
+                context.database,
+                context.settings,
+                source_id=source,
+                due_only=due,
+                progress=advance,
+                on_done=publisher(context.settings),
             )
     _print_fetch_report(report)
     if report.all_failed:
@@ -344,7 +349,7 @@ def import_command(
     """Import single articles from URLs or saved HTML files."""
     context: AppContext = ctx.obj
     with exit_on(IngestError), progress_bar(context.console, "Importing", total=len(inputs)) as advance:
-        report = import_inputs(context, inputs, original_url=url, progress=advance)
+        report = import_inputs(context.database, context.settings, inputs, original_url=url, progress=advance)
     _print_import_report(report)
     if report.all_failed:
         raise typer.Exit(1)

@@ -27,11 +27,8 @@ from presseschau.translate.engines import EngineError, engine_specs
 from presseschau.translate.firefox import architecture_preference, parse_model_name
 from presseschau.translate.glossary import Glossary, GlossaryError, glossary_for
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
-from presseschau.translate.service import (
-    queued_count,
-    translate_queued,
-    translate_with_fallback,
-)
+from presseschau.translate.queue import queued_count, translate_queued
+from presseschau.translate.translating import translate_with_fallback
 
 EngineOption = Annotated[
     str | None,
@@ -85,7 +82,13 @@ def translate_text_command(
     try:
         with usage.metering() as meter:
             _, result, fallback = translate_with_fallback(
-                context, Document("", paragraphs), engine or settings.engine, model, source, target
+                context.database,
+                context.settings,
+                Document("", paragraphs),
+                engine or settings.engine,
+                model,
+                source,
+                target,
             )
     except EngineError as error:
         raise fail(f"{type(error).__name__}: {error}") from error
@@ -123,12 +126,13 @@ def translate_command(
         repaired = publish_orphaned(session, context.settings)
     if repaired:
         typer.echo(f"{repaired} finished translations without a publication were published or held by policy")
-    total = queued_count(context)
+    total = queued_count(context.database, context.settings)
     if limit is not None:
         total = min(total, limit)
     with progress_bar(context.console, "Translating", total) as advance:
         report = translate_queued(
-            context,
+            context.database,
+            context.settings,
             limit=limit,
             engine_name=engine,
             model=model,

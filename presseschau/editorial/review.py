@@ -19,9 +19,16 @@ from sqlalchemy.orm import Session, selectinload
 from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, paragraphs_from_json, paragraphs_to_json, sanitize_inline_html
-from presseschau.store.models import Article, Publication, Translation, TranslationRevision, utcnow
+from presseschau.store.models import (
+    Article,
+    Publication,
+    PublicationStatus,
+    Translation,
+    TranslationRevision,
+    TranslationStatus,
+    utcnow,
+)
 
-ARCHIVED = "archived"
 # Report keys written by the translate stage that an editor should look at.
 _FLAG_KEYS = {
     "glossary_not_enforced": "Glossar nicht durchgesetzt",
@@ -72,22 +79,20 @@ def report_flags(report: dict[str, Any]) -> list[str]:
     return flags
 
 
-def _intended_engine(settings: Settings, article: Article) -> str:
-    return article.source.engine if article.source is not None and article.source.engine else settings.engine
-
-
 def translation_flags(settings: Settings, translation: Translation) -> list[str]:
     """Report flags plus a fallback-engine flag when the whole article went to the fallback engine.
 
     The translate stage falls back per article (`resolve_engine`) and records only the engine that
     ran, so the fallback shows as: engine == configured fallback != the engine that was wanted.
     """
+    from presseschau.translate.translating import choose_engine
+
     flags = report_flags(translation.report or {})
     fallback = settings.fallback_engine
     if (
         fallback
         and translation.engine == fallback
-        and _intended_engine(settings, translation.article) != fallback
+        and choose_engine(settings, source=translation.article.source) != fallback
         and not any(flag.startswith("Ersatz-Engine") for flag in flags)
     ):
         flags.append(f"Ersatz-Engine {fallback}")
@@ -96,13 +101,13 @@ def translation_flags(settings: Settings, translation: Translation) -> list[str]
 
 def review_queue(session: Session, settings: Settings, include_published: bool = False) -> list[ReviewItem]:
     """Translations waiting for review (held), newest first; optionally published unreviewed ones too."""
-    statuses = ["held", "published"] if include_published else ["held"]
+    statuses = [PublicationStatus.HELD, PublicationStatus.PUBLISHED] if include_published else [PublicationStatus.HELD]
     rows = session.scalars(
         select(Translation)
         .join(Publication, Publication.translation_id == Translation.id)
         .where(
             Translation.language == settings.target_language,
-            Translation.status == "done",
+            Translation.status == TranslationStatus.DONE,
             Publication.status.in_(statuses),
             Translation.reviewed.is_(False),
         )
@@ -127,7 +132,7 @@ def review_queue(session: Session, settings: Settings, include_published: bool =
                 paragraphs=len(paragraphs),
                 words=sum(len(p.text.split()) for p in paragraphs),
                 translated_at=translation.translated_at,
-                status=translation.publication.status if translation.publication else "held",
+                status=translation.publication.status if translation.publication else PublicationStatus.HELD,
                 slug=translation.publication.slug if translation.publication else None,
                 flags=translation_flags(settings, translation),
             )
@@ -139,7 +144,7 @@ def get_translation(session: Session, translation_id: int) -> Translation:
     translation = session.get(Translation, translation_id)
     if translation is None:
         raise ReviewError(f"Übersetzung {translation_id} gibt es nicht")
-    if translation.status != "done":
+    if translation.status != TranslationStatus.DONE:
         raise ReviewError(
             f"Übersetzung {translation_id} ist nicht fertig (Status {translation.status}): nichts zu prüfen"
         )
@@ -210,7 +215,7 @@ def _touch_publication(session: Session, translation: Translation) -> None:
     if translation.publication is not None:
         now = utcnow()
         translation.publication.updated_at = now
-        if translation.publication.status == "published":
+        if translation.publication.status == PublicationStatus.PUBLISHED:
             # Readers see the text change: "Aktualisiert am …" and dateModified.
             translation.publication.text_updated_at = now
             from presseschau.publish import search
@@ -224,7 +229,7 @@ def _touch_publication(session: Session, translation: Translation) -> None:
 
 def is_live(translation: Translation) -> bool:
     """The translation is on the public site: edits wait in a draft until published."""
-    return translation.publication is not None and translation.publication.status == "published"
+    return translation.publication is not None and translation.publication.status == PublicationStatus.PUBLISHED
 
 
 def draft_text(translation: Translation) -> tuple[str, list[Paragraph]]:
@@ -364,47 +369,40 @@ def retranslate_paragraph(
     `into_draft`: the new paragraph goes into the pending draft (a published translation's live
     page is unchanged until the draft is published); returns None then."""
     from presseschau.publish.service import on_translation_done
-    from presseschau.translate.document import Document, DocumentTranslator
-    from presseschau.translate.engines import get_engine
-    from presseschau.translate.engines.base import EngineError
-    from presseschau.translate.glossary import glossary_for
+    from presseschau.translate.engines import EngineError
+    from presseschau.translate.translating import choose_engine, translate_paragraph
 
     source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
     current = paragraphs_from_json(translation.paragraphs)
     if not 0 <= index < min(len(source_paragraphs), len(current)):
         raise ReviewError(f"Absatz {index + 1} gibt es im Original oder in der Übersetzung nicht")
     settings = context.settings
-    name = engine_name or translation.engine or settings.engine
+    source = translation.article.source
+    # The editor's choice, else the engine that made this translation, else the article's own.
+    name = choose_engine(settings, engine_name or translation.engine, source)
     if name == "memory":
         # The memory engine only replays stored translations; a fresh one needs a real engine.
-        name = _intended_engine(settings, translation.article)
+        name = choose_engine(settings, source=source)
     try:
-        # An editor waits for this request: never start a model download of hundreds of MB here.
-        engine = get_engine(name, settings.model_copy(update={"model_auto_pull": False}))
-        # No memory: the editor asks for a fresh translation, not the stored one.
-        translator = DocumentTranslator(
-            engine,
-            memory=None,
-            # The source's own glossary additions apply as in the pipeline.
-            glossary=glossary_for(
-                settings, translation.article.source.glossary if translation.article.source else None
-            ),
-            source_language=settings.source_language,
+        fresh = translate_paragraph(
+            settings,
+            source_paragraphs[index],
+            name,
             target_language=translation.language,
+            glossary_additions=source.glossary if source else None,
         )
-        result = translator.translate(Document(title="", paragraphs=[source_paragraphs[index]]))
     except EngineError as error:
         raise ReviewError(
             f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden ({str(error).rstrip('.')}). "
             "Der Absatz bleibt unverändert."
         ) from error
-    if not result.complete or not result.paragraphs:
+    if fresh is None:
         raise ReviewError(
             f"Die Neuübersetzung von Absatz {index + 1} mit {name} hat die Vollständigkeitsprüfung nicht "
             "bestanden (Teile des Originals fehlten in der Ausgabe). Der Absatz bleibt unverändert; "
             "bitte eine andere Engine wählen oder den Absatz von Hand bearbeiten."
         )
-    new_html = sanitize_inline_html(result.paragraphs[0].html)
+    new_html = sanitize_inline_html(fresh.html)
     if not html_to_text(new_html):
         raise ReviewError(f"Die Neuübersetzung von Absatz {index + 1} mit {name} war leer; nichts geändert.")
     if into_draft:
@@ -446,7 +444,7 @@ def reject(session: Session, translation: Translation, author: str) -> None:
     publication = translation.publication
     if publication is None:
         raise ReviewError(f"Übersetzung {translation.id} hat keine Veröffentlichung, die archiviert werden könnte")
-    publication.status = ARCHIVED
+    publication.status = PublicationStatus.ARCHIVED
     publication.updated_at = utcnow()
     translation.reviewed = False
     search.remove_document(session, publication.id)

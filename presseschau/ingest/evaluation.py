@@ -96,7 +96,7 @@ def run_benchmark(
     on_page: Callable[[PageScore], None] | None = None,
 ) -> BenchmarkResult:
     """Import every (or the given) page into a fresh data directory and score the stored bodies."""
-    from presseschau.ingest.service import import_inputs
+    from presseschau.ingest.importing import import_inputs
 
     truth = load_ground_truth(shared)
     ids = sorted(page_ids) if page_ids is not None else sorted(truth)
@@ -108,7 +108,9 @@ def run_benchmark(
         try:
             for page_id in ids:
                 path = shared / "eval/articles-en/html" / f"{page_id}.html.gz"
-                report = import_inputs(context, [str(path)], original_url=truth[page_id]["url"])
+                report = import_inputs(
+                    context.database, context.settings, [str(path)], original_url=truth[page_id]["url"]
+                )
                 paragraphs: list[Paragraph] = []
                 if report.article_ids:
                     with context.database.session() as session:

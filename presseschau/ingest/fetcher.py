@@ -26,6 +26,7 @@ from presseschau.ingest.encoding import Decoded, decode_bytes
 from presseschau.ingest.errors import (
     BlockedAddress,
     ConnectionFailed,
+    ExtractionError,
     FetchError,
     HTTPStatusError,
     RobotsDisallowed,
@@ -253,3 +254,14 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
+
+
+_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+
+
+def page_text(response: FetchResponse) -> str:
+    """The decoded HTML of an article page; `ExtractionError` for PDFs, images and the like."""
+    media_type = response.content_type.split(";", 1)[0].strip().lower()
+    if media_type and not media_type.startswith(_PAGE_TYPES):
+        raise ExtractionError(response.final_url, f"not an HTML page (Content-Type {media_type})")
+    return response.decoded().text

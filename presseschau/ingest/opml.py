@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 from sqlalchemy import select
 
-from presseschau.app import AppContext
+from presseschau.config import Settings
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
 from presseschau.ingest.sources import (
@@ -35,6 +35,7 @@ from presseschau.ingest.sources import (
     registered_urls,
 )
 from presseschau.ingest.urls import normalize_url
+from presseschau.store.db import Database
 from presseschau.store.models import Source
 
 NAMESPACE = "urn:presseschau:opml:1"
@@ -119,29 +120,29 @@ def parse_opml(data: bytes, subject: str) -> list[OpmlEntry]:
     return entries
 
 
-def _draft(context: AppContext, entry: OpmlEntry, subject: str) -> SourceDraft:
+def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
     where = f"line {entry.line} ({entry.url})"
-    settings = entry.settings
+    options = entry.settings
     fields: dict[str, Any] = {"name": entry.name, "tags": entry.tags or None}
     try:
-        if "interval" in settings:
-            fields["poll_interval_s"] = int(settings["interval"])
-        if "policy" in settings:
-            fields["publish_policy"] = settings["policy"]
-        if settings.get("engine"):
-            fields["engine"] = settings["engine"]
-        if "language" in settings:
-            fields["language"] = settings["language"]
-        if "kind" in settings:
-            fields["kind"] = settings["kind"]
-        if "enabled" in settings:
-            if settings["enabled"] not in ("true", "false"):
-                raise ValueError(f"enabled={settings['enabled']!r}, expected true or false")
-            fields["enabled"] = settings["enabled"] == "true"
-        if "glossary" in settings:
-            fields["glossary"] = json.loads(settings["glossary"])
-        if "filters" in settings:
-            stored = json.loads(settings["filters"])
+        if "interval" in options:
+            fields["poll_interval_s"] = int(options["interval"])
+        if "policy" in options:
+            fields["publish_policy"] = options["policy"]
+        if options.get("engine"):
+            fields["engine"] = options["engine"]
+        if "language" in options:
+            fields["language"] = options["language"]
+        if "kind" in options:
+            fields["kind"] = options["kind"]
+        if "enabled" in options:
+            if options["enabled"] not in ("true", "false"):
+                raise ValueError(f"enabled={options['enabled']!r}, expected true or false")
+            fields["enabled"] = options["enabled"] == "true"
+        if "glossary" in options:
+            fields["glossary"] = json.loads(options["glossary"])
+        if "filters" in options:
+            stored = json.loads(options["filters"])
             if not isinstance(stored, dict):
                 raise ValueError("filters must be a JSON object")
             fields["filters"] = build_filters(
@@ -150,14 +151,14 @@ def _draft(context: AppContext, entry: OpmlEntry, subject: str) -> SourceDraft:
                 stored.get("min_words") or 0,
                 stored.get("target_language") or "skip",
             )
-        return draft_source(context.settings, entry.url, check_address=False, **fields)
+        return draft_source(settings, entry.url, check_address=False, **fields)
     except (ValueError, TypeError, FilterError) as error:
         raise OpmlError(subject, f"{where}: {error}") from None
     except IngestError as error:
         raise OpmlError(subject, f"{where}: {error.reason}") from None
 
 
-def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportReport:
+def import_opml(database: Database, settings: Settings, data: bytes, subject: str) -> OpmlImportReport:
     """Add the feeds of an OPML document as sources, all or none (see the module documentation)."""
     entries = parse_opml(data, subject)
     if not entries:
@@ -167,7 +168,7 @@ def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportRep
     seen: dict[str, int] = {}
     lines: dict[str, int] = {}
     for entry in entries:
-        draft = _draft(context, entry, subject)
+        draft = _draft(settings, entry, subject)
         lines.setdefault(draft.url, entry.line)
         key = normalize_url(draft.url)
         if key in seen:
@@ -175,7 +176,7 @@ def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportRep
             continue
         seen[key] = entry.line
         drafts.append(draft)
-    with context.database.session() as session:
+    with database.session() as session:
         registered = registered_urls(session)
         new: list[SourceDraft] = []
         for draft in drafts:
@@ -184,8 +185,8 @@ def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportRep
                 report.duplicates.append((draft.url, f"already registered as source {existing.id} ({existing.name})"))
             else:
                 new.append(draft)
-    _check_addresses(context, new, lines, subject)
-    with context.database.session() as session:
+    _check_addresses(settings, new, lines, subject)
+    with database.session() as session:
         registered = registered_urls(session)  # again: another writer may have added one meanwhile
         for draft in new:
             source = insert_source(session, draft, registered)
@@ -193,13 +194,13 @@ def import_opml(context: AppContext, data: bytes, subject: str) -> OpmlImportRep
     return report
 
 
-def _check_addresses(context: AppContext, drafts: list[SourceDraft], lines: dict[str, int], subject: str) -> None:
+def _check_addresses(settings: Settings, drafts: list[SourceDraft], lines: dict[str, int], subject: str) -> None:
     """The private-address check of `add_source` for every new feed, resolved concurrently (a large
     file would otherwise wait for one DNS answer after another)."""
 
     def check(draft: SourceDraft) -> IngestError | None:
         try:
-            check_source_address(context.settings, draft.url)
+            check_source_address(settings, draft.url)
         except IngestError as error:
             return error
         return None
@@ -210,11 +211,11 @@ def _check_addresses(context: AppContext, drafts: list[SourceDraft], lines: dict
                 raise OpmlError(subject, f"line {lines[draft.url]} ({draft.url}): {error.reason}")
 
 
-def export_opml(context: AppContext, title: str | None = None) -> bytes:
+def export_opml(database: Database, settings: Settings, title: str | None = None) -> bytes:
     """Every source as OPML 2.0, nested by its first tag, with presseschau's settings attached."""
     root = etree.Element("opml", version="2.0", nsmap={PREFIX: NAMESPACE})
     head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = title or f"{context.settings.site_title}: Quellen"
+    etree.SubElement(head, "title").text = title or f"{settings.site_title}: Quellen"
     etree.SubElement(head, "dateCreated").text = format_datetime(datetime.now(UTC))
     body = etree.SubElement(root, "body")
     folders: dict[tuple[str, ...], Any] = {(): body}
@@ -224,7 +225,7 @@ def export_opml(context: AppContext, title: str | None = None) -> bytes:
             folders[path] = etree.SubElement(folder(path[:-1]), "outline", text=path[-1])
         return folders[path]
 
-    with context.database.session() as session:
+    with database.session() as session:
         for source in session.scalars(select(Source).order_by(Source.id)):
             tags = [str(tag) for tag in source.tags or ()]
             path = tuple(part for part in tags[0].split("/") if part) if tags else ()

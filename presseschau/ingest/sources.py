@@ -5,6 +5,7 @@ and raise `InvalidInput` (naming the source and the reason), `SourceExists` or `
 `refilter_source` applies a source's current filters to its stored articles (only when asked: a
 rule change alone touches nothing stored); `release_article` lets an editor translate a filtered
 article anyway; `retranslate_article` queues an article for a fresh machine translation.
+`add_source` / `remove_source` register and delete sources; `sources_to_poll` picks the ones to poll.
 """
 
 from __future__ import annotations
@@ -15,16 +16,23 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
-from presseschau.store.models import Article, Source, Translation, utcnow
-from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED, TranslationDone, enqueue_translation
+from presseschau.store.db import Database
+from presseschau.store.models import (
+    Article,
+    FetchStatus,
+    Source,
+    Translation,
+    TranslationStatus,
+    utcnow,
+)
+from presseschau.store.queue import TranslationDone, enqueue_translation
 from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
@@ -85,13 +93,12 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
             raise InvalidInput(subject, f"unknown publish policy {value!r}; expected auto or review")
         return value
     if name == "engine":
-        from presseschau.translate.engines import engine_names
+        from presseschau.translate.engines import UnknownEngine, check_engine_name
 
-        if value in (None, ""):
-            return None
-        if value not in engine_names():
-            raise InvalidInput(subject, f"unknown engine {value!r}; choose from {', '.join(engine_names())}")
-        return value
+        try:
+            return check_engine_name(value)
+        except UnknownEngine as error:
+            raise InvalidInput(subject, str(error)) from None
     if name == "enabled":
         if not isinstance(value, bool):
             raise InvalidInput(subject, f"enabled must be true or false, not {value!r}")
@@ -227,18 +234,18 @@ def insert_source(session: Session, draft: SourceDraft, registered: dict[str, So
     return source
 
 
-def create_source(context: AppContext, url: str, **fields: Any) -> Source:
+def create_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
     """Validate and register a source; `SourceExists` when its URL is registered already."""
-    draft = draft_source(context.settings, url, **fields)
-    with context.database.session() as session:
+    draft = draft_source(settings, url, **fields)
+    with database.session() as session:
         return insert_source(session, draft)
 
 
-def update_source(context: AppContext, source_id: int, **changes: Any) -> Source:
+def update_source(database: Database, source_id: int, **changes: Any) -> Source:
     """Change the named fields of a source after validating each; stored articles are not touched."""
     subject = f"source {source_id}"
     values = {name: _check_value(subject, name, value) for name, value in changes.items()}
-    with context.database.session() as session:
+    with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
             raise SourceNotFound(subject, "no such source")
@@ -273,7 +280,7 @@ def filter_verdict(source: Source | None, article: Article) -> str | None:
 
 
 def mark_filtered(article: Article, reason: str) -> None:
-    article.fetch_status = "filtered"
+    article.fetch_status = FetchStatus.FILTERED
     article.filter_reason = reason
     log.info("article %s held by its source's filters: %s", article.url, reason)
 
@@ -294,7 +301,7 @@ def publish_original(session: Session, settings: Settings, article: Article, on_
     translation.engine, translation.model = ORIGINAL_ENGINE, None
     translation.title, translation.paragraphs = article.title, list(article.paragraphs)
     translation.report = {"original_language": article.language}
-    translation.status, translation.error, translation.reviewed = DONE, None, False
+    translation.status, translation.error, translation.reviewed = TranslationStatus.DONE, None, False
     translation.translated_at = utcnow()
     session.flush()
     session.refresh(translation, ["article"])
@@ -311,23 +318,27 @@ class RefilterReport:
     kept_translated: int = 0
 
 
-def refilter_source(context: AppContext, source_id: int) -> RefilterReport:
+def refilter_source(database: Database, settings: Settings, source_id: int) -> RefilterReport:
     """Apply the source's current filters to its stored articles that are not translated yet.
 
     Newly matching articles are held (their queued translation is withdrawn); held ones that now
     pass are queued. Released, translated and in-progress articles stay as they are."""
     report = RefilterReport()
-    language = context.settings.target_language
-    with context.database.session() as session:
+    language = settings.target_language
+    with database.session() as session:
         source = get_source(session, source_id)
         articles = session.scalars(
-            select(Article).where(Article.source_id == source_id, Article.fetch_status.in_(("ok", "filtered")))
+            select(Article).where(
+                Article.source_id == source_id, Article.fetch_status.in_((FetchStatus.OK, FetchStatus.FILTERED))
+            )
         ).all()
         for article in articles:
             translation = session.scalars(
                 select(Translation).where(Translation.article_id == article.id, Translation.language == language)
             ).one_or_none()
-            if translation is not None and (translation.status in (DONE, IN_PROGRESS) or translation.publication):
+            if translation is not None and (
+                translation.status in (TranslationStatus.DONE, TranslationStatus.IN_PROGRESS) or translation.publication
+            ):
                 report.kept_translated += 1
                 continue
             if article.filter_released_by:
@@ -335,15 +346,15 @@ def refilter_source(context: AppContext, source_id: int) -> RefilterReport:
                 continue
             verdict = filter_verdict(source, article)
             if verdict is not None:
-                if article.fetch_status == "filtered" and article.filter_reason == verdict:
+                if article.fetch_status == FetchStatus.FILTERED and article.filter_reason == verdict:
                     report.unchanged += 1
                     continue
                 if translation is not None:
                     session.delete(translation)  # queued or failed, never published: nothing of value yet
                 mark_filtered(article, verdict)
                 report.held += 1
-            elif article.fetch_status == "filtered":
-                article.fetch_status, article.filter_reason = "ok", None
+            elif article.fetch_status == FetchStatus.FILTERED:
+                article.fetch_status, article.filter_reason = FetchStatus.OK, None
                 enqueue_translation(session, article, language)
                 report.released += 1
             else:
@@ -351,44 +362,76 @@ def refilter_source(context: AppContext, source_id: int) -> RefilterReport:
     return report
 
 
-def release_article(context: AppContext, article_id: int, by: str) -> Article:
+def release_article(database: Database, settings: Settings, article_id: int, by: str) -> Article:
     """Translate a filtered article after all (an editor's decision; it is never filtered again)."""
     subject = f"article {article_id}"
-    with context.database.session() as session:
+    with database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != "filtered":
+        if article.fetch_status != FetchStatus.FILTERED:
             raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
-        article.fetch_status = "ok"
+        article.fetch_status = FetchStatus.OK
         article.filter_released_by = by[:100]
-        enqueue_translation(session, article, context.settings.target_language)
+        enqueue_translation(session, article, settings.target_language)
         log.info("article %s released by %s (held for: %s)", article_id, by, article.filter_reason)
         return article
 
 
-def retranslate_article(context: AppContext, article_id: int) -> Translation:
+def retranslate_article(database: Database, settings: Settings, article_id: int) -> Translation:
     """Queue a fresh machine translation of an article's current revision (its publication stays
     as it is until the new translation is done)."""
     subject = f"article {article_id}"
-    language = context.settings.target_language
-    with context.database.session() as session:
+    language = settings.target_language
+    with database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != "ok":
+        if article.fetch_status != FetchStatus.OK:
             raise InvalidInput(subject, f"cannot be translated (status {article.fetch_status})")
         translation = enqueue_translation(session, article, language)
         if translation.engine == ORIGINAL_ENGINE:
             raise InvalidInput(subject, "is published as original text; there is nothing to translate")
-        if translation.status == IN_PROGRESS:
+        if translation.status == TranslationStatus.IN_PROGRESS:
             raise InvalidInput(subject, "is being translated right now")
-        translation.status, translation.attempts, translation.next_attempt_at, translation.error = QUEUED, 0, None, None
+        translation.status, translation.attempts = TranslationStatus.QUEUED, 0
+        translation.next_attempt_at, translation.error = None, None
         return translation
 
 
 def filtered_articles(session: Session, source_id: int | None = None, limit: int = 200) -> list[Article]:
-    query = select(Article).where(Article.fetch_status == "filtered").order_by(Article.id.desc()).limit(limit)
+    query = select(Article).where(Article.fetch_status == FetchStatus.FILTERED).order_by(Article.id.desc()).limit(limit)
     if source_id is not None:
         query = query.where(Article.source_id == source_id)
     return list(session.scalars(query))
+
+
+def add_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
+    """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered.
+
+    The fields (name, language, kind, poll_interval_s, publish_policy, engine, enabled, glossary,
+    tags, filters) are validated by `create_source`."""
+    return create_source(database, settings, url, **fields)
+
+
+def remove_source(database: Database, source_id: int) -> None:
+    """Delete a source; its articles stay (with no source)."""
+    with database.session() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise SourceNotFound(f"source {source_id}", "no such source")
+        session.execute(update(Article).where(Article.source_id == source_id).values(source_id=None))
+        session.delete(source)
+
+
+def sources_to_poll(database: Database, source_id: int | None = None, due_only: bool = False) -> list[int]:
+    now = utcnow()
+    with database.session() as session:
+        if source_id is not None:
+            if session.get(Source, source_id) is None:
+                raise SourceNotFound(f"source {source_id}", "no such source")
+            return [source_id]
+        query = select(Source.id).where(Source.enabled.is_(True)).order_by(Source.id)
+        if due_only:
+            query = query.where(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
+        return list(session.scalars(query))

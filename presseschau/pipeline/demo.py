@@ -102,17 +102,21 @@ class EngineChoice:
     reason: str
 
 
-def choose_engine(context: AppContext, requested: str | None, model: str | None) -> EngineChoice:
-    """The engine the demo uses, with the reason printed to the user (see module docstring)."""
+def choose_demo_engine(context: AppContext, requested: str | None, model: str | None) -> EngineChoice:
+    """The engine the demo uses, with the reason printed to the user (see module docstring): the
+    translate stage's rule (`choose_engine`: an explicit choice, else the configured engine), then,
+    unless chosen explicitly, the first local engine that is ready, else the translation memory."""
     from presseschau.translate.engines import get_engine
     from presseschau.translate.engines.base import EngineError
+    from presseschau.translate.translating import choose_engine
 
+    preferred = choose_engine(context.settings, requested)
     if requested:
-        return EngineChoice(requested, model, f"engine {requested!r} chosen with --engine")
+        return EngineChoice(preferred, model, f"engine {requested!r} chosen with --engine")
     local = ["firefox", "ct2"]
-    if context.settings.engine in local:  # the configured local engine first
-        local.remove(context.settings.engine)
-        local.insert(0, context.settings.engine)
+    if preferred in local:  # the configured local engine first
+        local.remove(preferred)
+        local.insert(0, preferred)
     reasons = []
     for name in local:
         try:

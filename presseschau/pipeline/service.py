@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
-from presseschau.store.models import Publication, ServiceState, Translation, utcnow
-from presseschau.store.queue import IN_PROGRESS, abandon_leases
+from presseschau.store.models import Publication, ServiceState, Translation, TranslationStatus, utcnow
+from presseschau.store.queue import abandon_leases
 
 log = logging.getLogger("presseschau.run")
 
@@ -57,7 +57,7 @@ def recover_orphaned_leases(session: Session, max_attempts: int | None = None) -
     time must not be claimed forever.
     """
     rows = session.execute(
-        select(Translation.id, Translation.lease_owner).where(Translation.status == IN_PROGRESS)
+        select(Translation.id, Translation.lease_owner).where(Translation.status == TranslationStatus.IN_PROGRESS)
     ).all()
     orphaned: list[tuple[int, str | None]] = []
     for translation_id, owner in rows:
@@ -175,18 +175,21 @@ class PipelineService:
     # Stage steps ---------------------------------------------------------------------------
 
     def fetch_step(self) -> int:
-        from presseschau.ingest.service import fetch_sources
+        from presseschau.ingest.polling import fetch_sources
         from presseschau.publish.service import publisher
 
-        report = fetch_sources(self.context, due_only=True, on_done=publisher(self.context.settings))
+        report = fetch_sources(
+            self.context.database, self.context.settings, due_only=True, on_done=publisher(self.context.settings)
+        )
         return int(report.sources_polled)
 
     def translate_step(self) -> int:
         from presseschau.publish.service import publisher
-        from presseschau.translate.service import translate_queued
+        from presseschau.translate.queue import translate_queued
 
         report = translate_queued(
-            self.context,
+            self.context.database,
+            self.context.settings,
             limit=1,  # one article per step: SIGTERM waits for at most one article
             engine_name=self.options.engine,
             model=self.options.model,

@@ -21,8 +21,7 @@ from sqlalchemy import select, update
 from presseschau.app import AppContext
 from presseschau.config import Settings, load_settings
 from presseschau.pipeline.service import make_owner_id, recover_orphaned_leases
-from presseschau.store.models import Publication, Source, Translation, utcnow
-from presseschau.store.queue import DONE, IN_PROGRESS, QUEUED
+from presseschau.store.models import Publication, PublicationStatus, Source, Translation, TranslationStatus, utcnow
 
 log = logging.getLogger("presseschau.tasks")
 
@@ -123,12 +122,12 @@ def poll_due_sources() -> int:
 
 @celery_app.task(name="presseschau.fetch_source", bind=True, max_retries=5)
 def fetch_source(self: Any, source_id: int) -> int:
-    from presseschau.ingest.service import fetch_sources
+    from presseschau.ingest.polling import fetch_sources
     from presseschau.publish.service import publisher
 
     ctx = context()
     try:
-        report = fetch_sources(ctx, source_id=source_id, on_done=publisher(ctx.settings))
+        report = fetch_sources(ctx.database, ctx.settings, source_id=source_id, on_done=publisher(ctx.settings))
     except Exception as error:  # a crashed fetch retries with backoff; per-item errors are recorded
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
     dispatch.delay()
@@ -161,16 +160,16 @@ def dispatch() -> dict[str, int]:
         claimable = session.scalars(
             select(Translation.id).where(
                 (
-                    (Translation.status == QUEUED)
+                    (Translation.status == TranslationStatus.QUEUED)
                     & ((Translation.next_attempt_at.is_(None)) | (Translation.next_attempt_at <= now))
                 )
-                | ((Translation.status == IN_PROGRESS) & (Translation.lease_expires_at < now))
+                | ((Translation.status == TranslationStatus.IN_PROGRESS) & (Translation.lease_expires_at < now))
             )
         ).all()
         unpublished = session.scalars(
             select(Translation.id)
             .outerjoin(Publication, Publication.translation_id == Translation.id)
-            .where(Translation.status == DONE, Publication.id.is_(None))
+            .where(Translation.status == TranslationStatus.DONE, Publication.id.is_(None))
         ).all()
     wanted = -(-len(claimable) // TRANSLATE_BATCH)
     waiting = waiting_tasks("translate") if wanted else 0
@@ -192,12 +191,18 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
     attempt until the engine's pause ends; `dispatch` sends no work for it meanwhile.
     """
     from presseschau.publish.service import publisher
-    from presseschau.translate.service import translate_queued
+    from presseschau.translate.queue import translate_queued
 
     ctx = context()
     try:
         report = translate_queued(
-            ctx, limit=TRANSLATE_BATCH, engine_name=engine, model=model, owner=owner(), on_done=publisher(ctx.settings)
+            ctx.database,
+            ctx.settings,
+            limit=TRANSLATE_BATCH,
+            engine_name=engine,
+            model=model,
+            owner=owner(),
+            on_done=publisher(ctx.settings),
         )
     except Exception as error:
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
@@ -213,8 +218,8 @@ def already_published(publication: Publication | None, translation: Translation)
     `updated_at` (feeds, sitemaps, caches) and re-index, so a redelivered task skips it."""
     return (
         publication is not None
-        and publication.status == "published"
-        and translation.status == DONE
+        and publication.status == PublicationStatus.PUBLISHED
+        and translation.status == TranslationStatus.DONE
         and publication.updated_at is not None
         and translation.updated_at is not None
         and publication.updated_at >= translation.updated_at
@@ -232,7 +237,7 @@ def publish_translation(self: Any, translation_id: int) -> str | None:
             if translation is None:
                 return None
             if already_published(translation.publication, translation):
-                return "published"
+                return PublicationStatus.PUBLISHED
             publication = on_translation_done(session, translation, ctx.settings)
             return publication.status if publication else None
     except Exception as error:  # e.g. the database restarting: idempotent, so simply again

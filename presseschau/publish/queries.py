@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from presseschau.content import Paragraph, html_to_text, sanitize_inline_html
 from presseschau.publish import search
 from presseschau.publish.formatting import teaser, translation_disclosure, translation_notice
-from presseschau.store.models import Article, Publication, SlugHistory, Source, Translation
+from presseschau.store.models import Article, Publication, PublicationStatus, SlugHistory, Source, Translation
 
 RELATED_COUNT = 4
 
@@ -128,7 +128,7 @@ def _summary_columns() -> Select[Any]:
 
 
 def _published(language: str) -> Any:
-    return and_(Publication.status == "published", Publication.language == language)
+    return and_(Publication.status == PublicationStatus.PUBLISHED, Publication.language == language)
 
 
 def _to_summary(row: Sequence[Any]) -> Summary:
@@ -234,7 +234,11 @@ def redirect_target(session: Session, language: str, slug: str) -> str | None:
     return session.scalar(
         select(Publication.slug)
         .join(SlugHistory, SlugHistory.publication_id == Publication.id)
-        .where(SlugHistory.language == language, SlugHistory.slug == slug, Publication.status == "published")
+        .where(
+            SlugHistory.language == language,
+            SlugHistory.slug == slug,
+            Publication.status == PublicationStatus.PUBLISHED,
+        )
     )
 
 
@@ -243,7 +247,7 @@ def slug_redirects(session: Session, language: str) -> list[tuple[str, str]]:
     rows = session.execute(
         select(SlugHistory.slug, Publication.slug)
         .join(Publication, Publication.id == SlugHistory.publication_id)
-        .where(SlugHistory.language == language, Publication.status == "published")
+        .where(SlugHistory.language == language, Publication.status == PublicationStatus.PUBLISHED)
     )
     return [(str(r[0]), str(r[1])) for r in rows]
 

@@ -22,7 +22,7 @@ import snowballstemmer
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from presseschau.store.models import SearchDocument
+from presseschau.store.models import PublicationStatus, SearchDocument
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_QUERY_TERMS = 12
@@ -181,7 +181,7 @@ def search(
         text(
             "SELECT f.rowid, bm25(search_fts, 4.0, 1.0) AS rank FROM search_fts f "
             "JOIN publications p ON p.id = f.rowid "
-            "WHERE search_fts MATCH :match AND p.status = 'published' AND p.language = :language "
+            f"WHERE search_fts MATCH :match AND p.status = '{PublicationStatus.PUBLISHED}' AND p.language = :language "
             "ORDER BY rank, p.published_at DESC LIMIT :limit OFFSET :offset"
         ),
         {"match": _fts5_query(terms, any_term), "language": language, "limit": limit, "offset": offset},
@@ -220,7 +220,7 @@ def _search_postgresql(
             "ts_rank_cd(to_tsvector('german'::regconfig, d.title || ' ' || d.body), s.q) AS rank "
             f"FROM search_documents d JOIN publications p ON p.id = d.publication_id, (SELECT {tsquery} AS q) AS s "
             "WHERE to_tsvector('german'::regconfig, d.title || ' ' || d.body) @@ s.q "
-            "AND p.status = 'published' AND p.language = :language "
+            f"AND p.status = '{PublicationStatus.PUBLISHED}' AND p.language = :language "
             "ORDER BY rank DESC, p.published_at DESC LIMIT :limit OFFSET :offset"
         ),
         params,
@@ -245,7 +245,7 @@ def title_postings(session: Session, word: str, limit: int) -> list[int]:
             text(
                 "SELECT d.publication_id FROM search_documents d JOIN publications p ON p.id = d.publication_id "
                 "WHERE to_tsvector('german'::regconfig, d.title) @@ plainto_tsquery('german'::regconfig, :term) "
-                "AND p.status = 'published' LIMIT :limit"
+                f"AND p.status = '{PublicationStatus.PUBLISHED}' LIMIT :limit"
             ),
             {"term": word, "limit": limit},
         )

@@ -19,7 +19,16 @@ from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
 from presseschau.publish import search
 from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, RESERVED_SLUGS, is_valid_slug, slugify, unique_slug
-from presseschau.store.models import Article, Publication, SearchDocument, SlugHistory, Translation, utcnow
+from presseschau.store.models import (
+    Article,
+    Publication,
+    PublicationStatus,
+    SearchDocument,
+    SlugHistory,
+    Translation,
+    TranslationStatus,
+    utcnow,
+)
 from presseschau.store.queue import TranslationDone
 
 
@@ -92,8 +101,8 @@ def _body_text(translation: Translation) -> str:
 
 
 def _mark_published(session: Session, publication: Publication, now: datetime) -> None:
-    if publication.status != "published":
-        publication.status = "published"
+    if publication.status != PublicationStatus.PUBLISHED:
+        publication.status = PublicationStatus.PUBLISHED
         publication.published_at = now
         publication.first_published_at = publication.first_published_at or now
     publication.updated_at = now
@@ -107,7 +116,7 @@ def _mark_published(session: Session, publication: Publication, now: datetime) -
 def _require_done(translation: Translation | None, article_id: int) -> Translation:
     if translation is None:
         raise TranslationNotReady(f"article {article_id} has no translation yet")
-    if translation.status != "done":
+    if translation.status != TranslationStatus.DONE:
         raise TranslationNotReady(
             f"article {translation.article_id}: translation is {translation.status!r}; "
             "only 'done' translations can be published"
@@ -119,7 +128,7 @@ def _get_or_create_publication(session: Session, translation: Translation) -> Pu
     publication = translation.publication
     if publication is None:
         return _create_publication(session, translation)
-    if publication.first_published_at is None and publication.status != "published":
+    if publication.first_published_at is None and publication.status != PublicationStatus.PUBLISHED:
         # Never public yet, so the slug can still follow a changed title.
         collided: set[str] = set()
         for _ in range(SLUG_ATTEMPTS):
@@ -146,7 +155,10 @@ def _create_publication(session: Session, translation: Translation) -> Publicati
         try:
             with session.begin_nested():
                 publication = Publication(
-                    translation_id=translation.id, language=translation.language, slug=slug, status="held"
+                    translation_id=translation.id,
+                    language=translation.language,
+                    slug=slug,
+                    status=PublicationStatus.HELD,
                 )
                 session.add(publication)
                 session.flush()
@@ -168,13 +180,13 @@ def on_translation_done(session: Session, translation: Translation, settings: Se
     Published when the source's policy is `auto` (held for review otherwise). An article an editor
     unpublished stays unpublished; a published one stays published with its slug. Idempotent.
     """
-    if translation.status != "done":
+    if translation.status != TranslationStatus.DONE:
         return None
     now = utcnow()
     publication = _get_or_create_publication(session, translation)
-    shown = _indexed_text(session, publication) if publication.status == "published" else None
-    if publication.status == "published" or (
-        publication.status == "held" and effective_policy(translation.article, settings) == "auto"
+    shown = _indexed_text(session, publication) if publication.status == PublicationStatus.PUBLISHED else None
+    if publication.status == PublicationStatus.PUBLISHED or (
+        publication.status == PublicationStatus.HELD and effective_policy(translation.article, settings) == "auto"
     ):
         _mark_published(session, publication, now)
         if shown is not None and _indexed_text(session, publication) != shown:
@@ -214,7 +226,11 @@ def publish_orphaned(session: Session, settings: Settings) -> int:
     orphaned = session.scalars(
         select(Translation)
         .outerjoin(Publication, Publication.translation_id == Translation.id)
-        .where(Translation.language == settings.target_language, Translation.status == "done", Publication.id.is_(None))
+        .where(
+            Translation.language == settings.target_language,
+            Translation.status == TranslationStatus.DONE,
+            Publication.id.is_(None),
+        )
         .order_by(Translation.translated_at, Translation.id)
     ).all()
     for translation in orphaned:
@@ -250,8 +266,8 @@ def publish_all(session: Session, settings: Settings) -> int:
         .outerjoin(Publication, Publication.translation_id == Translation.id)
         .where(
             Translation.language == settings.target_language,
-            Translation.status == "done",
-            (Publication.id.is_(None)) | (Publication.status == "held"),
+            Translation.status == TranslationStatus.DONE,
+            (Publication.id.is_(None)) | (Publication.status == PublicationStatus.HELD),
         )
         .order_by(Translation.translated_at, Translation.id)
     ).all()
@@ -267,7 +283,7 @@ def unpublish(session: Session, settings: Settings, article_id: int) -> Publicat
     if translation is None or translation.publication is None:
         raise PublishError(f"article {article_id} is not published")
     publication = translation.publication
-    publication.status = "unpublished"
+    publication.status = PublicationStatus.UNPUBLISHED
     publication.updated_at = utcnow()
     search.remove_document(session, publication.id)
     session.flush()

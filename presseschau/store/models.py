@@ -8,6 +8,7 @@ is a sanitized inline-HTML fragment (text with `<a href>`, `<em>`, `<strong>`, .
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -58,6 +59,50 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Status columns hold these values as plain strings (a StrEnum member equals its value).
+
+
+class FetchStatus(StrEnum):
+    """`Article.fetch_status`: what fetching and extracting the article came to."""
+
+    OK = "ok"
+    FAILED = "failed"
+    NO_ARTICLE = "no_article"  # the page was fetched but holds no article
+    NOT_ENGLISH = "not_english"  # not in its source's language: kept, never translated
+    FILTERED = "filtered"  # held back by its source's filters
+    PENDING = "pending"
+
+
+class TranslationStatus(StrEnum):
+    """`Translation.status`: the translate stage's work item state."""
+
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"  # leased by a worker
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PublicationStatus(StrEnum):
+    """`Publication.status`: whether readers see the translation."""
+
+    PUBLISHED = "published"
+    HELD = "held"  # waits for review
+    UNPUBLISHED = "unpublished"  # taken down by an editor
+    ARCHIVED = "archived"  # rejected by an editor
+
+
+class SourceStatus(StrEnum):
+    """`Source.last_status`: how the last poll went -- one of these, or its error's kind (`IngestError.kind`)."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+
+
+# Article.fetch_status values of a row that holds content, and of a placeholder for a failed item.
+CONTENT_STATUSES = (FetchStatus.OK, FetchStatus.NOT_ENGLISH, FetchStatus.FILTERED)
+PLACEHOLDER_STATUSES = (FetchStatus.FAILED, FetchStatus.NO_ARTICLE, FetchStatus.PENDING)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
@@ -94,7 +139,7 @@ class Source(Base):
     last_polled_at: Mapped[datetime | None] = mapped_column(default=None)
     last_success_at: Mapped[datetime | None] = mapped_column(default=None)
     next_poll_at: Mapped[datetime | None] = mapped_column(default=None)
-    last_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    last_status: Mapped[str | None] = mapped_column(String(32), default=None)  # a SourceStatus or an error kind
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -133,8 +178,8 @@ class Article(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
 
-    # ok | failed | no_article | not_english | filtered | pending
-    fetch_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    # A FetchStatus.
+    fetch_status: Mapped[str] = mapped_column(String(20), default=FetchStatus.PENDING, index=True)
     fetch_error: Mapped[str | None] = mapped_column(Text, default=None)
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     # The source filter rule that held this article back (`filtered`), kept after a release.
@@ -206,8 +251,8 @@ class Translation(Base):
     # "saved_at"}; the live page keeps the translation's own text until they are published.
     draft: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
-    # queued | in_progress | done | failed
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    # A TranslationStatus.
+    status: Mapped[str] = mapped_column(String(20), default=TranslationStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     lease_owner: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -236,8 +281,8 @@ class Publication(Base):
     translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id", ondelete="CASCADE"), unique=True)
     language: Mapped[str] = mapped_column(String(16))
     slug: Mapped[str] = mapped_column(String(200))
-    # published | held (waits for review) | unpublished
-    status: Mapped[str] = mapped_column(String(20), default="held", index=True)
+    # A PublicationStatus.
+    status: Mapped[str] = mapped_column(String(20), default=PublicationStatus.HELD, index=True)
     published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     first_published_at: Mapped[datetime | None] = mapped_column(default=None)
     # When readers last saw the text change after first publication (an editor's published change,

@@ -23,11 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from presseschau.store.models import Article, Translation, utcnow
+from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 
 log = logging.getLogger("presseschau.queue")
 
-QUEUED, IN_PROGRESS, DONE, FAILED = "queued", "in_progress", "done", "failed"
 # Key in `Translation.report`: how often a worker died holding this item (for the final reason).
 WORKER_DEATHS = "worker_deaths"
 
@@ -49,10 +48,14 @@ def enqueue_translation(session: Session, article: Article, language: str) -> Tr
         session.add(translation)
         session.flush()
         return translation
-    if translation.source_revision == article.revision and translation.status in (QUEUED, IN_PROGRESS, DONE):
+    if translation.source_revision == article.revision and translation.status in (
+        TranslationStatus.QUEUED,
+        TranslationStatus.IN_PROGRESS,
+        TranslationStatus.DONE,
+    ):
         return translation
     translation.source_revision = article.revision
-    translation.status = QUEUED
+    translation.status = TranslationStatus.QUEUED
     translation.attempts = 0
     translation.next_attempt_at = None
     translation.error = None
@@ -67,7 +70,7 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     # Expired leases are not claimable directly: `reap_expired_leases` re-queues or fails them first,
     # so an item that keeps killing its worker cannot be claimed forever.
     return and_(
-        Translation.status == QUEUED,
+        Translation.status == TranslationStatus.QUEUED,
         or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
     )
 
@@ -103,7 +106,7 @@ def abandon_leases(
         report[WORKER_DEATHS] = deaths
         given_up = max_attempts is not None and row.attempts >= max_attempts
         reason = death_reason(deaths, row.attempts, max_attempts)
-        conditions = [Translation.id == translation_id, Translation.status == IN_PROGRESS]
+        conditions = [Translation.id == translation_id, Translation.status == TranslationStatus.IN_PROGRESS]
         conditions.append(
             Translation.lease_owner.is_(None) if seen_owner is None else Translation.lease_owner == seen_owner
         )
@@ -113,7 +116,7 @@ def abandon_leases(
             update(Translation)
             .where(*conditions)
             .values(
-                status=FAILED if given_up else QUEUED,
+                status=TranslationStatus.FAILED if given_up else TranslationStatus.QUEUED,
                 lease_owner=None,
                 lease_expires_at=None,
                 next_attempt_at=None,
@@ -133,7 +136,7 @@ def reap_expired_leases(session: Session, max_attempts: int | None, now: datetim
     now = now or utcnow()
     rows = session.execute(
         select(Translation.id, Translation.lease_owner).where(
-            Translation.status == IN_PROGRESS, Translation.lease_expires_at < now
+            Translation.status == TranslationStatus.IN_PROGRESS, Translation.lease_expires_at < now
         )
     ).all()
     return abandon_leases(session, [(r.id, r.lease_owner) for r in rows], max_attempts, now) if rows else 0
@@ -168,7 +171,7 @@ def claim_translations(
             update(Translation)
             .where(Translation.id == translation_id, _claimable(now))
             .values(
-                status=IN_PROGRESS,
+                status=TranslationStatus.IN_PROGRESS,
                 lease_owner=owner,
                 lease_expires_at=now + timedelta(seconds=lease_seconds),
                 attempts=Translation.attempts + 1,
@@ -182,7 +185,11 @@ def claim_translations(
 
 
 def _held_by(translation_id: int, owner: str) -> tuple[ColumnElement[bool], ...]:
-    return (Translation.id == translation_id, Translation.lease_owner == owner, Translation.status == IN_PROGRESS)
+    return (
+        Translation.id == translation_id,
+        Translation.lease_owner == owner,
+        Translation.status == TranslationStatus.IN_PROGRESS,
+    )
 
 
 def _update_if_held(
@@ -203,7 +210,7 @@ def holds_lease(session: Session, translation_id: int, owner: str) -> bool:
     row = session.execute(
         select(Translation.status, Translation.lease_owner).where(Translation.id == translation_id)
     ).one_or_none()
-    return row is not None and row.status == IN_PROGRESS and row.lease_owner == owner
+    return row is not None and row.status == TranslationStatus.IN_PROGRESS and row.lease_owner == owner
 
 
 def hold_lease(session: Session, translation_id: int, owner: str) -> bool:
@@ -309,7 +316,7 @@ def finish_translation(session: Session, translation: Translation, owner: str | 
     roll back, as its other changes to `translation` may already be flushed.
     """
     values: dict[str, Any] = {
-        "status": DONE,
+        "status": TranslationStatus.DONE,
         "error": None,
         "lease_owner": None,
         "lease_expires_at": None,
@@ -334,9 +341,12 @@ def fail_translation(
     """
     values: dict[str, Any] = {"error": error, "lease_owner": None, "lease_expires_at": None}
     if translation.attempts >= max_attempts:
-        values.update(status=FAILED, next_attempt_at=None)
+        values.update(status=TranslationStatus.FAILED, next_attempt_at=None)
     else:
-        values.update(status=QUEUED, next_attempt_at=utcnow() + (backoff or Backoff()).delay(translation.attempts))
+        values.update(
+            status=TranslationStatus.QUEUED,
+            next_attempt_at=utcnow() + (backoff or Backoff()).delay(translation.attempts),
+        )
     return _write_state(session, translation, owner, values)
 
 
@@ -353,7 +363,7 @@ def release_translation(
     worker stopped by Ctrl-C. `error`, when given, says why it waits.
     """
     values: dict[str, Any] = {
-        "status": QUEUED,
+        "status": TranslationStatus.QUEUED,
         "lease_owner": None,
         "lease_expires_at": None,
         "next_attempt_at": next_attempt_at,
@@ -367,10 +377,12 @@ def release_translation(
 
 def retry_failed(session: Session, language: str | None = None) -> int:
     """Put every `failed` translation back in the queue (after the cause was fixed)."""
-    query = update(Translation).where(Translation.status == FAILED)
+    query = update(Translation).where(Translation.status == TranslationStatus.FAILED)
     if language:
         query = query.where(Translation.language == language)
     result = session.execute(
-        query.values(status=QUEUED, attempts=0, next_attempt_at=None).execution_options(synchronize_session=False)
+        query.values(status=TranslationStatus.QUEUED, attempts=0, next_attempt_at=None).execution_options(
+            synchronize_session=False
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

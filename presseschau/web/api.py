@@ -458,7 +458,7 @@ def get_article(article_id: int, _: Reader, database: Db) -> ArticleDetail:
 def retranslate(article_id: int, _: EditorToken, context: Context) -> TranslationOut:
     """Queue a fresh machine translation; the translate worker (`run`, `translate`) does it."""
     with service_errors():
-        translation = retranslate_article(context, article_id)
+        translation = retranslate_article(context.database, context.settings, article_id)
     with context.database.session() as session:
         stored = session.get(Translation, translation.id)
         assert stored is not None
@@ -471,7 +471,7 @@ def release(article_id: int, who: EditorToken, context: Context) -> ArticleOut:
     with context.database.session() as session:
         load_article(session, article_id)
     with service_errors():
-        release_article(context, article_id, f"token:{who.name}")
+        release_article(context.database, context.settings, article_id, f"token:{who.name}")
     with context.database.session() as session:
         return article_out(load_article(session, article_id))
 
@@ -610,7 +610,9 @@ def get_source(source_id: int, _: Reader, database: Db) -> SourceOut:
 def add_source(body: SourceCreate, _: AdminToken, context: Context) -> SourceOut:
     with service_errors():
         fields = body.model_dump(exclude={"url", "filters"}, exclude_none=True)
-        source = create_source(context, body.url, filters=_filters_value(body.filters), **fields)
+        source = create_source(
+            context.database, context.settings, body.url, filters=_filters_value(body.filters), **fields
+        )
     return stored_source(context.database, source.id)
 
 
@@ -621,31 +623,31 @@ def change_source(source_id: int, body: SourceUpdate, _: AdminToken, context: Co
     with service_errors():
         if "filters" in body.model_fields_set:
             changes["filters"] = _filters_value(body.filters)
-        update_source(context, source_id, **changes)
+        update_source(context.database, source_id, **changes)
     return stored_source(context.database, source_id)
 
 
 @router.post("/sources/{source_id}/pause", response_model=SourceOut, tags=["sources"])
 def pause_source(source_id: int, _: AdminToken, context: Context) -> SourceOut:
     with service_errors():
-        update_source(context, source_id, enabled=False)
+        update_source(context.database, source_id, enabled=False)
     return stored_source(context.database, source_id)
 
 
 @router.post("/sources/{source_id}/resume", response_model=SourceOut, tags=["sources"])
 def resume_source(source_id: int, _: AdminToken, context: Context) -> SourceOut:
     with service_errors():
-        update_source(context, source_id, enabled=True)
+        update_source(context.database, source_id, enabled=True)
     return stored_source(context.database, source_id)
 
 
 @router.delete("/sources/{source_id}", status_code=204, tags=["sources"])
 def delete_source(source_id: int, _: AdminToken, context: Context) -> Response:
     """Remove a source; its articles are kept."""
-    from presseschau.ingest.service import remove_source
+    from presseschau.ingest.sources import remove_source
 
     with service_errors():
-        remove_source(context, source_id)
+        remove_source(context.database, source_id)
     return Response(status_code=204)
 
 
@@ -653,18 +655,20 @@ def delete_source(source_id: int, _: AdminToken, context: Context) -> Response:
 def refilter(source_id: int, _: AdminToken, context: Context) -> RefilterResult:
     """Apply the source's current filters to its stored articles that are not translated yet."""
     with service_errors():
-        report = refilter_source(context, source_id)
+        report = refilter_source(context.database, context.settings, source_id)
     return RefilterResult(**vars(report))
 
 
 @router.post("/sources/{source_id}/fetch", response_model=FetchResult, tags=["sources"])
 def fetch_source(source_id: int, _: AdminToken, context: Context) -> FetchResult:
     """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
-    from presseschau.ingest.service import fetch_sources
+    from presseschau.ingest.polling import fetch_sources
     from presseschau.publish.service import publisher
 
     with service_errors():
-        report = fetch_sources(context, source_id=source_id, on_done=publisher(context.settings))
+        report = fetch_sources(
+            context.database, context.settings, source_id=source_id, on_done=publisher(context.settings)
+        )
     return FetchResult(
         source_id=source_id,
         articles_new=report.articles_new,

@@ -43,6 +43,7 @@ from presseschau import __version__, reporting
 from presseschau.app import AppContext
 from presseschau.publish import queries
 from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
+from presseschau.store.models import PublicationStatus, TranslationStatus
 from presseschau.web import admin
 from presseschau.web.admin import SECURITY_HEADERS
 from presseschau.web.api import PREFIX as API_PREFIX
@@ -268,7 +269,7 @@ class PublicSite:
     def resolve_slug(self, slug: str) -> SlugTarget:
         with self.context.database.session() as session:
             found = queries.find_slug(session, self.language, slug)
-            if found is not None and found[1] == "published":
+            if found is not None and found[1] == PublicationStatus.PUBLISHED:
                 return SlugTarget(publication_id=found[0], updated=found[2].isoformat())
             if found is None:
                 new_slug = queries.redirect_target(session, self.language, slug)
@@ -407,8 +408,8 @@ def healthz(database: Db) -> JSONResponse:
             by_status = reporting.status_counts(session)
             counts = {
                 "articles": by_status.articles_total,
-                "translations_done": by_status.translations.get("done", 0),
-                "published": by_status.publications.get("published", 0),
+                "translations_done": by_status.translations.get(TranslationStatus.DONE, 0),
+                "published": by_status.publications.get(PublicationStatus.PUBLISHED, 0),
             }
     except Exception as error:  # any database failure means "not healthy", with the reason
         return JSONResponse(

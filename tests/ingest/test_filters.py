@@ -13,14 +13,16 @@ from presseschau.cli import app
 from presseschau.ingest.errors import InvalidInput
 from presseschau.ingest.extract import extract_article
 from presseschau.ingest.filters import FilterError, build_filters, parse_rule, screen
-from presseschau.ingest.service import add_source, fetch_sources, store_extracted
+from presseschau.ingest.polling import fetch_sources
 from presseschau.ingest.sources import (
+    add_source,
     create_source,
     refilter_source,
     release_article,
     retranslate_article,
     update_source,
 )
+from presseschau.ingest.storing import store_extracted
 from presseschau.publish.formatting import translation_notice
 from presseschau.publish.service import publisher
 from presseschau.store.models import Article, Publication, Source, Translation
@@ -99,58 +101,65 @@ def _states(context: AppContext) -> dict[str, tuple[str, str | None, str | None]
 def test_a_filtered_article_is_stored_not_queued_and_released_by_hand(
     news_site: NewsSite, ingest_context: AppContext
 ) -> None:
-    source = add_source(ingest_context, news_site.url("/rss.xml"), filters=build_filters(exclude=["title:sea wall"]))
-    report = fetch_sources(ingest_context)
+    source = add_source(
+        ingest_context.database,
+        ingest_context.settings,
+        news_site.url("/rss.xml"),
+        filters=build_filters(exclude=["title:sea wall"]),
+    )
+    report = fetch_sources(ingest_context.database, ingest_context.settings)
     assert (report.articles_new, report.filtered) == (1, 1)
     states = _states(ingest_context)
     assert states["Harbour"] == ("filtered", "exclude rule 'title:sea wall' matched the title", None)
     assert states["Cider"][0::2] == ("ok", "queued")
 
     # The next poll changes nothing: a held article is stored content, not a failure to retry.
-    again = fetch_sources(ingest_context)
+    again = fetch_sources(ingest_context.database, ingest_context.settings)
     assert (again.articles_new, again.filtered, again.failures) == (0, 0, [])
 
     with ingest_context.database.session() as session:
         harbour = session.scalars(select(Article).where(Article.title == HARBOUR_TITLE)).one()
-    release_article(ingest_context, harbour.id, "anna")
+    release_article(ingest_context.database, ingest_context.settings, harbour.id, "anna")
     assert _states(ingest_context)["Harbour"] == ("ok", "exclude rule 'title:sea wall' matched the title", "queued")
     with pytest.raises(InvalidInput, match="is not held by a filter"):
-        release_article(ingest_context, harbour.id, "anna")
+        release_article(ingest_context.database, ingest_context.settings, harbour.id, "anna")
     # Released means released: a refilter leaves it alone.
-    assert refilter_source(ingest_context, source.id).held == 0
+    assert refilter_source(ingest_context.database, ingest_context.settings, source.id).held == 0
 
 
 def test_rule_changes_touch_nothing_stored_until_refilter(news_site: NewsSite, ingest_context: AppContext) -> None:
-    source = add_source(ingest_context, news_site.url("/rss.xml"))
-    fetch_sources(ingest_context)
+    source = add_source(ingest_context.database, ingest_context.settings, news_site.url("/rss.xml"))
+    fetch_sources(ingest_context.database, ingest_context.settings)
     assert {state[0] for state in _states(ingest_context).values()} == {"ok"}
 
-    update_source(ingest_context, source.id, filters=build_filters(include=["apple"]))
+    update_source(ingest_context.database, source.id, filters=build_filters(include=["apple"]))
     assert {state[0] for state in _states(ingest_context).values()} == {"ok"}
 
-    report = refilter_source(ingest_context, source.id)
+    report = refilter_source(ingest_context.database, ingest_context.settings, source.id)
     assert (report.held, report.released) == (1, 0)
     states = _states(ingest_context)
     assert states["Harbour"] == ("filtered", "no include rule matched ('apple')", None)  # queued work withdrawn
     assert states["Cider"][0::2] == ("ok", "queued")
 
-    update_source(ingest_context, source.id, filters=build_filters(include=["apple", "sea wall"]))
-    report = refilter_source(ingest_context, source.id)
+    update_source(ingest_context.database, source.id, filters=build_filters(include=["apple", "sea wall"]))
+    report = refilter_source(ingest_context.database, ingest_context.settings, source.id)
     assert (report.held, report.released) == (0, 1)
     assert _states(ingest_context)["Harbour"] == ("ok", None, "queued")
 
 
 def test_every_entry_point_validates_the_same_way(ingest_context: AppContext) -> None:
     with pytest.raises(InvalidInput, match="poll interval 30 s"):
-        create_source(ingest_context, "https://a.example/feed", poll_interval_s=30)
-    source = create_source(ingest_context, "https://a.example/feed")
+        create_source(ingest_context.database, ingest_context.settings, "https://a.example/feed", poll_interval_s=30)
+    source = create_source(ingest_context.database, ingest_context.settings, "https://a.example/feed")
     with pytest.raises(InvalidInput, match="unknown engine 'babelfish'"):
-        update_source(ingest_context, source.id, engine="babelfish")
+        update_source(ingest_context.database, source.id, engine="babelfish")
     with pytest.raises(InvalidInput, match="'url' cannot be changed"):
-        update_source(ingest_context, source.id, url="https://b.example/")
+        update_source(ingest_context.database, source.id, url="https://b.example/")
     with pytest.raises(InvalidInput, match="no commas"):
-        update_source(ingest_context, source.id, tags=["a,b"])
-    assert update_source(ingest_context, source.id, tags=[" News / Europe ", "News/Europe"]).tags == ["News/Europe"]
+        update_source(ingest_context.database, source.id, tags=["a,b"])
+    assert update_source(ingest_context.database, source.id, tags=[" News / Europe ", "News/Europe"]).tags == [
+        "News/Europe"
+    ]
 
 
 def test_already_in_the_target_language_is_published_as_original(context: AppContext) -> None:
@@ -173,7 +182,7 @@ def test_already_in_the_target_language_is_published_as_original(context: AppCon
         label = translation_notice(translation.engine, translation.model, translation.reviewed)
         assert label == "Originaltext auf Deutsch, nicht übersetzt"
     with pytest.raises(InvalidInput, match="published as original text"):
-        retranslate_article(context, article.id)
+        retranslate_article(context.database, context.settings, article.id)
     from fastapi.testclient import TestClient
 
     from presseschau.web.app import create_app
@@ -231,7 +240,12 @@ def test_run_once_translates_what_passes_and_holds_the_rest(news_site: NewsSite,
     from presseschau.pipeline.service import PipelineService, RunOptions
 
     tiny_model = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny-en-de"
-    add_source(ingest_context, news_site.url("/rss.xml"), filters=build_filters(exclude=["title:sea wall"]))
+    add_source(
+        ingest_context.database,
+        ingest_context.settings,
+        news_site.url("/rss.xml"),
+        filters=build_filters(exclude=["title:sea wall"]),
+    )
     options = RunOptions(serve=False, once=True, engine="ct2", model=str(tiny_model), build=False)
     PipelineService(ingest_context, options).run_once()
     states = _states(ingest_context)
@@ -247,7 +261,11 @@ def test_an_original_text_article_is_published_from_every_entry_point(
 ) -> None:
     # Ingest sits below publishing: each entry point hands it the publisher (`on_done`).
     source = add_source(
-        ingest_context, news_site.url("/news/german"), kind="page", filters=build_filters(target_language="publish")
+        ingest_context.database,
+        ingest_context.settings,
+        news_site.url("/news/german"),
+        kind="page",
+        filters=build_filters(target_language="publish"),
     )
     if entry_point == "cli":
         monkeypatch.setenv("PRESSESCHAU_ALLOW_PRIVATE_ADDRESSES", "true")

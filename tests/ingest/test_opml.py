@@ -65,8 +65,8 @@ def other_context(tmp_path: Path) -> Iterator[AppContext]:
 
 
 def test_nested_outlines_become_tags_and_duplicates_are_reported(context: AppContext) -> None:
-    create_source(context, "https://loose.example/feed.json", name="Registered before")
-    report = import_opml(context, FEEDLY_STYLE, "subscriptions.opml")
+    create_source(context.database, context.settings, "https://loose.example/feed.json", name="Registered before")
+    report = import_opml(context.database, context.settings, FEEDLY_STYLE, "subscriptions.opml")
     assert [(name, url) for _, name, url in report.added] == [
         ("Euro Daily", "https://euro.example/rss"),
         ("Wire", "https://wire.example/atom.xml"),
@@ -113,7 +113,7 @@ def test_nested_outlines_become_tags_and_duplicates_are_reported(context: AppCon
 )
 def test_a_malformed_file_gives_one_error_and_adds_nothing(context: AppContext, document: bytes, message: str) -> None:
     with pytest.raises(OpmlError, match="bad.opml: .*" + re.escape(message)):
-        import_opml(context, document, "bad.opml")
+        import_opml(context.database, context.settings, document, "bad.opml")
     assert sources(context) == []
 
 
@@ -125,14 +125,15 @@ def test_external_entities_are_refused_not_resolved(context: AppContext, tmp_pat
         '<opml version="2.0"><body><outline text="&x;" xmlUrl="https://ok.example/rss"/></body></opml>'
     ).encode()
     with pytest.raises(OpmlError, match=r"entity\.opml: not well-formed XML .*external entity") as caught:
-        import_opml(context, document, "entity.opml")
+        import_opml(context.database, context.settings, document, "entity.opml")
     assert "TOP-SECRET" not in str(caught.value)
     assert sources(context) == []
 
 
 def test_round_trip_into_an_empty_data_directory(context: AppContext, other_context: AppContext) -> None:
     create_source(
-        context,
+        context.database,
+        context.settings,
         "https://paper.example/rss.xml",
         name='Paper <&> "Quotes"',
         poll_interval_s=600,
@@ -144,11 +145,18 @@ def test_round_trip_into_an_empty_data_directory(context: AppContext, other_cont
             include=["Ukraine", "title:/\\bKyiv\\b/"], exclude=["url:/sport/"], min_words=80, target_language="publish"
         ),
     )
-    create_source(context, "https://sitemap.example/news.xml", kind="sitemap", language="fr", enabled=False)
-    create_source(context, "https://plain.example/feed", tags=["News/Europe"])
-    exported = export_opml(context)
+    create_source(
+        context.database,
+        context.settings,
+        "https://sitemap.example/news.xml",
+        kind="sitemap",
+        language="fr",
+        enabled=False,
+    )
+    create_source(context.database, context.settings, "https://plain.example/feed", tags=["News/Europe"])
+    exported = export_opml(context.database, context.settings)
 
-    report = import_opml(other_context, exported, "export.opml")
+    report = import_opml(other_context.database, other_context.settings, exported, "export.opml")
     assert len(report.added) == 3 and report.duplicates == []
     # The same sources with the same settings (ids follow the file's folder order).
     imported = sorted((settings_of(s) for s in sources(other_context)), key=lambda row: row["url"])
@@ -160,7 +168,7 @@ def test_round_trip_into_an_empty_data_directory(context: AppContext, other_cont
         "target_language": "publish",
     }
     # A second export is the same document (apart from its creation time).
-    again = export_opml(other_context).split(b"</head>")[1]
+    again = export_opml(other_context.database, other_context.settings).split(b"</head>")[1]
     assert again == exported.split(b"</head>")[1]
 
 
@@ -193,7 +201,7 @@ def test_a_private_address_is_refused_as_by_sources_add(other_context: AppContex
         b"<outline text='Intranet' xmlUrl='http://127.0.0.1:8080/feed'/>\n</body></opml>"
     )
     with pytest.raises(OpmlError, match=r"line 3 \(http://127\.0\.0\.1:8080/feed\): host '127\.0\.0\.1' resolves to"):
-        import_opml(other_context, document, "intranet.opml")
+        import_opml(other_context.database, other_context.settings, document, "intranet.opml")
     assert sources(other_context) == []
 
 
@@ -204,5 +212,5 @@ def test_an_entity_expansion_bomb_is_refused(context: AppContext) -> None:
         '<opml version="2.0"><body><outline text="&a9;" xmlUrl="https://x.example/"/></body></opml>'
     ).encode()
     with pytest.raises(OpmlError, match=r"bomb\.opml: not well-formed XML"):
-        import_opml(context, document, "bomb.opml")
+        import_opml(context.database, context.settings, document, "bomb.opml")
     assert sources(context) == []

@@ -9,7 +9,7 @@ import pytest
 from presseschau.ingest.dates import DatedValue, dated, most_precise, url_date
 from presseschau.ingest.extract import extract_article
 from presseschau.ingest.feeds import FeedEntry
-from presseschau.ingest.service import _prefer_feed_time
+from presseschau.ingest.polling import _prefer_feed_time
 from presseschau.pipeline.demo import load_samples
 
 BODY = "".join(

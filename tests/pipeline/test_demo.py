@@ -125,11 +125,11 @@ def test_an_interrupted_then_killed_demo_publishes_every_sample_on_the_next_run(
 
     from presseschau.cli import app
     from presseschau.pipeline.service import HOSTNAME
-    from presseschau.translate import service
+    from presseschau.translate import queue
 
     data = tmp_path / "data"
     command = ["--data", str(data), "demo", "--no-serve", "--engine", "memory"]
-    original = service.translate_with_fallback
+    original = queue.translate_with_fallback
     calls = []
 
     def ctrl_c_at_the_third_article(*args: object, **kwargs: object) -> object:
@@ -138,10 +138,10 @@ def test_an_interrupted_then_killed_demo_publishes_every_sample_on_the_next_run(
             raise KeyboardInterrupt
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "translate_with_fallback", ctrl_c_at_the_third_article)
+    monkeypatch.setattr(queue, "translate_with_fallback", ctrl_c_at_the_third_article)
     interrupted = CliRunner().invoke(app, command)
     assert interrupted.exit_code != 0 and len(calls) == 3, interrupted.output
-    monkeypatch.setattr(service, "translate_with_fallback", original)
+    monkeypatch.setattr(queue, "translate_with_fallback", original)
     database = data / "presseschau.sqlite3"
     with sqlite3.connect(database) as connection:
         # Ctrl-C gave the article back at once instead of leaving it leased.

@@ -8,12 +8,8 @@ from sqlalchemy import select
 
 from presseschau.app import AppContext
 from presseschau.pipeline.service import HOSTNAME, recover_orphaned_leases
-from presseschau.store.models import Article, Translation, utcnow
+from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 from presseschau.store.queue import (
-    DONE,
-    FAILED,
-    IN_PROGRESS,
-    QUEUED,
     Backoff,
     LeaseKeeper,
     claim_translations,
@@ -25,6 +21,13 @@ from presseschau.store.queue import (
     retry_failed,
 )
 from tests.store.factories import queued_articles
+
+QUEUED, IN_PROGRESS, DONE, FAILED = (
+    TranslationStatus.QUEUED,
+    TranslationStatus.IN_PROGRESS,
+    TranslationStatus.DONE,
+    TranslationStatus.FAILED,
+)
 
 
 def test_enqueue_is_idempotent_and_requeues_new_revisions(context: AppContext) -> None:

@@ -21,7 +21,7 @@ from presseschau.translate.engines import clear_engine_cache, engine_specs, get_
 from presseschau.translate.engines import deepl as deepl_module
 from presseschau.translate.engines.deepl import DeepLEngine, default_url
 from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy
-from presseschau.translate.service import translate_article, translate_queued
+from presseschau.translate.queue import translate_article, translate_queued
 
 from .conftest import DEEPL_KEY as KEY
 from .conftest import FakeEngine
@@ -54,7 +54,7 @@ def test_free_and_pro_endpoints_follow_the_key() -> None:
 
 def test_article_translates_completely_with_links_and_usage(ctx: AppContext, deepl: FakeDeepL) -> None:
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     translation = translation_of(ctx, article_id)
     assert outcome.complete and outcome.engine == "deepl"
     assert_complete_and_aligned(translation)
@@ -78,10 +78,10 @@ def test_article_translates_completely_with_links_and_usage(ctx: AppContext, dee
 
 
 def test_memory_reuse_second_article_costs_nothing(ctx: AppContext, deepl: FakeDeepL) -> None:
-    translate_article(ctx, add_article(ctx, number=1))
+    translate_article(ctx.database, ctx.settings, add_article(ctx, number=1))
     used = deepl.character_count
     second = add_article(ctx, number=2)
-    translate_article(ctx, second)
+    translate_article(ctx.database, ctx.settings, second)
     assert_complete_and_aligned(translation_of(ctx, second))
     # Every paragraph came from the translation memory, links where DeepL put them the first time.
     assert deepl.character_count == used
@@ -96,7 +96,7 @@ def test_recovers_from_429_5xx_timeouts_and_malformed_json(ctx: AppContext, deep
         Fault(delay_s=1.0, path="/v2/translate"),  # longer than the 0.5 s timeout
     )
     article_id = add_article(ctx)
-    translate_article(ctx, article_id)
+    translate_article(ctx.database, ctx.settings, article_id)
     assert_complete_and_aligned(translation_of(ctx, article_id))
     assert not deepl.faults
 
@@ -104,7 +104,7 @@ def test_recovers_from_429_5xx_timeouts_and_malformed_json(ctx: AppContext, deep
 def test_quota_exceeded_is_reported_and_nothing_is_published(ctx: AppContext, deepl: FakeDeepL) -> None:
     deepl.character_limit = 300  # a first request fits, the article does not
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     translation = translation_of(ctx, article_id)
     assert_not_published(translation)
     assert outcome.error and outcome.error.startswith("QuotaExceeded") and "456" in outcome.error
@@ -119,7 +119,7 @@ def test_quota_exceeded_mid_article_goes_to_the_fallback_engine(
     ctx.settings.fallback_engine = "fake"
     deepl.inject(Fault(status=456, body={"message": "Quota exceeded"}, path="/v2/translate", skip=2))
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     translation = translation_of(ctx, article_id)
     assert outcome.complete and translation.status == "done" and translation.engine == "fake"
     assert translation.report["fallback_engine"] == "fake"
@@ -290,7 +290,7 @@ def test_api_key_never_logged(ctx: AppContext, deepl: FakeDeepL, caplog: pytest.
     caplog.set_level(logging.DEBUG)
     deepl.inject(*[Fault(status=500, body={"message": f"echo {KEY}"}, path="/v2/translate") for _ in range(4)])
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     assert outcome.error and "EngineUnavailable" in outcome.error and "***" in outcome.error
     assert KEY not in caplog.text and KEY not in outcome.error
     with ctx.database.session() as session:
@@ -298,7 +298,7 @@ def test_api_key_never_logged(ctx: AppContext, deepl: FakeDeepL, caplog: pytest.
 
 
 def test_cli_status_and_engines_show_usage_and_quota(ctx: AppContext, deepl: FakeDeepL, data_dir: Path) -> None:
-    translate_article(ctx, add_article(ctx))
+    translate_article(ctx.database, ctx.settings, add_article(ctx))
     (data_dir / "presseschau.toml").write_text(
         f'deepl_api_key = "{KEY}"\ndeepl_api_url = "{deepl.url}"\n', encoding="utf-8"
     )
@@ -317,7 +317,7 @@ def test_cli_status_and_engines_show_usage_and_quota(ctx: AppContext, deepl: Fak
 def test_queue_run_stops_at_a_used_up_quota(ctx: AppContext, deepl: FakeDeepL) -> None:
     deepl.character_limit = 0
     ids = [add_article(ctx, number=n) for n in range(3)]
-    report = translate_queued(ctx)
+    report = translate_queued(ctx.database, ctx.settings)
     assert report.claimed == 1 and report.aborted and report.aborted.startswith("QuotaExceeded")
     # A used-up quota is not the articles' fault: none spends an attempt, all wait for the pause.
     assert [translation_of(ctx, i).attempts for i in ids] == [0, 0, 0]

@@ -25,7 +25,7 @@ from presseschau.cli import app
 from presseschau.content import Paragraph, html_to_text
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.extract import extract_article
-from presseschau.pipeline.demo import choose_engine, load_samples
+from presseschau.pipeline.demo import choose_demo_engine, load_samples
 from presseschau.translate.catalog import ModelStore
 from presseschau.translate.document import Document, DocumentTranslator
 from presseschau.translate.engines import UnsupportedLanguagePair, clear_engine_cache, get_engine
@@ -287,10 +287,10 @@ def test_demo_uses_an_installed_firefox_model(data_dir: Path, monkeypatch: pytes
     context = AppContext.for_data_dir(data_dir)
     clear_engine_cache()
     try:
-        assert choose_engine(context, None, None).name == "memory"  # nothing installed, nothing pulled
+        assert choose_demo_engine(context, None, None).name == "memory"  # nothing installed, nothing pulled
         ModelStore(context.settings.effective_models_dir).import_path(EN_PT)
         clear_engine_cache()
-        choice = choose_engine(context, None, None)
+        choice = choose_demo_engine(context, None, None)
         assert choice.name == "firefox" and "Firefox Translations" in choice.reason
     finally:
         context.close()

@@ -24,7 +24,7 @@ from presseschau.translate.engines.http import (
     HttpPolicy,
     retry_after_seconds,
 )
-from presseschau.translate.service import translate_article
+from presseschau.translate.queue import translate_article
 
 from .conftest import FakeEngine
 from .fakes.article import add_article, translation_of
@@ -158,7 +158,7 @@ def _translated(context: AppContext, number: int) -> int:
         article = session.get(Article, article_id)
         assert article is not None
         article.paragraphs = paragraphs_to_json([Paragraph("p", f"Report {number} said prices fell today.")])
-    translate_article(context, article_id)
+    translate_article(context.database, context.settings, article_id)
     return article_id
 
 

@@ -13,7 +13,7 @@ from presseschau.config import Settings
 from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
 from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy
 from presseschau.translate.engines.libretranslate import LibreTranslateEngine
-from presseschau.translate.service import translate_article
+from presseschau.translate.queue import translate_article
 
 from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
 from .fakes.libretranslate import FakeLibreTranslate
@@ -52,7 +52,7 @@ def ctx(data_dir: Path, libre: FakeLibreTranslate) -> Iterator[AppContext]:
 
 def test_article_is_split_by_the_servers_char_and_batch_limits(ctx: AppContext, libre: FakeLibreTranslate) -> None:
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     translation = translation_of(ctx, article_id)
     assert outcome.complete, outcome.error
     assert_complete_and_aligned(translation)
@@ -93,7 +93,7 @@ def test_recovers_from_429_5xx_timeouts_and_malformed_json(ctx: AppContext, libr
         Fault(delay_s=1.0, path="/translate"),
     )
     article_id = add_article(ctx)
-    translate_article(ctx, article_id)
+    translate_article(ctx.database, ctx.settings, article_id)
     assert_complete_and_aligned(translation_of(ctx, article_id))
     assert not libre.faults
 
@@ -103,7 +103,7 @@ def test_server_down_mid_article_publishes_nothing(ctx: AppContext, libre: FakeL
         *[Fault(status=500, body={"error": "boom"}, path="/translate", skip=3 if i == 0 else 0) for i in range(5)]
     )
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     translation = translation_of(ctx, article_id)
     assert_not_published(translation)
     assert outcome.error and outcome.error.startswith("EngineUnavailable") and "HTTP 500: boom" in outcome.error
@@ -118,7 +118,7 @@ def test_wrong_key_is_an_auth_error_without_the_key(
     context = AppContext.for_data_dir(data_dir, **settings_for(data_dir, libre))
     try:
         article_id = add_article(context)
-        outcome = translate_article(context, article_id)
+        outcome = translate_article(context.database, context.settings, article_id)
     finally:
         context.close()
     assert outcome.error and outcome.error.startswith("EngineAuthError") and "Invalid API key" in outcome.error

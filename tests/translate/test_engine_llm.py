@@ -13,7 +13,7 @@ from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.translate.engines import clear_engine_cache, engine_specs, get_engine
 from presseschau.translate.engines.llm import LLMEngine, implausible_blocks, parse_blocks
-from presseschau.translate.service import translate_article
+from presseschau.translate.queue import translate_article
 
 from .fakes.article import add_article, assert_complete_and_aligned, assert_not_published, translation_of
 from .fakes.openai import FakeOpenAI
@@ -153,7 +153,7 @@ def test_malformed_answers_never_shift_paragraphs(
 ) -> None:
     llm.block_faults.extend(faults)
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     translation = translation_of(ctx, article_id)
     assert outcome.complete, outcome.error
     assert not llm.block_faults  # every fault was served
@@ -194,7 +194,7 @@ def test_usage_and_cost_per_article_and_month(ctx: AppContext, llm: FakeOpenAI) 
     from presseschau.reporting import collect_status
 
     article_id = add_article(ctx)
-    translate_article(ctx, article_id)
+    translate_article(ctx.database, ctx.settings, article_id)
     used = translation_of(ctx, article_id).report["usage"]["llm"]
     assert used["requests"] == len(llm.prompts) and used["input_tokens"] > 0 and used["output_tokens"] > 0
     assert used["cost"] == pytest.approx(used["input_tokens"] / 1000 * 0.5 + used["output_tokens"] / 1000 * 1.5)
@@ -213,7 +213,7 @@ def test_recovers_from_429_5xx_timeouts_and_malformed_json(ctx: AppContext, llm:
         Fault(delay_s=1.0, path=path),
     )
     article_id = add_article(ctx)
-    translate_article(ctx, article_id)
+    translate_article(ctx.database, ctx.settings, article_id)
     assert_complete_and_aligned(translation_of(ctx, article_id))
 
 
@@ -229,7 +229,7 @@ def test_a_block_that_never_comes_back_keeps_the_article_unpublished(ctx: AppCon
 
     llm._complete = sabotage  # type: ignore[method-assign]
     article_id = add_article(ctx)
-    outcome = translate_article(ctx, article_id)
+    outcome = translate_article(ctx.database, ctx.settings, article_id)
     report = assert_not_published(translation_of(ctx, article_id))
     assert outcome.error and outcome.error.startswith("incomplete translation")
     assert [f["paragraph"] for f in report["failed_segments"]] == [6]

@@ -10,10 +10,10 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from presseschau.app import AppContext
-from presseschau.ingest.service import import_inputs
+from presseschau.ingest.importing import import_inputs
 from presseschau.publish.service import publisher
 from presseschau.publish.static import build_site
-from presseschau.translate.service import translate_queued
+from presseschau.translate.queue import translate_queued
 from tests.hostile import MARKUP_TEXTS, XML_FORBIDDEN_RE, with_controls
 
 from .conftest import FakeEngine
@@ -38,8 +38,15 @@ def test_a_hostile_article_goes_through_ingest_translation_and_every_output(
     page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paragraphs}</article></body>"
     source = tmp_path / "hostile.html"
     source.write_bytes(page.encode("utf-8"))
-    assert import_inputs(context, [str(source)], original_url="https://hostile.example/code").article_ids
-    assert translate_queued(context, engine_name="fake", on_done=publisher(context.settings)).done == 1
+    assert import_inputs(
+        context.database, context.settings, [str(source)], original_url="https://hostile.example/code"
+    ).article_ids
+    assert (
+        translate_queued(
+            context.database, context.settings, engine_name="fake", on_done=publisher(context.settings)
+        ).done
+        == 1
+    )
     out = tmp_path / "site"
     assert build_site(context, out).articles == 1
     for path in out.rglob("*"):

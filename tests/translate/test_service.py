@@ -22,9 +22,9 @@ from presseschau.publish.service import publisher
 from presseschau.reporting import collect_status
 from presseschau.store.models import Article, ServiceState, Source, Translation, utcnow
 from presseschau.store.queue import claim_translations, enqueue_translation
-from presseschau.translate import service
+from presseschau.translate import queue, translating
 from presseschau.translate.catalog import CATALOG
-from presseschau.translate.service import translate_article, translate_queued
+from presseschau.translate.queue import translate_article, translate_queued
 from tests.hostile import XML_FORBIDDEN_RE, with_controls
 
 from .conftest import DEEPL_KEY as KEY
@@ -72,7 +72,7 @@ def test_translate_article_stores_a_complete_translation(context: AppContext, re
     def on_done(session: Session, translation: Translation) -> None:
         seen.append(translation.status)  # called inside the transaction that marks it done
 
-    outcome = translate_article(context, article_id, engine_name="fake", on_done=on_done)
+    outcome = translate_article(context.database, context.settings, article_id, engine_name="fake", on_done=on_done)
     assert outcome.complete and outcome.status == "done" and seen == ["done"]
     translation = translation_of(context, article_id)
     assert (translation.engine, translation.model, translation.status) == ("fake", "fake-1", "done")
@@ -86,7 +86,9 @@ def test_incomplete_translation_is_never_done(context: AppContext, registered_fa
     registered_fake.drop = lambda segment, attempt: segment.startswith("Prices")
     article_id = add_article(context, 2)
     called: list[int] = []
-    outcome = translate_article(context, article_id, engine_name="fake", on_done=lambda s, t: called.append(t.id))
+    outcome = translate_article(
+        context.database, context.settings, article_id, engine_name="fake", on_done=lambda s, t: called.append(t.id)
+    )
     assert not outcome.complete and called == []
     translation = translation_of(context, article_id)
     assert translation.status == "queued" and translation.next_attempt_at is not None
@@ -98,7 +100,7 @@ def test_failed_retranslation_keeps_the_last_complete_text_and_new_text_is_unrev
     context: AppContext, registered_fake: FakeEngine
 ) -> None:
     article_id = add_article(context, 3)
-    assert translate_article(context, article_id, engine_name="fake").complete
+    assert translate_article(context.database, context.settings, article_id, engine_name="fake").complete
     with context.database.session() as session:
         translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
         translation.reviewed = True  # an editor approved it
@@ -108,11 +110,11 @@ def test_failed_retranslation_keeps_the_last_complete_text_and_new_text_is_unrev
         article.revision += 1
         enqueue_translation(session, article, "de")
     registered_fake.drop = lambda segment, attempt: segment.startswith("Prices rose")
-    assert not translate_article(context, article_id, engine_name="fake").complete
+    assert not translate_article(context.database, context.settings, article_id, engine_name="fake").complete
     failed = translation_of(context, article_id)
     assert failed.paragraphs == published_text and failed.reviewed  # partial output never replaces it
     registered_fake.drop = lambda segment, attempt: False
-    assert translate_article(context, article_id, engine_name="fake").complete
+    assert translate_article(context.database, context.settings, article_id, engine_name="fake").complete
     redone = translation_of(context, article_id)
     assert len(redone.paragraphs) == 3 and not redone.reviewed
 
@@ -122,7 +124,7 @@ def test_queue_run_uses_source_engine_and_rerun_costs_no_engine_calls(
 ) -> None:
     ids = [add_article(context, n, source_engine="fake") for n in range(3)]
     progress: list[int] = []
-    report = translate_queued(context, progress=lambda n=1, note=None: progress.append(n))
+    report = translate_queued(context.database, context.settings, progress=lambda n=1, note=None: progress.append(n))
     assert (report.claimed, report.done, report.failed) == (3, 3, 0) and len(progress) == 3
     assert all(translation_of(context, i).status == "done" for i in ids)
     calls = len(registered_fake.calls)
@@ -131,7 +133,7 @@ def test_queue_run_uses_source_engine_and_rerun_costs_no_engine_calls(
         for article in session.scalars(select(Article)):
             article.revision += 1
             enqueue_translation(session, article, "de")
-    again = translate_queued(context, limit=2)
+    again = translate_queued(context.database, context.settings, limit=2)
     assert again.done == 2
     assert len(registered_fake.calls) == calls  # everything came from the translation memory
 
@@ -140,7 +142,7 @@ def test_result_is_written_only_while_holding_the_lease(context: AppContext, reg
     article_id = add_article(context, 4)
     with context.database.session() as session:
         assert claim_translations(session, "someone-else", 600)
-    outcome = service._translate(context, article_id, "fake", None, "me", None)
+    outcome = queue._translate(context.database, context.settings, article_id, "fake", None, "me", None)
     assert outcome.status == "lost_lease"
     translation = translation_of(context, article_id)
     assert translation.title is None and translation.lease_owner == "someone-else"
@@ -152,7 +154,7 @@ def test_engine_not_ready_stops_the_run_with_a_clear_error(
     monkeypatch.setitem(CATALOG, "opus-mt-en-de", replace(CATALOG["opus-mt-en-de"], url="http://127.0.0.1:9/x.zip"))
     first = add_article(context, 5)
     add_article(context, 6)
-    report = translate_queued(context, engine_name="ct2")
+    report = translate_queued(context.database, context.settings, engine_name="ct2")
     assert report.claimed == 1 and report.aborted is not None
     assert "models pull" in report.aborted
     translation = translation_of(context, first)
@@ -181,9 +183,9 @@ def test_a_crashing_article_is_recorded_and_the_queue_goes_on(
     context: AppContext, registered_fake: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exploding = ExplodingEngine()
-    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: exploding)
+    monkeypatch.setattr(translating, "resolve_engine", lambda settings, name, model: exploding)
     bad, good = add_article(context, 3), add_article(context, 8)
-    report = translate_queued(context)
+    report = translate_queued(context.database, context.settings)
     assert (report.claimed, report.done, report.failed) == (2, 1, 1)
     failed = translation_of(context, bad)
     assert failed.status == "queued" and failed.error == "RuntimeError: CUDA out of memory"
@@ -261,15 +263,17 @@ def test_the_celery_translate_task_stops_at_a_used_up_quota(
 def test_an_outage_then_an_open_circuit_keep_the_queue_waiting(deepl_ctx: AppContext, deepl: FakeDeepL) -> None:
     ids = [long_article.add_article(deepl_ctx, number=n) for n in range(3)]
     deepl.inject(Fault(status=502, path="/v2/translate"))  # down through all (zero) retries: circuit opens
-    report = translate_queued(deepl_ctx)
+    report = translate_queued(deepl_ctx.database, deepl_ctx.settings)
     assert report.claimed == 1 and report.aborted and report.aborted.startswith("EngineUnavailable")
     _end_pauses(deepl_ctx)  # our pause is over, but the engine's circuit is still open (600 s)
-    report = translate_queued(deepl_ctx)
+    report = translate_queued(deepl_ctx.database, deepl_ctx.settings)
     assert report.aborted and report.aborted.startswith("CircuitOpen")
     (pause,) = collect_status(deepl_ctx.database, deepl_ctx.settings).paused
     # The queue waits as long as the circuit does, not a fixed short backoff.
     assert pause["count"] == 2 and pause["until"] >= (utcnow() + timedelta(seconds=500)).isoformat()
-    assert translate_queued(deepl_ctx).deferred == 2  # the others wait for the circuit too, untried
+    assert (
+        translate_queued(deepl_ctx.database, deepl_ctx.settings).deferred == 2
+    )  # the others wait for the circuit too, untried
     assert _queue_state(deepl_ctx, ids) == [("queued", 0)] * 3
 
 
@@ -285,7 +289,7 @@ def test_a_broken_glossary_stops_the_run_once_and_leaves_the_articles_alone(
         glossary.write_bytes(content)
     context = AppContext.for_data_dir(data_dir, glossary_path=glossary)
     ids = [add_article(context, n, source_engine="fake") for n in range(3)]
-    report = translate_queued(context)
+    report = translate_queued(context.database, context.settings)
     assert report.aborted and report.aborted.startswith("GlossaryError") and str(glossary) in report.aborted
     assert reason in report.aborted and report.claimed == 0 and registered_fake.calls == []
     assert PipelineService(context, RunOptions(serve=False)).translate_step() == 0
@@ -295,7 +299,7 @@ def test_a_broken_glossary_stops_the_run_once_and_leaves_the_articles_alone(
     assert pause["subject"] == "glossary" and pause["until"] is None and reason in pause["reason"]
 
     glossary.write_text("Kyiv\tKiew\n", encoding="utf-8")  # fixed: the queue goes on by itself
-    assert translate_queued(context).done == 3
+    assert translate_queued(context.database, context.settings).done == 3
     assert collect_status(context.database, context.settings).paused == []
     context.close()
 
@@ -329,9 +333,9 @@ def test_the_lease_is_renewed_while_a_slow_article_is_translated(
 ) -> None:
     context = AppContext.for_data_dir(data_dir, lease_seconds=1)  # renewed every third of a second
     slow = SlowEngine(context)
-    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: slow)
+    monkeypatch.setattr(translating, "resolve_engine", lambda settings, name, model: slow)
     article_id = add_article(context, 9)
-    report = translate_queued(context, engine_name="fake")
+    report = translate_queued(context.database, context.settings, engine_name="fake")
     assert slow.taken_over == []  # still ours after several lease lengths
     assert (report.done, report.lost_lease) == (1, 0)
     assert translation_of(context, article_id).status == "done"
@@ -344,10 +348,10 @@ class InterruptedEngine(FakeEngine):
 
 
 def test_ctrl_c_mid_article_gives_the_lease_back(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "resolve_engine", lambda settings, name, model: InterruptedEngine())
+    monkeypatch.setattr(translating, "resolve_engine", lambda settings, name, model: InterruptedEngine())
     article_id = add_article(context, 10)
     with pytest.raises(KeyboardInterrupt):
-        translate_queued(context, engine_name="fake")
+        translate_queued(context.database, context.settings, engine_name="fake")
     translation = translation_of(context, article_id)
     assert (translation.status, translation.lease_owner, translation.attempts) == ("queued", None, 0)
 
@@ -362,7 +366,7 @@ def test_characters_xml_forbids_are_dropped_from_engine_output(
 
     monkeypatch.setattr(registered_fake, "translate_batch", noisy)
     article_id = add_article(context, 1)
-    assert translate_article(context, article_id, engine_name="fake").complete
+    assert translate_article(context.database, context.settings, article_id, engine_name="fake").complete
     translation = translation_of(context, article_id)
     assert translation.title == "Der Markt stieg 1"
     for paragraph in translation.paragraphs:
@@ -409,7 +413,9 @@ def test_every_entry_point_publishes_a_finished_translation(
 ) -> None:
     # A direct call with the publisher every entry point hands the translate stage; `run`; a worker.
     direct = _add_with_policy(context, 31, "auto")
-    assert translate_article(context, direct, engine_name="fake", on_done=publisher(context.settings)).complete
+    assert translate_article(
+        context.database, context.settings, direct, engine_name="fake", on_done=publisher(context.settings)
+    ).complete
     queued = _add_with_policy(context, 32, "auto")
     assert PipelineService(context, RunOptions(serve=False, build=False, engine="fake")).translate_step() == 1
     monkeypatch.setattr(tasks, "_context", context)
@@ -424,7 +430,7 @@ def test_translations_left_without_a_publication_are_repaired_at_start(
 ) -> None:
     # As an older `presseschau translate` left them: done, but never published nor held.
     auto, held = _add_with_policy(context, 41, "auto"), _add_with_policy(context, 42, "review")
-    assert translate_queued(context, engine_name="fake").done == 2  # no publisher handed in
+    assert translate_queued(context.database, context.settings, engine_name="fake").done == 2  # no publisher handed in
     assert _publication_status(context, auto) is None
     PipelineService(context, RunOptions(serve=False, build=False)).run_once()
     assert (_publication_status(context, auto), _publication_status(context, held)) == ("published", "held")
@@ -435,7 +441,7 @@ def test_an_editors_retranslation_publishes_by_the_source_policy(
 ) -> None:
     article_id = _add_with_policy(context, 51, "auto")
     # Without the publisher, as an older CLI left it.
-    assert translate_article(context, article_id, engine_name="fake").complete
+    assert translate_article(context.database, context.settings, article_id, engine_name="fake").complete
     with context.database.session() as session:
         translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
         retranslate_paragraph(context, session, translation, 1, "anna", "fake")

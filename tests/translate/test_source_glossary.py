@@ -18,7 +18,7 @@ from presseschau.translate.glossary import (
     glossary_for,
     parse_glossary_additions,
 )
-from presseschau.translate.service import translate_article
+from presseschau.translate.queue import translate_article
 from tests.publish.factories import make_article, make_source
 
 
@@ -88,7 +88,7 @@ def test_pipeline_translation_uses_the_sources_additions(context: AppContext, ec
     # over that memory hit. (The other order would let the memory carry "Kiew" to sources without
     # the addition: memory entries are per language pair, not per source.)
     for made in (without, with_terms):
-        outcome = translate_article(context, made.article_id, engine_name="echo")
+        outcome = translate_article(context.database, context.settings, made.article_id, engine_name="echo")
         assert outcome.complete, outcome.error
     with context.database.session() as session:
         first = session.get(Translation, with_terms.translation_id)

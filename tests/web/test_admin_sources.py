@@ -143,7 +143,7 @@ def _article(context: AppContext, source_id: int, title: str, status: str = "ok"
 
 
 def test_refilter_then_release_by_an_editor(context: AppContext, client: TestClient) -> None:
-    source = create_source(context, "https://paper.example/rss")
+    source = create_source(context.database, context.settings, "https://paper.example/rss")
     sport = _article(context, source.id, "Sport results tonight")
     _article(context, source.id, "Ukraine talks resume")
     with context.database.session() as session:

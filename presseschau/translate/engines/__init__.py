@@ -57,6 +57,24 @@ def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+class UnknownEngine(ValueError):
+    """An engine name that is not registered; the message lists the ones that are."""
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+        super().__init__(f"unknown engine {name!r}; choose from {', '.join(engine_names())}")
+
+
+def check_engine_name(name: str | None) -> str | None:
+    """The one check of an engine name given by a user (source settings, editor, command line):
+    `name` when it is registered, None when none was given (None or ""), else `UnknownEngine`."""
+    if name is None or name == "":
+        return None
+    if name not in engine_names():
+        raise UnknownEngine(name)
+    return name
+
+
 def engine_specs() -> list[EngineSpec]:
     return [_REGISTRY[name] for name in engine_names()]
 
@@ -473,7 +491,9 @@ __all__ = [
     "EngineSpec",
     "ModelNotFound",
     "TranslationMissing",
+    "UnknownEngine",
     "UnsupportedLanguagePair",
+    "check_engine_name",
     "clear_engine_cache",
     "engine_names",
     "engine_specs",

@@ -26,7 +26,7 @@ from presseschau.editorial.security import AddressThrottle, SessionData, Signer,
 from presseschau.editorial.users import AuthenticatedUser
 from presseschau.publish.formatting import local_datetime
 from presseschau.publish.site import asset_version
-from presseschau.store.models import RevokedSession, User, utcnow
+from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
 from presseschau.translate.glossary import format_glossary_additions
 from presseschau.translate.names import engine_display_name
 
@@ -74,17 +74,17 @@ MESSAGES = {
     "abgemeldet": "Sie sind abgemeldet.",
 }
 POLICIES = {"auto": "automatisch veröffentlichen", "review": "erst nach Prüfung"}
-STATUS_LABELS = {
-    "published": "veröffentlicht",
-    "held": "wartet auf Prüfung",
-    "unpublished": "zurückgezogen",
-    "archived": "archiviert",
+STATUS_LABELS: dict[str, str] = {
+    PublicationStatus.PUBLISHED: "veröffentlicht",
+    PublicationStatus.HELD: "wartet auf Prüfung",
+    PublicationStatus.UNPUBLISHED: "zurückgezogen",
+    PublicationStatus.ARCHIVED: "archiviert",
 }
 SOURCE_KIND_LABELS = {"auto": "Art noch nicht erkannt", "feed": "Feed", "sitemap": "Sitemap", "page": "Einzelseite"}
 # The outcome of a source's last poll (`Source.last_status`: "ok", "not_modified" or an error kind).
-POLL_STATUS_LABELS = {
-    "ok": "erfolgreich",
-    "not_modified": "unverändert",
+POLL_STATUS_LABELS: dict[str, str] = {
+    SourceStatus.OK: "erfolgreich",
+    SourceStatus.NOT_MODIFIED: "unverändert",
     "fetch_failed": "Abruf fehlgeschlagen",
     "invalid_url": "ungültige Adresse",
     "blocked_address": "Adresse gesperrt",

@@ -17,7 +17,7 @@ from presseschau.content import paragraphs_from_json, sanitize_inline_html
 from presseschau.editorial import review
 from presseschau.editorial.markers import MarkerError, html_to_markers, markers_to_html
 from presseschau.store.db import Database
-from presseschau.store.models import Translation
+from presseschau.store.models import PublicationStatus, Translation
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str, see_other
 from presseschau.web.admin.deps import Area, Editor, Form
 from presseschau.web.deps import Context, CurrentSettings, Db
@@ -89,7 +89,9 @@ def editor_page(
         history=list(reversed(history)),
         flags=review.translation_flags(area.settings, translation),
         engines=engine_names(),
-        public_url=f"/{publication.slug}/" if publication and publication.status == "published" else None,
+        public_url=(
+            f"/{publication.slug}/" if publication and publication.status == PublicationStatus.PUBLISHED else None
+        ),
         live=review.is_live(translation),
         draft=translation.draft,
         error=error,
@@ -206,15 +208,16 @@ def save(area: Area, visitor: Editor, form: Form, context: Context, translation_
 
 @router.post("/uebersetzung/{translation_id}/neu-uebersetzen")
 def retranslate(area: Area, visitor: Editor, form: Form, context: Context, translation_id: RowId) -> Response:
-    from presseschau.translate.engines import engine_names
+    from presseschau.translate.engines import UnknownEngine, check_engine_name
 
     def action(session: Session, translation: Translation) -> str:
         index = form_int(form, "absatz")
         if index is None:
             raise review.ReviewError("Kein Absatz zum Neuübersetzen gewählt.")
-        engine = form_str(form, "engine") or None
-        if engine is not None and engine not in engine_names():
-            raise review.ReviewError(f"Unbekannter Übersetzungsdienst {engine!r}.")
+        try:
+            engine = check_engine_name(form_str(form, "engine"))
+        except UnknownEngine as error:
+            raise review.ReviewError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
         # The button sits in the editor form: unsaved edits of other paragraphs are kept (in the
         # draft of a published translation, whose live page stays as it is).
         live = review.is_live(translation)

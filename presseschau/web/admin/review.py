@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from presseschau import reporting
 from presseschau.editorial import review
-from presseschau.store.models import Publication, Source, Translation
+from presseschau.store.models import FetchStatus, Publication, PublicationStatus, Source, Translation
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminRoute, form_int
 from presseschau.web.admin.deps import Area, Editor
 from presseschau.web.deps import CurrentSettings, Db
@@ -89,13 +89,13 @@ def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
     return {
         "publications": counts.publications,
         "translations": counts.translations,
-        "waiting": _unreviewed(session, language, "held"),
-        "unreviewed_published": _unreviewed(session, language, "published"),
+        "waiting": _unreviewed(session, language, PublicationStatus.HELD),
+        "unreviewed_published": _unreviewed(session, language, PublicationStatus.PUBLISHED),
         "sources_total": int(session.scalar(select(func.count(Source.id))) or 0),
         "sources_paused": int(session.scalar(select(func.count(Source.id)).where(Source.enabled.is_(False))) or 0),
         "failing_sources": [
             (source.id, source.name, source.last_error or source.last_status or "", source.consecutive_failures)
             for source in failing
         ],
-        "articles_failed": counts.articles.get("failed", 0),
+        "articles_failed": counts.articles.get(FetchStatus.FAILED, 0),
     }

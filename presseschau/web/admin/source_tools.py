@@ -26,7 +26,7 @@ router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 @router.get("/opml")
 def download_opml(visitor: Admin, context: Context) -> Response:
     return Response(
-        export_opml(context),
+        export_opml(context.database, context.settings),
         media_type="text/x-opml; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="presseschau-quellen.opml"'},
     )
@@ -41,7 +41,7 @@ def upload_opml(area: Area, visitor: Admin, form: Form, context: Context) -> Res
         return sources_page(area, database, settings, visitor, status=400, error=error)
     data = upload.file.read(MAX_OPML_BYTES + 1)
     try:
-        report = import_opml(context, data, upload.filename)
+        report = import_opml(context.database, context.settings, data, upload.filename)
     except IngestError as failure:
         error = f"OPML-Import: {failure} – nichts wurde hinzugefügt."
         return sources_page(area, database, settings, visitor, status=400, error=error)
@@ -56,7 +56,7 @@ def upload_opml(area: Area, visitor: Admin, form: Form, context: Context) -> Res
 @router.post("/quellen/{source_id}/neu-filtern")
 def refilter(area: Area, visitor: Admin, form: Form, context: Context, source_id: int) -> Response:
     try:
-        report = refilter_source(context, source_id)
+        report = refilter_source(context.database, context.settings, source_id)
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
     notice = (
@@ -87,7 +87,7 @@ def release(area: Area, visitor: Editor, form: Form, context: Context) -> Respon
     if not article_id.isdigit():
         return area.error(visitor, 400, "Nicht freigegeben: kein Artikel angegeben.")
     try:
-        release_article(context, int(article_id), visitor.user.name)
+        release_article(context.database, context.settings, int(article_id), visitor.user.name)
     except IngestError as error:
         status = 404 if isinstance(error, ArticleNotFound) else 400
         return area.error(visitor, status, f"Nicht freigegeben: {error}")

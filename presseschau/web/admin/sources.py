@@ -105,7 +105,7 @@ def sources_page(
 
 def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str] | None]:
     """Interval (seconds), publish policy, engine and glossary of a source form; `ValueError` in German."""
-    from presseschau.translate.engines import engine_names
+    from presseschau.translate.engines import UnknownEngine, check_engine_name
 
     minutes = form_int(form, "intervall")
     if minutes is None or not 1 <= minutes <= 7 * 24 * 60:
@@ -113,9 +113,10 @@ def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str
     policy = form_str(form, "regel")
     if policy not in POLICIES:
         raise ValueError("Unbekannte Veröffentlichungsregel.")
-    engine = form_str(form, "engine") or None
-    if engine is not None and engine not in engine_names():
-        raise ValueError(f"Unbekannter Übersetzungsdienst {engine!r}.")
+    try:
+        engine = check_engine_name(form_str(form, "engine"))
+    except UnknownEngine as error:
+        raise ValueError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
     try:
         glossary = parse_glossary_additions(form_str(form, "glossar"))
     except GlossaryInputError as failure:
@@ -131,13 +132,14 @@ def sources(request: Request, area: Area, visitor: Admin, database: Db, settings
 
 @router.post("/quellen")
 def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Response:
-    from presseschau.ingest.service import add_source as ingest_add_source
+    from presseschau.ingest.sources import add_source as ingest_add_source
 
     try:
         interval, policy, engine, glossary = source_settings(form)
         filters, tags = form_filters(form)
         ingest_add_source(
-            context,
+            context.database,
+            context.settings,
             form_str(form, "url").strip(),
             name=form_str(form, "name").strip() or None,
             poll_interval_s=interval,
@@ -162,7 +164,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
         filters, tags = form_filters(form)
         name = form_str(form, "name").strip()
         ingest_update_source(
-            context,
+            context.database,
             source_id,
             poll_interval_s=interval,
             publish_policy=policy,
@@ -182,7 +184,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
 
 @router.post("/quellen/{source_id}/entfernen")
 def remove_source(area: Area, visitor: Admin, form: Form, context: Context, source_id: RowId) -> Response:
-    from presseschau.ingest.service import remove_source as ingest_remove_source
+    from presseschau.ingest.sources import remove_source as ingest_remove_source
 
     if form_str(form, "bestaetigt") != "1":
         # One click must not remove a source: ask first, saying what stays.
@@ -193,7 +195,7 @@ def remove_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             articles = reporting.articles_of_source(session, source_id)
             return area.page("source_remove.html", visitor, source=source, articles=articles)
     try:
-        ingest_remove_source(context, source_id)
+        ingest_remove_source(context.database, source_id)
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
     return see_other(f"{PREFIX}/quellen?ok=quelle-entfernt")
