@@ -218,9 +218,9 @@ def main() -> None:
             report["load_generator"] = "wrk" if shutil.which("wrk") else "httpx"
         if not args.skip_build:
             out = workdir / "site"
-            full = build_site(context, out)
-            again = build_site(context, out)
-            forced = build_site(context, out, force=True)
+            full = build_site(context.database, context.settings, out)
+            again = build_site(context.database, context.settings, out)
+            forced = build_site(context.database, context.settings, out, force=True)
             report.update(
                 static_build_seconds=round(full.seconds, 1),
                 static_files=full.total,

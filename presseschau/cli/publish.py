@@ -108,7 +108,9 @@ def build_command(
     with context.database.session() as session:
         total = count_published(session, context.settings.target_language)
     with progress_bar(context.console, "Building", total) as advance:
-        report = build_site(context, target, progress=lambda n, note: advance(n, note), force=force)
+        report = build_site(
+            context.database, context.settings, target, progress=lambda n, note: advance(n, note), force=force
+        )
     if report.skipped:
         typer.echo(
             f"Nothing changed since the last build of {target} ({report.articles} article(s)); "

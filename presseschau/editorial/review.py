@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from presseschau.app import AppContext
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, paragraphs_from_json, paragraphs_to_json, sanitize_inline_html
 from presseschau.store.models import (
@@ -287,7 +286,7 @@ def save_draft(
 
 
 def save_edit(
-    context: AppContext,
+    settings: Settings,
     session: Session,
     translation: Translation,
     author: str,
@@ -323,11 +322,11 @@ def save_edit(
     translation.updated_at = utcnow()
     _touch_publication(session, translation)
     revision = _add_revision(session, translation, author=author, note=note or "Bearbeitet")
-    _remember_reviewed(context, translation, changed_pairs)
+    _remember_reviewed(settings, translation, changed_pairs)
     return revision
 
 
-def _remember_reviewed(context: AppContext, translation: Translation, pairs: list[tuple[str, str]]) -> None:
+def _remember_reviewed(settings: Settings, translation: Translation, pairs: list[tuple[str, str]]) -> None:
     if not pairs:
         return
     from presseschau.translate.memory import TranslationMemory
@@ -342,7 +341,7 @@ def _remember_reviewed(context: AppContext, translation: Translation, pairs: lis
         # by this very transaction).
         return Session(bind=connection, join_transaction_mode="create_savepoint")
 
-    memory = TranslationMemory(joined_session, context.settings.source_language, translation.language)
+    memory = TranslationMemory(joined_session, settings.source_language, translation.language)
     memory.store(pairs, engine=translation.engine, model=translation.model, origin="reviewed")
 
 
@@ -356,7 +355,7 @@ def object_session_of(translation: Translation) -> Session:
 
 
 def retranslate_paragraph(
-    context: AppContext,
+    settings: Settings,
     session: Session,
     translation: Translation,
     index: int,
@@ -376,7 +375,6 @@ def retranslate_paragraph(
     current = paragraphs_from_json(translation.paragraphs)
     if not 0 <= index < min(len(source_paragraphs), len(current)):
         raise ReviewError(f"Absatz {index + 1} gibt es im Original oder in der Übersetzung nicht")
-    settings = context.settings
     source = translation.article.source
     # The editor's choice, else the engine that made this translation, else the article's own.
     name = choose_engine(settings, engine_name or translation.engine, source)

@@ -213,7 +213,7 @@ class PipelineService:
         marker = (int(count), str(newest))
         if marker == self._last_build_marker:
             return 0
-        build_site(self.context, outdir)
+        build_site(self.context.database, self.context.settings, outdir)
         self._last_build_marker = marker
         record_state(self.context, "static_build", built_at=utcnow().isoformat(), outdir=str(outdir))
         return 1

@@ -24,11 +24,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from presseschau import __version__
-from presseschau.app import AppContext
+from presseschau.config import Settings
 from presseschau.publish import queries, search
 from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date, local_datetime
 from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, MonthEntry, Site
+from presseschau.store.db import Database
 from presseschau.store.models import SearchDocument
 
 MANIFEST_NAME = ".presseschau-build.json"
@@ -144,7 +145,11 @@ def _search_terms(session: Session, publication_id: int) -> list[str]:
 
 
 def build_site(
-    context: AppContext, outdir: Path | str, progress: Progress | None = None, force: bool = False
+    database: Database,
+    settings: Settings,
+    outdir: Path | str,
+    progress: Progress | None = None,
+    force: bool = False,
 ) -> BuildReport:
     """Write the whole site into `outdir`; returns what was written, kept and deleted.
 
@@ -155,8 +160,8 @@ def build_site(
     outdir.mkdir(parents=True, exist_ok=True)
     report = BuildReport()
     writer = _Writer(outdir, report)
-    site = Site(context.settings, "static")
-    with context.database.session() as session:
+    site = Site(settings, "static")
+    with database.session() as session:
         fingerprint = _fingerprint(session, site)
         if not force and writer.fingerprint == fingerprint and writer.all_present():
             writer.current = dict(writer.previous)

@@ -90,7 +90,7 @@ def test_save_edit_records_revisions_sanitizes_and_feeds_the_memory(context: App
     with context.database.session() as session:
         translation = _translation(session, made)
         revision = review.save_edit(
-            context,
+            context.settings,
             session,
             translation,
             "anna",
@@ -106,7 +106,7 @@ def test_save_edit_records_revisions_sanitizes_and_feeds_the_memory(context: App
         assert "<script" not in stored and "javascript:" not in stored and "onclick" not in stored
         assert stored.startswith("Belarus ") and "Aufmarschgebiet" in stored
         # Nothing changed: no revision.
-        assert review.save_edit(context, session, translation, "anna", paragraphs={1: stored}) is None
+        assert review.save_edit(context.settings, session, translation, "anna", paragraphs={1: stored}) is None
     with context.database.session() as session:
         translation = _translation(session, made)
         history = review.revisions(session, translation)
@@ -130,11 +130,11 @@ def test_bad_edits_are_refused(context: AppContext) -> None:
     with context.database.session() as session:
         translation = _translation(session, made)
         with pytest.raises(review.ReviewError, match="Absatz 9 gibt es nicht"):
-            review.save_edit(context, session, translation, "anna", paragraphs={8: "Text"})
+            review.save_edit(context.settings, session, translation, "anna", paragraphs={8: "Text"})
         with pytest.raises(review.ReviewError, match="wäre leer"):
-            review.save_edit(context, session, translation, "anna", paragraphs={0: "<script>x</script>"})
+            review.save_edit(context.settings, session, translation, "anna", paragraphs={0: "<script>x</script>"})
         with pytest.raises(review.ReviewError, match="Titel"):
-            review.save_edit(context, session, translation, "anna", title="  <i></i> ")
+            review.save_edit(context.settings, session, translation, "anna", title="  <i></i> ")
     with context.database.session() as session, pytest.raises(review.ReviewError, match="gibt es nicht"):
         review.get_translation(session, 999)
 
@@ -146,7 +146,9 @@ def test_edit_of_a_published_article_updates_search_and_page_version(context: Ap
         assert before is not None and before.status == "published"
         stamp = before.updated_at
     with context.database.session() as session:
-        review.save_edit(context, session, _translation(session, made), "anna", paragraphs={0: "Ganz neuer Text hier."})
+        review.save_edit(
+            context.settings, session, _translation(session, made), "anna", paragraphs={0: "Ganz neuer Text hier."}
+        )
     with context.database.session() as session:
         document = session.get(SearchDocument, made.publication_id)
         assert document is not None and "Ganz neuer Text hier." in document.body
@@ -163,7 +165,7 @@ def test_retranslate_paragraph_with_the_tiny_model(context: AppContext) -> None:
         outcomes: dict[int, str] = {}
         for index in range(len(before)):
             try:
-                revision = review.retranslate_paragraph(context, session, translation, index, "anna", "ct2")
+                revision = review.retranslate_paragraph(context.settings, session, translation, index, "anna", "ct2")
             except review.ReviewError as error:
                 # Random weights: some output fails the coverage check; the editor is told clearly.
                 assert "Vollständigkeitsprüfung" in str(error) and "bleibt unverändert" in str(error)
@@ -176,7 +178,7 @@ def test_retranslate_paragraph_with_the_tiny_model(context: AppContext) -> None:
             assert after[index] != before[index] and after[index].kind == before[index].kind
         assert "ok" in outcomes.values(), outcomes
         with pytest.raises(review.ReviewError, match="Absatz 11"):
-            review.retranslate_paragraph(context, session, translation, 10, "anna", "ct2")
+            review.retranslate_paragraph(context.settings, session, translation, 10, "anna", "ct2")
 
 
 def test_retranslate_reports_an_engine_that_cannot_run(context: AppContext) -> None:
@@ -185,9 +187,9 @@ def test_retranslate_reports_an_engine_that_cannot_run(context: AppContext) -> N
     with context.database.session() as session:
         translation = _translation(session, made)
         with pytest.raises(review.ReviewError, match="konnte mit ct2 nicht neu übersetzt werden"):
-            review.retranslate_paragraph(context, session, translation, 0, "anna", "ct2")
+            review.retranslate_paragraph(context.settings, session, translation, 0, "anna", "ct2")
         with pytest.raises(review.ReviewError, match="konnte mit nope nicht"):
-            review.retranslate_paragraph(context, session, translation, 0, "anna", "nope")
+            review.retranslate_paragraph(context.settings, session, translation, 0, "anna", "nope")
         assert session.scalars(select(TranslationRevision)).all() == []
 
 
@@ -203,7 +205,7 @@ def test_retranslate_never_downloads_a_model(context: AppContext, monkeypatch: p
         translation = _translation(session, made)
         refused = r"opus-mt-en-de is not installed.*\). Der Absatz bleibt unverändert\.$"
         with pytest.raises(review.ReviewError, match=refused):
-            review.retranslate_paragraph(context, session, translation, 0, "anna", "ct2")
+            review.retranslate_paragraph(context.settings, session, translation, 0, "anna", "ct2")
 
 
 def test_approve_publishes_as_reviewed_and_reject_archives(context: AppContext) -> None:
@@ -241,7 +243,7 @@ def test_slug_change_survives_approval_and_old_slug_redirects(context: AppContex
         with pytest.raises(review.ReviewError, match="für eine Seite der Website reserviert"):
             review.change_slug(session, translation, "archiv", "anna")
         # A title edit before approval must not move the editor's slug.
-        review.save_edit(context, session, translation, "anna", title="Ganz anderer Titel")
+        review.save_edit(context.settings, session, translation, "anna", title="Ganz anderer Titel")
         publication = review.approve(session, context.settings, translation, "anna")
         assert publication.slug == "belarus-analyse"
     with context.database.session() as session:
@@ -255,7 +257,7 @@ def test_title_follows_into_slug_of_a_never_published_article_without_editor_slu
     made = _held(context)
     with context.database.session() as session:
         translation = _translation(session, made)
-        review.save_edit(context, session, translation, "anna", title="Lukaschenko und der Westen")
+        review.save_edit(context.settings, session, translation, "anna", title="Lukaschenko und der Westen")
         publication = review.approve(session, context.settings, translation, "anna")
         assert publication.slug == "lukaschenko-und-der-westen"
 
@@ -275,7 +277,7 @@ def test_diff_between_revisions(context: AppContext) -> None:
     made = _held(context)
     with context.database.session() as session:
         translation = _translation(session, made)
-        review.save_edit(context, session, translation, "anna", paragraphs={2: "Ein Streit über Käse."})
+        review.save_edit(context.settings, session, translation, "anna", paragraphs={2: "Ein Streit über Käse."})
         history = review.revisions(session, translation)
         title, paragraphs = review.diff_revisions(history[0], history[1])
         assert not title.changed
@@ -288,7 +290,7 @@ def test_diff_shows_a_change_of_markup_alone(context: AppContext) -> None:
     made = _held(context, body_de=[Paragraph("p", linked)], body_en=["A report appeared."])
     with context.database.session() as session:
         translation = _translation(session, made)
-        review.save_edit(context, session, translation, "anna", paragraphs={0: "Ein Bericht erschien."})
+        review.save_edit(context.settings, session, translation, "anna", paragraphs={0: "Ein Bericht erschien."})
         history = review.revisions(session, translation)
         _, paragraphs = review.diff_revisions(history[0], history[1])
         assert paragraphs[0].changed
@@ -338,7 +340,7 @@ def test_retranslation_failing_the_coverage_check_is_explained(
             translation = _translation(session, made)
             before = list(translation.paragraphs)
             with pytest.raises(review.ReviewError) as failure:
-                review.retranslate_paragraph(context, session, translation, 1, "anna", "kurz")
+                review.retranslate_paragraph(context.settings, session, translation, 1, "anna", "kurz")
             assert str(failure.value).startswith(
                 "Die Neuübersetzung von Absatz 2 mit kurz hat die Vollständigkeitsprüfung nicht bestanden"
             )
@@ -369,7 +371,9 @@ def test_a_published_text_change_is_shown_as_updated(context: AppContext) -> Non
         view = queries.article_view(session, context.settings.target_language, made.publication_id)
         assert view is not None and view.text_updated_at is None
     with context.database.session() as session:
-        review.save_edit(context, session, _translation(session, made), "anna", paragraphs={0: "Ganz neuer Text hier."})
+        review.save_edit(
+            context.settings, session, _translation(session, made), "anna", paragraphs={0: "Ganz neuer Text hier."}
+        )
     with context.database.session() as session:
         view = queries.article_view(session, context.settings.target_language, made.publication_id)
         assert view is not None and view.text_updated_at is not None
@@ -386,7 +390,10 @@ def test_retranslation_into_the_draft_leaves_the_live_text(context: AppContext) 
         changed = None
         for index in range(len(live)):
             try:
-                assert review.retranslate_paragraph(context, session, translation, index, "anna", "ct2", True) is None
+                assert (
+                    review.retranslate_paragraph(context.settings, session, translation, index, "anna", "ct2", True)
+                    is None
+                )
             except review.ReviewError:
                 continue  # random weights: some output fails the coverage check
             changed = index
@@ -404,9 +411,9 @@ def test_an_edited_title_with_escaped_markup_keeps_its_text(context: AppContext)
     typed = "Vergleich: 3 &lt; 5 und &lt;b&gt;fett&lt;/b&gt; &amp; mehr"
     with context.database.session() as session:
         translation = _translation(session, made)
-        review.save_edit(context, session, translation, "anna", title=typed)
+        review.save_edit(context.settings, session, translation, "anna", title=typed)
         assert translation.title == typed  # what was typed; escaped again on output
         view = queries.article_view(session, "de", translation.publication.id)  # type: ignore[union-attr]
         assert view is not None and view.summary.title == "Vergleich: 3 < 5 und <b>fett</b> & mehr"
         # Unchanged on a second save of the same form.
-        assert review.save_edit(context, session, translation, "anna", title=typed) is None
+        assert review.save_edit(context.settings, session, translation, "anna", title=typed) is None

@@ -63,7 +63,7 @@ def hostile_site(context: AppContext, tmp_path: Path) -> Path:
             for n, text in enumerate(MARKUP_TEXTS)
         ]
     out = tmp_path / "site"
-    build_site(context, out)
+    build_site(context.database, context.settings, out)
     return out
 
 

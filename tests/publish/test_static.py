@@ -26,7 +26,7 @@ def test_build_writes_the_whole_site(context: AppContext, tmp_path: Path) -> Non
     with context.database.session() as session:
         made = make_site(session, context.settings, 5)
     out = tmp_path / "site"
-    report = build_site(context, out)
+    report = build_site(context.database, context.settings, out)
     assert report.articles == 5
     assert report.written == report.total > 5
     for item in made:
@@ -71,7 +71,7 @@ def test_feeds_and_sitemaps_validate(context: AppContext, tmp_path: Path) -> Non
     with context.database.session() as session:
         make_site(session, context.settings, 5)
     out = tmp_path / "site"
-    build_site(context, out)
+    build_site(context.database, context.settings, out)
     rss = assert_valid_rss_or_atom((out / "feed.xml").read_bytes(), "rss20")
     atom = assert_valid_rss_or_atom((out / "atom.xml").read_bytes(), "atom10")
     feed = assert_valid_json_feed((out / "feed.json").read_bytes())
@@ -119,24 +119,24 @@ def test_incremental_build_rewrites_only_what_changed(context: AppContext, tmp_p
     with context.database.session() as session:
         made = make_site(session, context.settings, 5)
     out = tmp_path / "site"
-    first = build_site(context, out)
+    first = build_site(context.database, context.settings, out)
     page = out / str(made[2].slug) / "index.html"
     mtime = page.stat().st_mtime_ns
 
-    second = build_site(context, out)
+    second = build_site(context.database, context.settings, out)
     assert second.skipped  # nothing the pages depend on changed: nothing rendered
     assert second.written == 0
     assert second.unchanged == first.total
     assert page.stat().st_mtime_ns == mtime
-    forced = build_site(context, out, force=True)
+    forced = build_site(context.database, context.settings, out, force=True)
     assert not forced.skipped and forced.written == 0 and forced.unchanged == first.total
 
     # A file missing from the output, or a changed setting, makes the build render again.
     page.unlink()
-    restored = build_site(context, out)
+    restored = build_site(context.database, context.settings, out)
     assert not restored.skipped and restored.written_paths == [f"{made[2].slug}/index.html"]
     context.settings.site_title = "Presseschau Nord"
-    retitled = build_site(context, out)
+    retitled = build_site(context.database, context.settings, out)
     assert not retitled.skipped and "Presseschau Nord" in page.read_text("utf-8")
     mtime = page.stat().st_mtime_ns
 
@@ -146,7 +146,7 @@ def test_incremental_build_rewrites_only_what_changed(context: AppContext, tmp_p
         assert translation is not None
         translation.paragraphs = [*translation.paragraphs, {"kind": "p", "html": "Ein neuer Schlussabsatz."}]
         service.on_translation_done(session, translation, context.settings)
-    third = build_site(context, out)
+    third = build_site(context.database, context.settings, out)
     assert f"{made[2].slug}/index.html" in third.written_paths
     for unrelated in ("quelle/2/index.html", "archiv/index.html", "static/style.css"):
         assert unrelated not in third.written_paths
@@ -159,7 +159,7 @@ def test_incremental_build_rewrites_only_what_changed(context: AppContext, tmp_p
         publication = session.get(Publication, made[3].publication_id)
         assert publication is not None
         service.change_slug(session, publication, "umbenannt")
-    fourth = build_site(context, out)
+    fourth = build_site(context.database, context.settings, out)
     assert fourth.deleted >= 1
     assert not (out / str(made[1].slug)).exists()
     assert (out / "umbenannt" / "index.html").is_file()
@@ -170,7 +170,7 @@ def test_incremental_build_rewrites_only_what_changed(context: AppContext, tmp_p
 
 
 def test_build_of_an_empty_site(context: AppContext, tmp_path: Path) -> None:
-    report = build_site(context, tmp_path / "empty")
+    report = build_site(context.database, context.settings, tmp_path / "empty")
     assert report.articles == 0
     home = (tmp_path / "empty" / "index.html").read_text("utf-8")
     assert "Noch keine Artikel veröffentlicht." in home
@@ -183,7 +183,7 @@ def test_a_tampered_manifest_never_deletes_outside_the_output_directory(context:
     with context.database.session() as session:
         make_site(session, context.settings, 2)
     out = tmp_path / "site"
-    build_site(context, out)
+    build_site(context.database, context.settings, out)
     victims = [tmp_path / "victim.txt", tmp_path / "elsewhere" / "absolute.txt"]
     for victim in victims:
         victim.parent.mkdir(exist_ok=True)
@@ -194,7 +194,7 @@ def test_a_tampered_manifest_never_deletes_outside_the_output_directory(context:
         {"../victim.txt": "x", str(victims[1]): "x", "linked/absolute.txt": "x", "archiv/../../victim.txt": "x"}
     )
     (out / MANIFEST_NAME).write_text(json.dumps(manifest), "utf-8")
-    report = build_site(context, out, force=True)
+    report = build_site(context.database, context.settings, out, force=True)
     assert all(victim.read_text() == "not the build's" for victim in victims)
     assert report.deleted == 0
     assert (tmp_path / "elsewhere").is_dir()

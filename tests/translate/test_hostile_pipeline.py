@@ -48,7 +48,7 @@ def test_a_hostile_article_goes_through_ingest_translation_and_every_output(
         == 1
     )
     out = tmp_path / "site"
-    assert build_site(context, out).articles == 1
+    assert build_site(context.database, context.settings, out).articles == 1
     for path in out.rglob("*"):
         if path.suffix in (".xml", ".html", ".json"):
             assert not XML_FORBIDDEN_RE.search(path.read_text("utf-8")), path

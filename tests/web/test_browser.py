@@ -186,7 +186,7 @@ def static_server(context: AppContext, tmp_path: Path) -> Iterator[tuple[str, li
     with context.database.session() as session:
         made = make_site(session, context.settings, 5)
     out = tmp_path / "site"
-    build_site(context, out)
+    build_site(context.database, context.settings, out)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

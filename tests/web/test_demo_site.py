@@ -123,7 +123,7 @@ def test_static_search_finds_what_the_server_finds(
     from presseschau.publish.static import build_site
 
     out = tmp_path / "site"
-    build_site(context, out)
+    build_site(context.database, context.settings, out)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

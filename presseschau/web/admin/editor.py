@@ -147,7 +147,7 @@ def _apply_form_edits(
     if not changed and new_title is None:
         return False
     saved = review.save_edit(
-        context, session, translation, visitor.user.name, title=new_title, paragraphs=changed or None
+        context.settings, session, translation, visitor.user.name, title=new_title, paragraphs=changed or None
     )
     return saved is not None
 
@@ -226,7 +226,7 @@ def retranslate(area: Area, visitor: Editor, form: Form, context: Context, trans
         else:
             _apply_form_edits(context, session, visitor, translation, form)
         review.retranslate_paragraph(
-            context, session, translation, index - 1, visitor.user.name, engine, into_draft=live
+            context.settings, session, translation, index - 1, visitor.user.name, engine, into_draft=live
         )
         return "neu-uebersetzt"
 
