@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     circuit_failure_threshold: int = 5
     circuit_reset_s: float = 300.0
 
+    # Stories and the Presseschau des Tages (presseschau.stories): articles about one event are grouped
+    # when their similarity reaches the threshold (tuned by bench/stories.py) within the window; the day's
+    # review is public at `press_review_hour` (local time) under policy `auto`, or once an editor releases it.
+    story_similarity_threshold: float = Field(default=0.2, gt=0.0, le=1.0)
+    story_window_hours: int = Field(default=72, ge=1)
+    press_review_policy: PublishPolicy = "auto"
+    press_review_hour: int = Field(default=18, ge=0, le=23)
+
     # Work queue (the `run` service).
     lease_seconds: int = 600
 

@@ -84,6 +84,8 @@ class Group:
 
     key: int | None
     members: list[StoryDoc] = field(default_factory=list)
+    # The similarity with which each document joined (by key); absent for the document that opened it.
+    scores: dict[str, float] = field(default_factory=dict)
 
     def span(self) -> tuple[datetime, datetime] | None:
         times = [m.time for m in self.members if m.time is not None]
@@ -201,6 +203,8 @@ def assign(
         if best is None:
             best = Group(None)
             result.append(best)
+        else:
+            best.scores[doc.key] = round(best_score, 4)
         best.members.append(doc)
     return result
 
