@@ -155,6 +155,11 @@ def _register_stage_commands() -> None:
     register_pipeline(app)
     register_editorial(app)
 
+    from presseschau.stories.commands import review_app, stories_app
+
+    app.add_typer(stories_app, name="stories")
+    app.add_typer(review_app, name="review")
+
 
 _register_stage_commands()
 
