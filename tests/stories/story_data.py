@@ -49,7 +49,7 @@ STARSHIP = [
             "Elon Musk called the flight from Texas a giant leap towards Mars; Nasa praised the Artemis step.",
         ],
         [
-            "Das Starship von SpaceX hat bei seinem elften Flug den Orbit erreicht; Starbase fing den Super-Heavy-Booster.",
+            "Das Starship von SpaceX hat bei seinem elften Flug den Orbit erreicht; Starbase fing den Booster.",
             "Elon Musk nannte den Flug aus Texas einen großen Sprung zum Mars; die Nasa lobte den Artemis-Schritt.",
         ],
         datetime(2026, 11, 9, 8, 0, tzinfo=UTC),
@@ -64,7 +64,7 @@ STARSHIP = [
         ],
         [
             "Die Starship-Rakete von SpaceX hat ihre erste Mission im Orbit von Starbase in Texas aus absolviert.",
-            "Der Super-Heavy-Booster wurde vom Turm gefangen; die Nasa braucht das Starship für die Artemis-Mondlandung.",
+            "Der Booster wurde vom Turm gefangen; die Nasa braucht das Starship für die Artemis-Mondlandung.",
         ],
         datetime(2026, 11, 9, 12, 0, tzinfo=UTC),
     ),

@@ -17,9 +17,18 @@ def _doc(key: str, title: str, text: str, hours: float = 0) -> StoryDoc:
     return StoryDoc(key, title, text, time=datetime(2026, 11, 9, tzinfo=UTC) + timedelta(hours=hours))
 
 
-QUAKE_A = _doc("a", "Earthquake shakes western Turkey", "A magnitude 5.9 quake hit Manisa near Sindirgi; AFAD said two died.")
-QUAKE_B = _doc("b", "Turkey quake: rescuers search rubble", "Rescuers in Sindirgi searched rubble after the Manisa quake, AFAD said.", 4)
-ROCKET = _doc("c", "Starship reaches orbit", "SpaceX caught the Super Heavy booster at Starbase in Texas; Musk was pleased.", 2)
+QUAKE_A = _doc(
+    "a", "Earthquake shakes western Turkey", "A magnitude 5.9 quake hit Manisa near Sindirgi; AFAD said two died."
+)
+QUAKE_B = _doc(
+    "b",
+    "Turkey quake: rescuers search rubble",
+    "Rescuers in Sindirgi searched rubble after the Manisa quake, AFAD said.",
+    4,
+)
+ROCKET = _doc(
+    "c", "Starship reaches orbit", "SpaceX caught the Super Heavy booster at Starbase in Texas; Musk was pleased.", 2
+)
 
 
 def test_features_hold_stems_and_names_with_titles_weighted() -> None:

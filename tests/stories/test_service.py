@@ -30,7 +30,9 @@ def test_publishing_groups_reports_of_one_event_across_outlets(context: AppConte
     with context.database.session() as session:
         quake = publish_event(session, context.settings, QUAKE)
         rocket = publish_event(session, context.settings, STARSHIP)
-    assert _groups(context) == sorted([sorted(p.translation_id for p in quake), sorted(p.translation_id for p in rocket)])
+    assert _groups(context) == sorted(
+        [sorted(p.translation_id for p in quake), sorted(p.translation_id for p in rocket)]
+    )
     with context.database.session() as session:
         found = service.review(session, context.settings, DAY)
         assert [item.outlets for item in found] == [2, 2]
@@ -57,7 +59,7 @@ def test_regrouping_is_idempotent_and_keeps_editors_decisions(context: AppContex
         late = publish_event(session, context.settings, [("Third Paper", *QUAKE[0][1:])])
     after = _groups(context)
     assert len(after) == len(before) == 2
-    assert [g for g in after if late[0].translation_id in g][0] == sorted(
+    assert next(g for g in after if late[0].translation_id in g) == sorted(
         [quake[0].translation_id, quake[1].translation_id, rocket[1].translation_id, late[0].translation_id]
     )
     with context.database.session() as session:
@@ -70,7 +72,9 @@ def test_editors_changes_are_validated(context: AppContext) -> None:
         quake = publish_event(session, context.settings, QUAKE)
         story_id = session.get(StoryArticle, quake[0].translation_id).story_id  # type: ignore[union-attr]
         with pytest.raises(service.StoryError):
-            service.split(session, story_id, [quake[0].translation_id, quake[1].translation_id], "anna", context.settings)
+            service.split(
+                session, story_id, [quake[0].translation_id, quake[1].translation_id], "anna", context.settings
+            )
         with pytest.raises(service.StoryError):
             service.split(session, story_id, [999], "anna", context.settings)
         with pytest.raises(service.StoryError):
@@ -91,7 +95,7 @@ def test_review_order_coverage_first_then_editor(context: AppContext) -> None:
         assert [len(item.members) for item in found] == [2, 1]
         lone_story = session.get(StoryArticle, lone[0].translation_id).story_id  # type: ignore[union-attr]
         service.reorder(session, context.settings, DAY, [lone_story], "anna")
-        assert [item.story.id for item in service.review(session, context.settings, DAY)][0] == lone_story
+        assert next(item.story.id for item in service.review(session, context.settings, DAY)) == lone_story
         with pytest.raises(service.StoryError):
             service.reorder(session, context.settings, DAY, [4242], "anna")
         # An unpublished article leaves the review; the story stays for when it returns.
