@@ -97,14 +97,16 @@ def _entry(site: Site, translation: Translation) -> Entry:
     article = translation.article
     publication = translation.publication
     assert publication is not None
-    outlet = article.outlet or (article.source.name if article.source is not None else None)
+    outlet = queries.plain_text(article.outlet) or (
+        queries.plain_text(article.source.name) if article.source is not None else ""
+    )
     return Entry(
         outlet=outlet or urlsplit(article.canonical_url).netloc,
-        title=translation.title or article.title or "",
+        title=queries.plain_text(translation.title) or queries.plain_text(article.title) or "Ohne Titel",
         teaser=teaser(queries.iter_safe_paragraphs(translation.paragraphs)),
         url=site.urls.article(publication.slug),
         original_url=queries.http_url(article.url),
-        original_title=article.title or "",
+        original_title=queries.plain_text(article.title),
         original_published_at=article.published_at,
         original_date_only=article.published_date_only,
     )

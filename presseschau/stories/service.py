@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
-from presseschau.content import paragraphs_from_json, strip_xml_forbidden
+from presseschau.content import html_to_text, paragraphs_from_json, sanitize_inline_html, strip_xml_forbidden
 from presseschau.store.models import (
     Article,
     PressReview,
@@ -298,12 +298,18 @@ class ReviewStory:
 
     @property
     def headline(self) -> str:
-        return self.story.headline or self.best.title or self.best.article.title or ""
+        """The editor's headline, else the best report's German title (stored titles may hold
+        escaped markup: read as plain text)."""
+        return self.story.headline or _plain(self.best.title) or _plain(self.best.article.title) or "Ohne Titel"
 
     @property
     def span(self) -> tuple[datetime, datetime]:
         times = [article_time(t) for t in self.members]
         return min(times), max(times)
+
+
+def _plain(value: str | None) -> str:
+    return html_to_text(sanitize_inline_html(value)) if value else ""
 
 
 def _text_length(translation: Translation) -> int:
