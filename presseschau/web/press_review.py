@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from presseschau.publish import press_review
-from presseschau.web.app import CACHE_LIST, CONTENT_TYPES, HTML, Public, PublicSite, make_page, respond
+from presseschau.web.app import CONTENT_TYPES, HTML, Public, PublicSite, make_page, respond
 
 router = APIRouter()
+# Browsers ask again every time (a cheap 304 with the ETag): an editor's release or withdrawal shows at once.
+REVALIDATE = "public, no-cache"
 
 
 async def _answer(
@@ -30,9 +32,9 @@ async def _answer(
             return render(session)
 
     body = await run_in_threadpool(build)
-    if body is None:
-        return respond(request, public.not_found())
-    return respond(request, make_page(body, media, CACHE_LIST))
+    if body is None:  # not public (yet): asked again next time, so a release shows at once
+        return respond(request, make_page(public.site.not_found(), cache_control=REVALIDATE, status=404))
+    return respond(request, make_page(body, media, REVALIDATE))
 
 
 @router.get("/presseschau")
