@@ -137,6 +137,15 @@ class Settings(BaseSettings):
     story_window_hours: int = Field(default=72, ge=1)
     press_review_policy: PublishPolicy = "auto"
     press_review_hour: int = Field(default=18, ge=0, le=23)
+    # The review as a newsletter (double opt-in on /presseschau/): off until enabled, through this SMTP server.
+    newsletter_enabled: bool = False
+    newsletter_from: str = "presseschau@localhost"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_s: float = 30.0
 
     # Work queue (the `run` service).
     lease_seconds: int = 600

@@ -210,6 +210,14 @@ class PipelineService:
         record_state(self.context, "static_build", built_at=utcnow().isoformat(), outdir=str(outdir))
         return 1
 
+    def newsletter_step(self) -> int:
+        """E-mail each public Presseschau of the last days once (when the newsletter is enabled)."""
+        from presseschau.publish.newsletter import send_due
+        from presseschau.publish.site import Site
+
+        with self.context.database.session() as session:
+            return len(send_due(session, Site(self.context.settings)))
+
     # Lifecycle -----------------------------------------------------------------------------
 
     @property
@@ -259,6 +267,8 @@ class PipelineService:
         ]
         if self.wants_build:
             stages.append(("build", self.build_step, self.options.build_idle_s))
+        if self.context.settings.newsletter_enabled:
+            stages.append(("newsletter", self.newsletter_step, 60.0))
         for name, step, idle in stages:
             worker = StageWorker(name, step, self.stop, idle, self.context)
             worker.start()

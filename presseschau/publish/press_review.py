@@ -154,6 +154,7 @@ def render_day(
         others=[(german_day(d), day_path(site, d)) for d in others],
         feeds={kind: feed_path(site, kind) for kind in FEED_NAMES},
         section="presseschau",
+        newsletter=site.settings.newsletter_enabled,
         canonical=site.urls.absolute(day_path(site, day)),
         robots="noindex" if preview else None,
     )
@@ -173,6 +174,7 @@ def render_latest(session: Session, site: Site, now: datetime | None = None) -> 
         others=[],
         feeds={kind: feed_path(site, kind) for kind in FEED_NAMES},
         section="presseschau",
+        newsletter=site.settings.newsletter_enabled,
         canonical=site.urls.absolute(day_path(site)),
         robots=None,
     )

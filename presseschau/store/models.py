@@ -452,3 +452,34 @@ class PressReview(Base):
     released_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Subscriber(Base):
+    """A reader's e-mail address for the Presseschau newsletter (double opt-in: `pending` until confirmed)."""
+
+    __tablename__ = "newsletter_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # Random, in the confirmation and unsubscribe links.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # pending | active | unsubscribed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the last confirmation mail went out (a second one waits, so the form cannot flood an inbox).
+    last_mail_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class NewsletterSend(Base):
+    """A day's review sent as a newsletter (each day once)."""
+
+    __tablename__ = "newsletter_sends"
+    __table_args__ = (UniqueConstraint("language", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    day: Mapped[str] = mapped_column(String(10))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)

@@ -190,3 +190,34 @@ def review_withdraw(
     with context.database.session() as session:
         service.withdraw(session, context.settings, _day(day, context), editor)
     typer.echo(f"Presseschau {day} withdrawn.")
+
+
+@review_app.command("send")
+def review_send(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None, typer.Argument(help="YYYY-MM-DD (default: every public review of the last days).")
+    ] = None,
+) -> None:
+    """E-mail a public review to the newsletter's confirmed subscribers (each day once)."""
+    import smtplib
+
+    from presseschau.publish import newsletter
+    from presseschau.publish.site import Site
+
+    context: AppContext = ctx.obj
+    site = Site(context.settings)
+    try:
+        with context.database.session() as session:
+            if day is None:
+                reports = newsletter.send_due(session, site)
+            else:
+                reports = [newsletter.send_review(session, site, _day(day, context))]
+    except (newsletter.NewsletterError, OSError, smtplib.SMTPException) as error:
+        raise _fail(error) from None
+    for report in reports:
+        typer.echo(
+            f"Presseschau {report.day.isoformat()}: " + (report.skipped or f"sent to {report.sent} subscriber(s)")
+        )
+    if not reports:
+        typer.echo("Nothing to send.")

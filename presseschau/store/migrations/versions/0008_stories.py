@@ -1,4 +1,4 @@
-"""stories: articles grouped across outlets, and the release of the day's Presseschau
+"""stories: articles grouped across outlets, the release of the day's Presseschau, its newsletter
 
 Revision ID: 0008_stories
 Revises: 0007_sources_at_scale
@@ -67,9 +67,35 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_press_reviews")),
         sa.UniqueConstraint("language", "day", name=op.f("uq_press_reviews_language")),
     )
+    op.create_table(
+        "newsletter_subscribers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", presseschau.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", presseschau.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unsubscribed_at", presseschau.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_mail_at", presseschau.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_newsletter_subscribers")),
+        sa.UniqueConstraint("email", name=op.f("uq_newsletter_subscribers_email")),
+        sa.UniqueConstraint("token", name=op.f("uq_newsletter_subscribers_token")),
+    )
+    op.create_table(
+        "newsletter_sends",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("sent_at", presseschau.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_newsletter_sends")),
+        sa.UniqueConstraint("language", "day", name=op.f("uq_newsletter_sends_language")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("newsletter_sends")
+    op.drop_table("newsletter_subscribers")
     op.drop_table("press_reviews")
     with op.batch_alter_table("story_articles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_story_articles_story_id"))
