@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     story_window_hours: int = Field(default=72, ge=1)
     press_review_policy: PublishPolicy = "auto"
     press_review_hour: int = Field(default=18, ge=0, le=23)
+    # Two-sentence German machine summaries in the review, written by the configured LLM (llm_base_url, llm_model).
+    press_review_summaries: bool = True
     # The review as a newsletter (double opt-in on /presseschau/): off until enabled, through this SMTP server.
     newsletter_enabled: bool = False
     newsletter_from: str = "presseschau@localhost"

@@ -218,6 +218,13 @@ class PipelineService:
         with self.context.database.session() as session:
             return len(send_due(session, Site(self.context.settings)))
 
+    def summaries_step(self) -> int:
+        """Machine summaries for the Presseschau's articles (when an LLM is configured)."""
+        from presseschau.stories.summaries import summarize_pending
+
+        with self.context.database.session() as session:
+            return summarize_pending(session, self.context.settings, limit=5)
+
     # Lifecycle -----------------------------------------------------------------------------
 
     @property
@@ -269,6 +276,8 @@ class PipelineService:
             stages.append(("build", self.build_step, self.options.build_idle_s))
         if self.context.settings.newsletter_enabled:
             stages.append(("newsletter", self.newsletter_step, 60.0))
+        if self.context.settings.press_review_summaries and self.context.settings.llm_base_url:
+            stages.append(("summaries", self.summaries_step, 30.0))
         for name, step, idle in stages:
             worker = StageWorker(name, step, self.stop, idle, self.context)
             worker.start()

@@ -157,8 +157,8 @@ def _plain(view: press_review.DayView, site: Site) -> str:
         lines.append(f"{number}. {story.headline}")
         for entry in story.entries:
             lines.append(f"   {entry.outlet}: {entry.title}")
-            if entry.teaser:
-                lines.append(f"   {entry.teaser}")
+            if entry.blurb:
+                lines.append(f"   {entry.blurb}")
             lines.append(f"   Deutsch: {site.urls.absolute(entry.url)}")
             if entry.original_url:
                 lines.append(f"   Original: {entry.original_url}")
@@ -173,7 +173,7 @@ def _html(view: press_review.DayView, site: Site, unsubscribe_url: str) -> str:
         parts.append(f"<h2>{e(story.headline)}</h2><ul>")
         for entry in story.entries:
             original = f' · <a href="{e(entry.original_url)}">Original</a>' if entry.original_url else ""
-            teaser = f"<br>{e(entry.teaser)}" if entry.teaser else ""
+            teaser = f"<br>{e(entry.blurb)}" if entry.blurb else ""
             parts.append(
                 f'<li><strong>{e(entry.outlet)}</strong>: <a href="{e(site.urls.absolute(entry.url))}">'
                 f"{e(entry.title)}</a>{original}{teaser}</li>"

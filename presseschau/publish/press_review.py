@@ -51,6 +51,14 @@ class Entry:
     original_title: str
     original_published_at: datetime | None
     original_date_only: bool
+    # A machine summary (two German sentences by an LLM) and its model, shown instead of the teaser.
+    summary: str | None = None
+    summary_model: str | None = None
+
+    @property
+    def blurb(self) -> str:
+        """The summary, labelled as a machine summary, else the teaser (for feeds and e-mail)."""
+        return f"Maschinelle Zusammenfassung: {self.summary}" if self.summary else self.teaser
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +101,7 @@ def german_day(day: date) -> str:
 # The read model ------------------------------------------------------------------------------------
 
 
-def _entry(site: Site, translation: Translation) -> Entry:
+def _entry(site: Site, translation: Translation, summary: tuple[str, str | None] | None = None) -> Entry:
     article = translation.article
     publication = translation.publication
     assert publication is not None
@@ -109,6 +117,8 @@ def _entry(site: Site, translation: Translation) -> Entry:
         original_title=queries.plain_text(article.title),
         original_published_at=article.published_at,
         original_date_only=article.published_date_only,
+        summary=summary[0] if summary else None,
+        summary_model=summary[1] if summary else None,
     )
 
 
@@ -121,7 +131,7 @@ def _story_view(site: Site, item: ReviewStory) -> StoryView:
         outlets=item.outlets,
         first=first,
         last=last,
-        entries=[_entry(site, t) for t in item.members],
+        entries=[_entry(site, t, item.summaries.get(t.id)) for t in item.members],
     )
 
 
@@ -194,7 +204,7 @@ def _content_html(site: Site, view: DayView) -> str:
             link = escape(site.urls.absolute(entry.url))
             parts.append(
                 f'<li><strong>{escape(entry.outlet)}</strong>: <a href="{link}">{escape(entry.title)}</a>{original}'
-                + (f"<br>{escape(entry.teaser)}" if entry.teaser else "")
+                + (f"<br>{escape(entry.blurb)}" if entry.blurb else "")
                 + "</li>"
             )
         parts.append("</ul>")

@@ -431,6 +431,9 @@ class StoryArticle(Base):
     similarity: Mapped[float | None] = mapped_column(Float, default=None)
     added_by: Mapped[str | None] = mapped_column(String(100), default=None)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A two-sentence German machine summary (presseschau.stories.summaries) and the model that wrote it.
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    summary_model: Mapped[str | None] = mapped_column(String(300), default=None)
 
     story: Mapped[Story] = relationship(back_populates="members")
     translation: Mapped[Translation] = relationship()

@@ -42,6 +42,21 @@ def group_command(ctx: typer.Context) -> None:
     typer.echo(f"Placed {report.placed} article(s); {report.new_stories} new story/stories.")
 
 
+@stories_app.command("summarize")
+def summarize_command(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(help="At most this many articles.")] = 50
+) -> None:
+    """Write two-sentence German machine summaries with the configured LLM (llm_base_url, llm_model)."""
+    from presseschau.stories import summaries
+
+    context: AppContext = ctx.obj
+    if not summaries.enabled(context.settings):
+        raise _fail(ValueError("no LLM configured (llm_base_url, llm_model) or press_review_summaries is off"))
+    with context.database.session() as session:
+        done = summaries.summarize_pending(session, context.settings, limit=limit)
+    typer.echo(f"Summarised {done} article(s).")
+
+
 @stories_app.command("list")
 def list_command(
     ctx: typer.Context,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -287,6 +287,8 @@ class ReviewStory:
 
     story: Story
     members: list[Translation]
+    # Machine summaries by translation ID: (summary, model).
+    summaries: dict[int, tuple[str, str | None]] = field(default_factory=dict)
 
     @property
     def outlets(self) -> int:
@@ -343,7 +345,8 @@ def review(session: Session, settings: Settings, day: date) -> list[ReviewStory]
         ]
         if members:
             members.sort(key=lambda t: (-_text_length(t), article_time(t), t.id))
-            found.append(ReviewStory(story, members))
+            summaries = {m.translation_id: (m.summary, m.summary_model) for m in story.members if m.summary}
+            found.append(ReviewStory(story, members, summaries))
 
     def order(item: ReviewStory) -> tuple[int, int, int, int, datetime, int]:
         position = item.story.position

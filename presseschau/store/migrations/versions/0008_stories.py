@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column("similarity", sa.Float(), nullable=True),
         sa.Column("added_by", sa.String(length=100), nullable=True),
         sa.Column("added_at", presseschau.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=True),
+        sa.Column("summary_model", sa.String(length=300), nullable=True),
         sa.ForeignKeyConstraint(
             ["story_id"], ["stories.id"], name=op.f("fk_story_articles_story_id_stories"), ondelete="CASCADE"
         ),
