@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -138,9 +138,16 @@ def features(doc: StoryDoc) -> Counter[str]:
 Vector = dict[str, float]
 
 
+@lru_cache(maxsize=8192)
+def _cached_features(doc: StoryDoc) -> Counter[str]:
+    # The pipeline compares each new article with the recent ones: their stems are computed once per
+    # process (a doc is its texts, so a changed translation is a new entry). Callers never mutate it.
+    return features(doc)
+
+
 def vectorize(docs: Sequence[StoryDoc]) -> dict[str, Vector]:
     """L2-normalised TF-IDF vectors of `docs`, by key, with document frequencies over `docs`."""
-    raw = {doc.key: features(doc) for doc in docs}
+    raw = {doc.key: _cached_features(doc) for doc in docs}
     df: Counter[str] = Counter()
     for counts in raw.values():
         df.update(counts.keys())

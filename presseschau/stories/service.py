@@ -38,6 +38,8 @@ from presseschau.stories.grouping import Group, StoryDoc, assign
 log = logging.getLogger(__name__)
 
 HEADLINE_MAX = 300
+# How many ungrouped articles one publication places (see `group_quietly`).
+PUBLISH_BATCH = 50
 # Enough text for the grouping: titles and the opening paragraphs carry the event.
 DOC_PARAGRAPHS = 12
 
@@ -99,7 +101,7 @@ def story_doc(translation: Translation) -> StoryDoc:
     )
 
 
-def _published_translations(session: Session, settings: Settings) -> Sequence[Translation]:
+def _published_translations(session: Session, settings: Settings, limit: int | None) -> Sequence[Translation]:
     return session.scalars(
         select(Translation)
         .join(Publication, Publication.translation_id == Translation.id)
@@ -110,7 +112,8 @@ def _published_translations(session: Session, settings: Settings) -> Sequence[Tr
             StoryArticle.translation_id.is_(None),
         )
         .options(selectinload(Translation.article), selectinload(Translation.publication))
-        .order_by(Translation.id)
+        .order_by(Translation.id.desc())
+        .limit(limit)
     ).all()
 
 
@@ -126,10 +129,11 @@ def _candidate_stories(session: Session, settings: Settings, first: datetime, la
     ).all()
 
 
-def group_pending(session: Session, settings: Settings) -> GroupReport:
-    """Place every published translation that is in no story yet: into the most similar story of its
-    time window, or a new one. Existing members are never moved (idempotent; editors' work stays)."""
-    pending = _published_translations(session, settings)
+def group_pending(session: Session, settings: Settings, limit: int | None = None) -> GroupReport:
+    """Place every published translation that is in no story yet (the newest `limit` of them): into the
+    most similar story of its time window, or a new one. Existing members are never moved (idempotent;
+    editors' work stays)."""
+    pending = _published_translations(session, settings, limit)
     if not pending:
         return GroupReport(0, 0)
     docs = {str(t.id): story_doc(t) for t in pending}
@@ -175,7 +179,9 @@ def group_quietly(session: Session, settings: Settings) -> None:
     leaves the publication alone (`presseschau stories group` places the article later)."""
     try:
         with session.begin_nested():
-            group_pending(session, settings)
+            # Bounded: after an upgrade, older articles are placed a batch at a time (or all at once by
+            # `presseschau stories group`), never all inside one translation's transaction.
+            group_pending(session, settings, limit=PUBLISH_BATCH)
     except Exception:
         log.exception("grouping published articles into stories failed; they stay ungrouped for now")
 
