@@ -381,10 +381,13 @@ class ReviewState:
 
 
 def review_state(session: Session, settings: Settings, day: date, now: datetime | None = None) -> ReviewState:
-    now = now or datetime.now(UTC)
     decision = session.scalars(
         select(PressReview).where(PressReview.language == settings.target_language, PressReview.day == day.isoformat())
     ).one_or_none()
+    return _state(settings, day, decision, now or datetime.now(UTC))
+
+
+def _state(settings: Settings, day: date, decision: PressReview | None, now: datetime) -> ReviewState:
     if decision is not None and decision.status == "released":
         return ReviewState(day, True, "released", decision.released_at)
     if decision is not None:
@@ -438,4 +441,11 @@ def story_days(session: Session, settings: Settings) -> list[date]:
 def public_days(session: Session, settings: Settings, now: datetime | None = None) -> list[date]:
     """The days whose review is public, newest first."""
     now = now or datetime.now(UTC)
-    return [day for day in story_days(session, settings) if review_state(session, settings, day, now).public]
+    decisions = {
+        d.day: d for d in session.scalars(select(PressReview).where(PressReview.language == settings.target_language))
+    }
+    return [
+        day
+        for day in story_days(session, settings)
+        if _state(settings, day, decisions.get(day.isoformat()), now).public
+    ]
