@@ -3,6 +3,7 @@ text and HTML, unsubscribe (link and one-click POST), each day once, hostile tit
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from collections.abc import Iterator
@@ -52,6 +53,7 @@ def _free_port() -> int:
 def inbox() -> Iterator[tuple[Inbox, int]]:
     from aiosmtpd.controller import Controller
 
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
     handler = Inbox()
     port = _free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
