@@ -24,6 +24,18 @@ def demo(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
     yield load_demo_site(context)
 
 
+def _submit(driver: object, button: object, notice: str) -> None:
+    """Click a form's button and wait for the page it redirects to, by its notice (no staleness checks:
+    under load Chromium sometimes answers those with an inspector error)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button.click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 30).until(
+        lambda d: any(notice in e.text for e in d.find_elements(By.CSS_SELECTOR, ".admin-notice"))
+    )
+
+
 def _stories(driver: object) -> list[object]:
     from selenium.webdriver.common.by import By
 
@@ -94,8 +106,10 @@ def test_editor_edits_and_releases_a_day(
     password = driver.find_element(By.ID, "passwort")  # type: ignore[attr-defined]
     password.send_keys(PASSWORD)
     _navigate(driver, password.submit)
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "nav a[href='/admin/presseschau']").click)  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.LINK_TEXT, "2026-11-05").click)  # type: ignore[attr-defined]
+    assert driver.find_element(By.CSS_SELECTOR, "nav a[href='/admin/presseschau']")  # type: ignore[attr-defined]
+    driver.get(server + "/admin/presseschau")  # type: ignore[attr-defined]
+    day_link = driver.find_element(By.LINK_TEXT, "2026-11-05")  # type: ignore[attr-defined]
+    driver.get(day_link.get_attribute("href"))  # type: ignore[attr-defined]
     assert driver.current_url == server + "/admin/presseschau/2026-11-05"  # type: ignore[attr-defined]
 
     def story_form() -> object:
@@ -106,32 +120,30 @@ def test_editor_edits_and_releases_a_day(
     field.clear()
     field.send_keys("Zinsen: Die Bank of England wartet ab")
     button = story_form().find_element(By.CSS_SELECTOR, "button[value='ueberschrift']")  # type: ignore[attr-defined]
-    _navigate(driver, button.click)
-    assert "Überschrift gespeichert." in driver.find_element(By.CSS_SELECTOR, ".admin-notice").text  # type: ignore[attr-defined]
+    _submit(driver, button, "Überschrift gespeichert.")
 
     # Split one report off, then merge it back.
     boxes = story_form().find_elements(By.NAME, "artikel")  # type: ignore[attr-defined]
     boxes[-1].click()
-    _navigate(driver, story_form().find_element(By.CSS_SELECTOR, "button[value='trennen']").click)  # type: ignore[attr-defined]
+    _submit(driver, story_form().find_element(By.CSS_SELECTOR, "button[value='trennen']"), "eigene Geschichte")  # type: ignore[attr-defined]
     assert len(driver.find_elements(By.CSS_SELECTOR, "li.admin-story")) == 2  # type: ignore[attr-defined]
     driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
     assert len(_stories(driver)) == 2
     assert _stories(driver)[0].find_element(By.TAG_NAME, "h2").text == "Zinsen: Die Bank of England wartet ab"  # type: ignore[attr-defined]
     driver.get(server + "/admin/presseschau/2026-11-05")  # type: ignore[attr-defined]
     Select(story_form().find_element(By.NAME, "mit")).select_by_index(0)  # type: ignore[attr-defined]
-    _navigate(driver, story_form().find_element(By.CSS_SELECTOR, "button[value='zusammenfuehren']").click)  # type: ignore[attr-defined]
-    assert "Geschichten zusammengeführt." in driver.find_element(By.CSS_SELECTOR, ".admin-notice").text  # type: ignore[attr-defined]
+    merge = story_form().find_element(By.CSS_SELECTOR, "button[value='zusammenfuehren']")  # type: ignore[attr-defined]
+    _submit(driver, merge, "Geschichten zusammengeführt.")
     assert len(driver.find_elements(By.CSS_SELECTOR, "li.admin-story")) == 1  # type: ignore[attr-defined]
 
     # Withdraw and release again.
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "button[value='zurueckziehen']").click)  # type: ignore[attr-defined]
+    _submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value='zurueckziehen']"), "zurückgezogen")  # type: ignore[attr-defined]
     driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
     assert "Seite nicht gefunden" in driver.page_source or "404" in driver.title  # type: ignore[attr-defined]
     driver.get(server + "/admin/presseschau/2026-11-05/vorschau")  # type: ignore[attr-defined]
     assert "Vorschau" in driver.find_element(By.CSS_SELECTOR, ".review-preview").text  # type: ignore[attr-defined]
     driver.get(server + "/admin/presseschau/2026-11-05")  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "button[value='freigeben']").click)  # type: ignore[attr-defined]
-    assert "freigegeben" in driver.find_element(By.CSS_SELECTOR, ".admin-notice").text  # type: ignore[attr-defined]
+    _submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value='freigeben']"), "freigegeben")  # type: ignore[attr-defined]
     driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
     entries = driver.find_elements(By.CSS_SELECTOR, "li.review-entry")  # type: ignore[attr-defined]
     assert len(entries) == 3
