@@ -129,6 +129,25 @@ class Settings(BaseSettings):
     circuit_failure_threshold: int = 5
     circuit_reset_s: float = 300.0
 
+    # Stories and the Presseschau des Tages (presseschau.stories): articles about one event are grouped
+    # when their similarity reaches the threshold (tuned by bench/stories.py) within the window; the day's
+    # review is public at `press_review_hour` (local time) under policy `auto`, or once an editor releases it.
+    story_similarity_threshold: float = Field(default=0.2, gt=0.0, le=1.0)
+    story_window_hours: int = Field(default=72, ge=1)
+    press_review_policy: PublishPolicy = "auto"
+    press_review_hour: int = Field(default=18, ge=0, le=23)
+    # Two-sentence German machine summaries in the review, written by the configured LLM (llm_base_url, llm_model).
+    press_review_summaries: bool = True
+    # The review as a newsletter (double opt-in on /presseschau/): off until enabled, through this SMTP server.
+    newsletter_enabled: bool = False
+    newsletter_from: str = "presseschau@localhost"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_s: float = 30.0
+
     # Work queue (the `run` service).
     lease_seconds: int = 600
 

@@ -88,6 +88,7 @@ def demo(
         )
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"[bold green]{published} German articles published.[/]")
+    console.print(f"Die Presseschau des Tages (stories from several outlets): {escape(url)}presseschau/")
     if not serve:
         return
     console.print(f"Serving the German site at [bold]{escape(url)}[/] (Ctrl-C stops)")

@@ -218,6 +218,21 @@ class PipelineService:
         record_state(self.context, "static_build", built_at=utcnow().isoformat(), outdir=str(outdir))
         return 1
 
+    def newsletter_step(self) -> int:
+        """E-mail each public Presseschau of the last days once (when the newsletter is enabled)."""
+        from presseschau.publish.newsletter import send_due
+        from presseschau.publish.site import Site
+
+        with self.context.database.session() as session:
+            return len(send_due(session, Site(self.context.settings)))
+
+    def summaries_step(self) -> int:
+        """Machine summaries for the Presseschau's articles (when an LLM is configured)."""
+        from presseschau.stories.summaries import summarize_pending
+
+        with self.context.database.session() as session:
+            return summarize_pending(session, self.context.settings, limit=5)
+
     # Lifecycle -----------------------------------------------------------------------------
 
     @property
@@ -267,6 +282,10 @@ class PipelineService:
         ]
         if self.wants_build:
             stages.append(("build", self.build_step, self.options.build_idle_s))
+        if self.context.settings.newsletter_enabled:
+            stages.append(("newsletter", self.newsletter_step, 60.0))
+        if self.context.settings.press_review_summaries and self.context.settings.llm_base_url:
+            stages.append(("summaries", self.summaries_step, 30.0))
         for name, step, idle in stages:
             worker = StageWorker(name, step, self.stop, idle, self.context)
             worker.start()

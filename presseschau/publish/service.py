@@ -30,6 +30,7 @@ from presseschau.store.models import (
     utcnow,
 )
 from presseschau.store.queue import TranslationDone
+from presseschau.stories.service import group_quietly
 
 
 class PublishError(Exception):
@@ -197,6 +198,8 @@ def on_translation_done(session: Session, translation: Translation, settings: Se
         publication.updated_at = now
         search.remove_document(session, publication.id)
     session.flush()
+    if publication.status == PublicationStatus.PUBLISHED:
+        group_quietly(session, settings)  # into a story with other outlets' reports of the same event
     return publication
 
 
@@ -253,6 +256,7 @@ def publish(session: Session, settings: Settings, article_id: int) -> Publicatio
     translation = _require_done(_translation_for(session, settings, article_id), article_id)
     publication = _get_or_create_publication(session, translation)
     _mark_published(session, publication, utcnow())
+    group_quietly(session, settings)
     return publication
 
 
@@ -274,6 +278,8 @@ def publish_all(session: Session, settings: Settings) -> int:
     now = utcnow()
     for translation in held:
         _mark_published(session, _get_or_create_publication(session, translation), now)
+    if held:
+        group_quietly(session, settings)
     return len(held)
 
 

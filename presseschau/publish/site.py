@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph
-from presseschau.publish import feeds, queries, search, sitemaps
+from presseschau.publish import feeds, press_review, queries, search, sitemaps
 from presseschau.publish.formatting import (
     german_datetime_uhr,
     german_month,
@@ -451,6 +451,7 @@ class Site:
                 urls.append(sitemaps.SitemapUrl(self.urls.absolute(self.urls.month(year, entry.month))))
         for slug, updated in queries.all_slugs(session, self.language):
             urls.append(sitemaps.SitemapUrl(self.urls.absolute(self.urls.article(slug)), updated))
+        urls.extend(press_review.sitemap_urls(session, self))
         return urls
 
     def sitemap_files(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from presseschau import __version__
 from presseschau.config import Settings
-from presseschau.publish import queries, search
+from presseschau.publish import press_review, queries, search
 from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date, local_datetime
 from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, MonthEntry, Site
@@ -186,6 +186,7 @@ def _fingerprint(session: Session, site: Site) -> str:
         "sources": [repr(info) for info in queries.sources(session, site.language)],
         "settings": {key: value for key, value in settings.items() if not key.endswith("api_key")},
         "templates": _package_files_digest(),
+        "press_review": press_review.fingerprint(session, site.settings),
     }
     return _digest(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8"))
 
@@ -360,6 +361,8 @@ def _write_site_files(
         "suche/index.json", json.dumps({"articles": search_entries}, ensure_ascii=False, separators=(",", ":"))
     )
     writer.write("404.html", site.not_found())
+    for relpath, body in press_review.static_files(session, site).items():
+        writer.write(relpath, body)
     for asset in sorted(STATIC_DIR.iterdir()):
         if asset.is_file():
             writer.write(f"static/{asset.name}", asset.read_bytes())

@@ -434,3 +434,100 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# Stories and the Presseschau des Tages (presseschau.stories): articles about one event from several
+# outlets, grouped after translation; editors merge, split, retitle and order them, and release the day's review.
+
+
+class Story(Base):
+    """One event as several outlets report it: a group of translations of one target language.
+
+    `day` is the local (configured time zone) day of its first article, as `YYYY-MM-DD`: the
+    Presseschau des Tages of that day lists it."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    # An editor's German headline; None: the best member's title.
+    headline: Mapped[str | None] = mapped_column(Text, default=None)
+    # An editor's place in the day's review (1 first); None: by coverage.
+    position: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Who last merged, split, retitled or moved it (None: only the grouping touched it).
+    edited_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    members: Mapped[list[StoryArticle]] = relationship(
+        back_populates="story", cascade="all, delete-orphan", order_by="StoryArticle.added_at"
+    )
+
+
+class StoryArticle(Base):
+    """A translation's place in a story: each translation belongs to at most one story."""
+
+    __tablename__ = "story_articles"
+
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id", ondelete="CASCADE"), primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    # The cosine similarity it joined with (None: it opened the story, or an editor placed it).
+    similarity: Mapped[float | None] = mapped_column(Float, default=None)
+    added_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A two-sentence German machine summary (presseschau.stories.summaries) and the model that wrote it.
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    summary_model: Mapped[str | None] = mapped_column(String(300), default=None)
+
+    story: Mapped[Story] = relationship(back_populates="members")
+    translation: Mapped[Translation] = relationship()
+
+
+class PressReview(Base):
+    """An editor's decision on one day's Presseschau: released (public) or withdrawn.
+
+    Without a row the policy decides: `auto` makes it public at the configured hour."""
+
+    __tablename__ = "press_reviews"
+    __table_args__ = (UniqueConstraint("language", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    day: Mapped[str] = mapped_column(String(10))
+    # released | withdrawn
+    status: Mapped[str] = mapped_column(String(16), default="released")
+    released_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Subscriber(Base):
+    """A reader's e-mail address for the Presseschau newsletter (double opt-in: `pending` until confirmed)."""
+
+    __tablename__ = "newsletter_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # Random, in the confirmation and unsubscribe links.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # pending | active | unsubscribed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the last confirmation mail went out (a second one waits, so the form cannot flood an inbox).
+    last_mail_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class NewsletterSend(Base):
+    """A day's review sent as a newsletter (each day once)."""
+
+    __tablename__ = "newsletter_sends"
+    __table_args__ = (UniqueConstraint("language", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    day: Mapped[str] = mapped_column(String(10))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)

@@ -29,13 +29,19 @@ def client(context: AppContext, demo: dict[str, str], monkeypatch: pytest.Monkey
         yield test_client
 
 
+# Demo articles reporting the same event (other outlets' reports, for the Presseschau), by a word of their URL.
+SAME_EVENT = ("marrowby", "bank-of-england", "rail-strike")
+
+
 def test_no_demo_article_is_related_by_one_ambiguous_word(client: TestClient, demo: dict[str, str]) -> None:
     # "Bank of England" and the "Skarven-Bank" fishing story shared only "Bank" and were related.
-    # The nine demo articles are about nine different things: no related list beats a wrong one.
-    for slug in demo.values():
+    # The demo articles are about nine different events: only reports of the same event may be related.
+    for url, slug in demo.items():
         doc = lxml_html.fromstring(client.get(f"/{slug}/").text)
         related = doc.xpath("//section[@aria-labelledby='verwandt']//a/@href")
-        assert related == [], (slug, related)
+        event = next((key for key in SAME_EVENT if key in url), None)
+        allowed = {f"/{other}/" for u, other in demo.items() if event and event in u and other != slug}
+        assert set(related) <= allowed, (slug, related)
 
 
 def test_one_shared_title_word_needs_alike_texts() -> None:
@@ -72,7 +78,7 @@ SEARCH_CASES = {
     "Natriumbatterien": ["sodium"],
     "Wahlen": ["gambia"],
     "Murmel": ["gambia"],
-    "Nordsee": ["flood-barrier", "skarven"],
+    "Nordsee": ["marrowby", "skarven"],
     "Asante-Schätze": ["asante"],
     "Quantenphysik": [],
 }

@@ -1,0 +1,452 @@
+"""Stories in the store: grouping published translations, editors' changes, the day's review and its release.
+
+Grouping (`group_pending`) only ever places translations that belong to no story yet; it never moves
+or removes a member. So it is idempotent, and an editor's merge, split, headline or order survives
+every later run. It runs in the transaction that publishes an article (`presseschau.publish.service`
+calls it) and from the CLI (`presseschau stories group`).
+
+A story's day is the local day (configured time zone) of its first article, by the original's date
+(else when it appeared here). The Presseschau of a day lists that day's stories; it is public when an
+editor released it, or under policy `auto` from `press_review_hour` on that day, unless withdrawn.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from presseschau.config import Settings
+from presseschau.content import html_to_text, paragraphs_from_json, sanitize_inline_html, strip_xml_forbidden
+from presseschau.store.models import (
+    Article,
+    PressReview,
+    Publication,
+    PublicationStatus,
+    Story,
+    StoryArticle,
+    Translation,
+    utcnow,
+)
+from presseschau.stories.grouping import Group, StoryDoc, assign
+
+log = logging.getLogger(__name__)
+
+HEADLINE_MAX = 300
+# How many ungrouped articles one publication places (see `group_quietly`).
+PUBLISH_BATCH = 50
+# Enough text for the grouping: titles and the opening paragraphs carry the event.
+DOC_PARAGRAPHS = 12
+
+
+class StoryError(Exception):
+    """An editor's change was refused; `german` says why for the (German) admin area."""
+
+    def __init__(self, message: str, german: str) -> None:
+        super().__init__(message)
+        self.german = german
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    placed: int
+    new_stories: int
+
+
+# Times and days ----------------------------------------------------------------------------------
+
+
+def article_time(translation: Translation) -> datetime:
+    """When the article was written (the original's date), else when it appeared here."""
+    article = translation.article
+    publication = translation.publication
+    return (
+        article.published_at
+        or (publication.first_published_at if publication is not None else None)
+        or translation.translated_at
+        or translation.created_at
+    )
+
+
+def local_day(moment: datetime, settings: Settings) -> date:
+    return moment.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def parse_day(text: str) -> date:
+    """`YYYY-MM-DD` as a date; ValueError otherwise."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"{text!r} is not a day (YYYY-MM-DD)")
+    return date.fromisoformat(text)
+
+
+# Grouping ----------------------------------------------------------------------------------------
+
+
+def story_doc(translation: Translation) -> StoryDoc:
+    article = translation.article
+    english = paragraphs_from_json(article.paragraphs)[:DOC_PARAGRAPHS]
+    german = paragraphs_from_json(translation.paragraphs)[:DOC_PARAGRAPHS]
+    return StoryDoc(
+        key=str(translation.id),
+        title=article.title or "",
+        text="\n".join(p.text for p in english),
+        german_title=translation.title or "",
+        german_text="\n".join(p.text for p in german),
+        time=article_time(translation),
+    )
+
+
+def _published_translations(session: Session, settings: Settings, limit: int | None) -> Sequence[Translation]:
+    return session.scalars(
+        select(Translation)
+        .join(Publication, Publication.translation_id == Translation.id)
+        .outerjoin(StoryArticle, StoryArticle.translation_id == Translation.id)
+        .where(
+            Translation.language == settings.target_language,
+            Publication.status == PublicationStatus.PUBLISHED,
+            StoryArticle.translation_id.is_(None),
+        )
+        .options(selectinload(Translation.article), selectinload(Translation.publication))
+        .order_by(Translation.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def _candidate_stories(session: Session, settings: Settings, first: datetime, last: datetime) -> Sequence[Story]:
+    window = timedelta(hours=settings.story_window_hours)
+    low = local_day(first - window, settings).isoformat()
+    high = local_day(last + window, settings).isoformat()
+    return session.scalars(
+        select(Story)
+        .where(Story.language == settings.target_language, Story.day >= low, Story.day <= high)
+        .options(selectinload(Story.members).selectinload(StoryArticle.translation).selectinload(Translation.article))
+        .order_by(Story.id)
+    ).all()
+
+
+def group_pending(session: Session, settings: Settings, limit: int | None = None) -> GroupReport:
+    """Place every published translation that is in no story yet (the newest `limit` of them): into the
+    most similar story of its time window, or a new one. Existing members are never moved (idempotent;
+    editors' work stays)."""
+    pending = _published_translations(session, settings, limit)
+    if not pending:
+        return GroupReport(0, 0)
+    docs = {str(t.id): story_doc(t) for t in pending}
+    times = [d.time for d in docs.values() if d.time is not None]
+    stories = _candidate_stories(session, settings, min(times), max(times))
+    groups = [Group(story.id, [story_doc(m.translation) for m in story.members]) for story in stories]
+    result = assign(
+        docs.values(),
+        groups,
+        threshold=settings.story_similarity_threshold,
+        window=timedelta(hours=settings.story_window_hours),
+    )
+    by_id = {story.id: story for story in stories}
+    created = 0
+    now = utcnow()
+    for group in result:
+        new_members = [m for m in group.members if m.key in docs]
+        if not new_members:
+            continue
+        if group.key is None:
+            first = min((m.time for m in new_members if m.time is not None), default=now)
+            story = Story(language=settings.target_language, day=local_day(first, settings).isoformat())
+            session.add(story)
+            session.flush()
+            created += 1
+        else:
+            story = by_id[group.key]
+        for member in new_members:
+            session.add(
+                StoryArticle(
+                    translation_id=int(member.key),
+                    story_id=story.id,
+                    similarity=group.scores.get(member.key),
+                    added_at=now,
+                )
+            )
+    session.flush()
+    return GroupReport(len(docs), created)
+
+
+def group_quietly(session: Session, settings: Settings) -> None:
+    """`group_pending` inside a savepoint, for the publishing transaction: a failure is logged and
+    leaves the publication alone (`presseschau stories group` places the article later)."""
+    try:
+        with session.begin_nested():
+            # Bounded: after an upgrade, older articles are placed a batch at a time (or all at once by
+            # `presseschau stories group`), never all inside one translation's transaction.
+            group_pending(session, settings, limit=PUBLISH_BATCH)
+    except Exception:
+        log.exception("grouping published articles into stories failed; they stay ungrouped for now")
+
+
+# Editors -----------------------------------------------------------------------------------------
+
+
+def get_story(session: Session, story_id: int) -> Story:
+    story = session.get(Story, story_id)
+    if story is None:
+        raise StoryError(f"story {story_id} does not exist", f"Die Geschichte {story_id} gibt es nicht.")
+    return story
+
+
+def merge(session: Session, target_id: int, other_ids: Sequence[int], editor: str) -> Story:
+    """Move every article of `other_ids` into story `target_id` and remove the emptied stories."""
+    target = get_story(session, target_id)
+    others = [get_story(session, story_id) for story_id in other_ids if story_id != target_id]
+    if not others:
+        raise StoryError(
+            "name at least one other story to merge", "Bitte mindestens eine weitere Geschichte auswählen."
+        )
+    for other in others:
+        for member in list(other.members):
+            member.story_id = target.id
+            member.added_by = editor
+        session.flush()
+        session.expire(other, ["members"])
+        session.delete(other)
+    target.edited_by = editor
+    session.flush()
+    session.expire(target, ["members"])
+    return target
+
+
+def split(session: Session, story_id: int, translation_ids: Sequence[int], editor: str, settings: Settings) -> Story:
+    """Take the articles `translation_ids` out of story `story_id` into a new story of their own."""
+    story = get_story(session, story_id)
+    chosen = [m for m in story.members if m.translation_id in set(translation_ids)]
+    if not chosen:
+        raise StoryError(
+            f"none of {list(translation_ids)} belongs to story {story_id}",
+            "Keiner der gewählten Artikel gehört zu dieser Geschichte.",
+        )
+    if len(chosen) == len(story.members):
+        raise StoryError(
+            "a split must leave at least one article in the story",
+            "Mindestens ein Artikel muss in der Geschichte bleiben.",
+        )
+    first = min(article_time(m.translation) for m in chosen)
+    new = Story(language=story.language, day=local_day(first, settings).isoformat(), edited_by=editor)
+    session.add(new)
+    session.flush()
+    for member in chosen:
+        member.story_id = new.id
+        member.added_by = editor
+        member.similarity = None
+    story.edited_by = editor
+    session.flush()
+    session.expire(story, ["members"])
+    return new
+
+
+def clean_headline(text: str | None) -> str | None:
+    """An editor's headline as plain text on one line (None when empty); too long is refused."""
+    if text is None:
+        return None
+    cleaned = " ".join(strip_xml_forbidden(text).split())
+    if len(cleaned) > HEADLINE_MAX:
+        raise StoryError(
+            f"headline longer than {HEADLINE_MAX} characters",
+            f"Die Überschrift ist länger als {HEADLINE_MAX} Zeichen.",
+        )
+    return cleaned or None
+
+
+def set_headline(session: Session, story_id: int, headline: str | None, editor: str) -> Story:
+    """Set (or with None/empty: clear) the story's German headline."""
+    story = get_story(session, story_id)
+    story.headline = clean_headline(headline)
+    story.edited_by = editor
+    session.flush()
+    return story
+
+
+def reorder(session: Session, settings: Settings, day: date, story_ids: Sequence[int], editor: str) -> None:
+    """Put the day's stories in the order `story_ids` (first = 1); the rest follow by coverage."""
+    stories = {story.id: story for story in day_stories(session, settings, day)}
+    unknown = [story_id for story_id in story_ids if story_id not in stories]
+    if unknown:
+        raise StoryError(
+            f"stories {unknown} are not in the review of {day.isoformat()}",
+            "Die Reihenfolge nennt Geschichten, die nicht zu diesem Tag gehören.",
+        )
+    for story in stories.values():
+        story.position = None
+    for position, story_id in enumerate(dict.fromkeys(story_ids), start=1):
+        stories[story_id].position = position
+        stories[story_id].edited_by = editor
+    session.flush()
+
+
+# The day's review ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewStory:
+    """A story as the day's review shows it: its published members, best first."""
+
+    story: Story
+    members: list[Translation]
+    # Machine summaries by translation ID: (summary, model).
+    summaries: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+    @property
+    def outlets(self) -> int:
+        return len({(t.article.outlet or t.article.source_id or t.article_id) for t in self.members})
+
+    @property
+    def best(self) -> Translation:
+        return self.members[0]
+
+    @property
+    def headline(self) -> str:
+        """The editor's headline, else the best report's German title (stored titles may hold
+        escaped markup: read as plain text)."""
+        return self.story.headline or _plain(self.best.title) or _plain(self.best.article.title) or "Ohne Titel"
+
+    @property
+    def span(self) -> tuple[datetime, datetime]:
+        times = [article_time(t) for t in self.members]
+        return min(times), max(times)
+
+
+def _plain(value: str | None) -> str:
+    return html_to_text(sanitize_inline_html(value)) if value else ""
+
+
+def _text_length(translation: Translation) -> int:
+    return sum(len(p.get("html", "")) for p in translation.paragraphs or [])
+
+
+def day_stories(session: Session, settings: Settings, day: date) -> Sequence[Story]:
+    return session.scalars(
+        select(Story)
+        .where(Story.language == settings.target_language, Story.day == day.isoformat())
+        .options(
+            selectinload(Story.members)
+            .selectinload(StoryArticle.translation)
+            .options(
+                selectinload(Translation.article).selectinload(Article.source), selectinload(Translation.publication)
+            )
+        )
+        .order_by(Story.id)
+    ).all()
+
+
+def review(session: Session, settings: Settings, day: date) -> list[ReviewStory]:
+    """The day's stories with published articles: the editor's order first, then most outlets, most
+    articles, earliest. In each story the fullest report comes first (its title is the headline)."""
+    found = []
+    for story in day_stories(session, settings, day):
+        members = [
+            m.translation
+            for m in story.members
+            if m.translation.publication is not None and m.translation.publication.status == PublicationStatus.PUBLISHED
+        ]
+        if members:
+            members.sort(key=lambda t: (-_text_length(t), article_time(t), t.id))
+            summaries = {m.translation_id: (m.summary, m.summary_model) for m in story.members if m.summary}
+            found.append(ReviewStory(story, members, summaries))
+
+    def order(item: ReviewStory) -> tuple[int, int, int, int, datetime, int]:
+        position = item.story.position
+        return (
+            position is None,
+            position or 0,
+            -item.outlets,
+            -len(item.members),
+            item.span[0],
+            item.story.id,
+        )
+
+    return sorted(found, key=order)
+
+
+# Release -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    day: date
+    public: bool
+    # released | withdrawn | scheduled (auto, before the hour) | auto (auto, public) | waiting (review policy)
+    state: str
+    public_from: datetime | None
+
+
+def review_state(session: Session, settings: Settings, day: date, now: datetime | None = None) -> ReviewState:
+    decision = session.scalars(
+        select(PressReview).where(PressReview.language == settings.target_language, PressReview.day == day.isoformat())
+    ).one_or_none()
+    return _state(settings, day, decision, now or datetime.now(UTC))
+
+
+def _state(settings: Settings, day: date, decision: PressReview | None, now: datetime) -> ReviewState:
+    if decision is not None and decision.status == "released":
+        return ReviewState(day, True, "released", decision.released_at)
+    if decision is not None:
+        return ReviewState(day, False, "withdrawn", None)
+    if settings.press_review_policy == "review":
+        return ReviewState(day, False, "waiting", None)
+    start = datetime.combine(day, time(settings.press_review_hour), tzinfo=ZoneInfo(settings.timezone))
+    return ReviewState(day, now >= start, "auto" if now >= start else "scheduled", start)
+
+
+def _decide(session: Session, settings: Settings, day: date, status: str, editor: str) -> PressReview:
+    decision = session.scalars(
+        select(PressReview).where(PressReview.language == settings.target_language, PressReview.day == day.isoformat())
+    ).one_or_none()
+    if decision is None:
+        decision = PressReview(language=settings.target_language, day=day.isoformat())
+        session.add(decision)
+    decision.status = status
+    decision.decided_by = editor
+    decision.released_at = utcnow() if status == "released" else None
+    session.flush()
+    return decision
+
+
+def release(session: Session, settings: Settings, day: date, editor: str) -> PressReview:
+    """Make the day's review public now (whatever the policy)."""
+    if not review(session, settings, day):
+        raise StoryError(
+            f"no stories on {day.isoformat()}", f"Am {day.isoformat()} gibt es keine Geschichten zum Freigeben."
+        )
+    return _decide(session, settings, day, "released", editor)
+
+
+def withdraw(session: Session, settings: Settings, day: date, editor: str) -> PressReview:
+    """Take the day's review off the site (also under policy `auto`) until it is released again."""
+    return _decide(session, settings, day, "withdrawn", editor)
+
+
+def story_days(session: Session, settings: Settings) -> list[date]:
+    """Every day with a story that has a published article, newest first."""
+    days = session.scalars(
+        select(Story.day)
+        .join(StoryArticle, StoryArticle.story_id == Story.id)
+        .join(Publication, Publication.translation_id == StoryArticle.translation_id)
+        .where(Story.language == settings.target_language, Publication.status == PublicationStatus.PUBLISHED)
+        .distinct()
+    ).all()
+    return sorted((date.fromisoformat(day) for day in days), reverse=True)
+
+
+def public_days(session: Session, settings: Settings, now: datetime | None = None) -> list[date]:
+    """The days whose review is public, newest first."""
+    now = now or datetime.now(UTC)
+    decisions = {
+        d.day: d for d in session.scalars(select(PressReview).where(PressReview.language == settings.target_language))
+    }
+    return [
+        day
+        for day in story_days(session, settings)
+        if _state(settings, day, decisions.get(day.isoformat()), now).public
+    ]

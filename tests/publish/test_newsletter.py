@@ -1,0 +1,187 @@
+"""The Presseschau newsletter against a local SMTP server (aiosmtpd): double opt-in, the review as plain
+text and HTML, unsubscribe (link and one-click POST), each day once, hostile titles, refused addresses."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import html as lxml_html
+from typer.testing import CliRunner
+
+from presseschau.app import AppContext
+from presseschau.cli import app as cli_app
+from presseschau.publish import newsletter
+from presseschau.publish.site import Site
+from presseschau.stories import service
+from presseschau.web.app import create_app
+from tests.hostile import MARKUP_TEXTS, stored_html, with_controls
+from tests.stories.story_data import QUAKE, publish_event
+
+DAY = date(2026, 11, 9)
+LIVE_MARKUP = "//script | //img | //*[@onerror] | //*[@onload]"
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
+    handler = Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_context(context: AppContext, inbox: tuple[Inbox, int]) -> AppContext:
+    context.settings = context.settings.model_copy(
+        update={
+            "newsletter_enabled": True,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": inbox[1],
+            "smtp_security": "none",
+            "newsletter_from": "presseschau@presse.example",
+            "base_url": "https://presse.example",
+        }
+    )
+    return context
+
+
+def _text(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None
+    return str(part.get_content())
+
+
+def test_double_opt_in_newsletter_and_unsubscribe(mail_context: AppContext, inbox: tuple[Inbox, int]) -> None:
+    mails, _ = inbox
+    with mail_context.database.session() as session:
+        publish_event(session, mail_context.settings, QUAKE)
+        source_title = stored_html(with_controls(f"Beben {MARKUP_TEXTS[1]} &amp; „Zitat“"))
+        publish_event(
+            session, mail_context.settings, [(f"Outlet {MARKUP_TEXTS[0]}", QUAKE[0][1], source_title, *QUAKE[0][3:])]
+        )
+    client = TestClient(create_app(mail_context))
+    page = client.get("/presseschau/2026/11/09/")
+    form = lxml_html.fromstring(page.text).xpath("//form[@class='review-subscribe']")[0]
+    assert form.get("action") == "/presseschau/abonnieren"
+
+    answer = client.post("/presseschau/abonnieren", data={"email": "Leserin@Example.ORG"})
+    assert answer.status_code == 200 and "Bitte bestätigen" in answer.text
+    assert len(mails.messages) == 1
+    confirmation = mails.messages[0]
+    assert confirmation["To"] == "leserin@example.org"
+    link = re.search(r"https://presse\.example/presseschau/bestaetigen/\S+", _text(confirmation, "plain"))
+    assert link is not None
+    # Nothing goes to an unconfirmed address; asking again soon sends no second confirmation.
+    with mail_context.database.session() as session:
+        assert newsletter.send_review(session, Site(mail_context.settings), DAY).sent == 0
+    client.post("/presseschau/abonnieren", data={"email": "leserin@example.org"})
+    assert len(mails.messages) == 1
+    with mail_context.database.session() as session:  # a fresh day for the confirmed run below
+        session.query(newsletter.NewsletterSend).delete()
+
+    confirmed = client.get(link.group(0).removeprefix("https://presse.example"))
+    assert confirmed.status_code == 200 and "Angemeldet" in confirmed.text
+    assert client.get("/presseschau/bestaetigen/nichtdabeiXXXXXXXXXXXX").status_code == 404
+
+    # `presseschau review send` with the same settings in presseschau.toml.
+    settings = mail_context.settings
+    (settings.data_dir / "presseschau.toml").write_text(
+        f'newsletter_enabled = true\nsmtp_host = "127.0.0.1"\nsmtp_port = {settings.smtp_port}\n'
+        f'smtp_security = "none"\nnewsletter_from = "{settings.newsletter_from}"\nbase_url = "{settings.base_url}"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli_app, ["--data", str(settings.data_dir), "review", "send", "2026-11-09"])
+    assert result.exit_code == 0 and "Presseschau 2026-11-09: sent to 1 subscriber(s)" in result.output
+    with mail_context.database.session() as session:
+        assert newsletter.send_review(session, Site(settings), DAY).skipped == "sent already"
+    review = mails.messages[-1]
+    assert review["Subject"] == "Die Presseschau des Tages vom 9. November 2026"
+    plain, html_part = _text(review, "plain"), _text(review, "html")
+    assert "Meridian Post:" in plain and "Original: https://news.example/" in plain
+    assert "Beben <script>alert(2)</script> &amp; „Zitat“" in plain  # text, as it is
+    tree = lxml_html.fromstring(html_part)
+    assert not tree.xpath(LIVE_MARKUP)
+    assert "<script>alert(2)</script>" in tree.text_content()
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", plain + html_part)
+    unsubscribe = re.search(r"<(https://presse\.example/presseschau/abbestellen/[^>]+)>", review["List-Unsubscribe"])
+    assert unsubscribe is not None and review["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    path = unsubscribe.group(1).removeprefix("https://presse.example")
+    assert path in plain and tree.xpath(f"//a[@href='{unsubscribe.group(1)}']")
+
+    # The link shows a button (a GET changes nothing); the POST unsubscribes.
+    assert "Abbestellen" in client.get(path).text
+    with mail_context.database.session() as session:
+        assert session.query(newsletter.Subscriber).one().status == "active"
+    assert "Abbestellt" in client.post(path).text
+    with mail_context.database.session() as session:
+        assert session.query(newsletter.Subscriber).one().status == "unsubscribed"
+        session.query(newsletter.NewsletterSend).delete()
+        assert newsletter.send_review(session, Site(mail_context.settings), DAY).sent == 0
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["", "kein-at", "a@b", "x@example.org\r\nBcc: victim@example.org", "<x@example.org>", "x" * 250 + "@example.org"],
+)
+def test_bad_addresses_are_refused(mail_context: AppContext, inbox: tuple[Inbox, int], address: str) -> None:
+    client = TestClient(create_app(mail_context))
+    answer = client.post("/presseschau/abonnieren", data={"email": address})
+    assert answer.status_code == 400 and "gültige E-Mail-Adresse" in answer.text
+    assert inbox[0].messages == []
+
+
+def test_newsletter_is_off_by_default(context: AppContext) -> None:
+    assert not context.settings.newsletter_enabled
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+    client = TestClient(create_app(context))
+    assert "review-subscribe" not in client.get("/presseschau/").text
+    assert client.post("/presseschau/abonnieren", data={"email": "x@example.org"}).status_code == 404
+
+
+def test_due_days(mail_context: AppContext) -> None:
+    with mail_context.database.session() as session:
+        publish_event(session, mail_context.settings, QUAKE)
+        site = Site(mail_context.settings)
+        later = datetime(2026, 11, 20, 12, tzinfo=UTC)
+        assert newsletter.send_due(session, site, later) == []  # too old to go out now
+        soon = datetime(2026, 11, 10, 8, tzinfo=UTC)
+        reports = newsletter.send_due(session, site, soon)
+        assert [r.day for r in reports] == [DAY] and reports[0].sent == 0  # no subscribers yet
+        service.withdraw(session, mail_context.settings, DAY, "anna")
+        session.query(newsletter.NewsletterSend).delete()
+        assert newsletter.send_due(session, site, soon) == []  # withdrawn: not public, not sent

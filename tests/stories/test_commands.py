@@ -1,0 +1,69 @@
+"""`presseschau stories …` and `presseschau review …` from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from presseschau.app import AppContext
+from presseschau.cli import app
+from presseschau.store.models import StoryArticle
+from tests.hostile import RICH_MARKUP_TEXTS
+from tests.stories.story_data import QUAKE, STARSHIP, publish_event
+
+
+def _run(data_dir: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--data", str(data_dir), *args])
+    return result.exit_code, result.output
+
+
+def test_stories_and_review_commands(data_dir: Path) -> None:
+    context = AppContext.for_data_dir(data_dir)
+    with context.database.session() as session:
+        quake = publish_event(session, context.settings, QUAKE)
+        publish_event(session, context.settings, STARSHIP)
+        story_of = {row.translation_id: row.story_id for row in session.scalars(select(StoryArticle)).all()}
+    context.close()
+    quake_story, second = story_of[quake[0].translation_id], story_of[quake[1].translation_id]
+    assert quake_story == second
+    rocket_story = next(s for s in story_of.values() if s != quake_story)
+
+    code, output = _run(data_dir, "stories", "group")
+    assert code == 0 and "Placed 0 article(s)" in output
+    code, output = _run(data_dir, "stories", "list")
+    assert code == 0 and output.count("2026-11-09") == 2 and "2 outlet(s)" in output
+    code, output = _run(data_dir, "stories", "show", str(quake_story))
+    assert code == 0 and "Meridian Post" in output and "Harbour Ledger" in output
+    headline = "Beben " + RICH_MARKUP_TEXTS[0]  # printed as text, never as console markup
+    code, output = _run(data_dir, "stories", "headline", str(quake_story), headline, "--editor", "anna")
+    assert code == 0, output
+    code, output = _run(data_dir, "review", "show", "2026-11-09")
+    assert code == 0 and headline in output and "auto" in output
+    code, output = _run(data_dir, "stories", "split", str(quake_story), str(quake[1].translation_id))
+    assert code == 0 and "New story" in output
+    new_story = int(output.split()[-1].rstrip("."))
+    code, output = _run(data_dir, "stories", "merge", str(quake_story), str(new_story))
+    assert code == 0 and "now has 2 article(s)" in output
+    code, output = _run(data_dir, "review", "order", "2026-11-09", str(rocket_story))
+    assert code == 0
+    code, output = _run(data_dir, "review", "show", "2026-11-09")
+    assert output.splitlines()[1].startswith(f"  1. story {rocket_story}:")
+    code, output = _run(data_dir, "review", "withdraw", "2026-11-09")
+    assert code == 0
+    code, output = _run(data_dir, "review", "show", "2026-11-09")
+    assert "withdrawn" in output and "not public" in output
+    code, output = _run(data_dir, "review", "release", "2026-11-09")
+    assert code == 0 and "released" in output
+
+    # Refusals: one line, exit status 1.
+    for args, message in [
+        (("stories", "show", "999"), "story 999 does not exist"),
+        (("stories", "headline", str(quake_story)), "give a headline or --clear"),
+        (("stories", "merge", str(quake_story), str(quake_story)), "name at least one other story"),
+        (("review", "release", "2020-01-01"), "no stories on 2020-01-01"),
+        (("review", "show", "9.11.2026"), "is not a day"),
+    ]:
+        code, output = _run(data_dir, *args)
+        assert code == 1 and message in output, (args, output)

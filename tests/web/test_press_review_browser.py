@@ -1,0 +1,149 @@
+"""Die Presseschau des Tages in headless Chromium, on the demo set: the latest review, a day with
+stories from several outlets (headings, links to the German article and the original, feeds), and
+an editor's work in the admin area (headline, split, merge, withdraw, release)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from presseschau.app import AppContext
+from presseschau.editorial.users import add_user
+from presseschau.web import app as web_app
+from tests.demo_site import load_demo_site
+from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
+
+pytestmark = pytest.mark.browser
+PASSWORD = "korrekt pferd batterie"
+
+
+@pytest.fixture
+def demo(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    monkeypatch.setattr(web_app, "VERSION_TTL_S", -1.0)
+    yield load_demo_site(context)
+
+
+def _submit(driver: object, button: object, notice: str) -> None:
+    """Click a form's button and wait for the page it redirects to, by its notice (no staleness checks:
+    under load Chromium sometimes answers those with an inspector error)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button.click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 30).until(
+        lambda d: any(notice in e.text for e in d.find_elements(By.CSS_SELECTOR, ".admin-notice"))
+    )
+
+
+def _stories(driver: object) -> list[object]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, "li.review-story")  # type: ignore[attr-defined,no-any-return]
+
+
+def test_reader_opens_the_presseschau_and_a_day(demo: dict[str, str], server: str, browser: object) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(server + "/")  # type: ignore[attr-defined]
+    nav_link = driver.find_element(By.CSS_SELECTOR, ".site-nav a[href='/presseschau/']")  # type: ignore[attr-defined]
+    assert nav_link.text.lower() == "presseschau"  # shown in capitals by the stylesheet
+    _navigate(driver, nav_link.click)
+    assert driver.current_url == server + "/presseschau/"  # type: ignore[attr-defined]
+    heading = driver.find_element(By.TAG_NAME, "h1").text  # type: ignore[attr-defined]
+    assert heading.startswith("Die Presseschau des Tages") and "24. November 2026" in heading
+    assert len(_stories(driver)) == 1
+    feeds = {
+        a.get_attribute("class"): a.get_attribute("href")
+        for a in driver.find_elements(By.CSS_SELECTOR, ".review-feeds a")
+    }  # type: ignore[attr-defined]
+    assert feeds == {
+        "feed-rss": server + "/presseschau/feed.xml",
+        "feed-atom": server + "/presseschau/atom.xml",
+        "feed-json": server + "/presseschau/feed.json",
+    }
+    # An earlier day: the Bank of England vote, reported by three outlets.
+    _navigate(driver, driver.find_element(By.LINK_TEXT, "5. November 2026").click)  # type: ignore[attr-defined]
+    assert driver.current_url == server + "/presseschau/2026/11/05/"  # type: ignore[attr-defined]
+    story = _stories(driver)[0]
+    assert "Bank of England" in story.find_element(By.TAG_NAME, "h2").text  # type: ignore[attr-defined]
+    entries = story.find_elements(By.CSS_SELECTOR, "li.review-entry")  # type: ignore[attr-defined]
+    outlets = sorted(e.find_element(By.CSS_SELECTOR, "strong.outlet").text for e in entries)
+    assert outlets == ["Continental Review", "Northern Dispatch", "The Harbour Ledger"]
+    originals = [e.find_element(By.CSS_SELECTOR, "a.review-original").get_attribute("href") for e in entries]
+    assert set(originals) <= set(demo) and len(set(originals)) == 3
+    german = entries[0].find_element(By.CSS_SELECTOR, "a.review-german")
+    target = german.get_attribute("href")
+    assert target.removeprefix(server).strip("/") in demo.values()
+    _screenshot(driver, "presseschau-day-desktop.png", 1280)
+    _screenshot(driver, "presseschau-day-mobile.png", 390)
+    overflow = driver.execute_script(  # type: ignore[attr-defined]
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    driver.set_window_size(1280, 900)  # type: ignore[attr-defined]
+    german = _stories(driver)[0].find_element(By.CSS_SELECTOR, "a.review-german")  # type: ignore[attr-defined]
+    _navigate(driver, german.click)
+    assert driver.current_url == target  # type: ignore[attr-defined]
+    assert driver.find_element(By.CSS_SELECTOR, ".original-link a").get_attribute("href") in demo  # type: ignore[attr-defined]
+
+
+def test_editor_edits_and_releases_a_day(
+    context: AppContext,
+    demo: dict[str, str],
+    server: str,  # noqa: F811
+    browser: object,  # noqa: F811
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    with context.database.session() as session:
+        add_user(session, "erik", PASSWORD, role="editor")
+    driver.get(server + "/admin/anmelden")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "name").send_keys("erik")  # type: ignore[attr-defined]
+    password = driver.find_element(By.ID, "passwort")  # type: ignore[attr-defined]
+    password.send_keys(PASSWORD)
+    _navigate(driver, password.submit)
+    assert driver.find_element(By.CSS_SELECTOR, "nav a[href='/admin/presseschau']")  # type: ignore[attr-defined]
+    driver.get(server + "/admin/presseschau")  # type: ignore[attr-defined]
+    day_link = driver.find_element(By.LINK_TEXT, "2026-11-05")  # type: ignore[attr-defined]
+    driver.get(day_link.get_attribute("href"))  # type: ignore[attr-defined]
+    assert driver.current_url == server + "/admin/presseschau/2026-11-05"  # type: ignore[attr-defined]
+
+    def story_form() -> object:
+        return driver.find_elements(By.CSS_SELECTOR, "li.admin-story")[0]  # type: ignore[attr-defined]
+
+    # A headline of the editor's own.
+    field = story_form().find_element(By.NAME, "ueberschrift")  # type: ignore[attr-defined]
+    field.clear()
+    field.send_keys("Zinsen: Die Bank of England wartet ab")
+    button = story_form().find_element(By.CSS_SELECTOR, "button[value='ueberschrift']")  # type: ignore[attr-defined]
+    _submit(driver, button, "Überschrift gespeichert.")
+
+    # Split one report off, then merge it back.
+    boxes = story_form().find_elements(By.NAME, "artikel")  # type: ignore[attr-defined]
+    boxes[-1].click()
+    _submit(driver, story_form().find_element(By.CSS_SELECTOR, "button[value='trennen']"), "eigene Geschichte")  # type: ignore[attr-defined]
+    assert len(driver.find_elements(By.CSS_SELECTOR, "li.admin-story")) == 2  # type: ignore[attr-defined]
+    driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
+    assert len(_stories(driver)) == 2
+    assert _stories(driver)[0].find_element(By.TAG_NAME, "h2").text == "Zinsen: Die Bank of England wartet ab"  # type: ignore[attr-defined]
+    driver.get(server + "/admin/presseschau/2026-11-05")  # type: ignore[attr-defined]
+    Select(story_form().find_element(By.NAME, "mit")).select_by_index(0)  # type: ignore[attr-defined]
+    merge = story_form().find_element(By.CSS_SELECTOR, "button[value='zusammenfuehren']")  # type: ignore[attr-defined]
+    _submit(driver, merge, "Geschichten zusammengeführt.")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "li.admin-story")) == 1  # type: ignore[attr-defined]
+
+    # Withdraw and release again.
+    _submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value='zurueckziehen']"), "zurückgezogen")  # type: ignore[attr-defined]
+    driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
+    assert "Seite nicht gefunden" in driver.page_source or "404" in driver.title  # type: ignore[attr-defined]
+    driver.get(server + "/admin/presseschau/2026-11-05/vorschau")  # type: ignore[attr-defined]
+    assert "Vorschau" in driver.find_element(By.CSS_SELECTOR, ".review-preview").text  # type: ignore[attr-defined]
+    driver.get(server + "/admin/presseschau/2026-11-05")  # type: ignore[attr-defined]
+    _submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value='freigeben']"), "freigegeben")  # type: ignore[attr-defined]
+    driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
+    entries = driver.find_elements(By.CSS_SELECTOR, "li.review-entry")  # type: ignore[attr-defined]
+    assert len(entries) == 3
