@@ -120,19 +120,19 @@ def test_sitemap_and_navigation(review_site: TestClient) -> None:
 
 def test_static_build_writes_the_review(context: AppContext, review_site: TestClient, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    build_site(context, out)
+    build_site(context.database, context.settings, out)
     day_page = out / "presseschau" / "2026" / "11" / "09" / "index.html"
     assert day_page.is_file() and (out / "presseschau" / "index.html").is_file()
     assert "Harbour Ledger" in day_page.read_text("utf-8")
     for name in ("feed.xml", "atom.xml"):
         etree.fromstring((out / "presseschau" / name).read_bytes())
     json.loads((out / "presseschau" / "feed.json").read_text("utf-8"))
-    assert build_site(context, out).skipped
+    assert build_site(context.database, context.settings, out).skipped
     # An editor's change rebuilds the review pages.
     with context.database.session() as session:
         story_id = service.review(session, context.settings, datetime(2026, 11, 9).date())[0].story.id
         service.set_headline(session, story_id, "Erdbeben in der Westtürkei", "anna")
-    report = build_site(context, out)
+    report = build_site(context.database, context.settings, out)
     assert not report.skipped
     assert "Erdbeben in der Westtürkei" in day_page.read_text("utf-8")
 
@@ -178,7 +178,7 @@ def test_hostile_titles_outlets_and_headlines_stay_text(context: AppContext, tmp
     fragment = lxml_html.fragment_fromstring(items[0]["content_html"], create_parent="div")
     assert not fragment.xpath(LIVE_MARKUP)
     out = tmp_path / "site"
-    build_site(context, out)
+    build_site(context.database, context.settings, out)
     for path in (out / "presseschau").rglob("*"):
         if path.is_file():
             assert not XML_FORBIDDEN_RE.search(path.read_text("utf-8")), path

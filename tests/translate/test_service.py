@@ -444,5 +444,5 @@ def test_an_editors_retranslation_publishes_by_the_source_policy(
     assert translate_article(context.database, context.settings, article_id, engine_name="fake").complete
     with context.database.session() as session:
         translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
-        retranslate_paragraph(context, session, translation, 1, "anna", "fake")
+        retranslate_paragraph(context.settings, session, translation, 1, "anna", "fake")
     assert _publication_status(context, article_id) == "published"
