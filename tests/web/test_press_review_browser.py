@@ -70,7 +70,7 @@ def test_reader_opens_the_presseschau_and_a_day(demo: dict[str, str], server: st
     assert "Bank of England" in story.find_element(By.TAG_NAME, "h2").text  # type: ignore[attr-defined]
     entries = story.find_elements(By.CSS_SELECTOR, "li.review-entry")  # type: ignore[attr-defined]
     outlets = sorted(e.find_element(By.CSS_SELECTOR, "strong.outlet").text for e in entries)
-    assert outlets == ["Continental Review", "Northern Dispatch", "The Harbour Ledger"]
+    assert outlets == ["Continental Review", "The Harbour Ledger", "The Northern Dispatch"]
     originals = [e.find_element(By.CSS_SELECTOR, "a.review-original").get_attribute("href") for e in entries]
     assert set(originals) <= set(demo) and len(set(originals)) == 3
     german = entries[0].find_element(By.CSS_SELECTOR, "a.review-german")
