@@ -175,14 +175,17 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
     return GroupReport(len(docs), created)
 
 
-def group_quietly(session: Session, settings: Settings) -> None:
+def group_quietly(session: Session, settings: Settings, everything: bool = False) -> None:
     """`group_pending` inside a savepoint, for the publishing transaction: a failure is logged and
-    leaves the publication alone (`presseschau stories group` places the article later)."""
+    leaves the publication alone (`presseschau stories group` places the article later).
+
+    `everything`: place every ungrouped article, for a bulk publication (`publish --all`) whose
+    articles may be more than one batch."""
     try:
         with session.begin_nested():
             # Bounded: after an upgrade, older articles are placed a batch at a time (or all at once by
             # `presseschau stories group`), never all inside one translation's transaction.
-            group_pending(session, settings, limit=PUBLISH_BATCH)
+            group_pending(session, settings, limit=None if everything else PUBLISH_BATCH)
     except Exception:
         log.exception("grouping published articles into stories failed; they stay ungrouped for now")
 

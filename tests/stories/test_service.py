@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from presseschau.app import AppContext
-from presseschau.publish.service import publish, unpublish
+from presseschau.publish.service import publish, publish_all, unpublish
 from presseschau.store.models import Story, StoryArticle
 from presseschau.stories import service
 from tests.publish.factories import make_article
@@ -151,3 +151,13 @@ def test_grouping_failure_never_blocks_publishing(context: AppContext, monkeypat
     monkeypatch.undo()
     with context.database.session() as session:
         assert service.group_pending(session, context.settings).placed == 1
+
+
+def test_publish_all_groups_every_article_it_publishes(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One publication places a bounded batch; `publish --all` must place every article it publishes,
+    # else the rest stay out of the review until some later publication or `stories group`.
+    monkeypatch.setattr(service, "PUBLISH_BATCH", 2)
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE + STARSHIP, publish=False)
+        assert publish_all(session, context.settings) == 4
+    assert sum(len(members) for members in _groups(context)) == 4
