@@ -44,6 +44,8 @@ _EMAIL = re.compile(
 )
 # A second confirmation mail to the same address waits this long (no mail bombing through the form).
 RESEND_AFTER = timedelta(hours=1)
+# A confirmation link works this long after its mail was sent (asking again sends a fresh mail).
+CONFIRM_WITHIN = timedelta(days=7)
 # `send_due` looks back this many days for public reviews not sent yet.
 DUE_DAYS = 2
 
@@ -94,13 +96,18 @@ def _by_token(session: Session, token: str) -> Subscriber | None:
     return session.scalars(select(Subscriber).where(Subscriber.token == token)).one_or_none()
 
 
-def confirm(session: Session, token: str) -> Subscriber | None:
-    """Confirm the subscription of `token` (None: unknown token)."""
+def confirm(session: Session, token: str, now: datetime | None = None) -> Subscriber | None:
+    """Confirm the subscription of `token` (None: unknown token). A link older than `CONFIRM_WITHIN`
+    has expired: the subscriber stays pending."""
+    now = now or utcnow()
     subscriber = _by_token(session, token)
-    if subscriber is not None and subscriber.status == "pending":
-        subscriber.status = "active"
-        subscriber.confirmed_at = utcnow()
-        session.flush()
+    if subscriber is None or subscriber.status != "pending":
+        return subscriber
+    if subscriber.last_mail_at is None or now - subscriber.last_mail_at > CONFIRM_WITHIN:
+        return subscriber
+    subscriber.status = "active"
+    subscriber.confirmed_at = now
+    session.flush()
     return subscriber
 
 

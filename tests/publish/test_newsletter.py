@@ -7,7 +7,7 @@ import logging
 import re
 import socket
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -185,3 +185,26 @@ def test_due_days(mail_context: AppContext) -> None:
         service.withdraw(session, mail_context.settings, DAY, "anna")
         session.query(newsletter.NewsletterSend).delete()
         assert newsletter.send_due(session, site, soon) == []  # withdrawn: not public, not sent
+
+
+def test_an_old_confirmation_link_has_expired(mail_context: AppContext) -> None:
+    # The page says "ungültig oder abgelaufen": a link from a confirmation mail weeks ago must not
+    # subscribe anyone (a leaked or long-forgotten mail). A new request sends a link that works again.
+    asked = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    with mail_context.database.session() as session:
+        subscriber = newsletter.subscribe(session, "leser@example.org", now=asked)
+        assert subscriber is not None
+        token = subscriber.token
+    with mail_context.database.session() as session:
+        late = asked + newsletter.CONFIRM_WITHIN + timedelta(minutes=1)
+        assert newsletter.confirm(session, token, now=late) is not None
+        assert session.query(newsletter.Subscriber).one().status == "pending"
+    with mail_context.database.session() as session:
+        again = newsletter.subscribe(session, "leser@example.org", now=late)
+        assert again is not None and again.token == token
+        newsletter.confirm(session, token, now=late + timedelta(hours=1))
+        assert session.query(newsletter.Subscriber).one().status == "active"
+    client = TestClient(create_app(mail_context))
+    with mail_context.database.session() as session:
+        session.query(newsletter.Subscriber).update({"status": "pending", "last_mail_at": asked})
+    assert client.get(f"/presseschau/bestaetigen/{token}").status_code == 404
