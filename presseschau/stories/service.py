@@ -78,6 +78,15 @@ def local_day(moment: datetime, settings: Settings) -> date:
     return moment.astimezone(ZoneInfo(settings.timezone)).date()
 
 
+def article_day(translation: Translation, settings: Settings) -> date:
+    """The local day of `article_time`; for an original that gives only its date, that date (stored
+    as midnight UTC, which is the evening before west of UTC)."""
+    article = translation.article
+    if article.published_at is not None and article.published_date_only:
+        return article.published_at.date()
+    return local_day(article_time(translation), settings)
+
+
 def parse_day(text: str) -> date:
     """`YYYY-MM-DD` as a date; ValueError otherwise."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
@@ -148,6 +157,7 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
         window=timedelta(hours=settings.story_window_hours),
     )
     by_id = {story.id: story for story in stories}
+    by_key = {str(t.id): t for t in pending}
     created = 0
     now = utcnow()
     for group in result:
@@ -155,8 +165,8 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
         if not new_members:
             continue
         if group.key is None:
-            first = min((m.time for m in new_members if m.time is not None), default=now)
-            story = Story(language=settings.target_language, day=local_day(first, settings).isoformat())
+            first = min(new_members, key=lambda m: (m.time is None, m.time or now))
+            story = Story(language=settings.target_language, day=article_day(by_key[first.key], settings).isoformat())
             session.add(story)
             session.flush()
             created += 1
@@ -235,8 +245,9 @@ def split(session: Session, story_id: int, translation_ids: Sequence[int], edito
             "a split must leave at least one article in the story",
             "Mindestens ein Artikel muss in der Geschichte bleiben.",
         )
-    first = min(article_time(m.translation) for m in chosen)
-    new = Story(language=story.language, day=local_day(first, settings).isoformat(), edited_by=editor)
+    first = min(chosen, key=lambda m: article_time(m.translation))
+    day = article_day(first.translation, settings)
+    new = Story(language=story.language, day=day.isoformat(), edited_by=editor)
     session.add(new)
     session.flush()
     for member in chosen:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from presseschau.app import AppContext
 from presseschau.publish.service import publish, publish_all, unpublish
-from presseschau.store.models import Story, StoryArticle
+from presseschau.store.models import Article, Story, StoryArticle
 from presseschau.stories import service
 from tests.publish.factories import make_article
 from tests.stories.story_data import QUAKE, STARSHIP, publish_event
@@ -161,3 +161,19 @@ def test_publish_all_groups_every_article_it_publishes(context: AppContext, monk
         publish_event(session, context.settings, QUAKE + STARSHIP, publish=False)
         assert publish_all(session, context.settings) == 4
     assert sum(len(members) for members in _groups(context)) == 4
+
+
+def test_a_date_only_original_is_on_its_own_day_in_any_time_zone(context: AppContext) -> None:
+    # A source that gives only "2026-11-09" is stored as midnight UTC; west of UTC that moment is the
+    # evening before, but the original says the 9th: its story belongs to the 9th's review.
+    settings = context.settings.model_copy(update={"timezone": "America/New_York"})
+    with context.database.session() as session:
+        made = make_article(
+            session, settings, published_at=datetime(2026, 11, 9, tzinfo=UTC), title_de="Datum", publish=False
+        )
+        article = session.get(Article, made.article_id)
+        assert article is not None
+        article.published_date_only = True
+        publish(session, settings, made.article_id)
+        story_id = session.get(StoryArticle, made.translation_id).story_id  # type: ignore[union-attr]
+        assert service.get_story(session, story_id).day == "2026-11-09"
