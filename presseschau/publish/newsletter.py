@@ -260,8 +260,17 @@ def send_review(session: Session, site: Site, day: date, now: datetime | None = 
 
 
 def send_due(session: Session, site: Site, now: datetime | None = None) -> list[SendReport]:
-    """Send every public review of the last `DUE_DAYS` days that has not gone out yet."""
+    """Send every public review of the last `DUE_DAYS` days that has not gone out yet; commits after
+    each day."""
     now = now or datetime.now(UTC)
     today = stories.local_day(now, site.settings)
     days = [d for d in stories.public_days(session, site.settings, now) if (today - d).days <= DUE_DAYS]
-    return [report for report in (send_review(session, site, d, now) for d in days) if report.skipped is None]
+    reports = []
+    for day in days:
+        report = send_review(session, site, day, now)
+        # Recorded at once: a later day's failure (the mail server down) must not roll back a day
+        # that went out, or its subscribers would get it again on the next try.
+        session.commit()
+        if report.skipped is None:
+            reports.append(report)
+    return reports

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from presseschau.app import AppContext
@@ -24,7 +25,7 @@ from presseschau.publish.site import Site
 from presseschau.stories import service
 from presseschau.web.app import create_app
 from tests.hostile import MARKUP_TEXTS, stored_html, with_controls
-from tests.stories.story_data import QUAKE, publish_event
+from tests.stories.story_data import QUAKE, STARSHIP, publish_event
 
 DAY = date(2026, 11, 9)
 LIVE_MARKUP = "//script | //img | //*[@onerror] | //*[@onload]"
@@ -208,3 +209,35 @@ def test_an_old_confirmation_link_has_expired(mail_context: AppContext) -> None:
     with mail_context.database.session() as session:
         session.query(newsletter.Subscriber).update({"status": "pending", "last_mail_at": asked})
     assert client.get(f"/presseschau/bestaetigen/{token}").status_code == 404
+
+
+def test_a_day_sent_stays_sent_when_a_later_day_fails(
+    mail_context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # send_due sends several days; when the mail server fails on the second, the first went out and
+    # must be recorded as sent, or its subscribers get it again on the next try.
+    with mail_context.database.session() as session:
+        publish_event(session, mail_context.settings, QUAKE)
+        publish_event(session, mail_context.settings, [(*STARSHIP[0][:5], datetime(2026, 11, 10, 8, tzinfo=UTC))])
+        subscriber = newsletter.subscribe(session, "leser@example.org")
+        assert subscriber is not None
+        subscriber.status = "active"
+    calls: list[int] = []
+
+    def flaky(settings: object, messages: list[EmailMessage]) -> int:
+        calls.append(len(messages))
+        if len(calls) > 1:
+            raise ConnectionRefusedError("mail server down")
+        return len(messages)
+
+    monkeypatch.setattr(newsletter, "deliver", flaky)
+    soon = datetime(2026, 11, 11, 8, tzinfo=UTC)
+    with pytest.raises(ConnectionRefusedError), mail_context.database.session() as session:
+        newsletter.send_due(session, Site(mail_context.settings), soon)
+    with mail_context.database.session() as session:
+        sent = session.scalars(select(newsletter.NewsletterSend.day)).all()
+    assert sent == ["2026-11-10"]
+    monkeypatch.setattr(newsletter, "deliver", lambda settings, messages: len(messages))
+    with mail_context.database.session() as session:
+        reports = newsletter.send_due(session, Site(mail_context.settings), soon)
+    assert [report.day for report in reports] == [DAY]  # only the day that failed goes out again
