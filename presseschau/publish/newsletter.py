@@ -90,6 +90,15 @@ def subscribe(session: Session, email: str, now: datetime | None = None) -> Subs
     return subscriber
 
 
+def mail_failed(session: Session, subscriber_id: int) -> None:
+    """The confirmation mail `subscribe` asked for did not go out: the next request sends one
+    (not taken for a repeat within `RESEND_AFTER`)."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is not None:
+        subscriber.last_mail_at = None
+        session.flush()
+
+
 def _by_token(session: Session, token: str) -> Subscriber | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token):
         return None

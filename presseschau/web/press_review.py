@@ -98,12 +98,19 @@ async def subscribe(request: Request, public: Public) -> Response:
     email = form.get("email")
 
     def work() -> None:
-        with public.context.database.session() as session:
+        database = public.context.database
+        with database.session() as session:
             subscriber = newsletter.subscribe(session, email if isinstance(email, str) else "")
             if subscriber is None:
                 return
+            subscriber_id = subscriber.id
             message = newsletter.confirmation_message(public.context.settings, public.site, subscriber)
-        newsletter.deliver(public.context.settings, [message])
+        try:
+            newsletter.deliver(public.context.settings, [message])
+        except Exception:
+            with database.session() as session:
+                newsletter.mail_failed(session, subscriber_id)
+            raise
 
     try:
         await run_in_threadpool(work)

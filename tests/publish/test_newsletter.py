@@ -241,3 +241,18 @@ def test_a_day_sent_stays_sent_when_a_later_day_fails(
     with mail_context.database.session() as session:
         reports = newsletter.send_due(session, Site(mail_context.settings), soon)
     assert [report.day for report in reports] == [DAY]  # only the day that failed goes out again
+
+
+def test_a_confirmation_that_could_not_be_sent_is_sent_on_the_next_try(
+    mail_context: AppContext, inbox: tuple[Inbox, int]
+) -> None:
+    # The mail server was down: the reader is told so and tries again; that try must send the mail,
+    # not be taken for a repeat within the hour (and answered "Bitte bestätigen" with no mail at all).
+    up = mail_context.settings
+    mail_context.settings = up.model_copy(update={"smtp_port": _free_port()})  # nothing listens there
+    answer = TestClient(create_app(mail_context)).post("/presseschau/abonnieren", data={"email": "leser@example.org"})
+    assert answer.status_code == 503 and "nicht verschickt" in answer.text
+    mail_context.settings = up
+    answer = TestClient(create_app(mail_context)).post("/presseschau/abonnieren", data={"email": "leser@example.org"})
+    assert answer.status_code == 200
+    assert len(inbox[0].messages) == 1 and inbox[0].messages[0]["To"] == "leser@example.org"
