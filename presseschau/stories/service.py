@@ -213,7 +213,8 @@ def get_story(session: Session, story_id: int) -> Story:
 def merge(session: Session, target_id: int, other_ids: Sequence[int], editor: str) -> Story:
     """Move every article of `other_ids` into story `target_id` and remove the emptied stories."""
     target = get_story(session, target_id)
-    others = [get_story(session, story_id) for story_id in other_ids if story_id != target_id]
+    # Each story once (a form or command line may name one twice), never the target itself.
+    others = [get_story(session, story_id) for story_id in dict.fromkeys(other_ids) if story_id != target_id]
     if not others:
         raise StoryError(
             "name at least one other story to merge", "Bitte mindestens eine weitere Geschichte auswählen."

@@ -177,3 +177,14 @@ def test_a_date_only_original_is_on_its_own_day_in_any_time_zone(context: AppCon
         publish(session, settings, made.article_id)
         story_id = session.get(StoryArticle, made.translation_id).story_id  # type: ignore[union-attr]
         assert service.get_story(session, story_id).day == "2026-11-09"
+
+
+def test_merge_names_a_story_twice(context: AppContext) -> None:
+    # A form or command line may name a story twice (`stories merge 1 2 2`): merged once, no error.
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+        publish_event(session, context.settings, STARSHIP)
+        first, second = (item.story.id for item in service.review(session, context.settings, DAY))
+        merged = service.merge(session, first, [second, second, first], "anna")
+        assert len(merged.members) == 4
+    assert [len(members) for members in _groups(context)] == [4]
