@@ -58,8 +58,20 @@ class NewsletterError(Exception):
         self.german = german
 
 
+def _ascii_domain(address: str) -> str:
+    """`address` with an internationalised domain in ASCII (punycode), as mail servers expect; the
+    local part as it is (a non-ASCII one needs SMTPUTF8 and is refused by the pattern)."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.lower().encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def normalize_email(text: str) -> str:
-    address = text.strip()
+    address = _ascii_domain(text.strip())
     if len(address) > MAX_EMAIL or not _EMAIL.fullmatch(address):
         raise NewsletterError(
             f"{address[:80]!r} is not an e-mail address", "Bitte eine gültige E-Mail-Adresse angeben."

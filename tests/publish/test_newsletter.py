@@ -256,3 +256,15 @@ def test_a_confirmation_that_could_not_be_sent_is_sent_on_the_next_try(
     answer = TestClient(create_app(mail_context)).post("/presseschau/abonnieren", data={"email": "leser@example.org"})
     assert answer.status_code == 200
     assert len(inbox[0].messages) == 1 and inbox[0].messages[0]["To"] == "leser@example.org"
+
+
+def test_an_internationalised_domain_is_accepted(mail_context: AppContext, inbox: tuple[Inbox, int]) -> None:
+    # "leser@bücher.de" is a valid address: its domain goes out in ASCII (punycode), as mail servers
+    # expect; a non-ASCII local part (which would need SMTPUTF8) is refused with the usual message.
+    assert newsletter.normalize_email("Leser@Bücher.DE") == "leser@xn--bcher-kva.de"
+    client = TestClient(create_app(mail_context))
+    assert client.post("/presseschau/abonnieren", data={"email": "leser@bücher.de"}).status_code == 200
+    assert inbox[0].messages[0]["To"] == "leser@xn--bcher-kva.de"
+    for address in ("müller@example.de", "x@bü cher.de", "x@" + "ü" * 70 + ".de", "x@.de"):
+        with pytest.raises(newsletter.NewsletterError):
+            newsletter.normalize_email(address)
