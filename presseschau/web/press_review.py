@@ -54,7 +54,8 @@ async def latest(request: Request, public: Public) -> Response:
 
 @router.get("/presseschau/{year}/{month}/{day}/")
 async def day_page(request: Request, public: Public, year: str, month: str, day: str) -> Response:
-    if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month) and re.fullmatch(r"\d{2}", day)):
+    # ASCII digits only (`\d` and int() also take other scripts' digits: a second URL for the day).
+    if not (re.fullmatch(r"[0-9]{4}", year) and re.fullmatch(r"[0-9]{2}", month) and re.fullmatch(r"[0-9]{2}", day)):
         return respond(request, public.not_found())
     try:
         wanted = date(int(year), int(month), int(day))

@@ -77,6 +77,14 @@ def test_latest_page_and_unknown_days(review_site: TestClient) -> None:
     assert review_site.get("/presseschau/", headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_a_day_has_one_url(review_site: TestClient) -> None:
+    # `\d` also matches other scripts' digits, and int() reads them: "٢٠٢٦" is 2026. Each day has one
+    # URL (its canonical one); other spellings are not found rather than served as a second page.
+    for path in ("/presseschau/٢٠٢٦/١١/٠٩/", "/presseschau/２０２６/11/09/", "/presseschau/2026/11/０９/"):
+        assert review_site.get(path).status_code == 404, path
+    assert review_site.get(DAY_URL).status_code == 200
+
+
 def test_no_review_yet(context: AppContext) -> None:
     with TestClient(create_app(context)) as client:
         page = client.get("/presseschau/")
