@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -188,3 +189,33 @@ def test_merge_names_a_story_twice(context: AppContext) -> None:
         merged = service.merge(session, first, [second, second, first], "anna")
         assert len(merged.members) == 4
     assert [len(members) for members in _groups(context)] == [4]
+
+
+@pytest.mark.postgres
+def test_concurrent_publishers_group_one_event_into_one_story(postgres_context: AppContext) -> None:
+    # Two workers publishing reports of the same event at the same moment: each grouping must see
+    # the other's, or the event becomes two stories that no later run joins (grouping never moves).
+    context = postgres_context
+    context.database.migrate()
+    with context.database.session() as session:
+        made = publish_event(session, context.settings, QUAKE + STARSHIP, publish=False)
+    barrier = threading.Barrier(len(made))
+    errors: list[BaseException] = []
+
+    def publish_one(article_id: int) -> None:
+        try:
+            with context.database.session() as session:
+                barrier.wait()
+                publish(session, context.settings, article_id)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=publish_one, args=(m.article_id,)) for m in made]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _groups(context) == sorted(
+        [sorted(m.translation_id for m in made[:2]), sorted(m.translation_id for m in made[2:])]
+    )
