@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.content import strip_xml_forbidden
 from presseschau.publish import press_review
+from presseschau.store.db import NEWSLETTER_LOCK, one_at_a_time
 from presseschau.store.models import NewsletterSend, Subscriber, utcnow
 from presseschau.stories import service as stories
 
@@ -265,6 +266,8 @@ def send_review(session: Session, site: Site, day: date, now: datetime | None = 
     settings = site.settings
     if not settings.newsletter_enabled:
         raise NewsletterError("the newsletter is off (newsletter_enabled = false)", "Der Newsletter ist aus.")
+    # One sender at a time (PostgreSQL): the worker and `review send` at once would both send the day.
+    one_at_a_time(session, NEWSLETTER_LOCK)
     already = session.scalars(
         select(NewsletterSend).where(NewsletterSend.language == site.language, NewsletterSend.day == day.isoformat())
     ).one_or_none()

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
 from presseschau.content import html_to_text, paragraphs_from_json, sanitize_inline_html, strip_xml_forbidden
+from presseschau.store.db import GROUPING_LOCK, one_at_a_time
 from presseschau.store.models import (
     Article,
     PressReview,
@@ -43,8 +44,6 @@ HEADLINE_MAX = 300
 PUBLISH_BATCH = 50
 # Enough text for the grouping: titles and the opening paragraphs carry the event.
 DOC_PARAGRAPHS = 12
-# The PostgreSQL advisory lock that serializes grouping (any fixed number no other lock uses).
-GROUPING_LOCK = 0x5072_6573_7365
 
 
 class StoryError(Exception):
@@ -141,19 +140,13 @@ def _candidate_stories(session: Session, settings: Settings, first: datetime, la
     ).all()
 
 
-def _one_grouping_at_a_time(session: Session) -> None:
-    """On PostgreSQL, wait for any other transaction that groups (until it ends): otherwise two
-    workers publishing reports of one event at once each miss the other's and open two stories,
-    which no later run joins. (SQLite serializes writers already.)"""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GROUPING_LOCK})
-
-
 def group_pending(session: Session, settings: Settings, limit: int | None = None) -> GroupReport:
     """Place every published translation that is in no story yet (the newest `limit` of them): into the
     most similar story of its time window, or a new one. Existing members are never moved (idempotent;
     editors' work stays)."""
-    _one_grouping_at_a_time(session)
+    # One grouping at a time (PostgreSQL): two workers publishing reports of one event at once would
+    # each miss the other's and open two stories, which no later run joins.
+    one_at_a_time(session, GROUPING_LOCK)
     pending = _published_translations(session, settings, limit)
     if not pending:
         return GroupReport(0, 0)

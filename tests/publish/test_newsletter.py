@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -268,3 +270,42 @@ def test_an_internationalised_domain_is_accepted(mail_context: AppContext, inbox
     for address in ("müller@example.de", "x@bü cher.de", "x@" + "ü" * 70 + ".de", "x@.de"):
         with pytest.raises(newsletter.NewsletterError):
             newsletter.normalize_email(address)
+
+
+@pytest.mark.postgres
+def test_two_senders_at_once_send_a_day_once(postgres_context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker of `run` and `presseschau review send` at the same moment: one sends, the other
+    # finds the day sent (no second mail to every subscriber, no unique-constraint error).
+    context = postgres_context
+    context.database.migrate()
+    settings = context.settings.model_copy(update={"newsletter_enabled": True, "smtp_host": "127.0.0.1"})
+    with context.database.session() as session:
+        publish_event(session, settings, QUAKE)
+        subscriber = newsletter.subscribe(session, "leser@example.org")
+        assert subscriber is not None
+        subscriber.status = "active"
+    deliveries: list[int] = []
+
+    def slow(settings: object, messages: list[EmailMessage]) -> int:
+        time.sleep(0.3)  # an SMTP session takes a while
+        deliveries.append(len(messages))
+        return len(messages)
+
+    monkeypatch.setattr(newsletter, "deliver", slow)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            with context.database.session() as session:
+                barrier.wait()
+                newsletter.send_review(session, Site(settings), DAY, datetime(2026, 11, 10, 8, tzinfo=UTC))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and deliveries == [1]
