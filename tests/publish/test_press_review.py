@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 from lxml import html as lxml_html
+from sqlalchemy import select
 
 from presseschau.app import AppContext
 from presseschau.publish.static import build_site
+from presseschau.store.models import StoryArticle
 from presseschau.stories import service
 from presseschau.web import app as web_app
 from presseschau.web.app import create_app
@@ -143,6 +145,23 @@ def test_static_build_writes_the_review(context: AppContext, review_site: TestCl
     report = build_site(context.database, context.settings, out)
     assert not report.skipped
     assert "Erdbeben in der Westtürkei" in day_page.read_text("utf-8")
+
+
+def test_a_new_machine_summary_rebuilds_the_static_review(
+    context: AppContext, review_site: TestClient, tmp_path: Path
+) -> None:
+    # Summaries are written after publication (a worker, `stories summarize`): the static build's
+    # "nothing changed" check must see them, or the static pages keep the teaser.
+    out = tmp_path / "site"
+    build_site(context.database, context.settings, out)
+    with context.database.session() as session:
+        member = session.scalars(select(StoryArticle).order_by(StoryArticle.translation_id)).first()
+        assert member is not None
+        member.summary, member.summary_model = "Zwei Sätze über das Beben. Und noch einer.", "tiny-chat"
+    report = build_site(context.database, context.settings, out)
+    assert not report.skipped
+    day_page = out / "presseschau" / "2026" / "11" / "09" / "index.html"
+    assert "Zwei Sätze über das Beben." in day_page.read_text("utf-8")
 
 
 def test_hostile_titles_outlets_and_headlines_stay_text(context: AppContext, tmp_path: Path) -> None:
