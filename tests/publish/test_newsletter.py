@@ -25,6 +25,7 @@ from presseschau.cli import app as cli_app
 from presseschau.publish import newsletter
 from presseschau.publish.site import Site
 from presseschau.stories import service
+from presseschau.web import press_review as press_review_routes
 from presseschau.web.app import create_app
 from tests.hostile import MARKUP_TEXTS, stored_html, with_controls
 from tests.stories.story_data import QUAKE, STARSHIP, publish_event
@@ -309,3 +310,17 @@ def test_two_senders_at_once_send_a_day_once(postgres_context: AppContext, monke
     for thread in threads:
         thread.join()
     assert errors == [] and deliveries == [1]
+
+
+def test_one_client_cannot_send_confirmations_to_many_addresses(
+    mail_context: AppContext, inbox: tuple[Inbox, int]
+) -> None:
+    # Each address gets one confirmation an hour, but one client naming ever new addresses would use
+    # the site's mail server to send confirmation mails to strangers: a few an hour per client.
+    client = TestClient(create_app(mail_context))
+    limit = press_review_routes.SUBSCRIBE_LIMIT
+    for n in range(limit):
+        assert client.post("/presseschau/abonnieren", data={"email": f"x{n}@example.org"}).status_code == 200
+    refused = client.post("/presseschau/abonnieren", data={"email": "noch-einer@example.org"})
+    assert refused.status_code == 429 and "Zu viele Anmeldungen" in refused.text
+    assert len(inbox[0].messages) == limit
