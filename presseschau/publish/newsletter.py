@@ -226,7 +226,8 @@ def review_message(settings: Settings, site: Site, view: press_review.DayView, s
 
 
 def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> int:
-    """Send `messages` over one SMTP connection; returns how many were accepted."""
+    """Send `messages` over one SMTP connection; returns how many were accepted. A recipient refused for
+    good is skipped; when none was accepted and the server refused one for now (4xx), it raises."""
     if not messages:
         return 0
     if not settings.smtp_host:
@@ -240,6 +241,7 @@ def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> int:
     else:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
     sent = 0
+    deferred: smtplib.SMTPRecipientsRefused | None = None
     with smtp:
         if settings.smtp_security == "starttls":
             smtp.starttls(context=context)
@@ -251,6 +253,11 @@ def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> int:
                 sent += 1
             except smtplib.SMTPRecipientsRefused as error:
                 log.warning("newsletter: recipient refused: %s", error)
+                if any(code < 500 for code, _ in error.recipients.values()):
+                    deferred = error  # "try again later"
+    if sent == 0 and deferred is not None:
+        # Nothing went out and the server said "later": the caller records nothing and tries again.
+        raise deferred
     return sent
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import smtplib
 import socket
 import threading
 import time
@@ -324,3 +325,34 @@ def test_one_client_cannot_send_confirmations_to_many_addresses(
     refused = client.post("/presseschau/abonnieren", data={"email": "noch-einer@example.org"})
     assert refused.status_code == 429 and "Zu viele Anmeldungen" in refused.text
     assert len(inbox[0].messages) == limit
+
+
+class Busy(Inbox):
+    """A mail server that takes no recipient for now (451: try again later)."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        return "451 4.7.1 Try again later"
+
+
+def test_a_server_that_refuses_every_recipient_for_now_is_tried_again(mail_context: AppContext) -> None:
+    # A temporary refusal of every recipient (rate limit, greylisting): nothing went out, so the day
+    # must not be recorded as sent (with 0 recipients) but tried again later.
+    from aiosmtpd.controller import Controller
+
+    with mail_context.database.session() as session:
+        publish_event(session, mail_context.settings, QUAKE)
+        subscriber = newsletter.subscribe(session, "leser@example.org")
+        assert subscriber is not None
+        subscriber.status = "active"
+    port = _free_port()
+    controller = Controller(Busy(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = mail_context.settings.model_copy(update={"smtp_port": port})
+        later = datetime(2026, 11, 10, 8, tzinfo=UTC)
+        with pytest.raises(smtplib.SMTPRecipientsRefused), mail_context.database.session() as session:
+            newsletter.send_review(session, Site(settings), DAY, later)
+    finally:
+        controller.stop()
+    with mail_context.database.session() as session:
+        assert session.scalars(select(newsletter.NewsletterSend)).all() == []
