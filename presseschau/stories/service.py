@@ -223,6 +223,11 @@ def merge(session: Session, target_id: int, other_ids: Sequence[int], editor: st
         raise StoryError(
             "name at least one other story to merge", "Bitte mindestens eine weitere Geschichte auswählen."
         )
+    if any(other.language != target.language for other in others):
+        raise StoryError(
+            "stories of different languages cannot be merged",
+            "Geschichten verschiedener Sprachen lassen sich nicht zusammenführen.",
+        )
     for other in others:
         for member in list(other.members):
             member.story_id = target.id

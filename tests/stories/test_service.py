@@ -219,3 +219,18 @@ def test_concurrent_publishers_group_one_event_into_one_story(postgres_context: 
     assert _groups(context) == sorted(
         [sorted(m.translation_id for m in made[:2]), sorted(m.translation_id for m in made[2:])]
     )
+
+
+def test_merge_refuses_a_story_of_another_language(context: AppContext) -> None:
+    # One database may hold the stories of several target languages; the command line takes any ID.
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+        (item,) = service.review(session, context.settings, DAY)
+        french = Story(language="fr", day=DAY.isoformat())
+        session.add(french)
+        session.flush()
+        with pytest.raises(service.StoryError):
+            service.merge(session, item.story.id, [french.id], "anna")
+        with pytest.raises(service.StoryError):
+            service.merge(session, french.id, [item.story.id], "anna")
+        assert len(service.get_story(session, item.story.id).members) == 2
