@@ -103,12 +103,12 @@ def subscribe(session: Session, email: str, now: datetime | None = None) -> Subs
     return subscriber
 
 
-def mail_failed(session: Session, subscriber_id: int) -> None:
-    """The confirmation mail `subscribe` asked for did not go out: the next request sends one
-    (not taken for a repeat within `RESEND_AFTER`)."""
+def mail_failed(session: Session, subscriber_id: int, now: datetime | None = None) -> None:
+    """The confirmation mail `subscribe` asked for did not go out: the next request sends one (not
+    taken for a repeat within `RESEND_AFTER`); a link mailed before stays valid (see `confirm`)."""
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is not None:
-        subscriber.last_mail_at = None
+        subscriber.last_mail_at = (now or utcnow()) - RESEND_AFTER
         session.flush()
 
 

@@ -356,3 +356,18 @@ def test_a_server_that_refuses_every_recipient_for_now_is_tried_again(mail_conte
         controller.stop()
     with mail_context.database.session() as session:
         assert session.scalars(select(newsletter.NewsletterSend)).all() == []
+
+
+def test_a_failed_resend_keeps_the_link_mailed_before(mail_context: AppContext) -> None:
+    asked = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    with mail_context.database.session() as session:
+        subscriber = newsletter.subscribe(session, "leser@example.org", now=asked)
+        assert subscriber is not None
+        token, subscriber_id = subscriber.token, subscriber.id
+        again = asked + timedelta(days=2)
+        assert newsletter.subscribe(session, "leser@example.org", now=again) is not None
+        newsletter.mail_failed(session, subscriber_id, now=again)  # the second mail did not go out
+        assert newsletter.subscribe(session, "leser@example.org", now=again) is not None  # tried again
+        newsletter.mail_failed(session, subscriber_id, now=again)
+        confirmed = newsletter.confirm(session, token, now=again + timedelta(minutes=5))
+        assert confirmed is not None and confirmed.status == "active"
