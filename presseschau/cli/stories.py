@@ -13,6 +13,7 @@ import typer
 from presseschau.app import AppContext
 from presseschau.cli.output import fail
 from presseschau.cli.root import app
+from presseschau.publish.queries import plain_text
 from presseschau.stories import service
 
 stories_app = typer.Typer(
@@ -91,9 +92,9 @@ def show_command(ctx: typer.Context, story_id: Annotated[int, typer.Argument(hel
             typer.echo(f"Headline (editor): {story.headline}")
         for member in story.members:
             translation = member.translation
-            outlet = translation.article.outlet or "?"
+            outlet = plain_text(translation.article.outlet) or "?"  # stored as inline HTML: its text
             status = translation.publication.status if translation.publication else "unpublished"
-            typer.echo(f"  translation {translation.id:>6}  {outlet}  [{status}]  {translation.title or ''}")
+            typer.echo(f"  translation {translation.id:>6}  {outlet}  [{status}]  {plain_text(translation.title)}")
 
 
 @stories_app.command("merge")

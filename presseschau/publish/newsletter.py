@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.content import strip_xml_forbidden
 from presseschau.publish import press_review
+from presseschau.store.db import NEWSLETTER_LOCK, one_at_a_time
 from presseschau.store.models import NewsletterSend, Subscriber, utcnow
 from presseschau.stories import service as stories
 
@@ -44,6 +45,8 @@ _EMAIL = re.compile(
 )
 # A second confirmation mail to the same address waits this long (no mail bombing through the form).
 RESEND_AFTER = timedelta(hours=1)
+# A confirmation link works this long after its mail was sent (asking again sends a fresh mail).
+CONFIRM_WITHIN = timedelta(days=7)
 # `send_due` looks back this many days for public reviews not sent yet.
 DUE_DAYS = 2
 
@@ -56,8 +59,20 @@ class NewsletterError(Exception):
         self.german = german
 
 
+def _ascii_domain(address: str) -> str:
+    """`address` with an internationalised domain in ASCII (punycode), as mail servers expect; the
+    local part as it is (a non-ASCII one needs SMTPUTF8 and is refused by the pattern)."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.lower().encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def normalize_email(text: str) -> str:
-    address = text.strip()
+    address = _ascii_domain(text.strip())
     if len(address) > MAX_EMAIL or not _EMAIL.fullmatch(address):
         raise NewsletterError(
             f"{address[:80]!r} is not an e-mail address", "Bitte eine gültige E-Mail-Adresse angeben."
@@ -88,19 +103,33 @@ def subscribe(session: Session, email: str, now: datetime | None = None) -> Subs
     return subscriber
 
 
+def mail_failed(session: Session, subscriber_id: int, now: datetime | None = None) -> None:
+    """The confirmation mail `subscribe` asked for did not go out: the next request sends one (not
+    taken for a repeat within `RESEND_AFTER`); a link mailed before stays valid (see `confirm`)."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is not None:
+        subscriber.last_mail_at = (now or utcnow()) - RESEND_AFTER
+        session.flush()
+
+
 def _by_token(session: Session, token: str) -> Subscriber | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token):
         return None
     return session.scalars(select(Subscriber).where(Subscriber.token == token)).one_or_none()
 
 
-def confirm(session: Session, token: str) -> Subscriber | None:
-    """Confirm the subscription of `token` (None: unknown token)."""
+def confirm(session: Session, token: str, now: datetime | None = None) -> Subscriber | None:
+    """Confirm the subscription of `token` (None: unknown token). A link older than `CONFIRM_WITHIN`
+    has expired: the subscriber stays pending."""
+    now = now or utcnow()
     subscriber = _by_token(session, token)
-    if subscriber is not None and subscriber.status == "pending":
-        subscriber.status = "active"
-        subscriber.confirmed_at = utcnow()
-        session.flush()
+    if subscriber is None or subscriber.status != "pending":
+        return subscriber
+    if subscriber.last_mail_at is None or now - subscriber.last_mail_at > CONFIRM_WITHIN:
+        return subscriber
+    subscriber.status = "active"
+    subscriber.confirmed_at = now
+    session.flush()
     return subscriber
 
 
@@ -197,7 +226,8 @@ def review_message(settings: Settings, site: Site, view: press_review.DayView, s
 
 
 def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> int:
-    """Send `messages` over one SMTP connection; returns how many were accepted."""
+    """Send `messages` over one SMTP connection; returns how many were accepted. A recipient refused for
+    good is skipped; when none was accepted and the server refused one for now (4xx), it raises."""
     if not messages:
         return 0
     if not settings.smtp_host:
@@ -211,6 +241,7 @@ def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> int:
     else:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
     sent = 0
+    deferred: smtplib.SMTPRecipientsRefused | None = None
     with smtp:
         if settings.smtp_security == "starttls":
             smtp.starttls(context=context)
@@ -222,6 +253,11 @@ def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> int:
                 sent += 1
             except smtplib.SMTPRecipientsRefused as error:
                 log.warning("newsletter: recipient refused: %s", error)
+                if any(code < 500 for code, _ in error.recipients.values()):
+                    deferred = error  # "try again later"
+    if sent == 0 and deferred is not None:
+        # Nothing went out and the server said "later": the caller records nothing and tries again.
+        raise deferred
     return sent
 
 
@@ -237,6 +273,8 @@ def send_review(session: Session, site: Site, day: date, now: datetime | None = 
     settings = site.settings
     if not settings.newsletter_enabled:
         raise NewsletterError("the newsletter is off (newsletter_enabled = false)", "Der Newsletter ist aus.")
+    # One sender at a time (PostgreSQL): the worker and `review send` at once would both send the day.
+    one_at_a_time(session, NEWSLETTER_LOCK)
     already = session.scalars(
         select(NewsletterSend).where(NewsletterSend.language == site.language, NewsletterSend.day == day.isoformat())
     ).one_or_none()
@@ -253,8 +291,17 @@ def send_review(session: Session, site: Site, day: date, now: datetime | None = 
 
 
 def send_due(session: Session, site: Site, now: datetime | None = None) -> list[SendReport]:
-    """Send every public review of the last `DUE_DAYS` days that has not gone out yet."""
+    """Send every public review of the last `DUE_DAYS` days that has not gone out yet; commits after
+    each day."""
     now = now or datetime.now(UTC)
     today = stories.local_day(now, site.settings)
     days = [d for d in stories.public_days(session, site.settings, now) if (today - d).days <= DUE_DAYS]
-    return [report for report in (send_review(session, site, d, now) for d in days) if report.skipped is None]
+    reports = []
+    for day in days:
+        report = send_review(session, site, day, now)
+        # Recorded at once: a later day's failure (the mail server down) must not roll back a day
+        # that went out, or its subscribers would get it again on the next try.
+        session.commit()
+        if report.skipped is None:
+            reports.append(report)
+    return reports

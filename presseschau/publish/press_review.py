@@ -288,7 +288,8 @@ def fingerprint(session: Session, settings: Settings, now: datetime | None = Non
     stories_state = session.execute(
         select(func.count(Story.id), func.max(Story.updated_at)).where(Story.language == settings.target_language)
     ).one()
-    members = session.scalar(select(func.count()).select_from(StoryArticle))
+    # Members and machine summaries (written after publication, once each: their count changes).
+    members = list(session.execute(select(func.count(), func.count(StoryArticle.summary))).one())
     decisions = session.execute(
         select(func.count(PressReview.id), func.max(PressReview.updated_at)).where(
             PressReview.language == settings.target_language

@@ -279,7 +279,7 @@ def publish_all(session: Session, settings: Settings) -> int:
     for translation in held:
         _mark_published(session, _get_or_create_publication(session, translation), now)
     if held:
-        group_quietly(session, settings)
+        group_quietly(session, settings, everything=True)  # all of them, however many batches they make
     return len(held)
 
 

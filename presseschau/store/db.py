@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,6 +65,19 @@ def make_engine(url: str, **engine_options: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **engine_options)
+
+
+# Keys of the PostgreSQL advisory locks `one_at_a_time` takes (fixed numbers no other lock uses).
+GROUPING_LOCK = 0x5072_6573_7365
+NEWSLETTER_LOCK = 0x5072_6573_7366
+
+
+def one_at_a_time(session: Session, key: int) -> None:
+    """On PostgreSQL, wait until no other transaction holds lock `key`, and hold it to the end of this
+    transaction: for work that reads, then writes what it read (another transaction's changes are
+    seen once it has ended). SQLite serializes writers already; there this does nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def alembic_config(url: str) -> Config:

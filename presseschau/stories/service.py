@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
 from presseschau.content import html_to_text, paragraphs_from_json, sanitize_inline_html, strip_xml_forbidden
+from presseschau.store.db import GROUPING_LOCK, one_at_a_time
 from presseschau.store.models import (
     Article,
     PressReview,
@@ -76,6 +77,15 @@ def article_time(translation: Translation) -> datetime:
 
 def local_day(moment: datetime, settings: Settings) -> date:
     return moment.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def article_day(translation: Translation, settings: Settings) -> date:
+    """The local day of `article_time`; for an original that gives only its date, that date (stored
+    as midnight UTC, which is the evening before west of UTC)."""
+    article = translation.article
+    if article.published_at is not None and article.published_date_only:
+        return article.published_at.date()
+    return local_day(article_time(translation), settings)
 
 
 def parse_day(text: str) -> date:
@@ -134,6 +144,9 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
     """Place every published translation that is in no story yet (the newest `limit` of them): into the
     most similar story of its time window, or a new one. Existing members are never moved (idempotent;
     editors' work stays)."""
+    # One grouping at a time (PostgreSQL): two workers publishing reports of one event at once would
+    # each miss the other's and open two stories, which no later run joins.
+    one_at_a_time(session, GROUPING_LOCK)
     pending = _published_translations(session, settings, limit)
     if not pending:
         return GroupReport(0, 0)
@@ -148,6 +161,7 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
         window=timedelta(hours=settings.story_window_hours),
     )
     by_id = {story.id: story for story in stories}
+    by_key = {str(t.id): t for t in pending}
     created = 0
     now = utcnow()
     for group in result:
@@ -155,8 +169,8 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
         if not new_members:
             continue
         if group.key is None:
-            first = min((m.time for m in new_members if m.time is not None), default=now)
-            story = Story(language=settings.target_language, day=local_day(first, settings).isoformat())
+            first = min(new_members, key=lambda m: (m.time is None, m.time or now))
+            story = Story(language=settings.target_language, day=article_day(by_key[first.key], settings).isoformat())
             session.add(story)
             session.flush()
             created += 1
@@ -175,14 +189,17 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
     return GroupReport(len(docs), created)
 
 
-def group_quietly(session: Session, settings: Settings) -> None:
+def group_quietly(session: Session, settings: Settings, everything: bool = False) -> None:
     """`group_pending` inside a savepoint, for the publishing transaction: a failure is logged and
-    leaves the publication alone (`presseschau stories group` places the article later)."""
+    leaves the publication alone (`presseschau stories group` places the article later).
+
+    `everything`: place every ungrouped article, for a bulk publication (`publish --all`) whose
+    articles may be more than one batch."""
     try:
         with session.begin_nested():
             # Bounded: after an upgrade, older articles are placed a batch at a time (or all at once by
             # `presseschau stories group`), never all inside one translation's transaction.
-            group_pending(session, settings, limit=PUBLISH_BATCH)
+            group_pending(session, settings, limit=None if everything else PUBLISH_BATCH)
     except Exception:
         log.exception("grouping published articles into stories failed; they stay ungrouped for now")
 
@@ -200,10 +217,16 @@ def get_story(session: Session, story_id: int) -> Story:
 def merge(session: Session, target_id: int, other_ids: Sequence[int], editor: str) -> Story:
     """Move every article of `other_ids` into story `target_id` and remove the emptied stories."""
     target = get_story(session, target_id)
-    others = [get_story(session, story_id) for story_id in other_ids if story_id != target_id]
+    # Each story once (a form or command line may name one twice), never the target itself.
+    others = [get_story(session, story_id) for story_id in dict.fromkeys(other_ids) if story_id != target_id]
     if not others:
         raise StoryError(
             "name at least one other story to merge", "Bitte mindestens eine weitere Geschichte auswählen."
+        )
+    if any(other.language != target.language for other in others):
+        raise StoryError(
+            "stories of different languages cannot be merged",
+            "Geschichten verschiedener Sprachen lassen sich nicht zusammenführen.",
         )
     for other in others:
         for member in list(other.members):
@@ -232,8 +255,9 @@ def split(session: Session, story_id: int, translation_ids: Sequence[int], edito
             "a split must leave at least one article in the story",
             "Mindestens ein Artikel muss in der Geschichte bleiben.",
         )
-    first = min(article_time(m.translation) for m in chosen)
-    new = Story(language=story.language, day=local_day(first, settings).isoformat(), edited_by=editor)
+    first = min(chosen, key=lambda m: article_time(m.translation))
+    day = article_day(first.translation, settings)
+    new = Story(language=story.language, day=day.isoformat(), edited_by=editor)
     session.add(new)
     session.flush()
     for member in chosen:

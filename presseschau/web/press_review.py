@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from presseschau.editorial.security import AddressThrottle
 from presseschau.publish import newsletter, press_review
 from presseschau.web.app import CONTENT_TYPES, HTML, Public, PublicSite, make_page, respond
 from presseschau.web.limits import read_form
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 # Browsers ask again every time (a cheap 304 with the ETag): an editor's release or withdrawal shows at once.
 REVALIDATE = "public, no-cache"
+# Subscription requests per client address and hour: each address gets one confirmation an hour, and
+# this keeps one client from mailing confirmations to ever new addresses through the site's server.
+SUBSCRIBE_LIMIT = 5
+SUBSCRIBE_WINDOW_S = 3600.0
 
 
 async def _answer(
@@ -54,7 +59,8 @@ async def latest(request: Request, public: Public) -> Response:
 
 @router.get("/presseschau/{year}/{month}/{day}/")
 async def day_page(request: Request, public: Public, year: str, month: str, day: str) -> Response:
-    if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month) and re.fullmatch(r"\d{2}", day)):
+    # ASCII digits only (`\d` and int() also take other scripts' digits: a second URL for the day).
+    if not (re.fullmatch(r"[0-9]{4}", year) and re.fullmatch(r"[0-9]{2}", month) and re.fullmatch(r"[0-9]{2}", day)):
         return respond(request, public.not_found())
     try:
         wanted = date(int(year), int(month), int(day))
@@ -90,20 +96,46 @@ def _newsletter_off(public: PublicSite) -> Response | None:
     return _notice(public, "Kein Newsletter", "Diese Website verschickt keinen Newsletter.", status=404)
 
 
+def _throttled(request: Request) -> bool:
+    """True when the client asked too often; else counts this request."""
+    throttle = getattr(request.app.state, "newsletter_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.newsletter_throttle = AddressThrottle(SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW_S)
+    address = request.client.host if request.client else "unknown"
+    if throttle.retry_after(address) > 0:
+        return True
+    throttle.record_failure(address)
+    return False
+
+
 @router.post("/presseschau/abonnieren")
 async def subscribe(request: Request, public: Public) -> Response:
     if (off := _newsletter_off(public)) is not None:
         return off
+    if _throttled(request):
+        return _notice(
+            public,
+            "Zu viele Anmeldungen",
+            "Zu viele Anmeldungen von Ihrer Adresse. Bitte später erneut versuchen.",
+            429,
+        )
     form = await read_form(request)
     email = form.get("email")
 
     def work() -> None:
-        with public.context.database.session() as session:
+        database = public.context.database
+        with database.session() as session:
             subscriber = newsletter.subscribe(session, email if isinstance(email, str) else "")
             if subscriber is None:
                 return
+            subscriber_id = subscriber.id
             message = newsletter.confirmation_message(public.context.settings, public.site, subscriber)
-        newsletter.deliver(public.context.settings, [message])
+        try:
+            newsletter.deliver(public.context.settings, [message])
+        except Exception:
+            with database.session() as session:
+                newsletter.mail_failed(session, subscriber_id)
+            raise
 
     try:
         await run_in_threadpool(work)

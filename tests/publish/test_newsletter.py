@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
+import smtplib
 import socket
+import threading
+import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from presseschau.app import AppContext
@@ -22,9 +26,10 @@ from presseschau.cli import app as cli_app
 from presseschau.publish import newsletter
 from presseschau.publish.site import Site
 from presseschau.stories import service
+from presseschau.web import press_review as press_review_routes
 from presseschau.web.app import create_app
 from tests.hostile import MARKUP_TEXTS, stored_html, with_controls
-from tests.stories.story_data import QUAKE, publish_event
+from tests.stories.story_data import QUAKE, STARSHIP, publish_event
 
 DAY = date(2026, 11, 9)
 LIVE_MARKUP = "//script | //img | //*[@onerror] | //*[@onload]"
@@ -185,3 +190,184 @@ def test_due_days(mail_context: AppContext) -> None:
         service.withdraw(session, mail_context.settings, DAY, "anna")
         session.query(newsletter.NewsletterSend).delete()
         assert newsletter.send_due(session, site, soon) == []  # withdrawn: not public, not sent
+
+
+def test_an_old_confirmation_link_has_expired(mail_context: AppContext) -> None:
+    # The page says "ungültig oder abgelaufen": a link from a confirmation mail weeks ago must not
+    # subscribe anyone (a leaked or long-forgotten mail). A new request sends a link that works again.
+    asked = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    with mail_context.database.session() as session:
+        subscriber = newsletter.subscribe(session, "leser@example.org", now=asked)
+        assert subscriber is not None
+        token = subscriber.token
+    with mail_context.database.session() as session:
+        late = asked + newsletter.CONFIRM_WITHIN + timedelta(minutes=1)
+        assert newsletter.confirm(session, token, now=late) is not None
+        assert session.query(newsletter.Subscriber).one().status == "pending"
+    with mail_context.database.session() as session:
+        again = newsletter.subscribe(session, "leser@example.org", now=late)
+        assert again is not None and again.token == token
+        newsletter.confirm(session, token, now=late + timedelta(hours=1))
+        assert session.query(newsletter.Subscriber).one().status == "active"
+    client = TestClient(create_app(mail_context))
+    with mail_context.database.session() as session:
+        session.query(newsletter.Subscriber).update({"status": "pending", "last_mail_at": asked})
+    assert client.get(f"/presseschau/bestaetigen/{token}").status_code == 404
+
+
+def test_a_day_sent_stays_sent_when_a_later_day_fails(
+    mail_context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # send_due sends several days; when the mail server fails on the second, the first went out and
+    # must be recorded as sent, or its subscribers get it again on the next try.
+    with mail_context.database.session() as session:
+        publish_event(session, mail_context.settings, QUAKE)
+        publish_event(session, mail_context.settings, [(*STARSHIP[0][:5], datetime(2026, 11, 10, 8, tzinfo=UTC))])
+        subscriber = newsletter.subscribe(session, "leser@example.org")
+        assert subscriber is not None
+        subscriber.status = "active"
+    calls: list[int] = []
+
+    def flaky(settings: object, messages: list[EmailMessage]) -> int:
+        calls.append(len(messages))
+        if len(calls) > 1:
+            raise ConnectionRefusedError("mail server down")
+        return len(messages)
+
+    monkeypatch.setattr(newsletter, "deliver", flaky)
+    soon = datetime(2026, 11, 11, 8, tzinfo=UTC)
+    with pytest.raises(ConnectionRefusedError), mail_context.database.session() as session:
+        newsletter.send_due(session, Site(mail_context.settings), soon)
+    with mail_context.database.session() as session:
+        sent = session.scalars(select(newsletter.NewsletterSend.day)).all()
+    assert sent == ["2026-11-10"]
+    monkeypatch.setattr(newsletter, "deliver", lambda settings, messages: len(messages))
+    with mail_context.database.session() as session:
+        reports = newsletter.send_due(session, Site(mail_context.settings), soon)
+    assert [report.day for report in reports] == [DAY]  # only the day that failed goes out again
+
+
+def test_a_confirmation_that_could_not_be_sent_is_sent_on_the_next_try(
+    mail_context: AppContext, inbox: tuple[Inbox, int]
+) -> None:
+    # The mail server was down: the reader is told so and tries again; that try must send the mail,
+    # not be taken for a repeat within the hour (and answered "Bitte bestätigen" with no mail at all).
+    up = mail_context.settings
+    mail_context.settings = up.model_copy(update={"smtp_port": _free_port()})  # nothing listens there
+    answer = TestClient(create_app(mail_context)).post("/presseschau/abonnieren", data={"email": "leser@example.org"})
+    assert answer.status_code == 503 and "nicht verschickt" in answer.text
+    mail_context.settings = up
+    answer = TestClient(create_app(mail_context)).post("/presseschau/abonnieren", data={"email": "leser@example.org"})
+    assert answer.status_code == 200
+    assert len(inbox[0].messages) == 1 and inbox[0].messages[0]["To"] == "leser@example.org"
+
+
+def test_an_internationalised_domain_is_accepted(mail_context: AppContext, inbox: tuple[Inbox, int]) -> None:
+    # "leser@bücher.de" is a valid address: its domain goes out in ASCII (punycode), as mail servers
+    # expect; a non-ASCII local part (which would need SMTPUTF8) is refused with the usual message.
+    assert newsletter.normalize_email("Leser@Bücher.DE") == "leser@xn--bcher-kva.de"
+    client = TestClient(create_app(mail_context))
+    assert client.post("/presseschau/abonnieren", data={"email": "leser@bücher.de"}).status_code == 200
+    assert inbox[0].messages[0]["To"] == "leser@xn--bcher-kva.de"
+    for address in ("müller@example.de", "x@bü cher.de", "x@" + "ü" * 70 + ".de", "x@.de"):
+        with pytest.raises(newsletter.NewsletterError):
+            newsletter.normalize_email(address)
+
+
+@pytest.mark.postgres
+def test_two_senders_at_once_send_a_day_once(postgres_context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker of `run` and `presseschau review send` at the same moment: one sends, the other
+    # finds the day sent (no second mail to every subscriber, no unique-constraint error).
+    context = postgres_context
+    context.database.migrate()
+    settings = context.settings.model_copy(update={"newsletter_enabled": True, "smtp_host": "127.0.0.1"})
+    with context.database.session() as session:
+        publish_event(session, settings, QUAKE)
+        subscriber = newsletter.subscribe(session, "leser@example.org")
+        assert subscriber is not None
+        subscriber.status = "active"
+    deliveries: list[int] = []
+
+    def slow(settings: object, messages: list[EmailMessage]) -> int:
+        time.sleep(0.3)  # an SMTP session takes a while
+        deliveries.append(len(messages))
+        return len(messages)
+
+    monkeypatch.setattr(newsletter, "deliver", slow)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            with context.database.session() as session:
+                barrier.wait()
+                newsletter.send_review(session, Site(settings), DAY, datetime(2026, 11, 10, 8, tzinfo=UTC))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and deliveries == [1]
+
+
+def test_one_client_cannot_send_confirmations_to_many_addresses(
+    mail_context: AppContext, inbox: tuple[Inbox, int]
+) -> None:
+    # Each address gets one confirmation an hour, but one client naming ever new addresses would use
+    # the site's mail server to send confirmation mails to strangers: a few an hour per client.
+    client = TestClient(create_app(mail_context))
+    limit = press_review_routes.SUBSCRIBE_LIMIT
+    for n in range(limit):
+        assert client.post("/presseschau/abonnieren", data={"email": f"x{n}@example.org"}).status_code == 200
+    refused = client.post("/presseschau/abonnieren", data={"email": "noch-einer@example.org"})
+    assert refused.status_code == 429 and "Zu viele Anmeldungen" in refused.text
+    assert len(inbox[0].messages) == limit
+
+
+class Busy(Inbox):
+    """A mail server that takes no recipient for now (451: try again later)."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        return "451 4.7.1 Try again later"
+
+
+def test_a_server_that_refuses_every_recipient_for_now_is_tried_again(mail_context: AppContext) -> None:
+    # A temporary refusal of every recipient (rate limit, greylisting): nothing went out, so the day
+    # must not be recorded as sent (with 0 recipients) but tried again later.
+    from aiosmtpd.controller import Controller
+
+    with mail_context.database.session() as session:
+        publish_event(session, mail_context.settings, QUAKE)
+        subscriber = newsletter.subscribe(session, "leser@example.org")
+        assert subscriber is not None
+        subscriber.status = "active"
+    port = _free_port()
+    controller = Controller(Busy(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = mail_context.settings.model_copy(update={"smtp_port": port})
+        later = datetime(2026, 11, 10, 8, tzinfo=UTC)
+        with pytest.raises(smtplib.SMTPRecipientsRefused), mail_context.database.session() as session:
+            newsletter.send_review(session, Site(settings), DAY, later)
+    finally:
+        controller.stop()
+    with mail_context.database.session() as session:
+        assert session.scalars(select(newsletter.NewsletterSend)).all() == []
+
+
+def test_a_failed_resend_keeps_the_link_mailed_before(mail_context: AppContext) -> None:
+    asked = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    with mail_context.database.session() as session:
+        subscriber = newsletter.subscribe(session, "leser@example.org", now=asked)
+        assert subscriber is not None
+        token, subscriber_id = subscriber.token, subscriber.id
+        again = asked + timedelta(days=2)
+        assert newsletter.subscribe(session, "leser@example.org", now=again) is not None
+        newsletter.mail_failed(session, subscriber_id, now=again)  # the second mail did not go out
+        assert newsletter.subscribe(session, "leser@example.org", now=again) is not None  # tried again
+        newsletter.mail_failed(session, subscriber_id, now=again)
+        confirmed = newsletter.confirm(session, token, now=again + timedelta(minutes=5))
+        assert confirmed is not None and confirmed.status == "active"

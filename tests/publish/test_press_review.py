@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 from lxml import html as lxml_html
+from sqlalchemy import select
 
 from presseschau.app import AppContext
 from presseschau.publish.static import build_site
+from presseschau.store.models import StoryArticle
 from presseschau.stories import service
 from presseschau.web import app as web_app
 from presseschau.web.app import create_app
@@ -77,6 +79,14 @@ def test_latest_page_and_unknown_days(review_site: TestClient) -> None:
     assert review_site.get("/presseschau/", headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_a_day_has_one_url(review_site: TestClient) -> None:
+    # `\d` also matches other scripts' digits, and int() reads them: "٢٠٢٦" is 2026. Each day has one
+    # URL (its canonical one); other spellings are not found rather than served as a second page.
+    for path in ("/presseschau/٢٠٢٦/١١/٠٩/", "/presseschau/２０２６/11/09/", "/presseschau/2026/11/０９/"):
+        assert review_site.get(path).status_code == 404, path
+    assert review_site.get(DAY_URL).status_code == 200
+
+
 def test_no_review_yet(context: AppContext) -> None:
     with TestClient(create_app(context)) as client:
         page = client.get("/presseschau/")
@@ -135,6 +145,23 @@ def test_static_build_writes_the_review(context: AppContext, review_site: TestCl
     report = build_site(context.database, context.settings, out)
     assert not report.skipped
     assert "Erdbeben in der Westtürkei" in day_page.read_text("utf-8")
+
+
+def test_a_new_machine_summary_rebuilds_the_static_review(
+    context: AppContext, review_site: TestClient, tmp_path: Path
+) -> None:
+    # Summaries are written after publication (a worker, `stories summarize`): the static build's
+    # "nothing changed" check must see them, or the static pages keep the teaser.
+    out = tmp_path / "site"
+    build_site(context.database, context.settings, out)
+    with context.database.session() as session:
+        member = session.scalars(select(StoryArticle).order_by(StoryArticle.translation_id)).first()
+        assert member is not None
+        member.summary, member.summary_model = "Zwei Sätze über das Beben. Und noch einer.", "tiny-chat"
+    report = build_site(context.database, context.settings, out)
+    assert not report.skipped
+    day_page = out / "presseschau" / "2026" / "11" / "09" / "index.html"
+    assert "Zwei Sätze über das Beben." in day_page.read_text("utf-8")
 
 
 def test_hostile_titles_outlets_and_headlines_stay_text(context: AppContext, tmp_path: Path) -> None:

@@ -67,3 +67,20 @@ def test_stories_and_review_commands(data_dir: Path) -> None:
     ]:
         code, output = _run(data_dir, *args)
         assert code == 1 and message in output, (args, output)
+
+
+def test_stories_show_prints_titles_and_outlets_as_text(data_dir: Path) -> None:
+    # Stored titles and outlets are inline HTML; `stories show` prints their text, like `stories list`.
+    context = AppContext.for_data_dir(data_dir)
+    with context.database.session() as session:
+        made = publish_event(
+            session,
+            context.settings,
+            [("Barnes &amp; Noble\x1b[31m", QUAKE[0][1], "AT&amp;T &lt;b&gt;", *QUAKE[0][3:])],
+        )
+        story_id = session.get(StoryArticle, made[0].translation_id).story_id  # type: ignore[union-attr]
+    context.close()
+    code, output = _run(data_dir, "stories", "show", str(story_id))
+    assert code == 0, output
+    assert "Barnes & Noble" in output and "AT&T <b>" in output
+    assert "&amp;" not in output and "\x1b" not in output

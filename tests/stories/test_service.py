@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from presseschau.app import AppContext
-from presseschau.publish.service import publish, unpublish
-from presseschau.store.models import Story, StoryArticle
+from presseschau.publish.service import publish, publish_all, unpublish
+from presseschau.store.models import Article, Story, StoryArticle
 from presseschau.stories import service
 from tests.publish.factories import make_article
 from tests.stories.story_data import QUAKE, STARSHIP, publish_event
@@ -151,3 +152,85 @@ def test_grouping_failure_never_blocks_publishing(context: AppContext, monkeypat
     monkeypatch.undo()
     with context.database.session() as session:
         assert service.group_pending(session, context.settings).placed == 1
+
+
+def test_publish_all_groups_every_article_it_publishes(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One publication places a bounded batch; `publish --all` must place every article it publishes,
+    # else the rest stay out of the review until some later publication or `stories group`.
+    monkeypatch.setattr(service, "PUBLISH_BATCH", 2)
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE + STARSHIP, publish=False)
+        assert publish_all(session, context.settings) == 4
+    assert sum(len(members) for members in _groups(context)) == 4
+
+
+def test_a_date_only_original_is_on_its_own_day_in_any_time_zone(context: AppContext) -> None:
+    # A source that gives only "2026-11-09" is stored as midnight UTC; west of UTC that moment is the
+    # evening before, but the original says the 9th: its story belongs to the 9th's review.
+    settings = context.settings.model_copy(update={"timezone": "America/New_York"})
+    with context.database.session() as session:
+        made = make_article(
+            session, settings, published_at=datetime(2026, 11, 9, tzinfo=UTC), title_de="Datum", publish=False
+        )
+        article = session.get(Article, made.article_id)
+        assert article is not None
+        article.published_date_only = True
+        publish(session, settings, made.article_id)
+        story_id = session.get(StoryArticle, made.translation_id).story_id  # type: ignore[union-attr]
+        assert service.get_story(session, story_id).day == "2026-11-09"
+
+
+def test_merge_names_a_story_twice(context: AppContext) -> None:
+    # A form or command line may name a story twice (`stories merge 1 2 2`): merged once, no error.
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+        publish_event(session, context.settings, STARSHIP)
+        first, second = (item.story.id for item in service.review(session, context.settings, DAY))
+        merged = service.merge(session, first, [second, second, first], "anna")
+        assert len(merged.members) == 4
+    assert [len(members) for members in _groups(context)] == [4]
+
+
+@pytest.mark.postgres
+def test_concurrent_publishers_group_one_event_into_one_story(postgres_context: AppContext) -> None:
+    # Two workers publishing reports of the same event at the same moment: each grouping must see
+    # the other's, or the event becomes two stories that no later run joins (grouping never moves).
+    context = postgres_context
+    context.database.migrate()
+    with context.database.session() as session:
+        made = publish_event(session, context.settings, QUAKE + STARSHIP, publish=False)
+    barrier = threading.Barrier(len(made))
+    errors: list[BaseException] = []
+
+    def publish_one(article_id: int) -> None:
+        try:
+            with context.database.session() as session:
+                barrier.wait()
+                publish(session, context.settings, article_id)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=publish_one, args=(m.article_id,)) for m in made]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _groups(context) == sorted(
+        [sorted(m.translation_id for m in made[:2]), sorted(m.translation_id for m in made[2:])]
+    )
+
+
+def test_merge_refuses_a_story_of_another_language(context: AppContext) -> None:
+    # One database may hold the stories of several target languages; the command line takes any ID.
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+        (item,) = service.review(session, context.settings, DAY)
+        french = Story(language="fr", day=DAY.isoformat())
+        session.add(french)
+        session.flush()
+        with pytest.raises(service.StoryError):
+            service.merge(session, item.story.id, [french.id], "anna")
+        with pytest.raises(service.StoryError):
+            service.merge(session, french.id, [item.story.id], "anna")
+        assert len(service.get_story(session, item.story.id).members) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -735,3 +736,24 @@ def test_editor_shows_markers_not_html_and_keeps_links(context: AppContext, clie
     values["absatz-0"] = "Kaputt [fett: offen"
     broken = client.post(f"/admin/uebersetzung/{made.translation_id}", data=values)
     assert broken.status_code == 400 and "Absatz 1: eine Marke" in broken.text
+
+
+def test_the_press_review_day_shows_titles_and_outlets_as_text(context: AppContext, client: TestClient) -> None:
+    # Titles and outlets are stored as inline HTML ("AT&amp;T"): the editor sees the text ("AT&T"),
+    # as in the review queue and on the public page, never entities or characters XML forbids.
+    with context.database.session() as session:
+        make_article(
+            session,
+            context.settings,
+            title_de="AT&amp;T &lt;b&gt;kauft&lt;/b&gt;\x0b Nokia",
+            outlet="Barnes &amp; Noble\x01 Review",
+            published_at=datetime(2026, 11, 9, 9, tzinfo=UTC),
+        )
+    login(client)
+    page = client.get("/admin/presseschau/2026-11-09")
+    assert page.status_code == 200
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", page.text)
+    item = lxml_html.fromstring(page.text).xpath("//ul[@class='admin-story-articles']/li")[0]
+    assert "Barnes & Noble Review: AT&T <b>kauft</b> Nokia" in " ".join(item.text_content().split())
+    field = lxml_html.fromstring(page.text).xpath("//input[@name='ueberschrift']")[0]
+    assert field.get("placeholder") == "AT&T <b>kauft</b> Nokia"

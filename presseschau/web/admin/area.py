@@ -25,6 +25,7 @@ from presseschau.app import AppContext
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.users import AuthenticatedUser
 from presseschau.publish.formatting import local_datetime
+from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
 from presseschau.translate.glossary import format_glossary_additions
@@ -173,6 +174,8 @@ class AdminArea:
         self.env.filters["glossary_text"] = format_glossary_additions
         self.env.filters["engine_name"] = engine_display_name
         self.env.filters["revision_author"] = revision_author
+        # Stored titles and outlets are inline HTML: shown as their text (markup dropped, never rendered).
+        self.env.filters["plain"] = plain_text
 
     # Rendering ----------------------------------------------------------------------------------
 
