@@ -27,11 +27,13 @@ def demo(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
 def _submit(driver: object, button: object, notice: str) -> None:
     """Click a form's button and wait for the page it redirects to, by its notice (no staleness checks:
     under load Chromium sometimes answers those with an inspector error)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     button.click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 30).until(
+    # A notice read while the old page is replaced is stale: read again on the next poll.
+    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: any(notice in e.text for e in d.find_elements(By.CSS_SELECTOR, ".admin-notice"))
     )
 
