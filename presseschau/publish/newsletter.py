@@ -118,14 +118,26 @@ def _by_token(session: Session, token: str) -> Subscriber | None:
     return session.scalars(select(Subscriber).where(Subscriber.token == token)).one_or_none()
 
 
+def awaiting_confirmation(session: Session, token: str, now: datetime | None = None) -> bool:
+    """Whether `token` is the link of a pending subscription that has not expired (`CONFIRM_WITHIN`)."""
+    subscriber = _by_token(session, token)
+    return subscriber is not None and _confirmable(subscriber, now or utcnow())
+
+
+def _confirmable(subscriber: Subscriber, now: datetime) -> bool:
+    return (
+        subscriber.status == "pending"
+        and subscriber.last_mail_at is not None
+        and now - subscriber.last_mail_at <= CONFIRM_WITHIN
+    )
+
+
 def confirm(session: Session, token: str, now: datetime | None = None) -> Subscriber | None:
     """Confirm the subscription of `token` (None: unknown token). A link older than `CONFIRM_WITHIN`
     has expired: the subscriber stays pending."""
     now = now or utcnow()
     subscriber = _by_token(session, token)
-    if subscriber is None or subscriber.status != "pending":
-        return subscriber
-    if subscriber.last_mail_at is None or now - subscriber.last_mail_at > CONFIRM_WITHIN:
+    if subscriber is None or not _confirmable(subscriber, now):
         return subscriber
     subscriber.status = "active"
     subscriber.confirmed_at = now

@@ -83,9 +83,16 @@ for _kind, _name in press_review.FEED_NAMES.items():
 # The newsletter (when `newsletter_enabled`): double opt-in and unsubscribe -------------------------
 
 
-def _notice(public: PublicSite, heading: str, message: str, status: int = 200, form: str | None = None) -> Response:
+def _notice(
+    public: PublicSite,
+    heading: str,
+    message: str,
+    status: int = 200,
+    form: str | None = None,
+    button: str = "Abbestellen",
+) -> Response:
     body = public.site.env.get_template("newsletter.html").render(
-        heading=heading, message=message, form_action=form, robots="noindex", section="presseschau"
+        heading=heading, message=message, form_action=form, button=button, robots="noindex", section="presseschau"
     )
     return Response(body, status_code=status, media_type=HTML, headers={"Cache-Control": "no-store"})
 
@@ -154,6 +161,25 @@ async def subscribe(request: Request, public: Public) -> Response:
 
 
 @router.get("/presseschau/bestaetigen/{token}")
+def confirm_page(public: Public, token: str) -> Response:
+    """A button, not an action: mail scanners follow the links of every mail they check, and a GET
+    that confirmed would turn double opt-in into single opt-in."""
+    if (off := _newsletter_off(public)) is not None:
+        return off
+    with public.context.database.session() as session:
+        waiting = newsletter.awaiting_confirmation(session, token)
+    if not waiting:
+        return _notice(public, "Link ungültig", "Dieser Bestätigungslink ist ungültig oder abgelaufen.", status=404)
+    return _notice(
+        public,
+        "Anmeldung bestätigen",
+        "Möchten Sie Die Presseschau des Tages per E-Mail bekommen?",
+        form=public.site.urls.path(f"/presseschau/bestaetigen/{token}"),
+        button="Anmeldung bestätigen",
+    )
+
+
+@router.post("/presseschau/bestaetigen/{token}")
 def confirm(public: Public, token: str) -> Response:
     if (off := _newsletter_off(public)) is not None:
         return off

@@ -118,9 +118,17 @@ def test_double_opt_in_newsletter_and_unsubscribe(mail_context: AppContext, inbo
     with mail_context.database.session() as session:  # a fresh day for the confirmed run below
         session.query(newsletter.NewsletterSend).delete()
 
-    confirmed = client.get(link.group(0).removeprefix("https://presse.example"))
+    # Opening the link (as a mail scanner does) changes nothing; the page's button confirms.
+    path = link.group(0).removeprefix("https://presse.example")
+    opened = client.get(path)
+    button = lxml_html.fromstring(opened.text).xpath("//main//form[@method='post']")[0]
+    assert opened.status_code == 200 and button.get("action") == path
+    with mail_context.database.session() as session:
+        assert session.query(newsletter.Subscriber).one().status == "pending"
+    confirmed = client.post(path)
     assert confirmed.status_code == 200 and "Angemeldet" in confirmed.text
     assert client.get("/presseschau/bestaetigen/nichtdabeiXXXXXXXXXXXX").status_code == 404
+    assert client.post("/presseschau/bestaetigen/nichtdabeiXXXXXXXXXXXX").status_code == 404
 
     # `presseschau review send` with the same settings in presseschau.toml.
     settings = mail_context.settings
@@ -213,6 +221,7 @@ def test_an_old_confirmation_link_has_expired(mail_context: AppContext) -> None:
     with mail_context.database.session() as session:
         session.query(newsletter.Subscriber).update({"status": "pending", "last_mail_at": asked})
     assert client.get(f"/presseschau/bestaetigen/{token}").status_code == 404
+    assert client.post(f"/presseschau/bestaetigen/{token}").status_code == 404
 
 
 def test_a_day_sent_stays_sent_when_a_later_day_fails(
