@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     # when their similarity reaches the threshold (tuned by bench/stories.py) within the window; the day's
     # review is public at `press_review_hour` (local time) under policy `auto`, or once an editor releases it.
     story_similarity_threshold: float = Field(default=0.2, gt=0.0, le=1.0)
-    story_window_hours: int = Field(default=72, ge=1)
+    story_window_hours: int = Field(default=72, ge=1, le=24 * 365)  # a year: stories are news, not archives
     press_review_policy: PublishPolicy = "auto"
     press_review_hour: int = Field(default=18, ge=0, le=23)
     # Two-sentence German machine summaries in the review, written by the configured LLM (llm_base_url, llm_model).

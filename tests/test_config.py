@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from presseschau.config import load_settings, settings_for_server
+from presseschau.config import SettingsError, load_settings, settings_for_server
 
 
 def test_defaults(data_dir: Path) -> None:
@@ -62,3 +62,10 @@ def test_unknown_keys_are_reported(data_dir: Path, caplog: pytest.LogCaptureFixt
     (data_dir / "presseschau.toml").write_text('engin = "deepl"\n')
     load_settings(data_dir)
     assert "unknown setting(s) 'engin' ignored" in caplog.text
+
+
+def test_a_story_window_beyond_a_year_is_refused(data_dir: Path) -> None:
+    # A huge window overflowed the date arithmetic, and grouping failed (logged) on every publish.
+    (data_dir / "presseschau.toml").write_text("story_window_hours = 1000000000000\n")
+    with pytest.raises(SettingsError, match=r"key 'story_window_hours': .*8760"):
+        load_settings(data_dir)
