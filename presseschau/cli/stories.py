@@ -155,12 +155,18 @@ def headline_command(
 
 @review_app.command("show")
 def review_show(
-    ctx: typer.Context, day: Annotated[str | None, typer.Argument(help="YYYY-MM-DD (default: today).")] = None
+    ctx: typer.Context,
+    day: Annotated[
+        str | None, typer.Argument(help="YYYY-MM-DD (default: the newest day with stories, else today).")
+    ] = None,
 ) -> None:
     """The day's review: whether it is public, and its stories in order."""
     context: AppContext = ctx.obj
     wanted = _day(day, context)
     with context.database.session() as session:
+        if day is None:
+            # As /presseschau/ shows the latest review: today has no stories until something is published.
+            wanted = next(iter(service.story_days(session, context.settings)), wanted)
         state = service.review_state(session, context.settings, wanted)
         found = service.review(session, context.settings, wanted)
     since = f" (from {state.public_from.isoformat()})" if state.public_from else ""

@@ -41,6 +41,8 @@ def test_stories_and_review_commands(data_dir: Path) -> None:
     assert code == 0, output
     code, output = _run(data_dir, "review", "show", "2026-11-09")
     assert code == 0 and headline in output and "auto" in output
+    code, without_day = _run(data_dir, "review", "show")  # the newest day with stories, as /presseschau/
+    assert code == 0 and without_day == output
     code, output = _run(data_dir, "stories", "split", str(quake_story), str(quake[1].translation_id))
     assert code == 0 and "New story" in output
     new_story = int(output.split()[-1].rstrip("."))
