@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, cells, fail, stdout, when
+from presseschau.cli.output import REFUSED, cells, exit_on, stdout, when
 from presseschau.cli.root import app
 from presseschau.editorial.tokens import SCOPES, TokenError, create_token, list_tokens, revoke_token
 from presseschau.editorial.users import ROLES, UserError, add_user, remove_user, set_password
@@ -37,11 +37,8 @@ def users_add(
     """Create a user; asks for the password (at least 10 characters)."""
     context: AppContext = ctx.obj
     password = _read_password(password_stdin)
-    try:
-        with context.database.session() as session:
-            add_user(session, name, password, role)
-    except UserError as error:
-        raise fail(str(error), REFUSED) from error
+    with exit_on(UserError, code=REFUSED), context.database.session() as session:
+        add_user(session, name, password, role)
     typer.echo(f"User {name} ({role}) created.")
 
 
@@ -53,11 +50,8 @@ def users_passwd(
 ) -> None:
     """Set a new password (also lifts a login lockout)."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            set_password(session, name, _read_password(password_stdin))
-    except UserError as error:
-        raise fail(str(error), REFUSED) from error
+    with exit_on(UserError, code=REFUSED), context.database.session() as session:
+        set_password(session, name, _read_password(password_stdin))
     typer.echo(f"Password of {name} changed.")
 
 
@@ -76,11 +70,8 @@ def users_list(ctx: typer.Context) -> None:
 def users_remove(ctx: typer.Context, name: str) -> None:
     """Delete a user."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            remove_user(session, name)
-    except UserError as error:
-        raise fail(str(error), REFUSED) from error
+    with exit_on(UserError, code=REFUSED), context.database.session() as session:
+        remove_user(session, name)
     typer.echo(f"User {name} removed.")
 
 
@@ -100,11 +91,8 @@ def tokens_add(
 ) -> None:
     """Create a token and print it once: store it now, it cannot be shown again."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            row, token = create_token(session, name, role, scope, created_by="cli")
-    except TokenError as error:
-        raise fail(str(error), REFUSED) from None
+    with exit_on(TokenError, code=REFUSED), context.database.session() as session:
+        row, token = create_token(session, name, role, scope, created_by="cli")
     typer.echo(f"Token {row.name} ({row.role}, {row.scope}) created. It is shown only this once:")
     typer.echo(token)
 
@@ -139,10 +127,7 @@ def tokens_list(ctx: typer.Context) -> None:
 def tokens_revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Token name or id.")]) -> None:
     """Revoke a token: every request with it is refused from now on."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            row = revoke_token(session, name)
-            shown = row.name
-    except TokenError as error:
-        raise fail(str(error), REFUSED) from None
+    with exit_on(TokenError, code=REFUSED), context.database.session() as session:
+        row = revoke_token(session, name)
+        shown = row.name
     typer.echo(f"Token {shown} revoked.")

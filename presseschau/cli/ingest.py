@@ -154,15 +154,13 @@ def filters_from_options(
     if include is None and exclude is None and min_words is None and target_language is None:
         return None
     base = base or SourceFilters()
-    try:
+    with exit_on(FilterError, code=REFUSED):
         return build_filters(
             include if include is not None else [rule.text for rule in base.include],
             exclude if exclude is not None else [rule.text for rule in base.exclude],
             min_words if min_words is not None else base.min_words,
             target_language if target_language is not None else base.target_language,
         )
-    except FilterError as error:
-        raise fail(str(error), REFUSED) from None
 
 
 @sources_app.command("edit")

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, counts_text, fail, when
+from presseschau.cli.output import REFUSED, counts_text, exit_on, fail, when
 from presseschau.cli.root import app
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.reporting import collect_status
@@ -156,10 +156,8 @@ def worker(
     unknown = sorted(set(chosen) - set(tasks.QUEUES))
     if unknown:
         raise fail(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(tasks.QUEUES)}", REFUSED)
-    try:
+    with exit_on(RuntimeError, code=REFUSED):
         celery = tasks.configure(context.settings)
-    except RuntimeError as error:
-        raise fail(str(error), REFUSED) from error
     context.database  # noqa: B018 -- migrate once, before the pool forks
     tasks.set_context(context)
     node = f"presseschau-{'-'.join(chosen)}-{os.getpid()}@%h"  # unique per process, also on one host

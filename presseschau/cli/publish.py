@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from presseschau.app import AppContext
-from presseschau.cli.output import fail, progress_bar
+from presseschau.cli.output import exit_on, fail, progress_bar
 from presseschau.cli.root import app
 from presseschau.publish import service
 
@@ -26,17 +26,14 @@ def publish_command(
     context: AppContext = ctx.obj
     if (article_id is None) == (not all_held):
         raise fail("give an article ID or --all (not both)")
-    try:
-        with context.database.session() as session:
-            if all_held:
-                count = service.publish_all(session, context.settings)
-                typer.echo(f"Published {count} article(s).")
-                return
-            assert article_id is not None
-            publication = service.publish(session, context.settings, article_id)
-            url = f"{context.settings.base_url.rstrip('/')}/{publication.slug}/"
-    except service.PublishError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.PublishError), context.database.session() as session:
+        if all_held:
+            count = service.publish_all(session, context.settings)
+            typer.echo(f"Published {count} article(s).")
+            return
+        assert article_id is not None
+        publication = service.publish(session, context.settings, article_id)
+        url = f"{context.settings.base_url.rstrip('/')}/{publication.slug}/"
     typer.echo(f"Published article {article_id}: {url}")
 
 
@@ -46,11 +43,8 @@ def unpublish_command(
 ) -> None:
     """Take an article off the site (re-translation will not bring it back; `publish` does)."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            service.unpublish(session, context.settings, article_id)
-    except service.PublishError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.PublishError), context.database.session() as session:
+        service.unpublish(session, context.settings, article_id)
     typer.echo(f"Unpublished article {article_id}.")
 
 
@@ -62,13 +56,10 @@ def slug_command(
 ) -> None:
     """Change an article's slug; the old URL redirects (301) to the new one."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            publication = service.publication_for_article(session, context.settings, article_id)
-            old = publication.slug
-            service.change_slug(session, publication, new_slug)
-    except service.PublishError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.PublishError), context.database.session() as session:
+        publication = service.publication_for_article(session, context.settings, article_id)
+        old = publication.slug
+        service.change_slug(session, publication, new_slug)
     typer.echo(f"Article {article_id}: /{old}/ now redirects to /{new_slug}/")
 
 

@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from presseschau import __version__
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, fail
+from presseschau.cli.output import REFUSED, exit_on, fail
 from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
 from presseschau.store.faults import describe_fault
@@ -117,10 +117,8 @@ def main_callback(
     ] = None,
 ) -> None:
     configure_logging(verbose=verbose, json_lines=json_logs)
-    try:
+    with exit_on(SettingsError, code=REFUSED):
         context = AppContext.for_data_dir(data)
-    except SettingsError as error:
-        raise fail(str(error), REFUSED) from None
     ctx.obj = context
     ctx.call_on_close(context.close)
 

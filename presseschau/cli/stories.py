@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from presseschau.app import AppContext
-from presseschau.cli.output import fail
+from presseschau.cli.output import exit_on, fail
 from presseschau.cli.root import app
 from presseschau.publish.queries import plain_text
 from presseschau.stories import service
@@ -31,10 +31,8 @@ EditorOption = Annotated[str, typer.Option("--editor", help="Name recorded as th
 def _day(text: str | None, context: AppContext) -> date:
     if text is None:
         return service.local_day(datetime.now(UTC), context.settings)
-    try:
+    with exit_on(ValueError):
         return service.parse_day(text)
-    except ValueError as error:
-        raise fail(str(error)) from None
 
 
 @stories_app.command("group")
@@ -106,12 +104,9 @@ def merge_command(
 ) -> None:
     """Merge stories into one."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            story = service.merge(session, target, others, editor)
-            count = len(story.members)
-    except service.StoryError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.StoryError), context.database.session() as session:
+        story = service.merge(session, target, others, editor)
+        count = len(story.members)
     typer.echo(f"Story {target} now has {count} article(s).")
 
 
@@ -124,12 +119,9 @@ def split_command(
 ) -> None:
     """Take articles out of a story into a new one."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            new = service.split(session, story_id, translations, editor, context.settings)
-            new_id = new.id
-    except service.StoryError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.StoryError), context.database.session() as session:
+        new = service.split(session, story_id, translations, editor, context.settings)
+        new_id = new.id
     typer.echo(f"New story {new_id}.")
 
 
@@ -145,11 +137,8 @@ def headline_command(
     context: AppContext = ctx.obj
     if (headline is None) != clear:
         raise fail("give a headline or --clear")
-    try:
-        with context.database.session() as session:
-            service.set_headline(session, story_id, headline, editor)
-    except service.StoryError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.StoryError), context.database.session() as session:
+        service.set_headline(session, story_id, headline, editor)
     typer.echo(f"Story {story_id}: headline {'cleared' if clear else 'set'}.")
 
 
@@ -184,11 +173,8 @@ def review_order(
 ) -> None:
     """Put the day's stories in an order."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            service.reorder(session, context.settings, _day(day, context), story_ids, editor)
-    except service.StoryError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.StoryError), context.database.session() as session:
+        service.reorder(session, context.settings, _day(day, context), story_ids, editor)
     typer.echo("Order saved.")
 
 
@@ -198,11 +184,8 @@ def review_release(
 ) -> None:
     """Publish the day's review now (policy `review` waits for this)."""
     context: AppContext = ctx.obj
-    try:
-        with context.database.session() as session:
-            service.release(session, context.settings, _day(day, context), editor)
-    except service.StoryError as error:
-        raise fail(str(error)) from None
+    with exit_on(service.StoryError), context.database.session() as session:
+        service.release(session, context.settings, _day(day, context), editor)
     typer.echo(f"Presseschau {day} released.")
 
 
@@ -232,14 +215,11 @@ def review_send(
 
     context: AppContext = ctx.obj
     site = Site(context.settings)
-    try:
-        with context.database.session() as session:
-            if day is None:
-                reports = newsletter.send_due(session, site)
-            else:
-                reports = [newsletter.send_review(session, site, _day(day, context))]
-    except (newsletter.NewsletterError, OSError, smtplib.SMTPException) as error:
-        raise fail(str(error)) from None
+    with exit_on(newsletter.NewsletterError, OSError, smtplib.SMTPException), context.database.session() as session:
+        if day is None:
+            reports = newsletter.send_due(session, site)
+        else:
+            reports = [newsletter.send_review(session, site, _day(day, context))]
     for report in reports:
         typer.echo(
             f"Presseschau {report.day.isoformat()}: " + (report.skipped or f"sent to {report.sent} subscriber(s)")

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from presseschau.app import AppContext
-from presseschau.cli.output import fail, progress_bar
+from presseschau.cli.output import exit_on, fail, progress_bar
 from presseschau.cli.root import app
 from presseschau.content import Paragraph, sanitize_inline_html
 from presseschau.publish.service import publish_orphaned, publisher
@@ -166,10 +166,8 @@ def memory_import(
 ) -> None:
     """Import translation pairs (TSV: source<TAB>target per line; or TMX 1.4)."""
     context: AppContext = ctx.obj
-    try:
+    with exit_on(MemoryFormatError, ValueError):
         count = _memory(context, source, target).import_file(path, source, target, origin=origin)
-    except (MemoryFormatError, ValueError) as error:
-        raise fail(str(error)) from error
     typer.echo(f"{count} entries imported from {path}")
 
 
@@ -318,10 +316,8 @@ def models_import(
 def models_remove(ctx: typer.Context, name: str) -> None:
     """Delete an installed model."""
     context: AppContext = ctx.obj
-    try:
+    with exit_on(EngineError):
         ModelStore.for_settings(context.settings).remove(name)
-    except EngineError as error:
-        raise fail(str(error)) from error
     typer.echo(f"removed {name}")
 
 
@@ -332,10 +328,8 @@ def glossary_command(
 ) -> None:
     """Check a glossary file and list its terms."""
     context: AppContext = ctx.obj
-    try:
+    with exit_on(GlossaryError, OSError):
         glossary = Glossary.load(path) if path else glossary_for(context.settings)
-    except (GlossaryError, OSError) as error:
-        raise fail(str(error)) from error
     if glossary is None:
         raise fail("no glossary: give a file or set glossary_path in presseschau.toml")
     for term in glossary.terms:
