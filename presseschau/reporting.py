@@ -35,6 +35,8 @@ from presseschau.translate.usage import monthly as monthly_usage
 
 # Fetch statuses that mean "something went wrong here" (`articles list --failed`, status failures).
 FAILED_FETCH_STATUSES = (FetchStatus.FAILED, FetchStatus.NO_ARTICLE)
+# A stored article: content was extracted (not the placeholder row a failed feed item leaves).
+STORED_ARTICLE = Article.fetch_status.in_(CONTENT_STATUSES)
 
 
 # Counts ------------------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ def articles_per_source(session: Session) -> dict[int, int]:
     """Stored articles per source id; placeholders of failed feed items are not counted."""
     rows = session.execute(
         select(Article.source_id, func.count(Article.id))
-        .where(Article.source_id.is_not(None), Article.fetch_status.in_(CONTENT_STATUSES))
+        .where(Article.source_id.is_not(None), STORED_ARTICLE)
         .group_by(Article.source_id)
     ).all()
     return {int(source_id): int(count) for source_id, count in rows if source_id is not None}
@@ -87,9 +89,7 @@ def articles_per_source(session: Session) -> dict[int, int]:
 
 def articles_of_source(session: Session, source_id: int) -> int:
     """Stored articles of one source, counted as `articles_per_source` counts them."""
-    count = session.scalar(
-        select(func.count(Article.id)).where(Article.source_id == source_id, Article.fetch_status.in_(CONTENT_STATUSES))
-    )
+    count = session.scalar(select(func.count(Article.id)).where(Article.source_id == source_id, STORED_ARTICLE))
     return int(count or 0)
 
 
@@ -161,7 +161,7 @@ def article_rows(
 
 def export_records(session: Session, language: str) -> Iterator[dict[str, Any]]:
     """Every stored article (no placeholders) as a JSON-ready record, oldest first."""
-    query = select(Article).where(Article.fetch_status.in_(CONTENT_STATUSES)).order_by(Article.id)
+    query = select(Article).where(STORED_ARTICLE).order_by(Article.id)
     for article in session.scalars(query):
         yield export_record(session, article, language)
 
