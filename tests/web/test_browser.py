@@ -91,14 +91,28 @@ def _navigate(driver: object, action: Callable[[], object]) -> None:
     Selenium's click returns once the event is dispatched; a form POST answered by a redirect
     may still be in flight, so reading current_url at once races the browser.
     """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old_page = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
     action()
+
+    def replaced(_: object) -> bool:
+        try:
+            old_page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            # Under load Chromium may answer for a node of the discarded document with an
+            # inspector error instead of "stale element": the same fact, in other words.
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
     wait = WebDriverWait(driver, 20)
-    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(replaced)
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
