@@ -130,6 +130,10 @@ class Source(Base):
     tags: Mapped[list[Any] | None] = mapped_column(default=None)
     # What is screened out before translation (`presseschau.ingest.filters.SourceFilters.to_json`).
     filters: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The outlet's profile, shown in the Presseschau: ISO 3166-1 alpha-2 country ("GB") and what
+    # kind of outlet it is (`presseschau.ingest.profiles.OUTLET_KINDS`); None: not set.
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    outlet_kind: Mapped[str | None] = mapped_column(String(20), default=None)
 
     # Conditional GET state.
     etag: Mapped[str | None] = mapped_column(String(512), default=None)
@@ -457,6 +461,9 @@ class Story(Base):
     position: Mapped[int | None] = mapped_column(Integer, default=None)
     # Who last merged, split, retitled or moved it (None: only the grouping touched it).
     edited_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # A short German introduction by the configured LLM (machine-written, labelled so) and its model.
+    intro: Mapped[str | None] = mapped_column(Text, default=None)
+    intro_model: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -479,9 +486,26 @@ class StoryArticle(Base):
     # A two-sentence German machine summary (presseschau.stories.summaries) and the model that wrote it.
     summary: Mapped[str | None] = mapped_column(Text, default=None)
     summary_model: Mapped[str | None] = mapped_column(String(300), default=None)
+    # An editor's key passage (`presseschau.stories.passages`): "sentence" (the article's sentence
+    # number `passage_sentence`, its text kept) or "editorial" (the editor's own words); None: the
+    # machine's choice, made afresh from the story's articles.
+    passage_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    passage_sentence: Mapped[int | None] = mapped_column(Integer, default=None)
+    passage: Mapped[str | None] = mapped_column(Text, default=None)
+    passage_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
     story: Mapped[Story] = relationship(back_populates="members")
     translation: Mapped[Translation] = relationship()
+
+
+class StoryRedirect(Base):
+    """A story merged into another: its permanent page redirects to the surviving story."""
+
+    __tablename__ = "story_redirects"
+
+    old_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PressReview(Base):
