@@ -22,6 +22,7 @@ from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters
 from presseschau.ingest.importing import ImportReport, import_inputs
 from presseschau.ingest.opml import OpmlImportReport, export_opml, import_opml
+from presseschau.ingest.profiles import OUTLET_KINDS
 from presseschau.ingest.polling import FetchReport, fetch_sources
 from presseschau.ingest.sources import (
     add_source,
@@ -37,6 +38,15 @@ from presseschau.translate.engines import UnknownEngine, check_engine_name
 
 sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+
+
+CountryOption = Annotated[
+    str | None, typer.Option("--country", help="The outlet's country, ISO 3166-1 alpha-2 (GB, US, DE; '' clears).")
+]
+OutletKindOption = Annotated[
+    str | None,
+    typer.Option("--outlet-kind", help=f"Kind of outlet: {', '.join(OUTLET_KINDS)} ('' clears)."),
+]
 
 
 @sources_app.command("add")
@@ -56,6 +66,8 @@ def sources_add(
     min_words: MinWordsOption = None,
     target_language: TargetLanguageOption = None,
     tag: TagOption = None,
+    country: CountryOption = None,
+    outlet_kind: OutletKindOption = None,
 ) -> None:
     """Register a source to poll (with filters: what is held back before translation)."""
     context: AppContext = ctx.obj
@@ -74,6 +86,8 @@ def sources_add(
             engine=engine,
             tags=tag,
             filters=filters_from_options(include, exclude, min_words, target_language),
+            country=country,
+            outlet_kind=outlet_kind,
         )
     typer.echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
 
@@ -178,6 +192,9 @@ def sources_edit(
     target_language: TargetLanguageOption = None,
     clear_filters: Annotated[bool, typer.Option("--clear-filters", help="Remove every filter rule first.")] = False,
     tag: TagOption = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the source's articles.")] = None,
+    country: CountryOption = None,
+    outlet_kind: OutletKindOption = None,
 ) -> None:
     """Change a source's settings and filters. Stored articles are not touched (see `sources refilter`)."""
     context: AppContext = ctx.obj
@@ -189,6 +206,9 @@ def sources_edit(
         ("engine", engine),
         ("enabled", enabled),
         ("tags", tag),
+        ("language", lang),
+        ("country", country),
+        ("outlet_kind", outlet_kind),
     ):
         if value is not None:
             changes[key] = value
@@ -219,6 +239,7 @@ def sources_show(ctx: typer.Context, source_id: Annotated[int, typer.Argument(he
         lines = [
             f"Source {source.id}: {source.name} <{source.url}>",
             f"Kind:      {source.kind}, language {source.language}, {'enabled' if source.enabled else 'paused'}",
+            f"Outlet:    country {source.country or '–'}, kind {source.outlet_kind or '–'}",
             f"Interval:  {source.poll_interval_s} s, policy {source.publish_policy}, "
             f"engine {source.engine or 'default'}",
             f"Tags:      {', '.join(str(tag) for tag in source.tags or ()) or '–'}",

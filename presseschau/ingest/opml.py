@@ -3,8 +3,8 @@
 Import: every `<outline xmlUrl="…">` becomes a source named by its `text` (or `title`); the outlines
 it is nested in (categories) become its first tag (`News/Europe`), an OPML `category` attribute adds
 more. presseschau's own settings travel as attributes in the `urn:presseschau:opml:1` namespace
-(interval, policy, engine, language, kind, enabled, tags, glossary, filters), so an export imported
-into an empty data directory gives the same sources with the same settings; other readers ignore them.
+(interval, policy, engine, language, kind, enabled, tags, glossary, filters, and the outlet's profile
+`country` and `outlet-kind`), so an export imported into an empty data directory gives the same sources with the same settings; other readers ignore them.
 
 The whole file is read and every outline validated before anything is stored: a file that is not
 OPML, or an outline that cannot become a source, gives one error naming the line and the reason and
@@ -135,6 +135,10 @@ def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
             fields["language"] = options["language"]
         if "kind" in options:
             fields["kind"] = options["kind"]
+        if "country" in options:
+            fields["country"] = options["country"]
+        if "outlet-kind" in options:
+            fields["outlet_kind"] = options["outlet-kind"]
         if "enabled" in options:
             if options["enabled"] not in ("true", "false"):
                 raise ValueError(f"enabled={options['enabled']!r}, expected true or false")
@@ -243,6 +247,10 @@ def export_opml(database: Database, settings: Settings, title: str | None = None
             }
             if source.engine:
                 attributes["engine"] = source.engine
+            if source.country:
+                attributes["country"] = source.country
+            if source.outlet_kind:
+                attributes["outlet-kind"] = source.outlet_kind
             if source.glossary:
                 attributes["glossary"] = json.dumps(source.glossary, ensure_ascii=False)
             stored_filters = filters_from_json(source.filters).to_json()

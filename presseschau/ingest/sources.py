@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
+from presseschau.ingest.profiles import ProfileError, check_country, check_outlet_kind
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
 from presseschau.store.db import Database
 from presseschau.store.models import (
@@ -58,6 +59,8 @@ EDITABLE_FIELDS = frozenset(
         "glossary",
         "tags",
         "filters",
+        "country",
+        "outlet_kind",
     }
 )
 
@@ -117,6 +120,12 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
             raise InvalidInput(subject, f"glossary additions: {error}") from None
     if name == "tags":
         return normalize_tags(subject, value)
+    if name in ("country", "outlet_kind"):
+        check = check_country if name == "country" else check_outlet_kind
+        try:
+            return check(value if isinstance(value, str) or value is None else str(value))
+        except ProfileError as error:
+            raise InvalidInput(subject, str(error)) from None
     if name == "filters":
         if value is None:
             return None
@@ -172,6 +181,8 @@ def draft_source(
     glossary: Mapping[str, str] | None = None,
     tags: Iterable[str] | None = None,
     filters: SourceFilters | None = None,
+    country: str | None = None,
+    outlet_kind: str | None = None,
     check_address: bool = True,
 ) -> SourceDraft:
     """Validate a new source's fields; `check_address=False` leaves the address check to the caller
@@ -190,6 +201,8 @@ def draft_source(
         "glossary": glossary,
         "tags": tags,
         "filters": filters,
+        "country": country,
+        "outlet_kind": outlet_kind,
     }
     return SourceDraft(url, {key: _check_value(url, key, value) for key, value in wanted.items()})
 

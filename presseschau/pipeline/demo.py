@@ -137,6 +137,15 @@ def choose_demo_engine(context: AppContext, requested: str | None, model: str | 
     )
 
 
+# The fictional sample outlets' profiles (country, kind), shown next to them in the Presseschau.
+SAMPLE_PROFILES = {
+    "northerndispatch.example": ("GB", "newspaper"),
+    "www.harbourledger.example": ("GB", "magazine"),
+    "www.meridianpost.example": ("US", "newspaper"),
+    "www.continentalreview.example": ("BE", "magazine"),
+}
+
+
 def attach_sample_sources(context: AppContext) -> int:
     """One paused source per sample outlet, so the demo site shows source pages and feeds.
 
@@ -162,7 +171,15 @@ def attach_sample_sources(context: AppContext) -> int:
             home = f"{parts.scheme}://{parts.netloc}/"
             source = session.scalars(select(Source).where(Source.url == home)).one_or_none()
             if source is None:
-                source = Source(url=home, name=article.outlet or parts.netloc, kind="page", enabled=False)
+                country, outlet_kind = SAMPLE_PROFILES.get(parts.netloc, (None, None))
+                source = Source(
+                    url=home,
+                    name=article.outlet or parts.netloc,
+                    kind="page",
+                    enabled=False,
+                    country=country,
+                    outlet_kind=outlet_kind,
+                )
                 session.add(source)
                 session.flush()
                 created += 1

@@ -71,6 +71,8 @@ class SourceOut(BaseModel):
     tags: list[str]
     glossary: dict[str, str]
     filters: Filters
+    country: str | None = Field(None, description="The outlet's country, ISO 3166-1 alpha-2.")
+    outlet_kind: str | None = Field(None, description="newspaper, magazine, broadcaster, think-tank, blog, agency.")
     last_polled_at: datetime | None
     last_status: str | None
     last_error: str | None
@@ -91,6 +93,8 @@ class SourceCreate(BaseModel):
     tags: list[str] | None = None
     glossary: dict[str, str] | None = None
     filters: Filters | None = None
+    country: str | None = None
+    outlet_kind: str | None = None
 
 
 class SourceUpdate(BaseModel):
@@ -106,6 +110,9 @@ class SourceUpdate(BaseModel):
     tags: list[str] | None = None
     glossary: dict[str, str] | None = None
     filters: Filters | None = None
+    # null or "" clears the profile field.
+    country: str | None = None
+    outlet_kind: str | None = None
 
 
 class ParagraphOut(BaseModel):
@@ -242,6 +249,8 @@ def source_out(source: Source) -> SourceOut:
             min_words=filters.min_words,
             target_language="publish" if filters.target_language == "publish" else "skip",
         ),
+        country=source.country,
+        outlet_kind=source.outlet_kind,
         last_polled_at=source.last_polled_at,
         last_status=source.last_status,
         last_error=source.last_error,

@@ -18,6 +18,7 @@ from presseschau import reporting
 from presseschau.config import Settings
 from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters, filters_from_json
+from presseschau.ingest.profiles import OUTLET_KINDS, country_choices
 from presseschau.store.db import Database
 from presseschau.store.models import Source
 from presseschau.translate.glossary import GlossaryInputError, parse_glossary_additions
@@ -98,6 +99,8 @@ def sources_page(
             default_policy=settings.default_publish_policy,
             filter_values={source.id: filter_template_values(source) for source in sources},
             target_language_choices=TARGET_LANGUAGE_CHOICES,
+            outlet_kinds=OUTLET_KINDS,
+            country_choices=country_choices(),
             error=error,
             notice=notice,
         )
@@ -124,6 +127,13 @@ def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str
     return minutes * 60, policy, engine, glossary or None
 
 
+def source_profile(form: FormData) -> dict[str, str]:
+    """The outlet profile fields the form sent (validated by `presseschau.ingest.sources`; an empty
+    country or kind clears it, a field not sent stays as it is)."""
+    fields = {"land": "country", "medienart": "outlet_kind", "sprache": "language"}
+    return {name: form_str(form, key).strip() for key, name in fields.items() if key in form}
+
+
 @router.get("/quellen")
 def sources(request: Request, area: Area, visitor: Admin, database: Db, settings: CurrentSettings) -> Response:
     notice = MESSAGES.get(request.query_params.get("ok", ""))
@@ -148,6 +158,7 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
             glossary=glossary,
             tags=tags,
             filters=filters,
+            **source_profile(form),
         )
     except (ValueError, IngestError) as failure:
         error = f"Quelle nicht hinzugefügt: {failure}"
@@ -173,6 +184,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             enabled=form.get("aktiv") == "1",
             tags=tags,
             filters=filters,
+            **source_profile(form),
             **({"name": name} if name else {}),
         )
     except SourceNotFound:

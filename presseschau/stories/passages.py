@@ -1,0 +1,261 @@
+"""Key passages: what each outlet says about a story, one or two complete German sentences of its article.
+
+Pure functions over the German translation's paragraphs (so a passage is a sentence of the published
+text), with the English original's sentence beside it where the two align. The choice is maximal
+marginal relevance over the story's sentences: a sentence scores by its TF-IDF cosine with the story's
+centroid (every outlet's article weighing the same) minus its similarity to the passages already chosen
+for the other outlets, and a sentence close to one of those (`NEAR_DUPLICATE`) is never chosen. The
+article's opening sentence (the teaser the review used to show) is skipped while the body has another
+candidate.
+
+`choose_passages` picks for a whole story (editors' fixed passages first, so the machine's choices
+avoid them); `key_passages_for_article` is the one-article entry point for other callers (e.g. a quote
+mode of reuse) that have the story's other articles at hand.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import snowballstemmer
+
+from presseschau.content import Paragraph
+from presseschau.translate.segment import split_sentences
+
+# A sentence the review can quote: long enough to say something, short enough to quote whole.
+MIN_CHARS = 50
+MAX_CHARS = 420
+MIN_WORDS = 7
+# A sentence shorter than this takes the next one of its paragraph with it (one or two sentences).
+SHORT_CHARS = 110
+# Weight of relevance against redundancy (maximal marginal relevance).
+RELEVANCE_WEIGHT = 0.7
+# Cosine (TF-IDF over stems) from which two passages count as near-duplicates.
+NEAR_DUPLICATE = 0.5
+# Sentences read per article (the body's first part carries the event).
+MAX_SENTENCES = 60
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+# Starts like a sentence (capital, digit, opening quote) and ends like one (. ! ? …, then closing marks).
+_STARTS = re.compile(r"^[\"„“‚‘»«(]?[^\W_a-zäöüß]", re.UNICODE)
+_ENDS = re.compile(r"[.!?…][\"“”’‘«»)]*$")
+_STOPWORDS = frozenset(
+    """aber alle allem allen aller alles als also auch auf aus bei beim bis bereits damit dann das dass dem den
+    denen der des dessen die dies diese diesem diesen dieser dieses doch dort durch ein eine einem einen einer
+    eines einige für gegen gibt hat hatte hatten haben hier ihm ihn ihr ihre ihrem ihren ihrer ist jedoch jetzt
+    kann kein keine können könnte man mehr mit muss nach nicht noch nun nur oder ohne sehr sei seien sein seine
+    seinem seinen seiner sich sie sind so soll sollen sollte sowie über um und uns unter vom von vor war waren
+    was wegen weil wenn werden wie wieder will wir wird wurde wurden zu zum zur zwei sagte sagt laut
+    the and that with for from this have has was were are said""".split()
+)
+_stemmer = snowballstemmer.stemmer("german")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of an article's German text: `index` counts every sentence of the text (the
+    number editors pick by), `paragraph` is its paragraph's number."""
+
+    index: int
+    paragraph: int
+    text: str
+    # The English original's sentence, where paragraph and sentence counts align (else None).
+    original: str | None = None
+
+    @property
+    def quotable(self) -> bool:
+        return is_complete_sentence(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSentences:
+    """An article of a story as the chooser sees it: its key (a translation ID) and its sentences."""
+
+    key: int
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A key passage: the German text to quote („…“), the sentences it is made of, the English
+    original where known. `kind`: machine | sentence (an editor's pick) | editorial (an editor's words)."""
+
+    text: str
+    kind: str = "machine"
+    sentences: tuple[int, ...] = ()
+    original: str | None = None
+
+    @property
+    def editorial(self) -> bool:
+        return self.kind == "editorial"
+
+
+# Sentences ---------------------------------------------------------------------------------------
+
+
+def is_complete_sentence(text: str) -> bool:
+    """A sentence that reads on its own: starts with a capital (or digit, or an opening quote), ends
+    with a sentence mark, has balanced German quotes and is of quotable length."""
+    if not (MIN_CHARS <= len(text) <= MAX_CHARS) or len(text.split()) < MIN_WORDS:
+        return False
+    if not (_STARTS.match(text) and _ENDS.search(text)):
+        return False
+    return text.count("„") == text.count("“") and text.count("(") == text.count(")")
+
+
+def _paragraph_sentences(text: str, language: str) -> list[str]:
+    return [" ".join(text[start:end].split()) for start, end in split_sentences(text, language)]
+
+
+def article_sentences(german: Sequence[Paragraph], english: Sequence[Paragraph] | None = None) -> list[Sentence]:
+    """Every sentence of the German text's prose paragraphs ("p", "blockquote"), numbered; each
+    with its English sentence where the paragraph counts match and the paragraph has as many
+    sentences in both languages."""
+    aligned = english is not None and len(english) == len(german)
+    found: list[Sentence] = []
+    for number, paragraph in enumerate(german):
+        if paragraph.kind not in ("p", "blockquote"):
+            continue
+        texts = _paragraph_sentences(paragraph.text, "de")
+        originals: list[str | None] = [None] * len(texts)
+        if aligned and english is not None:
+            english_texts = _paragraph_sentences(english[number].text, "en")
+            if len(english_texts) == len(texts):
+                originals = list(english_texts)
+        for text, original in zip(texts, originals, strict=True):
+            found.append(Sentence(len(found), number, text, original))
+            if len(found) >= MAX_SENTENCES:
+                return found
+    return found
+
+
+def candidates(sentences: Sequence[Sentence]) -> list[Sentence]:
+    """The sentences a key passage may be: complete ones, without the opening sentence (the teaser)
+    unless it is the only one."""
+    complete = [s for s in sentences if s.quotable]
+    body = [s for s in complete if s.index > 0]
+    return body or complete
+
+
+# Vectors -----------------------------------------------------------------------------------------
+
+
+def _terms(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    return _stemmer.stemWords(words)
+
+
+Vector = dict[str, float]
+
+
+def _cosine(left: Vector, right: Vector) -> float:
+    if len(left) > len(right):
+        left, right = right, left
+    return sum(weight * right.get(term, 0.0) for term, weight in left.items())
+
+
+def _normalized(counts: Mapping[str, float]) -> Vector:
+    norm = math.sqrt(sum(v * v for v in counts.values()))
+    return {t: v / norm for t, v in counts.items()} if norm else {}
+
+
+class _Space:
+    """TF-IDF over the story's sentences (each sentence a document)."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        bags = [Counter(_terms(text)) for text in texts]
+        frequency: Counter[str] = Counter()
+        for bag in bags:
+            frequency.update(bag.keys())
+        total = len(bags)
+        self.idf = {term: math.log((1 + total) / (1 + count)) + 1.0 for term, count in frequency.items()}
+
+    def vector(self, text: str) -> Vector:
+        bag = Counter(_terms(text))
+        return _normalized({t: (1 + math.log(c)) * self.idf.get(t, 1.0) for t, c in bag.items()})
+
+
+def near_duplicates(left: str, right: str, space: _Space | None = None) -> bool:
+    """Whether two passages say nearly the same (TF-IDF cosine over stems at or above `NEAR_DUPLICATE`)."""
+    space = space or _Space([left, right])
+    return _cosine(space.vector(left), space.vector(right)) >= NEAR_DUPLICATE
+
+
+# Choosing ----------------------------------------------------------------------------------------
+
+
+def _with_next(sentence: Sentence, sentences: Sequence[Sentence]) -> tuple[Sentence, ...]:
+    """The sentence, and the next of its paragraph when it is short and both fit one quote."""
+    if len(sentence.text) >= SHORT_CHARS or sentence.index + 1 >= len(sentences):
+        return (sentence,)
+    after = sentences[sentence.index + 1]
+    if after.paragraph == sentence.paragraph and after.quotable and len(sentence.text) + len(after.text) < MAX_CHARS:
+        return (sentence, after)
+    return (sentence,)
+
+
+def _passage(parts: tuple[Sentence, ...]) -> Passage:
+    originals = [p.original for p in parts]
+    original = " ".join(o for o in originals if o) if all(originals) else None
+    return Passage(" ".join(p.text for p in parts), "machine", tuple(p.index for p in parts), original)
+
+
+def _centroid(space: _Space, articles: Sequence[ArticleSentences]) -> Vector:
+    total: Counter[str] = Counter()
+    for article in articles:
+        own: Counter[str] = Counter()
+        for sentence in article.sentences:
+            own.update(space.vector(sentence.text))
+        for term, weight in _normalized(own).items():
+            total[term] += weight
+    return _normalized(total)
+
+
+def choose_passages(
+    articles: Sequence[ArticleSentences], fixed: Mapping[int, Passage] | None = None
+) -> dict[int, Passage | None]:
+    """A key passage for every article of a story, by key: the `fixed` ones (editors') as they are,
+    the others chosen in the given order (best report first) by maximal marginal relevance; None where
+    an article has no quotable sentence that is not a near-duplicate of a chosen passage."""
+    fixed = fixed or {}
+    space = _Space(s.text for article in articles for s in article.sentences)
+    centroid = _centroid(space, articles)
+    chosen: list[Vector] = [space.vector(p.text) for p in fixed.values()]
+    result: dict[int, Passage | None] = {}
+    for article in articles:
+        if article.key in fixed:
+            result[article.key] = fixed[article.key]
+            continue
+        best: tuple[float, tuple[Sentence, ...], Vector] | None = None
+        for sentence in candidates(article.sentences):
+            parts = _with_next(sentence, article.sentences)
+            vector = space.vector(" ".join(p.text for p in parts))
+            redundancy = max((_cosine(vector, other) for other in chosen), default=0.0)
+            if redundancy >= NEAR_DUPLICATE or not vector:
+                continue
+            score = RELEVANCE_WEIGHT * _cosine(vector, centroid) - (1 - RELEVANCE_WEIGHT) * redundancy
+            if best is None or score > best[0]:
+                best = (score, parts, vector)
+        if best is None:
+            result[article.key] = None
+            continue
+        chosen.append(best[2])
+        result[article.key] = _passage(best[1])
+    return result
+
+
+def key_passages_for_article(
+    german: Sequence[Paragraph],
+    english: Sequence[Paragraph] | None = None,
+    others: Sequence[Sequence[Paragraph]] = (),
+) -> Passage | None:
+    """The key passage of one article (its German paragraphs, optionally the English original's),
+    distinctive against `others` (the German paragraphs of the story's other articles, whose own
+    passages are chosen first). None when the article has no quotable sentence."""
+    mine = ArticleSentences(0, tuple(article_sentences(german, english)))
+    rest = [ArticleSentences(number, tuple(article_sentences(paragraphs))) for number, paragraphs in enumerate(others, 1)]
+    return choose_passages([*rest, mine])[0]
