@@ -22,8 +22,8 @@ from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters
 from presseschau.ingest.importing import ImportReport, import_inputs
 from presseschau.ingest.opml import OpmlImportReport, export_opml, import_opml
-from presseschau.ingest.profiles import OUTLET_KINDS
 from presseschau.ingest.polling import FetchReport, fetch_sources
+from presseschau.ingest.profiles import OUTLET_KINDS
 from presseschau.ingest.sources import (
     add_source,
     refilter_source,

@@ -1,0 +1,140 @@
+"""Key passages in the store: the machine's choice per story, editors' picks and own words.
+
+The machine's passages are chosen afresh from a story's published articles whenever the review is
+shown (`story_passages`; pure and deterministic, see `presseschau.stories.passages`), so a new outlet
+in the story changes what is distinctive. An editor's choice is stored on the article's `StoryArticle`
+and kept as it is: "sentence" (another sentence of the same article, by its number, text kept) or
+"editorial" (the editor's own words, shown as the editors' and never as a quote). The machine's
+choices avoid the editors' passages. A merge keeps them (they travel with the articles).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from presseschau.content import paragraphs_from_json, strip_xml_forbidden
+from presseschau.store.models import StoryArticle, Translation, utcnow
+from presseschau.stories.passages import ArticleSentences, Passage, Sentence, article_sentences, choose_passages
+from presseschau.stories.service import ReviewStory, StoryError
+
+EDITORIAL_MAX = 600
+
+
+@lru_cache(maxsize=4096)
+def _sentences_cached(_key: str, german: str, english: str) -> tuple[Sentence, ...]:
+    return tuple(article_sentences(paragraphs_from_json(json.loads(german)), paragraphs_from_json(json.loads(english))))
+
+
+def translation_sentences(translation: Translation) -> tuple[Sentence, ...]:
+    """The German sentences of a translation (with their English originals where they align),
+    numbered as editors pick them; cached by content (segmentation is the slow part)."""
+    german = json.dumps(translation.paragraphs or [], sort_keys=True)
+    english = json.dumps(translation.article.paragraphs or [], sort_keys=True)
+    key = hashlib.blake2b((german + "\0" + english).encode("utf-8"), digest_size=16).hexdigest()
+    return _sentences_cached(key, german, english)
+
+
+def stored_passage(member: StoryArticle) -> Passage | None:
+    """An editor's passage stored on a story member (None: the machine chooses)."""
+    if member.passage_kind is None or not member.passage:
+        return None
+    if member.passage_kind == "editorial":
+        return Passage(member.passage, "editorial")
+    index = member.passage_sentence
+    return Passage(member.passage, "sentence", (index,) if index is not None else ())
+
+
+def passages_for(members: Sequence[Translation], stored: dict[int, StoryArticle]) -> dict[int, Passage | None]:
+    """Key passages of a story's articles (in the order given, best first), by translation ID."""
+    fixed = {t.id: p for t in members if t.id in stored and (p := stored_passage(stored[t.id])) is not None}
+    articles = [ArticleSentences(t.id, translation_sentences(t)) for t in members]
+    return choose_passages(articles, fixed)
+
+
+def story_passages(item: ReviewStory) -> dict[int, Passage | None]:
+    """Key passages of a story of the review, by translation ID."""
+    stored = {m.translation_id: m for m in item.story.members}
+    return passages_for(item.members, stored)
+
+
+# Editors -----------------------------------------------------------------------------------------
+
+
+def _touch(member: StoryArticle, editor: str) -> None:
+    # The story's `updated_at` moves even when the editor is the same: the static build sees the change.
+    member.story.edited_by = editor
+    member.story.updated_at = utcnow()
+
+
+def _member(session: Session, translation_id: int) -> StoryArticle:
+    member = session.scalars(
+        select(StoryArticle)
+        .where(StoryArticle.translation_id == translation_id)
+        .options(selectinload(StoryArticle.translation).selectinload(Translation.article))
+    ).one_or_none()
+    if member is None:
+        raise StoryError(
+            f"translation {translation_id} is in no story",
+            f"Der Artikel {translation_id} gehört zu keiner Geschichte.",
+        )
+    return member
+
+
+def sentence_choices(session: Session, translation_id: int) -> list[Sentence]:
+    """Every sentence of the article an editor may pick as its key passage."""
+    return list(translation_sentences(_member(session, translation_id).translation))
+
+
+def pick_sentence(session: Session, translation_id: int, number: int, editor: str) -> StoryArticle:
+    """Make sentence `number` (as `sentence_choices` numbers them, from 1) the article's key passage."""
+    member = _member(session, translation_id)
+    sentences = translation_sentences(member.translation)
+    if not 1 <= number <= len(sentences):
+        raise StoryError(
+            f"translation {translation_id} has sentences 1 to {len(sentences)}, not {number}",
+            f"Der Artikel hat die Sätze 1 bis {len(sentences)}; Satz {number} gibt es nicht.",
+        )
+    chosen = sentences[number - 1]
+    member.passage_kind, member.passage_sentence, member.passage = "sentence", chosen.index, chosen.text
+    member.passage_by = editor
+    _touch(member, editor)
+    session.flush()
+    return member
+
+
+def clean_editorial(text: str) -> str:
+    """An editor's own words as one line of plain text; empty or too long is refused."""
+    cleaned = " ".join(strip_xml_forbidden(text).split())
+    if not cleaned:
+        raise StoryError("the passage is empty", "Der eigene Text ist leer.")
+    if len(cleaned) > EDITORIAL_MAX:
+        raise StoryError(
+            f"passage longer than {EDITORIAL_MAX} characters",
+            f"Der eigene Text ist länger als {EDITORIAL_MAX} Zeichen.",
+        )
+    return cleaned
+
+
+def write_passage(session: Session, translation_id: int, text: str, editor: str) -> StoryArticle:
+    """The editor's own words instead of a quoted passage (shown as the editors', not as a quote)."""
+    member = _member(session, translation_id)
+    member.passage_kind, member.passage_sentence, member.passage = "editorial", None, clean_editorial(text)
+    member.passage_by = editor
+    _touch(member, editor)
+    session.flush()
+    return member
+
+
+def reset_passage(session: Session, translation_id: int, editor: str) -> StoryArticle:
+    """Back to the machine's choice."""
+    member = _member(session, translation_id)
+    member.passage_kind = member.passage_sentence = member.passage = member.passage_by = None
+    _touch(member, editor)
+    session.flush()
+    return member
