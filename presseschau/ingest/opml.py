@@ -4,7 +4,8 @@ Import: every `<outline xmlUrl="…">` becomes a source named by its `text` (or 
 it is nested in (categories) become its first tag (`News/Europe`), an OPML `category` attribute adds
 more. presseschau's own settings travel as attributes in the `urn:presseschau:opml:1` namespace
 (interval, policy, engine, language, kind, enabled, tags, glossary, filters, and the outlet's profile
-`country` and `outlet-kind`), so an export imported into an empty data directory gives the same sources with the same settings; other readers ignore them.
+`country` and `outlet-kind`), so an export imported into an empty data directory gives the same sources
+with the same settings; other readers ignore them.
 
 The whole file is read and every outline validated before anything is stored: a file that is not
 OPML, or an outline that cannot become a source, gives one error naming the line and the reason and

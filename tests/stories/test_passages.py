@@ -23,7 +23,7 @@ LEAD_B = "Die Bank of England hat ihren Leitzins am Donnerstag unverändert bei 
 A = _article(
     LEAD_A,
     "Vier der neun Mitglieder des geldpolitischen Ausschusses stimmten für eine Senkung des Leitzinses.",
-    "Die Mehrheit verwies auf hartnäckige Preissteigerungen bei Dienstleistungen, wo die Inflation bei 4,1 Prozent liegt.",
+    "Die Mehrheit verwies auf hartnäckige Preissteigerungen bei Diensten, wo die Inflation bei 4,1 Prozent liegt.",
     "Weiterlesen",
 )
 B = _article(
