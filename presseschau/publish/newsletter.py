@@ -196,8 +196,11 @@ def _plain(view: press_review.DayView, site: Site) -> str:
     lines = [f"{TITLE} vom {view.date_text}", ""]
     for number, story in enumerate(view.stories, start=1):
         lines.append(f"{number}. {story.headline}")
+        if story.intro:
+            lines.append(f"   Maschinell verfasste Einleitung: {story.intro}")
+        lines.append(f"   Die Geschichte: {site.urls.absolute(story.url)}")
         for entry in story.entries:
-            lines.append(f"   {entry.outlet}: {entry.title}")
+            lines.append(f"   {entry.outlet_label}: {entry.title}")
             if entry.blurb:
                 lines.append(f"   {entry.blurb}")
             lines.append(f"   Deutsch: {site.urls.absolute(entry.url)}")
@@ -211,15 +214,7 @@ def _html(view: press_review.DayView, site: Site, unsubscribe_url: str) -> str:
     e = html.escape
     parts = [f'<!DOCTYPE html><html lang="de"><body><h1>{e(TITLE)} vom {e(view.date_text)}</h1>']
     for story in view.stories:
-        parts.append(f"<h2>{e(story.headline)}</h2><ul>")
-        for entry in story.entries:
-            original = f' · <a href="{e(entry.original_url)}">Original</a>' if entry.original_url else ""
-            teaser = f"<br>{e(entry.blurb)}" if entry.blurb else ""
-            parts.append(
-                f'<li><strong>{e(entry.outlet)}</strong>: <a href="{e(site.urls.absolute(entry.url))}">'
-                f"{e(entry.title)}</a>{original}{teaser}</li>"
-            )
-        parts.append("</ul>")
+        parts.append(press_review.story_html(site, story))
     parts.append(f'<p><a href="{e(unsubscribe_url)}">Abbestellen</a></p></body></html>')
     return strip_xml_forbidden("".join(parts))
 

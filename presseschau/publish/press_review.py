@@ -24,10 +24,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
+from presseschau.ingest.profiles import profile_text
 from presseschau.publish import feeds, queries, sitemaps
 from presseschau.publish.formatting import teaser
 from presseschau.store.models import PressReview, Story, StoryArticle, Translation
 from presseschau.stories import service as stories
+from presseschau.stories.key_passages import story_passages
+from presseschau.stories.passages import Passage
 from presseschau.stories.service import ReviewState, ReviewStory
 
 if TYPE_CHECKING:
@@ -54,22 +57,46 @@ class Entry:
     # A machine summary (two German sentences by an LLM) and its model, shown instead of the teaser.
     summary: str | None = None
     summary_model: str | None = None
+    # The outlet's profile („Vereinigtes Königreich, Zeitung“; "" when unset).
+    profile: str = ""
+    # The key passage (what this outlet says): quoted from the German article, or an editor's words.
+    passage: str | None = None
+    passage_editorial: bool = False
+    passage_original: str | None = None
+
+    @property
+    def outlet_label(self) -> str:
+        """The outlet with its profile: „The Guardian (Vereinigtes Königreich, Zeitung)“."""
+        return f"{self.outlet} ({self.profile})" if self.profile else self.outlet
+
+    @property
+    def quote(self) -> str:
+        """The key passage as the review prints it in text: „…“, or marked as the editors' words."""
+        if not self.passage:
+            return ""
+        return f"Die Redaktion: {self.passage}" if self.passage_editorial else f"„{self.passage}“"
 
     @property
     def blurb(self) -> str:
-        """The summary, labelled as a machine summary, else the teaser (for feeds and e-mail)."""
-        return f"Maschinelle Zusammenfassung: {self.summary}" if self.summary else self.teaser
+        """The key passage and the machine summary (labelled as such); without either, the teaser
+        (for feeds and e-mail)."""
+        summary = f"Maschinelle Zusammenfassung: {self.summary}" if self.summary else ""
+        return " – ".join(part for part in (self.quote, summary) if part) or self.teaser
 
 
 @dataclass(frozen=True, slots=True)
 class StoryView:
     id: int
+    url: str
     headline: str
     edited: bool
     outlets: int
     first: datetime
     last: datetime
     entries: list[Entry]
+    # A short machine-written German introduction (with an LLM configured) and its model.
+    intro: str | None = None
+    intro_model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +121,11 @@ def feed_path(site: Site, kind: str) -> str:
     return site.urls.path(f"/presseschau/{FEED_NAMES[kind]}")
 
 
+def story_path(site: Site, story_id: int) -> str:
+    """A story's permanent page (its ID never changes; a merged story's page redirects)."""
+    return site.urls.path(f"/presseschau/geschichte/{story_id}/")
+
+
 def german_day(day: date) -> str:
     return format_date(day, format="long", locale="de")
 
@@ -101,13 +133,17 @@ def german_day(day: date) -> str:
 # The read model ------------------------------------------------------------------------------------
 
 
-def _entry(site: Site, translation: Translation, summary: tuple[str, str | None] | None = None) -> Entry:
+def _entry(
+    site: Site,
+    translation: Translation,
+    summary: tuple[str, str | None] | None = None,
+    passage: Passage | None = None,
+) -> Entry:
     article = translation.article
     publication = translation.publication
     assert publication is not None
-    outlet = queries.plain_text(article.outlet) or (
-        queries.plain_text(article.source.name) if article.source is not None else ""
-    )
+    source = article.source
+    outlet = queries.plain_text(article.outlet) or (queries.plain_text(source.name) if source is not None else "")
     return Entry(
         outlet=outlet or urlsplit(article.canonical_url).netloc,
         title=queries.plain_text(translation.title) or queries.plain_text(article.title) or "Ohne Titel",
@@ -119,19 +155,27 @@ def _entry(site: Site, translation: Translation, summary: tuple[str, str | None]
         original_date_only=article.published_date_only,
         summary=summary[0] if summary else None,
         summary_model=summary[1] if summary else None,
+        profile=profile_text(source.country, source.outlet_kind) if source is not None else "",
+        passage=passage.text if passage is not None else None,
+        passage_editorial=passage is not None and passage.editorial,
+        passage_original=passage.original if passage is not None else None,
     )
 
 
-def _story_view(site: Site, item: ReviewStory) -> StoryView:
+def story_view(site: Site, item: ReviewStory) -> StoryView:
     first, last = item.span
+    passages = story_passages(item)
     return StoryView(
         id=item.story.id,
+        url=story_path(site, item.story.id),
         headline=item.headline,
         edited=item.story.headline is not None,
         outlets=item.outlets,
         first=first,
         last=last,
-        entries=[_entry(site, t, item.summaries.get(t.id)) for t in item.members],
+        entries=[_entry(site, t, item.summaries.get(t.id), passages.get(t.id)) for t in item.members],
+        intro=item.story.intro or None,
+        intro_model=item.story.intro_model,
     )
 
 
@@ -142,7 +186,7 @@ def day_view(session: Session, site: Site, day: date, now: datetime | None = Non
         return None
     state = stories.review_state(session, site.settings, day, now)
     text = german_day(day)
-    return DayView(day, f"Presseschau vom {text}", text, state, [_story_view(site, item) for item in found])
+    return DayView(day, f"Presseschau vom {text}", text, state, [story_view(site, item) for item in found])
 
 
 # Pages ---------------------------------------------------------------------------------------------
@@ -196,18 +240,26 @@ def render_latest(session: Session, site: Site, now: datetime | None = None) -> 
 def _content_html(site: Site, view: DayView) -> str:
     parts = []
     for story in view.stories:
-        parts.append(f"<h2>{escape(story.headline)}</h2>\n<ul>")
-        for entry in story.entries:
-            original = (
-                f' (<a href="{escape(entry.original_url)}">Original</a>)' if entry.original_url is not None else ""
-            )
-            link = escape(site.urls.absolute(entry.url))
-            parts.append(
-                f'<li><strong>{escape(entry.outlet)}</strong>: <a href="{link}">{escape(entry.title)}</a>{original}'
-                + (f"<br>{escape(entry.blurb)}" if entry.blurb else "")
-                + "</li>"
-            )
-        parts.append("</ul>")
+        parts.append(story_html(site, story))
+    return "\n".join(parts)
+
+
+def story_html(site: Site, story: StoryView) -> str:
+    """A story as feed content: headline (linking its page), intro, each outlet with its passage."""
+    story_link = escape(site.urls.absolute(story.url))
+    parts = [f'<h2><a href="{story_link}">{escape(story.headline)}</a></h2>']
+    if story.intro:
+        parts.append(f"<p><em>Maschinell verfasste Einleitung:</em> {escape(story.intro)}</p>")
+    parts.append("<ul>")
+    for entry in story.entries:
+        original = f' (<a href="{escape(entry.original_url)}">Original</a>)' if entry.original_url is not None else ""
+        link = escape(site.urls.absolute(entry.url))
+        parts.append(
+            f'<li><strong>{escape(entry.outlet_label)}</strong>: <a href="{link}">{escape(entry.title)}</a>{original}'
+            + (f"<br>{escape(entry.blurb)}" if entry.blurb else "")
+            + "</li>"
+        )
+    parts.append("</ul>")
     return "\n".join(parts)
 
 

@@ -62,7 +62,8 @@ def test_day_page_lists_stories_most_covered_first_with_both_links(review_site: 
         original = entry.xpath(".//a[@class='review-original']/@href")[0]
         assert german.startswith("/") and original.startswith("https://news.example/")
         assert review_site.get(german).status_code == 200
-        assert entry.xpath(".//p[@class='teaser-text']/text()")
+        # What the outlet says: its key passage, else (nothing distinct to quote) its teaser.
+        assert entry.xpath(".//blockquote[@class='key-passage']/p/text() | .//p[@class='teaser-text']/text()")
     feeds = doc.xpath("//link[@rel='alternate']/@href")
     assert any(href.endswith("/presseschau/feed.xml") for href in feeds)
     assert any(href.endswith("/presseschau/atom.xml") for href in feeds)
