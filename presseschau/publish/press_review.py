@@ -20,14 +20,24 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.ingest.profiles import profile_text
 from presseschau.publish import feeds, queries, sitemaps
 from presseschau.publish.formatting import teaser
-from presseschau.store.models import PressReview, Story, StoryArticle, Translation
+from presseschau.store.models import (
+    Article,
+    PressReview,
+    Publication,
+    PublicationStatus,
+    Source,
+    Story,
+    StoryArticle,
+    StoryRedirect,
+    Translation,
+)
 from presseschau.stories import service as stories
 from presseschau.stories.key_passages import story_passages
 from presseschau.stories.passages import Passage
@@ -234,6 +244,117 @@ def render_latest(session: Session, site: Site, now: datetime | None = None) -> 
     )
 
 
+# Story pages ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPage:
+    """What `/presseschau/geschichte/<id>/` answers: a page (200), a redirect to the story it was
+    merged into (301), gone (410: none of its articles is published any more) or not found (404:
+    no such story, or its day's review is not public)."""
+
+    status: int
+    body: str | None = None
+    location: str | None = None
+
+
+def _merged_into(session: Session, story_id: int) -> int | None:
+    redirect = session.get(StoryRedirect, story_id)
+    return redirect.story_id if redirect is not None else None
+
+
+def _public_story(session: Session, site: Site, story: Story, now: datetime | None) -> ReviewStory | None:
+    day = date.fromisoformat(story.day)
+    if not stories.review_state(session, site.settings, day, now).public:
+        return None
+    return next((item for item in stories.review(session, site.settings, day) if item.story.id == story.id), None)
+
+
+def story_page(session: Session, site: Site, story_id: int, now: datetime | None = None) -> StoryPage:
+    story = session.get(Story, story_id)
+    if story is None:
+        target = _merged_into(session, story_id)
+        if target is not None:
+            return StoryPage(301, location=story_path(site, target))
+        return StoryPage(404)
+    if story.language != site.settings.target_language:
+        return StoryPage(404)
+    day = date.fromisoformat(story.day)
+    if not stories.review_state(session, site.settings, day, now).public:
+        return StoryPage(404)
+    item = _public_story(session, site, story, now)
+    if item is None:
+        return StoryPage(410)
+    view = story_view(site, item)
+    body = site.env.get_template("story.html").render(
+        story=view,
+        day_text=german_day(day),
+        day_url=day_path(site, day),
+        feeds={kind: feed_path(site, kind) for kind in FEED_NAMES},
+        section="presseschau",
+        canonical=site.urls.absolute(view.url),
+        robots=None,
+    )
+    return StoryPage(200, body)
+
+
+def redirect_page(site: Site, target: str) -> str:
+    """A page that sends a browser on to `target` (static hosting cannot answer 301)."""
+    return site.env.get_template("redirect.html").render(
+        target=target, target_abs=site.urls.absolute(target), message="Diese Geschichte ist jetzt Teil von"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleStory:
+    """An article's story, for its page: the link („Diese Geschichte in 3 Medien“, when the story's
+    review is public) and its other published articles (listed first under „Verwandte Artikel“)."""
+
+    story_id: int
+    url: str | None
+    outlets: int
+    sibling_ids: list[int]
+
+
+def article_story(
+    session: Session, site: Site, publication_id: int, now: datetime | None = None
+) -> ArticleStory | None:
+    """The story of a published article (None when it is in none)."""
+    story = session.scalars(
+        select(Story)
+        .join(StoryArticle, StoryArticle.story_id == Story.id)
+        .join(Publication, Publication.translation_id == StoryArticle.translation_id)
+        .where(Publication.id == publication_id)
+    ).first()
+    if story is None:
+        return None
+    rows = session.execute(
+        select(Publication.id, Article.outlet, Article.source_id, Article.id)
+        .join(StoryArticle, StoryArticle.translation_id == Publication.translation_id)
+        .join(Translation, Translation.id == Publication.translation_id)
+        .join(Article, Article.id == Translation.article_id)
+        .where(StoryArticle.story_id == story.id, Publication.status == PublicationStatus.PUBLISHED)
+        .order_by(Publication.published_at, Publication.id)
+    ).all()
+    outlets = len({queries.plain_text(outlet) or source_id or article_id for _, outlet, source_id, article_id in rows})
+    public = stories.review_state(session, site.settings, date.fromisoformat(story.day), now).public
+    siblings = [int(row[0]) for row in rows if row[0] != publication_id]
+    return ArticleStory(story.id, story_path(site, story.id) if public else None, outlets, siblings)
+
+
+def attach_story(session: Session, site: Site, view: queries.ArticleView) -> None:
+    """Give an article page its story: the link, and the story's other articles first among the
+    related ones (the rest of the related list follows, up to its usual length)."""
+    found = article_story(session, site, view.summary.publication_id)
+    if found is None:
+        return
+    view.story_url, view.story_outlets = found.url, found.outlets
+    by_id = queries.summaries_by_id(session, found.sibling_ids)
+    siblings = [by_id[i] for i in found.sibling_ids if i in by_id]
+    rest = [r for r in view.related if r.publication_id not in by_id]
+    view.related = siblings + rest[: max(0, queries.RELATED_COUNT - len(siblings))]
+
+
 # Feeds ---------------------------------------------------------------------------------------------
 
 
@@ -319,6 +440,11 @@ def sitemap_urls(session: Session, site: Site, now: datetime | None = None) -> l
         return []
     urls = [sitemaps.SitemapUrl(site.urls.absolute(day_path(site)))]
     urls.extend(sitemaps.SitemapUrl(site.urls.absolute(day_path(site, day))) for day in days)
+    for day in days:
+        urls.extend(
+            sitemaps.SitemapUrl(site.urls.absolute(story_path(site, item.story.id)))
+            for item in stories.review(session, site.settings, day)
+        )
     return urls
 
 
@@ -329,6 +455,15 @@ def static_files(session: Session, site: Site, now: datetime | None = None) -> d
         page = render_day(session, site, day, now=now)
         if page is not None:
             files[f"presseschau/{day.year:04d}/{day.month:02d}/{day.day:02d}/index.html"] = page
+        for item in stories.review(session, site.settings, day):
+            answer = story_page(session, site, item.story.id, now)
+            if answer.body is not None:
+                files[f"presseschau/geschichte/{item.story.id}/index.html"] = answer.body
+    # A merged story's page sends readers on to the story it became part of.
+    for redirect in session.scalars(select(StoryRedirect)):
+        if f"presseschau/geschichte/{redirect.story_id}/index.html" in files:
+            target = story_path(site, redirect.story_id)
+            files[f"presseschau/geschichte/{redirect.old_id}/index.html"] = redirect_page(site, target)
     for kind, name in FEED_NAMES.items():
         files[f"presseschau/{name}"] = feed(session, site, kind, now)
     return files
@@ -342,6 +477,15 @@ def fingerprint(session: Session, settings: Settings, now: datetime | None = Non
     ).one()
     # Members and machine summaries (written after publication, once each: their count changes).
     members = list(session.execute(select(func.count(), func.count(StoryArticle.summary))).one())
+    # Editors' passages, merged stories' redirects and the outlets' profiles show on these pages too.
+    members.append(session.scalar(select(func.count(StoryArticle.passage))))
+    members.append(session.scalar(select(func.count(StoryRedirect.old_id))))
+    profiles = session.execute(
+        select(Source.id, Source.country, Source.outlet_kind).where(
+            or_(Source.country.is_not(None), Source.outlet_kind.is_not(None))
+        )
+    ).all()
+    members.append(hashlib.blake2b(repr(sorted(profiles)).encode(), digest_size=8).hexdigest())
     decisions = session.execute(
         select(func.count(PressReview.id), func.max(PressReview.updated_at)).where(
             PressReview.language == settings.target_language

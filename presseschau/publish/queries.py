@@ -93,6 +93,9 @@ class ArticleView:
     next: Summary | None = None
     related: list[Summary] = field(default_factory=list)
     same_source: list[Summary] = field(default_factory=list)
+    # Its story's page (None: in no story, or the story's review is not public) and the story's outlets.
+    story_url: str | None = None
+    story_outlets: int = 0
 
 
 @dataclass(frozen=True, slots=True)

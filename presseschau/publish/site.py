@@ -210,6 +210,7 @@ class Site:
         view = view or queries.article_view(session, self.language, publication_id)
         if view is None:
             return None
+        press_review.attach_story(session, self, view)
         s = view.summary
         canonical = self.urls.absolute(self.urls.article(s.slug))
         tz = self.settings.timezone

@@ -57,6 +57,36 @@ async def latest(request: Request, public: Public) -> Response:
     return await _answer(request, public, lambda s: press_review.render_latest(s, public.site), HTML)
 
 
+@router.get("/presseschau/geschichte/{story_id}/")
+async def story(request: Request, public: Public, story_id: str) -> Response:
+    """A story's permanent page; a merged story's redirects (301) to the story it became part of."""
+    if not re.fullmatch(r"[1-9][0-9]{0,17}", story_id):
+        return respond(request, public.not_found())
+
+    def build() -> press_review.StoryPage:
+        with public.context.database.session() as session:
+            return press_review.story_page(session, public.site, int(story_id))
+
+    answer = await run_in_threadpool(build)
+    if answer.location is not None:
+        return RedirectResponse(answer.location, status_code=301)
+    if answer.body is None:
+        if answer.status == 410:
+            gone = public.site.error(
+                "Geschichte nicht mehr verfügbar", "Die Artikel dieser Geschichte sind nicht mehr veröffentlicht."
+            )
+            return respond(request, make_page(gone, cache_control=REVALIDATE, status=410))
+        return respond(request, make_page(public.site.not_found(), cache_control=REVALIDATE, status=404))
+    return respond(request, make_page(answer.body, HTML, REVALIDATE))
+
+
+@router.get("/presseschau/geschichte/{story_id}")
+def story_without_slash(public: Public, story_id: str) -> Response:
+    if not re.fullmatch(r"[1-9][0-9]{0,17}", story_id):
+        return Response(status_code=404)
+    return RedirectResponse(press_review.story_path(public.site, int(story_id)), status_code=301)
+
+
 @router.get("/presseschau/{year}/{month}/{day}/")
 async def day_page(request: Request, public: Public, year: str, month: str, day: str) -> Response:
     # ASCII digits only (`\d` and int() also take other scripts' digits: a second URL for the day).
