@@ -32,6 +32,7 @@ from presseschau.store.models import (
     PublicationStatus,
     Story,
     StoryArticle,
+    StoryRedirect,
     Translation,
     utcnow,
 )
@@ -214,8 +215,15 @@ def get_story(session: Session, story_id: int) -> Story:
     return story
 
 
-def merge(session: Session, target_id: int, other_ids: Sequence[int], editor: str) -> Story:
-    """Move every article of `other_ids` into story `target_id` and remove the emptied stories."""
+def merge(
+    session: Session, target_id: int, other_ids: Sequence[int], editor: str, headline_from: int | None = None
+) -> Story:
+    """Move every article of `other_ids` into story `target_id` and remove the emptied stories.
+
+    The editors' decisions survive: the articles keep their key passages; the story keeps an editor's
+    headline from any of the merged stories (when several have a different one, `headline_from` names
+    the story whose headline wins, else the merge is refused) and the first editor's place in the
+    order. The merged stories' pages redirect to the target (`StoryRedirect`)."""
     target = get_story(session, target_id)
     # Each story once (a form or command line may name one twice), never the target itself.
     others = [get_story(session, story_id) for story_id in dict.fromkeys(other_ids) if story_id != target_id]
@@ -228,17 +236,53 @@ def merge(session: Session, target_id: int, other_ids: Sequence[int], editor: st
             "stories of different languages cannot be merged",
             "Geschichten verschiedener Sprachen lassen sich nicht zusammenführen.",
         )
+    headline = merged_headline([target, *others], headline_from)
+    position = target.position
+    if position is None:
+        placed = [o.position for o in others if o.position is not None and o.day == target.day]
+        position = min(placed, default=None)
     for other in others:
         for member in list(other.members):
             member.story_id = target.id
             member.added_by = editor
+        _redirect(session, other.id, target.id)
         session.flush()
         session.expire(other, ["members"])
         session.delete(other)
+    target.headline, target.position = headline, position
+    # A machine intro described the story before the merge: written afresh for the whole.
+    target.intro = target.intro_model = None
     target.edited_by = editor
     session.flush()
     session.expire(target, ["members"])
     return target
+
+
+def merged_headline(merged: Sequence[Story], headline_from: int | None) -> str | None:
+    """The editor's headline a merge keeps (see `merge`)."""
+    headlines = {story.id: story.headline for story in merged if story.headline}
+    if headline_from is not None:
+        if headline_from not in {story.id for story in merged}:
+            raise StoryError(
+                f"--headline-from {headline_from}: not one of the merged stories",
+                f"Die Überschrift kann nur von einer der zusammengeführten Geschichten kommen ({headline_from}).",
+            )
+        return headlines.get(headline_from)
+    if len(set(headlines.values())) > 1:
+        listed = ", ".join(f"{story_id}: {text!r}" for story_id, text in headlines.items())
+        raise StoryError(
+            f"stories {', '.join(map(str, headlines))} each have an editor's headline ({listed}); "
+            "choose the one to keep (--headline-from ID)",
+            "Mehrere Geschichten haben eine Überschrift der Redaktion: bitte wählen, welche bleibt.",
+        )
+    return next(iter(headlines.values()), None)
+
+
+def _redirect(session: Session, old_id: int, new_id: int) -> None:
+    """`old_id`'s page (and the pages of stories merged into it earlier) now lead to `new_id`."""
+    for earlier in session.scalars(select(StoryRedirect).where(StoryRedirect.story_id == old_id)):
+        earlier.story_id = new_id
+    session.add(StoryRedirect(old_id=old_id, story_id=new_id))
 
 
 def split(session: Session, story_id: int, translation_ids: Sequence[int], editor: str, settings: Settings) -> Story:
