@@ -1,4 +1,4 @@
-"""`stories group|summarize|list|show|merge|split|headline` and `review show|order|release|withdraw|send`.
+"""`stories group|summarize|list|show|merge|split|headline|passage` and `review show|order|release|withdraw|send`.
 
 Output is plain text through `typer.echo` (titles from outside are never read as console markup).
 """
@@ -14,7 +14,8 @@ from presseschau.app import AppContext
 from presseschau.cli.output import exit_on, fail
 from presseschau.cli.root import app
 from presseschau.publish.queries import plain_text
-from presseschau.stories import service
+from presseschau.stories import key_passages, service
+from presseschau.stories.passages import Passage
 
 stories_app = typer.Typer(
     help="Stories: one event, several outlets (group, list, show, merge, split, headline).", no_args_is_help=True
@@ -88,24 +89,32 @@ def show_command(ctx: typer.Context, story_id: Annotated[int, typer.Argument(hel
         typer.echo(f"Story {story.id}, {story.day}" + (f", edited by {story.edited_by}" if story.edited_by else ""))
         if story.headline:
             typer.echo(f"Headline (editor): {story.headline}")
+        passages = key_passages.current_passages(session, context.settings, story)
         for member in story.members:
             translation = member.translation
             outlet = plain_text(translation.article.outlet) or "?"  # stored as inline HTML: its text
             status = translation.publication.status if translation.publication else "unpublished"
             typer.echo(f"  translation {translation.id:>6}  {outlet}  [{status}]  {plain_text(translation.title)}")
+            passage = passages.get(translation.id)
+            if passage is not None:
+                typer.echo(f"      {_passage_line(passage)}")
 
 
 @stories_app.command("merge")
 def merge_command(
     ctx: typer.Context,
-    target: Annotated[int, typer.Argument(help="The story that keeps its ID and headline.")],
+    target: Annotated[int, typer.Argument(help="The story that keeps its ID (the others' pages redirect to it).")],
     others: Annotated[list[int], typer.Argument(help="Stories whose articles move into it.")],
+    headline_from: Annotated[
+        int | None,
+        typer.Option("--headline-from", help="When several stories have an editor's headline: the story whose stays."),
+    ] = None,
     editor: EditorOption = "cli",
 ) -> None:
-    """Merge stories into one."""
+    """Merge stories into one; editors' headline, place in the order and key passages stay."""
     context: AppContext = ctx.obj
     with exit_on(service.StoryError), context.database.session() as session:
-        story = service.merge(session, target, others, editor)
+        story = service.merge(session, target, others, editor, headline_from=headline_from)
         count = len(story.members)
     typer.echo(f"Story {target} now has {count} article(s).")
 
@@ -140,6 +149,45 @@ def headline_command(
     with exit_on(service.StoryError), context.database.session() as session:
         service.set_headline(session, story_id, headline, editor)
     typer.echo(f"Story {story_id}: headline {'cleared' if clear else 'set'}.")
+
+
+def _passage_line(passage: Passage) -> str:
+    if passage.editorial:
+        return f"key passage (editors' words): {passage.text}"
+    numbers = ", ".join(str(i + 1) for i in passage.sentences)
+    who = "editor's pick" if passage.kind == "sentence" else "machine"
+    return f"key passage ({who}, sentence {numbers or '?'}): „{passage.text}“"
+
+
+@stories_app.command("passage")
+def passage_command(
+    ctx: typer.Context,
+    translation_id: Annotated[int, typer.Argument(help="Translation ID (see `stories show`).")],
+    pick: Annotated[int | None, typer.Option("--pick", help="Sentence number (from the list) to quote.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="The editors' own words (shown as such).")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Back to the machine's choice.")] = False,
+    editor: EditorOption = "cli",
+) -> None:
+    """An article's key passage: without options, its sentences (numbered) and the current passage."""
+    context: AppContext = ctx.obj
+    if sum((pick is not None, text is not None, reset)) > 1:
+        raise fail("give one of --pick, --text and --reset")
+    with exit_on(service.StoryError), context.database.session() as session:
+        if pick is not None:
+            key_passages.pick_sentence(session, translation_id, pick, editor)
+        elif text is not None:
+            key_passages.write_passage(session, translation_id, text, editor)
+        elif reset:
+            key_passages.reset_passage(session, translation_id, editor)
+        sentences = key_passages.sentence_choices(session, translation_id)
+        story = service.get_story(session, key_passages.story_of(session, translation_id))
+        current = key_passages.current_passages(session, context.settings, story).get(translation_id)
+    if pick is None and text is None and not reset:
+        for sentence in sentences:
+            mark = "*" if current is not None and sentence.index in current.sentences else " "
+            usable = "" if sentence.quotable else "  (not a complete sentence)"
+            typer.echo(f"{mark}{sentence.index + 1:>4}. {sentence.text}{usable}")
+    typer.echo(_passage_line(current) if current is not None else "No key passage (nothing distinct to quote).")
 
 
 @review_app.command("show")

@@ -18,10 +18,11 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, strip_xml_forbidden
-from presseschau.store.models import StoryArticle, Translation, utcnow
+from presseschau.store.models import Story, StoryArticle, Translation, utcnow
 from presseschau.stories.passages import ArticleSentences, Passage, Sentence, article_sentences, choose_passages
-from presseschau.stories.service import ReviewStory, StoryError
+from presseschau.stories.service import ReviewStory, StoryError, parse_day, review
 
 EDITORIAL_MAX = 600
 
@@ -63,6 +64,14 @@ def story_passages(item: ReviewStory) -> dict[int, Passage | None]:
     return passages_for(item.members, stored)
 
 
+def current_passages(session: Session, settings: Settings, story: Story) -> dict[int, Passage | None]:
+    """The key passages a story shows now (of its published articles), by translation ID."""
+    for item in review(session, settings, parse_day(story.day)):
+        if item.story.id == story.id:
+            return story_passages(item)
+    return {}
+
+
 # Editors -----------------------------------------------------------------------------------------
 
 
@@ -84,6 +93,11 @@ def _member(session: Session, translation_id: int) -> StoryArticle:
             f"Der Artikel {translation_id} gehört zu keiner Geschichte.",
         )
     return member
+
+
+def story_of(session: Session, translation_id: int) -> int:
+    """The ID of the story an article is in (`StoryError` when none)."""
+    return _member(session, translation_id).story_id
 
 
 def sentence_choices(session: Session, translation_id: int) -> list[Sentence]:
