@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.publish import press_review
 from presseschau.store.models import Story
-from presseschau.stories import service
+from presseschau.stories import key_passages, service
 from presseschau.web.admin.area import PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str, see_other
 from presseschau.web.admin.deps import Area, Editor, Form
 from presseschau.web.deps import CurrentSettings, Db
@@ -32,6 +32,7 @@ NOTICES = {
     "reihenfolge": "Reihenfolge gespeichert.",
     "freigegeben": "Presseschau freigegeben: sie ist jetzt öffentlich.",
     "zurueckgezogen": "Presseschau zurückgezogen: sie ist nicht mehr öffentlich.",
+    "kernaussage": "Kernaussage gespeichert.",
 }
 STATE_LABELS = {
     "released": "freigegeben",
@@ -76,6 +77,8 @@ def _day_page(
         day=day,
         date_text=press_review.german_day(day),
         stories=found,
+        passages={item.story.id: key_passages.story_passages(item) for item in found},
+        sentences={t.id: key_passages.translation_sentences(t) for item in found for t in item.members},
         state=state,
         state_label=STATE_LABELS[state.state],
         public_url=f"/presseschau/{day:%Y/%m/%d}/",
@@ -184,7 +187,7 @@ def edit_story(
     def action(session: Session) -> str:
         if kind == "zusammenfuehren":
             others = [int(v) for v in form.getlist("mit") if isinstance(v, str) and v.isdigit()]
-            service.merge(session, story_id, others, editor)
+            service.merge(session, story_id, others, editor, headline_from=form_int(form, "ueberschrift_von"))
             return "zusammengefuehrt"
         if kind == "trennen":
             chosen = [int(v) for v in form.getlist("artikel") if isinstance(v, str) and v.isdigit()]
@@ -192,5 +195,39 @@ def edit_story(
             return "getrennt"
         service.set_headline(session, story_id, form_str(form, "ueberschrift"), editor)
         return "ueberschrift"
+
+    return _act(area, database, settings, visitor, wanted, action)
+
+
+@router.post("/geschichte/{story_id}/kernaussage/{translation_id}")
+def edit_passage(
+    area: Area,
+    visitor: Editor,
+    form: Form,
+    database: Db,
+    settings: CurrentSettings,
+    story_id: RowId,
+    translation_id: RowId,
+) -> Response:
+    """An article's key passage: `aktion` = satz (sentence `satz`) | eigener (`text`) | automatisch."""
+    with database.session() as session:
+        story = session.get(Story, story_id)
+        if story is None or translation_id not in {m.translation_id for m in story.members}:
+            return area.error(visitor, 404, "Diesen Artikel gibt es in dieser Geschichte nicht.")
+        wanted = service.parse_day(story.day)
+    editor = visitor.user.name
+    kind = form_str(form, "aktion")
+
+    def action(session: Session) -> str:
+        if kind == "satz":
+            number = form_int(form, "satz")
+            if number is None:
+                raise service.StoryError("no sentence chosen", "Bitte einen Satz wählen.")
+            key_passages.pick_sentence(session, translation_id, number, editor)
+        elif kind == "eigener":
+            key_passages.write_passage(session, translation_id, form_str(form, "text"), editor)
+        else:
+            key_passages.reset_passage(session, translation_id, editor)
+        return "kernaussage"
 
     return _act(area, database, settings, visitor, wanted, action)
