@@ -49,15 +49,17 @@ def group_command(ctx: typer.Context) -> None:
 def summarize_command(
     ctx: typer.Context, limit: Annotated[int, typer.Option(help="At most this many articles.")] = 50
 ) -> None:
-    """Write two-sentence German machine summaries with the configured LLM (llm_base_url, llm_model)."""
-    from presseschau.stories import summaries
+    """Write German machine summaries of articles and intros of stories with the configured LLM."""
+    from presseschau.stories import intros, summaries
 
     context: AppContext = ctx.obj
     if not summaries.enabled(context.settings):
         raise fail("no LLM configured (llm_base_url, llm_model) or press_review_summaries is off")
     with context.database.session() as session:
         done = summaries.summarize_pending(session, context.settings, limit=limit)
-    typer.echo(f"Summarised {done} article(s).")
+    with context.database.session() as session:
+        introduced = intros.introduce_pending(session, context.settings, limit=limit)
+    typer.echo(f"Summarised {done} article(s); wrote {introduced} story intro(s).")
 
 
 @stories_app.command("list")

@@ -228,10 +228,13 @@ class PipelineService:
 
     def summaries_step(self) -> int:
         """Machine summaries for the Presseschau's articles (when an LLM is configured)."""
+        from presseschau.stories.intros import introduce_pending
         from presseschau.stories.summaries import summarize_pending
 
         with self.context.database.session() as session:
-            return summarize_pending(session, self.context.settings, limit=5)
+            written = summarize_pending(session, self.context.settings, limit=5)
+        with self.context.database.session() as session:
+            return written + introduce_pending(session, self.context.settings, limit=2)
 
     # Lifecycle -----------------------------------------------------------------------------
 

@@ -476,7 +476,7 @@ def fingerprint(session: Session, settings: Settings, now: datetime | None = Non
         select(func.count(Story.id), func.max(Story.updated_at)).where(Story.language == settings.target_language)
     ).one()
     # Members and machine summaries (written after publication, once each: their count changes).
-    members = list(session.execute(select(func.count(), func.count(StoryArticle.summary))).one())
+    members: list[object] = list(session.execute(select(func.count(), func.count(StoryArticle.summary))).one())
     # Editors' passages, merged stories' redirects and the outlets' profiles show on these pages too.
     members.append(session.scalar(select(func.count(StoryArticle.passage))))
     members.append(session.scalar(select(func.count(StoryRedirect.old_id))))

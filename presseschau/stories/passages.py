@@ -168,7 +168,7 @@ def candidates(sentences: Sequence[Sentence]) -> list[Sentence]:
 
 def _terms(text: str) -> list[str]:
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-    return _stemmer.stemWords(words)
+    return [str(stem) for stem in _stemmer.stemWords(words)]
 
 
 Vector = dict[str, float]
@@ -227,13 +227,14 @@ def _passage(parts: tuple[Sentence, ...]) -> Passage:
 
 
 def _centroid(space: _Space, articles: Sequence[ArticleSentences]) -> Vector:
-    total: Counter[str] = Counter()
+    total: dict[str, float] = {}
     for article in articles:
-        own: Counter[str] = Counter()
+        own: dict[str, float] = {}
         for sentence in article.sentences:
-            own.update(space.vector(sentence.text))
+            for term, weight in space.vector(sentence.text).items():
+                own[term] = own.get(term, 0.0) + weight
         for term, weight in _normalized(own).items():
-            total[term] += weight
+            total[term] = total.get(term, 0.0) + weight
     return _normalized(total)
 
 
