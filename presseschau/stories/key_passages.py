@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session, selectinload
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, strip_xml_forbidden
 from presseschau.store.models import Story, StoryArticle, Translation, utcnow
-from presseschau.stories.passages import ArticleSentences, Passage, Sentence, article_sentences, choose_passages
+from presseschau.stories.passages import (
+    ArticleSentences,
+    Passage,
+    Sentence,
+    article_sentences,
+    choose_passages,
+    without_bidi_controls,
+)
 from presseschau.stories.service import ReviewStory, StoryError, parse_day, review
 
 EDITORIAL_MAX = 600
@@ -124,7 +131,7 @@ def pick_sentence(session: Session, translation_id: int, number: int, editor: st
 
 def clean_editorial(text: str) -> str:
     """An editor's own words as one line of plain text; empty or too long is refused."""
-    cleaned = " ".join(strip_xml_forbidden(text).split())
+    cleaned = " ".join(without_bidi_controls(strip_xml_forbidden(text)).split())
     if not cleaned:
         raise StoryError("the passage is empty", "Der eigene Text ist leer.")
     if len(cleaned) > EDITORIAL_MAX:

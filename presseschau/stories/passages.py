@@ -43,6 +43,7 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 # Starts like a sentence (capital, digit, opening quote) and ends like one (. ! ? …, then closing marks).
 _STARTS = re.compile(r"^[\"„“‚‘»«(]?[^\W_a-zäöüß]", re.UNICODE)
 _ENDS = re.compile(r"[.!?…][\"“”’‘«»)]*$")
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _GERMAN_BREAK = re.compile(r"([.!?…])[\"“”’‘«»)]*(?=\s+[\"„“‚‘»«(]?[^\W_a-zäöüß])")
 _ABBREVIATION_TEXT = """abs bzw ca dr etc evtl ggf gen hl inkl jh jr mio mrd nr prof sog st str tel usw vgl zb zt
     bspw dt mr mrs ms sen rep gov jan feb febr mär apr aug sep sept okt nov dez"""
@@ -127,7 +128,14 @@ def _german_sentences(text: str) -> list[str]:
     return [" ".join(part.split()) for part in found if part.strip()]
 
 
+def without_bidi_controls(text: str) -> str:
+    """`text` without bidirectional embedding, override and isolate controls: a quote must not turn
+    the text after it (the outlet's name, the links) around."""
+    return _BIDI_CONTROLS.sub("", text)
+
+
 def _paragraph_sentences(text: str, language: str) -> list[str]:
+    text = without_bidi_controls(text)
     if language == "de":
         return _german_sentences(text)
     return [" ".join(text[start:end].split()) for start, end in split_sentences(text, language)]
