@@ -179,6 +179,28 @@ def source_reuse(settings: Settings, source: Source | None) -> tuple[ReuseMode, 
     return mode, words
 
 
+def reuse_setting_text(settings: Settings, source: Source | None) -> str:
+    """A source's reuse setting in a few words, for lists: `excerpt (150 words)`, `full (site default)`."""
+    mode, words = source_reuse(settings, source)
+    text = f"{mode} ({words} words)" if mode == "excerpt" else mode
+    if source is None or not source.reuse:
+        text += " (site default)"
+    if source is not None and source.reuse_permission:
+        text += ", permission granted"
+    return text
+
+
+def licence_text(article: Article) -> str:
+    """The article's licence, where it was found and the URL it named, for the editor."""
+    found = licence(article.licence)
+    if article.licence is None:
+        return "not checked (stored before licence detection)"
+    if found.id == UNKNOWN_LICENCE:
+        return "unknown (none declared)"
+    where = f", found in {article.licence_found}" if article.licence_found else ""
+    return f"{found.id} – {found.name}{where}" + (f" <{article.licence_url}>" if article.licence_url else "")
+
+
 def article_reuse(settings: Settings, article: Article, source: Source | None = None) -> ReuseDecision:
     """The decision for a stored article (its source's settings, its licence, the site's caps)."""
     source = source if source is not None else article.source
