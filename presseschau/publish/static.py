@@ -259,7 +259,7 @@ def _article_view(session: Session, site: Site, published: _Published, position:
     older), related articles and more from the same source."""
     everything = published.everything
     summary = everything[position]
-    view = queries.article_view(session, site.language, summary.publication_id, with_links=False)
+    view = queries.article_view(session, site.settings, summary.publication_id, with_links=False)
     if view is None:
         return None
     view.previous = everything[position + 1] if position + 1 < len(everything) else None
