@@ -43,9 +43,7 @@ def _extras(number: int, original: Paragraph | None, report_url: str | None) -> 
     return "".join(parts)
 
 
-def article_body_html(
-    paragraphs: list[Paragraph], originals: list[Paragraph], report_url: ReportUrl | None
-) -> str:
+def article_body_html(paragraphs: list[Paragraph], originals: list[Paragraph], report_url: ReportUrl | None) -> str:
     """The body with its per-paragraph extras; `originals` aligned by index (empty: none shown)."""
     out: list[str] = []
     in_list = False
