@@ -121,8 +121,8 @@ class ArticleView:
     originals: list[Paragraph] = field(default_factory=list)
     # An editor changed the machine's text ("bearbeitet").
     edited: bool = False
-    # Public correction notes, oldest first: (when, text).
-    corrections: list[tuple[datetime, str]] = field(default_factory=list)
+    # Public correction notes, oldest first: (id, when, text).
+    corrections: list[tuple[int, datetime, str]] = field(default_factory=list)
 
     @property
     def bilingual(self) -> bool:
@@ -532,13 +532,13 @@ def _edited(session: Session, translation_id: int) -> bool:
     ) > 0
 
 
-def correction_notes(session: Session, publication_id: int) -> list[tuple[datetime, str]]:
+def correction_notes(session: Session, publication_id: int) -> list[tuple[int, datetime, str]]:
     rows = session.execute(
-        select(CorrectionNote.created_at, CorrectionNote.text)
+        select(CorrectionNote.id, CorrectionNote.created_at, CorrectionNote.text)
         .where(CorrectionNote.publication_id == publication_id)
         .order_by(CorrectionNote.created_at, CorrectionNote.id)
     )
-    return [(row[0], plain_text(row[1])) for row in rows]
+    return [(int(row[0]), row[1], plain_text(row[2])) for row in rows]
 
 
 def all_slugs(session: Session, language: str) -> list[tuple[str, datetime]]:

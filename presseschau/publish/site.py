@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph
-from presseschau.publish import feeds, press_review, queries, search, sitemaps
+from presseschau.publish import corrections, feeds, press_review, queries, search, sitemaps
 from presseschau.publish.attribution import READ_ON, attribution
 from presseschau.publish.formatting import (
     german_datetime_uhr,
@@ -297,6 +297,58 @@ class Site:
             canonical=self.urls.absolute(self.urls.bilingual(view.summary.slug)),
             section="article",
         )
+
+    # Corrections (presseschau.publish.corrections) ------------------------------------------------
+
+    def corrections_page(self, session: Session) -> str:
+        return self._render(
+            "corrections.html",
+            items=corrections.public_corrections(session, self.language),
+            canonical=self.urls.absolute(self.urls.corrections()),
+            section="corrections",
+        )
+
+    def corrections_feed(self, session: Session) -> str:
+        """RSS of the published correction notes, newest first."""
+        info = feeds.FeedInfo(
+            title=f"Korrekturen – {self.settings.site_title}",
+            description="Korrekturen an übersetzten Artikeln",
+            home_url=self.urls.absolute(self.urls.corrections()),
+            rss_url=self.urls.absolute(self.urls.corrections_feed()),
+            atom_url=self.urls.absolute(self.urls.corrections_feed()),
+            json_url=self.urls.absolute(self.urls.corrections_feed()),
+            language=self.language,
+        )
+        items = [
+            feeds.FeedItem(
+                url=self.urls.absolute(self.urls.article(item.slug)) + f"#korrekturen-{item.note_id}",
+                title=f"Korrektur: {item.title}",
+                summary=f"Korrigiert am {german_datetime_uhr(item.created_at, self.settings.timezone)}: {item.text}",
+                content_html=f"<p>{escape(item.text)}</p>",
+                published=item.created_at,
+                updated=item.created_at,
+                original_url="",
+            )
+            for item in corrections.public_corrections(session, self.language, FEED_ITEMS)
+        ]
+        return feeds.rss(info, items)
+
+    def report_form(
+        self, target: corrections.ReportTarget, csrf: str, message: str = "", error: str | None = None
+    ) -> str:
+        return self._render(
+            "report.html",
+            target=target,
+            csrf=csrf,
+            message=message,
+            error=error,
+            action=self.urls.report(target.publication_id, target.index),
+            robots="noindex",
+            section="article",
+        )
+
+    def report_thanks(self, target: corrections.ReportTarget) -> str:
+        return self._render("report.html", target=target, done=True, robots="noindex", section="article")
 
     def source_page(self, session: Session, source_id: int, page: int = 1) -> str | None:
         source = queries.source(session, source_id)
