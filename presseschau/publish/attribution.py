@@ -13,9 +13,10 @@ from typing import Any
 
 from markupsafe import escape
 
-from presseschau.publish.formatting import join_authors
+from presseschau.publish.formatting import join_authors, translation_notice
 from presseschau.publish.queries import ArticleView
-from presseschau.store.rights import REUSE_LABELS, UNKNOWN_LICENCE
+from presseschau.store.models import Article, Translation
+from presseschau.store.rights import REUSE_LABELS, UNKNOWN_LICENCE, licence
 
 # What readers are told for each narrower mode, next to the link to the original.
 READ_ON = "Weiterlesen im Original"
@@ -99,6 +100,21 @@ class Attribution:
             "reuse": self.mode,
             "text": self.rights_text(),
         }
+
+
+def licence_line(licence_id: str | None) -> str:
+    """`Lizenz des Originals: CC BY-NC 4.0 (…) – nur nicht kommerzielle Nutzung`, or the rights' holder."""
+    found = licence(licence_id)
+    if found.id == UNKNOWN_LICENCE:
+        return "Lizenz des Originals: nicht angegeben; Rechte beim Medium"
+    text = f"Lizenz des Originals: {found.name}" + (f" <{found.url}>" if found.url else "")
+    return text + " – nur nicht kommerzielle Nutzung" if found.non_commercial else text
+
+
+def short_rights(article: Article, translation: Translation) -> str:
+    """The attribution's licence and translation statement in one line (newsletter entries)."""
+    statement = translation_notice(translation.engine, translation.model, translation.reviewed)
+    return f"{licence_line(article.licence)}. {statement}."
 
 
 def attribution(view: ArticleView) -> Attribution:

@@ -203,6 +203,8 @@ def _plain(view: press_review.DayView, site: Site) -> str:
             lines.append(f"   Deutsch: {site.urls.absolute(entry.url)}")
             if entry.original_url:
                 lines.append(f"   Original: {entry.original_url}")
+            if entry.rights:
+                lines.append(f"   {entry.rights}")
             lines.append("")
     return "\n".join(strip_xml_forbidden(line) for line in lines)
 
@@ -215,9 +217,10 @@ def _html(view: press_review.DayView, site: Site, unsubscribe_url: str) -> str:
         for entry in story.entries:
             original = f' · <a href="{e(entry.original_url)}">Original</a>' if entry.original_url else ""
             teaser = f"<br>{e(entry.blurb)}" if entry.blurb else ""
+            rights = f"<br><small>{e(entry.rights)}</small>" if entry.rights else ""
             parts.append(
                 f'<li><strong>{e(entry.outlet)}</strong>: <a href="{e(site.urls.absolute(entry.url))}">'
-                f"{e(entry.title)}</a>{original}{teaser}</li>"
+                f"{e(entry.title)}</a>{original}{teaser}{rights}</li>"
             )
         parts.append("</ul>")
     parts.append(f'<p><a href="{e(unsubscribe_url)}">Abbestellen</a></p></body></html>')

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.publish import feeds, queries, sitemaps
+from presseschau.publish.attribution import short_rights
 from presseschau.publish.formatting import teaser
 from presseschau.store.models import PressReview, Story, StoryArticle, Translation
 from presseschau.stories import service as stories
@@ -54,6 +55,8 @@ class Entry:
     # A machine summary (two German sentences by an LLM) and its model, shown instead of the teaser.
     summary: str | None = None
     summary_model: str | None = None
+    # The original's licence and how the German text came about (attribution.short_rights).
+    rights: str = ""
 
     @property
     def blurb(self) -> str:
@@ -119,6 +122,7 @@ def _entry(site: Site, translation: Translation, summary: tuple[str, str | None]
         original_date_only=article.published_date_only,
         summary=summary[0] if summary else None,
         summary_model=summary[1] if summary else None,
+        rights=short_rights(article, translation),
     )
 
 
