@@ -148,6 +148,18 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_timeout_s: float = 30.0
 
+    # Rights and reuse (presseschau.store.rights): how much of an article the site shows -- full |
+    # excerpt | quote | headline -- unless its source says otherwise; the cap for articles whose
+    # licence forbids adaptations and for those without a known licence (None: the source's mode);
+    # the excerpt's length; the English original beside the German text where the mode is full.
+    default_reuse: Literal["full", "excerpt", "quote", "headline"] = "full"
+    reuse_if_no_derivatives: Literal["full", "excerpt", "quote", "headline"] = "quote"
+    reuse_if_unknown: Literal["full", "excerpt", "quote", "headline"] | None = None
+    default_excerpt_words: int = Field(default=150, ge=20, le=2000)
+    bilingual_reading: bool = True
+    # Readers' correction reports: how many one address may send per hour (per server process).
+    correction_reports_per_hour: int = Field(default=5, ge=1)
+
     # Work queue (the `run` service).
     lease_seconds: int = 600
 

@@ -30,6 +30,7 @@ from presseschau.store.models import (
     TranslationStatus,
     utcnow,
 )
+from presseschau.store.rights import reuse_setting_text
 from presseschau.translate.pauses import load_pauses
 from presseschau.translate.usage import monthly as monthly_usage
 
@@ -231,6 +232,8 @@ class SourceStatus:
     last_error: str | None
     consecutive_failures: int
     articles: int
+    # Its reuse mode in words (presseschau.store.rights.reuse_setting_text).
+    reuse: str = "full"
 
 
 @dataclass
@@ -271,7 +274,7 @@ class StatusReport:
         return result
 
 
-def source_statuses(session: Session) -> list[SourceStatus]:
+def source_statuses(session: Session, settings: Settings) -> list[SourceStatus]:
     counts = articles_per_source(session)
     return [
         SourceStatus(
@@ -284,6 +287,7 @@ def source_statuses(session: Session) -> list[SourceStatus]:
             last_error=s.last_error,
             consecutive_failures=s.consecutive_failures,
             articles=counts.get(s.id, 0),
+            reuse=reuse_setting_text(settings, s),
         )
         for s in session.scalars(select(Source).order_by(Source.id))
     ]
@@ -348,7 +352,7 @@ def collect_status(database: Database, settings: Settings, failure_limit: int = 
             articles_by_fetch_status=counts.articles,
             translations_by_status=counts.translations,
             publications_by_status=counts.publications,
-            sources=source_statuses(session),
+            sources=source_statuses(session, settings),
             failures=recent_failures(session, settings, failure_limit),
             engine=settings.engine,
             model=settings.model,

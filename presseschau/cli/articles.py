@@ -23,6 +23,7 @@ from presseschau.content import paragraphs_from_json
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.sources import release_article, retranslate_article
 from presseschau.store.models import Article, Translation
+from presseschau.store.rights import article_reuse, licence_text
 from presseschau.translate.document import TranslationReport
 
 articles_app = typer.Typer(help="Inspect and export stored articles.", no_args_is_help=True)
@@ -73,6 +74,11 @@ def articles_show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(
         if article is None:
             raise fail(f"article {article_id}: no such article")
         lines = _article_lines(article)
+        decision = article_reuse(context.settings, article)
+        lines[8:8] = [
+            f"Licence:   {licence_text(article)}",
+            f"Reuse:     {decision.mode} – {decision.reason}",
+        ]
         translation = reporting.translation_of(session, article.id, context.settings.target_language)
         if translation is not None:
             lines.append("")
@@ -107,6 +113,12 @@ def _translation_lines(translation: Translation) -> list[str]:
     if report:
         known = {k: v for k, v in report.items() if k in TranslationReport.__dataclass_fields__}
         lines.append(f"Report: {TranslationReport(**known).summary()}")
+    if reuse := report.get("reuse"):
+        lines.append(
+            f"Translated for mode {reuse.get('mode')}: {reuse.get('words_translated')} of "
+            f"{reuse.get('words_total')} words, {reuse.get('paragraphs_translated')} of "
+            f"{reuse.get('paragraphs_total')} paragraphs"
+        )
     for engine, used in (report.get("usage") or {}).items():
         # What this article cost at a billing engine (DeepL characters, LLM tokens and cost).
         lines.append(f"Usage {engine}: " + ", ".join(f"{key} {value}" for key, value in used.items()))

@@ -28,12 +28,14 @@ from presseschau.ingest.sources import (
     add_source,
     refilter_source,
     remove_source,
+    retranslate_for_reuse,
     source_filters,
     sources_to_poll,
     update_source,
 )
 from presseschau.publish.service import publisher
 from presseschau.store.models import Source
+from presseschau.store.rights import reuse_setting_text
 from presseschau.translate.engines import UnknownEngine, check_engine_name
 
 sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
@@ -68,6 +70,9 @@ def sources_add(
     tag: TagOption = None,
     country: CountryOption = None,
     outlet_kind: OutletKindOption = None,
+    reuse: ReuseOption = None,
+    excerpt_words: ExcerptWordsOption = None,
+    permission: PermissionOption = None,
 ) -> None:
     """Register a source to poll (with filters: what is held back before translation)."""
     context: AppContext = ctx.obj
@@ -88,6 +93,9 @@ def sources_add(
             filters=filters_from_options(include, exclude, min_words, target_language),
             country=country,
             outlet_kind=outlet_kind,
+            reuse=reuse,
+            excerpt_words=excerpt_words,
+            reuse_permission=permission,
         )
     typer.echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
 
@@ -102,7 +110,9 @@ def sources_list(ctx: typer.Context) -> None:
     if not sources:
         typer.echo("No sources yet; add one with `presseschau sources add URL`.")
         return
-    table = Table("id", "name", "kind", "url", "last poll", "status", "failures / last error", "articles", "next poll")
+    table = Table(
+        "id", "name", "kind", "url", "last poll", "status", "failures / last error", "articles", "next poll", "reuse"
+    )
     for source in sources:
         failure = f"{source.consecutive_failures}: {source.last_error}" if source.consecutive_failures else "0"
         status = source.last_status or "never polled"
@@ -119,6 +129,7 @@ def sources_list(ctx: typer.Context) -> None:
                 failure,
                 str(counts.get(source.id, 0)),
                 when(source.next_poll_at),
+                reuse_setting_text(context.settings, source),
             )
         )
     stdout().print(table)
@@ -155,6 +166,24 @@ TargetLanguageOption = Annotated[
     ),
 ]
 TagOption = Annotated[list[str] | None, typer.Option("--tag", help="A tag (category) for the source. Repeatable.")]
+# Rights (presseschau.store.rights).
+ReuseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reuse",
+        help="How much of its articles the site shows: full, excerpt, quote or headline ('' for the site default).",
+    ),
+]
+ExcerptWordsOption = Annotated[
+    int | None, typer.Option("--excerpt-words", help="Words of an excerpt (whole sentences; default 150).")
+]
+PermissionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--permission",
+        help="Permission granted to reuse in full (who, when); lifts licence caps ('' to withdraw).",
+    ),
+]
 
 
 def filters_from_options(
@@ -249,6 +278,9 @@ def sources_show(ctx: typer.Context, source_id: Annotated[int, typer.Argument(he
             "Already in the target language: "
             + ("publish as is (original)" if filters.target_language == "publish" else "skip"),
         ]
+        lines.append(f"Reuse:     {reuse_setting_text(context.settings, source)}")
+        if source.reuse_permission:
+            lines.append(f"Permission: {source.reuse_permission}")
         glossary = format_glossary_additions(source.glossary)
         if glossary:
             lines.append("Glossary:  " + glossary.replace("\n", "; "))
@@ -383,3 +415,40 @@ def _print_import_report(report: ImportReport) -> None:
     if report.article_ids:
         typer.echo("Article ids: " + ", ".join(str(article_id) for article_id in report.article_ids))
     _print_failures(report.failures)
+
+
+@sources_app.command("set")
+def sources_set(
+    ctx: typer.Context,
+    source_id: Annotated[int, typer.Argument(help="Source id.")],
+    reuse: ReuseOption = None,
+    excerpt_words: ExcerptWordsOption = None,
+    permission: PermissionOption = None,
+    bilingual: Annotated[
+        bool | None, typer.Option("--bilingual/--no-bilingual", help="Readers may open the English original.")
+    ] = None,
+) -> None:
+    """Set a source's rights: its reuse mode, excerpt length, permission note, bilingual reading.
+
+    Articles translated narrower than the new setting allows are queued for a fuller translation."""
+    context: AppContext = ctx.obj
+    changes = {
+        key: value
+        for key, value in (
+            ("reuse", reuse),
+            ("excerpt_words", excerpt_words),
+            ("reuse_permission", permission),
+            ("bilingual", bilingual),
+        )
+        if value is not None
+    }
+    if not changes:
+        raise fail("nothing to change; see `presseschau sources set --help`", REFUSED)
+    with exit_on(IngestError):
+        update_source(context.database, source_id, **changes)
+        queued = retranslate_for_reuse(context.database, context.settings, source_id)
+    with context.database.session() as session:
+        source = session.get_one(Source, source_id)
+        typer.echo(f"Source {source.id} ({source.name}): reuse {reuse_setting_text(context.settings, source)}")
+    if queued:
+        typer.echo(f"{queued} article(s) queued for a fuller translation.")

@@ -101,7 +101,9 @@ def status(
         f"{report.translated_last_day} in the last 24 h{mean}"
     )
     if report.sources:
-        table = Table("id", "source", "last poll", "next poll", "status", "failures", "articles", title="Sources")
+        table = Table(
+            "id", "source", "last poll", "next poll", "status", "failures", "articles", "reuse", title="Sources"
+        )
         for s in report.sources:
             cells = (
                 str(s.id),
@@ -111,6 +113,7 @@ def status(
                 (s.last_status or "–") + (f": {s.last_error}" if s.last_error else ""),
                 str(s.consecutive_failures),
                 str(s.articles),
+                s.reuse,
             )
             table.add_row(*(Text(cell) for cell in cells))
         console.print(table)

@@ -27,6 +27,7 @@ from presseschau.store.models import (
     TranslationStatus,
     utcnow,
 )
+from presseschau.store.rights import article_reuse, reusable_paragraphs
 
 # Report keys written by the translate stage that an editor should look at.
 _FLAG_KEYS = {
@@ -210,7 +211,7 @@ def _add_revision(session: Session, translation: Translation, author: str, note:
     return revision
 
 
-def _touch_publication(session: Session, translation: Translation) -> None:
+def _touch_publication(session: Session, translation: Translation, settings: Settings) -> None:
     if translation.publication is not None:
         now = utcnow()
         translation.publication.updated_at = now
@@ -219,10 +220,11 @@ def _touch_publication(session: Session, translation: Translation) -> None:
             translation.publication.text_updated_at = now
             from presseschau.publish import search
 
-            # Keep full-text search in step with the edited text.
-            body = " ".join(p.text for p in paragraphs_from_json(translation.paragraphs))
+            # Keep full-text search in step with the edited text (as far as the reuse mode shows it).
+            reuse = article_reuse(settings, translation.article)
+            body = " ".join(p.text for p in reusable_paragraphs(paragraphs_from_json(translation.paragraphs), reuse))
             search.index_document(
-                session, translation.publication.id, translation.language, translation.title or "", body
+                session, translation.publication.id, translation.language, translation.title or "", body, reuse
             )
 
 
@@ -320,7 +322,7 @@ def save_edit(
         return None
     translation.paragraphs = paragraphs_to_json(current)
     translation.updated_at = utcnow()
-    _touch_publication(session, translation)
+    _touch_publication(session, translation, settings)
     revision = _add_revision(session, translation, author=author, note=note or "Bearbeitet")
     _remember_reviewed(settings, translation, changed_pairs)
     return revision

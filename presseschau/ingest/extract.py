@@ -25,6 +25,7 @@ from presseschau.content import Paragraph, html_to_text, sanitize_inline_html
 from presseschau.ingest.dates import DatedValue, dated, most_precise, parse_datetime, url_date
 from presseschau.ingest.errors import NoArticleFound
 from presseschau.ingest.language import detect_language
+from presseschau.ingest.licence import UNKNOWN, DetectedLicence, detect_licence
 from presseschau.ingest.urls import normalize_url
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class ExtractedArticle:
     description: str | None = None
     image_url: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
+    # The licence the page declares (`presseschau.ingest.licence`), `unknown` when none.
+    licence: DetectedLicence = UNKNOWN
 
     @property
     def text(self) -> str:
@@ -135,6 +138,7 @@ def extract_article(
         description=_clean_text(getattr(metadata, "description", None)),
         image_url=_absolute_http(getattr(metadata, "image", None), url),
         paragraphs=paragraphs,
+        licence=detect_licence(tree, _json_ld_objects(tree)) if tree is not None else UNKNOWN,
     )
 
 

@@ -121,6 +121,38 @@ def parse_opml(data: bytes, subject: str) -> list[OpmlEntry]:
     return entries
 
 
+# Rights (presseschau.store.rights): presseschau:reuse, :excerpt-words, :permission, :bilingual.
+
+
+def _rights_fields(options: dict[str, str]) -> dict[str, Any]:
+    """A source's rights settings from its outline's attributes (validated by `draft_source`)."""
+    fields: dict[str, Any] = {}
+    if options.get("reuse"):
+        fields["reuse"] = options["reuse"]
+    if options.get("excerpt-words"):
+        fields["excerpt_words"] = int(options["excerpt-words"])
+    if options.get("permission"):
+        fields["reuse_permission"] = options["permission"]
+    if "bilingual" in options:
+        if options["bilingual"] not in ("true", "false"):
+            raise ValueError(f"bilingual={options['bilingual']!r}, expected true or false")
+        fields["bilingual"] = options["bilingual"] == "true"
+    return fields
+
+
+def _rights_attributes(source: Source) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    if source.reuse:
+        attributes["reuse"] = source.reuse
+    if source.excerpt_words:
+        attributes["excerpt-words"] = str(source.excerpt_words)
+    if source.reuse_permission:
+        attributes["permission"] = source.reuse_permission
+    if source.bilingual is not None:
+        attributes["bilingual"] = "true" if source.bilingual else "false"
+    return attributes
+
+
 def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
     where = f"line {entry.line} ({entry.url})"
     options = entry.settings
@@ -156,6 +188,7 @@ def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
                 stored.get("min_words") or 0,
                 stored.get("target_language") or "skip",
             )
+        fields.update(_rights_fields(options))
         return draft_source(settings, entry.url, check_address=False, **fields)
     except (ValueError, TypeError, FilterError) as error:
         raise OpmlError(subject, f"{where}: {error}") from None
@@ -257,6 +290,7 @@ def export_opml(database: Database, settings: Settings, title: str | None = None
             stored_filters = filters_from_json(source.filters).to_json()
             if stored_filters:
                 attributes["filters"] = json.dumps(stored_filters, ensure_ascii=False)
+            attributes.update(_rights_attributes(source))
             for key, value in attributes.items():
                 outline.set(_q(key), value)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
+from presseschau.content import strip_xml_forbidden
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
 from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
 from presseschau.ingest.profiles import ProfileError, check_country, check_outlet_kind
@@ -34,6 +35,7 @@ from presseschau.store.models import (
     utcnow,
 )
 from presseschau.store.queue import TranslationDone, enqueue_translation
+from presseschau.store.rights import REUSE_MODES, ReuseError, article_reuse, parse_excerpt_words, parse_reuse_mode
 from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,10 @@ EDITABLE_FIELDS = frozenset(
         "outlet_kind",
     }
 )
+# Rights (presseschau.store.rights): the reuse mode, the excerpt's length, the permission note
+# that lifts licence caps, bilingual reading (None: the site's settings). Checked by `_check_rights_value`.
+RIGHTS_FIELDS = frozenset({"reuse", "excerpt_words", "reuse_permission", "bilingual"})
+EDITABLE_FIELDS = EDITABLE_FIELDS | RIGHTS_FIELDS
 
 
 def _check_interval(subject: str, interval: int) -> int:
@@ -73,6 +79,8 @@ def _check_interval(subject: str, interval: int) -> int:
 
 def _check_value(subject: str, name: str, value: Any) -> Any:
     """The validated, normalized value of one source field."""
+    if name in RIGHTS_FIELDS:
+        return _check_rights_value(subject, name, value)
     if name == "name":
         text = str(value or "").strip()
         if not text:
@@ -135,6 +143,29 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
     raise InvalidInput(subject, f"{name!r} cannot be changed; changeable: {', '.join(sorted(EDITABLE_FIELDS))}")
 
 
+def _check_rights_value(subject: str, name: str, value: Any) -> Any:
+    """A source's rights field, validated; empty values mean "the site's setting"."""
+    if value is None or value == "":
+        return None
+    try:
+        if name == "reuse":
+            return parse_reuse_mode(str(value))
+        if name == "excerpt_words":
+            if isinstance(value, bool):
+                raise ReuseError(f"excerpt length {value!r} is not a whole number of words")
+            return parse_excerpt_words(value)
+    except ReuseError as error:
+        raise InvalidInput(subject, str(error)) from None
+    if name == "reuse_permission":
+        text = strip_xml_forbidden(str(value)).strip()
+        if len(text) > 1000:
+            raise InvalidInput(subject, "the permission note is longer than 1000 characters")
+        return text or None
+    if not isinstance(value, bool):
+        raise InvalidInput(subject, f"bilingual must be true or false, not {value!r}")
+    return value
+
+
 def normalize_tags(subject: str, tags: Iterable[Any] | None) -> list[str] | None:
     cleaned: list[str] = []
     for tag in tags or ():
@@ -184,6 +215,11 @@ def draft_source(
     country: str | None = None,
     outlet_kind: str | None = None,
     check_address: bool = True,
+    # Rights (issue 20): None keeps the site's settings.
+    reuse: str | None = None,
+    excerpt_words: int | None = None,
+    reuse_permission: str | None = None,
+    bilingual: bool | None = None,
 ) -> SourceDraft:
     """Validate a new source's fields; `check_address=False` leaves the address check to the caller
     (an OPML import checks many addresses concurrently)."""
@@ -203,6 +239,10 @@ def draft_source(
         "filters": filters,
         "country": country,
         "outlet_kind": outlet_kind,
+        "reuse": reuse,
+        "excerpt_words": excerpt_words,
+        "reuse_permission": reuse_permission,
+        "bilingual": bilingual,
     }
     return SourceDraft(url, {key: _check_value(url, key, value) for key, value in wanted.items()})
 
@@ -410,6 +450,39 @@ def retranslate_article(database: Database, settings: Settings, article_id: int)
         translation.status, translation.attempts = TranslationStatus.QUEUED, 0
         translation.next_attempt_at, translation.error = None, None
         return translation
+
+
+def retranslate_for_reuse(database: Database, settings: Settings, source_id: int) -> int:
+    """Queue a new translation of the source's translated articles whose text is narrower than
+    their reuse mode now allows (a source widened from excerpt to full); returns how many.
+
+    A narrower mode needs no work: every output shows only what the mode allows."""
+    queued = 0
+    language = settings.target_language
+    with database.session() as session:
+        source = get_source(session, source_id)
+        rows = session.execute(
+            select(Article, Translation)
+            .join(Translation, Translation.article_id == Article.id)
+            .where(
+                Article.source_id == source_id,
+                Article.fetch_status == FetchStatus.OK,
+                Translation.language == language,
+                Translation.status == TranslationStatus.DONE,
+                Translation.engine != ORIGINAL_ENGINE,
+            )
+        ).all()
+        for article, translation in rows:
+            done = (translation.report or {}).get("reuse") or {}
+            wanted = article_reuse(settings, article, source)
+            before = done.get("mode", "full")
+            widened = REUSE_MODES.index(wanted.mode) < REUSE_MODES.index(before) if before in REUSE_MODES else False
+            longer = wanted.mode == before == "excerpt" and wanted.excerpt_words > int(done.get("excerpt_words") or 0)
+            if widened or longer:
+                translation.status, translation.attempts = TranslationStatus.QUEUED, 0
+                translation.next_attempt_at, translation.error = None, None
+                queued += 1
+    return queued
 
 
 def filtered_articles(session: Session, source_id: int | None = None, limit: int = 200) -> list[Article]:

@@ -127,6 +127,7 @@ def store_extracted(
         _drop_placeholders(session, placeholders)
         _remember_alias(session, article, extracted.url)
         article.fetched_at = now
+        _apply_licence(article, extracted)
         if article.content_hash == digest:
             return "unchanged"
         return _store_revision(session, settings, article, extracted, digest, language, source, on_done, now)
@@ -288,6 +289,7 @@ def _apply(
         article.published_date_only = extracted.published_date_only
         article.published_at_source = extracted.published_at_source
     article.genre = extracted.genre
+    _apply_licence(article, extracted)
     article.updated_at = extracted.updated_at or (now if article.content_hash else None)
     article.language = extracted.language
     article.paragraphs = paragraphs_to_json(extracted.paragraphs)
@@ -299,6 +301,16 @@ def _apply(
         else f"language detected as {extracted.language or 'unknown'} "
         f"(p={extracted.language_probability:.2f}), not the source's language"
     )
+
+
+def _apply_licence(article: Article, extracted: ExtractedArticle) -> None:
+    """The licence the page declares; a feed entry (which declares none) keeps what its page said."""
+    detected = extracted.licence
+    if detected.found is None and article.licence not in (None, detected.id):
+        return
+    article.licence = detected.id
+    article.licence_found = detected.found
+    article.licence_url = detected.url[:2048] if detected.url else None
 
 
 def _revision_of(article: Article) -> ArticleRevision:

@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -39,6 +40,10 @@ class FeedItem:
     original_url: str
     authors: tuple[str, ...] = ()
     category: str | None = None
+    # The attribution the original's licence asks for (`attribution.Attribution`): RSS `dc:rights`,
+    # Atom `<rights>`, JSON Feed `_rights`.
+    rights: str = ""
+    rights_json: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,8 @@ def _generator(info: FeedInfo, items: Sequence[FeedItem], rss: bool) -> FeedGene
                 entry.dc.dc_creator(_html_text(author))
             if item.category:
                 entry.category(term=_html_text(item.category))
+            if item.rights:
+                entry.dc.dc_rights(_html_text(item.rights))
         else:
             entry.title(_text(item.title))
             entry.summary(_text(item.summary), type="text")
@@ -136,6 +143,8 @@ def _generator(info: FeedInfo, items: Sequence[FeedItem], rss: bool) -> FeedGene
                 entry.author(name=_text(author))
             if item.category:
                 entry.category(term=_text(item.category))
+            if item.rights:
+                entry.rights(_text(item.rights))
     return feed
 
 
@@ -169,6 +178,7 @@ def json_feed(info: FeedInfo, items: Sequence[FeedItem]) -> str:
                 "date_modified": _rfc3339(item.updated),
                 **({"authors": [{"name": _text(a)} for a in item.authors]} if item.authors else {}),
                 **({"tags": [_text(item.category)]} if item.category else {}),
+                **({"_rights": item.rights_json} if item.rights_json else {}),
                 "language": info.language,
             }
             for item in items

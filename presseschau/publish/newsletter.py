@@ -206,6 +206,8 @@ def _plain(view: press_review.DayView, site: Site) -> str:
             lines.append(f"   Deutsch: {site.urls.absolute(entry.url)}")
             if entry.original_url:
                 lines.append(f"   Original: {entry.original_url}")
+            if entry.rights:
+                lines.append(f"   {entry.rights}")
             lines.append("")
     return "\n".join(strip_xml_forbidden(line) for line in lines)
 

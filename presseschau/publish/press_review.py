@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.ingest.profiles import profile_text
 from presseschau.publish import feeds, queries, sitemaps
+from presseschau.publish.attribution import short_rights
 from presseschau.publish.formatting import teaser
 from presseschau.store.models import (
     Article,
@@ -85,6 +86,8 @@ class Entry:
         if not self.passage:
             return ""
         return f"Die Redaktion: {self.passage}" if self.passage_editorial else f"„{self.passage}“"
+    # The original's licence and how the German text came about (attribution.short_rights).
+    rights: str = ""
 
     @property
     def blurb(self) -> str:
@@ -169,6 +172,7 @@ def _entry(
         passage=passage.text if passage is not None else None,
         passage_editorial=passage is not None and passage.editorial,
         passage_original=passage.original if passage is not None else None,
+        rights=short_rights(article, translation),
     )
 
 
@@ -378,6 +382,7 @@ def story_html(site: Site, story: StoryView) -> str:
         parts.append(
             f'<li><strong>{escape(entry.outlet_label)}</strong>: <a href="{link}">{escape(entry.title)}</a>{original}'
             + (f"<br>{escape(entry.blurb)}" if entry.blurb else "")
+            + (f"<br><small>{escape(entry.rights)}</small>" if entry.rights else "")
             + "</li>"
         )
     parts.append("</ul>")

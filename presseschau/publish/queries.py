@@ -13,12 +13,33 @@ from urllib.parse import urlsplit
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, sanitize_inline_html
 from presseschau.publish import search
 from presseschau.publish.formatting import teaser, translation_disclosure, translation_notice
-from presseschau.store.models import Article, Publication, PublicationStatus, SlugHistory, Source, Translation
+from presseschau.store.models import (
+    Article,
+    CorrectionNote,
+    Publication,
+    PublicationStatus,
+    SlugHistory,
+    Source,
+    Translation,
+    TranslationRevision,
+)
+from presseschau.store.rights import (
+    LICENCES,
+    UNKNOWN_LICENCE,
+    Licence,
+    ReuseDecision,
+    article_reuse,
+    bilingual_allowed,
+    licence,
+    reusable_paragraphs,
+)
 
 RELATED_COUNT = 4
+FULL_REUSE = ReuseDecision("full", "")
 
 
 def plain_text(value: str | None) -> str:
@@ -96,6 +117,24 @@ class ArticleView:
     # Its story's page (None: in no story, or the story's review is not public) and the story's outlets.
     story_url: str | None = None
     story_outlets: int = 0
+    # Rights (presseschau.store.rights): what may be shown and why; `paragraphs` is already cut to it.
+    reuse: ReuseDecision = FULL_REUSE
+    licence: Licence = LICENCES[UNKNOWN_LICENCE]
+    # The English original of each shown paragraph, aligned by index (only where bilingual reading is on).
+    originals: list[Paragraph] = field(default_factory=list)
+    # An editor changed the machine's text ("bearbeitet").
+    edited: bool = False
+    # Public correction notes, oldest first: (id, when, text).
+    corrections: list[tuple[int, datetime, str]] = field(default_factory=list)
+
+    @property
+    def bilingual(self) -> bool:
+        return bool(self.originals)
+
+    @property
+    def body_paragraphs(self) -> list[Paragraph]:
+        """What the article body shows: nothing beyond the teaser for a `headline` article."""
+        return [] if self.reuse.mode == "headline" else self.paragraphs
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,8 +447,14 @@ def related(session: Session, language: str, summary: Summary, exclude: Iterable
     return [found[i] for i in ids if i in found]
 
 
-def article_view(session: Session, language: str, publication_id: int, with_links: bool = True) -> ArticleView | None:
-    """The article page's content for a published publication (None when not published)."""
+def article_view(
+    session: Session, settings: Settings, publication_id: int, with_links: bool = True
+) -> ArticleView | None:
+    """The article page's content for a published publication (None when not published).
+
+    The one "what may be shown" view of an article: its text is cut to the article's reuse mode
+    here, and the page, the feeds and the static build all render this view."""
+    language = settings.target_language
     row = session.execute(
         select(Publication, Translation, Article, Source.name)
         .join(Translation, Translation.id == Publication.translation_id)
@@ -420,7 +465,9 @@ def article_view(session: Session, language: str, publication_id: int, with_link
     if row is None:
         return None
     publication, translation, article, source_name = row
-    paragraphs = safe_paragraphs(translation.paragraphs)
+    reuse = article_reuse(settings, article)
+    paragraphs = reusable_paragraphs(safe_paragraphs(translation.paragraphs), reuse)
+    english = safe_paragraphs(article.paragraphs)
     assert publication.published_at is not None
     summary = Summary(
         publication_id=publication.id,
@@ -442,7 +489,7 @@ def article_view(session: Session, language: str, publication_id: int, with_link
         paragraphs=paragraphs,
         original_title=plain_text(article.title) or "Originalartikel",
         original_url=http_url(article.canonical_url) or http_url(article.url) or "",
-        original_teaser=teaser(iter_safe_paragraphs(article.paragraphs)) or plain_text(article.description),
+        original_teaser=teaser(reusable_paragraphs(english, reuse)) or plain_text(article.description),
         original_published_at=article.published_at,
         authors=[name for name in (plain_text(str(a)) for a in (article.authors or []) if a) if name],
         image_url=http_url(article.image_url),
@@ -456,7 +503,14 @@ def article_view(session: Session, language: str, publication_id: int, with_link
             translation.engine, translation.model, translation.reviewed, article.language or "en"
         ),
         text_updated_at=publication.text_updated_at,
+        reuse=reuse,
+        licence=licence(article.licence),
+        edited=_edited(session, translation.id),
+        corrections=correction_notes(session, publication.id),
     )
+    # Paragraph by paragraph beside its original: only a full translation aligns with it.
+    if bilingual_allowed(settings, article.source, reuse) and len(english) == len(paragraphs):
+        view.originals = english
     if with_links:
         view.previous, view.next = neighbours(session, language, summary)
         # The previous and next articles are linked right above: not again as "related".
@@ -467,6 +521,27 @@ def article_view(session: Session, language: str, publication_id: int, with_link
             candidates = latest(session, language, RELATED_COUNT + len(shown), source_id=article.source_id)
             view.same_source = [s for s in candidates if s.publication_id not in shown][:RELATED_COUNT]
     return view
+
+
+def _edited(session: Session, translation_id: int) -> bool:
+    """An editor saved a change of the machine's text (revisions by people, not `engine:`)."""
+    return (
+        session.scalar(
+            select(func.count(TranslationRevision.id)).where(
+                TranslationRevision.translation_id == translation_id, ~TranslationRevision.author.startswith("engine:")
+            )
+        )
+        or 0
+    ) > 0
+
+
+def correction_notes(session: Session, publication_id: int) -> list[tuple[int, datetime, str]]:
+    rows = session.execute(
+        select(CorrectionNote.id, CorrectionNote.created_at, CorrectionNote.text)
+        .where(CorrectionNote.publication_id == publication_id)
+        .order_by(CorrectionNote.created_at, CorrectionNote.id)
+    )
+    return [(int(row[0]), row[1], plain_text(row[2])) for row in rows]
 
 
 def all_slugs(session: Session, language: str) -> list[tuple[str, datetime]]:
@@ -496,6 +571,8 @@ def site_version(session: Session, language: str) -> tuple[int, str, str]:
         select(func.count(Publication.id), func.max(Publication.updated_at)).where(Publication.language == language)
     ).one()
     names = hashlib.blake2b(digest_size=8)
-    for source_id, name in session.execute(select(Source.id, Source.name).order_by(Source.id)):
-        names.update(f"{source_id}\0{name}\0".encode())
+    # A source's rights settings change what its pages and feeds show, too.
+    rights = (Source.reuse, Source.excerpt_words, Source.reuse_permission, Source.bilingual)
+    for source_id, name, *settings in session.execute(select(Source.id, Source.name, *rights).order_by(Source.id)):
+        names.update(f"{source_id}\0{name}\0{settings}\0".encode())
     return int(row[0]), str(row[1]), names.hexdigest()

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from presseschau.store.models import PublicationStatus, SearchDocument
+from presseschau.store.rights import ReuseDecision, reusable_paragraphs
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_QUERY_TERMS = 12
@@ -108,7 +109,7 @@ class SearchHit:
     rank: float
 
 
-def original_text(session: Session, publication_id: int) -> str:
+def original_text(session: Session, publication_id: int, reuse: ReuseDecision | None = None) -> str:
     """The English original's title, teaser and authors of a publication: names as the original
     spells them (Lukashenko, Kyiv) are searched too."""
     from presseschau.content import paragraphs_from_json
@@ -123,7 +124,10 @@ def original_text(session: Session, publication_id: int) -> str:
     if row is None:
         return ""
     title, description, authors, paragraphs = row
-    opening = [p.text for p in paragraphs_from_json(paragraphs)[:ORIGINAL_PARAGRAPHS]]
+    english = paragraphs_from_json(paragraphs)
+    # No more of the original than the article's reuse mode shows.
+    shown = reusable_paragraphs(english, reuse) if reuse is not None else english
+    opening = [p.text for p in shown[:ORIGINAL_PARAGRAPHS]]
     return "\n".join(part for part in [title or "", description or "", *map(str, authors or []), *opening] if part)
 
 
@@ -132,9 +136,13 @@ def original_text(session: Session, publication_id: int) -> str:
 ORIGINAL_PARAGRAPHS = 2
 
 
-def index_document(session: Session, publication_id: int, language: str, title: str, body: str) -> None:
-    """Create or replace the search entry of a publication (call within the publishing transaction)."""
-    original = original_text(session, publication_id)
+def index_document(
+    session: Session, publication_id: int, language: str, title: str, body: str, reuse: ReuseDecision | None = None
+) -> None:
+    """Create or replace the search entry of a publication (call within the publishing transaction).
+
+    `body` is the German text as shown; `reuse` cuts the indexed English opening alike."""
+    original = original_text(session, publication_id, reuse)
     if original:
         body = f"{body}\n{original}"
     document = session.get(SearchDocument, publication_id)

@@ -30,6 +30,7 @@ from presseschau.store.models import (
     utcnow,
 )
 from presseschau.store.queue import TranslationDone
+from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
 from presseschau.stories.service import group_quietly
 
 
@@ -97,11 +98,12 @@ def _new_slug(
 SLUG_ATTEMPTS = 20
 
 
-def _body_text(translation: Translation) -> str:
-    return "\n".join(p.text for p in paragraphs_from_json(translation.paragraphs))
+def _body_text(translation: Translation, reuse: ReuseDecision) -> str:
+    """The searchable German text: as far as the article's reuse mode shows it."""
+    return "\n".join(p.text for p in reusable_paragraphs(paragraphs_from_json(translation.paragraphs), reuse))
 
 
-def _mark_published(session: Session, publication: Publication, now: datetime) -> None:
+def _mark_published(session: Session, publication: Publication, now: datetime, settings: Settings) -> None:
     if publication.status != PublicationStatus.PUBLISHED:
         publication.status = PublicationStatus.PUBLISHED
         publication.published_at = now
@@ -109,8 +111,9 @@ def _mark_published(session: Session, publication: Publication, now: datetime) -
     publication.updated_at = now
     session.flush()
     translation = publication.translation
+    reuse = article_reuse(settings, translation.article)
     search.index_document(
-        session, publication.id, publication.language, translation.title or "", _body_text(translation)
+        session, publication.id, publication.language, translation.title or "", _body_text(translation, reuse), reuse
     )
 
 
@@ -189,7 +192,7 @@ def on_translation_done(session: Session, translation: Translation, settings: Se
     if publication.status == PublicationStatus.PUBLISHED or (
         publication.status == PublicationStatus.HELD and effective_policy(translation.article, settings) == "auto"
     ):
-        _mark_published(session, publication, now)
+        _mark_published(session, publication, now, settings)
         if shown is not None and _indexed_text(session, publication) != shown:
             # Translated again (a revised original) while on the site, and the text differs:
             # readers see "Aktualisiert am". A mere re-run of the same translation is no update.
@@ -255,7 +258,7 @@ def publish(session: Session, settings: Settings, article_id: int) -> Publicatio
     """Publish article `article_id` now (also when held or unpublished before)."""
     translation = _require_done(_translation_for(session, settings, article_id), article_id)
     publication = _get_or_create_publication(session, translation)
-    _mark_published(session, publication, utcnow())
+    _mark_published(session, publication, utcnow(), settings)
     group_quietly(session, settings)
     return publication
 
@@ -277,7 +280,7 @@ def publish_all(session: Session, settings: Settings) -> int:
     ).all()
     now = utcnow()
     for translation in held:
-        _mark_published(session, _get_or_create_publication(session, translation), now)
+        _mark_published(session, _get_or_create_publication(session, translation), now, settings)
     if held:
         group_quietly(session, settings, everything=True)  # all of them, however many batches they make
     return len(held)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph
-from presseschau.publish import feeds, press_review, queries, search, sitemaps
+from presseschau.publish import corrections, feeds, press_review, queries, search, sitemaps
+from presseschau.publish.attribution import READ_ON, attribution
 from presseschau.publish.formatting import (
     german_datetime_uhr,
     german_month,
@@ -33,6 +34,7 @@ from presseschau.publish.formatting import (
     original_date_iso,
     original_date_text,
 )
+from presseschau.publish.reading import article_body_html, side_by_side_rows
 from presseschau.translate.names import engine_display_name
 
 Mode = Literal["server", "static"]
@@ -99,6 +101,20 @@ class Urls:
     def feed(self, kind: str, source_id: int | None = None) -> str:
         name = FEED_FILES[kind]
         return self.path(f"/quelle/{source_id}/{name}" if source_id is not None else f"/{name}")
+
+    def bilingual(self, slug: str) -> str:
+        """The side-by-side page of an article (German beside the English original)."""
+        return self.path(f"/{slug}/zweisprachig/")
+
+    def report(self, publication_id: int, index: int) -> str:
+        """The form for reporting a translation error in paragraph `index` (server only)."""
+        return self.path(f"/korrektur/{publication_id}/{index}/")
+
+    def corrections(self) -> str:
+        return self.path("/korrekturen/")
+
+    def corrections_feed(self) -> str:
+        return self.path("/korrekturen/feed.xml")
 
     def asset(self, name: str) -> str:
         # The content hash in the URL lets browsers cache assets forever (a change gives a new URL).
@@ -207,7 +223,7 @@ class Site:
         )
 
     def article(self, session: Session, publication_id: int, view: queries.ArticleView | None = None) -> str | None:
-        view = view or queries.article_view(session, self.language, publication_id)
+        view = view or queries.article_view(session, self.settings, publication_id)
         if view is None:
             return None
         press_review.attach_story(session, self, view)
@@ -220,6 +236,8 @@ class Site:
             "headline": view.original_title,
             "inLanguage": self.settings.source_language,
         }
+        credit = attribution(view)
+        original.update(credit.json_ld())
         if view.original_published_at:
             # A date-only original stays a date ("2026-11-05"): no made-up midnight.
             original["datePublished"] = original_date_iso(view.original_published_at, s.original_date_only, tz)
@@ -249,19 +267,89 @@ class Site:
                 "url": self.urls.absolute(self.urls.home()),
             },
             **({"author": original["author"]} if view.authors else {}),
+            # A share-alike original's adaptation carries the same licence.
+            **({"license": view.licence.url} if view.licence.share_alike and view.licence.url else {}),
             # No image: the page does not show the original's picture, whose rights lie elsewhere.
         }
 
         if view.engine == "original":  # published as the original German text (a source filter setting)
             del json_ld["translator"]
+        report = (lambda index: self.urls.report(s.publication_id, index)) if self.mode == "server" else None
         return self._render(
             "article.html",
             view=view,
-            body=_block_html(view.paragraphs),
+            body=article_body_html(view.body_paragraphs, view.originals, report),
+            credit=credit,
             canonical=canonical,
             json_ld=_json_ld(json_ld),
             section="article",
         )
+
+    def bilingual_page(self, session: Session, publication_id: int) -> str | None:
+        """German and English side by side, paragraph by paragraph (only where bilingual reading is on)."""
+        view = queries.article_view(session, self.settings, publication_id, with_links=False)
+        if view is None or not view.bilingual:
+            return None
+        return self._render(
+            "bilingual.html",
+            view=view,
+            rows=side_by_side_rows(view.paragraphs, view.originals),
+            credit=attribution(view),
+            canonical=self.urls.absolute(self.urls.bilingual(view.summary.slug)),
+            section="article",
+        )
+
+    # Corrections (presseschau.publish.corrections) ------------------------------------------------
+
+    def corrections_page(self, session: Session) -> str:
+        return self._render(
+            "corrections.html",
+            items=corrections.public_corrections(session, self.language),
+            canonical=self.urls.absolute(self.urls.corrections()),
+            section="corrections",
+        )
+
+    def corrections_feed(self, session: Session) -> str:
+        """RSS of the published correction notes, newest first."""
+        info = feeds.FeedInfo(
+            title=f"Korrekturen – {self.settings.site_title}",
+            description="Korrekturen an übersetzten Artikeln",
+            home_url=self.urls.absolute(self.urls.corrections()),
+            rss_url=self.urls.absolute(self.urls.corrections_feed()),
+            atom_url=self.urls.absolute(self.urls.corrections_feed()),
+            json_url=self.urls.absolute(self.urls.corrections_feed()),
+            language=self.language,
+        )
+        items = [
+            feeds.FeedItem(
+                url=self.urls.absolute(self.urls.article(item.slug)) + f"#korrekturen-{item.note_id}",
+                title=f"Korrektur: {item.title}",
+                summary=f"Korrigiert am {german_datetime_uhr(item.created_at, self.settings.timezone)}: {item.text}",
+                content_html=f"<p>{escape(item.text)}</p>",
+                published=item.created_at,
+                updated=item.created_at,
+                original_url="",
+            )
+            for item in corrections.public_corrections(session, self.language, FEED_ITEMS)
+        ]
+        return feeds.rss(info, items)
+
+    def report_form(
+        self, target: corrections.ReportTarget, csrf: str, message: str = "", error: str | None = None
+    ) -> str:
+        return self._render(
+            "report.html",
+            target=target,
+            csrf=csrf,
+            message=message,
+            error=error,
+            action=self.urls.report(target.publication_id, target.index),
+            robots="noindex",
+            section="article",
+        )
+
+    def report_thanks(self, target: corrections.ReportTarget) -> str:
+        return self._render("report.html", target=target, done=True, robots="noindex", section="article")
 
     def source_page(self, session: Session, source_id: int, page: int = 1) -> str | None:
         source = queries.source(session, source_id)
@@ -375,7 +463,7 @@ class Site:
     def feed_items(self, session: Session, source_id: int | None = None) -> list[feeds.FeedItem]:
         items = []
         for summary in queries.latest(session, self.language, FEED_ITEMS, source_id=source_id):
-            view = queries.article_view(session, self.language, summary.publication_id, with_links=False)
+            view = queries.article_view(session, self.settings, summary.publication_id, with_links=False)
             if view is not None:
                 items.append(self.feed_item(view))
         return items
@@ -383,22 +471,23 @@ class Site:
     def feed_item(self, view: queries.ArticleView) -> feeds.FeedItem:
         s = view.summary
         tz = self.settings.timezone
-        credit = (
-            f'<p><em>Original: <a href="{escape(view.original_url)}">{escape(view.original_title)}</a>'
-            + (f", {escape(s.outlet)}" if s.outlet else "")
-            + (f", {escape(join_authors(view.authors))}" if view.authors else "")
-            + (
-                f", {escape(original_date_text(view.original_published_at, s.original_date_only, tz))}"
-                if view.original_published_at
-                else ""
-            )
-            + f". {escape(view.notice)}.</em></p>"
-        )
+        rights = attribution(view)
+        credit = rights.credit_html()
+        if view.original_published_at:
+            date = escape(original_date_text(view.original_published_at, s.original_date_only, tz))
+            credit = credit.replace("</em></p>", f" Original vom {date}.</em></p>")
+        body = _block_html(view.body_paragraphs)
+        if view.reuse.mode == "headline":
+            body = f"<p>{escape(s.teaser)}</p>"
+        if view.reuse.mode != "full" and view.original_url:
+            body += f'\n<p><a href="{escape(view.original_url)}">{READ_ON}</a></p>'
         return feeds.FeedItem(
             url=self.urls.absolute(self.urls.article(s.slug)),
             title=s.title,
             summary=s.teaser,
-            content_html=_block_html(view.paragraphs) + "\n" + credit,
+            rights=rights.rights_text(),
+            rights_json=rights.to_json(),
+            content_html=body + "\n" + credit,
             published=s.published_at,
             updated=s.updated_at,
             original_url=view.original_url,

@@ -14,6 +14,8 @@ _SEPARATORS = re.compile(r"[^a-z0-9]+")
 RESERVED_SLUGS = frozenset(
     {"admin", "quelle", "archiv", "suche", "seite", "static", "healthz", "metrics", "feed", "atom", "sitemap", "robots"}
 ) | {"api", "presseschau"}
+# The correction form and the corrections page (presseschau.web.corrections).
+RESERVED_SLUGS = RESERVED_SLUGS | {"korrektur", "korrekturen"}
 DEFAULT_MAX_LENGTH = 100
 
 

@@ -30,7 +30,6 @@ from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date, local_datetime
 from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, MonthEntry, Site
 from presseschau.store.db import Database
-from presseschau.store.models import SearchDocument
 
 MANIFEST_NAME = ".presseschau-build.json"
 log = logging.getLogger(__name__)
@@ -137,11 +136,13 @@ def _chunks(items: list[queries.Summary], size: int) -> Iterator[list[queries.Su
         yield items[start : start + size]
 
 
-def _search_terms(session: Session, publication_id: int) -> list[str]:
+def _search_terms(session: Session, view: queries.ArticleView) -> list[str]:
     """Every stem of the article's search entry (German text, English title, teaser and authors):
-    the static search matches queries by the server's rules (see `presseschau.publish.search`)."""
-    document = session.get(SearchDocument, publication_id)
-    return search.search_terms(f"{document.title}\n{document.body}") if document is not None else []
+    the static search matches queries by the server's rules (see `presseschau.publish.search`).
+    Built from the article view, so it holds no more of the text than its reuse mode shows."""
+    body = "\n".join(p.text for p in view.paragraphs)
+    original = search.original_text(session, view.summary.publication_id, view.reuse)
+    return search.search_terms(f"{view.summary.title}\n{body}\n{original}")
 
 
 def build_site(
@@ -259,7 +260,7 @@ def _article_view(session: Session, site: Site, published: _Published, position:
     older), related articles and more from the same source."""
     everything = published.everything
     summary = everything[position]
-    view = queries.article_view(session, site.language, summary.publication_id, with_links=False)
+    view = queries.article_view(session, site.settings, summary.publication_id, with_links=False)
     if view is None:
         return None
     view.previous = everything[position + 1] if position + 1 < len(everything) else None
@@ -295,6 +296,10 @@ def _write_articles(
         html = site.article(session, summary.publication_id, view)
         assert html is not None
         writer.write(f"{summary.slug}/index.html", html)
+        if view.bilingual:
+            bilingual = site.bilingual_page(session, summary.publication_id)
+            if bilingual is not None:
+                writer.write(f"{summary.slug}/zweisprachig/index.html", bilingual)
         search_entries.append(
             {
                 "url": site.urls.article(summary.slug),
@@ -302,7 +307,7 @@ def _write_articles(
                 "teaser": summary.teaser,
                 "date": german_date(summary.published_at, site.settings.timezone),
                 "outlet": summary.outlet or summary.source_name or "",
-                "terms": _search_terms(session, summary.publication_id),
+                "terms": _search_terms(session, view),
             }
         )
         if progress is not None:
@@ -361,6 +366,8 @@ def _write_site_files(
         "suche/index.json", json.dumps({"articles": search_entries}, ensure_ascii=False, separators=(",", ":"))
     )
     writer.write("404.html", site.not_found())
+    writer.write("korrekturen/index.html", site.corrections_page(session))
+    writer.write("korrekturen/feed.xml", site.corrections_feed(session))
     for relpath, body in press_review.static_files(session, site).items():
         writer.write(relpath, body)
     for asset in sorted(STATIC_DIR.iterdir()):

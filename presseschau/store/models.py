@@ -138,6 +138,14 @@ class Source(Base):
     # kind of outlet it is (`presseschau.ingest.profiles.OUTLET_KINDS`); None: not set.
     country: Mapped[str | None] = mapped_column(String(2), default=None)
     outlet_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    # Rights (presseschau.store.rights): how much of its articles the site may show -- full |
+    # excerpt | quote | headline, None: the site's `default_reuse` -- the excerpt's length in
+    # words, and the operator's note of a permission (who, when) that lifts licence caps.
+    reuse: Mapped[str | None] = mapped_column(String(16), default=None)
+    excerpt_words: Mapped[int | None] = mapped_column(Integer, default=None)
+    reuse_permission: Mapped[str | None] = mapped_column(Text, default=None)
+    # Readers may open the English original per paragraph and side by side (None: the site's setting).
+    bilingual: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
     # Conditional GET state.
     etag: Mapped[str | None] = mapped_column(String(512), default=None)
@@ -180,6 +188,11 @@ class Article(Base):
     published_at_source: Mapped[str | None] = mapped_column(String(40), default=None)
     # opinion | analysis (the original's genre, from its section, schema type or URL), else None.
     genre: Mapped[str | None] = mapped_column(String(20), default=None)
+    # The licence the page declares (`presseschau.store.rights.LICENCES` id, "unknown"), where it
+    # was found (link-rel, json-ld, meta:dc.rights, a-rel, cc-link, badge-image) and the URL named.
+    licence: Mapped[str | None] = mapped_column(String(40), default=None)
+    licence_found: Mapped[str | None] = mapped_column(String(40), default=None)
+    licence_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     updated_at: Mapped[datetime | None] = mapped_column(default=None)
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     paragraphs: Mapped[list[Any]] = mapped_column(default=list)
@@ -572,3 +585,37 @@ class NewsletterSend(Base):
     day: Mapped[str] = mapped_column(String(10))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Corrections (issue 20): readers report translation errors per paragraph; editors fix the text
+# and may publish a correction note, shown on the article, on /korrekturen/ and in its feed.
+
+
+class CorrectionReport(Base):
+    """A reader's report of a translation error in one paragraph of a published article."""
+
+    __tablename__ = "correction_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"), index=True)
+    # The paragraph's index in the published text, and its German text when reported.
+    paragraph_index: Mapped[int] = mapped_column(Integer)
+    paragraph_text: Mapped[str] = mapped_column(Text, default="")
+    # The reader's words, plain text (never rendered as markup).
+    message: Mapped[str] = mapped_column(Text)
+    # open | done | dismissed
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CorrectionNote(Base):
+    """A public correction of a published article: "Korrigiert am …: …"."""
+
+    __tablename__ = "correction_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

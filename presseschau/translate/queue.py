@@ -35,6 +35,7 @@ from presseschau.store.queue import (
     hold_lease,
     release_translation,
 )
+from presseschau.store.rights import article_reuse, reusable_paragraphs, word_count
 from presseschau.translate import usage
 from presseschau.translate.document import Document, TranslatedDocument
 from presseschau.translate.engines import EngineError
@@ -111,6 +112,8 @@ class _Job:
     revision: int
     # Per-source glossary additions (editorial admin); None when the source has none.
     glossary_additions: dict[str, Any] | None
+    # The reuse mode the document was cut to, and how much of the original that is (the report's "reuse").
+    reuse: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,19 +130,32 @@ class _EngineRun:
     # The engine could not run at all (not the article's fault): the queue pauses for it.
     cannot_run: bool = False
     engine_wait_s: float | None = None
+    # The job's `reuse` record, written into the translation's report.
+    reuse: dict[str, Any] = field(default_factory=dict)
 
 
 def _load_job(database: Database, settings: Settings, article_id: int, engine_name: str | None) -> _Job:
     with database.session() as session:
         article = _load_article(session, article_id)
         source_language = article.language or (article.source.language if article.source else None)
+        # Only what the article's reuse mode shows is translated: an excerpt costs an excerpt.
+        original = paragraphs_from_json(article.paragraphs)
+        decision = article_reuse(settings, article)
+        shown = reusable_paragraphs(original, decision)
         return _Job(
             article_id=article_id,
             engine=choose_engine(settings, engine_name, article.source),
             source_language=source_language or settings.source_language,
-            document=Document(article.title or "", paragraphs_from_json(article.paragraphs)),
+            document=Document(article.title or "", shown),
             revision=article.revision,
             glossary_additions=dict(article.source.glossary or {}) if article.source is not None else None,
+            reuse={
+                **decision.to_json(),
+                "paragraphs_translated": len(shown),
+                "paragraphs_total": len(original),
+                "words_translated": word_count(shown),
+                "words_total": word_count(original),
+            },
         )
 
 
@@ -188,6 +204,7 @@ def _translate(
         return _defer(database, settings, article_id, name, model, owner, pause)
 
     run = _run_engine(database, settings, job, model)
+    run.reuse = job.reuse
     paused: Pause | None = None
     translation_id: int | None = None
     try:
@@ -310,6 +327,8 @@ def _record_result(
             report.update(run.fallback, fallback_segments=result.report.engine_segments)
         if run.meter.by_engine:
             report["usage"] = run.meter.to_json()
+        if run.reuse:
+            report["reuse"] = run.reuse
         translation.report = report
         translation.source_revision = revision
         if not result.complete:

@@ -32,15 +32,18 @@ from presseschau.editorial.tokens import TokenIdentity, authenticate_token
 from presseschau.ingest.errors import IngestError, SourceExists, SourceNotFound
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
 from presseschau.ingest.sources import (
+    RIGHTS_FIELDS,
     ArticleNotFound,
     create_source,
     refilter_source,
     release_article,
     retranslate_article,
+    retranslate_for_reuse,
     update_source,
 )
 from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
+from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
 from presseschau.web.deps import Context, CurrentSettings, Db
 
 PREFIX = "/api/v1"
@@ -79,6 +82,11 @@ class SourceOut(BaseModel):
     consecutive_failures: int
     next_poll_at: datetime | None
     created_at: datetime
+    # Rights: None means the site's setting.
+    reuse: str | None = Field(None, description="full | excerpt | quote | headline; null: the site default")
+    excerpt_words: int | None = None
+    reuse_permission: str | None = Field(None, description="Permission to reuse in full (lifts licence caps)")
+    bilingual: bool | None = None
 
 
 class SourceCreate(BaseModel):
@@ -95,6 +103,10 @@ class SourceCreate(BaseModel):
     filters: Filters | None = None
     country: str | None = None
     outlet_kind: str | None = None
+    reuse: str | None = None
+    excerpt_words: int | None = None
+    reuse_permission: str | None = None
+    bilingual: bool | None = None
 
 
 class SourceUpdate(BaseModel):
@@ -113,6 +125,10 @@ class SourceUpdate(BaseModel):
     # null or "" clears the profile field.
     country: str | None = None
     outlet_kind: str | None = None
+    reuse: str | None = None
+    excerpt_words: int | None = None
+    reuse_permission: str | None = None
+    bilingual: bool | None = None
 
 
 class ParagraphOut(BaseModel):
@@ -139,8 +155,21 @@ class ArticleOut(BaseModel):
     fetched_at: datetime | None
 
 
+class ReuseOut(BaseModel):
+    """What the site may show of an article (presseschau.store.rights), and why."""
+
+    mode: str = Field(description="full | excerpt | quote | headline")
+    reason: str
+    licence: str = Field(description="CC-BY-4.0, CC-BY-ND-4.0, ..., unknown")
+    licence_found: str | None = Field(None, description="link-rel, json-ld, meta:dc.rights, a-rel, cc-link, ...")
+    licence_url: str | None = None
+    capped: bool
+    excerpt_words: int
+
+
 class ArticleDetail(ArticleOut):
-    paragraphs: list[ParagraphOut]
+    reuse: ReuseOut
+    paragraphs: list[ParagraphOut] = Field(description="The original, as far as its reuse mode allows")
 
 
 class TranslationOut(BaseModel):
@@ -158,7 +187,8 @@ class TranslationOut(BaseModel):
 
 
 class TranslationDetail(TranslationOut):
-    paragraphs: list[ParagraphOut]
+    reuse: ReuseOut
+    paragraphs: list[ParagraphOut] = Field(description="As far as the article's reuse mode allows")
 
 
 class PublicationOut(BaseModel):
@@ -257,6 +287,10 @@ def source_out(source: Source) -> SourceOut:
         consecutive_failures=source.consecutive_failures,
         next_poll_at=source.next_poll_at,
         created_at=source.created_at,
+        reuse=source.reuse,
+        excerpt_words=source.excerpt_words,
+        reuse_permission=source.reuse_permission,
+        bilingual=source.bilingual,
     )
 
 
@@ -281,8 +315,21 @@ def article_out(article: Article) -> ArticleOut:
     )
 
 
-def _paragraphs(stored: list[Any]) -> list[ParagraphOut]:
-    return [ParagraphOut(kind=p.kind, html=p.html) for p in paragraphs_from_json(stored)]
+def _paragraphs(stored: list[Any], decision: ReuseDecision) -> list[ParagraphOut]:
+    """Stored paragraphs cut to the reuse mode: the API carries no more than the site shows."""
+    return [ParagraphOut(kind=p.kind, html=p.html) for p in reusable_paragraphs(paragraphs_from_json(stored), decision)]
+
+
+def reuse_out(article: Article, decision: ReuseDecision) -> ReuseOut:
+    return ReuseOut(
+        mode=decision.mode,
+        reason=decision.reason,
+        licence=decision.licence_id,
+        licence_found=article.licence_found,
+        licence_url=article.licence_url,
+        capped=decision.capped,
+        excerpt_words=decision.excerpt_words,
+    )
 
 
 def translation_out(translation: Translation) -> TranslationOut:
@@ -457,10 +504,15 @@ def load_article(session: Session, article_id: int) -> Article:
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"])
-def get_article(article_id: int, _: Reader, database: Db) -> ArticleDetail:
+def get_article(article_id: int, _: Reader, database: Db, settings: CurrentSettings) -> ArticleDetail:
     with database.session() as session:
         article = load_article(session, article_id)
-        return ArticleDetail(**article_out(article).model_dump(), paragraphs=_paragraphs(article.paragraphs))
+        decision = article_reuse(settings, article)
+        return ArticleDetail(
+            **article_out(article).model_dump(),
+            reuse=reuse_out(article, decision),
+            paragraphs=_paragraphs(article.paragraphs, decision),
+        )
 
 
 @router.post("/articles/{article_id}/retranslate", response_model=TranslationOut, status_code=202, tags=["articles"])
@@ -513,13 +565,16 @@ def list_translations(
 
 
 @router.get("/translations/{translation_id}", response_model=TranslationDetail, tags=["translations"])
-def get_translation(translation_id: int, _: Reader, database: Db) -> TranslationDetail:
+def get_translation(translation_id: int, _: Reader, database: Db, settings: CurrentSettings) -> TranslationDetail:
     with database.session() as session:
         translation = session.get(Translation, translation_id)
         if translation is None:
             raise HTTPException(404, f"translation {translation_id}: no such translation")
+        decision = article_reuse(settings, translation.article)
         return TranslationDetail(
-            **translation_out(translation).model_dump(), paragraphs=_paragraphs(translation.paragraphs)
+            **translation_out(translation).model_dump(),
+            reuse=reuse_out(translation.article, decision),
+            paragraphs=_paragraphs(translation.paragraphs, decision),
         )
 
 
@@ -633,6 +688,8 @@ def change_source(source_id: int, body: SourceUpdate, _: AdminToken, context: Co
         if "filters" in body.model_fields_set:
             changes["filters"] = _filters_value(body.filters)
         update_source(context.database, source_id, **changes)
+        if RIGHTS_FIELDS & set(changes):
+            retranslate_for_reuse(context.database, context.settings, source_id)
     return stored_source(context.database, source_id)
 
 

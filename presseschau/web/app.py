@@ -536,6 +536,9 @@ def create_app(context: AppContext) -> FastAPI:
     from presseschau.web.press_review import router as press_review_router  # imports this module
 
     app.include_router(press_review_router)
+    from presseschau.web.corrections import router as corrections_router  # imports this module
+
+    app.include_router(corrections_router)
     # Before the catch-all slug routes, which would otherwise take /admin/ as an article.
     app.include_router(admin.router)
     app.mount(API_PREFIX, api_app(context))  # before the slug routes; its own OpenAPI docs

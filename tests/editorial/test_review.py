@@ -368,14 +368,14 @@ def test_a_published_text_change_is_shown_as_updated(context: AppContext) -> Non
     with context.database.session() as session:
         publication = session.get(Publication, made.publication_id)
         assert publication is not None and publication.text_updated_at is None
-        view = queries.article_view(session, context.settings.target_language, made.publication_id)
+        view = queries.article_view(session, context.settings, made.publication_id)
         assert view is not None and view.text_updated_at is None
     with context.database.session() as session:
         review.save_edit(
             context.settings, session, _translation(session, made), "anna", paragraphs={0: "Ganz neuer Text hier."}
         )
     with context.database.session() as session:
-        view = queries.article_view(session, context.settings.target_language, made.publication_id)
+        view = queries.article_view(session, context.settings, made.publication_id)
         assert view is not None and view.text_updated_at is not None
         assert view.text_updated_at >= view.summary.published_at
 
@@ -413,7 +413,7 @@ def test_an_edited_title_with_escaped_markup_keeps_its_text(context: AppContext)
         translation = _translation(session, made)
         review.save_edit(context.settings, session, translation, "anna", title=typed)
         assert translation.title == typed  # what was typed; escaped again on output
-        view = queries.article_view(session, "de", translation.publication.id)  # type: ignore[union-attr]
+        view = queries.article_view(session, context.settings, translation.publication.id)  # type: ignore[union-attr]
         assert view is not None and view.summary.title == "Vergleich: 3 < 5 und <b>fett</b> & mehr"
         # Unchanged on a second save of the same form.
         assert review.save_edit(context.settings, session, translation, "anna", title=typed) is None

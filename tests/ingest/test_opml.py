@@ -214,3 +214,31 @@ def test_an_entity_expansion_bomb_is_refused(context: AppContext) -> None:
     with pytest.raises(OpmlError, match=r"bomb\.opml: not well-formed XML"):
         import_opml(context.database, context.settings, document, "bomb.opml")
     assert sources(context) == []
+
+
+def test_reuse_settings_travel_through_opml(context: AppContext, other_context: AppContext) -> None:
+    create_source(
+        context.database,
+        context.settings,
+        "https://wire.example/rss",
+        reuse="excerpt",
+        excerpt_words=80,
+        reuse_permission='Mail von <b>Jo</b> "Doe", 2026-12-01',
+        bilingual=False,
+    )
+    exported = export_opml(context.database, context.settings)
+    assert b'presseschau:reuse="excerpt"' in exported
+    import_opml(other_context.database, other_context.settings, exported, "export.opml")
+    (source,) = sources(other_context)
+    assert (source.reuse, source.excerpt_words, source.bilingual) == ("excerpt", 80, False)
+    assert source.reuse_permission == 'Mail von <b>Jo</b> "Doe", 2026-12-01'  # plain text, kept as given
+
+
+def test_an_unknown_reuse_mode_in_opml_is_refused_by_line(context: AppContext) -> None:
+    document = (
+        b'<opml version="2.0" xmlns:presseschau="urn:presseschau:opml:1"><body>'
+        b'<outline text="A" xmlUrl="https://a.example/rss" presseschau:reuse="all"/></body></opml>'
+    )
+    with pytest.raises(OpmlError, match=r"line 1 .*unknown reuse mode 'all'"):
+        import_opml(context.database, context.settings, document, "bad.opml")
+    assert sources(context) == []
