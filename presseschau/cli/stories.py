@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from presseschau.app import AppContext
-from presseschau.cli.output import exit_on, fail
+from presseschau.cli.output import echo, exit_on, fail
 from presseschau.cli.root import app
 from presseschau.publish.queries import plain_text
 from presseschau.stories import service
@@ -41,7 +41,7 @@ def group_command(ctx: typer.Context) -> None:
     context: AppContext = ctx.obj
     with context.database.session() as session:
         report = service.group_pending(session, context.settings)
-    typer.echo(f"Placed {report.placed} article(s); {report.new_stories} new story/stories.")
+    echo(f"Placed {report.placed} article(s); {report.new_stories} new story/stories.")
 
 
 @stories_app.command("summarize")
@@ -56,7 +56,7 @@ def summarize_command(
         raise fail("no LLM configured (llm_base_url, llm_model) or press_review_summaries is off")
     with context.database.session() as session:
         done = summaries.summarize_pending(session, context.settings, limit=limit)
-    typer.echo(f"Summarised {done} article(s).")
+    echo(f"Summarised {done} article(s).")
 
 
 @stories_app.command("list")
@@ -70,7 +70,7 @@ def list_command(
         days = [_day(day, context)] if day else service.story_days(session, context.settings)
         for each in days:
             for item in service.review(session, context.settings, each):
-                typer.echo(
+                echo(
                     f"{item.story.id:>6}  {each.isoformat()}  {item.outlets} outlet(s)  "
                     f"{len(item.members)} article(s)  {item.headline}"
                 )
@@ -85,14 +85,14 @@ def show_command(ctx: typer.Context, story_id: Annotated[int, typer.Argument(hel
             story = service.get_story(session, story_id)
         except service.StoryError as error:
             raise fail(str(error)) from None
-        typer.echo(f"Story {story.id}, {story.day}" + (f", edited by {story.edited_by}" if story.edited_by else ""))
+        echo(f"Story {story.id}, {story.day}" + (f", edited by {story.edited_by}" if story.edited_by else ""))
         if story.headline:
-            typer.echo(f"Headline (editor): {story.headline}")
+            echo(f"Headline (editor): {story.headline}")
         for member in story.members:
             translation = member.translation
             outlet = plain_text(translation.article.outlet) or "?"  # stored as inline HTML: its text
             status = translation.publication.status if translation.publication else "unpublished"
-            typer.echo(f"  translation {translation.id:>6}  {outlet}  [{status}]  {plain_text(translation.title)}")
+            echo(f"  translation {translation.id:>6}  {outlet}  [{status}]  {plain_text(translation.title)}")
 
 
 @stories_app.command("merge")
@@ -107,7 +107,7 @@ def merge_command(
     with exit_on(service.StoryError), context.database.session() as session:
         story = service.merge(session, target, others, editor)
         count = len(story.members)
-    typer.echo(f"Story {target} now has {count} article(s).")
+    echo(f"Story {target} now has {count} article(s).")
 
 
 @stories_app.command("split")
@@ -122,7 +122,7 @@ def split_command(
     with exit_on(service.StoryError), context.database.session() as session:
         new = service.split(session, story_id, translations, editor, context.settings)
         new_id = new.id
-    typer.echo(f"New story {new_id}.")
+    echo(f"New story {new_id}.")
 
 
 @stories_app.command("headline")
@@ -139,7 +139,7 @@ def headline_command(
         raise fail("give a headline or --clear")
     with exit_on(service.StoryError), context.database.session() as session:
         service.set_headline(session, story_id, headline, editor)
-    typer.echo(f"Story {story_id}: headline {'cleared' if clear else 'set'}.")
+    echo(f"Story {story_id}: headline {'cleared' if clear else 'set'}.")
 
 
 @review_app.command("show")
@@ -159,9 +159,9 @@ def review_show(
         state = service.review_state(session, context.settings, wanted)
         found = service.review(session, context.settings, wanted)
     since = f" (from {state.public_from.isoformat()})" if state.public_from else ""
-    typer.echo(f"Presseschau {wanted.isoformat()}: {state.state}{since}, {'public' if state.public else 'not public'}")
+    echo(f"Presseschau {wanted.isoformat()}: {state.state}{since}, {'public' if state.public else 'not public'}")
     for number, item in enumerate(found, start=1):
-        typer.echo(f"{number:>3}. story {item.story.id}: {item.headline} ({item.outlets} outlet(s))")
+        echo(f"{number:>3}. story {item.story.id}: {item.headline} ({item.outlets} outlet(s))")
 
 
 @review_app.command("order")
@@ -175,7 +175,7 @@ def review_order(
     context: AppContext = ctx.obj
     with exit_on(service.StoryError), context.database.session() as session:
         service.reorder(session, context.settings, _day(day, context), story_ids, editor)
-    typer.echo("Order saved.")
+    echo("Order saved.")
 
 
 @review_app.command("release")
@@ -186,7 +186,7 @@ def review_release(
     context: AppContext = ctx.obj
     with exit_on(service.StoryError), context.database.session() as session:
         service.release(session, context.settings, _day(day, context), editor)
-    typer.echo(f"Presseschau {day} released.")
+    echo(f"Presseschau {day} released.")
 
 
 @review_app.command("withdraw")
@@ -197,7 +197,7 @@ def review_withdraw(
     context: AppContext = ctx.obj
     with context.database.session() as session:
         service.withdraw(session, context.settings, _day(day, context), editor)
-    typer.echo(f"Presseschau {day} withdrawn.")
+    echo(f"Presseschau {day} withdrawn.")
 
 
 @review_app.command("send")
@@ -221,8 +221,8 @@ def review_send(
         else:
             reports = [newsletter.send_review(session, site, _day(day, context))]
     for report in reports:
-        typer.echo(
+        echo(
             f"Presseschau {report.day.isoformat()}: " + (report.skipped or f"sent to {report.sent} subscriber(s)")
         )
     if not reports:
-        typer.echo("Nothing to send.")
+        echo("Nothing to send.")
