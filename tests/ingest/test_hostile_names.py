@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from presseschau.app import AppContext
 from presseschau.cli import app
-from presseschau.ingest.opml import OpmlError, export_opml, import_opml
 from presseschau.editorial.users import add_user
+from presseschau.ingest.opml import OpmlError, export_opml, import_opml
 from presseschau.store.models import Source, User
 from presseschau.text import balance_bidi, clean_text, isolate_bidi, terminal_safe
 from presseschau.web.app import create_app

@@ -204,7 +204,9 @@ class AdminArea:
             return None
         with self.context.database.session() as session:
             user = session.get(User, data.user_id)
-            if user is None or user.disabled or password_fingerprint(user.password_hash, user.session_generation) != data.fingerprint:
+            if user is None or user.disabled:
+                return None
+            if password_fingerprint(user.password_hash, user.session_generation) != data.fingerprint:
                 return None
             if session.get(RevokedSession, data.nonce) is not None:  # signed out
                 return None
