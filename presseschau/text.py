@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from markupsafe import Markup
 
 # Explicit bidi formatting: embeddings and overrides (closed by PDF) and isolates (closed by PDI).
 _OPENERS_PDF = frozenset("\u202a\u202b\u202d\u202e")  # LRE RLE LRO RLO
@@ -95,3 +98,14 @@ def _lone_surrogates_out(text: str, keep: bool = False) -> str:
     if not re.search("[\ud800-\udfff]", text):
         return text
     return re.sub("[\ud800-\udfff]", (lambda m: _escape(m.group())) if keep else "", text)
+
+
+def isolated_output(value: Any) -> Any:
+    """Jinja's `finalize` for every page and mail template: each interpolated value that holds bidi
+    controls is balanced and isolated (FSI … PDI, the plain-text `<bdi>`), so an unclosed override
+    in a name or title cannot reorder the heading, the `<title>` or the text after it."""
+    if isinstance(value, Markup):
+        return Markup(isolate_bidi(str(value)))
+    if isinstance(value, str):
+        return isolate_bidi(value)
+    return value

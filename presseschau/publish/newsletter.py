@@ -32,6 +32,7 @@ from presseschau.publish import press_review
 from presseschau.store.db import NEWSLETTER_LOCK, one_at_a_time
 from presseschau.store.models import NewsletterSend, Subscriber, utcnow
 from presseschau.stories import service as stories
+from presseschau.text import isolate_bidi
 
 if TYPE_CHECKING:
     from presseschau.publish.site import Site
@@ -194,12 +195,13 @@ def _base(settings: Settings, to: str, subject: str) -> EmailMessage:
 
 def _plain(view: press_review.DayView, site: Site) -> str:
     lines = [f"{TITLE} vom {view.date_text}", ""]
+    i = isolate_bidi  # outside text: an unclosed bidi override must not reorder the rest of the line
     for number, story in enumerate(view.stories, start=1):
-        lines.append(f"{number}. {story.headline}")
+        lines.append(f"{number}. {i(story.headline)}")
         for entry in story.entries:
-            lines.append(f"   {entry.outlet}: {entry.title}")
+            lines.append(f"   {i(entry.outlet)}: {i(entry.title)}")
             if entry.blurb:
-                lines.append(f"   {entry.blurb}")
+                lines.append(f"   {i(entry.blurb)}")
             lines.append(f"   Deutsch: {site.urls.absolute(entry.url)}")
             if entry.original_url:
                 lines.append(f"   Original: {entry.original_url}")
@@ -208,7 +210,9 @@ def _plain(view: press_review.DayView, site: Site) -> str:
 
 
 def _html(view: press_review.DayView, site: Site, unsubscribe_url: str) -> str:
-    e = html.escape
+    def e(text: str) -> str:
+        return html.escape(isolate_bidi(text))
+
     parts = [f'<!DOCTYPE html><html lang="de"><body><h1>{e(TITLE)} vom {e(view.date_text)}</h1>']
     for story in view.stories:
         parts.append(f"<h2>{e(story.headline)}</h2><ul>")

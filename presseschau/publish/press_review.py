@@ -29,6 +29,7 @@ from presseschau.publish.formatting import teaser
 from presseschau.store.models import PressReview, Story, StoryArticle, Translation
 from presseschau.stories import service as stories
 from presseschau.stories.service import ReviewState, ReviewStory
+from presseschau.text import isolate_bidi
 
 if TYPE_CHECKING:
     from presseschau.publish.site import Site
@@ -196,15 +197,16 @@ def render_latest(session: Session, site: Site, now: datetime | None = None) -> 
 def _content_html(site: Site, view: DayView) -> str:
     parts = []
     for story in view.stories:
-        parts.append(f"<h2>{escape(story.headline)}</h2>\n<ul>")
+        parts.append(f"<h2>{escape(isolate_bidi(story.headline))}</h2>\n<ul>")
         for entry in story.entries:
             original = (
                 f' (<a href="{escape(entry.original_url)}">Original</a>)' if entry.original_url is not None else ""
             )
             link = escape(site.urls.absolute(entry.url))
+            outlet, title = escape(isolate_bidi(entry.outlet)), escape(isolate_bidi(entry.title))
             parts.append(
-                f'<li><strong>{escape(entry.outlet)}</strong>: <a href="{link}">{escape(entry.title)}</a>{original}'
-                + (f"<br>{escape(entry.blurb)}" if entry.blurb else "")
+                f'<li><strong>{outlet}</strong>: <a href="{link}">{title}</a>{original}'
+                + (f"<br>{escape(isolate_bidi(entry.blurb))}" if entry.blurb else "")
                 + "</li>"
             )
         parts.append("</ul>")

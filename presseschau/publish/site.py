@@ -33,6 +33,7 @@ from presseschau.publish.formatting import (
     original_date_iso,
     original_date_text,
 )
+from presseschau.text import isolate_bidi, isolated_output
 from presseschau.translate.names import engine_display_name
 
 Mode = Literal["server", "static"]
@@ -159,6 +160,7 @@ class Site:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            finalize=isolated_output,  # outside text with bidi controls is isolated (see presseschau.text)
         )
         tz = settings.timezone
         self.env.filters["germandate"] = lambda moment: german_datetime_uhr(moment, tz)
@@ -383,9 +385,9 @@ class Site:
         s = view.summary
         tz = self.settings.timezone
         credit = (
-            f'<p><em>Original: <a href="{escape(view.original_url)}">{escape(view.original_title)}</a>'
-            + (f", {escape(s.outlet)}" if s.outlet else "")
-            + (f", {escape(join_authors(view.authors))}" if view.authors else "")
+            f'<p><em>Original: <a href="{escape(view.original_url)}">{escape(isolate_bidi(view.original_title))}</a>'
+            + (f", {escape(isolate_bidi(s.outlet))}" if s.outlet else "")
+            + (f", {escape(isolate_bidi(join_authors(view.authors)))}" if view.authors else "")
             + (
                 f", {escape(original_date_text(view.original_published_at, s.original_date_only, tz))}"
                 if view.original_published_at

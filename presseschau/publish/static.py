@@ -31,6 +31,7 @@ from presseschau.publish.formatting import german_date, local_datetime
 from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, MonthEntry, Site
 from presseschau.store.db import Database
 from presseschau.store.models import SearchDocument
+from presseschau.text import balance_bidi, isolate_bidi
 
 MANIFEST_NAME = ".presseschau-build.json"
 log = logging.getLogger(__name__)
@@ -298,11 +299,12 @@ def _write_articles(
         search_entries.append(
             {
                 "url": site.urls.article(summary.slug),
-                "title": summary.title,
-                "teaser": summary.teaser,
+                # Shown by the search page's script: outside text isolated like in the templates.
+                "title": isolate_bidi(summary.title),
+                "teaser": isolate_bidi(summary.teaser),
                 "date": german_date(summary.published_at, site.settings.timezone),
-                "outlet": summary.outlet or summary.source_name or "",
-                "terms": _search_terms(session, summary.publication_id),
+                "outlet": isolate_bidi(summary.outlet or summary.source_name or ""),
+                "terms": [balance_bidi(term) for term in _search_terms(session, summary.publication_id)],
             }
         )
         if progress is not None:

@@ -28,6 +28,7 @@ from presseschau.publish.formatting import local_datetime
 from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
+from presseschau.text import isolated_output
 from presseschau.translate.glossary import format_glossary_additions
 from presseschau.translate.names import engine_display_name
 from presseschau.web.params import parse_row_id
@@ -159,6 +160,7 @@ class AdminArea:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=isolated_output,  # outside text with bidi controls is isolated (see presseschau.text)
         )
         tz = self.settings.timezone
         self.env.filters["when"] = lambda moment: (
