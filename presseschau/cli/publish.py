@@ -79,7 +79,7 @@ def build_command(
 ) -> None:
     """Write the website as static files; unchanged files are not rewritten."""
     from presseschau.publish.queries import count_published
-    from presseschau.publish.static import build_site
+    from presseschau.publish.static import StaticBuildError, build_site
 
     context: AppContext = ctx.obj
     target = outdir or context.settings.static_output_dir
@@ -98,7 +98,7 @@ def build_command(
         )
     with context.database.session() as session:
         total = count_published(session, context.settings.target_language)
-    with progress_bar(context.console, "Building", total) as advance:
+    with exit_on(StaticBuildError), progress_bar(context.console, "Building", total) as advance:
         report = build_site(
             context.database, context.settings, target, progress=lambda n, note: advance(n, note), force=force
         )
