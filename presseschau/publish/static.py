@@ -11,6 +11,7 @@ all, only the clock-dependent news sitemap is refreshed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -93,10 +94,8 @@ def _write_inside(root: Path, relpath: str, data: bytes) -> None:
     directory = os.open(root, _DIR_FLAGS)
     try:
         for part in parts[:-1]:
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o755, dir_fd=directory)
-            except FileExistsError:
-                pass
             try:
                 inner = os.open(part, _DIR_FLAGS, dir_fd=directory)
             except OSError as error:  # ELOOP / ENOTDIR: a symbolic link or a file in the way
@@ -108,10 +107,8 @@ def _write_inside(root: Path, relpath: str, data: bytes) -> None:
             directory = inner
         name = parts[-1]
         temporary = f".{name}.tmp"
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary, dir_fd=directory)
-        except FileNotFoundError:
-            pass
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         handle = os.open(temporary, flags, 0o644, dir_fd=directory)
         with os.fdopen(handle, "wb") as file:
