@@ -91,7 +91,8 @@ def _write_inside(root: Path, relpath: str, data: bytes) -> None:
     parts = Path(relpath).parts
     if not parts or Path(relpath).is_absolute() or ".." in parts or "\x00" in relpath:
         raise StaticBuildError(f"static build: {relpath!r} is no path inside {root}")
-    directory = os.open(root, _DIR_FLAGS)
+    # The output directory itself may be a link the operator set up; below it, no link is followed.
+    directory = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         for part in parts[:-1]:
             with contextlib.suppress(FileExistsError):
