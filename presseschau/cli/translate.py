@@ -19,6 +19,7 @@ from presseschau.cli.output import echo, exit_on, fail, progress_bar
 from presseschau.cli.root import app
 from presseschau.content import Paragraph, sanitize_inline_html
 from presseschau.publish.service import publish_orphaned, publisher
+from presseschau.store.queue import recover_orphaned_leases
 from presseschau.translate import usage
 from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
@@ -123,7 +124,10 @@ def translate_command(
     """Translate queued articles; failures are recorded per article and retried later."""
     context: AppContext = ctx.obj
     with context.database.session() as session:
+        reclaimed = recover_orphaned_leases(session, context.settings.translation_max_attempts)
         repaired = publish_orphaned(session, context.settings)
+    if reclaimed:
+        echo(f"Took back {reclaimed} article(s) a translate or run process on this host held when it died.")
     if repaired:
         echo(f"{repaired} finished translations without a publication were published or held by policy")
     total = queued_count(context.database, context.settings)

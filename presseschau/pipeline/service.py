@@ -22,50 +22,20 @@ from types import FrameType
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
-from presseschau.store.models import Publication, ServiceState, Translation, TranslationStatus, utcnow
-from presseschau.store.queue import abandon_leases
+from presseschau.store.models import Publication, ServiceState, utcnow
+from presseschau.store.queue import recover_orphaned_leases
 
 log = logging.getLogger("presseschau.run")
 
+# Owner ids are "host:pid:...": `recover_orphaned_leases` (store.queue) takes back dead holders' work.
 HOSTNAME = socket.gethostname()
 
 
 def make_owner_id(role: str) -> str:
     """Lease owner ids carry host and pid, so a restarted service can tell its dead predecessors."""
     return f"{HOSTNAME}:{os.getpid()}:{role}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_orphaned_leases(session: Session, max_attempts: int | None = None) -> int:
-    """Take back items leased by processes on this host that no longer exist.
-
-    Without this, work held by a killed process would wait for its lease to expire; leases held by
-    other hosts are left to expire on their own, since we cannot see their processes. An item is
-    re-queued, or `failed` once it used up `max_attempts`: an article that crashes its worker every
-    time must not be claimed forever.
-    """
-    rows = session.execute(
-        select(Translation.id, Translation.lease_owner).where(Translation.status == TranslationStatus.IN_PROGRESS)
-    ).all()
-    orphaned: list[tuple[int, str | None]] = []
-    for translation_id, owner in rows:
-        host, _, rest = (owner or "").partition(":")
-        pid_text = rest.split(":", 1)[0]
-        if host == HOSTNAME and pid_text.isdigit() and not _pid_alive(int(pid_text)):
-            orphaned.append((translation_id, owner))
-    return abandon_leases(session, orphaned, max_attempts) if orphaned else 0
 
 
 def record_state(context: AppContext, key: str, **values: Any) -> None:
