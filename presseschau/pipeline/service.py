@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from presseschau.app import AppContext
+from presseschau.store.faults import describe_fault
 from presseschau.store.models import Publication, ServiceState, utcnow
 from presseschau.store.queue import recover_orphaned_leases
 
@@ -89,7 +90,11 @@ class StageWorker(threading.Thread):
                 handled = 0
                 self.stats.errors += 1
                 self.stats.last_error = f"{type(error).__name__}: {error}"
-                log.exception("%s worker step failed", self.name)
+                fault = describe_fault(error, self.context.settings)
+                if fault is not None:  # the disk, not a bug: one line, no traceback
+                    log.error("%s worker paused: %s", self.name, fault)
+                else:
+                    log.exception("%s worker step failed", self.name)
                 self.stop_event.wait(min(30.0, self.idle_seconds * 2))
             self.stats.busy_seconds += time.perf_counter() - started
             self.stats.items += handled
@@ -104,8 +109,11 @@ class StageWorker(threading.Thread):
                     busy_seconds=round(self.stats.busy_seconds, 3),
                     pid=os.getpid(),
                 )
-            except Exception:
-                log.warning("could not record %s heartbeat", self.name, exc_info=True)
+            except Exception as error:
+                fault = describe_fault(error, self.context.settings)
+                log.warning(
+                    "could not record %s heartbeat%s", self.name, f": {fault}" if fault else "", exc_info=not fault
+                )
             if handled == 0:
                 self.stop_event.wait(self.idle_seconds)
         log.info("%s worker stopped after %d items", self.name, self.stats.items)

@@ -150,7 +150,12 @@ class _Writer:
         if self.previous.get(relpath) == digest and target.is_file() and not target.is_symlink():
             self.report.unchanged += 1
             return
-        _write_inside(self.outdir, relpath, data)
+        try:
+            _write_inside(self.outdir, relpath, data)
+        except StaticBuildError:
+            raise
+        except OSError as error:  # opened relative to a directory: name the whole path (a full disk)
+            raise OSError(error.errno, error.strerror, str(target)) from None
         self.report.written += 1
         self.report.written_paths.append(relpath)
 
