@@ -261,7 +261,10 @@ class PipelineService:
         if self.wants_build:
             stages.append(("build", self.build_step, self.options.build_idle_s))
         if self.context.settings.newsletter_enabled:
-            stages.append(("newsletter", self.newsletter_step, 60.0))
+            if "base_url" in self.context.settings.model_fields_set:
+                stages.append(("newsletter", self.newsletter_step, 60.0))
+            else:  # said once here, not as an error every minute (see newsletter.send_review)
+                log.warning("newsletter not sent: base_url is not set; set it to the site's public address")
         if self.context.settings.press_review_summaries and self.context.settings.llm_base_url:
             stages.append(("summaries", self.summaries_step, 30.0))
         for name, step, idle in stages:

@@ -289,6 +289,14 @@ def send_review(session: Session, site: Site, day: date, now: datetime | None = 
     settings = site.settings
     if not settings.newsletter_enabled:
         raise NewsletterError("the newsletter is off (newsletter_enabled = false)", "Der Newsletter ist aus.")
+    if "base_url" not in settings.model_fields_set:
+        # Every link in the mail is absolute: without the public address they all pointed at the
+        # default http://127.0.0.1:8000, which no subscriber can open.
+        raise NewsletterError(
+            f"base_url is not set: the mail's links would point at {settings.base_url}; "
+            "set base_url in presseschau.toml to the site's public address",
+            "base_url ist nicht gesetzt: die Links im Newsletter zeigten auf diesen Rechner.",
+        )
     # One sender at a time (PostgreSQL): the worker and `review send` at once would both send the day.
     one_at_a_time(session, NEWSLETTER_LOCK)
     already = session.scalars(

@@ -313,7 +313,7 @@ class Site:
         )
 
     def month(self, session: Session, year: int, month: int) -> str | None:
-        if not (1 <= month <= 12 and 1900 <= year <= 9999):
+        if not (1 <= month <= 12 and 1900 <= year < 9999):  # 9999-12 ends in the year 10000: no date
             return None
         from zoneinfo import ZoneInfo
 
