@@ -34,7 +34,13 @@ RANKS: dict[str, int] = {
     "pipeline": 9,
     "cli": 10,  # presseschau/cli/ and __main__.py
 }
-FOUNDATION_MODULES = {"presseschau", "presseschau.content", "presseschau.config", "presseschau.logging_setup"}
+FOUNDATION_MODULES = {
+    "presseschau",
+    "presseschau.content",
+    "presseschau.config",
+    "presseschau.logging_setup",
+    "presseschau.text",
+}
 DATA_PACKAGES = {"presseschau.demo"}
 
 # (importing module, imported module) pairs allowed against the order, each with its reason.

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from presseschau import reporting
 from presseschau.app import AppContext
-from presseschau.cli.output import cells, exit_on, fail, stdout, when
+from presseschau.cli.output import cells, echo, exit_on, fail, stdout, when
 from presseschau.cli.root import app
 from presseschau.content import paragraphs_from_json
 from presseschau.ingest.errors import IngestError
@@ -60,7 +60,7 @@ def articles_list(
                 )
             )
     if not rows:
-        typer.echo("No articles" + (" failed." if failed else " held back by filters." if filtered else " yet."))
+        echo("No articles" + (" failed." if failed else " held back by filters." if filtered else " yet."))
         return
     stdout().print(table)
 
@@ -83,7 +83,7 @@ def articles_show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(
         if translation is not None:
             lines.append("")
             lines.extend(_translation_lines(translation))
-    typer.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _article_lines(article: Article) -> list[str]:
@@ -141,7 +141,7 @@ def articles_export(
     if output is not None:
         with output.open("w", encoding="utf-8") as handle:
             count = _export_jsonl(context, handle)
-        typer.echo(f"Exported {count} article(s) to {output}", err=True)
+        echo(f"Exported {count} article(s) to {output}", err=True)
     else:
         _export_jsonl(context, sys.stdout)
 
@@ -165,7 +165,7 @@ def articles_release(
     context: AppContext = ctx.obj
     with exit_on(IngestError):
         release_article(context.database, context.settings, article_id, by)
-    typer.echo(f"Article {article_id} released and queued for translation.")
+    echo(f"Article {article_id} released and queued for translation.")
 
 
 @articles_app.command("retranslate")
@@ -174,4 +174,4 @@ def articles_retranslate(ctx: typer.Context, article_id: Annotated[int, typer.Ar
     context: AppContext = ctx.obj
     with exit_on(IngestError):
         retranslate_article(context.database, context.settings, article_id)
-    typer.echo(f"Article {article_id} queued for translation.")
+    echo(f"Article {article_id} queued for translation.")

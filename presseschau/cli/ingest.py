@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from presseschau import reporting
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, cells, exit_on, fail, progress_bar, stdout, when
+from presseschau.cli.output import REFUSED, cells, echo, exit_on, fail, progress_bar, stdout, when
 from presseschau.cli.root import app
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters
@@ -97,7 +97,7 @@ def sources_add(
             excerpt_words=excerpt_words,
             reuse_permission=permission,
         )
-    typer.echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
+    echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
 
 
 @sources_app.command("list")
@@ -108,7 +108,7 @@ def sources_list(ctx: typer.Context) -> None:
         sources = list(session.scalars(select(Source).order_by(Source.id)))
         counts = reporting.articles_per_source(session)
     if not sources:
-        typer.echo("No sources yet; add one with `presseschau sources add URL`.")
+        echo("No sources yet; add one with `presseschau sources add URL`.")
         return
     table = Table(
         "id", "name", "kind", "url", "last poll", "status", "failures / last error", "articles", "next poll", "reuse"
@@ -141,7 +141,7 @@ def sources_remove(ctx: typer.Context, source_id: Annotated[int, typer.Argument(
     context: AppContext = ctx.obj
     with exit_on(IngestError):
         remove_source(context.database, source_id)
-    typer.echo(f"Removed source {source_id} (its articles are kept).")
+    echo(f"Removed source {source_id} (its articles are kept).")
 
 
 IncludeOption = Annotated[
@@ -251,7 +251,7 @@ def sources_edit(
         raise fail("nothing to change; see `presseschau sources edit --help`", REFUSED)
     with exit_on(IngestError):
         source = update_source(context.database, source_id, **changes)
-    typer.echo(f"Source {source.id} saved: {source.name}; filters: {source_filters(source).describe()}")
+    echo(f"Source {source.id} saved: {source.name}; filters: {source_filters(source).describe()}")
 
 
 @sources_app.command("show")
@@ -285,7 +285,7 @@ def sources_show(ctx: typer.Context, source_id: Annotated[int, typer.Argument(he
         if glossary:
             lines.append("Glossary:  " + glossary.replace("\n", "; "))
     # Outside data (names, rules) is printed as text, never as console markup.
-    typer.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 @sources_app.command("refilter")
@@ -294,7 +294,7 @@ def sources_refilter(ctx: typer.Context, source_id: Annotated[int, typer.Argumen
     context: AppContext = ctx.obj
     with exit_on(IngestError):
         report = refilter_source(context.database, context.settings, source_id)
-    typer.echo(
+    echo(
         f"Source {source_id}: {report.held} held back, {report.released} queued for translation, "
         f"{report.unchanged} unchanged, {report.kept_translated} already translated (kept)."
     )
@@ -317,11 +317,11 @@ def sources_import(
 
 
 def print_opml_report(report: OpmlImportReport) -> None:
-    typer.echo(f"Added {len(report.added)} source(s), {len(report.duplicates)} duplicate(s) not added.")
+    echo(f"Added {len(report.added)} source(s), {len(report.duplicates)} duplicate(s) not added.")
     for source_id, name, url in report.added:
-        typer.echo(f"  + {source_id}: {name} <{url}>")
+        echo(f"  + {source_id}: {name} <{url}>")
     for url, why in report.duplicates:
-        typer.echo(f"  = {url}: {why}")
+        echo(f"  = {url}: {why}")
 
 
 @sources_app.command("export")
@@ -337,7 +337,7 @@ def sources_export(
         sys.stdout.flush()
         return
     output.write_bytes(document)
-    typer.echo(f"Exported the sources to {output}", err=True)
+    echo(f"Exported the sources to {output}", err=True)
 
 
 # fetch / import ----------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ def fetch_command(
     with exit_on(IngestError):
         ids = sources_to_poll(context.database, source, due)
         if not ids:
-            typer.echo("Nothing to poll: no enabled sources" + (" are due." if due else "."))
+            echo("Nothing to poll: no enabled sources" + (" are due." if due else "."))
             return
         with progress_bar(context.console, "Fetching", total=len(ids)) as advance:
             report = fetch_sources(
@@ -371,11 +371,11 @@ def fetch_command(
 
 
 def _print_fetch_report(report: FetchReport) -> None:
-    typer.echo(
+    echo(
         f"Polled {report.sources_polled} source(s), {report.not_modified} not modified; "
         f"{report.entries_seen} entries seen."
     )
-    typer.echo(
+    echo(
         f"Articles: {report.articles_new} new, {report.articles_updated} updated, "
         f"{report.articles_unchanged} unchanged, {report.articles_duplicate} duplicate, "
         f"{report.not_english} not English."
@@ -386,9 +386,9 @@ def _print_fetch_report(report: FetchReport) -> None:
 
 def _print_failures(failures: list[tuple[str, str]]) -> None:
     if failures:
-        typer.echo(f"{len(failures)} failure(s):")
+        echo(f"{len(failures)} failure(s):")
         for what, reason in failures:
-            typer.echo(f"  {what}: {reason}")
+            echo(f"  {what}: {reason}")
 
 
 @app.command("import")
@@ -407,13 +407,13 @@ def import_command(
 
 
 def _print_import_report(report: ImportReport) -> None:
-    typer.echo(
+    echo(
         f"Imported {report.inputs} input(s): {report.articles_new} new, {report.articles_updated} updated, "
         f"{report.articles_unchanged} unchanged, {report.articles_duplicate} duplicate, "
         f"{report.not_english} not English."
     )
     if report.article_ids:
-        typer.echo("Article ids: " + ", ".join(str(article_id) for article_id in report.article_ids))
+        echo("Article ids: " + ", ".join(str(article_id) for article_id in report.article_ids))
     _print_failures(report.failures)
 
 

@@ -1,7 +1,9 @@
 """How every command speaks: one error-exit helper, plain-text tables, dates, the progress bar.
 
 Names, titles, URLs and reasons come from outside and may look like Rich console markup
-("[/i]", "[red]"): they are always printed as text, never interpreted.
+("[/i]", "[red]"): they are always printed as text, never interpreted. They may also hold control
+characters (an ESC sequence retitles or clears the terminal) and bidi overrides: `echo`, `cells`,
+`fail` and the progress notes print them through `terminal_safe` (escaped, bidi balanced).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from presseschau.text import terminal_safe
+
 # Exit statuses: 1 the work failed, 2 the command line or its input was refused (click's own
 # usage errors use 2 as well), 3 storage faults (see `root.py`).
 FAILED = 1
@@ -25,7 +29,9 @@ REFUSED = 2
 def fail(message: str, code: int = FAILED) -> typer.Exit:
     """Print `Error: message` as one line on stderr and return the exit to raise:
     `raise fail("source 3: no such source") from None`."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(Text("Error: ", style="red") + Text(message))
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        Text("Error: ", style="red") + Text(terminal_safe(message))
+    )
     return typer.Exit(code)
 
 
@@ -43,9 +49,14 @@ def stdout() -> Console:
     return Console(highlight=False, soft_wrap=False, width=max(Console().width, 140))
 
 
+def echo(message: object = "", err: bool = False) -> None:
+    """`typer.echo` for text that may hold outside values: printed terminal-safe (see above)."""
+    typer.echo(terminal_safe(str(message)), err=err)
+
+
 def cells(*values: str) -> tuple[Text, ...]:
     """Table cells as plain text (see the module's docstring)."""
-    return tuple(Text(value) for value in values)
+    return tuple(Text(terminal_safe(value)) for value in values)
 
 
 def when(value: datetime | None) -> str:
@@ -74,6 +85,6 @@ def progress_bar(console: Console, description: str, total: int | None) -> Itera
         task = progress.add_task(description, total=total, note="")
 
         def advance(n: int = 1, note: str | None = None) -> None:
-            progress.update(task, advance=n, note=(note or "")[:60])
+            progress.update(task, advance=n, note=terminal_safe((note or "")[:60]))
 
         yield advance

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, counts_text, exit_on, fail, when
+from presseschau.cli.output import REFUSED, counts_text, echo, exit_on, fail, when
 from presseschau.cli.root import app
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.reporting import collect_status
@@ -69,7 +69,7 @@ def status(
     context: AppContext = ctx.obj
     report = collect_status(context.database, context.settings)
     if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
     console = context.console.__class__()  # stdout
     # Everything after a bold label comes from outside (paths, names, reasons): escaped as text.

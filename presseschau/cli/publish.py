@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from presseschau.app import AppContext
-from presseschau.cli.output import exit_on, fail, progress_bar
+from presseschau.cli.output import echo, exit_on, fail, progress_bar
 from presseschau.cli.root import app
 from presseschau.publish import service
 
@@ -29,12 +29,12 @@ def publish_command(
     with exit_on(service.PublishError), context.database.session() as session:
         if all_held:
             count = service.publish_all(session, context.settings)
-            typer.echo(f"Published {count} article(s).")
+            echo(f"Published {count} article(s).")
             return
         assert article_id is not None
         publication = service.publish(session, context.settings, article_id)
         url = f"{context.settings.base_url.rstrip('/')}/{publication.slug}/"
-    typer.echo(f"Published article {article_id}: {url}")
+    echo(f"Published article {article_id}: {url}")
 
 
 @app.command("unpublish")
@@ -45,7 +45,7 @@ def unpublish_command(
     context: AppContext = ctx.obj
     with exit_on(service.PublishError), context.database.session() as session:
         service.unpublish(session, context.settings, article_id)
-    typer.echo(f"Unpublished article {article_id}.")
+    echo(f"Unpublished article {article_id}.")
 
 
 @app.command("slug")
@@ -60,7 +60,7 @@ def slug_command(
         publication = service.publication_for_article(session, context.settings, article_id)
         old = publication.slug
         service.change_slug(session, publication, new_slug)
-    typer.echo(f"Article {article_id}: /{old}/ now redirects to /{new_slug}/")
+    echo(f"Article {article_id}: /{old}/ now redirects to /{new_slug}/")
 
 
 @app.command("build")
@@ -79,7 +79,7 @@ def build_command(
 ) -> None:
     """Write the website as static files; unchanged files are not rewritten."""
     from presseschau.publish.queries import count_published
-    from presseschau.publish.static import build_site
+    from presseschau.publish.static import StaticBuildError, build_site
 
     context: AppContext = ctx.obj
     target = outdir or context.settings.static_output_dir
@@ -98,17 +98,17 @@ def build_command(
         )
     with context.database.session() as session:
         total = count_published(session, context.settings.target_language)
-    with progress_bar(context.console, "Building", total) as advance:
+    with exit_on(StaticBuildError), progress_bar(context.console, "Building", total) as advance:
         report = build_site(
             context.database, context.settings, target, progress=lambda n, note: advance(n, note), force=force
         )
     if report.skipped:
-        typer.echo(
+        echo(
             f"Nothing changed since the last build of {target} ({report.articles} article(s)); "
             f"news sitemap refreshed in {report.seconds:.1f} s. --force renders everything."
         )
         return
-    typer.echo(
+    echo(
         f"Built {report.articles} article(s) into {target} in {report.seconds:.1f} s: "
         f"{report.written} file(s) written, {report.unchanged} unchanged, {report.deleted} deleted."
     )

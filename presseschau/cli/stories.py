@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from presseschau.app import AppContext
-from presseschau.cli.output import exit_on, fail
+from presseschau.cli.output import echo, exit_on, fail
 from presseschau.cli.root import app
 from presseschau.publish.queries import plain_text
 from presseschau.stories import key_passages, service
@@ -42,7 +42,7 @@ def group_command(ctx: typer.Context) -> None:
     context: AppContext = ctx.obj
     with context.database.session() as session:
         report = service.group_pending(session, context.settings)
-    typer.echo(f"Placed {report.placed} article(s); {report.new_stories} new story/stories.")
+    echo(f"Placed {report.placed} article(s); {report.new_stories} new story/stories.")
 
 
 @stories_app.command("summarize")
@@ -59,7 +59,7 @@ def summarize_command(
         done = summaries.summarize_pending(session, context.settings, limit=limit)
     with context.database.session() as session:
         introduced = intros.introduce_pending(session, context.settings, limit=limit)
-    typer.echo(f"Summarised {done} article(s); wrote {introduced} story intro(s).")
+    echo(f"Summarised {done} article(s); wrote {introduced} story intro(s).")
 
 
 @stories_app.command("list")
@@ -73,7 +73,7 @@ def list_command(
         days = [_day(day, context)] if day else service.story_days(session, context.settings)
         for each in days:
             for item in service.review(session, context.settings, each):
-                typer.echo(
+                echo(
                     f"{item.story.id:>6}  {each.isoformat()}  {item.outlets} outlet(s)  "
                     f"{len(item.members)} article(s)  {item.headline}"
                 )
@@ -88,18 +88,18 @@ def show_command(ctx: typer.Context, story_id: Annotated[int, typer.Argument(hel
             story = service.get_story(session, story_id)
         except service.StoryError as error:
             raise fail(str(error)) from None
-        typer.echo(f"Story {story.id}, {story.day}" + (f", edited by {story.edited_by}" if story.edited_by else ""))
+        echo(f"Story {story.id}, {story.day}" + (f", edited by {story.edited_by}" if story.edited_by else ""))
         if story.headline:
-            typer.echo(f"Headline (editor): {story.headline}")
+            echo(f"Headline (editor): {story.headline}")
         passages = key_passages.current_passages(session, context.settings, story)
         for member in story.members:
             translation = member.translation
             outlet = plain_text(translation.article.outlet) or "?"  # stored as inline HTML: its text
             status = translation.publication.status if translation.publication else "unpublished"
-            typer.echo(f"  translation {translation.id:>6}  {outlet}  [{status}]  {plain_text(translation.title)}")
+            echo(f"  translation {translation.id:>6}  {outlet}  [{status}]  {plain_text(translation.title)}")
             passage = passages.get(translation.id)
             if passage is not None:
-                typer.echo(f"      {_passage_line(passage)}")
+                echo(f"      {_passage_line(passage)}")
 
 
 @stories_app.command("merge")
@@ -118,7 +118,7 @@ def merge_command(
     with exit_on(service.StoryError), context.database.session() as session:
         story = service.merge(session, target, others, editor, headline_from=headline_from)
         count = len(story.members)
-    typer.echo(f"Story {target} now has {count} article(s).")
+    echo(f"Story {target} now has {count} article(s).")
 
 
 @stories_app.command("split")
@@ -133,7 +133,7 @@ def split_command(
     with exit_on(service.StoryError), context.database.session() as session:
         new = service.split(session, story_id, translations, editor, context.settings)
         new_id = new.id
-    typer.echo(f"New story {new_id}.")
+    echo(f"New story {new_id}.")
 
 
 @stories_app.command("headline")
@@ -150,7 +150,7 @@ def headline_command(
         raise fail("give a headline or --clear")
     with exit_on(service.StoryError), context.database.session() as session:
         service.set_headline(session, story_id, headline, editor)
-    typer.echo(f"Story {story_id}: headline {'cleared' if clear else 'set'}.")
+    echo(f"Story {story_id}: headline {'cleared' if clear else 'set'}.")
 
 
 def _passage_line(passage: Passage) -> str:
@@ -188,8 +188,8 @@ def passage_command(
         for sentence in sentences:
             mark = "*" if current is not None and sentence.index in current.sentences else " "
             usable = "" if sentence.quotable else "  (not a complete sentence)"
-            typer.echo(f"{mark}{sentence.index + 1:>4}. {sentence.text}{usable}")
-    typer.echo(_passage_line(current) if current is not None else "No key passage (nothing distinct to quote).")
+            echo(f"{mark}{sentence.index + 1:>4}. {sentence.text}{usable}")
+    echo(_passage_line(current) if current is not None else "No key passage (nothing distinct to quote).")
 
 
 @review_app.command("show")
@@ -209,9 +209,9 @@ def review_show(
         state = service.review_state(session, context.settings, wanted)
         found = service.review(session, context.settings, wanted)
     since = f" (from {state.public_from.isoformat()})" if state.public_from else ""
-    typer.echo(f"Presseschau {wanted.isoformat()}: {state.state}{since}, {'public' if state.public else 'not public'}")
+    echo(f"Presseschau {wanted.isoformat()}: {state.state}{since}, {'public' if state.public else 'not public'}")
     for number, item in enumerate(found, start=1):
-        typer.echo(f"{number:>3}. story {item.story.id}: {item.headline} ({item.outlets} outlet(s))")
+        echo(f"{number:>3}. story {item.story.id}: {item.headline} ({item.outlets} outlet(s))")
 
 
 @review_app.command("order")
@@ -225,7 +225,7 @@ def review_order(
     context: AppContext = ctx.obj
     with exit_on(service.StoryError), context.database.session() as session:
         service.reorder(session, context.settings, _day(day, context), story_ids, editor)
-    typer.echo("Order saved.")
+    echo("Order saved.")
 
 
 @review_app.command("release")
@@ -236,7 +236,7 @@ def review_release(
     context: AppContext = ctx.obj
     with exit_on(service.StoryError), context.database.session() as session:
         service.release(session, context.settings, _day(day, context), editor)
-    typer.echo(f"Presseschau {day} released.")
+    echo(f"Presseschau {day} released.")
 
 
 @review_app.command("withdraw")
@@ -247,7 +247,7 @@ def review_withdraw(
     context: AppContext = ctx.obj
     with context.database.session() as session:
         service.withdraw(session, context.settings, _day(day, context), editor)
-    typer.echo(f"Presseschau {day} withdrawn.")
+    echo(f"Presseschau {day} withdrawn.")
 
 
 @review_app.command("send")
@@ -271,8 +271,8 @@ def review_send(
         else:
             reports = [newsletter.send_review(session, site, _day(day, context))]
     for report in reports:
-        typer.echo(
+        echo(
             f"Presseschau {report.day.isoformat()}: " + (report.skipped or f"sent to {report.sent} subscriber(s)")
         )
     if not reports:
-        typer.echo("Nothing to send.")
+        echo("Nothing to send.")

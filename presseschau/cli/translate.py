@@ -15,10 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from presseschau.app import AppContext
-from presseschau.cli.output import exit_on, fail, progress_bar
+from presseschau.cli.output import echo, exit_on, fail, progress_bar
 from presseschau.cli.root import app
 from presseschau.content import Paragraph, sanitize_inline_html
 from presseschau.publish.service import publish_orphaned, publisher
+from presseschau.store.queue import recover_orphaned_leases
 from presseschau.translate import usage
 from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
@@ -93,10 +94,10 @@ def translate_text_command(
     except EngineError as error:
         raise fail(f"{type(error).__name__}: {error}") from error
     if as_html:
-        typer.echo("\n\n".join(p.html for p in result.paragraphs))
+        echo("\n\n".join(p.html for p in result.paragraphs))
     else:
         # Plain text, but keeping the typography (non-breaking spaces) that Paragraph.text collapses.
-        typer.echo("\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.html)) for p in result.paragraphs))
+        echo("\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.html)) for p in result.paragraphs))
     context.console.print(f"[dim]{escape(result.report.summary())}[/dim]")
     if fallback:
         context.console.print(
@@ -123,9 +124,12 @@ def translate_command(
     """Translate queued articles; failures are recorded per article and retried later."""
     context: AppContext = ctx.obj
     with context.database.session() as session:
+        reclaimed = recover_orphaned_leases(session, context.settings.translation_max_attempts)
         repaired = publish_orphaned(session, context.settings)
+    if reclaimed:
+        echo(f"Took back {reclaimed} article(s) a translate or run process on this host held when it died.")
     if repaired:
-        typer.echo(f"{repaired} finished translations without a publication were published or held by policy")
+        echo(f"{repaired} finished translations without a publication were published or held by policy")
     total = queued_count(context.database, context.settings)
     if limit is not None:
         total = min(total, limit)
@@ -139,10 +143,10 @@ def translate_command(
             progress=advance,
             on_done=publisher(context.settings),
         )
-    typer.echo(f"{report.done} done, {report.failed} failed or re-queued, {report.lost_lease} lost leases")
+    echo(f"{report.done} done, {report.failed} failed or re-queued, {report.lost_lease} lost leases")
     for outcome in report.outcomes:
         if outcome.error:
-            typer.echo(f"  article {outcome.article_id}: {outcome.error}", err=True)
+            echo(f"  article {outcome.article_id}: {outcome.error}", err=True)
     if report.aborted:
         raise fail(f"stopped: {report.aborted}")
 
@@ -168,7 +172,7 @@ def memory_import(
     context: AppContext = ctx.obj
     with exit_on(MemoryFormatError, ValueError):
         count = _memory(context, source, target).import_file(path, source, target, origin=origin)
-    typer.echo(f"{count} entries imported from {path}")
+    echo(f"{count} entries imported from {path}")
 
 
 @memory_app.command("export")
@@ -187,7 +191,7 @@ def memory_export(
     memory = _memory(context, source, target)
     count = memory.export(output if output is not None else sys.stdout, "tmx" if chosen == "tmx" else "tsv")
     if output is not None:
-        typer.echo(f"{count} entries written to {output}")
+        echo(f"{count} entries written to {output}")
 
 
 @memory_app.command("stats")
@@ -196,7 +200,7 @@ def memory_stats(ctx: typer.Context, source: FromOption = None, target: ToOption
     context: AppContext = ctx.obj
     memory = _memory(context, source, target)
     stats = memory.stats()
-    typer.echo(f"{memory.source_language}→{memory.target_language}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+    echo(f"{memory.source_language}→{memory.target_language}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
 
 
 models_app = typer.Typer(
@@ -240,8 +244,8 @@ def models_list(ctx: typer.Context) -> None:
             engine = "firefox" if entry.format == "firefox" else "ct2"
             table.add_row(entry.name + default, engine, "no", entry.download_size, entry.license, entry.quality)
     context.console.print(table)
-    typer.echo(f"models directory: {store.models_dir}")
-    typer.echo("Firefox Translations: `models pull firefox-SRC-TRG` pulls any pair Mozilla publishes.")
+    echo(f"models directory: {store.models_dir}")
+    echo("Firefox Translations: `models pull firefox-SRC-TRG` pulls any pair Mozilla publishes.")
 
 
 @models_app.command("pull")
@@ -257,7 +261,7 @@ def models_pull(
     if entry is None and pair is None:
         raise fail(f"{name!r} is neither in the catalog ({', '.join(CATALOG)}) nor a name like firefox-en-de")
     if entry is not None:
-        typer.echo(f"{entry.name}: {entry.description}; {entry.download_size}; license {entry.license}")
+        echo(f"{entry.name}: {entry.description}; {entry.download_size}; license {entry.license}")
     with progress_bar(context.console, f"Downloading {name}", None) as advance:
         last = [0]
 
@@ -278,9 +282,9 @@ def models_pull(
     for path in paths:
         meta = read_meta(path)
         kind = " ".join(part for part in (meta.architecture, meta.version) if part)
-        typer.echo(f"installed {path.name} at {path}" + (f" ({kind}, license {meta.license})" if kind else ""))
+        echo(f"installed {path.name} at {path}" + (f" ({kind}, license {meta.license})" if kind else ""))
     if len(paths) > 1:
-        typer.echo(f"{name} translates through {paths[0].name.rsplit('-', 1)[-1]} (two models)")
+        echo(f"{name} translates through {paths[0].name.rsplit('-', 1)[-1]} (two models)")
 
 
 @models_app.command("import")
@@ -306,7 +310,7 @@ def models_import(
     except (EngineError, ModelInstallError, DownloadError) as error:
         raise fail(f"{type(error).__name__}: {error}") from error
     meta = read_meta(installed)
-    typer.echo(
+    echo(
         f"installed {installed.name} at {installed} ({meta.format}, "
         f"{'/'.join(meta.source_languages)}→{'/'.join(meta.target_languages)})"
     )
@@ -318,7 +322,7 @@ def models_remove(ctx: typer.Context, name: str) -> None:
     context: AppContext = ctx.obj
     with exit_on(EngineError):
         ModelStore.for_settings(context.settings).remove(name)
-    typer.echo(f"removed {name}")
+    echo(f"removed {name}")
 
 
 @app.command("glossary")
@@ -333,5 +337,5 @@ def glossary_command(
     if glossary is None:
         raise fail("no glossary: give a file or set glossary_path in presseschau.toml")
     for term in glossary.terms:
-        typer.echo(f"{term.source}\t→ {term.target}" + ("" if term.source != term.target else "\t(kept)"))
-    typer.echo(f"{len(glossary.terms)} terms OK", err=True)
+        echo(f"{term.source}\t→ {term.target}" + ("" if term.source != term.target else "\t(kept)"))
+    echo(f"{len(glossary.terms)} terms OK", err=True)

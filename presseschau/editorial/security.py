@@ -66,9 +66,12 @@ def load_secret_key(settings: Settings) -> bytes:
     return key
 
 
-def password_fingerprint(password_hash: str) -> str:
-    """A short digest of the stored hash: sessions carry it so a password change revokes them."""
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+def password_fingerprint(password_hash: str, session_generation: int = 0) -> str:
+    """A short digest of the stored hash and the user's session generation: sessions carry it, so a
+    password change, and disabling the account, revokes them (generation 0: sessions signed before
+    generations existed stay valid)."""
+    bound = password_hash if not session_generation else f"{password_hash}|{session_generation}"
+    return hashlib.sha256(bound.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

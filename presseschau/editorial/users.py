@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -108,6 +107,8 @@ def set_disabled(session: Session, name: str, disabled: bool) -> None:
     user = _user(session, name)
     if disabled:
         _keep_an_admin(session, user, "disable", "gesperrt")
+        # Sessions carry the generation: they stay ended when the account is enabled again.
+        user.session_generation = (user.session_generation or 0) + 1
     user.disabled = disabled
 
 
@@ -120,23 +121,18 @@ def remove_user(session: Session, name: str) -> None:
 def authenticate(session: Session, name: str, password: str, now: datetime | None = None) -> AuthenticatedUser | None:
     """The user if the password is right; None otherwise. Raises LoginThrottled while locked.
 
-    Unknown names cost a hash verification too, so timing does not reveal which names exist.
+    Every path (unknown, disabled, locked, wrong, right) costs exactly one hash verification, so
+    timing does not reveal which names exist: a locked account answered in 3 ms, an unknown one in 200.
     """
     now = now or utcnow()
     user = session.scalars(select(User).where(User.name == name)).first()
-    if user is None:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
-        return None
-    if user.disabled:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)  # as slow as a real check: no hint the name exists
+    usable = user is not None and not user.disabled
+    verified = _verify(user.password_hash if user is not None and usable else _DUMMY_HASH, password)
+    if user is None or not usable:
         return None
     if user.locked_until is not None and user.locked_until > now:
         raise LoginThrottled(user.locked_until)
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not verified:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             doublings = min(user.failed_logins - MAX_FAILED_LOGINS, 10)
@@ -148,6 +144,13 @@ def authenticate(session: Session, name: str, password: str, now: datetime | Non
     user.locked_until = None
     user.last_login_at = now
     return AuthenticatedUser(id=user.id, name=user.name, role=user.role)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 _DUMMY_HASH = _hasher.hash("presseschau-dummy-password")

@@ -509,7 +509,7 @@ def _json_ld_objects(tree: Any) -> list[dict[str, Any]]:
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         try:
             walk(json.loads(script.text_content() or ""))
-        except ValueError:
+        except (ValueError, RecursionError):  # malformed, or nested deeper than anything real
             continue
     return found
 

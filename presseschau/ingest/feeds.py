@@ -251,6 +251,13 @@ def _adapt_feedparser(item: Any, base_url: str, outlet: str | None, language: st
 def parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
     """JSON Feed 1.0 and 1.1 (https://www.jsonfeed.org/version/1.1/)."""
     try:
+        return _parse_json_feed(content, base_url)
+    except RecursionError:  # JSON nested 100,000 deep: a malformed feed, not a bug to log
+        raise FeedError(base_url, "malformed JSON Feed: nested too deeply") from None
+
+
+def _parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
+    try:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise FeedError(base_url, f"malformed JSON Feed: {error}") from None

@@ -26,6 +26,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from presseschau.config import Settings
+from presseschau.content import strip_xml_forbidden
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
 from presseschau.ingest.sources import (
@@ -177,9 +178,9 @@ def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
                 raise ValueError(f"enabled={options['enabled']!r}, expected true or false")
             fields["enabled"] = options["enabled"] == "true"
         if "glossary" in options:
-            fields["glossary"] = json.loads(options["glossary"])
+            fields["glossary"] = _json_attribute("glossary", options["glossary"])
         if "filters" in options:
-            stored = json.loads(options["filters"])
+            stored = _json_attribute("filters", options["filters"])
             if not isinstance(stored, dict):
                 raise ValueError("filters must be a JSON object")
             fields["filters"] = build_filters(
@@ -249,6 +250,17 @@ def _check_addresses(settings: Settings, drafts: list[SourceDraft], lines: dict[
                 raise OpmlError(subject, f"line {lines[draft.url]} ({draft.url}): {error.reason}")
 
 
+def _json_attribute(name: str, text: str) -> Any:
+    """A presseschau:NAME attribute's JSON; `ValueError` naming it when it is unreadable or nested
+    deeper than the settings ever are (100,000 levels raised RecursionError: a traceback, a 500)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"presseschau:{name}: JSON nested too deeply") from None
+    except ValueError as error:
+        raise ValueError(f"presseschau:{name}: not valid JSON ({error})") from None
+
+
 def export_opml(database: Database, settings: Settings, title: str | None = None) -> bytes:
     """Every source as OPML 2.0, nested by its first tag, with presseschau's settings attached."""
     root = etree.Element("opml", version="2.0", nsmap={PREFIX: NAMESPACE})
@@ -260,18 +272,18 @@ def export_opml(database: Database, settings: Settings, title: str | None = None
 
     def folder(path: tuple[str, ...]) -> Any:
         if path not in folders:
-            folders[path] = etree.SubElement(folder(path[:-1]), "outline", text=path[-1])
+            folders[path] = etree.SubElement(folder(path[:-1]), "outline", text=strip_xml_forbidden(path[-1]))
         return folders[path]
 
     with database.session() as session:
         for source in session.scalars(select(Source).order_by(Source.id)):
             tags = [str(tag) for tag in source.tags or ()]
             path = tuple(part for part in tags[0].split("/") if part) if tags else ()
-            outline = etree.SubElement(
-                folder(path), "outline", type="rss", text=source.name, title=source.name, xmlUrl=source.url
-            )
+            # Names stored before every write was cleaned may hold characters XML forbids.
+            name, url = strip_xml_forbidden(source.name), strip_xml_forbidden(source.url)
+            outline = etree.SubElement(folder(path), "outline", type="rss", text=name, title=name, xmlUrl=url)
             if tags:
-                outline.set("category", ",".join("/" + tag for tag in tags))
+                outline.set("category", strip_xml_forbidden(",".join("/" + tag for tag in tags)))
             attributes: dict[str, str] = {
                 "interval": str(source.poll_interval_s),
                 "policy": source.publish_policy,
@@ -292,5 +304,5 @@ def export_opml(database: Database, settings: Settings, title: str | None = None
                 attributes["filters"] = json.dumps(stored_filters, ensure_ascii=False)
             attributes.update(_rights_attributes(source))
             for key, value in attributes.items():
-                outline.set(_q(key), value)
+                outline.set(_q(key), strip_xml_forbidden(value))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

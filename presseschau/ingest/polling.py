@@ -34,6 +34,7 @@ from presseschau.ingest.sources import sources_to_poll
 from presseschau.ingest.storing import MAX_ITEM_ATTEMPTS, StoreOutcome, find_by_url, record_item_failure, store_article
 from presseschau.ingest.urls import normalize_url
 from presseschau.store.db import Database
+from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import CONTENT_STATUSES, Article, FetchStatus, Source, SourceStatus, utcnow
 from presseschau.store.queue import TranslationDone
 
@@ -165,6 +166,10 @@ def _poll_source(
             report.succeeded += 1
             new_items, backlog = _process_entries(database, settings, fetcher, view, entries, report, on_done)
     except Exception as caught:
+        if is_storage_fault(caught):
+            # The machine's disk, not the source: no backoff for the source, no traceback, and no
+            # point in trying the other sources (the entry point prints one line and stops).
+            raise
         # A bug or an odd library error on one source must not end the run for the others.
         error = caught if isinstance(caught, IngestError) else _unexpected(view.url, caught)
         _record_source_failure(database, settings, view.id, started, error)
@@ -296,6 +301,8 @@ def _process_entry(
     try:
         extracted = _extract_entry(fetcher, entry)
     except Exception as caught:
+        if is_storage_fault(caught):
+            raise
         error = caught if isinstance(caught, IngestError) else _unexpected(entry.url, caught)
         record_item_failure(database, entry.url, view.id, error)
         report.failures.append((entry.url, error.reason))

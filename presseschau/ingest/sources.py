@@ -29,6 +29,7 @@ from presseschau.store.db import Database
 from presseschau.store.models import (
     Article,
     FetchStatus,
+    RemovedSource,
     Source,
     Translation,
     TranslationStatus,
@@ -36,6 +37,7 @@ from presseschau.store.models import (
 )
 from presseschau.store.queue import TranslationDone, enqueue_translation
 from presseschau.store.rights import REUSE_MODES, ReuseError, article_reuse, parse_excerpt_words, parse_reuse_mode
+from presseschau.text import clean_text
 from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
     if name in RIGHTS_FIELDS:
         return _check_rights_value(subject, name, value)
     if name == "name":
-        text = str(value or "").strip()
+        text = clean_text(str(value or ""))  # every write of a name passes here: CLI, admin, API, OPML
         if not text:
             raise InvalidInput(subject, "the name is empty")
         return text[:300]
@@ -172,7 +174,7 @@ def normalize_tags(subject: str, tags: Iterable[Any] | None) -> list[str] | None
         if not isinstance(tag, str):
             raise InvalidInput(subject, f"tag {tag!r} is not text")
         # "News / Europe" and "News/Europe" are one category path (OPML nesting).
-        text = "/".join(" ".join(part.split()) for part in tag.split("/") if part.strip())
+        text = "/".join(" ".join(part.split()) for part in clean_text(tag).split("/") if part.strip())
         if "," in text:
             raise InvalidInput(subject, f"tag {text!r}: no commas (OPML separates categories with them)")
         if len(text) > MAX_TAG_LENGTH:
@@ -507,6 +509,7 @@ def remove_source(database: Database, source_id: int) -> None:
         if source is None:
             raise SourceNotFound(f"source {source_id}", "no such source")
         session.execute(update(Article).where(Article.source_id == source_id).values(source_id=None))
+        session.add(RemovedSource(id=source.id, name=source.name))  # its public pages answer 410 Gone
         session.delete(source)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from presseschau.ingest.errors import BlockedAddress, ConnectionFailed, InvalidURL
+from presseschau.text import terminal_safe, unsafe_character
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Query parameters that only track the click; dropping them lets the same article match itself.
@@ -30,6 +31,8 @@ def validate_url(url: str) -> str:
     candidate = (url or "").strip()
     if len(candidate) > MAX_URL_LENGTH:
         raise InvalidURL(candidate[:80] + "…", f"URL longer than {MAX_URL_LENGTH} characters")
+    if (character := unsafe_character(candidate)) is not None:
+        raise InvalidURL(terminal_safe(candidate), f"URL contains the control character {character}")
     try:
         parts = urlsplit(candidate)
         _ = parts.port  # raises ValueError for a malformed port
@@ -79,27 +82,34 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 address an IPv6 address reaches: mapped, NAT64, 6to4 (Teredo's 2001::/32 is not
-    global for `ipaddress` anyway, so it stays refused)."""
-    if ip.ipv4_mapped is not None:
-        return [ip.ipv4_mapped]
-    if ip in _NAT64:
-        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
-    if ip.sixtofour is not None:
-        return [ip.sixtofour]
-    return []
+# IPv6 forms that carry an IPv4 address a host or a tunnel may reach (`::127.0.0.1` and
+# `::ffff:0:a.b.c.d` counted as public and the app connected): refused whatever they embed.
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0/96")
+# IANA's global unicast space; everything outside it is reserved, local or special.
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+
+
+def _embeds_ipv4(ip: ipaddress.IPv6Address) -> bool:
+    """Mapped, IPv4-compatible, IPv4-translated (SIIT), 6to4 and Teredo forms."""
+    return (
+        ip.ipv4_mapped is not None
+        or ip.sixtofour is not None
+        or ip.teredo is not None
+        or ip in _IPV4_COMPATIBLE
+        or ip in _IPV4_TRANSLATED
+    )
 
 
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _NAT64_LOCAL:
+        if ip in _NAT64_LOCAL or _embeds_ipv4(ip):
             return False
-        embedded = _embedded_ipv4(ip)
-        if embedded:
-            # Refused like the address it embeds: a 6to4 or NAT64 form of 127.0.0.1 is 127.0.0.1.
-            return all(v4.is_global and not v4.is_multicast for v4 in embedded)
+        if ip in _NAT64:  # DNS64 answers for IPv4-only hosts: refused like the address it embeds
+            v4 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+            return v4.is_global and not v4.is_multicast
+        return ip in _GLOBAL_UNICAST and ip.is_global and not ip.is_multicast
     return ip.is_global and not ip.is_multicast
 
 

@@ -22,50 +22,21 @@ from types import FrameType
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
-from presseschau.store.models import Publication, ServiceState, Translation, TranslationStatus, utcnow
-from presseschau.store.queue import abandon_leases
+from presseschau.store.faults import describe_fault
+from presseschau.store.models import Publication, ServiceState, utcnow
+from presseschau.store.queue import recover_orphaned_leases
 
 log = logging.getLogger("presseschau.run")
 
+# Owner ids are "host:pid:...": `recover_orphaned_leases` (store.queue) takes back dead holders' work.
 HOSTNAME = socket.gethostname()
 
 
 def make_owner_id(role: str) -> str:
     """Lease owner ids carry host and pid, so a restarted service can tell its dead predecessors."""
     return f"{HOSTNAME}:{os.getpid()}:{role}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_orphaned_leases(session: Session, max_attempts: int | None = None) -> int:
-    """Take back items leased by processes on this host that no longer exist.
-
-    Without this, work held by a killed process would wait for its lease to expire; leases held by
-    other hosts are left to expire on their own, since we cannot see their processes. An item is
-    re-queued, or `failed` once it used up `max_attempts`: an article that crashes its worker every
-    time must not be claimed forever.
-    """
-    rows = session.execute(
-        select(Translation.id, Translation.lease_owner).where(Translation.status == TranslationStatus.IN_PROGRESS)
-    ).all()
-    orphaned: list[tuple[int, str | None]] = []
-    for translation_id, owner in rows:
-        host, _, rest = (owner or "").partition(":")
-        pid_text = rest.split(":", 1)[0]
-        if host == HOSTNAME and pid_text.isdigit() and not _pid_alive(int(pid_text)):
-            orphaned.append((translation_id, owner))
-    return abandon_leases(session, orphaned, max_attempts) if orphaned else 0
 
 
 def record_state(context: AppContext, key: str, **values: Any) -> None:
@@ -119,7 +90,11 @@ class StageWorker(threading.Thread):
                 handled = 0
                 self.stats.errors += 1
                 self.stats.last_error = f"{type(error).__name__}: {error}"
-                log.exception("%s worker step failed", self.name)
+                fault = describe_fault(error, self.context.settings)
+                if fault is not None:  # the disk, not a bug: one line, no traceback
+                    log.error("%s worker paused: %s", self.name, fault)
+                else:
+                    log.exception("%s worker step failed", self.name)
                 self.stop_event.wait(min(30.0, self.idle_seconds * 2))
             self.stats.busy_seconds += time.perf_counter() - started
             self.stats.items += handled
@@ -134,8 +109,11 @@ class StageWorker(threading.Thread):
                     busy_seconds=round(self.stats.busy_seconds, 3),
                     pid=os.getpid(),
                 )
-            except Exception:
-                log.warning("could not record %s heartbeat", self.name, exc_info=True)
+            except Exception as error:
+                fault = describe_fault(error, self.context.settings)
+                log.warning(
+                    "could not record %s heartbeat%s", self.name, f": {fault}" if fault else "", exc_info=not fault
+                )
             if handled == 0:
                 self.stop_event.wait(self.idle_seconds)
         log.info("%s worker stopped after %d items", self.name, self.stats.items)
@@ -286,7 +264,10 @@ class PipelineService:
         if self.wants_build:
             stages.append(("build", self.build_step, self.options.build_idle_s))
         if self.context.settings.newsletter_enabled:
-            stages.append(("newsletter", self.newsletter_step, 60.0))
+            if "base_url" in self.context.settings.model_fields_set:
+                stages.append(("newsletter", self.newsletter_step, 60.0))
+            else:  # said once here, not as an error every minute (see newsletter.send_review)
+                log.warning("newsletter not sent: base_url is not set; set it to the site's public address")
         if self.context.settings.press_review_summaries and self.context.settings.llm_base_url:
             stages.append(("summaries", self.summaries_step, 30.0))
         for name, step, idle in stages:

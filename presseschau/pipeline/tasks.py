@@ -20,8 +20,9 @@ from sqlalchemy import select, update
 
 from presseschau.app import AppContext
 from presseschau.config import Settings, load_settings
-from presseschau.pipeline.service import make_owner_id, recover_orphaned_leases
+from presseschau.pipeline.service import make_owner_id
 from presseschau.store.models import Publication, PublicationStatus, Source, Translation, TranslationStatus, utcnow
+from presseschau.store.queue import recover_orphaned_leases
 
 log = logging.getLogger("presseschau.tasks")
 

@@ -17,6 +17,7 @@ from presseschau.publish.formatting import join_authors, translation_notice
 from presseschau.publish.queries import ArticleView
 from presseschau.store.models import Article, Translation
 from presseschau.store.rights import REUSE_LABELS, UNKNOWN_LICENCE, licence
+from presseschau.text import isolate_bidi
 
 # What readers are told for each narrower mode, next to the link to the original.
 READ_ON = "Weiterlesen im Original"
@@ -69,14 +70,14 @@ class Attribution:
 
     def credit_html(self) -> str:
         """The attribution as an HTML paragraph (feed content, newsletter): every value escaped."""
-        title = f"„{escape(self.original_title)}“"
+        title = f"„{escape(isolate_bidi(self.original_title))}“"
         if self.original_url:
             title = f'<a href="{escape(self.original_url)}">{title}</a>'
         parts = [f"Original: {title}"]
         if self.authors:
-            parts[0] += f" von {escape(join_authors(self.authors))}"
+            parts[0] += f" von {escape(isolate_bidi(join_authors(self.authors)))}"
         if self.outlet:
-            parts[0] += f", {escape(self.outlet)}"
+            parts[0] += f", {escape(isolate_bidi(self.outlet))}"
         licence = str(escape(self.licence_text))
         if self.licence_url:
             licence = f'<a href="{escape(self.licence_url)}" rel="license">{licence}</a>'

@@ -24,6 +24,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from presseschau.content import strip_xml_forbidden
+from presseschau.text import isolate_bidi
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "presseschau"
@@ -72,13 +73,14 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _text(value: str) -> str:
-    """Plain text that XML can hold (lxml refuses the characters XML 1.0 forbids)."""
-    return strip_xml_forbidden(value)
+    """Plain text that XML can hold (lxml refuses the characters XML 1.0 forbids), its bidi controls
+    balanced and isolated (an unclosed override reversed the rest of a reader's line)."""
+    return isolate_bidi(strip_xml_forbidden(value))
 
 
 def _html_text(value: str) -> str:
     """Plain text for an RSS element that readers render as HTML: escaped as HTML."""
-    return html.escape(strip_xml_forbidden(value), quote=False)
+    return html.escape(_text(value), quote=False)
 
 
 class _AtomEntryLinks(BaseEntryExtension):  # type: ignore[misc]

@@ -32,6 +32,7 @@ from presseschau.publish import press_review
 from presseschau.store.db import NEWSLETTER_LOCK, one_at_a_time
 from presseschau.store.models import NewsletterSend, Subscriber, utcnow
 from presseschau.stories import service as stories
+from presseschau.text import isolate_bidi
 
 if TYPE_CHECKING:
     from presseschau.publish.site import Site
@@ -194,15 +195,16 @@ def _base(settings: Settings, to: str, subject: str) -> EmailMessage:
 
 def _plain(view: press_review.DayView, site: Site) -> str:
     lines = [f"{TITLE} vom {view.date_text}", ""]
+    i = isolate_bidi  # outside text: an unclosed bidi override must not reorder the rest of the line
     for number, story in enumerate(view.stories, start=1):
-        lines.append(f"{number}. {story.headline}")
+        lines.append(f"{number}. {i(story.headline)}")
         if story.intro:
-            lines.append(f"   Maschinell verfasste Einleitung: {story.intro}")
+            lines.append(f"   Maschinell verfasste Einleitung: {i(story.intro)}")
         lines.append(f"   Die Geschichte: {site.urls.absolute(story.url)}")
         for entry in story.entries:
-            lines.append(f"   {entry.outlet_label}: {entry.title}")
+            lines.append(f"   {i(entry.outlet_label)}: {i(entry.title)}")
             if entry.blurb:
-                lines.append(f"   {entry.blurb}")
+                lines.append(f"   {i(entry.blurb)}")
             lines.append(f"   Deutsch: {site.urls.absolute(entry.url)}")
             if entry.original_url:
                 lines.append(f"   Original: {entry.original_url}")
@@ -213,7 +215,9 @@ def _plain(view: press_review.DayView, site: Site) -> str:
 
 
 def _html(view: press_review.DayView, site: Site, unsubscribe_url: str) -> str:
-    e = html.escape
+    def e(text: str) -> str:
+        return html.escape(isolate_bidi(text))
+
     parts = [f'<!DOCTYPE html><html lang="de"><body><h1>{e(TITLE)} vom {e(view.date_text)}</h1>']
     for story in view.stories:
         parts.append(press_review.story_html(site, story))
@@ -282,6 +286,14 @@ def send_review(session: Session, site: Site, day: date, now: datetime | None = 
     settings = site.settings
     if not settings.newsletter_enabled:
         raise NewsletterError("the newsletter is off (newsletter_enabled = false)", "Der Newsletter ist aus.")
+    if "base_url" not in settings.model_fields_set:
+        # Every link in the mail is absolute: without the public address they all pointed at the
+        # default http://127.0.0.1:8000, which no subscriber can open.
+        raise NewsletterError(
+            f"base_url is not set: the mail's links would point at {settings.base_url}; "
+            "set base_url in presseschau.toml to the site's public address",
+            "base_url ist nicht gesetzt: die Links im Newsletter zeigten auf diesen Rechner.",
+        )
     # One sender at a time (PostgreSQL): the worker and `review send` at once would both send the day.
     one_at_a_time(session, NEWSLETTER_LOCK)
     already = session.scalars(

@@ -43,6 +43,7 @@ from presseschau.stories import service as stories
 from presseschau.stories.key_passages import story_passages
 from presseschau.stories.passages import Passage
 from presseschau.stories.service import ReviewState, ReviewStory
+from presseschau.text import isolate_bidi
 
 if TYPE_CHECKING:
     from presseschau.publish.site import Site
@@ -372,17 +373,18 @@ def _content_html(site: Site, view: DayView) -> str:
 def story_html(site: Site, story: StoryView) -> str:
     """A story as feed content: headline (linking its page), intro, each outlet with its passage."""
     story_link = escape(site.urls.absolute(story.url))
-    parts = [f'<h2><a href="{story_link}">{escape(story.headline)}</a></h2>']
+    parts = [f'<h2><a href="{story_link}">{escape(isolate_bidi(story.headline))}</a></h2>']
     if story.intro:
-        parts.append(f"<p><em>Maschinell verfasste Einleitung:</em> {escape(story.intro)}</p>")
+        parts.append(f"<p><em>Maschinell verfasste Einleitung:</em> {escape(isolate_bidi(story.intro))}</p>")
     parts.append("<ul>")
     for entry in story.entries:
         original = f' (<a href="{escape(entry.original_url)}">Original</a>)' if entry.original_url is not None else ""
         link = escape(site.urls.absolute(entry.url))
         parts.append(
-            f'<li><strong>{escape(entry.outlet_label)}</strong>: <a href="{link}">{escape(entry.title)}</a>{original}'
-            + (f"<br>{escape(entry.blurb)}" if entry.blurb else "")
-            + (f"<br><small>{escape(entry.rights)}</small>" if entry.rights else "")
+            f"<li><strong>{escape(isolate_bidi(entry.outlet_label))}</strong>: "
+            f'<a href="{link}">{escape(isolate_bidi(entry.title))}</a>{original}'
+            + (f"<br>{escape(isolate_bidi(entry.blurb))}" if entry.blurb else "")
+            + (f"<br><small>{escape(isolate_bidi(entry.rights))}</small>" if entry.rights else "")
             + "</li>"
         )
     parts.append("</ul>")

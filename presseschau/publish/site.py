@@ -35,6 +35,7 @@ from presseschau.publish.formatting import (
     original_date_text,
 )
 from presseschau.publish.reading import article_body_html, side_by_side_rows
+from presseschau.text import isolated_output
 from presseschau.translate.names import engine_display_name
 
 Mode = Literal["server", "static"]
@@ -175,6 +176,7 @@ class Site:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            finalize=isolated_output,  # outside text with bidi controls is isolated (see presseschau.text)
         )
         tz = settings.timezone
         self.env.filters["germandate"] = lambda moment: german_datetime_uhr(moment, tz)
@@ -400,7 +402,7 @@ class Site:
         )
 
     def month(self, session: Session, year: int, month: int) -> str | None:
-        if not (1 <= month <= 12 and 1900 <= year <= 9999):
+        if not (1 <= month <= 12 and 1900 <= year < 9999):  # 9999-12 ends in the year 10000: no date
             return None
         from zoneinfo import ZoneInfo
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from presseschau.content import strip_xml_forbidden
+from presseschau.text import isolate_bidi
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -89,8 +90,8 @@ def news(urls: Sequence[NewsUrl], publication_name: str, language: str) -> str:
         etree.SubElement(entry, f"{{{SITEMAP_NS}}}loc").text = _xml(url.loc)
         news_element = etree.SubElement(entry, f"{{{NEWS_NS}}}news")
         publication = etree.SubElement(news_element, f"{{{NEWS_NS}}}publication")
-        etree.SubElement(publication, f"{{{NEWS_NS}}}name").text = _xml(publication_name)
+        etree.SubElement(publication, f"{{{NEWS_NS}}}name").text = isolate_bidi(_xml(publication_name))
         etree.SubElement(publication, f"{{{NEWS_NS}}}language").text = _xml(language)
         etree.SubElement(news_element, f"{{{NEWS_NS}}}publication_date").text = _w3c(url.published)
-        etree.SubElement(news_element, f"{{{NEWS_NS}}}title").text = _xml(url.title)
+        etree.SubElement(news_element, f"{{{NEWS_NS}}}title").text = isolate_bidi(_xml(url.title))
     return XML_DECLARATION + _serialize(root)

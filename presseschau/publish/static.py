@@ -11,6 +11,7 @@ all, only the clock-dependent news sitemap is refreshed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -30,6 +31,7 @@ from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date, local_datetime
 from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, MonthEntry, Site
 from presseschau.store.db import Database
+from presseschau.text import balance_bidi, isolate_bidi
 
 MANIFEST_NAME = ".presseschau-build.json"
 log = logging.getLogger(__name__)
@@ -51,6 +53,72 @@ class BuildReport:
         return self.written + self.unchanged
 
 
+class StaticBuildError(OSError):
+    """The build cannot write a file inside its output directory; the message names the path."""
+
+
+def _manifest_files(manifest: object) -> dict[str, str]:
+    """The manifest's {relative path: digest} entries that can name a file: an entry someone edited
+    into a NUL byte, a non-text value, an absolute path or ".." is dropped (a NUL made every later
+    build end in a traceback)."""
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        raise ValueError("no files in the manifest")
+    return {
+        relpath: digest
+        for relpath, digest in files.items()
+        if isinstance(relpath, str)
+        and isinstance(digest, str)
+        and relpath
+        and "\x00" not in relpath
+        and not Path(relpath).is_absolute()
+        and ".." not in Path(relpath).parts
+    }
+
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _write_inside(root: Path, relpath: str, data: bytes) -> None:
+    """Write `data` to `root/relpath` without following a symbolic link anywhere below `root`.
+
+    Each directory is opened relative to its parent with O_NOFOLLOW, the file is created fresh
+    (O_EXCL, after removing a leftover temporary or a link planted under its name) and renamed
+    into place, which replaces a link at the target instead of writing through it: a link
+    `OUT/archiv/.index.html.tmp -> elsewhere` or `OUT/quelle/1 -> elsewhere/` made the build
+    overwrite files outside OUT."""
+    parts = Path(relpath).parts
+    if not parts or Path(relpath).is_absolute() or ".." in parts or "\x00" in relpath:
+        raise StaticBuildError(f"static build: {relpath!r} is no path inside {root}")
+    # The output directory itself may be a link the operator set up; below it, no link is followed.
+    directory = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        for part in parts[:-1]:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=directory)
+            try:
+                inner = os.open(part, _DIR_FLAGS, dir_fd=directory)
+            except OSError as error:  # ELOOP / ENOTDIR: a symbolic link or a file in the way
+                raise StaticBuildError(
+                    f"static build: {root / Path(*parts[: parts.index(part) + 1])} is not a directory inside "
+                    f"{root} (a symbolic link?); not writing through it ({error.strerror})"
+                ) from None
+            os.close(directory)
+            directory = inner
+        name = parts[-1]
+        temporary = f".{name}.tmp"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=directory)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        handle = os.open(temporary, flags, 0o644, dir_fd=directory)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        # Write then rename: a web server never serves a half-written file.
+        os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+    finally:
+        os.close(directory)
+
+
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -64,7 +132,7 @@ class _Writer:
         manifest_path = outdir / MANIFEST_NAME
         try:
             manifest = json.loads(manifest_path.read_text("utf-8"))
-            self.previous: dict[str, str] = dict(manifest["files"])
+            self.previous: dict[str, str] = _manifest_files(manifest)
             self.fingerprint: str | None = manifest.get("fingerprint")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.previous, self.fingerprint = {}, None
@@ -78,14 +146,15 @@ class _Writer:
         digest = _digest(data)
         self.current[relpath] = digest
         target = self.outdir / relpath
-        if self.previous.get(relpath) == digest and target.is_file():
+        if self.previous.get(relpath) == digest and target.is_file() and not target.is_symlink():
             self.report.unchanged += 1
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename: a web server never serves a half-written file.
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        try:
+            _write_inside(self.outdir, relpath, data)
+        except StaticBuildError:
+            raise
+        except OSError as error:  # opened relative to a directory: name the whole path (a full disk)
+            raise OSError(error.errno, error.strerror, str(target)) from None
         self.report.written += 1
         self.report.written_paths.append(relpath)
 
@@ -119,7 +188,7 @@ class _Writer:
                 self.report.deleted += 1
             _remove_empty_parents(path.parent, self.outdir)
         manifest = {"generator": "presseschau", "fingerprint": fingerprint, "files": self.current}
-        (self.outdir / MANIFEST_NAME).write_text(json.dumps(manifest, sort_keys=True, indent=0), "utf-8")
+        _write_inside(self.outdir, MANIFEST_NAME, json.dumps(manifest, sort_keys=True, indent=0).encode("utf-8"))
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:
@@ -303,11 +372,12 @@ def _write_articles(
         search_entries.append(
             {
                 "url": site.urls.article(summary.slug),
-                "title": summary.title,
-                "teaser": summary.teaser,
+                # Shown by the search page's script: outside text isolated like in the templates.
+                "title": isolate_bidi(summary.title),
+                "teaser": isolate_bidi(summary.teaser),
                 "date": german_date(summary.published_at, site.settings.timezone),
-                "outlet": summary.outlet or summary.source_name or "",
-                "terms": _search_terms(session, view),
+                "outlet": isolate_bidi(summary.outlet or summary.source_name or ""),
+                "terms": [balance_bidi(term) for term in _search_terms(session, view)],
             }
         )
         if progress is not None:

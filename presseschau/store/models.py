@@ -116,6 +116,9 @@ class Source(Base):
     """Something presseschau watches: a feed, a sitemap, or a single page."""
 
     __tablename__ = "sources"
+    # IDs are public (/quelle/N/, its feed): never reused. SQLite otherwise hands the largest rowid
+    # of a removed source to the next one; PostgreSQL's sequences never reuse.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
@@ -163,6 +166,16 @@ class Source(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
+
+
+class RemovedSource(Base):
+    """The ID of a removed source: its public pages answer 410 Gone, not 404 (or another outlet)."""
+
+    __tablename__ = "removed_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(300))
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Article(Base):
@@ -401,6 +414,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="editor")
     # A disabled account cannot sign in, and its open sessions end (set by an admin).
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bound into every session (with the password hash): disabling a user raises it, so their
+    # sessions stay ended when the account is enabled again.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)

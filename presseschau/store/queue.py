@@ -11,7 +11,9 @@ on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -140,6 +142,39 @@ def reap_expired_leases(session: Session, max_attempts: int | None, now: datetim
         )
     ).all()
     return abandon_leases(session, [(r.id, r.lease_owner) for r in rows], max_attempts, now) if rows else 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or no pid at all: leave it to the lease time
+    return True
+
+
+def recover_orphaned_leases(session: Session, max_attempts: int | None = None) -> int:
+    """Take back items leased by processes on this host that no longer exist.
+
+    Lease owner ids start with "host:pid" (`translate` and `run` alike), so every entry point that
+    claims work calls this first: a killed `translate` left 9 articles `in_progress` and the next
+    `translate` reported "0 done" until their 600 s leases ran out. Leases held by other hosts are
+    left to expire on their own (`reap_expired_leases`), since we cannot see their processes. An
+    item is re-queued, or `failed` once it used up `max_attempts`: an article that crashes its
+    worker every time must not be claimed forever.
+    """
+    rows = session.execute(
+        select(Translation.id, Translation.lease_owner).where(Translation.status == TranslationStatus.IN_PROGRESS)
+    ).all()
+    host_name = socket.gethostname()
+    orphaned: list[tuple[int, str | None]] = []
+    for translation_id, owner in rows:
+        host, _, rest = (owner or "").partition(":")
+        pid_text = rest.split(":", 1)[0]
+        if host == host_name and pid_text.isascii() and pid_text.isdigit() and not _pid_alive(int(pid_text)):
+            orphaned.append((translation_id, owner))
+    return abandon_leases(session, orphaned, max_attempts) if orphaned else 0
 
 
 def claim_translations(

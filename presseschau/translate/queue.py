@@ -33,6 +33,7 @@ from presseschau.store.queue import (
     fail_translation,
     finish_translation,
     hold_lease,
+    recover_orphaned_leases,
     release_translation,
 )
 from presseschau.store.rights import article_reuse, reusable_paragraphs, word_count
@@ -88,6 +89,8 @@ class TranslateRunReport:
     lost_lease: int = 0
     # Items put straight back because their engine is paused (not counted in `claimed`).
     deferred: int = 0
+    # Items taken back from a `translate` or `run` on this host that died holding them.
+    reclaimed: int = 0
     aborted: str | None = None
     outcomes: list[TranslationOutcome] = field(default_factory=list)
 
@@ -432,6 +435,7 @@ def translate_queued(
     owner = owner or default_owner()
     report = TranslateRunReport()
     with database.session() as session:
+        report.reclaimed = recover_orphaned_leases(session, settings.translation_max_attempts)
         pauses = load_pauses(session)
     glossary_problem = check_glossary(database, settings, pauses)
     if glossary_problem is not None:

@@ -45,6 +45,8 @@ from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
 from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
 from presseschau.web.deps import Context, CurrentSettings, Db
+from presseschau.web.params import MAX_PAGE, OptionalRowId, RowId
+from presseschau.web.strict_json import StrictJsonMiddleware
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -459,7 +461,7 @@ def dated(column: Any, since: datetime | None, until: datetime | None) -> list[C
     return conditions
 
 
-PAGE_NUMBER = Query(1, ge=1)
+PAGE_NUMBER = Query(1, ge=1, le=MAX_PAGE)
 PER_PAGE = Query(20, ge=1, le=MAX_PER_PAGE)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
@@ -478,7 +480,7 @@ router = APIRouter(responses=ERRORS)
 def list_articles(
     _: Reader,
     database: Db,
-    source_id: int | None = None,
+    source_id: OptionalRowId = None,
     status: str | None = Query(None, description="ok, filtered, not_english, failed, no_article, pending"),
     since: datetime | None = Query(None, description="Published (or found) at or after this time."),
     until: datetime | None = Query(None, description="Published (or found) before this time."),
@@ -504,7 +506,7 @@ def load_article(session: Session, article_id: int) -> Article:
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"])
-def get_article(article_id: int, _: Reader, database: Db, settings: CurrentSettings) -> ArticleDetail:
+def get_article(article_id: RowId, _: Reader, database: Db, settings: CurrentSettings) -> ArticleDetail:
     with database.session() as session:
         article = load_article(session, article_id)
         decision = article_reuse(settings, article)
@@ -516,7 +518,7 @@ def get_article(article_id: int, _: Reader, database: Db, settings: CurrentSetti
 
 
 @router.post("/articles/{article_id}/retranslate", response_model=TranslationOut, status_code=202, tags=["articles"])
-def retranslate(article_id: int, _: EditorToken, context: Context) -> TranslationOut:
+def retranslate(article_id: RowId, _: EditorToken, context: Context) -> TranslationOut:
     """Queue a fresh machine translation; the translate worker (`run`, `translate`) does it."""
     with service_errors():
         translation = retranslate_article(context.database, context.settings, article_id)
@@ -527,7 +529,7 @@ def retranslate(article_id: int, _: EditorToken, context: Context) -> Translatio
 
 
 @router.post("/articles/{article_id}/release", response_model=ArticleOut, tags=["articles"])
-def release(article_id: int, who: EditorToken, context: Context) -> ArticleOut:
+def release(article_id: RowId, who: EditorToken, context: Context) -> ArticleOut:
     """Translate an article its source's filters held back."""
     with context.database.session() as session:
         load_article(session, article_id)
@@ -545,7 +547,7 @@ def list_translations(
     _: Reader,
     database: Db,
     settings: CurrentSettings,
-    source_id: int | None = None,
+    source_id: OptionalRowId = None,
     status: str | None = Query(None, description="queued, in_progress, done, failed"),
     since: datetime | None = Query(None, description="Changed at or after this time."),
     until: datetime | None = Query(None, description="Changed before this time."),
@@ -565,7 +567,7 @@ def list_translations(
 
 
 @router.get("/translations/{translation_id}", response_model=TranslationDetail, tags=["translations"])
-def get_translation(translation_id: int, _: Reader, database: Db, settings: CurrentSettings) -> TranslationDetail:
+def get_translation(translation_id: RowId, _: Reader, database: Db, settings: CurrentSettings) -> TranslationDetail:
     with database.session() as session:
         translation = session.get(Translation, translation_id)
         if translation is None:
@@ -600,7 +602,7 @@ def list_publications(
     _: Reader,
     database: Db,
     settings: CurrentSettings,
-    source_id: int | None = None,
+    source_id: OptionalRowId = None,
     status: str | None = Query(None, description="published, held, unpublished, archived"),
     since: datetime | None = Query(None, description="Published at or after this time."),
     until: datetime | None = Query(None, description="Published before this time."),
@@ -625,7 +627,7 @@ def list_publications(
 
 
 @router.get("/publications/{publication_id}", response_model=PublicationOut, tags=["publications"])
-def get_publication(publication_id: int, _: Reader, database: Db, settings: CurrentSettings) -> PublicationOut:
+def get_publication(publication_id: RowId, _: Reader, database: Db, settings: CurrentSettings) -> PublicationOut:
     with database.session() as session:
         publication = session.get(Publication, publication_id)
         if publication is None:
@@ -666,7 +668,7 @@ def list_sources(
 
 
 @router.get("/sources/{source_id}", response_model=SourceOut, tags=["sources"])
-def get_source(source_id: int, _: Reader, database: Db) -> SourceOut:
+def get_source(source_id: RowId, _: Reader, database: Db) -> SourceOut:
     return stored_source(database, source_id)
 
 
@@ -681,7 +683,7 @@ def add_source(body: SourceCreate, _: AdminToken, context: Context) -> SourceOut
 
 
 @router.patch("/sources/{source_id}", response_model=SourceOut, tags=["sources"])
-def change_source(source_id: int, body: SourceUpdate, _: AdminToken, context: Context) -> SourceOut:
+def change_source(source_id: RowId, body: SourceUpdate, _: AdminToken, context: Context) -> SourceOut:
     """Only the fields sent are changed; stored articles are not refiltered."""
     changes = {name: getattr(body, name) for name in body.model_fields_set if name != "filters"}
     with service_errors():
@@ -694,21 +696,21 @@ def change_source(source_id: int, body: SourceUpdate, _: AdminToken, context: Co
 
 
 @router.post("/sources/{source_id}/pause", response_model=SourceOut, tags=["sources"])
-def pause_source(source_id: int, _: AdminToken, context: Context) -> SourceOut:
+def pause_source(source_id: RowId, _: AdminToken, context: Context) -> SourceOut:
     with service_errors():
         update_source(context.database, source_id, enabled=False)
     return stored_source(context.database, source_id)
 
 
 @router.post("/sources/{source_id}/resume", response_model=SourceOut, tags=["sources"])
-def resume_source(source_id: int, _: AdminToken, context: Context) -> SourceOut:
+def resume_source(source_id: RowId, _: AdminToken, context: Context) -> SourceOut:
     with service_errors():
         update_source(context.database, source_id, enabled=True)
     return stored_source(context.database, source_id)
 
 
 @router.delete("/sources/{source_id}", status_code=204, tags=["sources"])
-def delete_source(source_id: int, _: AdminToken, context: Context) -> Response:
+def delete_source(source_id: RowId, _: AdminToken, context: Context) -> Response:
     """Remove a source; its articles are kept."""
     from presseschau.ingest.sources import remove_source
 
@@ -718,7 +720,7 @@ def delete_source(source_id: int, _: AdminToken, context: Context) -> Response:
 
 
 @router.post("/sources/{source_id}/refilter", response_model=RefilterResult, tags=["sources"])
-def refilter(source_id: int, _: AdminToken, context: Context) -> RefilterResult:
+def refilter(source_id: RowId, _: AdminToken, context: Context) -> RefilterResult:
     """Apply the source's current filters to its stored articles that are not translated yet."""
     with service_errors():
         report = refilter_source(context.database, context.settings, source_id)
@@ -726,7 +728,7 @@ def refilter(source_id: int, _: AdminToken, context: Context) -> RefilterResult:
 
 
 @router.post("/sources/{source_id}/fetch", response_model=FetchResult, tags=["sources"])
-def fetch_source(source_id: int, _: AdminToken, context: Context) -> FetchResult:
+def fetch_source(source_id: RowId, _: AdminToken, context: Context) -> FetchResult:
     """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
     from presseschau.ingest.polling import fetch_sources
     from presseschau.publish.service import publisher
@@ -766,5 +768,6 @@ def api_app(context: AppContext) -> FastAPI:
     app.state.context = context
     app.state.api_limits = ApiLimits(context.settings.api_rate_limit_per_minute)
     app.middleware("http")(no_store)
+    app.add_middleware(StrictJsonMiddleware)
     app.include_router(router)
     return app

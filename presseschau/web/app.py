@@ -43,7 +43,7 @@ from presseschau import __version__, reporting
 from presseschau.app import AppContext
 from presseschau.publish import queries
 from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
-from presseschau.store.models import PublicationStatus, TranslationStatus
+from presseschau.store.models import PublicationStatus, RemovedSource, TranslationStatus
 from presseschau.web import admin
 from presseschau.web.admin import SECURITY_HEADERS
 from presseschau.web.api import PREFIX as API_PREFIX
@@ -246,6 +246,15 @@ class PublicSite:
     def not_found(self) -> CachedPage:
         return make_page(self.site.not_found(), cache_control="public, max-age=60", status=404)
 
+    def removed_source(self, source_id: int) -> CachedPage | None:
+        """410 Gone for the pages of a removed source (IDs are never reused); None for any other ID."""
+        with self.context.database.session() as session:
+            removed = session.get(RemovedSource, source_id)
+        if removed is None:
+            return None
+        body = self.site.error("Quelle entfernt", "Diese Quelle wurde entfernt; ihre Seite und ihr Feed enden hier.")
+        return make_page(body, cache_control="public, max-age=3600", status=410)
+
     def rendered(
         self, render: Callable[[Session], str | None], media_type: str = HTML, cache_control: str = CACHE_LIST
     ) -> Callable[[], CachedPage | None]:
@@ -345,6 +354,8 @@ async def source_page(request: Request, public: Public, source_id: RowId) -> Res
     page = _page_number(request)
     if page is None:
         return respond(request, public.not_found())
+    if (gone := await run_in_threadpool(public.removed_source, source_id)) is not None:
+        return respond(request, gone)
     build = public.rendered(lambda s: public.site.source_page(s, source_id, page))
     return await public.cached(request, ("source", source_id, page), build)
 
@@ -357,6 +368,8 @@ def _add_feed_routes(name: str, kind: str) -> None:
         return await public.cached(request, ("feed", kind), build)
 
     async def source_feed(request: Request, public: Public, source_id: RowId) -> Response:
+        if (gone := await run_in_threadpool(public.removed_source, source_id)) is not None:
+            return respond(request, gone)
         build = public.rendered(lambda s: public.site.feed(s, kind, source_id), CONTENT_TYPES[name], CACHE_LIST)
         return await public.cached(request, ("feed", kind, source_id), build)
 

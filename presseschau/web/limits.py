@@ -58,7 +58,11 @@ def limit_for(path: str, admin_prefix: str = "/admin") -> FormLimit:
 
 
 class BodyTooLarge(Exception):
-    """The body read so far passed the route's limit."""
+    """The body read so far passed the route's limit (`max_bytes`)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"request body too large (at most {max_bytes // KIB} KiB)")
+        self.max_bytes = max_bytes
 
 
 async def _plain(send: Send, status: int, text: str, headers: Mapping[str, str]) -> None:
@@ -126,7 +130,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -75,6 +75,16 @@ def test_private_loopback_link_local_and_reserved_addresses_are_refused(url: str
         "2002:7f00:1::",  # 6to4 (RFC 3056) of 127.0.0.1
         "2002:a00:1::1",  # 6to4 of 10.0.0.1
         "2002:c0a8:101::",  # 6to4 of 192.168.1.1
+        "::127.0.0.1",  # IPv4-compatible (deprecated, RFC 4291)
+        "::169.254.169.254",
+        "::8.8.8.8",
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT, RFC 2765) of 127.0.0.1
+        "::ffff:0:808:808",
+        "::ffff:8.8.8.8",  # mapped: whatever it embeds, a host reaches it over IPv4
+        "2002:808:808::1",  # 6to4 of a public address: a relay of anyone's choosing
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "fec0::1",  # site-local (deprecated)
+        "100::1",  # discard-only
     ],
 )
 def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(address: str) -> None:
@@ -82,7 +92,7 @@ def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(address: str) -> No
         check_address_allowed(f"http://[{address}]/feed", allow_private=False)
 
 
-@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"])
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2606:4700::1111", "2a00:1450:4001:81c::200e"])
 def test_ipv6_addresses_embedding_a_public_ipv4_are_allowed(address: str) -> None:
     check_address_allowed(f"http://[{address}]/feed", allow_private=False)
 

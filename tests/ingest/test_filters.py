@@ -71,9 +71,45 @@ def test_a_catastrophic_regular_expression_is_stopped_and_holds_the_article() ->
     filters = build_filters(exclude=[f"url:{CATASTROPHIC}"])
     hostile = values(title="Harmless", url="https://x.example/" + "a" * 64 + "!")
     reason = screen(filters, hostile)
-    assert reason is not None and CATASTROPHIC in reason and "took longer than" in reason
+    assert reason is not None and CATASTROPHIC in reason and "ran out of time" in reason
     # The same rule on a text it handles quickly simply does not match.
     assert screen(filters, values(title="Harmless", url="https://x.example/b")) is None
+
+
+def test_all_rules_of_an_article_share_one_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """100 backtracking rules each stopped at its own limit took 30 s per article: the rules of one
+    article share FILTER_BUDGET_S; each search gets at most what is left, none once it is spent."""
+    from presseschau.ingest import filters as filters_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(filters_module.time, "monotonic", lambda: clock[0])
+    given: list[float] = []
+
+    class SlowPattern:
+        def search(self, value: str, timeout: float) -> None:
+            given.append(timeout)
+            clock[0] += timeout  # each search runs until its limit, as a backtracking one does
+            raise TimeoutError
+
+    rules = build_filters(include=[f"/(.*a){{3}}z{n}/" for n in range(100)])
+    slow = filters_module.SourceFilters(
+        tuple(filters_module.Rule(rule.text, rule.fields, SlowPattern()) for rule in rules.include)  # type: ignore[arg-type]
+    )
+    reason = screen(slow, values(title="a" * 400, body="a" * 400))
+    assert reason is not None and "ran out of time" in reason
+    assert sum(given) <= filters_module.FILTER_BUDGET_S + 1e-9
+    assert all(timeout <= filters_module.REGEX_TIMEOUT_S for timeout in given)
+    with pytest.raises(FilterError, match="at most 100 filter rules"):
+        build_filters(include=[f"rule{n}" for n in range(101)])
+
+
+def test_rules_that_are_not_text_are_refused_with_a_clear_error() -> None:
+    with pytest.raises(FilterError, match="include rule 5: expected text"):
+        build_filters(include=[5])  # type: ignore[list-item]
+    with pytest.raises(FilterError, match="exclude rules: expected a list"):
+        build_filters(exclude="Sport")
+    with pytest.raises(FilterError, match="whole number"):
+        build_filters(min_words="5")  # type: ignore[arg-type]
 
 
 def test_exclude_include_and_minimum_length_reasons() -> None:

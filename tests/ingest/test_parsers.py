@@ -182,3 +182,22 @@ def test_an_atom_entry_with_only_updated_is_dated_by_it() -> None:
     )
     (entry,) = parse_feed(feed.encode(), f"{BASE}/feed.json").entries
     assert entry.published == datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
+
+
+def test_json_nested_100000_deep_is_a_malformed_feed_not_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 22 item 16: a remote JSON feed nested 100,000 deep logged a RecursionError traceback."""
+    from presseschau.ingest.extract import extract_article
+
+    deep = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(FeedError, match="nested too deeply"):
+        parse_json_feed(deep, "https://x.example/feed.json")
+    page = (
+        "<html><head><title>T</title><script type='application/ld+json'>"
+        + "[" * 100_000
+        + "]" * 100_000
+        + "</script></head><body><article><p>"
+        + "A sentence of the article. " * 40
+        + "</p></article></body></html>"
+    )
+    extract_article(page, "https://x.example/a")
+    assert not [record for record in caplog.records if record.exc_info]

@@ -289,7 +289,9 @@ def test_two_senders_at_once_send_a_day_once(postgres_context: AppContext, monke
     # finds the day sent (no second mail to every subscriber, no unique-constraint error).
     context = postgres_context
     context.database.migrate()
-    settings = context.settings.model_copy(update={"newsletter_enabled": True, "smtp_host": "127.0.0.1"})
+    settings = context.settings.model_copy(
+        update={"newsletter_enabled": True, "smtp_host": "127.0.0.1", "base_url": "https://presse.example"}
+    )
     with context.database.session() as session:
         publish_event(session, settings, QUAKE)
         subscriber = newsletter.subscribe(session, "leser@example.org")
@@ -380,3 +382,11 @@ def test_a_failed_resend_keeps_the_link_mailed_before(mail_context: AppContext) 
         newsletter.mail_failed(session, subscriber_id, now=again)
         confirmed = newsletter.confirm(session, token, now=again + timedelta(minutes=5))
         assert confirmed is not None and confirmed.status == "active"
+
+
+def test_sending_without_base_url_is_refused_naming_the_setting(context: AppContext) -> None:
+    """Issue 22 item 16: `review send` without base_url mailed links to 127.0.0.1:8000."""
+    settings = context.settings.model_copy(update={"newsletter_enabled": True, "smtp_host": "127.0.0.1"})
+    assert "base_url" not in settings.model_fields_set
+    with pytest.raises(newsletter.NewsletterError, match="base_url is not set"), context.database.session() as session:
+        newsletter.send_review(session, Site(settings), DAY)

@@ -200,3 +200,56 @@ def test_a_tampered_manifest_never_deletes_outside_the_output_directory(context:
     assert all(victim.read_text() == "not the build's" for victim in victims)
     assert report.deleted == 0
     assert (tmp_path / "elsewhere").is_dir()
+
+
+def test_the_build_never_writes_through_a_symbolic_link(context: AppContext, tmp_path: Path) -> None:
+    """Issue 22 item 2: a link at a temporary file's name, at a target file, or as a directory on
+    the way made the build overwrite files outside its output directory."""
+    from presseschau.publish.static import StaticBuildError
+
+    with context.database.session() as session:
+        make_site(session, context.settings, 2)
+    out = tmp_path / "site"
+    build_site(context.database, context.settings, out)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "sub").mkdir(parents=True)
+    victims = {name: elsewhere / name for name in ("tmp.txt", "target.txt", "manifest.txt")}
+    for victim in victims.values():
+        victim.write_text("not the build's")
+    (out / "archiv" / ".index.html.tmp").symlink_to(victims["tmp.txt"])
+    (out / "feed.xml").unlink()
+    (out / "feed.xml").symlink_to(victims["target.txt"])
+    manifest = out / MANIFEST_NAME
+    manifest.rename(out / "manifest.bak")
+    manifest.symlink_to(victims["manifest.txt"])
+    build_site(context.database, context.settings, out, force=True)
+    assert all(victim.read_text() == "not the build's" for victim in victims.values())
+    assert not (out / "feed.xml").is_symlink() and (out / "feed.xml").read_bytes().startswith(b"<?xml")
+    # A directory on the way that is a link: refused with the path named, nothing written there.
+    source_dir = next(path for path in (out / "quelle").iterdir() if path.is_dir())
+    for child in source_dir.iterdir():
+        child.unlink()
+    source_dir.rmdir()
+    source_dir.symlink_to(elsewhere / "sub", target_is_directory=True)
+    try:
+        build_site(context.database, context.settings, out, force=True)
+    except StaticBuildError as error:
+        assert str(source_dir) in str(error)
+    else:
+        raise AssertionError("the build wrote through a directory link")
+    assert list((elsewhere / "sub").iterdir()) == []
+
+
+def test_a_nul_byte_in_the_manifest_does_not_break_later_builds(context: AppContext, tmp_path: Path) -> None:
+    with context.database.session() as session:
+        make_site(session, context.settings, 2)
+    out = tmp_path / "site"
+    build_site(context.database, context.settings, out)
+    manifest = json.loads((out / MANIFEST_NAME).read_text("utf-8"))
+    manifest["files"]["bad\u0000name.html"] = "x"
+    manifest["files"]["other.html"] = 5
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest), "utf-8")
+    build_site(context.database, context.settings, out)
+    report = build_site(context.database, context.settings, out, force=True)
+    assert report.written + report.unchanged > 0
+    assert "bad\u0000name.html" not in json.loads((out / MANIFEST_NAME).read_text("utf-8"))["files"]

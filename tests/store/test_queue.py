@@ -3,11 +3,12 @@ from __future__ import annotations
 import subprocess
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from presseschau.app import AppContext
-from presseschau.pipeline.service import HOSTNAME, recover_orphaned_leases
+from presseschau.pipeline.service import HOSTNAME
 from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 from presseschau.store.queue import (
     Backoff,
@@ -17,6 +18,7 @@ from presseschau.store.queue import (
     fail_translation,
     finish_translation,
     holds_lease,
+    recover_orphaned_leases,
     release_translation,
     retry_failed,
 )
@@ -113,6 +115,29 @@ def test_leases_of_dead_local_processes_are_recovered(context: AppContext) -> No
     with context.database.session() as session:
         statuses = {t.id: t.status for t in session.scalars(select(Translation))}
         assert statuses[ids[0]] == QUEUED and statuses[ids[1]] == IN_PROGRESS
+
+
+def test_translate_takes_back_what_a_killed_translate_held(context: AppContext, data_dir: Path) -> None:
+    """Issue 22 item 7: after kill -9 of `translate`, the next `translate` said "0 done" and left the
+    articles `in_progress` until their leases ran out; only `run` took them back."""
+    from typer.testing import CliRunner
+
+    from presseschau.cli import app
+    from presseschau.translate.queue import default_owner
+
+    queued_articles(context, 3)
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    dead_translate = default_owner().rsplit(":", 1)[0] + f":{finished.pid}"  # as `translate` names itself
+    with context.database.session() as session:
+        claim_translations(session, dead_translate, lease_seconds=600, limit=2)
+        claim_translations(session, "other-host:1", lease_seconds=600, limit=1)
+    result = CliRunner().invoke(app, ["--data", str(data_dir), "translate", "--limit", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Took back 2 article(s)" in result.output
+    with context.database.session() as session:
+        statuses = sorted(t.status for t in session.scalars(select(Translation)))
+    assert statuses == [IN_PROGRESS, QUEUED, QUEUED]  # another host's lease runs its time
 
 
 def _dead_owner() -> str:

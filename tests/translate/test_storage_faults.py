@@ -133,10 +133,10 @@ def test_a_full_disk_while_writing_files_is_one_line(
 
     real_replace = os.replace
 
-    def no_space(source: Any, target: Any) -> None:
+    def no_space(source: Any, target: Any, **dir_fds: Any) -> None:
         if str(target).endswith("index.html"):
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
-        real_replace(source, target)
+        real_replace(source, target, **dir_fds)
 
     monkeypatch.setattr(os, "replace", no_space)
     result = CliRunner().invoke(app, ["--data", str(data_dir), "build", str(tmp_path / "out")])

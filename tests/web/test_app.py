@@ -247,6 +247,7 @@ def test_source_archive_and_search_pages(context: AppContext, client: TestClient
     assert month.status_code == 200 and len(_doc(month.text).xpath("//ol/li")) == 5
     assert client.get("/archiv/1999/01/").status_code == 404
     assert client.get("/archiv/2024/13/").status_code == 404
+    assert client.get("/archiv/9999/12/").status_code == 404  # ended in the year 10000: a 500
 
     found = client.get("/suche", params={"q": "Senegal"})
     assert_valid_html(found.content)

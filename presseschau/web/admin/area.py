@@ -28,8 +28,10 @@ from presseschau.publish.formatting import local_datetime
 from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
+from presseschau.text import isolated_output
 from presseschau.translate.glossary import format_glossary_additions
 from presseschau.translate.names import engine_display_name
+from presseschau.web.params import parse_row_id
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 SESSION_COOKIE = "presseschau_admin"
@@ -158,6 +160,7 @@ class AdminArea:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=isolated_output,  # outside text with bidi controls is isolated (see presseschau.text)
         )
         tz = self.settings.timezone
         self.env.filters["when"] = lambda moment: (
@@ -203,7 +206,9 @@ class AdminArea:
             return None
         with self.context.database.session() as session:
             user = session.get(User, data.user_id)
-            if user is None or user.disabled or password_fingerprint(user.password_hash) != data.fingerprint:
+            if user is None or user.disabled:
+                return None
+            if password_fingerprint(user.password_hash, user.session_generation) != data.fingerprint:
                 return None
             if session.get(RevokedSession, data.nonce) is not None:  # signed out
                 return None
@@ -241,8 +246,8 @@ def see_other(url: str) -> RedirectResponse:
 
 
 def form_int(form: Mapping[str, Any], name: str) -> int | None:
-    value = form.get(name)
-    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+    """A whole number (an ID, a position, a count) from a form field; None unless it is one a row can hold."""
+    return parse_row_id(form.get(name))
 
 
 def form_str(form: Mapping[str, Any], name: str) -> str:

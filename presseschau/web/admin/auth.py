@@ -65,7 +65,7 @@ def _check_password(database: Database, name: str, password: str) -> tuple[Authe
         stored = session.get(User, user.id) if user is not None else None
         if user is None or stored is None:
             return None
-        return user, password_fingerprint(stored.password_hash)
+        return user, password_fingerprint(stored.password_hash, stored.session_generation)
 
 
 @router.get("/anmelden")

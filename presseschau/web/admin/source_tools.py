@@ -15,10 +15,11 @@ from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.opml import MAX_OPML_BYTES, export_opml, import_opml
 from presseschau.ingest.sources import ArticleNotFound, filtered_articles, refilter_source, release_article
 from presseschau.store.models import Source
-from presseschau.web.admin.area import PREFIX, AdminRoute, form_str, see_other
+from presseschau.web.admin.area import PREFIX, AdminRoute, see_other
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
 from presseschau.web.admin.sources import sources_page
 from presseschau.web.deps import Context, Db
+from presseschau.web.params import RowId, form_row_id
 
 router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 
@@ -54,7 +55,7 @@ def upload_opml(area: Area, visitor: Admin, form: Form, context: Context) -> Res
 
 
 @router.post("/quellen/{source_id}/neu-filtern")
-def refilter(area: Area, visitor: Admin, form: Form, context: Context, source_id: int) -> Response:
+def refilter(area: Area, visitor: Admin, form: Form, context: Context, source_id: RowId) -> Response:
     try:
         report = refilter_source(context.database, context.settings, source_id)
     except SourceNotFound:
@@ -83,11 +84,11 @@ def filtered(request: Request, area: Area, visitor: Editor, database: Db) -> Res
 
 @router.post("/gefiltert/freigeben")
 def release(area: Area, visitor: Editor, form: Form, context: Context) -> Response:
-    article_id = form_str(form, "artikel").strip()
-    if not article_id.isdigit():
+    article_id = form_row_id(form, "artikel")
+    if article_id is None:
         return area.error(visitor, 400, "Nicht freigegeben: kein Artikel angegeben.")
     try:
-        release_article(context.database, context.settings, int(article_id), visitor.user.name)
+        release_article(context.database, context.settings, article_id, visitor.user.name)
     except IngestError as error:
         status = 404 if isinstance(error, ArticleNotFound) else 400
         return area.error(visitor, status, f"Nicht freigegeben: {error}")

@@ -47,7 +47,7 @@ TARGET_LANGUAGE_CHOICES = {
 def form_filters(form: Mapping[str, Any]) -> tuple[SourceFilters, list[str]]:
     """The filters and tags of a source form; `ValueError` with a German message naming the field."""
     words = form_str(form, "mindestwoerter").strip() or "0"
-    if not words.isdigit():
+    if form_int(form, "mindestwoerter") is None and words != "0":
         raise ValueError(f"Mindestlänge: „{words}“ ist keine Zahl.")
     try:
         filters = build_filters(

@@ -21,7 +21,7 @@ from presseschau.stories import key_passages, service
 from presseschau.web.admin.area import PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str, see_other
 from presseschau.web.admin.deps import Area, Editor, Form
 from presseschau.web.deps import CurrentSettings, Db
-from presseschau.web.params import RowId
+from presseschau.web.params import RowId, parse_row_id, parse_row_ids
 
 router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 
@@ -158,10 +158,11 @@ def reorder(area: Area, visitor: Editor, form: Form, database: Db, settings: Cur
         return area.error(visitor, 404, "Diesen Tag gibt es nicht.")
     positions: list[tuple[int, int]] = []
     for key in form:
-        if key.startswith("position-") and key[9:].isdigit():
+        story_id = parse_row_id(key.removeprefix("position-")) if key.startswith("position-") else None
+        if story_id is not None:
             position = form_int(form, key)
             if position is not None:
-                positions.append((position, int(key[9:])))
+                positions.append((position, story_id))
     order = [story_id for _, story_id in sorted(positions)]
 
     def action(session: Session) -> str:
@@ -186,11 +187,11 @@ def edit_story(
 
     def action(session: Session) -> str:
         if kind == "zusammenfuehren":
-            others = [int(v) for v in form.getlist("mit") if isinstance(v, str) and v.isdigit()]
+            others = parse_row_ids(form.getlist("mit"))
             service.merge(session, story_id, others, editor, headline_from=form_int(form, "ueberschrift_von"))
             return "zusammengefuehrt"
         if kind == "trennen":
-            chosen = [int(v) for v in form.getlist("artikel") if isinstance(v, str) and v.isdigit()]
+            chosen = parse_row_ids(form.getlist("artikel"))
             service.split(session, story_id, chosen, editor, settings)
             return "getrennt"
         service.set_headline(session, story_id, form_str(form, "ueberschrift"), editor)
