@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from presseschau import __version__, reporting
 from presseschau.app import AppContext
-from presseschau.publish import queries
+from presseschau.publish import queries, ranking
 from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
 from presseschau.store.models import PublicationStatus, TranslationStatus
 from presseschau.web import admin
@@ -324,17 +324,39 @@ async def month(request: Request, public: Public, year: str, month: str) -> Resp
     if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month)):
         return respond(request, public.not_found())
     y, m = int(year), int(month)
-    return await public.cached(request, ("month", y, m), public.rendered(lambda s: public.site.month(s, y, m)))
+    key = ("month", y, m, await _review_days_key(public))
+    return await public.cached(request, key, public.rendered(lambda s: public.site.month(s, y, m)))
+
+
+async def _review_days_key(public: Public) -> tuple[str, ...]:
+    """The public Presseschau days, part of the archive pages' cache key: whether a day's review
+    is public depends on the clock and on editors, which the site version does not see."""
+
+    def read() -> tuple[str, ...]:
+        with public.context.database.session() as session:
+            return tuple(d.isoformat() for d in public.site.review_days(session))
+
+    return await run_in_threadpool(read)
+
+
+@site_router.get("/archiv/{year}/{month}/{day}/")
+async def archive_day(request: Request, public: Public, year: str, month: str, day: str) -> Response:
+    if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month) and re.fullmatch(r"\d{2}", day)):
+        return respond(request, public.not_found())
+    y, m, d = int(year), int(month), int(day)
+    page = public.rendered(lambda s: public.site.archive_day(s, y, m, d))
+    return await public.cached(request, ("archive-day", y, m, d, await _review_days_key(public)), page)
 
 
 @site_router.get("/suche")
 async def search_page(request: Request, public: Public) -> Response:
     query = request.query_params.get("q", "")
     page = _page_number(request) or 1
+    filters, errors = ranking.Filters.from_params(request.query_params)
 
     def build() -> CachedPage:
         with public.context.database.session() as session:
-            body = public.site.search_page(session, query, page)
+            body = public.site.search_page(session, query, page, filters, errors)
         return make_page(body, cache_control="public, max-age=60")
 
     return respond(request, await run_in_threadpool(build))
