@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from presseschau import __version__
 from presseschau.config import Settings
-from presseschau.publish import press_review, queries, search
+from presseschau.publish import press_review, queries, search, static_search
 from presseschau.publish.archive import ArchiveIndex
 from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date
@@ -339,6 +339,20 @@ def _write_lists(session: Session, site: Site, writer: _Writer, published: _Publ
     return archive
 
 
+def _write_search_index(
+    site: Site, writer: _Writer, published: _Published, search_entries: list[dict[str, str | list[str]]]
+) -> None:
+    """Pagefind's chunked index of the article pages; the one-file JSON index only without it."""
+    pages = [f"{s.slug}/index.html" for s in published.everything if f"{s.slug}/index.html" in writer.current]
+    files = static_search.bundle(writer.outdir, pages, site.language, site.urls.prefix)
+    if files is None:
+        body = json.dumps({"articles": search_entries}, ensure_ascii=False, separators=(",", ":"))
+        writer.write("suche/index.json", body)
+        return
+    for relpath, data in sorted(files.items()):
+        writer.write(f"{static_search.BUNDLE_DIR}/{relpath}", data)
+
+
 def _write_site_files(
     session: Session,
     site: Site,
@@ -357,9 +371,7 @@ def _write_site_files(
     writer.write("news-sitemap.xml", site.news_sitemap(session))
     writer.write("robots.txt", site.robots_txt())
     writer.write("suche/index.html", site.search_page(session, ""))
-    writer.write(
-        "suche/index.json", json.dumps({"articles": search_entries}, ensure_ascii=False, separators=(",", ":"))
-    )
+    _write_search_index(site, writer, published, search_entries)
     writer.write("404.html", site.not_found())
     for relpath, body in press_review.static_files(session, site).items():
         writer.write(relpath, body)
