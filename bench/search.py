@@ -157,7 +157,7 @@ class _FreshFiles(http.server.SimpleHTTPRequestHandler):
             _FreshFiles.sent[path] = _FreshFiles.sent.get(path, 0) + os.fstat(head.fileno()).st_size
         return head
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 -- the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
