@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph
-from presseschau.publish import feeds, press_review, queries, ranking, sitemaps
+from presseschau.publish import error_pages, feeds, press_review, queries, ranking, sitemaps
 from presseschau.publish.archive import ArchiveIndex, DayGroup, MonthEntry, day_heading, weekday_names
 from presseschau.publish.formatting import (
     german_datetime_uhr,
@@ -171,6 +171,7 @@ class Site:
         self.env.filters["safe_url"] = queries.http_url
         self.env.globals.update(
             site={"title": settings.site_title, "description": settings.site_description},
+            source_language=settings.source_language,
             urls=self.urls,
         )
 
@@ -413,10 +414,11 @@ class Site:
         return self._render("error.html", heading=heading, message=message, robots="noindex")
 
     def not_found(self) -> str:
-        return self.error(
-            "Seite nicht gefunden",
-            "Diese Seite gibt es nicht (mehr). Vielleicht finden Sie den Artikel über die Suche oder im Archiv.",
-        )
+        return self.http_error(404)
+
+    def http_error(self, status: int, detail: str | None = None) -> str:
+        """The German page for any error status (see `presseschau.publish.error_pages`)."""
+        return self.error(*error_pages.describe(status, detail))
 
     def redirect_page(self, target_slug: str) -> str:
         target = self.urls.article(target_slug)

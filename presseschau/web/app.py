@@ -494,12 +494,24 @@ async def german_error(request: Request, error: Exception) -> Response:
     # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
     status = error.status_code if isinstance(error, StarletteHTTPException) else 404
     if status != 404:
-        detail, headers = str(getattr(error, "detail", "")), getattr(error, "headers", None)
-        return Response(detail, status_code=status, headers=headers)
+        # Every other status a German page too ("Methode nicht erlaubt", not "Method Not Allowed"),
+        # with the exception's headers (Allow, Retry-After, WWW-Authenticate).
+        detail, headers = str(getattr(error, "detail", "")), dict(getattr(error, "headers", None) or {})
+        if request.url.path.startswith("/admin"):
+            headers = {**SECURITY_HEADERS, **headers}
+        headers.setdefault("Cache-Control", "no-store")
+        body = public_site(request).site.http_error(status, detail)
+        return Response(body, status_code=status, media_type=HTML, headers=headers)
     page = public_site(request).not_found()
     if request.url.path.startswith("/admin"):
         return Response(page.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
     return respond(request, page)
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    """An unexpected failure: the German 500 page (the error itself goes to the log, not the reader)."""
+    body = public_site(request).site.http_error(500)
+    return Response(body, status_code=500, media_type=HTML, headers={"Cache-Control": "no-store"})
 
 
 def _metrics_registry(context: AppContext) -> tuple[CollectorRegistry, Counter, Histogram]:
@@ -554,6 +566,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
     app.add_exception_handler(StarletteHTTPException, german_error)
     app.add_exception_handler(RequestValidationError, german_error)
+    app.add_exception_handler(Exception, server_error)
     app.include_router(site_router)
     from presseschau.web.press_review import router as press_review_router  # imports this module
 
