@@ -6,6 +6,9 @@ model is never shown.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -13,16 +16,37 @@ from rich.markup import escape
 from sqlalchemy import func, select
 
 from presseschau.app import AppContext
-from presseschau.cli.output import progress_bar
+from presseschau.cli.output import REFUSED, fail, progress_bar
 from presseschau.cli.root import app
 from presseschau.config import settings_for_server
 from presseschau.ingest.importing import import_inputs
-from presseschau.pipeline.demo import attach_sample_sources, choose_demo_engine, load_samples, memory_pairs
+from presseschau.pipeline.demo import (
+    attach_sample_sources,
+    choose_demo_engine,
+    load_samples,
+    memory_pairs,
+    short_reason,
+)
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.publish.service import publisher
 from presseschau.store.models import Publication, PublicationStatus
 from presseschau.translate.memory import TranslationMemory
 from presseschau.translate.queue import queued_count, translate_queued
+from presseschau.web.server import address_problem
+
+
+@contextmanager
+def _quiet_engines(unless: bool) -> Iterator[None]:
+    """The translate stage's warnings held back while the demo tries its engines (the outcome
+    is printed in one line each); shown as they are with --verbose."""
+    logger = logging.getLogger("presseschau.translate")
+    previous = logger.level
+    if not unless:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 @app.command()
@@ -34,23 +58,38 @@ def demo(
     engine: Annotated[str | None, typer.Option(help="Force an engine (ct2, memory, ...).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name or path for the ct2 engine.")] = None,
 ) -> None:
-    """Import the bundled sample articles, translate them to German, publish and serve the site."""
+    """Import the bundled sample articles, translate them to German, publish and serve the site.
+
+    Prints a handful of lines before "Serving": each engine tried with its outcome in a few
+    words, the one chosen; `--verbose` adds the whole explanations and the engines' log."""
     context: AppContext = ctx.obj
     # Before anything is published: pages and feeds link to the address the demo serves.
     context = context.with_settings(settings_for_server(context.settings, host, port))
     settings = context.settings
     console = context.console
-    console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}")
+    if serve:  # checked first: a busy port must not come after minutes of work and "Serving"
+        problem = address_problem(settings.host, settings.port)
+        if problem:
+            raise fail(problem, REFUSED)
+    verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}", soft_wrap=True)
     samples = load_samples()
 
-    choice = choose_demo_engine(context, engine, model)
-    console.print(f"[bold]Engine:[/] {escape(f'{choice.name} — {choice.reason}')}")
+    with _quiet_engines(unless=verbose):  # "pulling it once…", "downloading…": details for --verbose
+        choice = choose_demo_engine(context, engine, model)
+    for name, why in choice.tried:
+        console.print(f"  {escape(name)}: {escape(why if verbose else short_reason(why))}", soft_wrap=True)
+    console.print(f"[bold]Engine {escape(choice.name)}:[/] {escape(choice.reason)}", soft_wrap=True)
+    if choice.tried and choice.name == "memory":
+        hint = "" if verbose else " (details: --verbose)"
+        console.print(f"Get a model: presseschau models pull firefox-en-de{hint}", soft_wrap=True)
     if choice.name == "memory":
         memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
         added = memory.import_pairs(memory_pairs(samples), origin="import")
-        console.print(f"Translation memory: {added} German segments from the bundled human translations")
+        if verbose:
+            console.print(f"Translation memory: {added} German segments from the bundled human translations")
 
-    with progress_bar(console, "Importing samples", len(samples)) as advance:
+    with progress_bar(console, "Importing samples", len(samples), transient=True) as advance:
         for sample in samples:
             import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
             advance(1, sample.english.name)
@@ -61,7 +100,8 @@ def demo(
     service.recover()
 
     stopped: str | None = None
-    with progress_bar(console, "Translating", queued_count(context.database, context.settings)) as advance:
+    queued = queued_count(context.database, context.settings)
+    with progress_bar(console, "Translating", queued, transient=True) as advance:
         while True:
             # Ctrl-C in here gives the article's lease back (translate_queued) before it ends the demo.
             report = translate_queued(
@@ -87,10 +127,11 @@ def demo(
             select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.PUBLISHED)
         )
     url = f"http://{settings.host}:{settings.port}/"
-    console.print(f"[bold green]{published} German articles published.[/]")
-    console.print(f"Die Presseschau des Tages (stories from several outlets): {escape(url)}presseschau/")
+    console.print(
+        f"[bold green]{published} German articles published[/]; Presseschau: {escape(url)}presseschau/", soft_wrap=True
+    )
     if not serve:
         return
-    console.print(f"Serving the German site at [bold]{escape(url)}[/] (Ctrl-C stops)")
+    console.print(f"Serving the German site at [bold]{escape(url)}[/] (Ctrl-C stops)", soft_wrap=True)
     service.install_signal_handlers()
     service.serve_forever()

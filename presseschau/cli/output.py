@@ -69,8 +69,9 @@ def counts_text(by_status: dict[str, int] | None) -> str:
 
 
 @contextmanager
-def progress_bar(console: Console, description: str, total: int | None) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields a callable `advance(n=1, note=None)`."""
+def progress_bar(console: Console, description: str, total: int | None, transient: bool = False) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a callable `advance(n=1, note=None)`. `transient`:
+    the bar disappears when done (the caller prints the outcome)."""
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -78,8 +79,9 @@ def progress_bar(console: Console, description: str, total: int | None) -> Itera
         TimeElapsedColumn(),
         TextColumn("{task.fields[note]}", markup=False),  # notes name sources, titles, URLs: text
         console=console,
-        transient=False,
-        disable=not console.is_terminal and total is not None and total <= 1,
+        transient=transient,
+        # Not on a terminal: a bar that disappears anyway would leave only an empty line.
+        disable=not console.is_terminal and (transient or (total is not None and total <= 1)),
     )
     with progress:
         task = progress.add_task(description, total=total, note="")

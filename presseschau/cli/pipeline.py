@@ -16,6 +16,7 @@ from presseschau.cli.output import REFUSED, counts_text, echo, exit_on, fail, wh
 from presseschau.cli.root import app
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.reporting import collect_status
+from presseschau.web.server import address_problem
 
 
 @app.command()
@@ -45,6 +46,10 @@ def run(
         service.install_signal_handlers()
         service.serve_forever()
         return
+    if serve and not once:  # a busy port said at once, in one line, not after the workers started
+        problem = address_problem(host or context.settings.host, port or context.settings.port)
+        if problem:
+            raise fail(problem, REFUSED)
     options = RunOptions(
         serve=serve and not once, host=host, port=port, engine=engine, model=model, build=build, once=once
     )

@@ -40,6 +40,7 @@ STORAGE_FAULT_EXIT = 3
 
 # Options of the main command that may also follow the command (`presseschau demo --data DIR`).
 GLOBAL_VALUE_OPTIONS = ("--data",)
+GLOBAL_FLAGS = ("--verbose", "-v", "--json-logs")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -54,7 +55,9 @@ def hoist_global_options(args: list[str]) -> list[str]:
             rest.extend(args[index:])
             break
         name = arg.split("=", 1)[0]
-        if name in GLOBAL_VALUE_OPTIONS:
+        if name in GLOBAL_FLAGS:
+            leading.append(arg)
+        elif name in GLOBAL_VALUE_OPTIONS:
             if "=" in arg:
                 leading.append(arg)
             else:

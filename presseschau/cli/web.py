@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from presseschau.app import AppContext
+from presseschau.cli.output import REFUSED, fail
 from presseschau.cli.root import app
 from presseschau.config import settings_for_server
-from presseschau.web.server import STARTUP_FAILURE, serve
+from presseschau.web.server import STARTUP_FAILURE, address_problem, serve
 
 
 @app.command("serve")
@@ -25,6 +26,9 @@ def serve_command(
     """Run the website (uvicorn)."""
     context: AppContext = ctx.obj
     context = context.with_settings(settings_for_server(context.settings, host, port))
+    problem = address_problem(context.settings.host, context.settings.port)
+    if problem:
+        raise fail(problem, REFUSED)
     context.database.ensure_current()
     started = True
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the server has shut down gracefully

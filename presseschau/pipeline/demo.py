@@ -97,9 +97,20 @@ def memory_pairs(samples: list[Sample]) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class EngineChoice:
+    """The demo's engine, why (one line), and what was tried before it."""
+
     name: str
     model: str | None
     reason: str
+    # (engine, why it was not used) for each local engine tried before this one.
+    tried: tuple[tuple[str, str], ...] = ()
+
+
+def short_reason(why: str, limit: int = 70) -> str:
+    """The first clause of an engine's explanation ("no Firefox Translations model for en→de"):
+    the demo prints that, and the whole explanation with --verbose."""
+    head = why.split(" (", 1)[0].split(". ", 1)[0].strip().rstrip(".")
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
 
 
 def choose_demo_engine(context: AppContext, requested: str | None, model: str | None) -> EngineChoice:
@@ -117,7 +128,7 @@ def choose_demo_engine(context: AppContext, requested: str | None, model: str | 
     if preferred in local:  # the configured local engine first
         local.remove(preferred)
         local.insert(0, preferred)
-    reasons = []
+    reasons: list[tuple[str, str]] = []
     for name in local:
         try:
             # Finds an installed model, else pulls the default one; fails fast without network.
@@ -127,13 +138,13 @@ def choose_demo_engine(context: AppContext, requested: str | None, model: str | 
             ready, why = False, str(error)
         if ready:
             label = "Firefox Translations" if name == "firefox" else "CTranslate2"
-            return EngineChoice(name, model, f"local {label} engine ready ({why})")
-        reasons.append(f"{name}: {why}")
+            return EngineChoice(name, model, f"local {label} engine ready ({why})", tuple(reasons))
+        reasons.append((name, why))
     return EngineChoice(
         "memory",
         None,
-        f"no local translation model available ({'; '.join(reasons)}); using the bundled human translations "
-        "through the translation memory (engine 'memory')",
+        "no translation model reachable: translating from the translation memory",
+        tuple(reasons),
     )
 
 

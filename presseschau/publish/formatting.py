@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from presseschau.content import Paragraph
 from presseschau.translate.names import engine_display_name
@@ -169,3 +171,10 @@ def join_authors(authors: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " und " + names[-1]
+
+
+def plural(count: int, one: str, other: str, locale: str = "de") -> str:
+    """`1 Geschichte`, `2 Geschichten`, `1.234 Artikel`: the count in the locale's digits and the
+    noun by the locale's plural rule (CLDR through Babel). The one helper for counted nouns."""
+    form = Locale.parse(locale).plural_form(count)
+    return f"{format_decimal(count, locale=locale)} {one if form == 'one' else other}"

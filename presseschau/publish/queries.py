@@ -86,6 +86,8 @@ class Summary:
     original_published_at: datetime | None = None
     original_date_only: bool = False
     genre: str | None = None
+    # Set when `title` is the original's (no translated title): the page marks its language.
+    title_language: str | None = None
 
 
 @dataclass(slots=True)
@@ -162,6 +164,7 @@ def _summary_columns() -> Select[Any]:
             Article.published_at,
             Article.published_date_only,
             Article.genre,
+            Article.language,
         )
         .join(Translation, Translation.id == Publication.translation_id)
         .join(Article, Article.id == Translation.article_id)
@@ -179,6 +182,7 @@ def _to_summary(row: Sequence[Any]) -> Summary:
         article_id=row[1],
         slug=row[2],
         title=plain_text(row[3]) or plain_text(row[10]) or "Ohne Titel",
+        title_language=None if plain_text(row[3]) or not plain_text(row[10]) else (row[14] or "en"),
         teaser=teaser(iter_safe_paragraphs(row[4])),
         published_at=row[5],
         updated_at=row[6],

@@ -10,31 +10,33 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph
-from presseschau.publish import corrections, feeds, press_review, queries, search, sitemaps
+from presseschau.publish import corrections, error_pages, feeds, press_review, queries, ranking, sitemaps
+from presseschau.publish.archive import ArchiveIndex, DayGroup, MonthEntry, day_heading, weekday_names
 from presseschau.publish.attribution import READ_ON, attribution
 from presseschau.publish.formatting import (
     german_datetime_uhr,
     german_month,
     iso_datetime,
     join_authors,
-    local_datetime,
     original_date_iso,
     original_date_text,
+    plural,
 )
 from presseschau.publish.reading import article_body_html, side_by_side_rows
+from presseschau.stories import service as stories
 from presseschau.text import isolated_output
 from presseschau.translate.names import engine_display_name
 
@@ -93,11 +95,15 @@ class Urls:
     def month(self, year: int, month: int) -> str:
         return self.path(f"/archiv/{year:04d}/{month:02d}/")
 
-    def search(self, query: str | None = None, page: int = 1) -> str:
+    def day(self, day: date) -> str:
+        return self.path(f"/archiv/{day.year:04d}/{day.month:02d}/{day.day:02d}/")
+
+    def search(self, query: str | None = None, page: int = 1, filters: ranking.Filters | None = None) -> str:
         base = self.path("/suche/") if self.mode == "static" else self.path("/suche")
         if not query:
             return base
-        return f"{base}?q={quote(query)}" + (f"&seite={page}" if page > 1 else "")
+        extra = "".join(f"&{name}={quote(value)}" for name, value in ranking.filter_params(filters))
+        return f"{base}?q={quote(query)}{extra}" + (f"&seite={page}" if page > 1 else "")
 
     def feed(self, kind: str, source_id: int | None = None) -> str:
         name = FEED_FILES[kind]
@@ -120,13 +126,6 @@ class Urls:
     def asset(self, name: str) -> str:
         # The content hash in the URL lets browsers cache assets forever (a change gives a new URL).
         return self.path(f"/static/{name}?v={asset_version(name)}")
-
-
-@dataclass(frozen=True, slots=True)
-class MonthEntry:
-    month: int
-    name: str
-    count: int
 
 
 def _block_html(paragraphs: list[Paragraph]) -> str:
@@ -185,10 +184,12 @@ class Site:
         self.env.globals["original_date_iso"] = lambda moment, date_only: original_date_iso(moment, date_only, tz)
         self.env.globals["genre_labels"] = GENRE_LABELS
         self.env.filters["join_authors"] = join_authors
+        self.env.filters["plural"] = plural
         self.env.filters["host"] = lambda url: urlsplit(url).netloc or url
         self.env.filters["safe_url"] = queries.http_url
         self.env.globals.update(
             site={"title": settings.site_title, "description": settings.site_description},
+            source_language=settings.source_language,
             urls=self.urls,
         )
 
@@ -380,17 +381,11 @@ class Site:
             section="source",
         )
 
-    def archive_months(
-        self, session: Session, times: list[datetime] | None = None
-    ) -> list[tuple[int, list[MonthEntry]]]:
-        counts: dict[tuple[int, int], int] = {}
-        for moment in queries.published_times(session, self.language) if times is None else times:
-            local = local_datetime(moment, self.settings.timezone)
-            counts[(local.year, local.month)] = counts.get((local.year, local.month), 0) + 1
-        years: dict[int, list[MonthEntry]] = {}
-        for (year, month), count in sorted(counts.items(), reverse=True):
-            years.setdefault(year, []).append(MonthEntry(month, german_month(year, month).split(" ")[0], count))
-        return sorted(years.items(), reverse=True)
+    def archive_index(self, session: Session) -> ArchiveIndex:
+        return ArchiveIndex.load(session, self.language, self.settings.timezone)
+
+    def archive_months(self, session: Session) -> list[tuple[int, list[MonthEntry]]]:
+        return self.archive_index(session).years()
 
     def archive(self, session: Session, years: list[tuple[int, list[MonthEntry]]] | None = None) -> str:
         return self._render(
@@ -401,47 +396,106 @@ class Site:
             section="archive",
         )
 
+    def review_days(self, session: Session) -> list[date]:
+        """The days with a public Presseschau (the archive links them)."""
+        return stories.public_days(session, self.settings)
+
     def month(self, session: Session, year: int, month: int) -> str | None:
         if not (1 <= month <= 12 and 1900 <= year < 9999):  # 9999-12 ends in the year 10000: no date
             return None
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo(self.settings.timezone)
-        start = datetime(year, month, 1, tzinfo=zone)
-        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
-        items = queries.in_month(session, self.language, start.astimezone(UTC), end.astimezone(UTC))
-        if not items:
+        index = self.archive_index(session)
+        days = index.month_days(year, month)
+        if not days:
             return None
-        return self.render_month(year, month, items)
+        summaries = queries.summaries_by_id(session, [i for d in days for i in index.days[d]])
+        return self.render_month(year, month, index, summaries, self.review_days(session))
 
-    def render_month(self, year: int, month: int, items: list[queries.Summary]) -> str:
+    def render_month(
+        self,
+        year: int,
+        month: int,
+        index: ArchiveIndex,
+        summaries: dict[int, queries.Summary],
+        review_days: Collection[date],
+    ) -> str:
+        groups = [self._day_group(index, d, summaries, review_days) for d in index.month_days(year, month)]
         return self._render(
             "month.html",
-            items=items,
+            groups=groups,
+            weeks=index.calendar(year, month),
+            weekdays=weekday_names(),
+            count=sum(len(g.items) for g in groups),
             month_name=german_month(year, month),
             canonical=self.urls.absolute(self.urls.month(year, month)),
             section="archive",
         )
 
-    def search_page(self, session: Session, query: str, page: int = 1) -> str:
+    def _day_group(
+        self, index: ArchiveIndex, day: date, summaries: dict[int, queries.Summary], review_days: Collection[date]
+    ) -> DayGroup:
+        items = [summaries[i] for i in index.days.get(day, []) if i in summaries]
+        review = press_review.day_path(self, day) if day in review_days else None
+        return DayGroup(day, day_heading(day), items, review)
+
+    def archive_day(self, session: Session, year: int, month: int, day: int) -> str | None:
+        try:
+            wanted = date(year, month, day)
+        except ValueError:
+            return None
+        index = self.archive_index(session)
+        if wanted not in index.days:
+            return None
+        summaries = queries.summaries_by_id(session, index.days[wanted])
+        return self.render_archive_day(index, wanted, summaries, self.review_days(session))
+
+    def render_archive_day(
+        self, index: ArchiveIndex, day: date, summaries: dict[int, queries.Summary], review_days: Collection[date]
+    ) -> str:
+        earlier, later = index.neighbours(day)
+        return self._render(
+            "archive_day.html",
+            group=self._day_group(index, day, summaries, review_days),
+            month_name=german_month(day.year, day.month),
+            earlier=(earlier, day_heading(earlier)) if earlier else None,
+            later=(later, day_heading(later)) if later else None,
+            canonical=self.urls.absolute(self.urls.day(day)),
+            section="archive",
+        )
+
+    def search_page(
+        self,
+        session: Session,
+        query: str,
+        page: int = 1,
+        filters: ranking.Filters | None = None,
+        filter_errors: list[str] | None = None,
+    ) -> str:
         query = query.strip()[:200]
+        filters = filters or ranking.Filters()
         items: list[queries.Summary] = []
+        snippets: dict[int, Markup] = {}
         total = 0
-        if query:
-            hits = search.search(session, query, self.language, limit=10_000)
-            total = len(hits)
+        if query and self.mode == "server":
+            ranked = ranking.ranked_search(session, query, self.language, filters, self.settings.timezone)
+            total = len(ranked)
             size = self.settings.page_size
-            window = [hit.publication_id for hit in hits[(page - 1) * size : page * size]]
+            window = ranked[(page - 1) * size : page * size]
             found = queries.summaries_by_id(session, window)
             items = [found[i] for i in window if i in found]
+            snippets = ranking.snippets(session, query, window)
         return self._render(
             "search.html",
             query=query,
             items=items,
+            snippets=snippets,
+            filters=filters,
+            filter_errors=filter_errors or [],
+            genres=ranking.GENRES,
+            sources=queries.sources(session, self.language),
             total=total,
             page=page,
             pages=self.pages_count(total),
-            page_url=lambda n: self.urls.search(query, n),
+            page_url=lambda n: self.urls.search(query, n, filters),
             static_search=self.mode == "static",
             robots="noindex, follow",
             section="search",
@@ -451,10 +505,11 @@ class Site:
         return self._render("error.html", heading=heading, message=message, robots="noindex")
 
     def not_found(self) -> str:
-        return self.error(
-            "Seite nicht gefunden",
-            "Diese Seite gibt es nicht (mehr). Vielleicht finden Sie den Artikel über die Suche oder im Archiv.",
-        )
+        return self.http_error(404)
+
+    def http_error(self, status: int, detail: str | None = None) -> str:
+        """The German page for any error status (see `presseschau.publish.error_pages`)."""
+        return self.error(*error_pages.describe(status, detail))
 
     def redirect_page(self, target_slug: str) -> str:
         target = self.urls.article(target_slug)
@@ -529,18 +584,19 @@ class Site:
             return feeds.atom(info, items)
         return feeds.json_feed(info, items)
 
-    def sitemap_urls(
-        self, session: Session, archive: list[tuple[int, list[MonthEntry]]] | None = None
-    ) -> list[sitemaps.SitemapUrl]:
+    def sitemap_urls(self, session: Session, archive: ArchiveIndex | None = None) -> list[sitemaps.SitemapUrl]:
         newest = queries.latest(session, self.language, 1)
         last = newest[0].updated_at if newest else None
         urls = [sitemaps.SitemapUrl(self.urls.absolute(self.urls.home()), last)]
         urls.append(sitemaps.SitemapUrl(self.urls.absolute(self.urls.archive()), last))
         for source in queries.sources(session, self.language):
             urls.append(sitemaps.SitemapUrl(self.urls.absolute(self.urls.source(source.id))))
-        for year, months in self.archive_months(session) if archive is None else archive:
+        index = self.archive_index(session) if archive is None else archive
+        for year, months in index.years():
             for entry in months:
                 urls.append(sitemaps.SitemapUrl(self.urls.absolute(self.urls.month(year, entry.month))))
+        for day in sorted(index.days, reverse=True):
+            urls.append(sitemaps.SitemapUrl(self.urls.absolute(self.urls.day(day))))
         for slug, updated in queries.all_slugs(session, self.language):
             urls.append(sitemaps.SitemapUrl(self.urls.absolute(self.urls.article(slug)), updated))
         urls.extend(press_review.sitemap_urls(session, self))
@@ -550,7 +606,7 @@ class Site:
         self,
         session: Session,
         limit: int = sitemaps.MAX_URLS_PER_SITEMAP,
-        archive: list[tuple[int, list[MonthEntry]]] | None = None,
+        archive: ArchiveIndex | None = None,
     ) -> dict[str, str]:
         return sitemaps.split(
             self.sitemap_urls(session, archive), self.urls.absolute(self.urls.path("/sitemap-{n}.xml")), limit

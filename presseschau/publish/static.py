@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from presseschau import __version__
 from presseschau.config import Settings
-from presseschau.publish import press_review, queries, search
+from presseschau.publish import press_review, queries, search, static_search
+from presseschau.publish.archive import ArchiveIndex
 from presseschau.publish.feeds import FeedItem
-from presseschau.publish.formatting import german_date, local_datetime
-from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, MonthEntry, Site
+from presseschau.publish.formatting import german_date
+from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
 from presseschau.store.db import Database
 from presseschau.text import balance_bidi, isolate_bidi
 
@@ -271,10 +272,6 @@ def _package_files_digest() -> str:
     return digest.hexdigest()
 
 
-# The archive's months by year, as `Site.archive_months` lists them.
-Archive = list[tuple[int, list[MonthEntry]]]
-
-
 @dataclass
 class _Published:
     """Every published article's summary (newest first), indexed the ways the build needs them."""
@@ -282,7 +279,6 @@ class _Published:
     everything: list[queries.Summary]
     by_id: dict[int, queries.Summary] = field(default_factory=dict)
     by_source: dict[int, list[queries.Summary]] = field(default_factory=lambda: defaultdict(list))
-    by_month: dict[tuple[int, int], list[queries.Summary]] = field(default_factory=lambda: defaultdict(list))
     # Title-word postings in memory: the same ranking as the server's, without a query per article.
     title_terms: dict[int, list[str]] = field(default_factory=dict)
     postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -297,8 +293,6 @@ class _Published:
             published.by_id[summary.publication_id] = summary
             if summary.source_id is not None:
                 published.by_source[summary.source_id].append(summary)
-            local = local_datetime(summary.published_at, tz)
-            published.by_month[(local.year, local.month)].append(summary)
             terms = list(queries.title_terms(summary.title))
             published.title_terms[summary.publication_id] = terms
             for term in terms:
@@ -385,7 +379,7 @@ def _write_articles(
     return search_entries
 
 
-def _write_lists(session: Session, site: Site, writer: _Writer, published: _Published) -> Archive:
+def _write_lists(session: Session, site: Site, writer: _Writer, published: _Published) -> ArchiveIndex:
     """The home pages, each source's pages and feeds, the archive; returns the archive's months."""
     everything, page_size = published.everything, site.settings.page_size
     pages = site.pages_count(len(everything))
@@ -407,11 +401,31 @@ def _write_lists(session: Session, site: Site, writer: _Writer, published: _Publ
             body = site.feed(session, kind, info.id, published.feed_items(items_of_source))
             assert body is not None
             writer.write(f"quelle/{info.id}/{name}", body)
-    archive = site.archive_months(session, [s.published_at for s in everything])
-    writer.write("archiv/index.html", site.archive(session, archive))
-    for (year, month), items in published.by_month.items():
-        writer.write(f"archiv/{year:04d}/{month:02d}/index.html", site.render_month(year, month, items))
+    archive = ArchiveIndex.from_summaries(everything, site.settings.timezone)
+    writer.write("archiv/index.html", site.archive(session, archive.years()))
+    review_days = site.review_days(session)
+    for year, months in archive.years():
+        for entry in months:
+            html = site.render_month(year, entry.month, archive, published.by_id, review_days)
+            writer.write(f"archiv/{year:04d}/{entry.month:02d}/index.html", html)
+    for day in archive.days:
+        html = site.render_archive_day(archive, day, published.by_id, review_days)
+        writer.write(f"archiv/{day.year:04d}/{day.month:02d}/{day.day:02d}/index.html", html)
     return archive
+
+
+def _write_search_index(
+    site: Site, writer: _Writer, published: _Published, search_entries: list[dict[str, str | list[str]]]
+) -> None:
+    """Pagefind's chunked index of the article pages; the one-file JSON index only without it."""
+    pages = [f"{s.slug}/index.html" for s in published.everything if f"{s.slug}/index.html" in writer.current]
+    files = static_search.bundle(writer.outdir, pages, site.language, site.urls.prefix)
+    if files is None:
+        body = json.dumps({"articles": search_entries}, ensure_ascii=False, separators=(",", ":"))
+        writer.write("suche/index.json", body)
+        return
+    for relpath, data in sorted(files.items()):
+        writer.write(f"{static_search.BUNDLE_DIR}/{relpath}", data)
 
 
 def _write_site_files(
@@ -419,7 +433,7 @@ def _write_site_files(
     site: Site,
     writer: _Writer,
     published: _Published,
-    archive: Archive,
+    archive: ArchiveIndex,
     search_entries: list[dict[str, str | list[str]]],
 ) -> None:
     """Feeds, sitemaps, robots.txt, search, the 404 page and the assets."""
@@ -432,9 +446,7 @@ def _write_site_files(
     writer.write("news-sitemap.xml", site.news_sitemap(session))
     writer.write("robots.txt", site.robots_txt())
     writer.write("suche/index.html", site.search_page(session, ""))
-    writer.write(
-        "suche/index.json", json.dumps({"articles": search_entries}, ensure_ascii=False, separators=(",", ":"))
-    )
+    _write_search_index(site, writer, published, search_entries)
     writer.write("404.html", site.not_found())
     writer.write("korrekturen/index.html", site.corrections_page(session))
     writer.write("korrekturen/feed.xml", site.corrections_feed(session))

@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from presseschau import __version__, reporting
 from presseschau.app import AppContext
-from presseschau.publish import queries
+from presseschau.publish import queries, ranking
 from presseschau.publish.site import FEED_FILES, STATIC_DIR, Site
 from presseschau.store.models import PublicationStatus, RemovedSource, TranslationStatus
 from presseschau.web import admin
@@ -333,17 +333,39 @@ async def month(request: Request, public: Public, year: str, month: str) -> Resp
     if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month)):
         return respond(request, public.not_found())
     y, m = int(year), int(month)
-    return await public.cached(request, ("month", y, m), public.rendered(lambda s: public.site.month(s, y, m)))
+    key = ("month", y, m, await _review_days_key(public))
+    return await public.cached(request, key, public.rendered(lambda s: public.site.month(s, y, m)))
+
+
+async def _review_days_key(public: Public) -> tuple[str, ...]:
+    """The public Presseschau days, part of the archive pages' cache key: whether a day's review
+    is public depends on the clock and on editors, which the site version does not see."""
+
+    def read() -> tuple[str, ...]:
+        with public.context.database.session() as session:
+            return tuple(d.isoformat() for d in public.site.review_days(session))
+
+    return await run_in_threadpool(read)
+
+
+@site_router.get("/archiv/{year}/{month}/{day}/")
+async def archive_day(request: Request, public: Public, year: str, month: str, day: str) -> Response:
+    if not (re.fullmatch(r"\d{4}", year) and re.fullmatch(r"\d{2}", month) and re.fullmatch(r"\d{2}", day)):
+        return respond(request, public.not_found())
+    y, m, d = int(year), int(month), int(day)
+    page = public.rendered(lambda s: public.site.archive_day(s, y, m, d))
+    return await public.cached(request, ("archive-day", y, m, d, await _review_days_key(public)), page)
 
 
 @site_router.get("/suche")
 async def search_page(request: Request, public: Public) -> Response:
     query = request.query_params.get("q", "")
     page = _page_number(request) or 1
+    filters, errors = ranking.Filters.from_params(request.query_params)
 
     def build() -> CachedPage:
         with public.context.database.session() as session:
-            body = public.site.search_page(session, query, page)
+            body = public.site.search_page(session, query, page, filters, errors)
         return make_page(body, cache_control="public, max-age=60")
 
     return respond(request, await run_in_threadpool(build))
@@ -485,12 +507,24 @@ async def german_error(request: Request, error: Exception) -> Response:
     # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
     status = error.status_code if isinstance(error, StarletteHTTPException) else 404
     if status != 404:
-        detail, headers = str(getattr(error, "detail", "")), getattr(error, "headers", None)
-        return Response(detail, status_code=status, headers=headers)
+        # Every other status a German page too ("Methode nicht erlaubt", not "Method Not Allowed"),
+        # with the exception's headers (Allow, Retry-After, WWW-Authenticate).
+        detail, headers = str(getattr(error, "detail", "")), dict(getattr(error, "headers", None) or {})
+        if request.url.path.startswith("/admin"):
+            headers = {**SECURITY_HEADERS, **headers}
+        headers.setdefault("Cache-Control", "no-store")
+        body = public_site(request).site.http_error(status, detail)
+        return Response(body, status_code=status, media_type=HTML, headers=headers)
     page = public_site(request).not_found()
     if request.url.path.startswith("/admin"):
         return Response(page.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
     return respond(request, page)
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    """An unexpected failure: the German 500 page (the error itself goes to the log, not the reader)."""
+    body = public_site(request).site.http_error(500)
+    return Response(body, status_code=500, media_type=HTML, headers={"Cache-Control": "no-store"})
 
 
 def _metrics_registry(context: AppContext) -> tuple[CollectorRegistry, Counter, Histogram]:
@@ -545,6 +579,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
     app.add_exception_handler(StarletteHTTPException, german_error)
     app.add_exception_handler(RequestValidationError, german_error)
+    app.add_exception_handler(Exception, server_error)
     app.include_router(site_router)
     from presseschau.web.press_review import router as press_review_router  # imports this module
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,28 @@ from presseschau.web.app import create_app
 
 # uvicorn's own exit status for a server that did not start (the address in use, say).
 STARTUP_FAILURE = 3
+
+
+def address_problem(host: str, port: int) -> str | None:
+    """Why the website could not listen on `host`:`port` (one line naming both and what to do),
+    or None when it can: checked before the demo or the service starts, not after "Serving"."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        reason = error.strerror
+        return f"cannot serve on {host}:{port}: the address {host!r} is unknown ({reason}); choose another with --host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use; choose another with --port {port + 1}"
+            if error.errno == errno.EACCES:
+                return f"port {port} on {host} needs administrator rights; choose one above 1023 with --port 8000"
+            return f"cannot serve on {host}:{port}: {error.strerror}; choose another address with --host or --port"
+    return None
 
 
 def serve(

@@ -4,10 +4,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from presseschau.app import AppContext
-from presseschau.publish import service
+from presseschau.publish import service, static_search
 from presseschau.publish.site import Site
 from presseschau.publish.static import MANIFEST_NAME, build_site
 from presseschau.store.models import Publication, Translation
@@ -36,7 +37,8 @@ def test_build_writes_the_whole_site(context: AppContext, tmp_path: Path) -> Non
         "index.html",
         "archiv/index.html",
         "suche/index.html",
-        "suche/index.json",
+        "pagefind/pagefind.js",
+        "pagefind/pagefind-entry.json",
         "quelle/1/index.html",
         "quelle/2/index.html",
         "feed.xml",
@@ -61,6 +63,23 @@ def test_build_writes_the_whole_site(context: AppContext, tmp_path: Path) -> Non
     home = (out / "index.html").read_text("utf-8")
     assert f'href="/{made[-1].slug}/"' in home
     assert "?seite=" not in home
+    # Pagefind indexed exactly the five articles, in German; no one-file index beside it.
+    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert entry["languages"]["de"]["page_count"] == 5
+    assert len(list((out / "pagefind" / "fragment").glob("*.pf_fragment"))) == 5
+    assert not (out / "suche" / "index.json").exists()
+    assert not list(out.glob(".pagefind-*")), "the work folder is removed"
+
+
+def test_without_pagefind_the_build_writes_the_json_index(
+    context: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(static_search, "executable", lambda: None)
+    with context.database.session() as session:
+        make_site(session, context.settings, 5)
+    out = tmp_path / "site"
+    build_site(context.database, context.settings, out)
+    assert not (out / "pagefind").exists()
     index = json.loads((out / "suche" / "index.json").read_text("utf-8"))
     assert len(index["articles"]) == 5
     assert all(entry["url"].startswith("/") and entry["title"] for entry in index["articles"])
@@ -131,12 +150,16 @@ def test_incremental_build_rewrites_only_what_changed(context: AppContext, tmp_p
     assert second.unchanged == first.total
     assert page.stat().st_mtime_ns == mtime
     forced = build_site(context.database, context.settings, out, force=True)
-    assert not forced.skipped and forced.written == 0 and forced.unchanged == first.total
+    # Every page unchanged; only Pagefind's filter and meta files, which it does not write
+    # byte-identically twice (their order varies), may be new.
+    assert not forced.skipped
+    assert all(path.startswith("pagefind/") for path in forced.written_paths), forced.written_paths
 
     # A file missing from the output, or a changed setting, makes the build render again.
     page.unlink()
     restored = build_site(context.database, context.settings, out)
-    assert not restored.skipped and restored.written_paths == [f"{made[2].slug}/index.html"]
+    rendered = [path for path in restored.written_paths if not path.startswith("pagefind/")]
+    assert not restored.skipped and rendered == [f"{made[2].slug}/index.html"]
     context.settings.site_title = "Presseschau Nord"
     retitled = build_site(context.database, context.settings, out)
     assert not retitled.skipped and "Presseschau Nord" in page.read_text("utf-8")

@@ -227,3 +227,10 @@ def test_static_site_search(static_server: tuple[str, list[Published]], browser:
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ergebnisse .result-count"))
     results = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .article-list h2 a")  # type: ignore[attr-defined]
     assert [a.get_attribute("href") for a in results] == [f"{base}/{made[1].slug}/"]
+    # Pagefind's chunked index answered (not the one-file fallback), its snippet marked the word.
+    marks = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .snippet mark")  # type: ignore[attr-defined]
+    assert marks and marks[0].text == "Senegal"
+    loaded = driver.execute_script(  # type: ignore[attr-defined]
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert any("/pagefind/" in url for url in loaded) and not any("index.json" in url for url in loaded)
