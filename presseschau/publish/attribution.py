@@ -61,7 +61,7 @@ class Attribution:
 
     def rights_text(self) -> str:
         """One line of plain text for `dc:rights`, Atom `<rights>` and the newsletter."""
-        parts = [f"Original: {self.by_line}" + (f" <{self.original_url}>" if self.original_url else "")]
+        parts = [f"Original: {isolate_bidi(self.by_line)}" + (f" <{self.original_url}>" if self.original_url else "")]
         parts.append(self.licence_text + (f" <{self.licence_url}>" if self.licence_url else ""))
         parts.append(self.statement)
         if self.mode_note:

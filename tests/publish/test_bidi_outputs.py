@@ -63,7 +63,7 @@ def test_newsletter_mails_are_balanced(context: AppContext) -> None:
     site = Site(context.settings, "static")
     moment = datetime(2026, 12, 1, 8, tzinfo=UTC)
     entry = Entry(NAME, TITLE, f"Teaser {RLO}", "/a/", "https://x.example/a", TITLE, moment, False)
-    story = StoryView(1, TITLE, True, 1, moment, moment, [entry])
+    story = StoryView(1, "/presseschau/geschichte/1/", TITLE, True, 1, moment, moment, [entry], intro=f"Intro {RLO}")
     view = DayView(date(2026, 12, 1), "Presseschau", "1. Dezember 2026", ReviewState.__new__(ReviewState), [story])
     assert_balanced(newsletter._plain(view, site), "plain mail")
     assert_balanced(newsletter._html(view, site, "https://x.example/ab"), "HTML mail")
