@@ -156,6 +156,8 @@ class Settings(BaseSettings):
     port: int = 8000
     static_output_dir: Path | None = None
     page_size: int = 20
+    # /metrics answers only requests with `Authorization: Bearer <metrics_token>` when it is set.
+    metrics_token: str | None = None
 
     # Admin area (/admin/): signing key for session cookies (created on first use, mode 0600;
     # relative paths are inside the data directory); Secure cookies: None = when served over https.

@@ -42,6 +42,7 @@ from presseschau.ingest.sources import (
 from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
 from presseschau.web.deps import Context, CurrentSettings, Db
+from presseschau.web.offline import add_offline_docs
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -693,7 +694,7 @@ def api_app(context: AppContext) -> FastAPI:
         title=f"{context.settings.site_title} API",
         version=__version__,
         description=__doc__,
-        docs_url="/docs",
+        docs_url=None,  # served from local files by add_offline_docs, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -701,4 +702,5 @@ def api_app(context: AppContext) -> FastAPI:
     app.state.api_limits = ApiLimits(context.settings.api_rate_limit_per_minute)
     app.middleware("http")(no_store)
     app.include_router(router)
+    add_offline_docs(app)
     return app
