@@ -30,7 +30,11 @@ def test_the_variable_itself_wins_over_the_file(tmp_path: Path, monkeypatch: pyt
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [(None, "No such file or directory"), (b"\xff\xfe\x00bad", "can't decode"), (b"not a number", "(environment variable PRESSESCHAU_PORT_FILE)")],
+    [
+        (None, "No such file or directory"),
+        (b"\xff\xfe\x00bad", "can't decode"),
+        (b"not a number", "(environment variable PRESSESCHAU_PORT_FILE)"),
+    ],
 )
 def test_an_unusable_secret_file_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None, reason: str

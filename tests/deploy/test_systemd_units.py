@@ -1,5 +1,6 @@
 """The systemd units in deploy/systemd/: `systemd-analyze verify` finds nothing to say about them,
-their sandbox is on, and `systemd-analyze security` rates them OK (exposure at most 4.0 of 10; the threshold counts in tenths).
+their sandbox is on, and `systemd-analyze security` rates them OK (exposure at most 4.0 of 10;
+its threshold counts in tenths).
 
 Both run against a scratch root (`--root`) that holds the units, systemd's own unit files and the
 installed `presseschau` command at the units' path, so nothing on this machine is touched.
