@@ -80,6 +80,8 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # --- tools ---------------------------------------------------------------------------------------
 step "tools"
@@ -111,7 +113,7 @@ if ! podman image exists "$BASE_IMAGE"; then
     mmdebstrap --quiet --variant=apt --include=python3,python3-venv,ca-certificates \
       --customize-hook='mkdir -p "$1/usr/local/share/ca-certificates"' \
       --customize-hook="copy-in $CA_DIR/. /usr/local/share/ca-certificates/" \
-      --customize-hook='chroot "$1" update-ca-certificates >/dev/null' \
+      --customize-hook='chroot "$1" update-ca-certificates >/dev/null 2>&1' \
       --customize-hook='printf "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n" > "$1/etc/pip.conf"' \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
       --format=tar bookworm "$BASE_PARTIAL" http://deb.debian.org/debian
@@ -171,11 +173,14 @@ PORT=$(free_port)
 SMOKE_VOLUME=presseschau-smoke-$RUN_ID
 podman volume create "$SMOKE_VOLUME" >/dev/null
 RUN_STARTED=$(date +%s.%N)
-CONTAINERS+=("$(podman run -d -p "127.0.0.1:$PORT:8000" -v "$SMOKE_VOLUME:/data" "$IMAGE" run --engine memory)")
+# Not scheduled (that needs systemd here); `podman healthcheck run` below runs the image's check.
+CONTAINERS+=("$(podman run -d --health-interval disable -p "127.0.0.1:$PORT:8000" -v "$SMOKE_VOLUME:/data" \
+  "$IMAGE" run --engine memory)")
 wait_for "http://127.0.0.1:$PORT/healthz" 90
 START_S=$(python3 -c "import time; print(f'{time.time() - $RUN_STARTED:.1f}')")
 echo "   /healthz answered $START_S s after podman run"
-podman exec "${CONTAINERS[-1]}" presseschau demo --engine memory --no-serve >/dev/null
+podman exec "${CONTAINERS[-1]}" presseschau demo --engine memory --no-serve >"$WORK/demo.log" 2>&1 \
+  || { cat "$WORK/demo.log"; exit 1; }
 expect_in "http://127.0.0.1:$PORT/healthz" '"status":"ok"'
 ARTICLE=$(sample_article_path "http://127.0.0.1:$PORT")
 [ -n "$ARTICLE" ] || { echo "   no article link on the home page" >&2; exit 1; }

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Like the public postgres image: POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD(_FILE), PGDATA.
+# Like the public postgres image: POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD(_FILE), PGDATA;
+# UTF-8 like it (without a locale initdb would choose SQL_ASCII, and drivers would get bytes).
 set -eu
 PGDATA=${PGDATA:-/var/lib/postgresql/data}
 BIN=/usr/lib/postgresql/15/bin
@@ -15,7 +16,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile=$(mktemp)
   printf '%s\n' "$password" > "$pwfile"
   chown postgres "$pwfile"
-  as_postgres "$BIN/initdb" -D "$PGDATA" -U "$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  as_postgres "$BIN/initdb" -D "$PGDATA" -U "$user" --pwfile="$pwfile" --encoding=UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   as_postgres "$BIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
