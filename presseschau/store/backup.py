@@ -28,6 +28,7 @@ from presseschau.config import CONFIG_FILE_NAME, Settings
 FORMAT = "presseschau-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+BACKUPS_DIR = "backups"  # inside the data directory: where backups may be kept, never backed up
 DATABASE_MEMBER = "database/presseschau.sqlite3"
 FILES_PREFIX = "files/"
 EXTERNAL_GLOSSARY_PREFIX = "external-glossary/"
@@ -88,15 +89,24 @@ def _data_files(settings: Settings, database: Path | None, include_models: bool)
     static = settings.static_output_dir.resolve() if settings.static_output_dir else None
     for root, dirs, names in os.walk(data_dir):
         here = Path(root).resolve()
-        # The static build is output (rebuilt by `build`); models are optional.
+        # The static build is output (rebuilt by `build`); models are optional; earlier backups
+        # kept in the data directory's `backups/` would make every backup larger than the last.
         dirs[:] = sorted(
             name
             for name in dirs
-            if (include_models or (here / name) != models) and (static is None or (here / name) != static)
+            if (include_models or (here / name) != models)
+            and (static is None or (here / name) != static)
+            and (here / name) != data_dir.resolve() / BACKUPS_DIR
         )
         for name in sorted(names):
             path = here / name
-            if name in _SKIPPED_NAMES or path in skipped or path.is_symlink() or not path.is_file():
+            if (
+                name in _SKIPPED_NAMES
+                or name.endswith(".partial")
+                or path in skipped
+                or path.is_symlink()
+                or not path.is_file()
+            ):
                 continue
             yield path, FILES_PREFIX + path.relative_to(data_dir.resolve()).as_posix()
     if include_models and models.is_dir() and not models.is_relative_to(data_dir.resolve()):

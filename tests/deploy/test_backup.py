@@ -275,3 +275,17 @@ def test_migrate_wait_gives_up_with_the_reason(tmp_path: Path) -> None:
     assert "did not answer within 2 s" in answer.stderr
     assert "secret" not in answer.stderr  # the password is never shown
     assert time.monotonic() - started >= 2
+
+
+def test_backups_kept_in_the_data_directory_are_not_backed_up_again(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert cli("init", data=data).returncode == 0
+    first = data / "backups" / "first.tar.gz"
+    assert cli("backup", str(first), data=data).returncode == 0
+    second = data / "backups" / "second.tar.gz"
+    answer = cli("backup", str(second), data=data)
+    assert answer.returncode == 0, answer.stderr
+    with tarfile.open(second) as archive:
+        names = archive.getnames()
+    assert "files/presseschau.toml" in names
+    assert not [name for name in names if "backups/" in name or name.endswith(".partial")], names
