@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from presseschau.app import AppContext
 from presseschau.cli.output import FAILED, REFUSED, exit_on, fail
 from presseschau.cli.root import app
+from presseschau.config import SettingsError
 from presseschau.store.backup import BackupError, create_backup, restore_backup, sqlite_path
 from presseschau.store.db import alembic_config, current_revision, head_revision, make_engine
 
@@ -71,7 +72,8 @@ def restore(
     )
     for note in report.notes:
         typer.echo(f"Note: {note}")
-    restored = AppContext.for_data_dir(report.data_dir)
+    with exit_on(SettingsError, code=REFUSED, suffix=" (restored; fix the settings, then run `presseschau migrate`)"):
+        restored = AppContext.for_data_dir(report.data_dir)
     try:
         url = restored.settings.effective_database_url
         before = _revision(url) if report.database or sqlite_path(restored.settings) is None else None
