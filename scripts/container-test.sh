@@ -175,7 +175,7 @@ podman volume create "$SMOKE_VOLUME" >/dev/null
 RUN_STARTED=$(date +%s.%N)
 # Not scheduled (that needs systemd here); `podman healthcheck run` below runs the image's check.
 CONTAINERS+=("$(podman run -d --health-interval disable -p "127.0.0.1:$PORT:8000" -v "$SMOKE_VOLUME:/data" \
-  "$IMAGE" run --engine memory)")
+  "$IMAGE" run --engine memory 2>"$WORK/run.err")") || { cat "$WORK/run.err"; exit 1; }
 wait_for "http://127.0.0.1:$PORT/healthz" 90
 START_S=$(python3 -c "import time; print(f'{time.time() - $RUN_STARTED:.1f}')")
 echo "   /healthz answered $START_S s after podman run"
