@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     port: int = 8000
     static_output_dir: Path | None = None
     page_size: int = 20
+    # /metrics answers only requests with `Authorization: Bearer <metrics_token>` when it is set.
+    metrics_token: str | None = None
 
     # Admin area (/admin/): signing key for session cookies (created on first use, mode 0600;
     # relative paths are inside the data directory); Secure cookies: None = when served over https.
@@ -191,7 +193,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, SecretFilesSource(settings_cls)]
         toml_path = _toml_path_of(init_settings)
         if toml_path is not None and toml_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
@@ -210,6 +212,29 @@ class Settings(BaseSettings):
     @property
     def config_path(self) -> Path:
         return self.data_dir / CONFIG_FILE_NAME
+
+
+class SecretFilesSource(PydanticBaseSettingsSource):
+    """`PRESSESCHAU_<NAME>_FILE=/run/secrets/x`: setting <name> is that file's content, without its
+    final line break (the secrets convention of Docker, compose and systemd's credentials). The
+    variable `PRESSESCHAU_<NAME>` itself takes precedence."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # all values come from __call__
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in self.settings_cls.model_fields:
+            variable = f"PRESSESCHAU_{name.upper()}_FILE"
+            path = os.environ.get(variable)
+            if not path:
+                continue
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as error:
+                reason = getattr(error, "strerror", None) or error
+                raise SettingsError(f"environment variable {variable}: cannot read {path}: {reason}") from None
+        return values
 
 
 def settings_for_server(settings: Settings, host: str | None, port: int | None) -> Settings:
@@ -240,7 +265,11 @@ class SettingsError(ValueError):
 
 def _origin(key: str, toml_path: Path) -> str:
     variable = f"PRESSESCHAU_{key.upper()}"
-    return f"environment variable {variable}" if variable in os.environ else f"{toml_path}, key {key!r}"
+    if variable in os.environ:
+        return f"environment variable {variable}"
+    if f"{variable}_FILE" in os.environ:
+        return f"{os.environ[variable + '_FILE']} (environment variable {variable}_FILE)"
+    return f"{toml_path}, key {key!r}"
 
 
 def load_settings(data_dir: str | Path | None = None, **overrides: Any) -> Settings:

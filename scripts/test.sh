@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: headless Chromium for the browser tests, PostgreSQL and Redis servers.
+# Debian packages: headless Chromium for the browser tests, PostgreSQL and Redis servers, systemd-analyze.
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
+# systemd-analyze checks the units in deploy/systemd/ (tests/deploy/test_systemd_units.py).
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need[*]}"
   as_root apt-get update -qq

@@ -455,3 +455,4 @@ def _write_site_files(
     for asset in sorted(STATIC_DIR.iterdir()):
         if asset.is_file():
             writer.write(f"static/{asset.name}", asset.read_bytes())
+    writer.write("favicon.ico", (STATIC_DIR / "favicon.ico").read_bytes())  # asked for at the root

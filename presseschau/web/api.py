@@ -47,6 +47,7 @@ from presseschau.store.rights import ReuseDecision, article_reuse, reusable_para
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.params import MAX_PAGE, OptionalRowId, RowId
 from presseschau.web.strict_json import StrictJsonMiddleware
+from presseschau.web.offline import add_offline_docs
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -761,7 +762,7 @@ def api_app(context: AppContext) -> FastAPI:
         title=f"{context.settings.site_title} API",
         version=__version__,
         description=__doc__,
-        docs_url="/docs",
+        docs_url=None,  # served from local files by add_offline_docs, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -770,4 +771,5 @@ def api_app(context: AppContext) -> FastAPI:
     app.middleware("http")(no_store)
     app.add_middleware(StrictJsonMiddleware)
     app.include_router(router)
+    add_offline_docs(app)
     return app

@@ -48,8 +48,9 @@ from presseschau.web import admin
 from presseschau.web.admin import SECURITY_HEADERS
 from presseschau.web.api import PREFIX as API_PREFIX
 from presseschau.web.api import api_app
-from presseschau.web.deps import Db
+from presseschau.web.deps import CurrentSettings, Db
 from presseschau.web.limits import BodyLimitMiddleware, TooManyFields
+from presseschau.web.offline import metrics_allowed
 from presseschau.web.params import RowId
 
 VERSION_TTL_S = 1.0
@@ -430,6 +431,12 @@ async def robots_txt(request: Request, public: Public) -> Response:
     return respond(request, public.robots)
 
 
+@site_router.get("/favicon.ico")
+async def favicon(request: Request, public: Public) -> Response:
+    # Browsers and feed readers ask for it whatever the pages link to.
+    return respond(request, public.assets.get("favicon.ico") or public.not_found())
+
+
 @site_router.get("/static/{name}")
 async def static_asset(request: Request, public: Public, name: str) -> Response:
     return respond(request, public.assets.get(name) or public.not_found())
@@ -456,7 +463,14 @@ def healthz(database: Db) -> JSONResponse:
 
 
 @site_router.get("/metrics")
-def metrics(request: Request) -> Response:
+def metrics(request: Request, settings: CurrentSettings) -> Response:
+    if not metrics_allowed(settings.metrics_token, request.headers.get("authorization")):
+        return Response(
+            "metrics need the token: Authorization: Bearer <metrics_token>\n",
+            status_code=401,
+            media_type="text/plain; charset=utf-8",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"},
+        )
     return Response(
         generate_latest(request.app.state.metrics_registry),
         media_type="text/plain; version=0.0.4; charset=utf-8",
@@ -595,6 +609,10 @@ def create_app(context: AppContext) -> FastAPI:
 
 
 def _asset_type(path: Path) -> str:
-    return {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}.get(
-        path.suffix, "application/octet-stream"
-    )
+    types = {
+        ".css": "text/css; charset=utf-8",
+        ".js": "text/javascript; charset=utf-8",
+        ".svg": "image/svg+xml",
+        ".ico": "image/x-icon",
+    }
+    return types.get(path.suffix, "application/octet-stream")

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import Connection, pool, text
 
 from presseschau.store.db import make_engine
 from presseschau.store.models import Base, include_object
 
 config = context.config
+# Key of the PostgreSQL advisory lock that serializes migrations: the containers of a compose file
+# (web, workers, beat) all migrate at start, at the same moment.
+MIGRATION_LOCK = 0x5072_6573_7367
+
+
+def _one_migrator_at_a_time(connection: Connection) -> None:
+    """Hold the migration lock to the end of the transaction; the migrations that follow read the
+    schema revision only once the lock is held, so a second process finds the schema current."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 target_metadata = Base.metadata
 
 
@@ -48,6 +58,7 @@ def run_migrations_online() -> None:
             include_object=include_object,
         )
         with context.begin_transaction():
+            _one_migrator_at_a_time(connection)
             context.run_migrations()
     engine.dispose()
 
