@@ -15,7 +15,18 @@ import sys
 from presseschau.cli.root import STORAGE_FAULT_EXIT, app, hoist_global_options
 
 # In the order of the data flow, which is the order `presseschau --help` lists them in.
-STAGE_MODULES = ("ingest", "articles", "translate", "stories", "publish", "web", "pipeline", "demo", "editorial")
+STAGE_MODULES = (
+    "ingest",
+    "articles",
+    "translate",
+    "quality",
+    "stories",
+    "publish",
+    "web",
+    "pipeline",
+    "demo",
+    "editorial",
+)
 for _module in STAGE_MODULES:
     importlib.import_module(f"presseschau.cli.{_module}")
 
