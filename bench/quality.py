@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,13 +72,21 @@ def load(system: str) -> list[Paragraph]:
     return [Paragraph(a, source[a:b], target[a:b]) for a, b in paragraph_spans(len(source))]
 
 
+@lru_cache(maxsize=1)
+def _lowercase_words() -> frozenset[str]:
+    """Every word the English FLORES text uses in lower case: a capitalised word never seen so is a name."""
+    text = (FLORES / "flores-dev.en").read_text(encoding="utf-8")
+    return frozenset(re.findall(r"\b[a-z]+\b", text))
+
+
 def _names_in_both(paragraph: Paragraph) -> list[str]:
+    """Proper names (capitalised, never written in lower case in the corpus) kept verbatim by the translation."""
     source = " ".join(paragraph.source)
     names = set()
     for sentence in paragraph.target:
         for match in re.finditer(r"(?<=\s)[A-Z][a-z]{2,}(?:[A-Z][a-z]+)?\b", sentence):
             word = match.group(0)
-            if re.search(rf"\b{word}\b", source):
+            if word.lower() not in _lowercase_words() and re.search(rf"\b{word}\b", source):
                 names.add(word)
     return sorted(names)
 

@@ -57,15 +57,19 @@ EXPLANATIONS = {
     "round_trip": "Die Rückübersetzung weicht stark vom Original ab.",
 }
 
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
-_TERMINAL = re.compile(r"[.!?…:;][\"'”“’‘»«)\]]*\s*$|[\"”“»«)]\s*$")
+# A sentence end, then perhaps closing quotes and one stray character (corpora have "… ausgezeichnet.x").
+_TERMINAL = re.compile(r"[.!?…:;][\"'”“’‘»«)\]]*\s*\w?\s*$|[\"”“»«)]\s*$")
 _URLISH = re.compile(r"https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b|(?<!\w)[@#]\w{2,}")
 
-# Source words of the language pair's usual output length, German ≈ 1.13 × English in characters.
-LENGTH_RATIOS = {("en", "de"): 1.13, ("en", "pt"): 1.08}
+# The language pair's usual output length in letters per source letter (German: median of FLORES dev's
+# tuning part, references and Google, 1.18; Portuguese: a common estimate).
+LENGTH_RATIOS = {("en", "de"): 1.18, ("en", "pt"): 1.08}
 
 _EN_NEGATION = re.compile(
-    r"\b(?:not|no|never|nobody|nothing|none|neither|nor|nowhere|cannot|without|unable)\b|n't\b", re.IGNORECASE
+    r"\b(?:not|no(?!\.\s?\d)|never|nobody|nothing|none|neither|nor|nowhere|cannot|without|unable)\b|n't\b",
+    re.IGNORECASE,
 )
 _TARGET_NEGATION = {
     "de": re.compile(
@@ -252,24 +256,34 @@ def _fold(word: str) -> str:
 
 
 def _sentences(text: str, language: str) -> list[str]:
-    # German abbreviations and ordinals ("13. Februar") are ambiguous ends; pysbd decides those.
-    return [text[start:end] for start, end in split_sentences(text, language)]
+    """Sentences, a fragment of under 12 letters joined to the one before (a stray quote, "3." of a list)."""
+    sentences: list[str] = []
+    for start, end in split_sentences(text, language):
+        piece = text[start:end]
+        if sentences and sum(ch.isalpha() for ch in piece) < 12:
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
+    return sentences
 
 
 # --- signals ---------------------------------------------------------------------------------
 
 
+def _relative_length(source: str, target: str, pair: tuple[str, str]) -> float:
+    """The output's length over the length the language pair usually gives (1.0 = as usual)."""
+    return _letters(target) / max(LENGTH_RATIOS.get(pair, 1.1) * _letters(source), 1)
+
+
 def _length_signals(source: str, target: str, pair: tuple[str, str]) -> tuple[float, float]:
-    """Severities (too short, too long) from the character ratio; short texts vary more."""
-    src = sum(not ch.isspace() for ch in source)
-    tgt = sum(not ch.isspace() for ch in target)
-    if src < 20:
+    """Severities (too short, too long). Short texts vary more, so their bounds are wider."""
+    letters = _letters(source)
+    if letters < 20:
         return 0.0, 0.0
-    expected = LENGTH_RATIOS.get(pair, 1.1)
-    deviation = math.log(max(tgt, 1) / (expected * src))
-    spread = 0.09 + 1.6 / math.sqrt(src)
-    short = _sigmoid((-deviation - 2.6 * spread) / (0.35 * spread))
-    long = _sigmoid((deviation - 3.2 * spread) / (0.35 * spread))
+    relative = _relative_length(source, target, pair)
+    widen = max(0.0, (300 - letters) / 300) * 0.25
+    short = _sigmoid((0.86 - widen - relative) / 0.015)
+    long = _sigmoid((relative - 1.25 - widen) / 0.03)
     return short, long
 
 
@@ -284,23 +298,40 @@ def _truncation(source: str, target: str, short: float) -> tuple[float, tuple[st
     return 0.0, ()
 
 
+def _letters(text: str) -> int:
+    return sum(not ch.isspace() for ch in text)
+
+
+def _misfit(source_lengths: list[int], target_lengths: list[int], expected: float) -> float:
+    """Mean squared log length ratio of sentence pairs aligned one to one (Gale–Church in brief)."""
+    return sum(
+        math.log(max(t, 1) / (expected * max(s, 1))) ** 2 for s, t in zip(source_lengths, target_lengths, strict=True)
+    ) / max(len(source_lengths), 1)
+
+
 def _dropped_sentence(
     source_sentences: list[str], target_sentences: list[str], source: str, target: str, pair: tuple[str, str]
 ) -> tuple[float, tuple[str, ...]]:
-    """Fewer output sentences than source sentences, with an output shorter than usual."""
+    """Fewer output sentences than source sentences: one left out, or two translated as one?
+
+    Two joined keep the whole length; a dropped one takes its share of the length with it. Which one
+    is missing: the source sentence whose removal lets the others pair off with the output's sentences
+    at the most even length ratios (Gale–Church in brief)."""
     missing = len(source_sentences) - len(target_sentences)
     if missing <= 0 or not source_sentences:
         return 0.0, ()
+    relative = _relative_length(source, target, pair)
+    severity = _sigmoid((0.97 - relative) / 0.02)
+    if missing > 1:
+        return severity, ()
     expected = LENGTH_RATIOS.get(pair, 1.1)
-    src = sum(not ch.isspace() for ch in source)
-    tgt = sum(not ch.isspace() for ch in target)
-    ratio = tgt / max(expected * src, 1)
-    # The share of the source that a missing sentence would take away (its shortest sentence).
-    shortest = min(sum(not ch.isspace() for ch in s) for s in source_sentences) / max(src, 1)
-    # Merged sentences keep the length (ratio ≈ 1); a dropped one takes its share with it.
-    severity = _sigmoid((1.0 - 0.55 * shortest - ratio) / 0.03)
-    candidates = sorted(source_sentences, key=len)[:1]
-    return severity, tuple(" ".join(_words(s)[:6]) + " …" for s in candidates)
+    source_lengths = [_letters(sentence) for sentence in source_sentences]
+    target_lengths = [_letters(sentence) for sentence in target_sentences]
+    _, dropped = min(
+        (_misfit(source_lengths[:k] + source_lengths[k + 1 :], target_lengths, expected), k)
+        for k in range(len(source_lengths))
+    )
+    return severity, (" ".join(_words(source_sentences[dropped])[:6]) + " …",)
 
 
 @lru_cache(maxsize=8)
@@ -379,22 +410,43 @@ def _number_words(text: str, table: dict[str, int]) -> list[str]:
     return [str(table[w]) for w in (word.lower() for word in _words(text)) if w in table]
 
 
+_CLOCK = re.compile(r"(?<![\d.,:])(\d{1,2})(?::|\.(?=\d{2}\s*(?:Uhr|h\b|[ap]\.?m\b)))(\d{2})(?![\d])")
+_PARENTHESES = re.compile(r"\([^()]*\)")
+
+
+def _normalized_numbers(text: str) -> str:
+    """Clock times "11:00" also as "11" (German "11 Uhr"); leading zeros dropped ("0230" → "230")."""
+    text = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", text)
+    return re.sub(r"(?<![\d.,])0+(?=\d)", "", text)
+
+
+def _lost_numbers(source: str, target: str, spelled_in_target: Counter[str]) -> list[str]:
+    lost = []
+    for digits in missing_numbers(source, target):
+        value = str(int(digits)) if digits.isdigit() else digits
+        if spelled_in_target[value]:
+            spelled_in_target[value] -= 1
+            continue
+        lost.append(digits)
+    return lost
+
+
 def _numbers(source: str, target: str, target_language: str) -> tuple[float, tuple[str, ...]]:
-    lost = missing_numbers(source, target)
+    """A source number missing from the output; with a number in the output the source lacks, it was changed.
+
+    Numbers that only conversions in parentheses carry ("200 pounds (90kg)") are often left out on
+    purpose and weigh less; a number lost with nothing new in its place may be a rewording."""
+    source_text, target_text = _normalized_numbers(source), _normalized_numbers(target)
+    spelled = Counter(_number_words(target_text, _TARGET_NUMBER_WORDS.get(target_language, {})))
+    lost = _lost_numbers(source_text, target_text, spelled)
     if not lost:
         return 0.0, ()
-    spelled = Counter(_number_words(target, _TARGET_NUMBER_WORDS.get(target_language, {})))
-    # A year or figure written "2.000" / "2000" / "2 000" is digit-equal; one to twelve may be a word.
-    still = []
-    for digits in lost:
-        value = str(int(digits)) if digits.isdigit() else digits
-        if spelled[value]:
-            spelled[value] -= 1
-            continue
-        still.append(digits)
-    if not still:
-        return 0.0, ()
-    return 0.97, tuple(still)
+    outside = _lost_numbers(_PARENTHESES.sub(" ", source_text), target_text, Counter(spelled))
+    source_spelled = Counter(_number_words(source_text, _EN_NUMBER_WORDS))
+    added = _lost_numbers(target_text, source_text, source_spelled)
+    if outside:
+        return (0.97 if added else 0.45), tuple(outside)
+    return (0.6 if added else 0.3), tuple(lost)
 
 
 # English word endings of common nouns and adjectives (Championship, Electoral, Booking): a capitalised
@@ -509,7 +561,26 @@ def _name_like(name: str, target_folded: str, target_words: list[str]) -> bool:
     return not (len(parts) > 1 and any(_name_survives(part, target_folded, target_words) for part in parts))
 
 
-def _names(source: str, target: str) -> tuple[float, tuple[str, ...]]:
+def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
+    """A name the source mentions more often than the output (one of two "Costello" changed)."""
+    mentions = len(re.findall(rf"(?<!\w){re.escape(name)}(?!\w)", source))
+    if mentions < 2 or not name[1:].islower() or _COMMON_WORD.search(name) or _NATIONALITY.search(name):
+        return False
+    folded = _fold(name)
+    exonyms = [_fold(e)[:5] for e in (_EXONYMS.get(folded), *_babel_exonyms_by_word().get(folded, ())) if e]
+    spelled = _spelling(folded)
+    needed = max(3, math.ceil(0.7 * len(spelled)))
+    found = sum(
+        _shared_run(spelled, token) >= needed or any(exonym in token for exonym in exonyms) for token in target_tokens
+    )
+    return found < mentions
+
+
+def _names(source: str, target: str, common: frozenset[str] = frozenset()) -> tuple[float, tuple[str, ...]]:
+    """Names of the source lost in the output, weighed by how surely each is a name.
+
+    `common` holds the words the source texts use in lower case: a capitalised "Tribal" or "Booking"
+    next to a lower-case "tribal" or "booking" elsewhere is a word, which translations translate."""
     runs = _name_runs(source)
     if not runs:
         return 0.0, ()
@@ -521,17 +592,24 @@ def _names(source: str, target: str) -> tuple[float, tuple[str, ...]]:
         missing = [name for name in run if not _name_survives(name, target_folded, target_words)]
         if not missing:
             continue
-        named = [name for name in missing if _name_like(name, target_folded, target_words)]
+        named = [
+            name for name in missing if name.lower() not in common and _name_like(name, target_folded, target_words)
+        ]
         if len(missing) == len(run):
-            weight += 1.0 if named else 0.25
-        elif missing[-1] == run[-1] and named:
-            weight += 0.9  # a family name changed, the first name kept
+            weight += 1.0 if named else 0.0
+        elif named:
+            weight += 0.9  # a first or family name changed, the other kept
         else:
-            weight += 0.3
+            weight += 0.0
         lost.extend(missing)
+    target_tokens = [_fold(word) for word in _words(target)]
+    for name in dict.fromkeys(name for run in runs for name in run if name not in lost):
+        if name.lower() not in common and _fewer_mentions(name, source, target_tokens):
+            weight += 0.5
+            lost.append(name)
     if not lost:
         return 0.0, ()
-    return _sigmoid((weight - 0.6) / 0.15) * 0.97, tuple(dict.fromkeys(lost))
+    return _sigmoid((weight - 1.2) / 0.15) * 0.97, tuple(dict.fromkeys(lost))
 
 
 def _negation(source: str, target: str, target_language: str) -> tuple[float, tuple[str, ...]]:
@@ -594,7 +672,9 @@ def _combine(severities: dict[str, float]) -> float:
     return risk
 
 
-def _signals(source: str, target: str, options: QualityOptions) -> dict[str, tuple[float, tuple[str, ...]]]:
+def _signals(
+    source: str, target: str, options: QualityOptions, common: frozenset[str]
+) -> dict[str, tuple[float, tuple[str, ...]]]:
     pair = (options.source_language, options.target_language)
     source_sentences = _sentences(source, options.source_language)
     target_sentences = _sentences(target, options.target_language)
@@ -608,7 +688,7 @@ def _signals(source: str, target: str, options: QualityOptions) -> dict[str, tup
         ),
         "repetition": _repetition(source, target),
         "numbers": _numbers(source, target, options.target_language),
-        "names": _names(source, target),
+        "names": _names(source, target, common),
         "negation": _negation(source, target, options.target_language),
         "glossary": _glossary(source, target, options.terms),
     }
@@ -633,6 +713,8 @@ def estimate_paragraphs(
 ) -> list[ParagraphQuality]:
     """Quality of each (source, translation) paragraph pair, as plain text."""
     options = options or QualityOptions()
+    # Words the sources use in lower case (the whole article, or the whole file of `quality score`).
+    common = frozenset(word for source, _ in pairs for word in _LOWER_WORD.findall(source))
     round_trips: list[float | None] = [None] * len(pairs)
     if options.back_translate is not None:
         wanted = [index for index, (source, target) in enumerate(pairs) if source.strip() and target.strip()]
@@ -640,7 +722,7 @@ def estimate_paragraphs(
         for index, text in zip(wanted, back, strict=True):
             round_trips[index] = chrf(text, pairs[index][0])
     return [
-        _paragraph_quality(_signals(source, target, options), round_trip)
+        _paragraph_quality(_signals(source, target, options, common), round_trip)
         if source.strip() or target.strip()
         else ParagraphQuality(0.0, ())
         for (source, target), round_trip in zip(pairs, round_trips, strict=True)
