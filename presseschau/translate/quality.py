@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -732,3 +733,42 @@ def estimate_paragraphs(
 def estimate_document(pairs: Sequence[tuple[str, str]], options: QualityOptions | None = None) -> DocumentQuality:
     paragraphs = estimate_paragraphs(pairs, options)
     return DocumentQuality(max((p.risk for p in paragraphs), default=0.0), tuple(paragraphs))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A translated article's estimate as stored with it, and what the round trip cost."""
+
+    quality: DocumentQuality
+    round_trip_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.quality.to_json()
+        if self.round_trip_s is not None:
+            data["round_trip_s"] = round(self.round_trip_s, 3)
+        return data
+
+
+def assess_document(
+    source_paragraphs: Sequence[str],
+    target_paragraphs: Sequence[str],
+    source_language: str,
+    target_language: str,
+    back_translate: Callable[[Sequence[str]], list[str]] | None = None,
+) -> Assessment:
+    """The estimate of a translated article from its paragraphs' plain text (one to one, in order).
+
+    `back_translate` (the reverse model's batch call) adds the round-trip signal; its time is reported."""
+    pairs = list(zip(source_paragraphs, target_paragraphs, strict=False))
+    timed: list[float] = []
+
+    def timed_back(texts: Sequence[str]) -> list[str]:
+        assert back_translate is not None
+        started = time.perf_counter()
+        try:
+            return back_translate(texts)
+        finally:
+            timed.append(time.perf_counter() - started)
+
+    options = QualityOptions(source_language, target_language, back_translate=timed_back if back_translate else None)
+    return Assessment(estimate_document(pairs, options), sum(timed) if timed else None)
