@@ -148,10 +148,17 @@ class TranslationOut(BaseModel):
     error: str | None
     translated_at: datetime | None
     updated_at: datetime
+    quality_risk: float | None = Field(
+        default=None, description="estimated risk in [0, 1] (presseschau.translate.quality); from 0.5 risky"
+    )
 
 
 class TranslationDetail(TranslationOut):
     paragraphs: list[ParagraphOut]
+    quality: dict[str, Any] | None = Field(
+        default=None,
+        description="per paragraph: risk and flags (name, German explanation, words); `held`: why it waits",
+    )
 
 
 class PublicationOut(BaseModel):
@@ -289,6 +296,7 @@ def translation_out(translation: Translation) -> TranslationOut:
         error=translation.error,
         translated_at=translation.translated_at,
         updated_at=translation.updated_at,
+        quality_risk=translation.quality_risk,
     )
 
 
@@ -510,7 +518,9 @@ def get_translation(translation_id: int, _: Reader, database: Db) -> Translation
         if translation is None:
             raise HTTPException(404, f"translation {translation_id}: no such translation")
         return TranslationDetail(
-            **translation_out(translation).model_dump(), paragraphs=_paragraphs(translation.paragraphs)
+            **translation_out(translation).model_dump(),
+            paragraphs=_paragraphs(translation.paragraphs),
+            quality=translation.quality,
         )
 
 
