@@ -91,9 +91,7 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
         return _check_interval(subject, value)
     if name == "publish_policy":
         if value not in PUBLISH_POLICIES:
-            raise InvalidInput(
-                subject, f"unknown publish policy {value!r}; expected auto, review or auto-unless-risky"
-            )
+            raise InvalidInput(subject, f"unknown publish policy {value!r}; expected auto, review or auto-unless-risky")
         return value
     if name == "risk_threshold":
         if value is None:
