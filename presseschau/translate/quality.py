@@ -456,7 +456,8 @@ _COMMON_WORD = re.compile(
     r"[a-z](?:tion|sion|ship|ment|ance|ence|ity|ing|ive|ous|ary|ory|ism|ness|able|ible|ure|ical)s?$"
 )
 _CONNECTORS = _word_set("of the de da del der von van al bin la le du di y")
-_SPELLING = (("ph", "f"), ("th", "t"), ("c", "k"), ("y", "i"), ("q", "k"), ("w", "v"), ("sch", "sh"), ("ch", "k"))
+# Spelling differences of transliterated names (Lukashenko/Lukaschenko, Khamenei/Chamenei), applied in order.
+_SPELLING = (("sch", "sh"), ("ph", "f"), ("th", "t"), ("ch", "k"), ("c", "k"), ("y", "i"), ("q", "k"), ("w", "v"))
 
 
 @lru_cache(maxsize=1)
