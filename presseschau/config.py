@@ -24,7 +24,7 @@ CONFIG_FILE_NAME = "presseschau.toml"
 DEFAULT_DATA_DIR = Path("presseschau-data")
 DEFAULT_USER_AGENT = "presseschau/0.1 (+https://github.com/presseschau/presseschau; news translation bot)"
 
-PublishPolicy = Literal["auto", "review"]
+PublishPolicy = Literal["auto", "review", "auto-unless-risky"]
 # Mozilla's Remote Settings: the records of the Firefox Translations models, and their files.
 FIREFOX_RECORDS_URL = (
     "https://firefox.settings.services.mozilla.com/v1/buckets/main/collections/translations-models-v2/records"
@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # Pull the catalog's default model on first use when none is installed (hundreds of MB).
     model_auto_pull: bool = True
     glossary_path: Path | None = None
+    # Quality estimation (`presseschau.translate.quality`): `auto-unless-risky` holds an article whose
+    # risk reaches the threshold (a source may set its own). The round trip translates every article
+    # back with the reverse model when one is installed: a second translation's cost, so off by default.
+    quality_risk_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    quality_round_trip: bool = False
     ct2_device: Literal["auto", "cpu", "cuda"] = "auto"
     ct2_compute_type: str | None = None
     ct2_threads: int = 0

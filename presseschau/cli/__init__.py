@@ -16,7 +16,17 @@ from presseschau.cli.root import STORAGE_FAULT_EXIT, app, hoist_global_options
 
 # In the order of the data flow, which is the order `presseschau --help` lists them in.
 STAGE_MODULES = (
-    "ingest", "articles", "translate", "stories", "publish", "web", "pipeline", "demo", "editorial", "backup",
+    "ingest",
+    "articles",
+    "translate",
+    "quality",
+    "stories",
+    "publish",
+    "web",
+    "pipeline",
+    "demo",
+    "editorial",
+    "backup",
 )
 for _module in STAGE_MODULES:
     importlib.import_module(f"presseschau.cli.{_module}")

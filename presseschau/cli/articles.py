@@ -10,7 +10,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -122,9 +122,25 @@ def _translation_lines(translation: Translation) -> list[str]:
     for engine, used in (report.get("usage") or {}).items():
         # What this article cost at a billing engine (DeepL characters, LLM tokens and cost).
         lines.append(f"Usage {engine}: " + ", ".join(f"{key} {value}" for key, value in used.items()))
+    lines.extend(quality_lines(translation.quality, translation.quality_risk))
     if translation.title:
         lines.append(f"Title: {translation.title}")
     lines.extend(f"[{p.kind}] {p.text}" for p in paragraphs_from_json(translation.paragraphs))
+    return lines
+
+
+def quality_lines(quality: dict[str, Any] | None, risk: float | None) -> list[str]:
+    """The quality estimate: the article's risk, why it is held, and each flagged paragraph's flags."""
+    if quality is None or risk is None:
+        return []
+    lines = [f"Risk: {risk:.2f}" + (f" — held: {quality['held']}" if quality.get("held") else "")]
+    for index, paragraph in enumerate(quality.get("paragraphs", []), start=1):
+        for flag in paragraph.get("flags", []):
+            words = ", ".join(f"„{word}“" for word in flag.get("words", []))
+            lines.append(
+                f"  paragraph {index}: {flag.get('name')} ({paragraph.get('risk', 0):.2f}) "
+                f"{flag.get('explanation', '')}" + (f" {words}" if words else "")
+            )
     return lines
 
 

@@ -58,7 +58,7 @@ def sources_add(
     name: Annotated[str | None, typer.Option(help="Display name (default: the host).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the source's articles.")] = "en",
     interval: Annotated[int | None, typer.Option(help="Poll interval in seconds.")] = None,
-    policy: Annotated[str | None, typer.Option(help="Publish policy: auto or review.")] = None,
+    policy: Annotated[str | None, typer.Option(help="Publish policy: auto, review or auto-unless-risky.")] = None,
     kind: Annotated[str, typer.Option(help="auto (detect), feed, sitemap or page.")] = "auto",
     engine: Annotated[
         str | None, typer.Option(help="Translation engine for this source (default: the configured one).")
@@ -212,8 +212,11 @@ def sources_edit(
     source_id: Annotated[int, typer.Argument(help="Source id.")],
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     interval: Annotated[int | None, typer.Option(help="Poll interval in seconds.")] = None,
-    policy: Annotated[str | None, typer.Option(help="Publish policy: auto or review.")] = None,
+    policy: Annotated[str | None, typer.Option(help="Publish policy: auto, review or auto-unless-risky.")] = None,
     engine: Annotated[str | None, typer.Option(help="Translation engine ('' for the configured one).")] = None,
+    risk_threshold: Annotated[
+        float | None, typer.Option(help="auto-unless-risky holds articles with a risk from this (0 to 1).")
+    ] = None,
     enabled: Annotated[bool | None, typer.Option("--resume/--pause", help="Poll the source or pause it.")] = None,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
@@ -233,6 +236,7 @@ def sources_edit(
         ("poll_interval_s", interval),
         ("publish_policy", policy),
         ("engine", engine),
+        ("risk_threshold", risk_threshold),
         ("enabled", enabled),
         ("tags", tag),
         ("language", lang),
@@ -269,7 +273,9 @@ def sources_show(ctx: typer.Context, source_id: Annotated[int, typer.Argument(he
             f"Source {source.id}: {source.name} <{source.url}>",
             f"Kind:      {source.kind}, language {source.language}, {'enabled' if source.enabled else 'paused'}",
             f"Outlet:    country {source.country or '–'}, kind {source.outlet_kind or '–'}",
-            f"Interval:  {source.poll_interval_s} s, policy {source.publish_policy}, "
+            f"Interval:  {source.poll_interval_s} s, policy {source.publish_policy}"
+            + (f" (risk threshold {source.risk_threshold:.2f})" if source.risk_threshold is not None else "")
+            + ", "
             f"engine {source.engine or 'default'}",
             f"Tags:      {', '.join(str(tag) for tag in source.tags or ()) or '–'}",
             f"Include:   {', '.join(rule.text for rule in filters.include) or '–'}",

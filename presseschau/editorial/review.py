@@ -58,6 +58,9 @@ class ReviewItem:
     status: str
     slug: str | None = None
     flags: list[str] = field(default_factory=list)
+    # The quality estimate's article risk (None: not estimated) and the names of its flags.
+    risk: float | None = None
+    quality_flags: list[str] = field(default_factory=list)
 
 
 def report_flags(report: dict[str, Any]) -> list[str]:
@@ -100,7 +103,7 @@ def translation_flags(settings: Settings, translation: Translation) -> list[str]
 
 
 def review_queue(session: Session, settings: Settings, include_published: bool = False) -> list[ReviewItem]:
-    """Translations waiting for review (held), newest first; optionally published unreviewed ones too."""
+    """Translations waiting for review (held), riskiest first, then newest; optionally published unreviewed ones too."""
     statuses = [PublicationStatus.HELD, PublicationStatus.PUBLISHED] if include_published else [PublicationStatus.HELD]
     rows = session.scalars(
         select(Translation)
@@ -115,7 +118,13 @@ def review_queue(session: Session, settings: Settings, include_published: bool =
             selectinload(Translation.article).selectinload(Article.source),
             selectinload(Translation.publication),
         )
-        .order_by(Translation.translated_at.desc(), Translation.id.desc())
+        # Riskiest first (the quality estimate), then newest; not estimated ones after the estimated.
+        .order_by(
+            Translation.quality_risk.is_(None),
+            Translation.quality_risk.desc(),
+            Translation.translated_at.desc(),
+            Translation.id.desc(),
+        )
     ).all()
     items = []
     for translation in rows:
@@ -135,6 +144,14 @@ def review_queue(session: Session, settings: Settings, include_published: bool =
                 status=translation.publication.status if translation.publication else PublicationStatus.HELD,
                 slug=translation.publication.slug if translation.publication else None,
                 flags=translation_flags(settings, translation),
+                risk=translation.quality_risk,
+                quality_flags=sorted(
+                    {
+                        str(flag.get("name"))
+                        for paragraph in (translation.quality or {}).get("paragraphs", [])
+                        for flag in paragraph.get("flags", [])
+                    }
+                ),
             )
         )
     return items

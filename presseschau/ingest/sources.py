@@ -43,7 +43,7 @@ from presseschau.translate.glossary import GlossaryInputError, format_glossary_a
 log = logging.getLogger(__name__)
 
 SOURCE_KINDS = frozenset({"auto", "feed", "sitemap", "page"})
-PUBLISH_POLICIES = frozenset({"auto", "review"})
+PUBLISH_POLICIES = frozenset({"auto", "review", "auto-unless-risky"})
 MIN_INTERVAL_S = 60  # polite
 MAX_INTERVAL_S = 7 * 24 * 3600
 MAX_TAGS = 20
@@ -58,6 +58,7 @@ EDITABLE_FIELDS = frozenset(
         "kind",
         "poll_interval_s",
         "publish_policy",
+        "risk_threshold",
         "engine",
         "enabled",
         "glossary",
@@ -103,8 +104,14 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
         return _check_interval(subject, value)
     if name == "publish_policy":
         if value not in PUBLISH_POLICIES:
-            raise InvalidInput(subject, f"unknown publish policy {value!r}; expected auto or review")
+            raise InvalidInput(subject, f"unknown publish policy {value!r}; expected auto, review or auto-unless-risky")
         return value
+    if name == "risk_threshold":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+            raise InvalidInput(subject, f"risk threshold {value!r}: a number from 0 to 1")
+        return float(value)
     if name == "engine":
         from presseschau.translate.engines import UnknownEngine, check_engine_name
 

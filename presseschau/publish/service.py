@@ -56,10 +56,40 @@ class SlugError(PublishError):
         self.german = german
 
 
+PUBLISH_POLICIES = ("auto", "review", "auto-unless-risky")
+
+
 def effective_policy(article: Article, settings: Settings) -> str:
-    """`auto` or `review`: the article's source policy, else the configured default."""
+    """`auto`, `review` or `auto-unless-risky`: the article's source policy, else the configured default."""
     policy = article.source.publish_policy if article.source is not None else None
-    return policy if policy in ("auto", "review") else settings.default_publish_policy
+    return policy if policy in PUBLISH_POLICIES else settings.default_publish_policy
+
+
+def risk_hold_reason(translation: Translation, settings: Settings) -> str | None:
+    """Why `auto-unless-risky` holds this translation (None: it may go out): its estimated risk
+    reached the source's threshold (else `quality_risk_threshold`), with the flags concerned."""
+    source = translation.article.source
+    threshold = source.risk_threshold if source is not None and source.risk_threshold is not None else None
+    threshold = settings.quality_risk_threshold if threshold is None else threshold
+    risk = translation.quality_risk
+    if risk is None or risk < threshold:
+        return None
+    flagged = []
+    for index, paragraph in enumerate((translation.quality or {}).get("paragraphs", []), start=1):
+        names = [flag.get("name", "") for flag in paragraph.get("flags", [])]
+        if names and paragraph.get("risk", 0.0) >= threshold:
+            flagged.append(f"Absatz {index}: {', '.join(names)}")
+    return f"Risiko {risk:.2f} ≥ {threshold:.2f}" + (f" ({'; '.join(flagged)})" if flagged else "")
+
+
+def _publishes_at_once(translation: Translation, settings: Settings) -> bool:
+    policy = effective_policy(translation.article, settings)
+    if policy == "auto-unless-risky":
+        reason = risk_hold_reason(translation, settings)
+        if translation.quality is not None:
+            translation.quality = {**translation.quality, "held": reason}
+        return reason is None
+    return policy == "auto"
 
 
 def _taken_slugs(session: Session, language: str, base: str, own_id: int | None) -> set[str]:
@@ -181,7 +211,8 @@ def _create_publication(session: Session, translation: Translation) -> Publicati
 def on_translation_done(session: Session, translation: Translation, settings: Settings) -> Publication | None:
     """Create or update the publication of a finished translation; returns it (None if not `done`).
 
-    Published when the source's policy is `auto` (held for review otherwise). An article an editor
+    Published when the source's policy is `auto`, or `auto-unless-risky` and the quality estimate is
+    below the threshold (held for review otherwise, the reason in `translation.quality["held"]`). An article an editor
     unpublished stays unpublished; a published one stays published with its slug. Idempotent.
     """
     if translation.status != TranslationStatus.DONE:
@@ -190,7 +221,7 @@ def on_translation_done(session: Session, translation: Translation, settings: Se
     publication = _get_or_create_publication(session, translation)
     shown = _indexed_text(session, publication) if publication.status == PublicationStatus.PUBLISHED else None
     if publication.status == PublicationStatus.PUBLISHED or (
-        publication.status == PublicationStatus.HELD and effective_policy(translation.article, settings) == "auto"
+        publication.status == PublicationStatus.HELD and _publishes_at_once(translation, settings)
     ):
         _mark_published(session, publication, now, settings)
         if shown is not None and _indexed_text(session, publication) != shown:

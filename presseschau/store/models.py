@@ -128,7 +128,10 @@ class Source(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     poll_interval_s: Mapped[int] = mapped_column(Integer, default=900)
-    publish_policy: Mapped[str] = mapped_column(String(16), default="auto")
+    # auto | review | auto-unless-risky (publish unless the quality estimate says risky).
+    publish_policy: Mapped[str] = mapped_column(String(32), default="auto")
+    # `auto-unless-risky` holds an article whose risk reaches this (None: settings.quality_risk_threshold).
+    risk_threshold: Mapped[float | None] = mapped_column(Float, default=None)
     engine: Mapped[str | None] = mapped_column(String(64), default=None)
     # Glossary additions for this source's articles, {source term: target term}, merged over the
     # configured glossary (a source's own term wins); set by editors in the admin area.
@@ -294,6 +297,10 @@ class Translation(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     engine_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # Reference-free quality estimate (`presseschau.translate.quality`): the article's risk in [0, 1]
+    # and `DocumentQuality.to_json()` (per paragraph: risk, flags with explanation and words).
+    quality_risk: Mapped[float | None] = mapped_column(Float, default=None, index=False)
+    quality: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

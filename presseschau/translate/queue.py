@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,7 @@ from presseschau.store.rights import article_reuse, reusable_paragraphs, word_co
 from presseschau.translate import usage
 from presseschau.translate.document import Document, TranslatedDocument
 from presseschau.translate.engines import EngineError
+from presseschau.translate.engines.base import Engine
 from presseschau.translate.glossary import GlossaryError
 from presseschau.translate.pauses import (
     Pause,
@@ -50,6 +51,7 @@ from presseschau.translate.pauses import (
     pause_for,
     save_pause,
 )
+from presseschau.translate.quality import assess_document
 from presseschau.translate.translating import choose_engine, translate_with_fallback
 
 log = logging.getLogger("presseschau.translate")
@@ -135,6 +137,9 @@ class _EngineRun:
     engine_wait_s: float | None = None
     # The job's `reuse` record, written into the translation's report.
     reuse: dict[str, Any] = field(default_factory=dict)
+    # The quality estimate of a complete result (`Assessment.to_json()`), with the article's risk.
+    quality: dict[str, Any] | None = None
+    quality_risk: float | None = None
 
 
 def _load_job(database: Database, settings: Settings, article_id: int, engine_name: str | None) -> _Job:
@@ -180,12 +185,45 @@ def _run_engine(database: Database, settings: Settings, job: _Job, model: str | 
                 job.glossary_additions,
             )
             run.engine_label, run.model_label = engine.name, engine.model
+            if run.result is not None and run.result.complete:
+                _assess(run, job, settings, engine)
         except EngineError as failure:
             run.error = f"{type(failure).__name__}: {failure}"
             run.cannot_run = engine_cannot_run(failure)
             run.engine_wait_s = getattr(failure, "retry_after_s", None)
     run.elapsed = time.perf_counter() - started
     return run
+
+
+def _assess(run: _EngineRun, job: _Job, settings: Settings, engine: Engine) -> None:
+    """Estimate the result's quality; with `quality_round_trip`, translate it back with the same
+    engine (when it has the reverse model) for the round-trip signal, and report the time it took."""
+    assert run.result is not None
+    target = settings.target_language
+
+    def back_translate(texts: Sequence[str]) -> list[str]:
+        return engine.translate_batch(texts, target, job.source_language)
+
+    round_trip = None
+    if settings.quality_round_trip:
+        round_trip = back_translate
+    try:
+        assessment = assess_document(
+            [paragraph.text for paragraph in job.document.paragraphs],
+            [paragraph.text for paragraph in run.result.paragraphs],
+            job.source_language,
+            target,
+            round_trip,
+        )
+    except EngineError as failure:  # no reverse model: the model-free signals still count
+        log.warning("quality round trip not available (%s); estimating without it", failure)
+        assessment = assess_document(
+            [paragraph.text for paragraph in job.document.paragraphs],
+            [paragraph.text for paragraph in run.result.paragraphs],
+            job.source_language,
+            target,
+        )
+    run.quality, run.quality_risk = assessment.to_json(), assessment.quality.risk
 
 
 def _translate(
@@ -325,6 +363,7 @@ def _record_result(
             translation.paragraphs = paragraphs_to_json(result.paragraphs)
             # New machine text has not been reviewed, whatever its predecessor was.
             translation.reviewed = False
+            translation.quality, translation.quality_risk = run.quality, run.quality_risk
         report = result.report.to_json()
         if run.fallback:
             report.update(run.fallback, fallback_segments=result.report.engine_segments)

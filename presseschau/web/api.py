@@ -45,9 +45,9 @@ from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
 from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
 from presseschau.web.deps import Context, CurrentSettings, Db
+from presseschau.web.offline import add_offline_docs
 from presseschau.web.params import MAX_PAGE, OptionalRowId, RowId
 from presseschau.web.strict_json import StrictJsonMiddleware
-from presseschau.web.offline import add_offline_docs
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -187,11 +187,18 @@ class TranslationOut(BaseModel):
     error: str | None
     translated_at: datetime | None
     updated_at: datetime
+    quality_risk: float | None = Field(
+        default=None, description="estimated risk in [0, 1] (presseschau.translate.quality); from 0.5 risky"
+    )
 
 
 class TranslationDetail(TranslationOut):
     reuse: ReuseOut
     paragraphs: list[ParagraphOut] = Field(description="As far as the article's reuse mode allows")
+    quality: dict[str, Any] | None = Field(
+        default=None,
+        description="per paragraph: risk and flags (name, German explanation, words); `held`: why it waits",
+    )
 
 
 class PublicationOut(BaseModel):
@@ -348,6 +355,7 @@ def translation_out(translation: Translation) -> TranslationOut:
         error=translation.error,
         translated_at=translation.translated_at,
         updated_at=translation.updated_at,
+        quality_risk=translation.quality_risk,
     )
 
 
@@ -578,6 +586,7 @@ def get_translation(translation_id: RowId, _: Reader, database: Db, settings: Cu
             **translation_out(translation).model_dump(),
             reuse=reuse_out(translation.article, decision),
             paragraphs=_paragraphs(translation.paragraphs, decision),
+            quality=translation.quality,
         )
 
 

@@ -76,7 +76,11 @@ MESSAGES = {
     "benutzer-entfernt": "Benutzer entfernt.",
     "abgemeldet": "Sie sind abgemeldet.",
 }
-POLICIES = {"auto": "automatisch veröffentlichen", "review": "erst nach Prüfung"}
+POLICIES = {
+    "auto": "automatisch veröffentlichen",
+    "review": "erst nach Prüfung",
+    "auto-unless-risky": "automatisch, riskante Übersetzungen erst nach Prüfung",
+}
 STATUS_LABELS: dict[str, str] = {
     PublicationStatus.PUBLISHED: "veröffentlicht",
     PublicationStatus.HELD: "wartet auf Prüfung",

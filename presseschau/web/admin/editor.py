@@ -54,9 +54,18 @@ def _rows(translation: Translation, submitted: Mapping[str, Any] | None) -> list
                 "german": value,
                 "editable": target is not None,
                 "retranslatable": source is not None and target is not None,
+                "quality": _paragraph_quality(translation, index),
             }
         )
     return rows
+
+
+def _paragraph_quality(translation: Translation, index: int) -> dict[str, Any] | None:
+    """The quality estimate of paragraph `index` (risk, flags with words), when it has flags."""
+    paragraphs = (translation.quality or {}).get("paragraphs", [])
+    if index >= len(paragraphs) or not isinstance(paragraphs[index], dict) or not paragraphs[index].get("flags"):
+        return None
+    return dict(paragraphs[index])
 
 
 def editor_page(

@@ -1,0 +1,775 @@
+"""Reference-free quality estimation: which translations an editor should read first.
+
+Each paragraph pair (source, machine translation) is checked by signals that need no extra model:
+
+- `truncated`: the output stops mid-sentence while the source ends a sentence (cut off).
+- `dropped_sentence`: fewer output sentences than source sentences, with an output shorter than usual.
+- `length`: the character ratio far from the language pair's usual ratio (too short or too long).
+- `untranslated`: an output sentence in the source language (py3langid between the two languages) or
+  made of the source sentence's words.
+- `repetition`: a run of words repeated back to back, or a phrase recurring more often than in the source.
+- `numbers`: the digits of each source number must appear in the output (12-hour times, magnitude and
+  number words count).
+- `names`: capitalised words inside source sentences, URLs, e-mail addresses and handles must survive
+  (inflection, transliteration and German exonyms from Babel's locale data allowed).
+- `negation`: fewer negation cues in the output (nicht, kein, nie, …) than in the source (not, n't, no, …).
+- `glossary`: the required target form of each glossary term found in the source.
+- `round_trip` (only with a reverse model): low chrF between the source and the output translated back.
+
+Each signal gives a severity in [0, 1]; a signal at or above `FLAG_THRESHOLD` (0.5) becomes a flag with
+its name, a German explanation for editors and the words concerned. The **paragraph risk** is the
+noisy-or of all severities, 1 − Π(1 − sᵢ), kept below the threshold while no signal reaches it — so a
+paragraph is risky (risk ≥ 0.5) exactly when it has a flag, and among flagged or unflagged paragraphs more
+and stronger signals rank higher. The **article risk** is the highest paragraph risk; an article is
+risky when any paragraph is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from anyascii import anyascii
+
+from presseschau.translate.segment import split_sentences
+from presseschau.translate.typography import missing_numbers
+
+FLAG_THRESHOLD = 0.5
+DEFAULT_RISK_THRESHOLD = 0.5
+
+# German explanations shown to editors, by flag name.
+EXPLANATIONS = {
+    "truncated": "Die Übersetzung bricht ab: Das Ende des Originals fehlt.",
+    "dropped_sentence": "Ein Satz des Originals scheint in der Übersetzung zu fehlen.",
+    "length": "Die Übersetzung ist für das Original ungewöhnlich kurz oder lang.",
+    "untranslated": "Ein Satz ist nicht übersetzt, er steht noch in der Ausgangssprache.",
+    "repetition": "Die Übersetzung wiederholt sich (Wiederholungsschleife der Maschine).",
+    "numbers": "Eine Zahl des Originals fehlt oder ist verändert.",
+    "names": "Ein Name oder eine Adresse des Originals fehlt oder ist verändert.",
+    "negation": "Eine Verneinung des Originals fehlt in der Übersetzung.",
+    "glossary": "Ein Glossarbegriff ist nicht wie vorgeschrieben übersetzt.",
+    "round_trip": "Die Rückübersetzung weicht stark vom Original ab.",
+}
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+# A sentence end, then perhaps closing quotes and one stray character (corpora have "… ausgezeichnet.x").
+_TERMINAL = re.compile(r"[.!?…:;][\"'”“’‘»«)\]]*\s*\w?\s*$|[\"”“»«)]\s*$")
+_URLISH = re.compile(r"https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b|(?<!\w)[@#]\w{2,}")
+
+# The language pair's usual output length in letters per source letter (German: median of FLORES dev's
+# tuning part, references and Google, 1.18; Portuguese: a common estimate).
+LENGTH_RATIOS = {("en", "de"): 1.18, ("en", "pt"): 1.08}
+
+_EN_NEGATION = re.compile(
+    r"\b(?:not|no(?!\.\s?\d)|never|nobody|nothing|none|neither|nor|nowhere|cannot|without|unable)\b|n't\b",
+    re.IGNORECASE,
+)
+_TARGET_NEGATION = {
+    "de": re.compile(
+        r"\b(?:nicht|nichts|kein|keine|keinen|keinem|keiner|keines|nie|niemals|niemand|niemanden|niemandem|"
+        r"nirgends|nirgendwo|weder|ohne|keinerlei|keineswegs|nein)\b",
+        re.IGNORECASE,
+    ),
+    "pt": re.compile(r"\b(?:não|nunca|nada|nenhum|nenhuma|ninguém|nem|sem|jamais)\b", re.IGNORECASE),
+}
+
+_EN_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000, "dozen": 12,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "half": 2, "once": 1, "twice": 2, "single": 1,
+}  # fmt: skip
+_TARGET_NUMBER_WORDS = {
+    "de": {
+        "null": 0, "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "eins": 1, "zwei": 2,
+        "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11,
+        "zwölf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "sechzehn": 16, "siebzehn": 17,
+        "achtzehn": 18, "neunzehn": 19, "zwanzig": 20, "dreißig": 30, "vierzig": 40, "fünfzig": 50,
+        "sechzig": 60, "siebzig": 70, "achtzig": 80, "neunzig": 90, "hundert": 100, "tausend": 1000,
+        "dutzend": 12, "erste": 1, "ersten": 1, "zweite": 2, "zweiten": 2, "dritte": 3, "dritten": 3,
+        "halb": 2, "halbe": 2, "hälfte": 2, "einmal": 1, "zweimal": 2, "doppelt": 2,
+    },
+    "pt": {
+        "um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7,
+        "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "vinte": 20, "trinta": 30, "cem": 100,
+        "mil": 1000, "primeiro": 1, "segundo": 2, "terceiro": 3, "metade": 2,
+    },
+}  # fmt: skip
+
+# English names that German writes differently (exonyms), folded to ASCII and lower case, with the
+# German word start that must appear instead.
+_EXONYMS = {
+    "germany": "deutsch", "german": "deutsch", "austria": "österreich", "switzerland": "schweiz", "swiss": "schweiz",
+    "france": "frankreich", "french": "französ", "spain": "spanien", "spanish": "spani", "italy": "italien",
+    "italian": "italien", "greece": "griechen", "greek": "griech", "turkey": "türk", "turkish": "türk",
+    "netherlands": "niederl", "dutch": "niederl", "holland": "holland", "belgium": "belgien", "poland": "polen",
+    "polish": "polni", "russia": "russ", "russian": "russ", "ukraine": "ukrain", "ukrainian": "ukrain",
+    "china": "chin", "chinese": "chin", "japan": "japan", "japanese": "japan", "korea": "korea",
+    "korean": "korea", "india": "indi", "indian": "indi", "america": "amerika", "american": "amerikan",
+    "americans": "amerikan", "u.s.": "us", "us": "us", "usa": "usa", "united": "vereinigt", "states": "staaten",
+    "kingdom": "königreich", "britain": "britann", "british": "brit", "england": "england", "english": "engl",
+    "scotland": "schottland", "scottish": "schott", "ireland": "irland", "irish": "ir", "wales": "wales",
+    "europe": "europ", "european": "europ", "africa": "afrika", "african": "afrikan", "asia": "asien",
+    "asian": "asiat", "australia": "australien", "mexico": "mexiko", "mexican": "mexikan", "canada": "kanada",
+    "canadian": "kanad", "brazil": "brasilien", "egypt": "ägypt", "egyptian": "ägypt", "israel": "israel",
+    "syria": "syrien", "iraq": "irak", "iran": "iran", "saudi": "saudi", "arabia": "arabien", "arab": "arab",
+    "sweden": "schwed", "swedish": "schwed", "norway": "norweg", "norwegian": "norweg", "denmark": "dänemark",
+    "danish": "dän", "finland": "finnland", "finnish": "finn", "czech": "tschech", "hungary": "ungarn",
+    "hungarian": "ungar", "romania": "rumän", "bulgaria": "bulgar", "croatia": "kroat", "serbia": "serb",
+    "portugal": "portug", "portuguese": "portug", "moscow": "moskau", "munich": "münchen", "vienna": "wien",
+    "cologne": "köln", "rome": "rom", "venice": "venedig", "warsaw": "warschau", "prague": "prag",
+    "kyiv": "kiew", "kiev": "kiew", "lisbon": "lissabon", "brussels": "brüssel", "copenhagen": "kopenhagen",
+    "athens": "athen", "beijing": "peking", "antarctica": "antarktis", "antarctic": "antarkt", "arctic": "arkt",
+    "pacific": "pazifi", "atlantic": "atlanti", "mediterranean": "mittelmeer", "caribbean": "karibi",
+    "monday": "montag", "tuesday": "dienstag", "wednesday": "mittwoch", "thursday": "donnerstag",
+    "friday": "freitag", "saturday": "samstag", "sunday": "sonntag", "january": "januar", "february": "februar",
+    "march": "märz", "may": "mai", "june": "juni", "july": "juli", "october": "oktober", "december": "dezember",
+    "christian": "christ", "christians": "christ", "christmas": "weihnacht", "easter": "ostern", "god": "gott",
+    "muslim": "muslim", "islamic": "islam", "catholic": "kathol", "jewish": "jüd", "jews": "jude",
+    "internet": "internet", "earth": "erde", "moon": "mond", "sun": "sonne", "mars": "mars",
+    "olympic": "olymp", "olympics": "olymp", "roman": "röm", "romans": "röm", "latin": "latein",
+}  # fmt: skip
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Capitalised English words that are rarely names (titles, pronouns, words of headings).
+_NOT_NAMES = _word_set(
+    "i mr mrs ms dr prof sir st president minister prime king queen prince princess pope governor senator "
+    "general captain chief the a an and or but of in on at to for with by from as is it he she they we you "
+    "his her their our my its this that these those there here when where what who why how however "
+    "north south east west northern southern eastern western central new old great national international "
+    "university college school city state county republic party department office court house parliament "
+    "government ministry council army navy air force police company ceo road street river lake mount island "
+    "bay sea ocean park center centre museum hospital church group team club league cup world war day "
+    # Words of institutions, events and places that German translates (Royal Navy → Königliche Marine).
+    "union kingdom empire dynasty revolution treaty act bill law article amendment olympic olympics games "
+    "championship open tour series final finals year week month century age era award prize grand prix "
+    "cathedral palace castle tower bridge square station airport port harbour harbor coast valley mountain "
+    "mountains islands desert forest zoo gallery library theatre theater temple mosque academy senate "
+    "representatives assembly congress cabinet secretary mayor chairman vice justice judge fire guard border "
+    "security health education defence defense foreign interior affairs finance trade commerce energy "
+    "environment agriculture labour labor transport science research space agency administration commission "
+    "board cross red white green blue black golden silver royal federal states united navy service bank "
+    "institute foundation society association organization organisation federation band orchestra symphony "
+    "festival player leader squadron fleet hall village garden gardens battle second first third fourth "
+    "seventh channel middle upper lower high supreme big little lord lady saint holy father mother brother "
+    "sister son daughter emperor empress duke count sultan sheikh imam bishop cardinal archbishop "
+    "reverend deputy chancellor premier speaker ambassador consul commander admiral marshal colonel "
+    "lieutenant sergeant officer director manager editor professor doctor junior senior jr sr ii iii iv"
+)
+_NATIONALITY = re.compile(r"[a-z]{3}(?:ian|ean|ese|ish|ans)s?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One reason to read a translation: its name, the German explanation and the words concerned."""
+
+    name: str
+    severity: float
+    explanation: str
+    words: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "severity": round(self.severity, 3),
+            "explanation": self.explanation,
+            "words": list(self.words),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphQuality:
+    risk: float
+    flags: tuple[Flag, ...]
+    signals: dict[str, float] = field(default_factory=dict)
+    round_trip_chrf: float | None = None
+
+    @property
+    def flag_names(self) -> list[str]:
+        return [flag.name for flag in self.flags]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"risk": round(self.risk, 3), "flags": [flag.to_json() for flag in self.flags]}
+        if self.round_trip_chrf is not None:
+            data["round_trip_chrf"] = round(self.round_trip_chrf, 1)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentQuality:
+    risk: float
+    paragraphs: tuple[ParagraphQuality, ...]
+
+    @property
+    def flag_names(self) -> list[str]:
+        return sorted({name for paragraph in self.paragraphs for name in paragraph.flag_names})
+
+    def risky(self, threshold: float = DEFAULT_RISK_THRESHOLD) -> bool:
+        return self.risk >= threshold
+
+    def reason(self, threshold: float = DEFAULT_RISK_THRESHOLD) -> str:
+        """One German line for editors: why the article is held (empty when it is not risky)."""
+        if not self.risky(threshold):
+            return ""
+        parts = []
+        for index, paragraph in enumerate(self.paragraphs, start=1):
+            if paragraph.risk >= threshold and paragraph.flags:
+                parts.append(f"Absatz {index}: {', '.join(paragraph.flag_names)}")
+        return f"Risiko {self.risk:.2f} ≥ {threshold:.2f} — " + "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"risk": round(self.risk, 3), "paragraphs": [paragraph.to_json() for paragraph in self.paragraphs]}
+
+
+@dataclass(frozen=True)
+class QualityOptions:
+    source_language: str = "en"
+    target_language: str = "de"
+    # Required target forms by source term (a glossary's terms); checked case-sensitively.
+    terms: tuple[tuple[str, str], ...] = ()
+    # Translates target-language text back into the source language (a reverse model), or None.
+    back_translate: Callable[[Sequence[str]], list[str]] | None = None
+
+
+def _sigmoid(value: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, value))))
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _fold(word: str) -> str:
+    return anyascii(unicodedata.normalize("NFC", word)).lower()
+
+
+def _sentences(text: str, language: str) -> list[str]:
+    """Sentences, a fragment of under 12 letters joined to the one before (a stray quote, "3." of a list)."""
+    sentences: list[str] = []
+    for start, end in split_sentences(text, language):
+        piece = text[start:end]
+        if sentences and sum(ch.isalpha() for ch in piece) < 12:
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+def _relative_length(source: str, target: str, pair: tuple[str, str]) -> float:
+    """The output's length over the length the language pair usually gives (1.0 = as usual)."""
+    return _letters(target) / max(LENGTH_RATIOS.get(pair, 1.1) * _letters(source), 1)
+
+
+def _length_signals(source: str, target: str, pair: tuple[str, str]) -> tuple[float, float]:
+    """Severities (too short, too long). Short texts vary more, so their bounds are wider."""
+    letters = _letters(source)
+    if letters < 20:
+        return 0.0, 0.0
+    relative = _relative_length(source, target, pair)
+    widen = max(0.0, (300 - letters) / 300) * 0.25
+    short = _sigmoid((0.86 - widen - relative) / 0.015)
+    long = _sigmoid((relative - 1.25 - widen) / 0.03)
+    return short, long
+
+
+def _truncation(source: str, target: str, short: float) -> tuple[float, tuple[str, ...]]:
+    if not target.strip():
+        return (1.0, ()) if source.strip() else (0.0, ())
+    source_ends = bool(_TERMINAL.search(source))
+    target_ends = bool(_TERMINAL.search(target))
+    if source_ends and not target_ends:
+        tail = _words(target)[-3:]
+        return 0.95, (" ".join(tail),) if tail else ()
+    return 0.0, ()
+
+
+def _letters(text: str) -> int:
+    return sum(not ch.isspace() for ch in text)
+
+
+def _misfit(source_lengths: list[int], target_lengths: list[int], expected: float) -> float:
+    """Mean squared log length ratio of sentence pairs aligned one to one (Gale–Church in brief)."""
+    return sum(
+        math.log(max(t, 1) / (expected * max(s, 1))) ** 2 for s, t in zip(source_lengths, target_lengths, strict=True)
+    ) / max(len(source_lengths), 1)
+
+
+def _dropped_sentence(
+    source_sentences: list[str], target_sentences: list[str], source: str, target: str, pair: tuple[str, str]
+) -> tuple[float, tuple[str, ...]]:
+    """Fewer output sentences than source sentences: one left out, or two translated as one?
+
+    Two joined keep the whole length; a dropped one takes its share of the length with it. Which one
+    is missing: the source sentence whose removal lets the others pair off with the output's sentences
+    at the most even length ratios (Gale–Church in brief)."""
+    missing = len(source_sentences) - len(target_sentences)
+    if missing <= 0 or not source_sentences:
+        return 0.0, ()
+    relative = _relative_length(source, target, pair)
+    severity = _sigmoid((0.97 - relative) / 0.02)
+    if missing > 1:
+        return severity, ()
+    expected = LENGTH_RATIOS.get(pair, 1.1)
+    source_lengths = [_letters(sentence) for sentence in source_sentences]
+    target_lengths = [_letters(sentence) for sentence in target_sentences]
+    _, dropped = min(
+        (_misfit(source_lengths[:k] + source_lengths[k + 1 :], target_lengths, expected), k)
+        for k in range(len(source_lengths))
+    )
+    return severity, (" ".join(_words(source_sentences[dropped])[:6]) + " …",)
+
+
+@lru_cache(maxsize=8)
+def _language_identifier(languages: tuple[str, ...]) -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(languages))
+    return identifier
+
+
+def _untranslated(
+    source_sentences: list[str], target_sentences: list[str], source_language: str, target_language: str
+) -> tuple[float, tuple[str, ...]]:
+    identifier = _language_identifier((source_language, target_language))
+    source_words = [{_fold(w) for w in _words(s) if len(w) > 2} for s in source_sentences]
+    worst, found = 0.0, []
+    for sentence in target_sentences:
+        words = [w for w in _words(sentence) if not w.isdigit()]
+        if len(words) < 4:
+            continue
+        language, probability = identifier.classify(sentence)
+        by_language = probability if language == source_language else 1.0 - probability
+        folded = {_fold(w) for w in words if len(w) > 2}
+        overlap = max((len(folded & s) / max(len(folded), 1) for s in source_words), default=0.0)
+        severity = max(
+            _sigmoid((by_language - 0.97) / 0.01) * min(1.0, len(words) / 6),
+            _sigmoid((overlap - 0.72) / 0.04) if len(folded) >= 5 else 0.0,
+        )
+        if severity > worst:
+            worst = severity
+        if severity >= FLAG_THRESHOLD:
+            found.append(" ".join(words[:6]) + " …")
+    return worst, tuple(found)
+
+
+def _repeats(tokens: list[str]) -> tuple[int, list[str]]:
+    """The most tokens taken by one back-to-back repetition (an n-gram repeated at once)."""
+    best, phrase = 0, []
+    size = len(tokens)
+    for n in range(1, 9):
+        index = 0
+        while index + 2 * n <= size:
+            copies = 1
+            while index + (copies + 1) * n <= size and (
+                tokens[index + copies * n : index + (copies + 1) * n] == tokens[index : index + n]
+            ):
+                copies += 1
+            if copies > 1:
+                taken = copies * n if n > 1 or copies > 2 else 0
+                if taken > best:
+                    best, phrase = taken, tokens[index : index + n]
+                index += copies * n
+            else:
+                index += 1
+    return best, phrase
+
+
+def _repetition(source: str, target: str) -> tuple[float, tuple[str, ...]]:
+    target_tokens = [w.lower() for w in _words(target)]
+    source_taken, _ = _repeats([w.lower() for w in _words(source)])
+    taken, phrase = _repeats(target_tokens)
+    back_to_back = _sigmoid((taken - source_taken - 3.5) / 0.4) if taken else 0.0
+    # A phrase recurring often but not back to back (a loop with variations).
+    grams = Counter(tuple(target_tokens[i : i + 4]) for i in range(len(target_tokens) - 3))
+    source_tokens = [w.lower() for w in _words(source)]
+    source_grams = Counter(tuple(source_tokens[i : i + 4]) for i in range(len(source_tokens) - 3))
+    top, count = grams.most_common(1)[0] if grams else ((), 0)
+    recurring = _sigmoid((count - max(source_grams.values(), default=1) - 1.5) / 0.3) if count >= 3 else 0.0
+    if recurring > back_to_back:
+        return recurring, (" ".join(top),)
+    return back_to_back, (" ".join(phrase),) if phrase else ()
+
+
+def _number_words(text: str, table: dict[str, int]) -> list[str]:
+    return [str(table[w]) for w in (word.lower() for word in _words(text)) if w in table]
+
+
+_CLOCK = re.compile(r"(?<![\d.,:])(\d{1,2})(?::|\.(?=\d{2}\s*(?:Uhr|h\b|[ap]\.?m\b)))(\d{2})(?![\d])")
+_PARENTHESES = re.compile(r"\([^()]*\)")
+
+
+def _normalized_numbers(text: str) -> str:
+    """Clock times "11:00" also as "11" (German "11 Uhr"); leading zeros dropped ("0230" → "230")."""
+    text = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", text)
+    return re.sub(r"(?<![\d.,])0+(?=\d)", "", text)
+
+
+def _lost_numbers(source: str, target: str, spelled_in_target: Counter[str]) -> list[str]:
+    lost = []
+    for digits in missing_numbers(source, target):
+        value = str(int(digits)) if digits.isdigit() else digits
+        if spelled_in_target[value]:
+            spelled_in_target[value] -= 1
+            continue
+        lost.append(digits)
+    return lost
+
+
+def _numbers(source: str, target: str, target_language: str) -> tuple[float, tuple[str, ...]]:
+    """A source number missing from the output; with a number in the output the source lacks, it was changed.
+
+    Numbers that only conversions in parentheses carry ("200 pounds (90kg)") are often left out on
+    purpose and weigh less; a number lost with nothing new in its place may be a rewording."""
+    source_text, target_text = _normalized_numbers(source), _normalized_numbers(target)
+    spelled = Counter(_number_words(target_text, _TARGET_NUMBER_WORDS.get(target_language, {})))
+    lost = _lost_numbers(source_text, target_text, spelled)
+    if not lost:
+        return 0.0, ()
+    outside = _lost_numbers(_PARENTHESES.sub(" ", source_text), target_text, Counter(spelled))
+    source_spelled = Counter(_number_words(source_text, _EN_NUMBER_WORDS))
+    added = _lost_numbers(target_text, source_text, source_spelled)
+    if outside:
+        return (0.97 if added else 0.45), tuple(outside)
+    return (0.6 if added else 0.3), tuple(lost)
+
+
+# English word endings of common nouns and adjectives (Championship, Electoral, Booking): a capitalised
+# word with one is more often a title or an institution's word, translated, than a name.
+_COMMON_WORD = re.compile(
+    r"[a-z](?:tion|sion|ship|ment|ance|ence|ity|ing|ive|ous|ary|ory|ism|ness|able|ible|ure|ical)s?$"
+)
+_CONNECTORS = _word_set("of the de da del der von van al bin la le du di y")
+# Spelling differences of transliterated names (Lukashenko/Lukaschenko, Khamenei/Chamenei), applied in order.
+_SPELLING = (("sch", "sh"), ("ph", "f"), ("th", "t"), ("ch", "k"), ("c", "k"), ("y", "i"), ("q", "k"), ("w", "v"))
+
+
+@lru_cache(maxsize=1)
+def _babel_exonyms() -> dict[str, str]:
+    """English → German names of countries, languages and cities, from Babel's locale data."""
+    from babel import Locale
+
+    english, german = Locale("en"), Locale("de")
+    names: dict[str, str] = {}
+    for table in ("territories", "languages"):
+        source, target = getattr(english, table), getattr(german, table)
+        for code, name in source.items():
+            if code in target and isinstance(name, str):
+                names[_fold(name)] = _fold(target[code])
+    for zone, data in german.time_zones.items():
+        city = data.get("city")
+        if isinstance(city, str):
+            names[_fold(zone.rsplit("/", 1)[-1].replace("_", " "))] = _fold(city)
+    return names
+
+
+@lru_cache(maxsize=1)
+def _babel_exonyms_by_word() -> dict[str, list[str]]:
+    """German names by each word of the English name ("zealand" → ["neuseeland"])."""
+    index: dict[str, list[str]] = {}
+    for english, german in _babel_exonyms().items():
+        if english != german:
+            for word in re.findall(r"[a-z]{3,}", english):
+                index.setdefault(word, []).append(german)
+    return index
+
+
+def _spelling(word: str) -> str:
+    for english, common in _SPELLING:
+        word = word.replace(english, common)
+    return word
+
+
+def _shared_run(name: str, word: str) -> int:
+    """Length of the longest common substring of two short words."""
+    best = 0
+    for start in range(len(name)):
+        for end in range(len(name), start + best, -1):
+            if name[start:end] in word:
+                best = end - start
+                break
+    return best
+
+
+def _name_runs(source: str) -> list[list[str]]:
+    """Runs of capitalised words (joined by "of", "de" …) inside sentences, URLs and handles."""
+    runs = [[m.group(0).rstrip(".,;:")] for m in _URLISH.finditer(source)]
+    text = _URLISH.sub(" ", source)
+    sentence_starts = {start for start, _ in split_sentences(text, "en")}
+    run: list[str] = []
+    pending: list[str] = []
+    for match in re.finditer(r"[\w.'’&-]+", text):
+        word = match.group(0).strip(".'’-")
+        if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?", word):
+            word = word.replace(".", "")  # U.S. → US
+        capital = len(word) >= 2 and word[0].isupper()
+        before = text[: match.start()].rstrip()
+        at_start = match.start() in sentence_starts or not before or before[-1] in '.!?:"“‘(—–'
+        if at_start and run:
+            runs.append([w for w in run if w.lower() not in _CONNECTORS])
+            run, pending = [], []
+        if capital and not at_start and _fold(word) not in _NOT_NAMES:
+            run.extend([*pending, word.split("'")[0].split("’")[0]])
+            pending = []
+        elif run and word.lower() in _CONNECTORS and not pending:
+            pending = [word]
+        else:
+            if run:
+                runs.append([w for w in run if w.lower() not in _CONNECTORS])
+            run, pending = [], []
+    if run:
+        runs.append([w for w in run if w.lower() not in _CONNECTORS])
+    return [r for r in runs if r]
+
+
+def _name_survives(name: str, target_folded: str, target_words: list[str]) -> bool:
+    if "://" in name or "@" in name or name.startswith("#"):
+        return name.lower() in target_folded
+    folded = _fold(name)
+    exonyms = [_EXONYMS.get(folded), *_babel_exonyms_by_word().get(folded, ())]
+    if any(exonym is not None and _fold(exonym)[:5] in target_folded for exonym in exonyms):
+        return True
+    if len(folded) <= 3:
+        return re.search(rf"(?<!\w){re.escape(folded)}", target_folded) is not None
+    # Inflected (Stanfords), compounded (Stanford-Forscher), transliterated (Khamenei → Chamenei).
+    spelled = _spelling(folded)
+    needed = max(3, math.ceil(0.7 * len(spelled)))
+    return any(_shared_run(spelled, word) >= needed for word in target_words)
+
+
+def _name_like(name: str, target_folded: str, target_words: list[str]) -> bool:
+    """Whether a lost capitalised word is likely a name a translation keeps (not a word it translates)."""
+    if _COMMON_WORD.search(name) or _NATIONALITY.search(name):
+        return False  # Championship, Brazilian, Venezuelans
+    if name.isupper() and len(name) <= 5:
+        return False  # acronyms are often translated (UK → GB, GDP → BIP)
+    parts = [part for part in re.split(r"[-'’]", name) if part]
+    return not (len(parts) > 1 and any(_name_survives(part, target_folded, target_words) for part in parts))
+
+
+def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
+    """A name the source mentions more often than the output (one of two "Costello" changed)."""
+    mentions = len(re.findall(rf"(?<!\w){re.escape(name)}(?!\w)", source))
+    if mentions < 2 or not name[1:].islower() or _COMMON_WORD.search(name) or _NATIONALITY.search(name):
+        return False
+    folded = _fold(name)
+    exonyms = [_fold(e)[:5] for e in (_EXONYMS.get(folded), *_babel_exonyms_by_word().get(folded, ())) if e]
+    spelled = _spelling(folded)
+    needed = max(3, math.ceil(0.7 * len(spelled)))
+    found = sum(
+        _shared_run(spelled, token) >= needed or any(exonym in token for exonym in exonyms) for token in target_tokens
+    )
+    return found < mentions
+
+
+def _names(source: str, target: str, common: frozenset[str] = frozenset()) -> tuple[float, tuple[str, ...]]:
+    """Names of the source lost in the output, weighed by how surely each is a name.
+
+    `common` holds the words the source texts use in lower case: a capitalised "Tribal" or "Booking"
+    next to a lower-case "tribal" or "booking" elsewhere is a word, which translations translate."""
+    runs = _name_runs(source)
+    if not runs:
+        return 0.0, ()
+    target_folded = _fold(target)
+    words = {_fold(part) for word in _words(target) for part in [word, *re.split(r"[-'’]", word)]}
+    target_words = [_spelling(word) for word in words]
+    weight, lost = 0.0, []
+    for run in runs:
+        missing = [name for name in run if not _name_survives(name, target_folded, target_words)]
+        if not missing:
+            continue
+        named = [
+            name for name in missing if name.lower() not in common and _name_like(name, target_folded, target_words)
+        ]
+        if len(missing) == len(run):
+            weight += 1.0 if named else 0.0
+        elif named:
+            weight += 0.9  # a first or family name changed, the other kept
+        else:
+            weight += 0.0
+        lost.extend(missing)
+    target_tokens = [_fold(word) for word in _words(target)]
+    for name in dict.fromkeys(name for run in runs for name in run if name not in lost):
+        if name.lower() not in common and _fewer_mentions(name, source, target_tokens):
+            weight += 0.5
+            lost.append(name)
+    if not lost:
+        return 0.0, ()
+    return _sigmoid((weight - 1.2) / 0.15) * 0.97, tuple(dict.fromkeys(lost))
+
+
+def _negation(source: str, target: str, target_language: str) -> tuple[float, tuple[str, ...]]:
+    pattern = _TARGET_NEGATION.get(target_language)
+    if pattern is None:
+        return 0.0, ()
+    cues = [m.group(0) for m in _EN_NEGATION.finditer(source)]
+    target_cues = len(pattern.findall(target))
+    missing = len(cues) - target_cues
+    if missing <= 0:
+        return 0.0, ()
+    return _sigmoid((missing - 0.5) / 0.25) * 0.9, tuple(cues)
+
+
+def _glossary(source: str, target: str, terms: Iterable[tuple[str, str]]) -> tuple[float, tuple[str, ...]]:
+    lost = []
+    for source_term, target_term in terms:
+        if re.search(rf"(?<!\w){re.escape(source_term)}(?!\w)", source) and not re.search(
+            rf"(?<!\w){re.escape(target_term)}", target
+        ):
+            lost.append(f"{source_term} → {target_term}")
+    return (0.9, tuple(lost)) if lost else (0.0, ())
+
+
+def chrf(hypothesis: str, reference: str, order: int = 6, beta: float = 2.0) -> float:
+    """Character n-gram F-score (chrF, Popović 2015) on 0–100, spaces removed as sacrebleu does."""
+    hyp, ref = re.sub(r"\s+", "", hypothesis), re.sub(r"\s+", "", reference)
+    precisions, recalls = [], []
+    for n in range(1, order + 1):
+        hyp_grams = Counter(hyp[i : i + n] for i in range(len(hyp) - n + 1))
+        ref_grams = Counter(ref[i : i + n] for i in range(len(ref) - n + 1))
+        if not hyp_grams or not ref_grams:
+            continue
+        matches = sum((hyp_grams & ref_grams).values())
+        precisions.append(matches / sum(hyp_grams.values()))
+        recalls.append(matches / sum(ref_grams.values()))
+    if not precisions:
+        return 0.0
+    precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
+    if precision + recall == 0:
+        return 0.0
+    return 100 * (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
+
+
+def round_trip_severity(score: float) -> float:
+    """Severity of a round-trip chrF: below ~35 the back-translation has lost the source's meaning."""
+    return _sigmoid((30.0 - score) / 4.0)
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def _combine(severities: dict[str, float]) -> float:
+    product = 1.0
+    for severity in severities.values():
+        product *= 1.0 - min(max(severity, 0.0), 1.0)
+    risk = 1.0 - product
+    if max(severities.values(), default=0.0) < FLAG_THRESHOLD:
+        risk = min(risk, FLAG_THRESHOLD - 0.01)
+    return risk
+
+
+def _signals(
+    source: str, target: str, options: QualityOptions, common: frozenset[str]
+) -> dict[str, tuple[float, tuple[str, ...]]]:
+    pair = (options.source_language, options.target_language)
+    source_sentences = _sentences(source, options.source_language)
+    target_sentences = _sentences(target, options.target_language)
+    short, long = _length_signals(source, target, pair)
+    signals: dict[str, tuple[float, tuple[str, ...]]] = {
+        "truncated": _truncation(source, target, short),
+        "dropped_sentence": _dropped_sentence(source_sentences, target_sentences, source, target, pair),
+        "length": (max(short, long), ()),
+        "untranslated": _untranslated(
+            source_sentences, target_sentences, options.source_language, options.target_language
+        ),
+        "repetition": _repetition(source, target),
+        "numbers": _numbers(source, target, options.target_language),
+        "names": _names(source, target, common),
+        "negation": _negation(source, target, options.target_language),
+        "glossary": _glossary(source, target, options.terms),
+    }
+    return signals
+
+
+def _paragraph_quality(signals: dict[str, tuple[float, tuple[str, ...]]], round_trip: float | None) -> ParagraphQuality:
+    severities = {name: severity for name, (severity, _) in signals.items()}
+    if round_trip is not None:
+        severities["round_trip"] = round_trip_severity(round_trip)
+        signals = {**signals, "round_trip": (severities["round_trip"], ())}
+    flags = tuple(
+        Flag(name, severity, EXPLANATIONS[name], words)
+        for name, (severity, words) in sorted(signals.items(), key=lambda item: -item[1][0])
+        if severity >= FLAG_THRESHOLD
+    )
+    return ParagraphQuality(_combine(severities), flags, severities, round_trip)
+
+
+def estimate_paragraphs(
+    pairs: Sequence[tuple[str, str]], options: QualityOptions | None = None
+) -> list[ParagraphQuality]:
+    """Quality of each (source, translation) paragraph pair, as plain text."""
+    options = options or QualityOptions()
+    # Words the sources use in lower case (the whole article, or the whole file of `quality score`).
+    common = frozenset(word for source, _ in pairs for word in _LOWER_WORD.findall(source))
+    round_trips: list[float | None] = [None] * len(pairs)
+    if options.back_translate is not None:
+        wanted = [index for index, (source, target) in enumerate(pairs) if source.strip() and target.strip()]
+        back = options.back_translate([pairs[index][1] for index in wanted])
+        for index, text in zip(wanted, back, strict=True):
+            round_trips[index] = chrf(text, pairs[index][0])
+    return [
+        _paragraph_quality(_signals(source, target, options, common), round_trip)
+        if source.strip() or target.strip()
+        else ParagraphQuality(0.0, ())
+        for (source, target), round_trip in zip(pairs, round_trips, strict=True)
+    ]
+
+
+def estimate_document(pairs: Sequence[tuple[str, str]], options: QualityOptions | None = None) -> DocumentQuality:
+    paragraphs = estimate_paragraphs(pairs, options)
+    return DocumentQuality(max((p.risk for p in paragraphs), default=0.0), tuple(paragraphs))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A translated article's estimate as stored with it, and what the round trip cost."""
+
+    quality: DocumentQuality
+    round_trip_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.quality.to_json()
+        if self.round_trip_s is not None:
+            data["round_trip_s"] = round(self.round_trip_s, 3)
+        return data
+
+
+def assess_document(
+    source_paragraphs: Sequence[str],
+    target_paragraphs: Sequence[str],
+    source_language: str,
+    target_language: str,
+    back_translate: Callable[[Sequence[str]], list[str]] | None = None,
+) -> Assessment:
+    """The estimate of a translated article from its paragraphs' plain text (one to one, in order).
+
+    `back_translate` (the reverse model's batch call) adds the round-trip signal; its time is reported."""
+    pairs = list(zip(source_paragraphs, target_paragraphs, strict=False))
+    timed: list[float] = []
+
+    def timed_back(texts: Sequence[str]) -> list[str]:
+        assert back_translate is not None
+        started = time.perf_counter()
+        try:
+            return back_translate(texts)
+        finally:
+            timed.append(time.perf_counter() - started)
+
+    options = QualityOptions(source_language, target_language, back_translate=timed_back if back_translate else None)
+    return Assessment(estimate_document(pairs, options), sum(timed) if timed else None)

@@ -1,0 +1,169 @@
+"""The reference-free quality estimator: each fault it is built for, clean text, the CLI, the queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from presseschau.app import AppContext
+from presseschau.cli import app
+from presseschau.store.models import Translation
+from presseschau.translate.quality import (
+    DEFAULT_RISK_THRESHOLD,
+    QualityOptions,
+    assess_document,
+    chrf,
+    estimate_document,
+    estimate_paragraphs,
+)
+from presseschau.translate.queue import translate_article
+
+from .conftest import FakeEngine
+
+SOURCE = (
+    "On Monday, scientists from the Stanford University School of Medicine announced a new diagnostic tool. "
+    "Lead researchers say it may bring early detection of cancer to patients in 42 low-income countries. "
+    "The chip does not need electricity and costs about one U.S. cent. "
+    "Dr. Maria Vasquez said the team would publish the designs in March."
+)
+CLEAN = (
+    "Am Montag gaben Wissenschaftler der Stanford University School of Medicine ein neues Diagnosewerkzeug bekannt. "
+    "Führende Forscher sagen, es könne Patienten in 42 Ländern mit niedrigem Einkommen eine Früherkennung von Krebs "
+    "ermöglichen. Der Chip braucht keinen Strom und kostet etwa einen US-Cent. "
+    "Dr. Maria Vasquez sagte, das Team werde die Entwürfe im März veröffentlichen."
+)
+CLEAN_SENTENCES = [
+    "Am Montag gaben Wissenschaftler der Stanford University School of Medicine ein neues Diagnosewerkzeug bekannt.",
+    "Führende Forscher sagen, es könne Patienten in 42 Ländern mit niedrigem Einkommen eine Früherkennung von Krebs "
+    "ermöglichen.",
+    "Der Chip braucht keinen Strom und kostet etwa einen US-Cent.",
+    "Dr. Maria Vasquez sagte, das Team werde die Entwürfe im März veröffentlichen.",
+]
+SOURCE_SENTENCES = [
+    "On Monday, scientists from the Stanford University School of Medicine announced a new diagnostic tool.",
+    "Lead researchers say it may bring early detection of cancer to patients in 42 low-income countries.",
+    "The chip does not need electricity and costs about one U.S. cent.",
+    "Dr. Maria Vasquez said the team would publish the designs in March.",
+]
+
+
+def score(target: str, source: str = SOURCE) -> tuple[float, list[str]]:
+    quality = estimate_paragraphs([(source, target)])[0]
+    return quality.risk, quality.flag_names
+
+
+def test_a_clean_translation_is_not_risky() -> None:
+    risk, flags = score(CLEAN)
+    assert risk < DEFAULT_RISK_THRESHOLD and flags == []
+
+
+@pytest.mark.parametrize(
+    ("faulty", "flag"),
+    [
+        (" ".join(CLEAN_SENTENCES[:-1]), "dropped_sentence"),  # the last sentence cut off
+        (CLEAN[: 2 * len(CLEAN) // 3].rsplit(" ", 1)[0], "truncated"),  # the last third cut off
+        (" ".join(CLEAN_SENTENCES[:1] + CLEAN_SENTENCES[2:]), "dropped_sentence"),
+        (" ".join([*CLEAN_SENTENCES[:2], SOURCE_SENTENCES[2], CLEAN_SENTENCES[3]]), "untranslated"),
+        (CLEAN.replace("bekannt.", "bekannt bekannt bekannt bekannt bekannt."), "repetition"),
+        (CLEAN.replace("in 42 Ländern", "in 24 Ländern"), "numbers"),
+        (CLEAN.replace("braucht keinen Strom", "braucht Strom"), "negation"),
+    ],
+)
+def test_each_fault_is_flagged(faulty: str, flag: str) -> None:
+    risk, flags = score(faulty)
+    assert risk >= DEFAULT_RISK_THRESHOLD, (risk, flags)
+    assert flag in flags
+
+
+def test_a_changed_name_raises_the_risk_and_names_it() -> None:
+    changed = CLEAN.replace("Stanford", "Harvard").replace("Maria Vasquez", "Peter Miller")
+    quality = estimate_paragraphs([(SOURCE, changed)])[0]
+    assert quality.risk >= DEFAULT_RISK_THRESHOLD and "names" in quality.flag_names
+    names = next(flag for flag in quality.flags if flag.name == "names")
+    assert {"Stanford", "Vasquez"} <= set(names.words)
+    assert names.explanation.startswith("Ein Name")
+
+
+def test_flags_carry_a_german_explanation_and_the_words() -> None:
+    quality = estimate_paragraphs([(SOURCE, CLEAN.replace("in 42 Ländern", "in 24 Ländern"))])[0]
+    numbers = next(flag for flag in quality.flags if flag.name == "numbers")
+    assert numbers.words == ("42",)
+    assert "Zahl" in numbers.explanation
+    assert quality.to_json()["flags"][0]["name"] in quality.flag_names
+
+
+def test_glossary_terms_must_be_honoured() -> None:
+    options = QualityOptions(terms=(("Stanford University", "Universität Stanford"),))
+    quality = estimate_paragraphs([(SOURCE, CLEAN)], options)[0]
+    assert "glossary" in quality.flag_names
+
+
+def test_round_trip_adds_a_signal_when_a_reverse_model_is_given() -> None:
+    def faithful(texts: object) -> list[str]:
+        return [SOURCE]
+
+    def unrelated(texts: object) -> list[str]:
+        return ["The weather in the mountains was cold and wet all week long."]
+
+    good = assess_document([SOURCE], [CLEAN], "en", "de", faithful)
+    bad = assess_document([SOURCE], [CLEAN], "en", "de", unrelated)
+    assert good.quality.paragraphs[0].round_trip_chrf == pytest.approx(100.0)
+    assert "round_trip" in bad.quality.paragraphs[0].flag_names
+    assert good.round_trip_s is not None and good.round_trip_s >= 0.0
+
+
+def test_chrf_matches_identity_and_disjoint_texts() -> None:
+    assert chrf("abc def", "abc def") == pytest.approx(100.0)
+    assert chrf("xyz", "abc") == 0.0
+
+
+def test_the_article_risk_is_its_riskiest_paragraph() -> None:
+    pairs = [(SOURCE, CLEAN), (SOURCE, CLEAN.replace("in 42 Ländern", "in 24 Ländern")), ("", "")]
+    document = estimate_document(pairs)
+    assert document.risk == max(paragraph.risk for paragraph in document.paragraphs)
+    assert document.risky() and "Absatz 2: numbers" in document.reason()
+
+
+def test_hostile_text_is_scored_without_error() -> None:
+    hostile = '<script>alert(1)</script> \u202eevil\u202c \x00\x07 "quoted" [/i]'
+    risk, _ = score(hostile, hostile)
+    assert 0.0 <= risk <= 1.0
+
+
+def test_quality_score_cli_prints_one_line_per_paragraph(tmp_path: Path, data_dir: Path) -> None:
+    source, translation = tmp_path / "src.txt", tmp_path / "mt.txt"
+    source.write_text(f"{SOURCE}\n{SOURCE}\n\n", encoding="utf-8")
+    translation.write_text(f"{CLEAN}\n{CLEAN.replace('42', '24')}\n\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["--data", str(data_dir), "quality", "score", "--from", "en", "--to", "de", str(source), str(translation)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    first, second, empty = (line.split("\t") for line in lines)
+    assert float(first[0]) < 0.5 and first[1:] == []
+    assert float(second[0]) >= 0.5 and "numbers" in second[1:]
+    assert float(empty[0]) == 0.0
+
+
+def test_quality_score_cli_refuses_files_of_different_lengths(tmp_path: Path, data_dir: Path) -> None:
+    source, translation = tmp_path / "src.txt", tmp_path / "mt.txt"
+    source.write_text("One.\nTwo.\n", encoding="utf-8")
+    translation.write_text("Eins.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--data", str(data_dir), "quality", "score", str(source), str(translation)])
+    assert result.exit_code == 2
+    assert "has 2 lines" in result.output and "has 1" in result.output
+
+
+def test_the_queue_stores_the_estimate_with_the_translation(context: AppContext, registered_fake: FakeEngine) -> None:
+    from .test_service import add_article
+
+    article_id = add_article(context, 7)
+    translate_article(context.database, context.settings, article_id, engine_name="fake")
+    with context.database.session() as session:
+        translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
+        assert translation.quality_risk is not None and 0.0 <= translation.quality_risk <= 1.0
+        assert translation.quality is not None and len(translation.quality["paragraphs"]) >= 1

@@ -1,0 +1,115 @@
+"""A demo sample with an injected fault (one paragraph left in English): `auto-unless-risky` holds it
+with the reason, the review queue lists it with its risk, and the editor marks the paragraph's flag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import html as lxml_html
+from sqlalchemy import select
+
+from presseschau.app import AppContext
+from presseschau.editorial.users import add_user
+from presseschau.store.models import Article, Source, Translation
+from presseschau.web import app as web_app
+from presseschau.web.app import create_app
+from tests.web.test_browser import _navigate, browser, server  # noqa: F401 -- shared fixtures
+
+PASSWORD = "korrekt pferd batterie"
+
+
+def publish_demo_sample_with_fault(context: AppContext) -> int:
+    """Demo sample 02 through the translation memory, its third paragraph's "translation" being the
+    English original; its source publishes `auto-unless-risky`. Returns the translation's id."""
+    from presseschau.ingest.importing import import_inputs
+    from presseschau.pipeline.demo import attach_sample_sources, load_samples, memory_pairs
+    from presseschau.publish.service import publisher
+    from presseschau.translate.memory import TranslationMemory
+    from presseschau.translate.queue import translate_queued
+
+    settings = context.settings
+    sample = next(s for s in load_samples() if s.id == "02")
+    pairs = memory_pairs([sample])
+    english_paragraph = pairs[3][0]
+    pairs[3] = (english_paragraph, english_paragraph)  # the injected fault: left untranslated
+    memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
+    memory.import_pairs(pairs, origin="import")
+    import_inputs(context.database, settings, [str(sample.english)], original_url=sample.url)
+    attach_sample_sources(context)
+    with context.database.session() as session:
+        for source in session.scalars(select(Source)):
+            source.publish_policy = "auto-unless-risky"
+    translate_queued(context.database, settings, engine_name="memory", on_done=publisher(settings))
+    with context.database.session() as session:
+        article = session.scalars(select(Article).where(Article.canonical_url == sample.url)).one()
+        return session.scalars(select(Translation.id).where(Translation.article_id == article.id)).one()
+
+
+@pytest.fixture
+def faulty(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(web_app, "VERSION_TTL_S", -1.0)
+    with context.database.session() as session:
+        add_user(session, "anna", PASSWORD, role="editor")
+    return publish_demo_sample_with_fault(context)
+
+
+@pytest.fixture
+def client(context: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(context), follow_redirects=False) as test_client:
+        yield test_client
+
+
+def _login(client: TestClient) -> None:
+    page = client.get("/admin/anmelden").text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post("/admin/anmelden", data={"name": "anna", "passwort": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303
+
+
+def test_the_faulty_sample_is_held_with_the_reason(context: AppContext, faulty: int) -> None:
+    with context.database.session() as session:
+        translation = session.get(Translation, faulty)
+        assert translation is not None and translation.publication is not None
+        assert translation.publication.status == "held"
+        assert translation.quality_risk is not None and translation.quality_risk >= 0.5
+        assert translation.quality is not None
+        assert "untranslated" in translation.quality["held"] and "Absatz" in translation.quality["held"]
+
+
+def test_queue_and_editor_show_the_risk_and_the_flag(client: TestClient, faulty: int) -> None:
+    _login(client)
+    queue = lxml_html.fromstring(client.get("/admin/warteschlange").text)
+    row = queue.xpath(f"//tr[@data-translation='{faulty}']")[0]
+    assert "untranslated" in row.xpath(".//td[@class='admin-risk']")[0].text_content()
+    editor = lxml_html.fromstring(client.get(f"/admin/uebersetzung/{faulty}").text)
+    assert "zurückgehalten" in editor.get_element_by_id("risiko").text_content()
+    flagged = editor.xpath("//tr[contains(@class, 'admin-risky')]")
+    assert flagged, "no paragraph is marked"
+    flag = flagged[0].xpath(".//li[@data-flag='untranslated']")[0]
+    assert "nicht übersetzt" in flag.text_content() and flag.xpath(".//mark")
+
+
+@pytest.mark.browser
+def test_the_editor_highlights_the_flagged_paragraph_in_a_browser(
+    faulty: int,
+    server: str,  # noqa: F811
+    browser: object,  # noqa: F811
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(server + "/admin/warteschlange")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "name").send_keys("anna")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "passwort").send_keys(PASSWORD)  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click)  # type: ignore[attr-defined]
+    row = driver.find_element(By.CSS_SELECTOR, f"tr[data-translation='{faulty}']")  # type: ignore[attr-defined]
+    assert "untranslated" in row.find_element(By.CSS_SELECTOR, "td.admin-risk").text
+    _navigate(driver, row.find_element(By.TAG_NAME, "a").click)
+    flagged = driver.find_element(By.CSS_SELECTOR, "tr.admin-risky")  # type: ignore[attr-defined]
+    flag = flagged.find_element(By.CSS_SELECTOR, "li[data-flag='untranslated']")
+    assert flag.is_displayed() and "nicht übersetzt" in flag.text
+    mark = flag.find_element(By.TAG_NAME, "mark")
+    # Highlighted: the mark's background is the admin style's, not the page's.
+    assert mark.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
