@@ -343,3 +343,20 @@ def publication_for_article(session: Session, settings: Settings, article_id: in
     if translation is None or translation.publication is None:
         raise PublishError(f"article {article_id} has no publication")
     return translation.publication
+
+
+def reindex_source(session: Session, settings: Settings, source_id: int) -> int:
+    """Index a source's published articles again (after its reuse settings changed, the search
+    must hold no more than the new mode shows); returns how many."""
+    publications = session.scalars(
+        select(Publication)
+        .join(Translation, Translation.id == Publication.translation_id)
+        .join(Article, Article.id == Translation.article_id)
+        .where(Article.source_id == source_id, Publication.status == PublicationStatus.PUBLISHED)
+    ).all()
+    for publication in publications:
+        translation = publication.translation
+        reuse = article_reuse(settings, translation.article)
+        body = _body_text(translation, reuse)
+        search.index_document(session, publication.id, publication.language, translation.title or "", body, reuse)
+    return len(publications)

@@ -41,6 +41,7 @@ from presseschau.ingest.sources import (
     retranslate_for_reuse,
     update_source,
 )
+from presseschau.publish.service import reindex_source
 from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
 from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
@@ -681,6 +682,8 @@ def change_source(source_id: int, body: SourceUpdate, _: AdminToken, context: Co
         update_source(context.database, source_id, **changes)
         if RIGHTS_FIELDS & set(changes):
             retranslate_for_reuse(context.database, context.settings, source_id)
+            with context.database.session() as session:
+                reindex_source(session, context.settings, source_id)
     return stored_source(context.database, source_id)
 
 
