@@ -27,7 +27,7 @@ from presseschau.store.models import (
     TranslationStatus,
     utcnow,
 )
-from presseschau.store.rights import article_reuse, reusable_paragraphs
+from presseschau.store.rights import article_reuse, shown_paragraphs
 
 # Report keys written by the translate stage that an editor should look at.
 _FLAG_KEYS = {
@@ -222,7 +222,8 @@ def _touch_publication(session: Session, translation: Translation, settings: Set
 
             # Keep full-text search in step with the edited text (as far as the reuse mode shows it).
             reuse = article_reuse(settings, translation.article)
-            body = " ".join(p.text for p in reusable_paragraphs(paragraphs_from_json(translation.paragraphs), reuse))
+            shown = shown_paragraphs(paragraphs_from_json(translation.paragraphs), reuse, translation.report)
+            body = " ".join(p.text for p in shown)
             search.index_document(
                 session, translation.publication.id, translation.language, translation.title or "", body, reuse
             )

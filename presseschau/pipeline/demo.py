@@ -137,6 +137,13 @@ def choose_demo_engine(context: AppContext, requested: str | None, model: str | 
     )
 
 
+# Rights in the demo (presseschau.store.rights): the Meridian Post grants excerpts only, of 350
+# words (its Lisbon piece shows as an excerpt); its Gambia commentary declares CC BY-ND 4.0 and is
+# capped at a quote. Every other outlet is shown in full, with bilingual reading; Northern
+# Dispatch's wind farm report declares CC BY 4.0, named and linked on its page.
+DEMO_RIGHTS: dict[str, dict[str, str | int]] = {"www.meridianpost.example": {"reuse": "excerpt", "excerpt_words": 350}}
+
+
 def attach_sample_sources(context: AppContext) -> int:
     """One paused source per sample outlet, so the demo site shows source pages and feeds.
 
@@ -162,7 +169,8 @@ def attach_sample_sources(context: AppContext) -> int:
             home = f"{parts.scheme}://{parts.netloc}/"
             source = session.scalars(select(Source).where(Source.url == home)).one_or_none()
             if source is None:
-                source = Source(url=home, name=article.outlet or parts.netloc, kind="page", enabled=False)
+                rights = DEMO_RIGHTS.get(parts.netloc, {})
+                source = Source(url=home, name=article.outlet or parts.netloc, kind="page", enabled=False, **rights)
                 session.add(source)
                 session.flush()
                 created += 1

@@ -30,7 +30,7 @@ from presseschau.store.models import (
     utcnow,
 )
 from presseschau.store.queue import TranslationDone
-from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
+from presseschau.store.rights import ReuseDecision, article_reuse, shown_paragraphs
 from presseschau.stories.service import group_quietly
 
 
@@ -100,7 +100,8 @@ SLUG_ATTEMPTS = 20
 
 def _body_text(translation: Translation, reuse: ReuseDecision) -> str:
     """The searchable German text: as far as the article's reuse mode shows it."""
-    return "\n".join(p.text for p in reusable_paragraphs(paragraphs_from_json(translation.paragraphs), reuse))
+    shown = shown_paragraphs(paragraphs_from_json(translation.paragraphs), reuse, translation.report)
+    return "\n".join(p.text for p in shown)
 
 
 def _mark_published(session: Session, publication: Publication, now: datetime, settings: Settings) -> None:

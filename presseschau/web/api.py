@@ -44,7 +44,7 @@ from presseschau.ingest.sources import (
 from presseschau.publish.service import reindex_source
 from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
-from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
+from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs, shown_paragraphs
 from presseschau.web.deps import Context, CurrentSettings, Db
 
 PREFIX = "/api/v1"
@@ -566,7 +566,10 @@ def get_translation(translation_id: int, _: Reader, database: Db, settings: Curr
         return TranslationDetail(
             **translation_out(translation).model_dump(),
             reuse=reuse_out(translation.article, decision),
-            paragraphs=_paragraphs(translation.paragraphs, decision),
+            paragraphs=[
+                ParagraphOut(kind=p.kind, html=p.html)
+                for p in shown_paragraphs(paragraphs_from_json(translation.paragraphs), decision, translation.report)
+            ],
         )
 
 
