@@ -72,7 +72,9 @@ def _publish(context: AppContext, source: Source, licence: str | None, title: st
 @pytest.fixture
 def rights_site(context: AppContext) -> RightsSite:
     with context.database.session() as session:
-        excerpt_source = Source(url="https://excerpt.example/feed", name="Auszugsblatt", reuse="excerpt", excerpt_words=30)
+        excerpt_source = Source(
+            url="https://excerpt.example/feed", name="Auszugsblatt", reuse="excerpt", excerpt_words=30
+        )
         full_source = Source(url="https://full.example/feed", name="Volltextblatt")
         session.add_all([excerpt_source, full_source])
         session.flush()
@@ -167,7 +169,9 @@ def test_rss_items_carry_dc_rights(client: TestClient, rights_site: RightsSite) 
     assert len(rights) == 3 and any("nicht angegeben" in r for r in rights)
 
 
-def test_the_api_carries_no_more_than_the_mode(client: TestClient, context: AppContext, rights_site: RightsSite) -> None:
+def test_the_api_carries_no_more_than_the_mode(
+    client: TestClient, context: AppContext, rights_site: RightsSite
+) -> None:
     with context.database.session() as session:
         _, secret = create_token(session, "reader", "editor", "read")
     headers = {"Authorization": f"Bearer {secret}"}

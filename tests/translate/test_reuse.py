@@ -83,7 +83,6 @@ def test_a_no_derivatives_licence_caps_translation_work(context: AppContext, reg
     assert sent_outside(registered_fake, _shown_text(context, article_id)) == []
 
 
-
 def _shown_text(context: AppContext, article_id: int) -> str:
     from presseschau.store.rights import article_reuse, reusable_paragraphs
 

@@ -109,7 +109,9 @@ def test_a_report_reaches_the_editor_and_a_correction_goes_public(
     assert "Aufmarschgebiet" in feed.xpath("string(//item/description)")
 
 
-def test_reports_without_the_form_token_are_refused(context: AppContext, client: TestClient, published: Published) -> None:
+def test_reports_without_the_form_token_are_refused(
+    context: AppContext, client: TestClient, published: Published
+) -> None:
     path = f"/korrektur/{published.publication_id}/0/"
     assert client.post(path, data={"message": "Fehler"}).status_code == 403
     client.get(path)  # the cookie alone (as a cross-site post would send it, were it not SameSite) is not enough
