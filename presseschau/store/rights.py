@@ -157,7 +157,8 @@ def decide_reuse(
     origin = "Quelle" if source_mode else "Voreinstellung der Seite"
     base = f"Modus „{REUSE_LABELS[wanted]}“ ({origin})"
     if permission and permission.strip():
-        return ReuseDecision(wanted, f"{base}; Erlaubnis liegt vor: {permission.strip()}", words, found.id)
+        # The note itself (who, when) is for the operator: readers see that permission exists.
+        return ReuseDecision(wanted, f"{base}; Erlaubnis des Mediums liegt vor", words, found.id)
     if found.no_derivatives:
         cap = parse_reuse_mode(if_no_derivatives)
         why = f"Lizenz {found.name} erlaubt keine Bearbeitung (eine Übersetzung ist eine)"

@@ -80,3 +80,32 @@ def test_widening_a_source_queues_a_fuller_translation(context: AppContext) -> N
     assert "Licence:   not checked" in shown.output and "Reuse:     full" in shown.output
     listed = runner.invoke(cli_app, ["--data", data, "status"])
     assert listed.exit_code == 0 and "full" in listed.output
+
+
+def test_a_hostile_permission_note_is_inert_and_stays_internal(client: TestClient, context: AppContext) -> None:
+    from lxml import html as lxml_html
+
+    from presseschau.editorial.users import add_user
+
+    note = '<script>alert(1)</script>"><img src=x onerror=alert(2)> \u202egnp.exe \x07 J. Doe'
+    with context.database.session() as session:
+        source = make_source(session, "Erlaubt")
+        made = make_article(session, context.settings, source=source)
+        source_id = source.id
+        add_user(session, "anna", "korrekt pferd batterie", role="admin")
+    headers = _headers(context)
+    changed = client.patch(
+        f"{API}/sources/{source_id}", headers=headers, json={"reuse": "excerpt", "reuse_permission": note}
+    )
+    assert changed.status_code == 200
+    stored = changed.json()["reuse_permission"]
+    assert "\u202e" not in stored and "\x07" not in stored and "<script>" in stored  # plain text, kept
+    page = client.get(f"/{made.slug}/").text
+    assert "J. Doe" not in page and "Erlaubnis des Mediums liegt vor" in page
+    login = client.get("/admin/anmelden").text
+    token = login.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"name": "anna", "passwort": "korrekt pferd batterie", "csrf_token": token}
+    client.post("/admin/anmelden", data=form)
+    tree = lxml_html.fromstring(client.get("/admin/quellen").text)
+    assert not tree.xpath("//img | //*[@onerror] | //script")
+    assert tree.xpath(f"//input[@id='q{source_id}-erlaubnis']/@value") == [stored]
