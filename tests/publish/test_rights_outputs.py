@@ -220,3 +220,22 @@ def test_the_static_build_obeys_the_mode_in_every_file(
     assert (out / rights_site.open.slug / "zweisprachig" / "index.html").is_file()
     assert not (out / str(rights_site.excerpt.slug) / "zweisprachig").exists()
     assert (out / "korrekturen" / "index.html").is_file() and (out / "korrekturen" / "feed.xml").is_file()
+
+
+def test_a_headline_source_shows_title_and_teaser_only(client: TestClient, context: AppContext) -> None:
+    with context.database.session() as session:
+        source = Source(url="https://headline.example/feed", name="Schlagzeilenblatt", reuse="headline")
+        session.add(source)
+        session.flush()
+        session.expunge(source)
+    made = _publish(context, source, None, "Vögel in der Schlagzeile")
+    page = client.get(f"/{made.slug}/").text
+    body = etree.HTML(page).xpath('//div[contains(@class, "article-body")]')[0]
+    assert [p.get("class") for p in body.xpath("./*")] == ["lead"]  # the teaser, nothing else
+    assert "Weiterlesen im Original" in page and "Nur Titel und Anriss" in page
+    for marker in GERMAN_MARKERS[1:] + ENGLISH_MARKERS[1:]:
+        assert marker not in page
+    feed = client.get("/feed.json").json()
+    item = next(i for i in feed["items"] if i["title"] == "Vögel in der Schlagzeile")
+    assert item["_rights"]["reuse"] == "headline"
+    assert not any(marker in item["content_html"] for marker in GERMAN_MARKERS[1:])
