@@ -83,6 +83,8 @@ def test_a_report_reaches_the_editor_and_a_correction_goes_public(
         assert "<script>alert(1)</script>" in stored.message  # kept as the reader's plain text
 
     login(client)
+    dashboard = lxml_html.fromstring(client.get("/admin/").text)
+    assert dashboard.xpath("string(//a[@id='anzahl-meldungen'])") == "1"
     admin_page = client.get("/admin/korrekturen")
     tree = lxml_html.fromstring(admin_page.text)
     assert not tree.xpath(LIVE)
