@@ -27,7 +27,7 @@ from presseschau.store.models import (
     TranslationStatus,
     utcnow,
 )
-from presseschau.store.rights import article_reuse, shown_paragraphs
+from presseschau.store.rights import article_reuse, reusable_paragraphs, shown_paragraphs
 
 # Report keys written by the translate stage that an editor should look at.
 _FLAG_KEYS = {
@@ -301,7 +301,10 @@ def save_edit(
     ensure_initial_revision(session, translation)
     current = paragraphs_from_json(translation.paragraphs)
     changed_pairs: list[tuple[str, str]] = []
-    source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
+    # Pairs for the memory from what was translated: the reuse mode's part of the original.
+    source_paragraphs = reusable_paragraphs(
+        paragraphs_from_json(translation.article.paragraphs), article_reuse(settings, translation.article)
+    )
     changed = False
     for index, new_html in (paragraphs or {}).items():
         if not 0 <= index < len(current):
@@ -374,7 +377,10 @@ def retranslate_paragraph(
     from presseschau.translate.engines import EngineError
     from presseschau.translate.translating import choose_engine, translate_paragraph
 
-    source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
+    # Only the part of the original its reuse mode shows: an excerpt's last paragraph is cut there too.
+    source_paragraphs = reusable_paragraphs(
+        paragraphs_from_json(translation.article.paragraphs), article_reuse(settings, translation.article)
+    )
     current = paragraphs_from_json(translation.paragraphs)
     if not 0 <= index < min(len(source_paragraphs), len(current)):
         raise ReviewError(f"Absatz {index + 1} gibt es im Original oder in der Übersetzung nicht")
