@@ -33,7 +33,7 @@ from presseschau.ingest.sources import (
     sources_to_poll,
     update_source,
 )
-from presseschau.publish.service import publisher
+from presseschau.publish.service import publisher, reindex_source
 from presseschau.store.models import Source
 from presseschau.store.rights import reuse_setting_text
 from presseschau.translate.engines import UnknownEngine, check_engine_name
@@ -453,6 +453,8 @@ def sources_set(
     with exit_on(IngestError):
         update_source(context.database, source_id, **changes)
         queued = retranslate_for_reuse(context.database, context.settings, source_id)
+    with context.database.session() as session:
+        reindex_source(session, context.settings, source_id)  # search holds no more than the new mode shows
     with context.database.session() as session:
         source = session.get_one(Source, source_id)
         typer.echo(f"Source {source.id} ({source.name}): reuse {reuse_setting_text(context.settings, source)}")

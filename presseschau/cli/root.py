@@ -97,6 +97,9 @@ DEFAULT_CONFIG_TEXT = """\
 # site_title = "Presseschau"
 # base_url = "http://127.0.0.1:8000"
 # static_output_dir = "site"
+# default_reuse = "full"            # full | excerpt | quote | headline; per source: sources set --reuse
+# reuse_if_no_derivatives = "quote" # the cap for articles whose licence forbids adaptations (CC ND)
+# bilingual_reading = true          # the English original per paragraph, where the mode is full
 """
 
 

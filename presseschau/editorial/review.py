@@ -27,7 +27,7 @@ from presseschau.store.models import (
     TranslationStatus,
     utcnow,
 )
-from presseschau.store.rights import article_reuse, reusable_paragraphs
+from presseschau.store.rights import article_reuse, reusable_paragraphs, shown_paragraphs
 
 # Report keys written by the translate stage that an editor should look at.
 _FLAG_KEYS = {
@@ -239,7 +239,8 @@ def _touch_publication(session: Session, translation: Translation, settings: Set
 
             # Keep full-text search in step with the edited text (as far as the reuse mode shows it).
             reuse = article_reuse(settings, translation.article)
-            body = " ".join(p.text for p in reusable_paragraphs(paragraphs_from_json(translation.paragraphs), reuse))
+            shown = shown_paragraphs(paragraphs_from_json(translation.paragraphs), reuse, translation.report)
+            body = " ".join(p.text for p in shown)
             search.index_document(
                 session, translation.publication.id, translation.language, translation.title or "", body, reuse
             )
@@ -317,7 +318,10 @@ def save_edit(
     ensure_initial_revision(session, translation)
     current = paragraphs_from_json(translation.paragraphs)
     changed_pairs: list[tuple[str, str]] = []
-    source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
+    # Pairs for the memory from what was translated: the reuse mode's part of the original.
+    source_paragraphs = reusable_paragraphs(
+        paragraphs_from_json(translation.article.paragraphs), article_reuse(settings, translation.article)
+    )
     changed = False
     for index, new_html in (paragraphs or {}).items():
         if not 0 <= index < len(current):
@@ -390,7 +394,10 @@ def retranslate_paragraph(
     from presseschau.translate.engines import EngineError
     from presseschau.translate.translating import choose_engine, translate_paragraph
 
-    source_paragraphs = paragraphs_from_json(translation.article.paragraphs)
+    # Only the part of the original its reuse mode shows: an excerpt's last paragraph is cut there too.
+    source_paragraphs = reusable_paragraphs(
+        paragraphs_from_json(translation.article.paragraphs), article_reuse(settings, translation.article)
+    )
     current = paragraphs_from_json(translation.paragraphs)
     if not 0 <= index < min(len(source_paragraphs), len(current)):
         raise ReviewError(f"Absatz {index + 1} gibt es im Original oder in der Übersetzung nicht")

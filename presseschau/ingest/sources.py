@@ -11,6 +11,7 @@ article anyway; `retranslate_article` queues an article for a fresh machine tran
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +153,9 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
     raise InvalidInput(subject, f"{name!r} cannot be changed; changeable: {', '.join(sorted(EDITABLE_FIELDS))}")
 
 
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def _check_rights_value(subject: str, name: str, value: Any) -> Any:
     """A source's rights field, validated; empty values mean "the site's setting"."""
     if value is None or value == "":
@@ -166,7 +170,8 @@ def _check_rights_value(subject: str, name: str, value: Any) -> Any:
     except ReuseError as error:
         raise InvalidInput(subject, str(error)) from None
     if name == "reuse_permission":
-        text = strip_xml_forbidden(str(value)).strip()
+        # Plain text of the operator's: no control or bidi-override characters that reorder what follows.
+        text = " ".join(_INVISIBLE_RE.sub("", strip_xml_forbidden(str(value))).split())
         if len(text) > 1000:
             raise InvalidInput(subject, "the permission note is longer than 1000 characters")
         return text or None

@@ -155,6 +155,11 @@ SAMPLE_PROFILES = {
     "www.meridianpost.example": ("US", "newspaper"),
     "www.continentalreview.example": ("BE", "magazine"),
 }
+# Rights in the demo (presseschau.store.rights): the Meridian Post grants excerpts only, of 350
+# words (its Lisbon piece shows as an excerpt); its Gambia commentary declares CC BY-ND 4.0 and is
+# capped at a quote. Every other outlet is shown in full, with bilingual reading; Northern
+# Dispatch's wind farm report declares CC BY 4.0, named and linked on its page.
+DEMO_RIGHTS: dict[str, dict[str, str | int]] = {"www.meridianpost.example": {"reuse": "excerpt", "excerpt_words": 350}}
 
 
 def attach_sample_sources(context: AppContext) -> int:
@@ -183,6 +188,7 @@ def attach_sample_sources(context: AppContext) -> int:
             source = session.scalars(select(Source).where(Source.url == home)).one_or_none()
             if source is None:
                 country, outlet_kind = SAMPLE_PROFILES.get(parts.netloc, (None, None))
+                rights = DEMO_RIGHTS.get(parts.netloc, {})
                 source = Source(
                     url=home,
                     name=article.outlet or parts.netloc,
@@ -190,6 +196,7 @@ def attach_sample_sources(context: AppContext) -> int:
                     enabled=False,
                     country=country,
                     outlet_kind=outlet_kind,
+                    **rights,
                 )
                 session.add(source)
                 session.flush()

@@ -36,6 +36,7 @@ from presseschau.store.rights import (
     bilingual_allowed,
     licence,
     reusable_paragraphs,
+    shown_paragraphs,
 )
 
 RELATED_COUNT = 4
@@ -470,7 +471,7 @@ def article_view(
         return None
     publication, translation, article, source_name = row
     reuse = article_reuse(settings, article)
-    paragraphs = reusable_paragraphs(safe_paragraphs(translation.paragraphs), reuse)
+    paragraphs = shown_paragraphs(safe_paragraphs(translation.paragraphs), reuse, translation.report)
     english = safe_paragraphs(article.paragraphs)
     assert publication.published_at is not None
     summary = Summary(

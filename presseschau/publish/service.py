@@ -30,7 +30,7 @@ from presseschau.store.models import (
     utcnow,
 )
 from presseschau.store.queue import TranslationDone
-from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
+from presseschau.store.rights import ReuseDecision, article_reuse, shown_paragraphs
 from presseschau.stories.service import group_quietly
 
 
@@ -130,7 +130,8 @@ SLUG_ATTEMPTS = 20
 
 def _body_text(translation: Translation, reuse: ReuseDecision) -> str:
     """The searchable German text: as far as the article's reuse mode shows it."""
-    return "\n".join(p.text for p in reusable_paragraphs(paragraphs_from_json(translation.paragraphs), reuse))
+    shown = shown_paragraphs(paragraphs_from_json(translation.paragraphs), reuse, translation.report)
+    return "\n".join(p.text for p in shown)
 
 
 def _mark_published(session: Session, publication: Publication, now: datetime, settings: Settings) -> None:
@@ -374,3 +375,20 @@ def publication_for_article(session: Session, settings: Settings, article_id: in
     if translation is None or translation.publication is None:
         raise PublishError(f"article {article_id} has no publication")
     return translation.publication
+
+
+def reindex_source(session: Session, settings: Settings, source_id: int) -> int:
+    """Index a source's published articles again (after its reuse settings changed, the search
+    must hold no more than the new mode shows); returns how many."""
+    publications = session.scalars(
+        select(Publication)
+        .join(Translation, Translation.id == Publication.translation_id)
+        .join(Article, Article.id == Translation.article_id)
+        .where(Article.source_id == source_id, Publication.status == PublicationStatus.PUBLISHED)
+    ).all()
+    for publication in publications:
+        translation = publication.translation
+        reuse = article_reuse(settings, translation.article)
+        body = _body_text(translation, reuse)
+        search.index_document(session, publication.id, publication.language, translation.title or "", body, reuse)
+    return len(publications)

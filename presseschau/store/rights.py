@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, text_to_html
@@ -157,7 +157,8 @@ def decide_reuse(
     origin = "Quelle" if source_mode else "Voreinstellung der Seite"
     base = f"Modus „{REUSE_LABELS[wanted]}“ ({origin})"
     if permission and permission.strip():
-        return ReuseDecision(wanted, f"{base}; Erlaubnis liegt vor: {permission.strip()}", words, found.id)
+        # The note itself (who, when) is for the operator: readers see that permission exists.
+        return ReuseDecision(wanted, f"{base}; Erlaubnis des Mediums liegt vor", words, found.id)
     if found.no_derivatives:
         cap = parse_reuse_mode(if_no_derivatives)
         why = f"Lizenz {found.name} erlaubt keine Bearbeitung (eine Übersetzung ist eine)"
@@ -329,3 +330,22 @@ def reusable_paragraphs(paragraphs: Sequence[Paragraph], decision: ReuseDecision
 
 def plain(paragraphs: Iterable[Paragraph]) -> str:
     return "\n".join(html_to_text(p.html) for p in paragraphs)
+
+
+def made_for(report: dict[str, Any] | None, decision: ReuseDecision) -> bool:
+    """The translation (its `report`) was made from exactly the text `decision` allows: the German
+    rendering of that text is what may be shown, however many German words it takes."""
+    made = (report or {}).get("reuse") or {}
+    if made.get("mode") != decision.mode:
+        return False
+    return decision.mode != "excerpt" or made.get("excerpt_words") == decision.excerpt_words
+
+
+def shown_paragraphs(
+    translated: Sequence[Paragraph], decision: ReuseDecision, report: dict[str, Any] | None
+) -> list[Paragraph]:
+    """What of a translation may be shown: all of it when it was made for this decision, else the
+    mode's cut of it (a source narrowed after translation, or a translation from before the modes)."""
+    if decision.mode == "full" or made_for(report, decision):
+        return list(translated)
+    return reusable_paragraphs(translated, decision)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, strip_xml_forbidden
 from presseschau.store.models import Publication, PublicationStatus, StoryArticle, Translation
+from presseschau.store.rights import article_reuse, shown_paragraphs
 from presseschau.translate.engines.base import EngineError
 from presseschau.translate.engines.http import HttpClient, HttpPolicy
 
@@ -51,8 +52,11 @@ def clean(answer: str) -> str | None:
     return text
 
 
-def _article_text(translation: Translation) -> str:
-    text = "\n".join(p.text for p in paragraphs_from_json(translation.paragraphs))
+def _article_text(settings: Settings, translation: Translation) -> str:
+    # No more of the text than the article's reuse mode shows (presseschau.store.rights).
+    reuse = article_reuse(settings, translation.article)
+    shown = shown_paragraphs(paragraphs_from_json(translation.paragraphs), reuse, translation.report)
+    text = "\n".join(p.text for p in shown)
     return f"{translation.title or ''}\n\n{text}"[:ARTICLE_CHARS]
 
 
@@ -60,7 +64,10 @@ def summarize(client: HttpClient, settings: Settings, translation: Translation) 
     body: dict[str, Any] = {
         "model": settings.llm_model,
         "temperature": settings.llm_temperature,
-        "messages": [{"role": "system", "content": PROMPT}, {"role": "user", "content": _article_text(translation)}],
+        "messages": [
+            {"role": "system", "content": PROMPT},
+            {"role": "user", "content": _article_text(settings, translation)},
+        ],
     }
     answer = client.request("POST", "/chat/completions", json_body=body)
     try:

@@ -41,9 +41,10 @@ from presseschau.ingest.sources import (
     retranslate_for_reuse,
     update_source,
 )
+from presseschau.publish.service import reindex_source
 from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
-from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs
+from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs, shown_paragraphs
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.offline import add_offline_docs
 from presseschau.web.params import MAX_PAGE, OptionalRowId, RowId
@@ -585,7 +586,10 @@ def get_translation(translation_id: RowId, _: Reader, database: Db, settings: Cu
         return TranslationDetail(
             **translation_out(translation).model_dump(),
             reuse=reuse_out(translation.article, decision),
-            paragraphs=_paragraphs(translation.paragraphs, decision),
+            paragraphs=[
+                ParagraphOut(kind=p.kind, html=p.html)
+                for p in shown_paragraphs(paragraphs_from_json(translation.paragraphs), decision, translation.report)
+            ],
             quality=translation.quality,
         )
 
@@ -702,6 +706,8 @@ def change_source(source_id: RowId, body: SourceUpdate, _: AdminToken, context: 
         update_source(context.database, source_id, **changes)
         if RIGHTS_FIELDS & set(changes):
             retranslate_for_reuse(context.database, context.settings, source_id)
+            with context.database.session() as session:
+                reindex_source(session, context.settings, source_id)
     return stored_source(context.database, source_id)
 
 

@@ -145,6 +145,8 @@ def test_double_opt_in_newsletter_and_unsubscribe(mail_context: AppContext, inbo
     assert review["Subject"] == "Die Presseschau des Tages vom 9. November 2026"
     plain, html_part = _text(review, "plain"), _text(review, "html")
     assert "Meridian Post:" in plain and "Original: https://news.example/" in plain
+    # Each entry's attribution: the original's licence and how the German text came about.
+    assert "Lizenz des Originals: nicht angegeben; Rechte beim Medium. Maschinell übersetzt" in plain
     assert "Beben <script>alert(2)</script> &amp; „Zitat“" in plain  # text, as it is
     tree = lxml_html.fromstring(html_part)
     assert not tree.xpath(LIVE_MARKUP)

@@ -73,7 +73,9 @@ def _publish(context: AppContext, source: Source, licence: str | None, title: st
 @pytest.fixture
 def rights_site(context: AppContext) -> RightsSite:
     with context.database.session() as session:
-        excerpt_source = Source(url="https://excerpt.example/feed", name="Auszugsblatt", reuse="excerpt", excerpt_words=30)
+        excerpt_source = Source(
+            url="https://excerpt.example/feed", name="Auszugsblatt", reuse="excerpt", excerpt_words=30
+        )
         full_source = Source(url="https://full.example/feed", name="Volltextblatt")
         session.add_all([excerpt_source, full_source])
         session.flush()
@@ -168,7 +170,9 @@ def test_rss_items_carry_dc_rights(client: TestClient, rights_site: RightsSite) 
     assert len(rights) == 3 and any("nicht angegeben" in r for r in rights)
 
 
-def test_the_api_carries_no_more_than_the_mode(client: TestClient, context: AppContext, rights_site: RightsSite) -> None:
+def test_the_api_carries_no_more_than_the_mode(
+    client: TestClient, context: AppContext, rights_site: RightsSite
+) -> None:
     with context.database.session() as session:
         _, secret = create_token(session, "reader", "editor", "read")
     headers = {"Authorization": f"Bearer {secret}"}
@@ -231,3 +235,22 @@ def test_the_static_build_obeys_the_mode_in_every_file(
     assert (out / rights_site.open.slug / "zweisprachig" / "index.html").is_file()
     assert not (out / str(rights_site.excerpt.slug) / "zweisprachig").exists()
     assert (out / "korrekturen" / "index.html").is_file() and (out / "korrekturen" / "feed.xml").is_file()
+
+
+def test_a_headline_source_shows_title_and_teaser_only(client: TestClient, context: AppContext) -> None:
+    with context.database.session() as session:
+        source = Source(url="https://headline.example/feed", name="Schlagzeilenblatt", reuse="headline")
+        session.add(source)
+        session.flush()
+        session.expunge(source)
+    made = _publish(context, source, None, "Vögel in der Schlagzeile")
+    page = client.get(f"/{made.slug}/").text
+    body = etree.HTML(page).xpath('//div[contains(@class, "article-body")]')[0]
+    assert [p.get("class") for p in body.xpath("./*")] == ["lead"]  # the teaser, nothing else
+    assert "Weiterlesen im Original" in page and "Nur Titel und Anriss" in page
+    for marker in GERMAN_MARKERS[1:] + ENGLISH_MARKERS[1:]:
+        assert marker not in page
+    feed = client.get("/feed.json").json()
+    item = next(i for i in feed["items"] if i["title"] == "Vögel in der Schlagzeile")
+    assert item["_rights"]["reuse"] == "headline"
+    assert not any(marker in item["content_html"] for marker in GERMAN_MARKERS[1:])

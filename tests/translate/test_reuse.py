@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -83,7 +85,6 @@ def test_a_no_derivatives_licence_caps_translation_work(context: AppContext, reg
     assert sent_outside(registered_fake, _shown_text(context, article_id)) == []
 
 
-
 def _shown_text(context: AppContext, article_id: int) -> str:
     from presseschau.store.rights import article_reuse, reusable_paragraphs
 
@@ -91,3 +92,56 @@ def _shown_text(context: AppContext, article_id: int) -> str:
         article = session.get_one(Article, article_id)
         shown = reusable_paragraphs(paragraphs_from_json(article.paragraphs), article_reuse(context.settings, article))
         return " ".join(p.text for p in shown)
+
+
+def _page(licence_markup: str) -> str:
+    body = "".join(
+        f"<p>Paragraph {n}: the council met on Tuesday to discuss the harbour plan. Members argued for hours "
+        f"about costs, tides and the fishermen who depend on the old quay number {n}.</p>"
+        for n in range(1, 9)
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><title>Harbour plan</title>{licence_markup}</head><body>"
+        f"<article><h1>Harbour plan</h1>{body}</article><footer><p>© 2026 Harbour Post</p></footer></body></html>"
+    )
+
+
+ND_JSON_LD = (
+    '<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle",'
+    '"headline":"Harbour plan","license":"https://creativecommons.org/licenses/by-nd/4.0/"}</script>'
+)
+
+
+@pytest.mark.parametrize(
+    ("markup", "licence", "mode"),
+    [
+        ('<link rel="license" href="https://creativecommons.org/licenses/by-nd/4.0/">', "CC-BY-ND-4.0", "quote"),
+        (ND_JSON_LD, "CC-BY-ND-4.0", "quote"),
+        ('<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">', "CC-BY-4.0", "full"),
+    ],
+)
+def test_an_imported_page_is_published_at_its_licence_level(
+    context: AppContext, registered_fake: FakeEngine, tmp_path: Path, markup: str, licence: str, mode: str
+) -> None:
+    """Done-when of issue 20: import -> translate -> publish, through the real entry points."""
+    from presseschau.ingest.importing import import_inputs
+    from presseschau.publish.service import publisher
+    from presseschau.publish.site import Site
+    from presseschau.translate.queue import translate_queued
+
+    page = tmp_path / "harbour.html"
+    page.write_text(_page(markup), encoding="utf-8")
+    import_inputs(context.database, context.settings, [str(page)], original_url="https://harbour.example/plan")
+    translate_queued(context.database, context.settings, engine_name="fake", on_done=publisher(context.settings))
+    with context.database.session() as session:
+        article = session.scalars(select(Article)).one()
+        assert (article.licence, article.licence_found is not None) == (licence, True)
+        translation = article.translations[0]
+        assert translation.report["reuse"]["mode"] == mode
+        assert translation.publication is not None and translation.publication.status == "published"
+        html = Site(context.settings).article(session, translation.publication.id)
+    assert html is not None
+    assert "quay number 8" not in html if mode == "quote" else "quay number 8" in html.replace("Kai", "quay")
+    assert f'href="https://creativecommons.org/licenses/{"by-nd" if "ND" in licence else "by"}/4.0/"' in html
+    if mode == "quote":
+        assert "begrenzt auf „Zitat“" in html

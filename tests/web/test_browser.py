@@ -152,7 +152,8 @@ def test_reader_journey(context: AppContext, server: str, browser: object) -> No
     assert driver.find_element(By.TAG_NAME, "h1").text == title  # type: ignore[attr-defined]
     dateline = driver.find_element(By.CSS_SELECTOR, ".dateline").text  # type: ignore[attr-defined]
     assert dateline.startswith("Veröffentlicht am ") and " 20" in dateline
-    blocks = driver.find_elements(By.CSS_SELECTOR, ".article-body > *:not(ul), .article-body > ul > li")  # type: ignore[attr-defined]
+    # One element per stored paragraph (each followed by its <details> with the original and the report link).
+    blocks = driver.find_elements(By.CSS_SELECTOR, ".article-body > *:not(ul):not(details), .article-body > ul > li")  # type: ignore[attr-defined]
     assert len(blocks) == len(stored)
     original = driver.find_element(By.CSS_SELECTOR, ".original-link a")  # type: ignore[attr-defined]
     assert original.get_attribute("href") == original_url

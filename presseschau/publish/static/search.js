@@ -75,7 +75,10 @@
     return s.toLowerCase().replace(/ß/g, "ss").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
   };
   var MIN_PREFIX = 4;
-  var ENDINGS = ["", "e", "em", "en", "ens", "er", "ern", "es", "n", "ns", "s", "st", "est"];
+  // Endings the German stemmer strips from a word to reach its stem ("Diplomaten" -> "diplomat"),
+  // "-ung" included ("Ferienwohnung" -> "ferienwohn"): a title word must be found without a longer
+  // compound in the text (an excerpt has fewer of them).
+  var ENDINGS = ["", "e", "em", "en", "ens", "er", "ern", "es", "n", "ns", "s", "st", "est", "ung", "ungen"];
   var matches = function (stems, term) {
     for (var i = 0; i < stems.length; i++) {
       var stem = stems[i];

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from presseschau.web.admin import auth, editor, review, source_tools, sources, stories, users
+from presseschau.web.admin import auth, corrections, editor, review, source_tools, sources, stories, users
 from presseschau.web.admin.area import LOGIN_COOKIE, PREFIX, SECURITY_HEADERS, SESSION_COOKIE, AdminArea
 
 router = APIRouter()
-for _part in (auth, review, editor, sources, source_tools, users, stories):
+for _part in (auth, review, editor, sources, source_tools, users, stories, corrections):
     router.include_router(_part.router)
 
 __all__ = ["LOGIN_COOKIE", "PREFIX", "SECURITY_HEADERS", "SESSION_COOKIE", "AdminArea", "router"]

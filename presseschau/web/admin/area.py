@@ -28,6 +28,7 @@ from presseschau.publish.formatting import local_datetime
 from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
+from presseschau.store.rights import REUSE_LABELS, article_reuse, reuse_setting_text
 from presseschau.text import isolated_output
 from presseschau.translate.glossary import format_glossary_additions
 from presseschau.translate.names import engine_display_name
@@ -75,6 +76,9 @@ MESSAGES = {
     "passwort-gesetzt": "Neues Passwort gesetzt; die Sitzungen des Benutzers sind beendet.",
     "benutzer-entfernt": "Benutzer entfernt.",
     "abgemeldet": "Sie sind abgemeldet.",
+    "rechte": "Nutzungsrechte der Quelle gespeichert.",
+    "korrektur": "Korrektur veröffentlicht.",
+    "meldung": "Meldung erledigt.",
 }
 POLICIES = {
     "auto": "automatisch veröffentlichen",
@@ -183,6 +187,10 @@ class AdminArea:
         self.env.filters["revision_author"] = revision_author
         # Stored titles and outlets are inline HTML: shown as their text (markup dropped, never rendered).
         self.env.filters["plain"] = plain_text
+        # Rights (presseschau.store.rights): a source's reuse setting and an article's decision, in words.
+        self.env.filters["reuse_text"] = lambda source: reuse_setting_text(self.settings, source)
+        self.env.filters["reuse_decision"] = lambda article: article_reuse(self.settings, article)
+        self.env.globals["reuse_labels"] = REUSE_LABELS
 
     # Rendering ----------------------------------------------------------------------------------
 

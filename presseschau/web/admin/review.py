@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from presseschau import reporting
 from presseschau.editorial import review
+from presseschau.publish import corrections
 from presseschau.store.models import FetchStatus, Publication, PublicationStatus, Source, Translation
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminRoute, form_int
 from presseschau.web.admin.deps import Area, Editor
@@ -98,4 +99,6 @@ def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
             for source in failing
         ],
         "articles_failed": counts.articles.get(FetchStatus.FAILED, 0),
+        # Readers' reports of translation errors, not yet handled (presseschau.publish.corrections).
+        "open_reports": corrections.open_report_count(session),
     }
