@@ -79,7 +79,8 @@ def test_benchmark_runs_on_a_small_sample(shared_dir: Path, capsys: pytest.Captu
         import stories as bench  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    assert bench.main(["--limit", "4", "--shared", str(shared_dir / "eval" / "articles-en")]) == 0
+    shared = str(shared_dir / "eval" / "articles-en")
+    assert bench.main(["--set", "written", "--limit", "4", "--threshold", "0.3", "--shared", shared]) == 0
     out = capsys.readouterr().out
     assert "held-back" in out and "precision" in out and "recall" in out
 
