@@ -170,7 +170,9 @@ def load_real(real_dir: Path = REAL, shared: Path = SHARED) -> dict[str, Part]:
     docs = {
         **shared_docs(shared, {k for k in keys if k.startswith("shared:")}),
         **wikiref_docs(real_dir / "WikiRef220", {k for k in keys if k.startswith("wikiref:")}),
-        **newswcl_docs(real_dir / "NewsWCL50" / "conll.csv", {k for k in keys if k.startswith("wcl:")}, labels["articles"]),
+        **newswcl_docs(
+            real_dir / "NewsWCL50" / "conll.csv", {k for k in keys if k.startswith("wcl:")}, labels["articles"]
+        ),
     }
     parts: dict[str, list[list[str]]] = {"tune": [], "holdout": []}
     for event in labels["event"]:
@@ -201,7 +203,10 @@ def load_written(shared: Path = SHARED) -> dict[str, Part]:
     written = tomllib.loads((DATA / "written.toml").read_text(encoding="utf-8"))
     docs = {
         entry["id"]: StoryDoc(
-            key=entry["id"], title=entry["title"], text=entry["text"].strip(), time=datetime.fromisoformat(entry["date"])
+            key=entry["id"],
+            title=entry["title"],
+            text=entry["text"].strip(),
+            time=datetime.fromisoformat(entry["date"]),
         )
         for entry in written["article"]
     }
@@ -324,7 +329,9 @@ def scale(sizes: Sequence[int] = (1_000, 10_000), probes: int = 300) -> None:
         for doc in probe:
             index.place(doc, grouping.DEFAULT_THRESHOLD, window)
         per_article = (time.perf_counter() - started) / probes
-        print(f"{size:>6} articles ({len(index.stories)} stories) in the window: {per_article * 1000:.2f} ms per article")
+        print(
+            f"{size:>6} articles ({len(index.stories)} stories) in the window: {per_article * 1000:.2f} ms per article"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,8 +162,7 @@ def vector(doc: StoryDoc, stats: TermStats) -> Vector:
 
 def _weigh(doc: StoryDoc, stats: TermStats) -> Vector:
     weighted = {
-        term: (1.0 + math.log(tf)) * stats.idf(term) * _kind_weight(term)
-        for term, tf in _cached_features(doc).items()
+        term: (1.0 + math.log(tf)) * stats.idf(term) * _kind_weight(term) for term, tf in _cached_features(doc).items()
     }
     norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
     return {term: v / norm for term, v in weighted.items() if v}
@@ -188,7 +187,7 @@ def cosine(a: Vector, b: Vector) -> float:
 class _Story:
     """A story's member vectors (in join order), their sum and its time span."""
 
-    __slots__ = ("vectors", "centroid", "norm", "first", "last")
+    __slots__ = ("centroid", "first", "last", "norm", "vectors")
 
     def __init__(self) -> None:
         self.vectors: list[Vector] = []

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, deque
-from itertools import count
 from collections.abc import Hashable, Iterable, Mapping
 from functools import cache
+from itertools import count
 
 import snowballstemmer
 
