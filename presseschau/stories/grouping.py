@@ -53,10 +53,12 @@ NAME_WEIGHT = 1.5
 NUMBER_WEIGHT = 0.0
 # A story's score: this share of the cosine with its centroid, the rest with its best member.
 CENTROID_SHARE = 0.5
+# The share of the score that is the agreement of names (people, places, bodies) with the story's.
+NAME_SHARE = 0.35
 # How many of a document's heaviest terms look up candidate stories, and how many stories one
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
-MAX_POSTING = 400
+MAX_POSTING = 100
 # The members of a story compared one by one (the latest; the centroid stands for the rest).
 MAX_MEMBERS = 64
 
@@ -187,12 +189,13 @@ def cosine(a: Vector, b: Vector) -> float:
 class _Story:
     """A story's member vectors (in join order), their sum and its time span."""
 
-    __slots__ = ("centroid", "first", "last", "norm", "vectors")
+    __slots__ = ("centroid", "first", "last", "name_norm", "norm", "vectors")
 
     def __init__(self) -> None:
         self.vectors: list[Vector] = []
         self.centroid: Vector = {}
         self.norm = 0.0
+        self.name_norm = 0.0
         self.first: datetime | None = None
         self.last: datetime | None = None
 
@@ -209,6 +212,7 @@ class _Story:
         for term, v in weighted.items():
             centroid[term] = centroid.get(term, 0.0) + v
         self.norm = math.sqrt(sum(v * v for v in centroid.values()))
+        self.name_norm = math.sqrt(sum(v * v for t, v in centroid.items() if t.startswith("n:")))
         if doc.time is not None:
             self.first = doc.time if self.first is None else min(self.first, doc.time)
             self.last = doc.time if self.last is None else max(self.last, doc.time)
@@ -227,7 +231,14 @@ class _Story:
     def score(self, query: Vector) -> float:
         to_centroid = cosine(query, self.centroid) / (self.norm or 1.0)
         best = max((cosine(query, member) for member in self.vectors[-MAX_MEMBERS:]), default=0.0)
-        return CENTROID_SHARE * to_centroid + (1.0 - CENTROID_SHARE) * best
+        words = CENTROID_SHARE * to_centroid + (1.0 - CENTROID_SHARE) * best
+        query_names = {t: v for t, v in query.items() if t.startswith("n:")}
+        if not NAME_SHARE or not query_names or not self.name_norm:
+            return words
+        # Who and where: the same kind of event elsewhere shares words, not names.
+        names_norm = math.sqrt(sum(v * v for v in query_names.values()))
+        agreement = sum(v * self.centroid.get(t, 0.0) for t, v in query_names.items()) / (names_norm * self.name_norm)
+        return (1.0 - NAME_SHARE) * words + NAME_SHARE * agreement
 
 
 # Story representations by (corpus, story key, members), so the one-at-a-time path does not rebuild
