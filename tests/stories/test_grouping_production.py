@@ -95,20 +95,26 @@ def test_same_kind_different_event_stays_apart_with_one_timestamp() -> None:
         _doc(
             "a1",
             "Earthquake kills 12 in eastern Turkey",
-            "A magnitude 6.1 earthquake struck Malatya; AFAD said 12 died.",
+            "A magnitude 6.1 earthquake struck Malatya province in eastern Turkey on Monday. "
+            "AFAD, Turkey's disaster agency, said 12 people died and 140 were injured in Malatya.",
         ),
         _doc(
             "a2",
-            "Malatya quake: rescuers search rubble",
-            "Rescuers in Malatya searched rubble after the 6.1 quake, AFAD said.",
+            "Malatya quake: rescuers search rubble in Turkey",
+            "Rescuers in Malatya searched the rubble of collapsed houses after the 6.1 quake, AFAD said. "
+            "Turkey's interior minister said 12 people had died in the province.",
         ),
         _doc(
             "b1",
             "Earthquake hits Peru's Arequipa region",
-            "A magnitude 7.2 earthquake shook Arequipa; Indeci said 3 died.",
+            "A magnitude 7.2 earthquake shook the Arequipa region of southern Peru on Monday. "
+            "Indeci, Peru's civil defence institute, said three people died in Arequipa.",
         ),
         _doc(
-            "b2", "Arequipa quake damages churches", "The 7.2 quake damaged churches across Arequipa, Indeci reported."
+            "b2",
+            "Arequipa quake damages churches in Peru",
+            "The 7.2 quake damaged colonial churches across Arequipa, Indeci reported. "
+            "Peru's president flew to Arequipa to see the damage.",
         ),
     ]
     stats = TermStats()
@@ -118,7 +124,8 @@ def test_same_kind_different_event_stays_apart_with_one_timestamp() -> None:
     assert sorted(sorted(m.key for m in g.members) for g in stories) == [["a1", "a2"], ["b1", "b2"]]
 
 
-def test_a_story_is_represented_by_its_centroid_and_best_member() -> None:
+def test_a_story_is_represented_by_its_centroid_and_best_member(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(grouping, "NAME_SHARE", 0.0)  # the words alone
     stats = TermStats()
     for doc in [*BACKGROUND, *ATTACK]:
         grouping.count(doc, stats)
