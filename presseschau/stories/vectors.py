@@ -120,6 +120,13 @@ def normalized(vector: Mapping[str, float]) -> Vector:
     return {term: v / norm for term, v in vector.items()} if norm else {}
 
 
+def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """The dot product: the cosine of two normalised vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(term, 0.0) for term, v in a.items())
+
+
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """Cosine of two vectors (0 when either is empty); a dot product when both are normalised."""
     if len(a) > len(b):
