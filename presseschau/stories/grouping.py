@@ -55,7 +55,7 @@ NUMBER_WEIGHT = 0.0
 # A story's score: this share of the cosine with its centroid, the rest with its best member.
 CENTROID_SHARE = 0.5
 # The share of the score that is the agreement of names (people, places, bodies) with the story's.
-NAME_SHARE = 0.35
+NAME_SHARE = 0.15
 # How many of a document's heaviest terms look up candidate stories, and how many stories one
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
