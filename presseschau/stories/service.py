@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -135,6 +136,7 @@ def _published_translations(session: Session, settings: Settings, limit: int | N
 # The sliding corpus of recent articles (document frequencies for the grouping's term weights), per
 # database and language, kept for the life of the process and updated by every grouping.
 _CORPORA: dict[tuple[str, str], TermStats] = {}
+_CORPORA_LOCK = threading.Lock()
 
 
 def recent_terms(session: Session, settings: Settings) -> TermStats:
@@ -183,13 +185,14 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
     times = [d.time for d in docs.values() if d.time is not None]
     stories = _candidate_stories(session, settings, min(times), max(times))
     groups = [Group(story.id, [story_doc(m.translation) for m in story.members]) for story in stories]
-    result = assign(
-        docs.values(),
-        groups,
-        threshold=settings.story_similarity_threshold,
-        window=timedelta(hours=settings.story_window_hours),
-        stats=recent_terms(session, settings),
-    )
+    with _CORPORA_LOCK:  # threads of one process share the sliding corpus
+        result = assign(
+            docs.values(),
+            groups,
+            threshold=settings.story_similarity_threshold,
+            window=timedelta(hours=settings.story_window_hours),
+            stats=recent_terms(session, settings),
+        )
     by_id = {story.id: story for story in stories}
     by_key = {str(t.id): t for t in pending}
     created = 0
