@@ -187,19 +187,23 @@ cosine = dot
 class _Story:
     """A story's member vectors (in join order), their sum and its time span."""
 
-    __slots__ = ("centroid", "first", "last", "name_norm", "norm", "vectors")
+    __slots__ = ("centroid", "first", "last", "name_norm", "norm", "serial", "size", "vectors")
 
     def __init__(self) -> None:
         self.vectors: list[Vector] = []
         self.centroid: Vector = {}
         self.norm = 0.0
         self.name_norm = 0.0
+        # The corpus (and its size) the vectors were weighed with.
+        self.serial = -1
+        self.size = 0
         self.first: datetime | None = None
         self.last: datetime | None = None
 
     @classmethod
     def of(cls, members: Sequence[StoryDoc], stats: TermStats) -> _Story:
         story = cls()
+        story.serial, story.size = stats.serial, len(stats)
         for member in members:
             story.add(member, vector(member, stats))
         return story
@@ -216,9 +220,12 @@ class _Story:
             self.last = doc.time if self.last is None else max(self.last, doc.time)
 
     def current(self, members: Sequence[StoryDoc], stats: TermStats) -> bool:
-        """Whether the vectors are still those the corpus gives (it has not grown much since)."""
-        return len(members) == len(self.vectors) and all(
-            vector(m, stats) is v for m, v in zip(members, self.vectors, strict=True)
+        """Whether the vectors still hold: the same members, weighed by this corpus since when it grew
+        by less than `REWEIGH_GROWTH` (a story is weighed again a few times as the corpus fills)."""
+        return (
+            len(members) == len(self.vectors)
+            and stats.serial == self.serial
+            and self.size <= len(stats) <= self.size * REWEIGH_GROWTH
         )
 
     def within(self, time: datetime | None, window: timedelta) -> bool:
@@ -277,7 +284,7 @@ class StoryIndex:
     def _open(self) -> int:
         number = len(self.groups)
         self.groups.append(Group(None))
-        self.stories.append(_Story())
+        self.stories.append(_Story.of([], self.stats))
         return number
 
     def _join(self, number: int, doc: StoryDoc, weighted: Vector) -> None:
