@@ -211,10 +211,17 @@ class _Story:
     def add(self, doc: StoryDoc, weighted: Vector) -> None:
         self.vectors.append(weighted)
         centroid = self.centroid
+        # The norms grow with the terms this vector touches (a large story's centroid is large).
+        square, name_square = self.norm * self.norm, self.name_norm * self.name_norm
         for term, v in weighted.items():
-            centroid[term] = centroid.get(term, 0.0) + v
-        self.norm = math.sqrt(sum(v * v for v in centroid.values()))
-        self.name_norm = math.sqrt(sum(v * v for t, v in centroid.items() if t.startswith("n:")))
+            old = centroid.get(term, 0.0)
+            centroid[term] = old + v
+            change = (old + v) * (old + v) - old * old
+            square += change
+            if term.startswith("n:"):
+                name_square += change
+        self.norm = math.sqrt(max(square, 0.0))
+        self.name_norm = math.sqrt(max(name_square, 0.0))
         if doc.time is not None:
             self.first = doc.time if self.first is None else min(self.first, doc.time)
             self.last = doc.time if self.last is None else max(self.last, doc.time)
