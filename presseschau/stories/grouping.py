@@ -5,25 +5,28 @@ feeds it stored articles, the benchmark (`bench/stories.py`) a labelled set, one
 in time order, as the pipeline publishes them.
 
 Each document becomes a sparse vector (`presseschau.stories.vectors`): Snowball stems of its
-English title and text (`en:`), of its German title and text when it has one (`de:`), the names in
-both (capitalised words not at the start of a sentence, `n:`) and the figures (`#:`), titles counting
-`TITLE_WEIGHT` times. Weights are sublinear term frequency times the inverse document frequency from
-a sliding corpus of recent articles (`TermStats`), kept incrementally: every document the grouping
-sees is counted once, so the weights are those of the news of the last days, not of the handful of
-stories that happen to be in the time window. Without a `stats` argument the module's own sliding
-corpus is used (`RECENT_TERMS`), so repeated calls in one process share it.
+English title and text (`en:`), of its German title and text when it has one (`de:`) and the names in
+both (capitalised words not at the start of a sentence, `n:`), titles counting `TITLE_WEIGHT` times
+(figures, `#:`, only with `NUMBER_WEIGHT` above 0: they did not help on the labelled set). Weights are
+sublinear term frequency times the inverse document frequency from a sliding corpus of recent
+articles (`TermStats`), kept incrementally: every document the grouping sees is counted once, so the
+weights are those of the news of the last days, not of the handful of stories that happen to be in
+the time window. Without a `stats` argument the module's own sliding corpus is used (`RECENT_TERMS`),
+so repeated calls in one process share it.
 
 Each story is represented by its members' vectors and their centroid (`StoryIndex`). A new
-document is compared only with the stories that share one of its telling terms (an inverted index),
-so its cost does not grow with the number of stories in the window. Its score for a story blends
-the cosine with the story's centroid and with its best-matching member (`CENTROID_SHARE`): a large
-story with many angles stays easy to join, one near-duplicate is enough. It joins the best story
-whose score reaches the threshold and whose time span is within `window` of it; otherwise it opens
-a story of its own. Stories are never split or merged here (an editor's decisions stay).
+document's score for a story blends the cosine with the story's centroid and with its best-matching
+member (`CENTROID_SHARE`: a large story with many angles stays easy to join, one near-duplicate is
+enough) with the agreement of its names with the story's (`NAME_SHARE`: the same kind of event
+elsewhere shares words, not people and places). It joins the best story whose score reaches the
+threshold and whose time span is within `window` of it; otherwise it opens a story of its own.
+Stories are never split or merged here (an editor's decisions stay).
 
-`assign(new, groups, *, threshold, window, corpus, stats, index)` is the entry point: the
-pipeline calls it with the stories of the time window and the new articles; a caller that keeps
-a `StoryIndex` across calls (a long-running worker, the scale benchmark) passes it as `index`.
+`assign(new, groups, *, threshold, window, corpus, stats)` is the entry point: the pipeline calls it
+with the stories of the time window and the new articles (one, after each publication), and every
+given story is compared. Stories opened within one call (a bulk `publish --all`) are found through an
+inverted index of telling terms, and so is every story of a `StoryIndex` a caller keeps across calls
+(`StoryIndex.place`, the scale benchmark): a new article's cost does not grow with their number.
 """
 
 from __future__ import annotations
