@@ -59,6 +59,8 @@ NUMBER_WEIGHT = 0.0
 CENTROID_SHARE = 0.5
 # The share of the score that is the agreement of names (people, places, bodies) with the story's.
 NAME_SHARE = 0.15
+# Stories whose centroid is under this share of the threshold are not compared member by member.
+CENTROID_FLOOR = 0.25
 # How many of a document's heaviest terms look up candidate stories, and how many stories one
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
@@ -243,8 +245,12 @@ class _Story:
             return True
         return self.first - window <= time <= self.last + window
 
-    def score(self, query: Vector) -> float:
+    def score(self, query: Vector, floor: float = 0.0) -> float:
+        """The blended score; 0 when the centroid is below `floor` (a story that far holds no member
+        close enough either, and comparing members is what costs)."""
         to_centroid = cosine(query, self.centroid) / (self.norm or 1.0)
+        if to_centroid < floor:
+            return 0.0
         best = max((cosine(query, member) for member in self.vectors[-MAX_MEMBERS:]), default=0.0)
         words = CENTROID_SHARE * to_centroid + (1.0 - CENTROID_SHARE) * best
         query_names = {t: v for t, v in query.items() if t.startswith("n:")}
@@ -311,7 +317,9 @@ class StoryIndex:
 
     def candidates(self, query: Vector) -> set[int]:
         heaviest = sorted(query.items(), key=lambda item: -item[1])[:CANDIDATE_TERMS]
-        found = set(self.scanned)
+        # A given story is scored only when it holds one of the heaviest terms: a cheap look-up
+        # each, where scoring compares with every member.
+        found = {n for n in self.scanned if any(term in self.stories[n].centroid for term, _ in heaviest)}
         for term, _ in heaviest:
             posting = self._postings.get(term)
             if posting and len(posting) <= MAX_POSTING:
@@ -328,7 +336,7 @@ class StoryIndex:
                 continue
             if not story.current(self.groups[number].members, self.stats):
                 story = self.stories[number] = _Story.of(self.groups[number].members, self.stats)
-            score = story.score(query)
+            score = story.score(query, threshold * CENTROID_FLOOR)
             if score >= best_score:
                 best, best_score = number, score
         return best, best_score
