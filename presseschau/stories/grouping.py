@@ -285,13 +285,18 @@ class StoryIndex:
         self.stories: list[_Story] = []
         self.scanned: list[int] = []
         self._postings: dict[str, list[int]] = {}
+        # Stories built or joined here: the ones `remember` stores.
+        self._changed: set[int] = set()
 
     def add_group(self, group: Group) -> int:
         """Add an existing group (compared with every new article); returns its number."""
         number = len(self.groups)
         cached = _STORIES.get(_story_key(self.stats, group))
         if cached is None or not cached.current(group.members, self.stats):
+            for member in group.members:  # a story seen before was counted then
+                count(member, self.stats)
             cached = _Story.of(group.members, self.stats)
+            self._changed.add(number)
         self.groups.append(group)
         self.stories.append(cached)
         self.scanned.append(number)
@@ -306,6 +311,7 @@ class StoryIndex:
     def _join(self, number: int, doc: StoryDoc, weighted: Vector) -> None:
         group, story = self.groups[number], self.stories[number]
         group.members.append(doc)
+        self._changed.add(number)
         if not story.current(group.members[:-1], self.stats):
             story = self.stories[number] = _Story.of(group.members[:-1], self.stats)
         story.add(doc, weighted)
@@ -355,11 +361,11 @@ class StoryIndex:
 
     def remember(self) -> None:
         """Keep the representations of every story for the next call (see `_STORIES`)."""
-        if len(_STORIES) + len(self.groups) > _STORIES_LIMIT:
+        if len(_STORIES) + len(self._changed) > _STORIES_LIMIT:
             _STORIES.clear()
-        for group, story in zip(self.groups, self.stories, strict=True):
-            if group.members:
-                _STORIES[_story_key(self.stats, group)] = story
+        for number in self._changed:
+            if self.groups[number].members:
+                _STORIES[_story_key(self.stats, self.groups[number])] = self.stories[number]
 
 
 def _order(doc: StoryDoc) -> tuple[int, datetime, str]:
@@ -384,9 +390,6 @@ def assign(
     for doc in corpus:
         count(doc, index.stats)
     pending = sorted(new, key=_order)
-    for group in groups:
-        for member in group.members:
-            count(member, index.stats)
     for doc in pending:
         count(doc, index.stats)
     for group in groups:
