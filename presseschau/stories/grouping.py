@@ -189,6 +189,11 @@ def vectorize(docs: Sequence[StoryDoc], stats: TermStats | None = None) -> dict[
 cosine = dot
 
 
+def names_of(weighted: Vector) -> Vector:
+    """The names' part of a vector."""
+    return {term: v for term, v in weighted.items() if term.startswith("n:")}
+
+
 class _Story:
     """A story's member vectors (in join order), their sum and its time span."""
 
@@ -245,7 +250,7 @@ class _Story:
             return True
         return self.first - window <= time <= self.last + window
 
-    def score(self, query: Vector, floor: float = 0.0) -> float:
+    def score(self, query: Vector, floor: float = 0.0, query_names: Vector | None = None) -> float:
         """The blended score; 0 when the centroid is below `floor` (a story that far holds no member
         close enough either, and comparing members is what costs)."""
         to_centroid = cosine(query, self.centroid) / (self.norm or 1.0)
@@ -253,7 +258,8 @@ class _Story:
             return 0.0
         best = max((cosine(query, member) for member in self.vectors[-MAX_MEMBERS:]), default=0.0)
         words = CENTROID_SHARE * to_centroid + (1.0 - CENTROID_SHARE) * best
-        query_names = {t: v for t, v in query.items() if t.startswith("n:")}
+        if query_names is None:
+            query_names = names_of(query)
         if not NAME_SHARE or not query_names or not self.name_norm:
             return words
         # Who and where: the same kind of event elsewhere shares words, not names.
@@ -336,13 +342,14 @@ class StoryIndex:
         """The story `doc` belongs to (its number and score), or None when none reaches `threshold`."""
         best: int | None = None
         best_score = threshold
+        query_names = names_of(query)
         for number in sorted(self.candidates(query)):
             story = self.stories[number]
             if not story.within(doc.time, window):
                 continue
             if not story.current(self.groups[number].members, self.stats):
                 story = self.stories[number] = _Story.of(self.groups[number].members, self.stats)
-            score = story.score(query, threshold * CENTROID_FLOOR)
+            score = story.score(query, threshold * CENTROID_FLOOR, query_names)
             if score >= best_score:
                 best, best_score = number, score
         return best, best_score
