@@ -38,6 +38,7 @@ from presseschau.store.rights import (
     reusable_paragraphs,
     shown_paragraphs,
 )
+from presseschau.stories import vectors
 
 RELATED_COUNT = 4
 FULL_REUSE = ReuseDecision("full", "")
@@ -367,20 +368,19 @@ MIN_TEXT_SIMILARITY = 0.3
 
 
 def text_vector(text: str) -> dict[str, float]:
-    """Log-weighted counts of the telling stems of a German text (no function words or fillers)."""
+    """Log-weighted counts of the telling stems of a German text (no function words or fillers);
+    the weighting and the cosine are the story grouping's (`presseschau.stories.vectors`)."""
     counts: dict[str, int] = {}
     for word in search.words(text):
         if len(word) > 3 and word not in search.STOPWORDS and word not in _HEADLINE_FILLERS and not word.isdigit():
             key = search.stem(word)
             counts[key] = counts.get(key, 0) + 1
-    return {key: 1.0 + math.log(count) for key, count in counts.items()}
+    return vectors.sublinear(counts)
 
 
 def text_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """Cosine similarity of two `text_vector`s (0 when either is empty)."""
-    dot = sum(weight * b.get(key, 0.0) for key, weight in a.items())
-    norm = math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
-    return dot / norm if norm else 0.0
+    return vectors.cosine(a, b)
 
 
 def german_texts(session: Session, publication_ids: Iterable[int]) -> dict[int, str]:

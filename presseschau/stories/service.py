@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -36,7 +37,8 @@ from presseschau.store.models import (
     Translation,
     utcnow,
 )
-from presseschau.stories.grouping import Group, StoryDoc, assign
+from presseschau.stories.grouping import Group, StoryDoc, assign, count
+from presseschau.stories.vectors import TermStats
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,9 @@ HEADLINE_MAX = 300
 PUBLISH_BATCH = 50
 # Enough text for the grouping: titles and the opening paragraphs carry the event.
 DOC_PARAGRAPHS = 12
+# The latest published articles a process counts into its sliding corpus before it groups the first
+# time (afterwards each grouping adds its own articles; see `recent_terms`).
+CORPUS_WARM = 500
 
 
 class StoryError(Exception):
@@ -129,6 +134,32 @@ def _published_translations(session: Session, settings: Settings, limit: int | N
     ).all()
 
 
+# The sliding corpus of recent articles (document frequencies for the grouping's term weights), per
+# database and language, kept for the life of the process and updated by every grouping.
+_CORPORA: dict[tuple[str, str], TermStats] = {}
+_CORPORA_LOCK = threading.Lock()
+
+
+def recent_terms(session: Session, settings: Settings) -> TermStats:
+    """The process's sliding corpus for this database and language; the first call counts the latest
+    `CORPUS_WARM` published articles, later calls only what each grouping adds."""
+    key = (str(session.get_bind().engine.url), settings.target_language)
+    stats = _CORPORA.get(key)
+    if stats is None:
+        stats = _CORPORA[key] = TermStats()
+        recent = session.scalars(
+            select(Translation)
+            .join(Publication, Publication.translation_id == Translation.id)
+            .where(Translation.language == settings.target_language, Publication.status == PublicationStatus.PUBLISHED)
+            .options(selectinload(Translation.article), selectinload(Translation.publication))
+            .order_by(Translation.id.desc())
+            .limit(CORPUS_WARM)
+        ).all()
+        for translation in reversed(recent):
+            count(story_doc(translation), stats)
+    return stats
+
+
 def _candidate_stories(session: Session, settings: Settings, first: datetime, last: datetime) -> Sequence[Story]:
     window = timedelta(hours=settings.story_window_hours)
     low = local_day(first - window, settings).isoformat()
@@ -155,12 +186,14 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
     times = [d.time for d in docs.values() if d.time is not None]
     stories = _candidate_stories(session, settings, min(times), max(times))
     groups = [Group(story.id, [story_doc(m.translation) for m in story.members]) for story in stories]
-    result = assign(
-        docs.values(),
-        groups,
-        threshold=settings.story_similarity_threshold,
-        window=timedelta(hours=settings.story_window_hours),
-    )
+    with _CORPORA_LOCK:  # threads of one process share the sliding corpus
+        result = assign(
+            docs.values(),
+            groups,
+            threshold=settings.story_similarity_threshold,
+            window=timedelta(hours=settings.story_window_hours),
+            stats=recent_terms(session, settings),
+        )
     by_id = {story.id: story for story in stories}
     by_key = {str(t.id): t for t in pending}
     created = 0

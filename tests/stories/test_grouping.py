@@ -79,7 +79,8 @@ def test_benchmark_runs_on_a_small_sample(shared_dir: Path, capsys: pytest.Captu
         import stories as bench  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    assert bench.main(["--limit", "4", "--shared", str(shared_dir / "eval" / "articles-en")]) == 0
+    shared = str(shared_dir / "eval" / "articles-en")
+    assert bench.main(["--set", "written", "--limit", "4", "--threshold", "0.3", "--shared", shared]) == 0
     out = capsys.readouterr().out
     assert "held-back" in out and "precision" in out and "recall" in out
 
@@ -94,3 +95,22 @@ def test_labelled_set_is_large_enough_and_split_by_thirds() -> None:
     assert len(articles) >= 60 and len(stories) >= 20 and len(set(articles)) == len(articles)
     assert [f["split"] for f in families] == ["holdout" if i % 3 == 2 else "tune" for i in range(len(families))]
     assert sum(len(story) > 1 for f in families if f["split"] == "holdout" for story in f["stories"]) >= 3
+
+
+def test_real_labelled_set_is_large_and_held_back_by_event_name() -> None:
+    import hashlib
+    import tomllib
+
+    labels = tomllib.loads((ROOT / "bench" / "data" / "stories" / "real.toml").read_text(encoding="utf-8"))
+    events = labels["event"]
+    articles = [key for event in events for key in event["members"]]
+    assert len(articles) >= 300 and len(events) >= 60 and len(set(articles)) == len(articles)
+    assert len({event["name"] for event in events}) == len(events)
+    held = [e for e in events if hashlib.sha1(e["name"].encode()).digest()[0] % 3 == 0]
+    assert 0.25 < len(held) / len(events) < 0.42
+    # Big stories with many angles, and families of one topic with several events.
+    assert max(len(event["members"]) for event in events) >= 30
+    families: dict[str, int] = {}
+    for event in events:
+        families[event["family"]] = families.get(event["family"], 0) + 1
+    assert sum(count > 1 for count in families.values()) >= 5

@@ -234,3 +234,15 @@ def test_merge_refuses_a_story_of_another_language(context: AppContext) -> None:
         with pytest.raises(service.StoryError):
             service.merge(session, french.id, [item.story.id], "anna")
         assert len(service.get_story(session, item.story.id).members) == 2
+
+
+def test_grouping_keeps_a_sliding_corpus_per_database(context: AppContext) -> None:
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+        stats = service.recent_terms(session, context.settings)
+        counted = len(stats)
+        assert counted >= len(QUAKE)  # the published reports, counted when the grouping began
+        publish_event(session, context.settings, STARSHIP)
+        # The same corpus, grown by the new articles only (nothing counted twice).
+        assert service.recent_terms(session, context.settings) is stats
+        assert len(stats) == counted + len(STARSHIP)
