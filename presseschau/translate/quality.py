@@ -137,6 +137,13 @@ _EXONYMS = {
     "muslim": "muslim", "islamic": "islam", "catholic": "kathol", "jewish": "jüd", "jews": "jude",
     "internet": "internet", "earth": "erde", "moon": "mond", "sun": "sonne", "mars": "mars",
     "olympic": "olymp", "olympics": "olymp", "roman": "röm", "romans": "röm", "latin": "latein",
+    "hague": "haag", "geneva": "genf", "milan": "mailand", "naples": "neapel", "florence": "florenz",
+    "belgrade": "belgrad", "bucharest": "bukarest", "nuremberg": "nürnberg", "zurich": "zürich",
+    "lucerne": "luzern", "gothenburg": "göteborg", "antwerp": "antwerpen", "bruges": "brügge", "ghent": "gent",
+    "liege": "lüttich", "azov": "asow", "crimea": "krim", "caucasus": "kaukasus", "siberia": "sibirien",
+    "baltic": "balt", "danube": "donau", "rhine": "rhein", "alps": "alpen", "tyrol": "tirol", "bavaria": "bayern",
+    "saxony": "sachsen", "prussia": "preuß", "bohemia": "böhm", "silesia": "schlesi", "corsica": "korsika",
+    "sicily": "sizilien", "sardinia": "sardinien", "crete": "kreta", "cyprus": "zypern",
 }  # fmt: skip
 
 
@@ -152,7 +159,7 @@ _NOT_NAMES = _word_set(
     "north south east west northern southern eastern western central new old great national international "
     "university college school city state county republic party department office court house parliament "
     "government ministry council army navy air force police company ceo road street river lake mount island "
-    "bay sea ocean park center centre museum hospital church group team club league cup world war day "
+    "bay sea ocean park center centre museum hospital church group team club league cup world war day strait "
     # Words of institutions, events and places that German translates (Royal Navy → Königliche Marine).
     "union kingdom empire dynasty revolution treaty act bill law article amendment olympic olympics games "
     "championship open tour series final finals year week month century age era award prize grand prix "
@@ -279,7 +286,7 @@ def _relative_length(source: str, target: str, pair: tuple[str, str]) -> float:
 def _length_signals(source: str, target: str, pair: tuple[str, str]) -> tuple[float, float]:
     """Severities (too short, too long). Short texts vary more, so their bounds are wider."""
     letters = _letters(source)
-    if letters < 20:
+    if letters < 40:  # a heading or a name: any length is plausible
         return 0.0, 0.0
     relative = _relative_length(source, target, pair)
     widen = max(0.0, (300 - letters) / 300) * 0.25
@@ -360,7 +367,8 @@ def _untranslated(
         overlap = max((len(folded & s) / max(len(folded), 1) for s in source_words), default=0.0)
         severity = max(
             _sigmoid((by_language - 0.97) / 0.01) * min(1.0, len(words) / 6),
-            _sigmoid((overlap - 0.72) / 0.04) if len(folded) >= 5 else 0.0,
+            # The source's own words, when the identifier does not call it the target language.
+            _sigmoid((overlap - 0.72) / 0.04) if len(folded) >= 5 and by_language > 0.3 else 0.0,
         )
         if severity > worst:
             worst = severity
@@ -611,7 +619,7 @@ def _names(source: str, target: str, common: frozenset[str] = frozenset()) -> tu
             lost.append(name)
     if not lost:
         return 0.0, ()
-    return _sigmoid((weight - 1.2) / 0.15) * 0.97, tuple(dict.fromkeys(lost))
+    return _sigmoid((weight - 1.7) / 0.15) * 0.97, tuple(dict.fromkeys(lost))
 
 
 def _negation(source: str, target: str, target_language: str) -> tuple[float, tuple[str, ...]]:
