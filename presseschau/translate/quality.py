@@ -619,7 +619,7 @@ def _names(source: str, target: str, common: frozenset[str] = frozenset()) -> tu
             lost.append(name)
     if not lost:
         return 0.0, ()
-    return _sigmoid((weight - 1.7) / 0.15) * 0.97, tuple(dict.fromkeys(lost))
+    return _sigmoid((weight - 1.2) / 0.15) * 0.97, tuple(dict.fromkeys(lost))
 
 
 def _negation(source: str, target: str, target_language: str) -> tuple[float, tuple[str, ...]]:
