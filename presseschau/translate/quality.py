@@ -26,6 +26,7 @@ risky when any paragraph is.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import time
@@ -90,7 +91,7 @@ _EN_NUMBER_WORDS = {
 }  # fmt: skip
 _TARGET_NUMBER_WORDS = {
     "de": {
-        "null": 0, "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "eins": 1, "zwei": 2,
+        "null": 0, "eins": 1, "zwei": 2,
         "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11,
         "zwölf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "sechzehn": 16, "siebzehn": 17,
         "achtzehn": 18, "neunzehn": 19, "zwanzig": 20, "dreißig": 30, "vierzig": 40, "fünfzig": 50,
@@ -415,8 +416,27 @@ def _repetition(source: str, target: str) -> tuple[float, tuple[str, ...]]:
     return back_to_back, (" ".join(phrase),) if phrase else ()
 
 
+_ORDINALS = {
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20, "thirtieth": 30, "fiftieth": 50, "hundredth": 100,
+}  # fmt: skip
+_MULTIPLIERS = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+
+
 def _number_words(text: str, table: dict[str, int]) -> list[str]:
-    return [str(table[w]) for w in (word.lower() for word in _words(text)) if w in table]
+    """Numbers written as words ("twelve", "zwölf"); in English also "eight hundred" → 800."""
+    words = [word.lower() for word in _words(text)]
+    found = []
+    for index, word in enumerate(words):
+        value = table.get(word, _ORDINALS.get(word) if table is _EN_NUMBER_WORDS else None)
+        if value is None:
+            continue
+        found.append(str(value))
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if table is _EN_NUMBER_WORDS and following in _MULTIPLIERS and word not in _MULTIPLIERS:
+            found.append(str(value * _MULTIPLIERS[following]))
+    return found
 
 
 _CLOCK = re.compile(r"(?<![\d.,:])(\d{1,2})(?::|\.(?=\d{2}\s*(?:Uhr|h\b|[ap]\.?m\b)))(\d{2})(?![\d])")
@@ -426,7 +446,7 @@ _PARENTHESES = re.compile(r"\([^()]*\)")
 def _normalized_numbers(text: str) -> str:
     """Clock times "11:00" also as "11" (German "11 Uhr"); leading zeros dropped ("0230" → "230")."""
     text = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", text)
-    return re.sub(r"(?<![\d.,])0+(?=\d)", "", text)
+    return re.sub(r"(?<![\d.,])0(?=\d{3}(?![\d.,]))", "", text)
 
 
 def _lost_numbers(source: str, target: str, spelled_in_target: Counter[str]) -> list[str]:
@@ -445,13 +465,16 @@ def _numbers(source: str, target: str, target_language: str) -> tuple[float, tup
 
     Numbers that only conversions in parentheses carry ("200 pounds (90kg)") are often left out on
     purpose and weigh less; a number lost with nothing new in its place may be a rewording."""
-    source_text, target_text = _normalized_numbers(source), _normalized_numbers(target)
+    # Entities ("&#39;") are characters, not numbers.
+    source_text, target_text = _normalized_numbers(html.unescape(source)), _normalized_numbers(html.unescape(target))
     spelled = Counter(_number_words(target_text, _TARGET_NUMBER_WORDS.get(target_language, {})))
     lost = _lost_numbers(source_text, target_text, spelled)
-    if not lost:
-        return 0.0, ()
-    outside = _lost_numbers(_PARENTHESES.sub(" ", source_text), target_text, Counter(spelled))
     source_spelled = Counter(_number_words(source_text, _EN_NUMBER_WORDS))
+    if not lost:
+        # Nothing lost, but a number the source has neither in digits nor in words: changed or invented.
+        added = _lost_numbers(_PARENTHESES.sub(" ", target_text), source_text, source_spelled)
+        return (0.55, tuple(added)) if added else (0.0, ())
+    outside = _lost_numbers(_PARENTHESES.sub(" ", source_text), target_text, Counter(spelled))
     added = _lost_numbers(target_text, source_text, source_spelled)
     if outside:
         return (0.97 if added else 0.45), tuple(outside)
