@@ -596,7 +596,7 @@ def _name_like(name: str, target_folded: str, target_words: list[str]) -> bool:
 
 def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
     """A name the source mentions more often than the output (one of two "Costello" changed)."""
-    mentions = sum(word == name for word in re.findall(r"\w+", source))
+    mentions: int = sum(word == name for word in re.findall(r"\w+", source))
     if mentions < 2 or not name[1:].islower() or _COMMON_WORD.search(name) or _NATIONALITY.search(name):
         return False
     folded = _fold(name)
