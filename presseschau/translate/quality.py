@@ -144,7 +144,9 @@ _EXONYMS = {
     "liege": "lüttich", "azov": "asow", "crimea": "krim", "caucasus": "kaukasus", "siberia": "sibirien",
     "baltic": "balt", "danube": "donau", "rhine": "rhein", "alps": "alpen", "tyrol": "tirol", "bavaria": "bayern",
     "saxony": "sachsen", "prussia": "preuß", "bohemia": "böhm", "silesia": "schlesi", "corsica": "korsika",
-    "sicily": "sizilien", "sardinia": "sardinien", "crete": "kreta", "cyprus": "zypern",
+    "sicily": "sizilien", "sardinia": "sardinien", "crete": "kreta", "cyprus": "zypern", "soviet": "sowjet",
+    "aegean": "ägä", "punjab": "pandschab", "punjabi": "pandschab", "khrushchev": "chruscht",
+    "krushchev": "chruscht", "gorbachev": "gorbatschow", "yeltsin": "jelzin", "chechnya": "tschetschen",
 }  # fmt: skip
 
 
@@ -161,6 +163,7 @@ _NOT_NAMES = _word_set(
     "university college school city state county republic party department office court house parliament "
     "government ministry council army navy air force police company ceo road street river lake mount island "
     "bay sea ocean park center centre museum hospital church group team club league cup world war day strait "
+    "metropolitan "
     # Words of institutions, events and places that German translates (Royal Navy → Königliche Marine).
     "union kingdom empire dynasty revolution treaty act bill law article amendment olympic olympics games "
     "championship open tour series final finals year week month century age era award prize grand prix "
@@ -602,7 +605,7 @@ def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
     folded = _fold(name)
     exonyms = [_fold(e)[:5] for e in (_EXONYMS.get(folded), *_babel_exonyms_by_word().get(folded, ())) if e]
     spelled = _spelling(folded)
-    needed = max(3, math.ceil(0.7 * len(spelled)))
+    needed = min(len(spelled), max(3, math.ceil(0.7 * len(spelled))))
     found = sum(
         _shared_run(spelled, token) >= needed or any(exonym in token for exonym in exonyms) for token in target_tokens
     )
