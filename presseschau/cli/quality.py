@@ -52,6 +52,11 @@ def score_command(
     """Risk score and flags per paragraph: the score, then the flag names, tab-separated."""
     sources = _read_lines(source_file, "source")
     translations = _read_lines(translation_file, "translation")
+    # Blank lines at the end of one file only (an editor's extra newline) are no paragraphs.
+    while len(sources) > len(translations) and not sources[-1].strip():
+        sources.pop()
+    while len(translations) > len(sources) and not translations[-1].strip():
+        translations.pop()
     if len(sources) != len(translations):
         raise fail(
             f"{source_file} has {len(sources)} lines, {translation_file} has {len(translations)}: "

@@ -26,6 +26,7 @@ risky when any paragraph is.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import time
@@ -90,7 +91,7 @@ _EN_NUMBER_WORDS = {
 }  # fmt: skip
 _TARGET_NUMBER_WORDS = {
     "de": {
-        "null": 0, "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "eins": 1, "zwei": 2,
+        "null": 0, "eins": 1, "zwei": 2,
         "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11,
         "zwölf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "sechzehn": 16, "siebzehn": 17,
         "achtzehn": 18, "neunzehn": 19, "zwanzig": 20, "dreißig": 30, "vierzig": 40, "fünfzig": 50,
@@ -137,6 +138,15 @@ _EXONYMS = {
     "muslim": "muslim", "islamic": "islam", "catholic": "kathol", "jewish": "jüd", "jews": "jude",
     "internet": "internet", "earth": "erde", "moon": "mond", "sun": "sonne", "mars": "mars",
     "olympic": "olymp", "olympics": "olymp", "roman": "röm", "romans": "röm", "latin": "latein",
+    "hague": "haag", "geneva": "genf", "milan": "mailand", "naples": "neapel", "florence": "florenz",
+    "belgrade": "belgrad", "bucharest": "bukarest", "nuremberg": "nürnberg", "zurich": "zürich",
+    "lucerne": "luzern", "gothenburg": "göteborg", "antwerp": "antwerpen", "bruges": "brügge", "ghent": "gent",
+    "liege": "lüttich", "azov": "asow", "crimea": "krim", "caucasus": "kaukasus", "siberia": "sibirien",
+    "baltic": "balt", "danube": "donau", "rhine": "rhein", "alps": "alpen", "tyrol": "tirol", "bavaria": "bayern",
+    "saxony": "sachsen", "prussia": "preuß", "bohemia": "böhm", "silesia": "schlesi", "corsica": "korsika",
+    "sicily": "sizilien", "sardinia": "sardinien", "crete": "kreta", "cyprus": "zypern", "soviet": "sowjet",
+    "aegean": "ägä", "punjab": "pandschab", "punjabi": "pandschab", "khrushchev": "chruscht",
+    "krushchev": "chruscht", "gorbachev": "gorbatschow", "yeltsin": "jelzin", "chechnya": "tschetschen",
 }  # fmt: skip
 
 
@@ -152,7 +162,8 @@ _NOT_NAMES = _word_set(
     "north south east west northern southern eastern western central new old great national international "
     "university college school city state county republic party department office court house parliament "
     "government ministry council army navy air force police company ceo road street river lake mount island "
-    "bay sea ocean park center centre museum hospital church group team club league cup world war day "
+    "bay sea ocean park center centre museum hospital church group team club league cup world war day strait "
+    "metropolitan "
     # Words of institutions, events and places that German translates (Royal Navy → Königliche Marine).
     "union kingdom empire dynasty revolution treaty act bill law article amendment olympic olympics games "
     "championship open tour series final finals year week month century age era award prize grand prix "
@@ -279,7 +290,7 @@ def _relative_length(source: str, target: str, pair: tuple[str, str]) -> float:
 def _length_signals(source: str, target: str, pair: tuple[str, str]) -> tuple[float, float]:
     """Severities (too short, too long). Short texts vary more, so their bounds are wider."""
     letters = _letters(source)
-    if letters < 20:
+    if letters < 40:  # a heading or a name: any length is plausible
         return 0.0, 0.0
     relative = _relative_length(source, target, pair)
     widen = max(0.0, (300 - letters) / 300) * 0.25
@@ -360,7 +371,8 @@ def _untranslated(
         overlap = max((len(folded & s) / max(len(folded), 1) for s in source_words), default=0.0)
         severity = max(
             _sigmoid((by_language - 0.97) / 0.01) * min(1.0, len(words) / 6),
-            _sigmoid((overlap - 0.72) / 0.04) if len(folded) >= 5 else 0.0,
+            # The source's own words, when the identifier does not call it the target language.
+            _sigmoid((overlap - 0.72) / 0.04) if len(folded) >= 5 and by_language > 0.3 else 0.0,
         )
         if severity > worst:
             worst = severity
@@ -407,8 +419,27 @@ def _repetition(source: str, target: str) -> tuple[float, tuple[str, ...]]:
     return back_to_back, (" ".join(phrase),) if phrase else ()
 
 
+_ORDINALS = {
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20, "thirtieth": 30, "fiftieth": 50, "hundredth": 100,
+}  # fmt: skip
+_MULTIPLIERS = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+
+
 def _number_words(text: str, table: dict[str, int]) -> list[str]:
-    return [str(table[w]) for w in (word.lower() for word in _words(text)) if w in table]
+    """Numbers written as words ("twelve", "zwölf"); in English also "eight hundred" → 800."""
+    words = [word.lower() for word in _words(text)]
+    found = []
+    for index, word in enumerate(words):
+        value = table.get(word, _ORDINALS.get(word) if table is _EN_NUMBER_WORDS else None)
+        if value is None:
+            continue
+        found.append(str(value))
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if table is _EN_NUMBER_WORDS and following in _MULTIPLIERS and word not in _MULTIPLIERS:
+            found.append(str(value * _MULTIPLIERS[following]))
+    return found
 
 
 _CLOCK = re.compile(r"(?<![\d.,:])(\d{1,2})(?::|\.(?=\d{2}\s*(?:Uhr|h\b|[ap]\.?m\b)))(\d{2})(?![\d])")
@@ -418,7 +449,7 @@ _PARENTHESES = re.compile(r"\([^()]*\)")
 def _normalized_numbers(text: str) -> str:
     """Clock times "11:00" also as "11" (German "11 Uhr"); leading zeros dropped ("0230" → "230")."""
     text = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", text)
-    return re.sub(r"(?<![\d.,])0+(?=\d)", "", text)
+    return re.sub(r"(?<![\d.,])0(?=\d{3}(?![\d.,]))", "", text)
 
 
 def _lost_numbers(source: str, target: str, spelled_in_target: Counter[str]) -> list[str]:
@@ -437,13 +468,16 @@ def _numbers(source: str, target: str, target_language: str) -> tuple[float, tup
 
     Numbers that only conversions in parentheses carry ("200 pounds (90kg)") are often left out on
     purpose and weigh less; a number lost with nothing new in its place may be a rewording."""
-    source_text, target_text = _normalized_numbers(source), _normalized_numbers(target)
+    # Entities ("&#39;") are characters, not numbers.
+    source_text, target_text = _normalized_numbers(html.unescape(source)), _normalized_numbers(html.unescape(target))
     spelled = Counter(_number_words(target_text, _TARGET_NUMBER_WORDS.get(target_language, {})))
     lost = _lost_numbers(source_text, target_text, spelled)
-    if not lost:
-        return 0.0, ()
-    outside = _lost_numbers(_PARENTHESES.sub(" ", source_text), target_text, Counter(spelled))
     source_spelled = Counter(_number_words(source_text, _EN_NUMBER_WORDS))
+    if not lost:
+        # Nothing lost, but a number the source has neither in digits nor in words: changed or invented.
+        added = _lost_numbers(_PARENTHESES.sub(" ", target_text), source_text, source_spelled)
+        return (0.55, tuple(added)) if added else (0.0, ())
+    outside = _lost_numbers(_PARENTHESES.sub(" ", source_text), target_text, Counter(spelled))
     added = _lost_numbers(target_text, source_text, source_spelled)
     if outside:
         return (0.97 if added else 0.45), tuple(outside)
@@ -546,7 +580,7 @@ def _name_survives(name: str, target_folded: str, target_words: list[str]) -> bo
     if any(exonym is not None and _fold(exonym)[:5] in target_folded for exonym in exonyms):
         return True
     if len(folded) <= 3:
-        return re.search(rf"(?<!\w){re.escape(folded)}", target_folded) is not None
+        return any(word.startswith(_spelling(folded)) for word in target_words)
     # Inflected (Stanfords), compounded (Stanford-Forscher), transliterated (Khamenei → Chamenei).
     spelled = _spelling(folded)
     needed = max(3, math.ceil(0.7 * len(spelled)))
@@ -565,13 +599,13 @@ def _name_like(name: str, target_folded: str, target_words: list[str]) -> bool:
 
 def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
     """A name the source mentions more often than the output (one of two "Costello" changed)."""
-    mentions = len(re.findall(rf"(?<!\w){re.escape(name)}(?!\w)", source))
+    mentions: int = sum(word == name for word in re.findall(r"\w+", source))
     if mentions < 2 or not name[1:].islower() or _COMMON_WORD.search(name) or _NATIONALITY.search(name):
         return False
     folded = _fold(name)
     exonyms = [_fold(e)[:5] for e in (_EXONYMS.get(folded), *_babel_exonyms_by_word().get(folded, ())) if e]
     spelled = _spelling(folded)
-    needed = max(3, math.ceil(0.7 * len(spelled)))
+    needed = min(len(spelled), max(3, math.ceil(0.7 * len(spelled))))
     found = sum(
         _shared_run(spelled, token) >= needed or any(exonym in token for exonym in exonyms) for token in target_tokens
     )

@@ -167,3 +167,12 @@ def test_the_queue_stores_the_estimate_with_the_translation(context: AppContext,
         translation = session.scalars(select(Translation).where(Translation.article_id == article_id)).one()
         assert translation.quality_risk is not None and 0.0 <= translation.quality_risk <= 1.0
         assert translation.quality is not None and len(translation.quality["paragraphs"]) >= 1
+
+
+def test_quality_score_cli_ignores_blank_lines_at_the_end_of_one_file(tmp_path: Path, data_dir: Path) -> None:
+    source, translation = tmp_path / "src.txt", tmp_path / "mt.txt"
+    source.write_text(f"\ufeff{SOURCE}\r\n\r\n\r\n", encoding="utf-8")
+    translation.write_text(f"{CLEAN}", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--data", str(data_dir), "quality", "score", str(source), str(translation)])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1 and float(result.stdout.split("\t")[0]) < 0.5

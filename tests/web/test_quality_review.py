@@ -113,3 +113,21 @@ def test_the_editor_highlights_the_flagged_paragraph_in_a_browser(
     mark = flag.find_element(By.TAG_NAME, "mark")
     # Highlighted: the mark's background is the admin style's, not the page's.
     assert mark.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
+
+
+def test_articles_show_and_the_api_carry_the_flags(context: AppContext, faulty: int) -> None:
+    from typer.testing import CliRunner
+
+    from presseschau.cli import app as cli_app
+    from presseschau.web.api import translation_out
+
+    with context.database.session() as session:
+        translation = session.get(Translation, faulty)
+        assert translation is not None
+        article_id = translation.article_id
+        assert translation_out(translation).quality_risk == translation.quality_risk
+    data = str(context.settings.data_dir)
+    result = CliRunner().invoke(cli_app, ["--data", data, "articles", "show", str(article_id)])
+    assert result.exit_code == 0, result.output
+    assert "Risk: " in result.output and "held: Risiko" in result.output
+    assert "untranslated" in result.output and "nicht übersetzt" in result.output
