@@ -484,6 +484,8 @@ async def german_error(request: Request, error: Exception) -> Response:
     # Unknown URLs (no route) and malformed ones (/quelle/abc/, an id past the database's
     # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
     status = error.status_code if isinstance(error, StarletteHTTPException) else 404
+    if request.url.path.startswith(API_PREFIX + "/"):  # a path the API's mount did not match ("\n" in it)
+        return JSONResponse({"detail": "Not Found"}, status_code=404, headers={"Cache-Control": "no-store"})
     if status != 404:
         detail, headers = str(getattr(error, "detail", "")), getattr(error, "headers", None)
         return Response(detail, status_code=status, headers=headers)
