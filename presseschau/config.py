@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     firefox_records_url: str = FIREFOX_RECORDS_URL
     firefox_attachments_url: str = FIREFOX_ATTACHMENTS_URL
     firefox_architecture: Literal["tiny", "base-memory", "base"] = "tiny"
+    # Which Firefox's models to install when Mozilla publishes per platform (a record's filter
+    # expression): desktop's (the quality anchor) or Android's smaller ones; channel release.
+    firefox_platform: Literal["desktop", "android"] = "desktop"
     firefox_workers: int = Field(default=1, ge=1, le=64)
 
     # Remote engines (deepl, libretranslate, llm). API keys come only from here, i.e. the

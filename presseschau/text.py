@@ -100,6 +100,11 @@ def _lone_surrogates_out(text: str, keep: bool = False) -> str:
     return re.sub("[\ud800-\udfff]", (lambda m: _escape(m.group())) if keep else "", text)
 
 
+def escape_bidi_controls(json_text: str) -> str:
+    """JSON text with every bidi control written as a `\\uXXXX` escape (the same JSON value)."""
+    return _BIDI_RE.sub(lambda found: f"\\u{ord(found.group()):04x}", json_text)
+
+
 def isolated_output(value: Any) -> Any:
     """Jinja's `finalize` for every page and mail template: each interpolated value that holds bidi
     controls is balanced and isolated (FSI … PDI, the plain-text `<bdi>`), so an unclosed override

@@ -12,6 +12,7 @@ import importlib
 import logging
 import sys
 
+from presseschau.cli.params import bound_numbers
 from presseschau.cli.root import STORAGE_FAULT_EXIT, app, hoist_global_options
 
 # In the order of the data flow, which is the order `presseschau --help` lists them in.
@@ -30,6 +31,7 @@ STAGE_MODULES = (
 )
 for _module in STAGE_MODULES:
     importlib.import_module(f"presseschau.cli.{_module}")
+bound_numbers(app)  # every whole-number argument within what a row ID can hold (see cli.params)
 
 __all__ = ["STORAGE_FAULT_EXIT", "app", "hoist_global_options", "main"]
 

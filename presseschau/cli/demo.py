@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from presseschau.app import AppContext
 from presseschau.cli.output import REFUSED, fail, progress_bar
+from presseschau.cli.params import port_option
 from presseschau.cli.root import app
 from presseschau.config import settings_for_server
 from presseschau.ingest.importing import import_inputs
@@ -53,7 +54,7 @@ def _quiet_engines(unless: bool) -> Iterator[None]:
 def demo(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to serve on (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to serve on (default 8000).")] = None,
+    port: Annotated[int | None, port_option("Port to serve on (default 8000).")] = None,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the site after building it.")] = True,
     engine: Annotated[str | None, typer.Option(help="Force an engine (ct2, memory, ...).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name or path for the ct2 engine.")] = None,

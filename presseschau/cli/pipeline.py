@@ -13,6 +13,7 @@ from rich.text import Text
 
 from presseschau.app import AppContext
 from presseschau.cli.output import REFUSED, counts_text, echo, exit_on, fail, when
+from presseschau.cli.params import port_option
 from presseschau.cli.root import app
 from presseschau.pipeline.service import PipelineService, RunOptions
 from presseschau.reporting import collect_status
@@ -24,7 +25,7 @@ def run(
     ctx: typer.Context,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the website too.")] = True,
     host: Annotated[str | None, typer.Option(help="Address to serve on (default from settings).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to serve on (default 8000).")] = None,
+    port: Annotated[int | None, port_option("Port to serve on (default 8000).")] = None,
     engine: Annotated[str | None, typer.Option(help="Translation engine (default: per source, else settings).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name or path for the engine.")] = None,
     build: Annotated[

@@ -9,6 +9,7 @@ import typer
 
 from presseschau.app import AppContext
 from presseschau.cli.output import REFUSED, fail
+from presseschau.cli.params import port_option
 from presseschau.cli.root import app
 from presseschau.config import settings_for_server
 from presseschau.web.server import STARTUP_FAILURE, address_problem, serve
@@ -18,7 +19,7 @@ from presseschau.web.server import STARTUP_FAILURE, address_problem, serve
 def serve_command(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: settings.host).")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port (default: settings.port).")] = None,
+    port: Annotated[int | None, port_option("Port (default: settings.port).", "--port")] = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Server processes (behind a reverse proxy; default 1).")
     ] = 1,

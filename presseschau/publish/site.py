@@ -37,7 +37,7 @@ from presseschau.publish.formatting import (
 )
 from presseschau.publish.reading import article_body_html, side_by_side_rows
 from presseschau.stories import service as stories
-from presseschau.text import isolated_output
+from presseschau.text import escape_bidi_controls, isolated_output
 from presseschau.translate.names import engine_display_name
 
 Mode = Literal["server", "static"]
@@ -157,8 +157,10 @@ def _block_html(paragraphs: list[Paragraph]) -> str:
 
 
 def _json_ld(data: dict[str, Any]) -> str:
-    # "<" escaped so no text can close the script element.
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    # "<" escaped so no text can close the script element; bidi controls escaped so the template's
+    # bidi isolation (`isolated_output`) never wraps the JSON in characters a parser refuses.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return escape_bidi_controls(text)
 
 
 class Site:

@@ -211,7 +211,10 @@ class ModelStore:
         """The configured store: `models_dir`, downloads through `http_proxy`, Firefox models from
         `firefox_records_url` / `firefox_attachments_url`."""
         source = firefox.FirefoxSource(
-            settings.firefox_records_url, settings.firefox_attachments_url, settings.http_proxy
+            settings.firefox_records_url,
+            settings.firefox_attachments_url,
+            settings.http_proxy,
+            settings.firefox_platform,
         )
         return cls(settings.effective_models_dir, settings.http_proxy, source)
 

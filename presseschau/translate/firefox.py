@@ -33,6 +33,7 @@ from typing import Any
 
 from presseschau.config import FIREFOX_ATTACHMENTS_URL, FIREFOX_RECORDS_URL
 from presseschau.translate.download import DownloadError, ProgressCallback, download, sha256_file
+from presseschau.translate.filter_expressions import Environment, Platform, UnreadableExpression, evaluate
 
 log = logging.getLogger("presseschau.translate")
 
@@ -160,13 +161,20 @@ class ModelRecord:
     sha256: str | None  # of the (compressed) attachment
     size: int | None
     decompressed_sha256: str | None
-    production: bool  # no filter expression: released to every Firefox, not only Nightly
+    # Meant for the configured Firefox (`firefox_platform`, channel release): no filter expression,
+    # or one that holds there (`filter_expressions.evaluate`).
+    production: bool
+    filter_expression: str = ""
+    # Why the record is not for the configured Firefox (its filter, or that it cannot be read).
+    ineligible: str | None = None
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> ModelRecord | None:
+    def from_json(cls, raw: dict[str, Any], environment: Environment | None = None) -> ModelRecord | None:
         attachment = raw.get("attachment")
         if not isinstance(attachment, dict) or not isinstance(attachment.get("location"), str):
             return None
+        expression = str(raw.get("filter_expression") or "").strip()
+        ineligible = _ineligible(expression, environment or Environment())
         try:
             return cls(
                 name=str(raw["name"]),
@@ -179,10 +187,22 @@ class ModelRecord:
                 sha256=str(attachment["hash"]) if attachment.get("hash") else None,
                 size=int(attachment["size"]) if isinstance(attachment.get("size"), int) else None,
                 decompressed_sha256=str(raw["decompressedHash"]) if raw.get("decompressedHash") else None,
-                production=not str(raw.get("filter_expression") or "").strip(),
+                production=ineligible is None,
+                filter_expression=expression,
+                ineligible=ineligible,
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def _ineligible(expression: str, environment: Environment) -> str | None:
+    """None when a record with `expression` is for `environment`, else why not."""
+    try:
+        if evaluate(expression, environment):
+            return None
+        return f"filter {expression!r} excludes {environment.platform} {environment.channel}"
+    except UnreadableExpression as error:
+        return f"filter {expression!r} cannot be read ({error})"
 
 
 def _version_key(version: str) -> tuple[tuple[int, ...], int, int]:
@@ -195,7 +215,7 @@ def _version_key(version: str) -> tuple[tuple[int, ...], int, int]:
     return numbers, stage, int(match.group(3) or 0)
 
 
-def parse_records(body: str, source: str = "records") -> list[ModelRecord]:
+def parse_records(body: str, source: str = "records", environment: Environment | None = None) -> list[ModelRecord]:
     """The model-file records Firefox would use: those of a version this engine runs.
 
     The version gate is fxtranslate's own (`discovery.model_pairs`), asked per record, so a model
@@ -224,7 +244,7 @@ def parse_records(body: str, source: str = "records") -> list[ModelRecord]:
     for raw in data:
         if not isinstance(raw, dict):
             continue
-        record = ModelRecord.from_json(raw)
+        record = ModelRecord.from_json(raw, environment)
         if record is not None and runs(raw, record.version):
             records.append(record)
     return records
@@ -285,6 +305,8 @@ class FirefoxSource:
     records_url: str = RECORDS_URL
     attachments_url: str = ATTACHMENTS_URL
     proxy: str | None = None
+    # The Firefox whose models to install (`firefox_platform`): records filtered to another are skipped.
+    platform: Platform = "desktop"
 
 
 def fetch_records(source: FirefoxSource, scratch: Path, client: Any = None) -> list[ModelRecord]:
@@ -297,7 +319,7 @@ def fetch_records(source: FirefoxSource, scratch: Path, client: Any = None) -> l
     except DownloadError as error:
         raise FirefoxModelError(f"cannot read Firefox Translations model records: {error}") from None
     try:
-        return parse_records(target.read_text(encoding="utf-8"), source.records_url)
+        return parse_records(target.read_text(encoding="utf-8"), source.records_url, Environment(source.platform))
     finally:
         target.unlink(missing_ok=True)
 
@@ -321,6 +343,7 @@ def pull_model(
         records = fetch_records(source, downloads, client)
     legs = route(records, source_language, target_language)
     if legs is None:
+        _refuse_ineligible(records, source_language, target_language, source.platform)
         known = ", ".join(f"{s}-{t}" for s, t in sorted(available_pairs(records))) or "none"
         raise FirefoxModelError(
             f"Mozilla publishes no Firefox Translations model for {source_language}→{target_language}, "
@@ -335,9 +358,30 @@ def pull_model(
             continue
         files = choose_model(records, leg_source, leg_target, preference)
         if files is None:
+            _refuse_ineligible(records, leg_source, leg_target, source.platform)
             raise FirefoxModelError(f"the records list no complete model for {leg_source}→{leg_target}")
         installed.append(_install_from_records(source, files, target, downloads, progress, client))
     return installed
+
+
+def _refuse_ineligible(records: list[ModelRecord], source_language: str, target_language: str, platform: str) -> None:
+    """`FirefoxModelError` naming the records of a pair that exist but are not for the configured
+    Firefox (their filter expressions), and the setting that chooses it; nothing when there are none."""
+    wanted = {(source_language, target_language)}
+    if source_language != PIVOT_LANGUAGE and target_language != PIVOT_LANGUAGE:
+        wanted |= {(source_language, PIVOT_LANGUAGE), (PIVOT_LANGUAGE, target_language)}
+    skipped = [r for r in records if (r.source_language, r.target_language) in wanted and r.ineligible]
+    if not skipped:
+        return
+    shown = sorted(
+        {f"{r.source_language}-{r.target_language} {r.version} {r.architecture or ''}: {r.ineligible}" for r in skipped}
+    )
+    raise FirefoxModelError(
+        f"no Firefox Translations model for {source_language}→{target_language} is published for "
+        f'firefox_platform = "{platform}" (channel release); {len(skipped)} record(s) are for another '
+        f"Firefox: {'; '.join(shown[:6])}{' …' if len(shown) > 6 else ''}. Set firefox_platform in "
+        "presseschau.toml (desktop or android) to use them"
+    )
 
 
 def _install_from_records(

@@ -520,6 +520,8 @@ async def german_error(request: Request, error: Exception) -> Response:
     # Unknown URLs (no route) and malformed ones (/quelle/abc/, an id past the database's
     # range) get the site's German 404 page, never FastAPI's JSON or a Pydantic message.
     status = error.status_code if isinstance(error, StarletteHTTPException) else 404
+    if request.url.path.startswith(API_PREFIX + "/"):  # a path the API's mount did not match ("\n" in it)
+        return JSONResponse({"detail": "Not Found"}, status_code=404, headers={"Cache-Control": "no-store"})
     if status != 404:
         # Every other status a German page too ("Methode nicht erlaubt", not "Method Not Allowed"),
         # with the exception's headers (Allow, Retry-After, WWW-Authenticate).

@@ -4,6 +4,8 @@ balanced: each embedding, override and isolate it opens, it closes."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -49,6 +51,9 @@ def test_static_build_pages_and_feeds_are_balanced(context: AppContext, publishe
                 assert_balanced(text, str(path.relative_to(out)))
                 checked += 1
     assert checked >= 4  # the article, the source page, its feeds
+    for page in out.rglob("index.html"):  # JSON-LD stays JSON (never wrapped in isolates)
+        for script in re.findall(r'<script type="application/ld\+json">(.*?)</script>', page.read_text("utf-8")):
+            json.loads(script)
 
 
 def test_live_pages_and_the_admin_area_are_balanced(context: AppContext, published: int) -> None:

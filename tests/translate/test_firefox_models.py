@@ -23,6 +23,7 @@ from presseschau.config import Settings
 from presseschau.translate import firefox
 from presseschau.translate.catalog import ModelInstallError, ModelStore
 from presseschau.translate.engines import EngineNotReady, ModelNotFound, clear_engine_cache, get_engine
+from presseschau.translate.filter_expressions import Environment
 from presseschau.translate.firefox import FirefoxSource, ModelRecord, choose_model, parse_records, route
 
 from .realmodel import EN_PT, PT_EN
@@ -325,3 +326,75 @@ def test_the_model_setting_of_the_other_engine_is_not_loaded(tmp_path: Path) -> 
             get_engine("ct2", Settings(data_dir=tmp_path, models_dir=tmp_path / "models", model="firefox-en-pt"))
     finally:
         clear_engine_cache()
+
+
+# Filter expressions (issue 22, item 17) ----------------------------------------------------------
+
+DESKTOP_RELEASE = "env.appinfo.OS != 'Android' || env.channel != 'release'"
+ANDROID_ONLY = "env.appinfo.OS == 'Android'"
+NIGHTLY_ONLY = "env.channel == 'default' || env.channel == 'nightly'"
+UNREADABLE = "env.version|versionCompare('120.0a1') >= 0"
+
+
+def _publish_per_platform(remote: RemoteSettings) -> None:
+    """One pair as Mozilla publishes it: several versions, architectures and filters."""
+    remote.publish(EN_PT, "en", "pt", version="3.0", filter_expression=DESKTOP_RELEASE)
+    remote.publish(EN_PT, "en", "pt", version="3.1", filter_expression=ANDROID_ONLY)
+    remote.publish(EN_PT, "en", "pt", version="3.2", filter_expression=NIGHTLY_ONLY)
+    remote.publish(EN_PT, "en", "pt", version="3.3", filter_expression=UNREADABLE)
+    remote.publish(EN_PT, "en", "pt", version="3.0", architecture="base", filter_expression=ANDROID_ONLY)
+
+
+@pytest.mark.parametrize(("platform", "version"), [("desktop", "3.0"), ("android", "3.1")])
+def test_records_filtered_per_platform_install_the_configured_platforms_model(
+    remote: RemoteSettings, tmp_path: Path, platform: str, version: str
+) -> None:
+    _publish_per_platform(remote)
+    served = remote.serve()
+    source = FirefoxSource(served.records_url, served.attachments_url, platform=platform)  # type: ignore[arg-type]
+    store = ModelStore(tmp_path / "models", firefox_source=source)
+    (model_dir,) = store.pull_firefox("en", "pt")
+    meta = json.loads((model_dir / "presseschau-model.json").read_text())
+    assert (meta["version"], meta["architecture"]) == (version, "tiny")
+    assert all(f"-{version}-tiny-" in path for path in remote.requests if path.startswith("/attachments/"))
+
+
+def test_a_pair_with_only_ineligible_records_names_them_and_the_setting(remote: RemoteSettings, tmp_path: Path) -> None:
+    remote.publish(EN_PT, "en", "pt", version="3.1", filter_expression=ANDROID_ONLY)
+    remote.publish(EN_PT, "en", "pt", version="3.3", filter_expression=UNREADABLE)
+    store = ModelStore(tmp_path / "models", firefox_source=remote.serve())
+    with pytest.raises(ModelInstallError) as refused:
+        store.pull_firefox("en", "pt")
+    message = str(refused.value)
+    assert 'firefox_platform = "desktop"' in message and "Set firefox_platform" in message
+    assert "en-pt 3.1 tiny" in message and ANDROID_ONLY in message and "excludes desktop release" in message
+    assert "en-pt 3.3 tiny" in message and "cannot be read" in message
+    assert not [path for path in remote.requests if path.startswith("/attachments/")]
+
+
+def _raw_record(file_type: str, version: str, expression: str, architecture: str = "base") -> dict[str, Any]:
+    name = {"model": "model.enja.intgemm.alphas.bin", "srcvocab": "srcvocab.enja.spm", "trgvocab": "trgvocab.enja.spm"}
+    return {
+        "name": name[file_type],
+        "fileType": file_type,
+        "sourceLanguage": "en",
+        "targetLanguage": "ja",
+        "version": version,
+        "architecture": architecture,
+        "filter_expression": expression,
+        "attachment": {"location": f"x/{version}/{file_type}", "hash": "0" * 64, "size": 10},
+    }
+
+
+def test_split_vocabularies_follow_the_filter_of_their_model() -> None:
+    raw = [
+        _raw_record(kind, version, expression)
+        for version, expression in (("3.0", ""), ("3.1", DESKTOP_RELEASE), ("3.2", ANDROID_ONLY))
+        for kind in ("model", "srcvocab", "trgvocab")
+    ]
+    body = json.dumps({"data": raw})
+    desktop = choose_model(parse_records(body), "en", "ja")
+    android = choose_model(parse_records(body, environment=Environment("android")), "en", "ja")
+    assert desktop is not None and {r.version for r in desktop} == {"3.1"}
+    assert [r.file_type for r in desktop] == ["model", "srcvocab", "trgvocab"]
+    assert android is not None and {r.version for r in android} == {"3.2"}

@@ -80,3 +80,10 @@ def test_a_chunked_body_over_the_limit_is_413(client: TestClient, context: AppCo
 
     answer = client.post(f"{API}/sources", headers={**writer, "Content-Type": "application/json"}, content=chunks())
     assert answer.status_code == 413
+
+
+def test_a_path_the_api_mount_cannot_match_is_a_json_404(client: TestClient, context: AppContext) -> None:
+    """A line break in the ID: the mount's pattern does not match it, and the site's HTML 404 answered."""
+    writer = token(context, "admin", role="admin", scope="write")
+    answer = client.post(f"{API}/sources/%0A0/refilter", headers=writer)
+    assert answer.status_code == 404 and answer.json() == {"detail": "Not Found"}
