@@ -214,7 +214,10 @@ CONTAINERS+=("${started[@]}")
 echo "   ${#started[@]} containers up"
 wait_for "http://127.0.0.1:$WEB_PORT/healthz" 150
 expect_in "http://127.0.0.1:$WEB_PORT/healthz" '"database":true'
-web=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=io.podman.compose.service=web")
+service_container() {  # the running container of one compose service
+  podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1"
+}
+web=$(service_container web)
 # One sample into the shared database: its German version into the translation memory (what the
 # `memory` engine translates with), the English page as a new article; a worker does the rest.
 SAMPLE=$(podman exec "$web" python3 -c '
@@ -232,14 +235,14 @@ until curl -fsS "http://127.0.0.1:$WEB_PORT/healthz" | grep -q '"published":1'; 
   [ $SECONDS -lt $deadline ] || { echo "   the sample was not published within 120 s" >&2; exit 1; }
   sleep 1
 done
-worker=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=io.podman.compose.service=worker")
+worker=$(service_container worker)
 podman logs "$worker" 2>&1 | grep -q "presseschau.translate_batch" \
   || { echo "   the worker's log shows no translate task" >&2; exit 1; }
 ARTICLE=$(sample_article_path "http://127.0.0.1:$WEB_PORT")
 [ -n "$ARTICLE" ] || { echo "   no article link on the home page behind nginx" >&2; exit 1; }
 expect_in "http://127.0.0.1:$WEB_PORT$ARTICLE" 'Sperrwerk'
 expect_in "http://127.0.0.1:$WEB_PORT/presseschau/" 'Presseschau'
-db=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=io.podman.compose.service=db")
+db=$(service_container db)
 stored=$(podman exec "$db" /usr/lib/postgresql/15/bin/psql -h /run/postgresql -U presseschau -d presseschau -tAc \
   "SELECT count(*) FROM publications WHERE status = 'published'")
 [ "$stored" = 1 ] || { echo "   PostgreSQL holds $stored published articles, expected 1" >&2; exit 1; }
