@@ -237,18 +237,23 @@ def test_restore_of_a_file_that_is_no_archive(tmp_path: Path) -> None:
     assert not (tmp_path / "target").exists()
 
 
-def test_external_glossary_is_kept_and_restored_with_a_note(tmp_path: Path) -> None:
+def test_external_glossary_and_key_are_kept_and_restored_with_a_note(tmp_path: Path) -> None:
     glossary = tmp_path / "shared-terms.tsv"
     glossary.write_text("Kyiv\tKiew\n", encoding="utf-8")
     data = tmp_path / "live"
     data.mkdir()
-    (data / "presseschau.toml").write_text(f'glossary_path = "{glossary}"\n')
+    key = tmp_path / "keys" / "presseschau.key"
+    key.parent.mkdir()
+    key.write_bytes(b"k" * 32)
+    (data / "presseschau.toml").write_text(f'glossary_path = "{glossary}"\nsecret_key_path = "{key}"\n')
     assert cli("init", data=data).returncode == 0
     assert cli("backup", str(tmp_path / "b.tar.gz"), data=data).returncode == 0
     answer = cli("restore", str(tmp_path / "b.tar.gz"), data=tmp_path / "restored")
     assert answer.returncode == 0, answer.stderr
     assert (tmp_path / "restored" / "shared-terms.tsv").read_text(encoding="utf-8") == "Kyiv\tKiew\n"
     assert "glossary_path = 'shared-terms.tsv'" in answer.stdout
+    assert (tmp_path / "restored" / "secret_key").read_bytes() == b"k" * 32
+    assert "set secret_key_path = 'secret_key'" in answer.stdout
 
 
 def test_migrate_down_and_up_again(populated: Path) -> None:
