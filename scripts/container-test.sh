@@ -164,7 +164,7 @@ expect_in() {  # URL, text: the page is 200 and contains the text
   grep -qF -- "$2" <<<"$body" || { echo "   $1 lacks \"$2\"" >&2; return 1; }
 }
 sample_article_path() {  # base URL: the path of the flood-barrier sample's German page, from the home page
-  curl -fsS --max-time 10 "$1/" | grep -o 'href="/[^"/]*sperrwerk[^"/]*/"' | head -1 | cut -d'"' -f2
+  { curl -fsS --max-time 10 "$1/" | grep -o 'href="/[^"/]*sperrwerk[^"/]*/"' | head -1 | cut -d'"' -f2; } || true
 }
 
 # --- smoke test: the image alone ------------------------------------------------------------------
@@ -238,8 +238,13 @@ done
 # The web container runs `run` with a broker URL, which serves only: the workers did the work.
 podman logs "$web" 2>&1 | grep -q "serving the site only" \
   || { echo "   the web container does not say it leaves the stages to the workers" >&2; exit 1; }
-ARTICLE=$(sample_article_path "http://127.0.0.1:$WEB_PORT")
-[ -n "$ARTICLE" ] || { echo "   no article link on the home page behind nginx" >&2; exit 1; }
+# The article's address from the app's own home page (nginx serves the static home page, which the
+# builder refreshes only every minute); the page itself then through nginx, built or not.
+ARTICLE=$(podman exec "$web" python3 -c '
+import re, urllib.request
+home = urllib.request.urlopen("http://127.0.0.1:8000/", timeout=10).read().decode()
+print(next(iter(re.findall(r"href=\"(/[^\"/]*sperrwerk[^\"/]*/)\"", home)), ""))')
+[ -n "$ARTICLE" ] || { echo "   no link to the sample on the app's home page" >&2; exit 1; }
 expect_in "http://127.0.0.1:$WEB_PORT$ARTICLE" 'Sperrwerk'
 expect_in "http://127.0.0.1:$WEB_PORT/presseschau/" 'Presseschau'
 db=$(service_container db)
