@@ -164,7 +164,7 @@ expect_in() {  # URL, text: the page is 200 and contains the text
   grep -qF -- "$2" <<<"$body" || { echo "   $1 lacks \"$2\"" >&2; return 1; }
 }
 sample_article_path() {  # base URL: the path of the flood-barrier sample's German page, from the home page
-  curl -fsS --max-time 10 "$1/" | grep -o 'href="/[^"/]*sperrwerk[^"/]*/"' | head -1 | cut -d'"' -f2
+  { curl -fsS --max-time 10 "$1/" | grep -o 'href="/[^"/]*sperrwerk[^"/]*/"' | head -1 | cut -d'"' -f2; } || true
 }
 
 # --- smoke test: the image alone ------------------------------------------------------------------
@@ -214,7 +214,10 @@ CONTAINERS+=("${started[@]}")
 echo "   ${#started[@]} containers up"
 wait_for "http://127.0.0.1:$WEB_PORT/healthz" 150
 expect_in "http://127.0.0.1:$WEB_PORT/healthz" '"database":true'
-web=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=io.podman.compose.service=web")
+service_container() {  # the running container of one compose service
+  podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1"
+}
+web=$(service_container web)
 # One sample into the shared database: its German version into the translation memory (what the
 # `memory` engine translates with), the English page as a new article; a worker does the rest.
 SAMPLE=$(podman exec "$web" python3 -c '
@@ -232,14 +235,19 @@ until curl -fsS "http://127.0.0.1:$WEB_PORT/healthz" | grep -q '"published":1'; 
   [ $SECONDS -lt $deadline ] || { echo "   the sample was not published within 120 s" >&2; exit 1; }
   sleep 1
 done
-worker=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=io.podman.compose.service=worker")
-podman logs "$worker" 2>&1 | grep -q "presseschau.translate_batch" \
-  || { echo "   the worker's log shows no translate task" >&2; exit 1; }
-ARTICLE=$(sample_article_path "http://127.0.0.1:$WEB_PORT")
-[ -n "$ARTICLE" ] || { echo "   no article link on the home page behind nginx" >&2; exit 1; }
+# The web container runs `run` with a broker URL, which serves only: the workers did the work.
+podman logs "$web" 2>&1 | grep -q "serving the site only" \
+  || { echo "   the web container does not say it leaves the stages to the workers" >&2; exit 1; }
+# The article's address from the app's own home page (nginx serves the static home page, which the
+# builder refreshes only every minute); the page itself then through nginx, built or not.
+ARTICLE=$(podman exec "$web" python3 -c '
+import re, urllib.request
+home = urllib.request.urlopen("http://127.0.0.1:8000/", timeout=10).read().decode()
+print(next(iter(re.findall(r"href=\"(/[^\"/]*sperrwerk[^\"/]*/)\"", home)), ""))')
+[ -n "$ARTICLE" ] || { echo "   no link to the sample on the app's home page" >&2; exit 1; }
 expect_in "http://127.0.0.1:$WEB_PORT$ARTICLE" 'Sperrwerk'
 expect_in "http://127.0.0.1:$WEB_PORT/presseschau/" 'Presseschau'
-db=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" --filter "label=io.podman.compose.service=db")
+db=$(service_container db)
 stored=$(podman exec "$db" /usr/lib/postgresql/15/bin/psql -h /run/postgresql -U presseschau -d presseschau -tAc \
   "SELECT count(*) FROM publications WHERE status = 'published'")
 [ "$stored" = 1 ] || { echo "   PostgreSQL holds $stored published articles, expected 1" >&2; exit 1; }

@@ -32,6 +32,7 @@ BACKUPS_DIR = "backups"  # inside the data directory: where backups may be kept,
 DATABASE_MEMBER = "database/presseschau.sqlite3"
 FILES_PREFIX = "files/"
 EXTERNAL_GLOSSARY_PREFIX = "external-glossary/"
+EXTERNAL_SECRET_PREFIX = "external-secret/"
 # Never copied as files: the live database (copied through the backup API instead), SQLite's
 # side files, the Celery beat schedule (rebuilt on start) and models unless asked for.
 _SKIPPED_NAMES = {"celerybeat-schedule", "celerybeat-schedule.db"}
@@ -118,12 +119,15 @@ def _data_files(settings: Settings, database: Path | None, include_models: bool)
 def _external_files(settings: Settings) -> Iterator[tuple[Path, str]]:
     """The admin key and the glossary when they live outside the data directory."""
     data_dir = settings.data_dir.resolve()
-    for configured, prefix in ((settings.secret_key_path, "external-secret/"), (settings.glossary_path, None)):
+    for configured, prefix in (
+        (settings.secret_key_path, EXTERNAL_SECRET_PREFIX),
+        (settings.glossary_path, EXTERNAL_GLOSSARY_PREFIX),
+    ):
         if configured is None:
             continue
         path = (configured if configured.is_absolute() else data_dir / configured).resolve()
         if path.is_file() and not path.is_relative_to(data_dir):
-            yield path, (prefix or EXTERNAL_GLOSSARY_PREFIX) + path.name
+            yield path, prefix + path.name
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, payload: bytes) -> None:
@@ -207,7 +211,7 @@ def _safe_destination(data_dir: Path, name: str, source: Path) -> Path | None:
     for prefix in (FILES_PREFIX, EXTERNAL_GLOSSARY_PREFIX):
         if name.startswith(prefix) and len(pure.parts) > 1:
             return data_dir.joinpath(*pure.parts[1:])
-    if name.startswith("external-secret/"):
+    if name.startswith(EXTERNAL_SECRET_PREFIX):
         return data_dir / "secret_key"
     return None
 
@@ -274,11 +278,15 @@ def _unpack(source: Path, data_dir: Path, report: RestoreReport) -> None:
                     report.database = True
                 else:
                     report.files.append(destination.relative_to(data_dir).as_posix())
-                if member.name.startswith(EXTERNAL_GLOSSARY_PREFIX):
-                    report.notes.append(
-                        f"the glossary lived outside the data directory; restored as {destination}: "
-                        f"set glossary_path = {destination.name!r} in {CONFIG_FILE_NAME}"
-                    )
+                for prefix, what, key in (
+                    (EXTERNAL_GLOSSARY_PREFIX, "glossary", "glossary_path"),
+                    (EXTERNAL_SECRET_PREFIX, "admin signing key", "secret_key_path"),
+                ):
+                    if member.name.startswith(prefix):
+                        report.notes.append(
+                            f"the {what} lived outside the data directory; restored as {destination}: "
+                            f"set {key} = {destination.name!r} in {CONFIG_FILE_NAME}"
+                        )
     except (tarfile.TarError, EOFError, OSError) as error:
         raise BackupError(f"cannot read backup {source}: {getattr(error, 'strerror', None) or error}") from None
 
