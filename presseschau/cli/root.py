@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from presseschau import __version__
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, exit_on, fail
+from presseschau.cli.output import REFUSED, exit_on, fail, use_timezone
 from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
 from presseschau.store.faults import describe_fault
@@ -123,6 +123,7 @@ def main_callback(
     with exit_on(SettingsError, code=REFUSED):
         context = AppContext.for_data_dir(data)
     ctx.obj = context
+    use_timezone(context.settings.timezone)
     ctx.call_on_close(context.close)
 
 
