@@ -6,11 +6,12 @@ Every other command is a module-level function in this package's stage modules, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from presseschau import __version__
 from presseschau.app import AppContext
@@ -37,6 +38,19 @@ class _StorageFaultsAsOneLine(TyperGroup):
 
 
 STORAGE_FAULT_EXIT = 3
+
+
+def _flags_without_type(display_type_rich: Callable[[TyperOption, Any], str | None]) -> Any:
+    """Typer's help names a flag's type `<bool>` (`--failed <bool>`), as if it took a value: a
+    flag shows none, like click's plain help."""
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else display_type_rich(self, ctx)
+
+    return display
+
+
+TyperOption.display_type_rich = _flags_without_type(TyperOption.display_type_rich)  # type: ignore[method-assign]
 
 # Options of the main command that may also follow the command (`presseschau demo --data DIR`).
 GLOBAL_VALUE_OPTIONS = ("--data",)
