@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from presseschau.app import AppContext
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.users import AuthenticatedUser
-from presseschau.publish.formatting import local_datetime
+from presseschau.publish.formatting import local_datetime, plural
 from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
@@ -176,6 +176,7 @@ class AdminArea:
         self.env.filters["revision_author"] = revision_author
         # Stored titles and outlets are inline HTML: shown as their text (markup dropped, never rendered).
         self.env.filters["plain"] = plain_text
+        self.env.filters["plural"] = plural
 
     # Rendering ----------------------------------------------------------------------------------
 
