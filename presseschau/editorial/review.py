@@ -180,9 +180,9 @@ def ensure_initial_revision(session: Session, translation: Translation) -> None:
         .where(TranslationRevision.translation_id == translation.id)
     )
     if not exists:
-        revision = _add_revision(
-            session, translation, author=f"engine:{translation.engine or 'unknown'}", note="Maschinenübersetzung"
-        )
+        # Version 1 is what made the translation: a machine, or the stored human translations.
+        note = "Aus gespeicherten Übersetzungen" if translation.engine == "memory" else "Maschinenübersetzung"
+        revision = _add_revision(session, translation, author=f"engine:{translation.engine or 'unknown'}", note=note)
         # Recorded lazily (when an editor first opens it), but it is the translation's state of when
         # the machine made it: date it so, not to the moment of opening.
         revision.created_at = translation.translated_at or translation.created_at or revision.created_at
@@ -378,8 +378,9 @@ def retranslate_paragraph(
     source = translation.article.source
     # The editor's choice, else the engine that made this translation, else the article's own.
     name = choose_engine(settings, engine_name or translation.engine, source)
-    if name == "memory":
-        # The memory engine only replays stored translations; a fresh one needs a real engine.
+    if name == "memory" and not engine_name:
+        # The memory engine only replays stored translations; a fresh one needs a real engine --
+        # unless the editor chose the stored translations on purpose: then they are used.
         name = choose_engine(settings, source=source)
     try:
         fresh = translate_paragraph(
