@@ -380,6 +380,12 @@ def test_slug_change_reject_and_versions(context: AppContext, client: TestClient
     assert client.get(f"/admin/uebersetzung/{held.translation_id}/versionen?von=1&zu=9").status_code == 404
     assert (
         client.post(f"/admin/uebersetzung/{held.translation_id}/ablehnen", data={"csrf_token": token}).status_code
+        == 400  # not confirmed: nothing happens
+    )
+    assert (
+        client.post(
+            f"/admin/uebersetzung/{held.translation_id}/ablehnen", data={"csrf_token": token, "bestaetigt": "ja"}
+        ).status_code
         == 303
     )
     with context.database.session() as session:
@@ -757,3 +763,23 @@ def test_the_press_review_day_shows_titles_and_outlets_as_text(context: AppConte
     assert "Barnes & Noble Review: AT&T <b>kauft</b> Nokia" in " ".join(item.text_content().split())
     field = lxml_html.fromstring(page.text).xpath("//input[@name='ueberschrift']")[0]
     assert field.get("placeholder") == "AT&T <b>kauft</b> Nokia"
+
+
+def test_editors_reach_filtered_articles_and_confirm_withdrawal(context: AppContext, client: TestClient) -> None:
+    from tests.stories.story_data import QUAKE, publish_event
+
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+    login(client, "erik")
+    home = client.get("/admin/")
+    assert 'href="/admin/gefiltert"' in home.text
+    token = _csrf(home.text)
+    unconfirmed = client.post(
+        "/admin/presseschau/2026-11-09/freigeben", data={"csrf_token": token, "aktion": "zurueckziehen"}
+    )
+    assert unconfirmed.status_code == 400 and "Ja, zurückziehen" in unconfirmed.text
+    confirmed = client.post(
+        "/admin/presseschau/2026-11-09/freigeben",
+        data={"csrf_token": token, "aktion": "zurueckziehen", "bestaetigt": "ja"},
+    )
+    assert confirmed.status_code == 303

@@ -140,7 +140,8 @@ def test_editor_edits_and_releases_a_day(
     _submit(driver, merge, "Geschichten zusammengeführt.")
     assert len(driver.find_elements(By.CSS_SELECTOR, "li.admin-story")) == 1  # type: ignore[attr-defined]
 
-    # Withdraw and release again.
+    # Withdraw (confirmed with the tick box) and release again.
+    driver.find_element(By.CSS_SELECTOR, "input[name='bestaetigt']").click()  # type: ignore[attr-defined]
     _submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value='zurueckziehen']"), "zurückgezogen")  # type: ignore[attr-defined]
     driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
     assert "Seite nicht gefunden" in driver.page_source or "404" in driver.title  # type: ignore[attr-defined]

@@ -259,6 +259,9 @@ def approve(
 @router.post("/uebersetzung/{translation_id}/ablehnen")
 def reject(area: Area, visitor: Editor, form: Form, database: Db, translation_id: RowId) -> Response:
     def action(session: Session, translation: Translation) -> str:
+        # Confirmed by a required tick box (the admin runs no scripts, so no confirm() dialog).
+        if form_str(form, "bestaetigt") != "ja":
+            raise review.ReviewError("Bitte bestätigen Sie das Ablehnen mit dem Häkchen „Ja, ablehnen“.")
         review.reject(session, translation, visitor.user.name)
         return "abgelehnt"
 
