@@ -112,7 +112,7 @@ def test_editor_edits_and_releases_a_day(
     _navigate(driver, password.submit)
     assert driver.find_element(By.CSS_SELECTOR, "nav a[href='/admin/presseschau']")  # type: ignore[attr-defined]
     driver.get(server + "/admin/presseschau")  # type: ignore[attr-defined]
-    day_link = driver.find_element(By.LINK_TEXT, "2026-11-05")  # type: ignore[attr-defined]
+    day_link = driver.find_element(By.LINK_TEXT, "05.11.2026")  # type: ignore[attr-defined]
     driver.get(day_link.get_attribute("href"))  # type: ignore[attr-defined]
     assert driver.current_url == server + "/admin/presseschau/2026-11-05"  # type: ignore[attr-defined]
 
