@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, paragraphs_from_json, paragraphs_to_json, sanitize_inline_html
+from presseschau.editorial.markers import html_to_markers
 from presseschau.store.models import (
     Article,
     Publication,
@@ -506,10 +507,8 @@ def diff_revisions(old: TranslationRevision, new: TranslationRevision) -> tuple[
     for index in range(max(len(old_paragraphs), len(new_paragraphs))):
         a = old_paragraphs[index] if index < len(old_paragraphs) else None
         b = new_paragraphs[index] if index < len(new_paragraphs) else None
-        a_text, b_text = (a.text if a else ""), (b.text if b else "")
-        if a_text == b_text and a is not None and b is not None and a.html != b.html:
-            # Only the markup changed (a link added or removed): show the markup itself.
-            diffs.append(ParagraphDiff(index, True, word_diff(a.html, b.html)))
-            continue
+        # In the editor's marker form ("[Link: Text → https://…]"): a changed link target, emphasis
+        # or line break shows as a change, readably, also when the words changed too.
+        a_text, b_text = (html_to_markers(a.html) if a else ""), (html_to_markers(b.html) if b else "")
         diffs.append(ParagraphDiff(index, a_text != b_text, word_diff(a_text, b_text)))
     return title, diffs

@@ -444,3 +444,17 @@ def test_the_first_version_from_the_memory_is_not_called_machine_translation(con
     with context.database.session() as session:
         first = session.scalars(select(TranslationRevision).order_by(TranslationRevision.id)).first()
         assert first is not None and first.note == "Aus gespeicherten Übersetzungen"
+
+
+def test_version_diff_shows_a_changed_link_target() -> None:
+    from types import SimpleNamespace
+
+    def revision(html: str) -> TranslationRevision:
+        return SimpleNamespace(title="T", paragraphs=[{"kind": "p", "html": html}])  # type: ignore[return-value]
+
+    old = revision('Mehr <a href="https://alt.example/x">in der Analyse</a> und <em>neu</em> geschrieben.')
+    new = revision('Mehr <a href="https://neu.example/y">in der Analyse</a> und <em>neu</em> formuliert.')
+    _, diffs = review.diff_revisions(old, new)
+    assert diffs[0].changed
+    assert "<del>https://alt.example/x]</del>" in diffs[0].html and "<ins>https://neu.example/y]</ins>" in diffs[0].html
+    assert "<del>geschrieben.</del><ins>formuliert.</ins>" in diffs[0].html
