@@ -88,7 +88,7 @@ def sources_page(
     the add form, or with `typed_source_id` that source's form."""
     from presseschau.translate.engines import engine_names
 
-    typed_values = {key: form_str(typed, key) for key in typed.keys() if key != "csrf_token"} if typed else None
+    typed_values = {key: form_str(typed, key) for key in typed if key != "csrf_token"} if typed else None
 
     with database.session() as session:
         sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
