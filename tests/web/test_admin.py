@@ -22,7 +22,7 @@ from presseschau.store.models import Publication, Source, Translation
 from presseschau.web import app as web_app
 from presseschau.web.admin import SESSION_COOKIE
 from presseschau.web.app import create_app
-from tests.publish.factories import Published, make_article, make_source
+from tests.publish.factories import GERMAN_BODY, Published, make_article, make_source
 
 PASSWORD = "korrekt pferd batterie"
 TINY_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny-en-de"
@@ -783,3 +783,29 @@ def test_editors_reach_filtered_articles_and_confirm_withdrawal(context: AppCont
         data={"csrf_token": token, "aktion": "zurueckziehen", "bestaetigt": "ja"},
     )
     assert confirmed.status_code == 303
+
+
+def test_whole_article_retranslation_with_the_chosen_engine(context: AppContext, client: TestClient) -> None:
+    from presseschau.translate.memory import TranslationMemory
+
+    with context.database.session() as session:
+        source = make_source(session, "The Guardian", policy="review")
+        old_german = [f"Eine ältere, schlechtere Fassung von Absatz {n}." for n in range(len(GERMAN_BODY))]
+        held = make_article(session, context.settings, source=source, engine="firefox", body_de=old_german)
+        article = session.get_one(Translation, held.translation_id).article
+        originals = paragraphs_from_json(article.paragraphs)
+    TranslationMemory(context.database, "en", "de").import_pairs(
+        [(p.html, german) for p, german in zip(originals, GERMAN_BODY, strict=True)], origin="reviewed"
+    )
+    login(client, "erik")
+    page = client.get(f"/admin/uebersetzung/{held.translation_id}")
+    assert 'id="alles-neu-uebersetzen"' in page.text
+    response = client.post(
+        f"/admin/uebersetzung/{held.translation_id}/alles-neu-uebersetzen",
+        data={"csrf_token": _csrf(page.text), "engine": "memory"},
+    )
+    assert response.status_code == 303, response.text
+    with context.database.session() as session:
+        translation = session.get_one(Translation, held.translation_id)
+        texts = [p.html for p in paragraphs_from_json(translation.paragraphs)]
+    assert texts == GERMAN_BODY  # every paragraph, from the chosen stored translations

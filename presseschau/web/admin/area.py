@@ -61,6 +61,7 @@ MESSAGES = {
     "veroeffentlicht": "Änderung veröffentlicht: die Website zeigt jetzt die neue Fassung.",
     "unveraendert": "Keine Änderungen – nichts gespeichert.",
     "neu-uebersetzt": "Absatz neu übersetzt.",
+    "alles-neu-uebersetzt": "Ganzer Text neu übersetzt.",
     "slug": "Slug geändert; die alte Adresse leitet weiter.",
     "freigegeben": "Artikel freigegeben und veröffentlicht.",
     "abgelehnt": "Artikel abgelehnt und archiviert.",
