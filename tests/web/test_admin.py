@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -287,12 +288,16 @@ def test_stored_xss_in_an_edited_paragraph_is_neutralized(
     login(client, "erik")
     values, _ = _editor_form(client, held.translation_id)
     # Raw HTML typed into the box is text (shown escaped); markers make markup, sanitized like
-    # text from the sources (a javascript: link loses its target).
+    # text from the sources. A javascript: link is refused with the reason, never dropped silently.
     values["absatz-0"] = (
         'Harmlos <script>alert("xss")</script><img src=x onerror="alert(1)">'
         "[Link: Link → javascript:alert(2)] [fett: fett]"
     )
     values["titel"] = 'Titel <script>alert("t")</script>'
+    refused = client.post(f"/admin/uebersetzung/{held.translation_id}/freigeben", data=values)
+    assert refused.status_code == 400
+    assert "die Link-Adresse „javascript:alert(2)“ ist nicht erlaubt" in html.unescape(refused.text)
+    values["absatz-0"] = values["absatz-0"].replace("[Link: Link → javascript:alert(2)]", "Link")
     response = client.post(f"/admin/uebersetzung/{held.translation_id}/freigeben", data=values)
     assert response.status_code == 303 and response.headers["location"] == "/admin/warteschlange?ok=freigegeben"
     with context.database.session() as session:
