@@ -37,7 +37,7 @@ def articles_list(
     filtered: Annotated[
         bool, typer.Option("--filtered", help="Only articles held back by source filters (with the rule).")
     ] = False,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
 ) -> None:
     """List stored articles with their fetch, translation and publication status."""
     context: AppContext = ctx.obj

@@ -6,9 +6,6 @@ model is never shown.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -16,7 +13,8 @@ from rich.markup import escape
 from sqlalchemy import func, select
 
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, fail, progress_bar
+from presseschau.cli.output import REFUSED, fail, progress_bar, quiet_logger
+from presseschau.cli.output import verbose as is_verbose
 from presseschau.cli.params import port_option
 from presseschau.cli.root import app
 from presseschau.config import settings_for_server
@@ -34,20 +32,6 @@ from presseschau.store.models import Publication, PublicationStatus
 from presseschau.translate.memory import TranslationMemory
 from presseschau.translate.queue import queued_count, translate_queued
 from presseschau.web.server import address_problem
-
-
-@contextmanager
-def _quiet_engines(unless: bool) -> Iterator[None]:
-    """The translate stage's warnings held back while the demo tries its engines (the outcome
-    is printed in one line each); shown as they are with --verbose."""
-    logger = logging.getLogger("presseschau.translate")
-    previous = logger.level
-    if not unless:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
 
 
 @app.command()
@@ -72,11 +56,12 @@ def demo(
         problem = address_problem(settings.host, settings.port)
         if problem:
             raise fail(problem, REFUSED)
-    verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    verbose = is_verbose()
     console.print(f"[bold]presseschau demo[/] — data directory {escape(str(settings.data_dir))}", soft_wrap=True)
     samples = load_samples()
 
-    with _quiet_engines(unless=verbose):  # "pulling it once…", "downloading…": details for --verbose
+    # "pulling it once…", "downloading…": the details, for --verbose.
+    with quiet_logger("presseschau.translate", unless=verbose):
         choice = choose_demo_engine(context, engine, model)
     for name, why in choice.tried:
         console.print(f"  {escape(name)}: {escape(why if verbose else short_reason(why))}", soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -57,13 +58,26 @@ def users_passwd(
 
 @users_app.command("list")
 def users_list(ctx: typer.Context) -> None:
-    """List users with role and last login."""
+    """List users with role, state (active, locked until …, disabled), last login."""
     context: AppContext = ctx.obj
-    table = Table("name", "role", "last login", "failed logins")
+    table = Table("name", "role", "state", "last login", "failed logins")
+    now = datetime.now(UTC)
     with context.database.session() as session:
         for user in session.scalars(select(User).order_by(User.name)):
-            table.add_row(*cells(user.name, user.role, when(user.last_login_at), str(user.failed_logins)))
+            table.add_row(
+                *cells(user.name, user.role, _state(user, now), when(user.last_login_at), str(user.failed_logins))
+            )
     stdout().print(table)
+
+
+def _state(user: User, now: datetime) -> str:
+    """Whether the user can sign in now: an admin must see a locked or disabled account."""
+    if user.disabled:
+        return "disabled"
+    locked = user.locked_until
+    if locked is not None and (locked if locked.tzinfo else locked.replace(tzinfo=UTC)) > now:
+        return f"locked until {when(locked)}"
+    return "active"
 
 
 @users_app.command("remove")

@@ -8,10 +8,12 @@ characters (an ESC sequence retitles or clears the terminal) and bidi overrides:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -59,8 +61,46 @@ def cells(*values: str) -> tuple[Text, ...]:
     return tuple(Text(terminal_safe(value)) for value in values)
 
 
+# The configured time zone (settings.timezone), set once per command by the root callback: every
+# time the CLI prints is local, with its offset ("2026-12-06 06:29 +01:00"), never bare UTC.
+_timezone: ZoneInfo | None = None
+
+
+def use_timezone(name: str) -> None:
+    global _timezone
+    try:
+        _timezone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        _timezone = None
+
+
 def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+    """`2026-12-06 06:29 +01:00` in the configured time zone (stored times are UTC)."""
+    if value is None:
+        return "–"
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if _timezone is not None:
+        moment = moment.astimezone(_timezone)
+    return moment.strftime("%Y-%m-%d %H:%M %z")[:-2] + ":" + moment.strftime("%z")[-2:]
+
+
+@contextmanager
+def quiet_logger(name: str, unless: bool) -> Iterator[None]:
+    """`name`'s warnings held back for the length of the block (the command prints the outcome
+    itself, once); left as they are when `unless` (--verbose)."""
+    logger = logging.getLogger(name)
+    previous = logger.level
+    if not unless:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def verbose() -> bool:
+    """Whether --verbose was given (the root logger then logs debug details)."""
+    return logging.getLogger().getEffectiveLevel() <= logging.DEBUG
 
 
 def counts_text(by_status: dict[str, int] | None) -> str:

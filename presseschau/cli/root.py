@@ -6,15 +6,16 @@ Every other command is a module-level function in this package's stage modules, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from presseschau import __version__
 from presseschau.app import AppContext
-from presseschau.cli.output import REFUSED, exit_on, fail
+from presseschau.cli.output import REFUSED, exit_on, fail, use_timezone
 from presseschau.config import CONFIG_FILE_NAME, SettingsError
 from presseschau.logging_setup import configure_logging
 from presseschau.store.faults import describe_fault
@@ -37,6 +38,19 @@ class _StorageFaultsAsOneLine(TyperGroup):
 
 
 STORAGE_FAULT_EXIT = 3
+
+
+def _flags_without_type(display_type_rich: Callable[[TyperOption, Any], str | None]) -> Any:
+    """Typer's help names a flag's type `<bool>` (`--failed <bool>`), as if it took a value: a
+    flag shows none, like click's plain help."""
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else display_type_rich(self, ctx)
+
+    return display
+
+
+TyperOption.display_type_rich = _flags_without_type(TyperOption.display_type_rich)  # type: ignore[method-assign]
 
 # Options of the main command that may also follow the command (`presseschau demo --data DIR`).
 GLOBAL_VALUE_OPTIONS = ("--data",)
@@ -126,6 +140,7 @@ def main_callback(
     with exit_on(SettingsError, code=REFUSED):
         context = AppContext.for_data_dir(data)
     ctx.obj = context
+    use_timezone(context.settings.timezone)
     ctx.call_on_close(context.close)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from presseschau.app import AppContext
-from presseschau.cli.output import echo, exit_on, fail
+from presseschau.cli.output import echo, exit_on, fail, when
 from presseschau.cli.root import app
 from presseschau.publish.queries import plain_text
 from presseschau.stories import key_passages, service
@@ -208,7 +208,10 @@ def review_show(
             wanted = next(iter(service.story_days(session, context.settings)), wanted)
         state = service.review_state(session, context.settings, wanted)
         found = service.review(session, context.settings, wanted)
-    since = f" (from {state.public_from.isoformat()})" if state.public_from else ""
+    if not found:  # no story: nothing is or becomes public, whatever the policy would say
+        echo(f"Presseschau {wanted.isoformat()}: no stories, nothing to show")
+        return
+    since = f" (from {when(state.public_from)})" if state.public_from else ""
     echo(f"Presseschau {wanted.isoformat()}: {state.state}{since}, {'public' if state.public else 'not public'}")
     for number, item in enumerate(found, start=1):
         echo(f"{number:>3}. story {item.story.id}: {item.headline} ({item.outlets} outlet(s))")

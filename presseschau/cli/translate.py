@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +14,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import func, select
 
 from presseschau.app import AppContext
-from presseschau.cli.output import echo, exit_on, fail, progress_bar
+from presseschau.cli.output import echo, exit_on, fail, progress_bar, quiet_logger, when
+from presseschau.cli.output import verbose as is_verbose
 from presseschau.cli.root import app
 from presseschau.content import Paragraph, sanitize_inline_html
 from presseschau.publish.service import publish_orphaned, publisher
+from presseschau.store.models import Translation, TranslationStatus
 from presseschau.store.queue import recover_orphaned_leases
 from presseschau.translate import usage
 from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
@@ -28,6 +32,7 @@ from presseschau.translate.engines import EngineError, engine_specs
 from presseschau.translate.firefox import architecture_preference, parse_model_name
 from presseschau.translate.glossary import Glossary, GlossaryError, glossary_for
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
+from presseschau.translate.pauses import load_pauses
 from presseschau.translate.queue import queued_count, translate_queued
 from presseschau.translate.translating import translate_with_fallback
 
@@ -130,10 +135,16 @@ def translate_command(
         echo(f"Took back {reclaimed} article(s) a translate or run process on this host held when it died.")
     if repaired:
         echo(f"{repaired} finished translations without a publication were published or held by policy")
-    total = queued_count(context.database, context.settings)
-    if limit is not None:
-        total = min(total, limit)
-    with progress_bar(context.console, "Translating", total) as advance:
+    queued = queued_count(context.database, context.settings)
+    if queued == 0:
+        echo("Nothing to translate: the queue is empty.")
+        return
+    total = queued if limit is None else min(queued, limit)
+    # The engine's "cannot run" warning would repeat what the last line says: --verbose shows it.
+    with (
+        quiet_logger("presseschau.translate", unless=is_verbose()),
+        progress_bar(context.console, "Translating", total) as advance,
+    ):
         report = translate_queued(
             context.database,
             context.settings,
@@ -145,10 +156,32 @@ def translate_command(
         )
     echo(f"{report.done} done, {report.failed} failed or re-queued, {report.lost_lease} lost leases")
     for outcome in report.outcomes:
-        if outcome.error:
+        if outcome.error and outcome.error != report.aborted:  # the reason that stopped the run: said once, below
             echo(f"  article {outcome.article_id}: {outcome.error}", err=True)
     if report.aborted:
-        raise fail(f"stopped: {report.aborted}")
+        raise fail(f"nothing more translated: {report.aborted}")
+    if report.done == 0:
+        raise fail(_why_nothing(context, queued))
+
+
+def _why_nothing(context: AppContext, queued: int) -> str:
+    """Why a run with articles in the queue translated none: a paused engine, or none due yet."""
+    now = datetime.now(UTC)
+    with context.database.session() as session:
+        pauses = [pause for pause in load_pauses(session).values() if pause.active(now)]
+        next_due = session.scalar(
+            select(func.min(Translation.next_attempt_at)).where(
+                Translation.status == TranslationStatus.QUEUED, Translation.language == context.settings.target_language
+            )
+        )
+    articles = f"{queued} article{'s' if queued != 1 else ''}"
+    if pauses:
+        pause = pauses[0]
+        until = f"until {when(pause.until)}" if pause.until else "until it is fixed"
+        return f"nothing translated: {articles} wait; {pause.subject} is paused {until}: {pause.reason}"
+    if next_due is not None:
+        return f"nothing translated: {articles} queued, none due before {when(next_due)} (retries wait)"
+    return f"nothing translated: {articles} queued, all being translated by another process"
 
 
 memory_app = typer.Typer(help="Translation memory: import, export, statistics.", no_args_is_help=True)

@@ -11,6 +11,7 @@ Literal `[`, `]`, `\\`, `→` and `|` in the text are written with a backslash b
 from __future__ import annotations
 
 import html as html_lib
+from urllib.parse import urlsplit
 
 import lxml.html
 
@@ -36,6 +37,8 @@ LABELS = {
 TAGS = {label.lower(): tag for tag, label in LABELS.items()}
 LINE_BREAK = "[Zeilenumbruch]"
 ARROW = " → "
+# The link targets the sanitizer keeps (`presseschau.content`); anything else is refused with a reason.
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _SPECIAL = "\\[]→|"
 
 
@@ -147,6 +150,11 @@ class _Parser:
                 raise self.fail("ein Link braucht „→ Adresse“: [Link: Text → https://…]")
             self.pos += len(ARROW)
             href = self.raw((" | ",)).strip()
+            scheme = urlsplit(href).scheme.lower()
+            if not href or (scheme and scheme not in LINK_SCHEMES):  # relative addresses are kept too
+                # The sanitizer would drop such a link silently ("[Link: böse → ]"): say so instead.
+                shown = href[:40] or "(leer)"
+                raise self.fail(f"die Link-Adresse „{shown}“ ist nicht erlaubt – nur http://, https:// oder mailto:")
             title = self._title()
             self.close()
             title_attr = f' title="{html_lib.escape(title)}"' if title is not None else ""

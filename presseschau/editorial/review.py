@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, paragraphs_from_json, paragraphs_to_json, sanitize_inline_html
+from presseschau.editorial.markers import html_to_markers
 from presseschau.store.models import (
     Article,
     Publication,
@@ -198,9 +199,9 @@ def ensure_initial_revision(session: Session, translation: Translation) -> None:
         .where(TranslationRevision.translation_id == translation.id)
     )
     if not exists:
-        revision = _add_revision(
-            session, translation, author=f"engine:{translation.engine or 'unknown'}", note="Maschinenübersetzung"
-        )
+        # Version 1 is what made the translation: a machine, or the stored human translations.
+        note = "Aus gespeicherten Übersetzungen" if translation.engine == "memory" else "Maschinenübersetzung"
+        revision = _add_revision(session, translation, author=f"engine:{translation.engine or 'unknown'}", note=note)
         # Recorded lazily (when an editor first opens it), but it is the translation's state of when
         # the machine made it: date it so, not to the moment of opening.
         revision.created_at = translation.translated_at or translation.created_at or revision.created_at
@@ -377,43 +378,32 @@ def object_session_of(translation: Translation) -> Session:
     return session
 
 
-def retranslate_paragraph(
-    settings: Settings,
-    session: Session,
-    translation: Translation,
-    index: int,
-    author: str,
-    engine_name: str | None = None,
-    into_draft: bool = False,
-) -> TranslationRevision | None:
-    """Translate paragraph `index` again from the original (optionally with another engine).
+def _retranslation_engine(settings: Settings, translation: Translation, engine_name: str | None) -> str:
+    """The editor's choice, else the engine that made this translation, else the article's own."""
+    from presseschau.translate.translating import choose_engine
 
-    `into_draft`: the new paragraph goes into the pending draft (a published translation's live
-    page is unchanged until the draft is published); returns None then."""
-    from presseschau.publish.service import on_translation_done
-    from presseschau.translate.engines import EngineError
-    from presseschau.translate.translating import choose_engine, translate_paragraph
-
-    # Only the part of the original its reuse mode shows: an excerpt's last paragraph is cut there too.
-    source_paragraphs = reusable_paragraphs(
-        paragraphs_from_json(translation.article.paragraphs), article_reuse(settings, translation.article)
-    )
-    current = paragraphs_from_json(translation.paragraphs)
-    if not 0 <= index < min(len(source_paragraphs), len(current)):
-        raise ReviewError(f"Absatz {index + 1} gibt es im Original oder in der Übersetzung nicht")
     source = translation.article.source
-    # The editor's choice, else the engine that made this translation, else the article's own.
     name = choose_engine(settings, engine_name or translation.engine, source)
-    if name == "memory":
-        # The memory engine only replays stored translations; a fresh one needs a real engine.
+    if name == "memory" and not engine_name:
+        # The memory engine only replays stored translations; a fresh one needs a real engine --
+        # unless the editor chose the stored translations on purpose: then they are used.
         name = choose_engine(settings, source=source)
+    return name
+
+
+def _fresh_paragraph(settings: Settings, translation: Translation, source: Paragraph, index: int, name: str) -> str:
+    """Paragraph `index` translated again with engine `name`, sanitized; `ReviewError` in German."""
+    from presseschau.translate.engines import EngineError
+    from presseschau.translate.translating import translate_paragraph
+
+    article_source = translation.article.source
     try:
         fresh = translate_paragraph(
             settings,
-            source_paragraphs[index],
+            source,
             name,
             target_language=translation.language,
-            glossary_additions=source.glossary if source else None,
+            glossary_additions=article_source.glossary if article_source else None,
         )
     except EngineError as error:
         raise ReviewError(
@@ -429,17 +419,80 @@ def retranslate_paragraph(
     new_html = sanitize_inline_html(fresh.html)
     if not html_to_text(new_html):
         raise ReviewError(f"Die Neuübersetzung von Absatz {index + 1} mit {name} war leer; nichts geändert.")
+    return new_html
+
+
+def _apply_retranslation(
+    settings: Settings,
+    session: Session,
+    translation: Translation,
+    changes: dict[int, str],
+    author: str,
+    note: str,
+    into_draft: bool,
+) -> TranslationRevision | None:
+    from presseschau.publish.service import on_translation_done
+
     if into_draft:
-        save_draft(translation, author, paragraphs={index: new_html})
+        save_draft(translation, author, paragraphs=changes)
         return None
     ensure_initial_revision(session, translation)
-    current[index] = Paragraph(kind=current[index].kind, html=new_html)
+    current = paragraphs_from_json(translation.paragraphs)
+    for index, new_html in changes.items():
+        current[index] = Paragraph(kind=current[index].kind, html=new_html)
     translation.paragraphs = paragraphs_to_json(current)
     translation.updated_at = utcnow()
     # A translation done again: published or held by the source's policy like every other one
     # (a published article stays published, one an editor took down stays down).
     on_translation_done(session, translation, settings)
-    return _add_revision(session, translation, author=author, note=f"Absatz {index + 1} neu übersetzt mit {name}")
+    return _add_revision(session, translation, author=author, note=note)
+
+
+def retranslate_paragraph(
+    settings: Settings,
+    session: Session,
+    translation: Translation,
+    index: int,
+    author: str,
+    engine_name: str | None = None,
+    into_draft: bool = False,
+) -> TranslationRevision | None:
+    """Translate paragraph `index` again from the original (optionally with another engine).
+
+    `into_draft`: the new paragraph goes into the pending draft (a published translation's live
+    page is unchanged until the draft is published); returns None then."""
+    # Only the part of the original its reuse mode shows: an excerpt's last paragraph is cut there too.
+    source_paragraphs = reusable_paragraphs(
+        paragraphs_from_json(translation.article.paragraphs), article_reuse(settings, translation.article)
+    )
+    current = paragraphs_from_json(translation.paragraphs)
+    if not 0 <= index < min(len(source_paragraphs), len(current)):
+        raise ReviewError(f"Absatz {index + 1} gibt es im Original oder in der Übersetzung nicht")
+    name = _retranslation_engine(settings, translation, engine_name)
+    new_html = _fresh_paragraph(settings, translation, source_paragraphs[index], index, name)
+    note = f"Absatz {index + 1} neu übersetzt mit {name}"
+    return _apply_retranslation(settings, session, translation, {index: new_html}, author, note, into_draft)
+
+
+def retranslate_article(
+    settings: Settings,
+    session: Session,
+    translation: Translation,
+    author: str,
+    engine_name: str | None = None,
+    into_draft: bool = False,
+) -> TranslationRevision | None:
+    """Every paragraph translated again (the editor's *Neu übersetzen* for the whole article), as
+    one revision; all or nothing: a paragraph that fails leaves the whole text unchanged."""
+    # Only the part of the original its reuse mode shows: an excerpt's last paragraph is cut there too.
+    source_paragraphs = reusable_paragraphs(
+        paragraphs_from_json(translation.article.paragraphs), article_reuse(settings, translation.article)
+    )
+    count = min(len(source_paragraphs), len(paragraphs_from_json(translation.paragraphs)))
+    name = _retranslation_engine(settings, translation, engine_name)
+    changes = {i: _fresh_paragraph(settings, translation, source_paragraphs[i], i, name) for i in range(count)}
+    note = f"Ganzer Text neu übersetzt mit {name}"
+    return _apply_retranslation(settings, session, translation, changes, author, note, into_draft)
 
 
 def approve(session: Session, settings: Settings, translation: Translation, author: str) -> Publication:
@@ -531,10 +584,8 @@ def diff_revisions(old: TranslationRevision, new: TranslationRevision) -> tuple[
     for index in range(max(len(old_paragraphs), len(new_paragraphs))):
         a = old_paragraphs[index] if index < len(old_paragraphs) else None
         b = new_paragraphs[index] if index < len(new_paragraphs) else None
-        a_text, b_text = (a.text if a else ""), (b.text if b else "")
-        if a_text == b_text and a is not None and b is not None and a.html != b.html:
-            # Only the markup changed (a link added or removed): show the markup itself.
-            diffs.append(ParagraphDiff(index, True, word_diff(a.html, b.html)))
-            continue
+        # In the editor's marker form ("[Link: Text → https://…]"): a changed link target, emphasis
+        # or line break shows as a change, readably, also when the words changed too.
+        a_text, b_text = (html_to_markers(a.html) if a else ""), (html_to_markers(b.html) if b else "")
         diffs.append(ParagraphDiff(index, a_text != b_text, word_diff(a_text, b_text)))
     return title, diffs

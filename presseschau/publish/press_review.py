@@ -27,7 +27,7 @@ from presseschau.config import Settings
 from presseschau.ingest.profiles import profile_text
 from presseschau.publish import feeds, queries, sitemaps
 from presseschau.publish.attribution import short_rights
-from presseschau.publish.formatting import teaser
+from presseschau.publish.formatting import plural, teaser
 from presseschau.store.models import (
     Article,
     PressReview,
@@ -214,13 +214,16 @@ def render_day(
     view = day_view(session, site, day, now)
     if view is None or not (view.state.public or preview):
         return None
-    days = stories.public_days(session, site.settings, now)
-    others = [d for d in days if d != day][:OTHER_DAYS]
+    days = stories.public_days(session, site.settings, now)  # newest first
+    earlier = [d for d in days if d < day]  # "Frühere": only days before this one
+    later = [d for d in days if d > day]
     return site.env.get_template("press_review.html").render(
         view=view,
         latest=latest,
         preview=preview and not view.state.public,
-        others=[(german_day(d), day_path(site, d)) for d in others],
+        others=[(german_day(d), day_path(site, d)) for d in earlier[:OTHER_DAYS]],
+        previous_day=(german_day(earlier[0]), day_path(site, earlier[0])) if earlier else None,
+        next_day=(german_day(later[-1]), day_path(site, later[-1])) if later else None,
         feeds={kind: feed_path(site, kind) for kind in FEED_NAMES},
         section="presseschau",
         newsletter=site.settings.newsletter_enabled,
@@ -408,7 +411,8 @@ def feed_items(session: Session, site: Site, now: datetime | None = None) -> lis
             feeds.FeedItem(
                 url=site.urls.absolute(day_path(site, day)),
                 title=view.title,
-                summary=f"{len(view.stories)} Geschichten: " + "; ".join(s.headline for s in view.stories[:5]),
+                summary=f"{plural(len(view.stories), 'Geschichte', 'Geschichten')}: "
+                + "; ".join(s.headline for s in view.stories[:5]),
                 content_html=_content_html(site, view),
                 published=published,
                 updated=max([published, *(s.last for s in view.stories)]),

@@ -98,7 +98,10 @@ def parse_day(text: str) -> date:
     """`YYYY-MM-DD` as a date; ValueError otherwise."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise ValueError(f"{text!r} is not a day (YYYY-MM-DD)")
-    return date.fromisoformat(text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # "month must be in 1..12" would not name the input
+        raise ValueError(f"{text!r} is not a day of the calendar (YYYY-MM-DD)") from None
 
 
 # Grouping ----------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ def test_every_demo_paragraph_round_trips(context: AppContext) -> None:
         ("Text ] zu", "„]“ ohne öffnende Marke"),
         ("[Unsinn: x]", "unbekannte Marke „[Unsinn“"),
         ("[Link: nur Text]", "ein Link braucht „→ Adresse“"),
+        ("[Link: böse → javascript:alert(1)]", "die Link-Adresse „javascript:alert(1)“ ist nicht erlaubt"),
+        ("[Link: leer → ]", "die Link-Adresse „(leer)“ ist nicht erlaubt"),
     ],
 )
 def test_broken_markers_are_explained(markers: str, message: str) -> None:

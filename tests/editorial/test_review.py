@@ -417,3 +417,44 @@ def test_an_edited_title_with_escaped_markup_keeps_its_text(context: AppContext)
         assert view is not None and view.summary.title == "Vergleich: 3 < 5 und <b>fett</b> & mehr"
         # Unchanged on a second save of the same form.
         assert review.save_edit(context.settings, session, translation, "anna", title=typed) is None
+
+
+def test_retranslate_uses_the_chosen_memory_engine(context: AppContext) -> None:
+    from presseschau.translate.memory import TranslationMemory
+
+    made = _held(context, engine="firefox")
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        source = paragraphs_from_json(translation.article.paragraphs)[0]
+    memory = TranslationMemory(context.database, "en", "de")
+    memory.import_pairs([(source.html, "Aus dem Speicher: der erste Absatz.")], origin="reviewed")
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        # Chosen explicitly ("gespeicherte Übersetzungen"): used, not replaced by the default engine.
+        revision = review.retranslate_paragraph(context.settings, session, translation, 0, "anna", "memory")
+        assert revision is not None and revision.note == "Absatz 1 neu übersetzt mit memory"
+        assert paragraphs_from_json(translation.paragraphs)[0].html == "Aus dem Speicher: der erste Absatz."
+
+
+def test_the_first_version_from_the_memory_is_not_called_machine_translation(context: AppContext) -> None:
+    made = _held(context, engine="memory", model=None)
+    with context.database.session() as session:
+        translation = _translation(session, made)
+        review.ensure_initial_revision(session, translation)
+    with context.database.session() as session:
+        first = session.scalars(select(TranslationRevision).order_by(TranslationRevision.id)).first()
+        assert first is not None and first.note == "Aus gespeicherten Übersetzungen"
+
+
+def test_version_diff_shows_a_changed_link_target() -> None:
+    from types import SimpleNamespace
+
+    def revision(html: str) -> TranslationRevision:
+        return SimpleNamespace(title="T", paragraphs=[{"kind": "p", "html": html}])  # type: ignore[return-value]
+
+    old = revision('Mehr <a href="https://alt.example/x">in der Analyse</a> und <em>neu</em> geschrieben.')
+    new = revision('Mehr <a href="https://neu.example/y">in der Analyse</a> und <em>neu</em> formuliert.')
+    _, diffs = review.diff_revisions(old, new)
+    assert diffs[0].changed
+    assert "<del>https://alt.example/x]</del>" in diffs[0].html and "<ins>https://neu.example/y]</ins>" in diffs[0].html
+    assert "<del>geschrieben.</del><ins>formuliert.</ins>" in diffs[0].html

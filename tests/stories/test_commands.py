@@ -58,6 +58,9 @@ def test_stories_and_review_commands(data_dir: Path) -> None:
     assert "withdrawn" in output and "not public" in output
     code, output = _run(data_dir, "review", "release", "2026-11-09")
     assert code == 0 and "released" in output
+    # A day without stories is not reported "public" (nothing would show).
+    code, output = _run(data_dir, "review", "show", "2020-01-01")
+    assert code == 0 and output.strip() == "Presseschau 2020-01-01: no stories, nothing to show"
 
     # Refusals: one line, exit status 1.
     for args, message in [
@@ -66,6 +69,7 @@ def test_stories_and_review_commands(data_dir: Path) -> None:
         (("stories", "merge", str(quake_story), str(quake_story)), "name at least one other story"),
         (("review", "release", "2020-01-01"), "no stories on 2020-01-01"),
         (("review", "show", "9.11.2026"), "is not a day"),
+        (("review", "show", "2026-13-45"), "'2026-13-45' is not a day of the calendar"),
     ]:
         code, output = _run(data_dir, *args)
         assert code == 1 and message in output, (args, output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from presseschau.store.models import Publication, Source, Translation
 from presseschau.web import app as web_app
 from presseschau.web.admin import SESSION_COOKIE
 from presseschau.web.app import create_app
-from tests.publish.factories import Published, make_article, make_source
+from tests.publish.factories import GERMAN_BODY, Published, make_article, make_source
 
 PASSWORD = "korrekt pferd batterie"
 TINY_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny-en-de"
@@ -287,12 +288,16 @@ def test_stored_xss_in_an_edited_paragraph_is_neutralized(
     login(client, "erik")
     values, _ = _editor_form(client, held.translation_id)
     # Raw HTML typed into the box is text (shown escaped); markers make markup, sanitized like
-    # text from the sources (a javascript: link loses its target).
+    # text from the sources. A javascript: link is refused with the reason, never dropped silently.
     values["absatz-0"] = (
         'Harmlos <script>alert("xss")</script><img src=x onerror="alert(1)">'
         "[Link: Link → javascript:alert(2)] [fett: fett]"
     )
     values["titel"] = 'Titel <script>alert("t")</script>'
+    refused = client.post(f"/admin/uebersetzung/{held.translation_id}/freigeben", data=values)
+    assert refused.status_code == 400
+    assert "die Link-Adresse „javascript:alert(2)“ ist nicht erlaubt" in html.unescape(refused.text)
+    values["absatz-0"] = values["absatz-0"].replace("[Link: Link → javascript:alert(2)]", "Link")
     response = client.post(f"/admin/uebersetzung/{held.translation_id}/freigeben", data=values)
     assert response.status_code == 303 and response.headers["location"] == "/admin/warteschlange?ok=freigegeben"
     with context.database.session() as session:
@@ -380,6 +385,12 @@ def test_slug_change_reject_and_versions(context: AppContext, client: TestClient
     assert client.get(f"/admin/uebersetzung/{held.translation_id}/versionen?von=1&zu=9").status_code == 404
     assert (
         client.post(f"/admin/uebersetzung/{held.translation_id}/ablehnen", data={"csrf_token": token}).status_code
+        == 400  # not confirmed: nothing happens
+    )
+    assert (
+        client.post(
+            f"/admin/uebersetzung/{held.translation_id}/ablehnen", data={"csrf_token": token, "bestaetigt": "ja"}
+        ).status_code
         == 303
     )
     with context.database.session() as session:
@@ -757,3 +768,49 @@ def test_the_press_review_day_shows_titles_and_outlets_as_text(context: AppConte
     assert "Barnes & Noble Review: AT&T <b>kauft</b> Nokia" in " ".join(item.text_content().split())
     field = lxml_html.fromstring(page.text).xpath("//input[@name='ueberschrift']")[0]
     assert field.get("placeholder") == "AT&T <b>kauft</b> Nokia"
+
+
+def test_editors_reach_filtered_articles_and_confirm_withdrawal(context: AppContext, client: TestClient) -> None:
+    from tests.stories.story_data import QUAKE, publish_event
+
+    with context.database.session() as session:
+        publish_event(session, context.settings, QUAKE)
+    login(client, "erik")
+    home = client.get("/admin/")
+    assert 'href="/admin/gefiltert"' in home.text
+    token = _csrf(home.text)
+    unconfirmed = client.post(
+        "/admin/presseschau/2026-11-09/freigeben", data={"csrf_token": token, "aktion": "zurueckziehen"}
+    )
+    assert unconfirmed.status_code == 400 and "Ja, zurückziehen" in unconfirmed.text
+    confirmed = client.post(
+        "/admin/presseschau/2026-11-09/freigeben",
+        data={"csrf_token": token, "aktion": "zurueckziehen", "bestaetigt": "ja"},
+    )
+    assert confirmed.status_code == 303
+
+
+def test_whole_article_retranslation_with_the_chosen_engine(context: AppContext, client: TestClient) -> None:
+    from presseschau.translate.memory import TranslationMemory
+
+    with context.database.session() as session:
+        source = make_source(session, "The Guardian", policy="review")
+        old_german = [f"Eine ältere, schlechtere Fassung von Absatz {n}." for n in range(len(GERMAN_BODY))]
+        held = make_article(session, context.settings, source=source, engine="firefox", body_de=old_german)
+        article = session.get_one(Translation, held.translation_id).article
+        originals = paragraphs_from_json(article.paragraphs)
+    TranslationMemory(context.database, "en", "de").import_pairs(
+        [(p.html, german) for p, german in zip(originals, GERMAN_BODY, strict=True)], origin="reviewed"
+    )
+    login(client, "erik")
+    page = client.get(f"/admin/uebersetzung/{held.translation_id}")
+    assert 'id="alles-neu-uebersetzen"' in page.text
+    response = client.post(
+        f"/admin/uebersetzung/{held.translation_id}/alles-neu-uebersetzen",
+        data={"csrf_token": _csrf(page.text), "engine": "memory"},
+    )
+    assert response.status_code == 303, response.text
+    with context.database.session() as session:
+        translation = session.get_one(Translation, held.translation_id)
+        texts = [p.html for p in paragraphs_from_json(translation.paragraphs)]
+    assert texts == GERMAN_BODY  # every paragraph, from the chosen stored translations

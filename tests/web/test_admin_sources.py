@@ -174,3 +174,37 @@ def test_refilter_then_release_by_an_editor(context: AppContext, client: TestCli
     again = client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": str(sport)})
     assert again.status_code == 400 and "is not held by a filter" in again.text
     assert client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": "999"}).status_code == 404
+
+
+def test_a_refused_source_form_keeps_what_was_typed(context: AppContext, client: TestClient) -> None:
+    token = login(client)
+    typed = {
+        "csrf_token": token,
+        "url": "ftp://feeds.example/news.xml",
+        "name": "Meine <Quelle>",
+        "intervall": "45",
+        "regel": "review",
+        "glossar": "Kyiv = Kiew\nFoggy Bottom",
+        "ausschliessen": "title:Sport",
+        "schlagworte": "Europa, Wirtschaft",
+    }
+    refused = client.post("/admin/quellen", data=typed)
+    assert refused.status_code == 400
+    doc = lxml_html.fromstring(refused.text)
+    assert doc.get_element_by_id("neu-url").get("value") == "ftp://feeds.example/news.xml"
+    assert doc.get_element_by_id("neu-name").get("value") == "Meine <Quelle>"
+    assert doc.get_element_by_id("neu-intervall").get("value") == "45"
+    assert doc.xpath("//select[@id='neu-regel']/option[@selected]/@value") == ["review"]
+    assert doc.get_element_by_id("neu-glossar").text == "Kyiv = Kiew\nFoggy Bottom"
+    assert doc.get_element_by_id("neu-ausschliessen").text == "title:Sport"
+    assert doc.get_element_by_id("neu-schlagworte").get("value") == "Europa, Wirtschaft"
+
+    # Editing: the new glossary lines and the other typed values survive an error too.
+    source = create_source(context.database, context.settings, "https://feeds.example/ok.xml", name="Gut")
+    edit = {**typed, "url": "", "name": "Neuer Name", "intervall": "0", "glossar": "Kyiv = Kiew\nNeu = Neu"}
+    refused = client.post(f"/admin/quellen/{source.id}", data=edit)
+    assert refused.status_code == 400
+    doc = lxml_html.fromstring(refused.text)
+    assert doc.get_element_by_id(f"q{source.id}-name").get("value") == "Neuer Name"
+    assert doc.get_element_by_id(f"q{source.id}-glossar").text == "Kyiv = Kiew\nNeu = Neu"
+    assert doc.get_element_by_id(f"q{source.id}-intervall").get("value") == "0"

@@ -112,7 +112,7 @@ def test_editor_edits_and_releases_a_day(
     _navigate(driver, password.submit)
     assert driver.find_element(By.CSS_SELECTOR, "nav a[href='/admin/presseschau']")  # type: ignore[attr-defined]
     driver.get(server + "/admin/presseschau")  # type: ignore[attr-defined]
-    day_link = driver.find_element(By.LINK_TEXT, "2026-11-05")  # type: ignore[attr-defined]
+    day_link = driver.find_element(By.LINK_TEXT, "05.11.2026")  # type: ignore[attr-defined]
     driver.get(day_link.get_attribute("href"))  # type: ignore[attr-defined]
     assert driver.current_url == server + "/admin/presseschau/2026-11-05"  # type: ignore[attr-defined]
 
@@ -140,7 +140,8 @@ def test_editor_edits_and_releases_a_day(
     _submit(driver, merge, "Geschichten zusammengeführt.")
     assert len(driver.find_elements(By.CSS_SELECTOR, "li.admin-story")) == 1  # type: ignore[attr-defined]
 
-    # Withdraw and release again.
+    # Withdraw (confirmed with the tick box) and release again.
+    driver.find_element(By.CSS_SELECTOR, "input[name='bestaetigt']").click()  # type: ignore[attr-defined]
     _submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value='zurueckziehen']"), "zurückgezogen")  # type: ignore[attr-defined]
     driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
     assert "Seite nicht gefunden" in driver.page_source or "404" in driver.title  # type: ignore[attr-defined]

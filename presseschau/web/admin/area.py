@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from presseschau.app import AppContext
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.users import AuthenticatedUser
-from presseschau.publish.formatting import local_datetime
+from presseschau.publish.formatting import local_datetime, plural
 from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
@@ -64,6 +64,7 @@ MESSAGES = {
     "veroeffentlicht": "Änderung veröffentlicht: die Website zeigt jetzt die neue Fassung.",
     "unveraendert": "Keine Änderungen – nichts gespeichert.",
     "neu-uebersetzt": "Absatz neu übersetzt.",
+    "alles-neu-uebersetzt": "Ganzer Text neu übersetzt.",
     "slug": "Slug geändert; die alte Adresse leitet weiter.",
     "freigegeben": "Artikel freigegeben und veröffentlicht.",
     "abgelehnt": "Artikel abgelehnt und archiviert.",
@@ -191,6 +192,7 @@ class AdminArea:
         self.env.filters["reuse_text"] = lambda source: reuse_setting_text(self.settings, source)
         self.env.filters["reuse_decision"] = lambda article: article_reuse(self.settings, article)
         self.env.globals["reuse_labels"] = REUSE_LABELS
+        self.env.filters["plural"] = plural
 
     # Rendering ----------------------------------------------------------------------------------
 

@@ -242,6 +242,23 @@ def retranslate(area: Area, visitor: Editor, form: Form, context: Context, trans
     return _run_action(area, context.database, visitor, form, translation_id, action)
 
 
+@router.post("/uebersetzung/{translation_id}/alles-neu-uebersetzen")
+def retranslate_all(area: Area, visitor: Editor, form: Form, context: Context, translation_id: RowId) -> Response:
+    """*Neu übersetzen* for the whole text, with the chosen engine (into the draft of a live article)."""
+    from presseschau.translate.engines import UnknownEngine, check_engine_name
+
+    def action(session: Session, translation: Translation) -> str:
+        try:
+            engine = check_engine_name(form_str(form, "engine"))
+        except UnknownEngine as error:
+            raise review.ReviewError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
+        live = review.is_live(translation)
+        review.retranslate_article(context.settings, session, translation, visitor.user.name, engine, into_draft=live)
+        return "alles-neu-uebersetzt"
+
+    return _run_action(area, context.database, visitor, form, translation_id, action)
+
+
 @router.post("/uebersetzung/{translation_id}/slug")
 def slug(area: Area, visitor: Editor, form: Form, database: Db, translation_id: RowId) -> Response:
     def action(session: Session, translation: Translation) -> str:
@@ -268,6 +285,9 @@ def approve(
 @router.post("/uebersetzung/{translation_id}/ablehnen")
 def reject(area: Area, visitor: Editor, form: Form, database: Db, translation_id: RowId) -> Response:
     def action(session: Session, translation: Translation) -> str:
+        # Confirmed by a required tick box (the admin runs no scripts, so no confirm() dialog).
+        if form_str(form, "bestaetigt") != "ja":
+            raise review.ReviewError("Bitte bestätigen Sie das Ablehnen mit dem Häkchen „Ja, ablehnen“.")
         review.reject(session, translation, visitor.user.name)
         return "abgelehnt"
 

@@ -82,8 +82,14 @@ def sources_page(
     status: int = 200,
     error: str | None = None,
     notice: str | None = None,
+    typed: FormData | None = None,
+    typed_source_id: int | None = None,
 ) -> Response:
+    """The sources page; after a refused form, `typed` (that form's fields) fills the form again:
+    the add form, or with `typed_source_id` that source's form."""
     from presseschau.translate.engines import engine_names
+
+    typed_values = {key: form_str(typed, key) for key in typed if key != "csrf_token"} if typed else None
 
     with database.session() as session:
         sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
@@ -103,7 +109,22 @@ def sources_page(
             country_choices=country_choices(),
             error=error,
             notice=notice,
+            typed_new=typed_values if typed_source_id is None else None,
+            typed_edit=typed_values if typed_source_id is not None else None,
+            typed_source_id=typed_source_id,
+            typed_filters=typed_filter_values,
         )
+
+
+def typed_filter_values(typed: Mapping[str, str]) -> dict[str, str]:
+    """The filter fields of a refused form, as typed (for `filter_fields`)."""
+    return {
+        "include": typed.get("einschliessen", ""),
+        "exclude": typed.get("ausschliessen", ""),
+        "min_words": typed.get("mindestwoerter", ""),
+        "target_language": typed.get("zielsprache", "skip"),
+        "tags": typed.get("schlagworte", ""),
+    }
 
 
 def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str] | None]:
@@ -162,7 +183,7 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
         )
     except (ValueError, IngestError) as failure:
         error = f"Quelle nicht hinzugefügt: {failure}"
-        return sources_page(area, context.database, context.settings, visitor, status=400, error=error)
+        return sources_page(area, context.database, context.settings, visitor, status=400, error=error, typed=form)
     return see_other(f"{PREFIX}/quellen?ok=quelle-neu")
 
 
@@ -190,7 +211,16 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
     except (ValueError, IngestError) as failure:
-        return sources_page(area, context.database, context.settings, visitor, status=400, error=str(failure))
+        return sources_page(
+            area,
+            context.database,
+            context.settings,
+            visitor,
+            status=400,
+            error=str(failure),
+            typed=form,
+            typed_source_id=source_id,
+        )
     return see_other(f"{PREFIX}/quellen?ok=quelle-gespeichert#quelle-{source_id}")
 
 

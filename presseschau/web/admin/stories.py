@@ -143,6 +143,11 @@ def release(area: Area, visitor: Editor, form: Form, database: Db, settings: Cur
 
     def action(session: Session) -> str:
         if withdraw:
+            if form_str(form, "bestaetigt") != "ja":  # a required tick box: the admin runs no scripts
+                raise service.StoryError(
+                    "withdrawal not confirmed",
+                    "Bitte bestätigen Sie das Zurückziehen mit dem Häkchen „Ja, zurückziehen“.",
+                )
             service.withdraw(session, settings, wanted, visitor.user.name)
             return "zurueckgezogen"
         service.release(session, settings, wanted, visitor.user.name)
