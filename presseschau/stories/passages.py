@@ -111,7 +111,7 @@ def is_complete_sentence(text: str) -> bool:
     return text.count("„") == text.count("“") and text.count("(") == text.count(")")
 
 
-def _german_sentences(text: str) -> list[str]:
+def german_sentences(text: str) -> list[str]:
     """German sentences by rule (pysbd's German rules cost ~100 ms an article): a break after . ! ? …
     (and closing quotes) before a capital, digit or opening quote, except after an ordinal number
     („am 5. November“), a single letter („z. B.“) or a known abbreviation."""
@@ -137,7 +137,7 @@ def without_bidi_controls(text: str) -> str:
 def _paragraph_sentences(text: str, language: str) -> list[str]:
     text = without_bidi_controls(text)
     if language == "de":
-        return _german_sentences(text)
+        return german_sentences(text)
     return [" ".join(text[start:end].split()) for start, end in split_sentences(text, language)]
 
 
