@@ -164,11 +164,12 @@ def article_sentences(german: Sequence[Paragraph], english: Sequence[Paragraph] 
 
 
 def candidates(sentences: Sequence[Sentence]) -> list[Sentence]:
-    """The sentences a key passage may be: complete ones, without the opening sentence (the teaser)
-    unless it is the only one."""
+    """The sentences a key passage may be: complete ones of the body, without the lead paragraph (the
+    teaser the review used to show); failing that, without the opening sentence; failing that, any."""
     complete = [s for s in sentences if s.quotable]
-    body = [s for s in complete if s.index > 0]
-    return body or complete
+    lead = sentences[0].paragraph if sentences else 0
+    body = [s for s in complete if s.paragraph != lead]
+    return body or [s for s in complete if s.index > 0] or complete
 
 
 # Vectors -----------------------------------------------------------------------------------------
