@@ -263,13 +263,6 @@ def _merged_into(session: Session, story_id: int) -> int | None:
     return redirect.story_id if redirect is not None else None
 
 
-def _public_story(session: Session, site: Site, story: Story, now: datetime | None) -> ReviewStory | None:
-    day = date.fromisoformat(story.day)
-    if not stories.review_state(session, site.settings, day, now).public:
-        return None
-    return next((item for item in stories.review(session, site.settings, day) if item.story.id == story.id), None)
-
-
 def story_page(session: Session, site: Site, story_id: int, now: datetime | None = None) -> StoryPage:
     story = session.get(Story, story_id)
     if story is None:
@@ -282,11 +275,16 @@ def story_page(session: Session, site: Site, story_id: int, now: datetime | None
     day = date.fromisoformat(story.day)
     if not stories.review_state(session, site.settings, day, now).public:
         return StoryPage(404)
-    item = _public_story(session, site, story, now)
+    item = next((i for i in stories.review(session, site.settings, day) if i.story.id == story.id), None)
     if item is None:
         return StoryPage(410)
+    return StoryPage(200, render_story(site, item, day))
+
+
+def render_story(site: Site, item: ReviewStory, day: date) -> str:
+    """A story's page (for a story of a public review)."""
     view = story_view(site, item)
-    body = site.env.get_template("story.html").render(
+    return site.env.get_template("story.html").render(
         story=view,
         day_text=german_day(day),
         day_url=day_path(site, day),
@@ -295,7 +293,6 @@ def story_page(session: Session, site: Site, story_id: int, now: datetime | None
         canonical=site.urls.absolute(view.url),
         robots=None,
     )
-    return StoryPage(200, body)
 
 
 def redirect_page(site: Site, target: str) -> str:
@@ -456,9 +453,7 @@ def static_files(session: Session, site: Site, now: datetime | None = None) -> d
         if page is not None:
             files[f"presseschau/{day.year:04d}/{day.month:02d}/{day.day:02d}/index.html"] = page
         for item in stories.review(session, site.settings, day):
-            answer = story_page(session, site, item.story.id, now)
-            if answer.body is not None:
-                files[f"presseschau/geschichte/{item.story.id}/index.html"] = answer.body
+            files[f"presseschau/geschichte/{item.story.id}/index.html"] = render_story(site, item, day)
     # A merged story's page sends readers on to the story it became part of.
     for redirect in session.scalars(select(StoryRedirect)):
         if f"presseschau/geschichte/{redirect.story_id}/index.html" in files:
