@@ -50,6 +50,8 @@ FEED_DAYS = 30
 OTHER_DAYS = 14
 FEED_NAMES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
 TITLE = "Die Presseschau des Tages"
+# The story's other articles listed first under „Verwandte Artikel“ on an article page.
+SIBLINGS_SHOWN = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +348,11 @@ def attach_story(session: Session, site: Site, view: queries.ArticleView) -> Non
     if found is None:
         return
     view.story_url, view.story_outlets = found.url, found.outlets
-    by_id = queries.summaries_by_id(session, found.sibling_ids)
-    siblings = [by_id[i] for i in found.sibling_ids if i in by_id]
-    rest = [r for r in view.related if r.publication_id not in by_id]
+    # A few of the story's other articles (a big story has hundreds): the page links the rest.
+    shown = found.sibling_ids[: max(queries.RELATED_COUNT, SIBLINGS_SHOWN)]
+    by_id = queries.summaries_by_id(session, shown)
+    siblings = [by_id[i] for i in shown if i in by_id]
+    rest = [r for r in view.related if r.publication_id not in set(found.sibling_ids)]
     view.related = siblings + rest[: max(0, queries.RELATED_COUNT - len(siblings))]
 
 
