@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from markupsafe import escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
@@ -312,6 +312,7 @@ class ArticleStory:
     story_id: int
     url: str | None
     outlets: int
+    # The first `SIBLINGS_SHOWN` of the story's other published articles, oldest first.
     sibling_ids: list[int]
 
 
@@ -327,18 +328,25 @@ def article_story(
     ).first()
     if story is None:
         return None
-    rows = session.execute(
-        select(Publication.id, Article.outlet, Article.source_id, Article.id)
+    published = (
+        select(Publication.id)
         .join(StoryArticle, StoryArticle.translation_id == Publication.translation_id)
         .join(Translation, Translation.id == Publication.translation_id)
         .join(Article, Article.id == Translation.article_id)
         .where(StoryArticle.story_id == story.id, Publication.status == PublicationStatus.PUBLISHED)
+    )
+    # Outlets as the review counts them: the outlet's name, else its source, else the article itself.
+    outlet = func.coalesce(
+        Article.outlet, "source:" + cast(Article.source_id, String), "article:" + cast(Article.id, String)
+    )
+    outlets = session.scalar(published.with_only_columns(func.count(distinct(outlet)))) or 0
+    siblings = session.scalars(
+        published.where(Publication.id != publication_id)
         .order_by(Publication.published_at, Publication.id)
+        .limit(SIBLINGS_SHOWN)
     ).all()
-    outlets = len({queries.plain_text(outlet) or source_id or article_id for _, outlet, source_id, article_id in rows})
     public = stories.review_state(session, site.settings, date.fromisoformat(story.day), now).public
-    siblings = [int(row[0]) for row in rows if row[0] != publication_id]
-    return ArticleStory(story.id, story_path(site, story.id) if public else None, outlets, siblings)
+    return ArticleStory(story.id, story_path(site, story.id) if public else None, outlets, list(siblings))
 
 
 def attach_story(session: Session, site: Site, view: queries.ArticleView) -> None:
@@ -348,10 +356,9 @@ def attach_story(session: Session, site: Site, view: queries.ArticleView) -> Non
     if found is None:
         return
     view.story_url, view.story_outlets = found.url, found.outlets
-    # A few of the story's other articles (a big story has hundreds): the page links the rest.
-    shown = found.sibling_ids[: max(queries.RELATED_COUNT, SIBLINGS_SHOWN)]
-    by_id = queries.summaries_by_id(session, shown)
-    siblings = [by_id[i] for i in shown if i in by_id]
+    # A few of the story's other articles (a big story has hundreds): its page links the rest.
+    by_id = queries.summaries_by_id(session, found.sibling_ids)
+    siblings = [by_id[i] for i in found.sibling_ids if i in by_id]
     rest = [r for r in view.related if r.publication_id not in set(found.sibling_ids)]
     view.related = siblings + rest[: max(0, queries.RELATED_COUNT - len(siblings))]
 
