@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from markupsafe import escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
@@ -52,6 +52,8 @@ FEED_DAYS = 30
 OTHER_DAYS = 14
 FEED_NAMES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
 TITLE = "Die Presseschau des Tages"
+# The story's other articles listed first under „Verwandte Artikel“ on an article page.
+SIBLINGS_SHOWN = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,13 +273,6 @@ def _merged_into(session: Session, story_id: int) -> int | None:
     return redirect.story_id if redirect is not None else None
 
 
-def _public_story(session: Session, site: Site, story: Story, now: datetime | None) -> ReviewStory | None:
-    day = date.fromisoformat(story.day)
-    if not stories.review_state(session, site.settings, day, now).public:
-        return None
-    return next((item for item in stories.review(session, site.settings, day) if item.story.id == story.id), None)
-
-
 def story_page(session: Session, site: Site, story_id: int, now: datetime | None = None) -> StoryPage:
     story = session.get(Story, story_id)
     if story is None:
@@ -290,11 +285,16 @@ def story_page(session: Session, site: Site, story_id: int, now: datetime | None
     day = date.fromisoformat(story.day)
     if not stories.review_state(session, site.settings, day, now).public:
         return StoryPage(404)
-    item = _public_story(session, site, story, now)
+    item = next((i for i in stories.review(session, site.settings, day) if i.story.id == story.id), None)
     if item is None:
         return StoryPage(410)
+    return StoryPage(200, render_story(site, item, day))
+
+
+def render_story(site: Site, item: ReviewStory, day: date) -> str:
+    """A story's page (for a story of a public review)."""
     view = story_view(site, item)
-    body = site.env.get_template("story.html").render(
+    return site.env.get_template("story.html").render(
         story=view,
         day_text=german_day(day),
         day_url=day_path(site, day),
@@ -303,7 +303,6 @@ def story_page(session: Session, site: Site, story_id: int, now: datetime | None
         canonical=site.urls.absolute(view.url),
         robots=None,
     )
-    return StoryPage(200, body)
 
 
 def redirect_page(site: Site, target: str) -> str:
@@ -321,6 +320,7 @@ class ArticleStory:
     story_id: int
     url: str | None
     outlets: int
+    # The first `SIBLINGS_SHOWN` of the story's other published articles, oldest first.
     sibling_ids: list[int]
 
 
@@ -336,18 +336,25 @@ def article_story(
     ).first()
     if story is None:
         return None
-    rows = session.execute(
-        select(Publication.id, Article.outlet, Article.source_id, Article.id)
+    published = (
+        select(Publication.id)
         .join(StoryArticle, StoryArticle.translation_id == Publication.translation_id)
         .join(Translation, Translation.id == Publication.translation_id)
         .join(Article, Article.id == Translation.article_id)
         .where(StoryArticle.story_id == story.id, Publication.status == PublicationStatus.PUBLISHED)
+    )
+    # Outlets as the review counts them: the outlet's name, else its source, else the article itself.
+    outlet = func.coalesce(
+        Article.outlet, "source:" + cast(Article.source_id, String), "article:" + cast(Article.id, String)
+    )
+    outlets = session.scalar(published.with_only_columns(func.count(distinct(outlet)))) or 0
+    siblings = session.scalars(
+        published.where(Publication.id != publication_id)
         .order_by(Publication.published_at, Publication.id)
+        .limit(SIBLINGS_SHOWN)
     ).all()
-    outlets = len({queries.plain_text(outlet) or source_id or article_id for _, outlet, source_id, article_id in rows})
     public = stories.review_state(session, site.settings, date.fromisoformat(story.day), now).public
-    siblings = [int(row[0]) for row in rows if row[0] != publication_id]
-    return ArticleStory(story.id, story_path(site, story.id) if public else None, outlets, siblings)
+    return ArticleStory(story.id, story_path(site, story.id) if public else None, outlets, list(siblings))
 
 
 def attach_story(session: Session, site: Site, view: queries.ArticleView) -> None:
@@ -357,9 +364,10 @@ def attach_story(session: Session, site: Site, view: queries.ArticleView) -> Non
     if found is None:
         return
     view.story_url, view.story_outlets = found.url, found.outlets
+    # A few of the story's other articles (a big story has hundreds): its page links the rest.
     by_id = queries.summaries_by_id(session, found.sibling_ids)
     siblings = [by_id[i] for i in found.sibling_ids if i in by_id]
-    rest = [r for r in view.related if r.publication_id not in by_id]
+    rest = [r for r in view.related if r.publication_id not in set(found.sibling_ids)]
     view.related = siblings + rest[: max(0, queries.RELATED_COUNT - len(siblings))]
 
 
@@ -467,9 +475,7 @@ def static_files(session: Session, site: Site, now: datetime | None = None) -> d
         if page is not None:
             files[f"presseschau/{day.year:04d}/{day.month:02d}/{day.day:02d}/index.html"] = page
         for item in stories.review(session, site.settings, day):
-            answer = story_page(session, site, item.story.id, now)
-            if answer.body is not None:
-                files[f"presseschau/geschichte/{item.story.id}/index.html"] = answer.body
+            files[f"presseschau/geschichte/{item.story.id}/index.html"] = render_story(site, item, day)
     # A merged story's page sends readers on to the story it became part of.
     for redirect in session.scalars(select(StoryRedirect)):
         if f"presseschau/geschichte/{redirect.story_id}/index.html" in files:

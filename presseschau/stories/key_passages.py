@@ -32,6 +32,9 @@ from presseschau.stories.passages import (
 from presseschau.stories.service import ReviewStory, StoryError, parse_day, review
 
 EDITORIAL_MAX = 600
+# Stories whose passages are kept chosen (by their articles' contents and editors' passages).
+CHOSEN_CACHE = 512
+_chosen: dict[tuple[object, ...], dict[int, Passage | None]] = {}
 
 
 @lru_cache(maxsize=4096)
@@ -39,13 +42,17 @@ def _sentences_cached(_key: str, german: str, english: str) -> tuple[Sentence, .
     return tuple(article_sentences(paragraphs_from_json(json.loads(german)), paragraphs_from_json(json.loads(english))))
 
 
-def translation_sentences(translation: Translation) -> tuple[Sentence, ...]:
-    """The German sentences of a translation (with their English originals where they align),
-    numbered as editors pick them; cached by content (segmentation is the slow part)."""
+def _content(translation: Translation) -> tuple[str, str, str]:
     german = json.dumps(translation.paragraphs or [], sort_keys=True)
     english = json.dumps(translation.article.paragraphs or [], sort_keys=True)
     key = hashlib.blake2b((german + "\0" + english).encode("utf-8"), digest_size=16).hexdigest()
-    return _sentences_cached(key, german, english)
+    return key, german, english
+
+
+def translation_sentences(translation: Translation) -> tuple[Sentence, ...]:
+    """The German sentences of a translation (with their English originals where they align),
+    numbered as editors pick them; cached by content (segmentation is the slow part)."""
+    return _sentences_cached(*_content(translation))
 
 
 def stored_passage(member: StoryArticle) -> Passage | None:
@@ -61,8 +68,16 @@ def stored_passage(member: StoryArticle) -> Passage | None:
 def passages_for(members: Sequence[Translation], stored: dict[int, StoryArticle]) -> dict[int, Passage | None]:
     """Key passages of a story's articles (in the order given, best first), by translation ID."""
     fixed = {t.id: p for t in members if t.id in stored and (p := stored_passage(stored[t.id])) is not None}
-    articles = [ArticleSentences(t.id, translation_sentences(t)) for t in members]
-    return choose_passages(articles, fixed)
+    contents = [(t.id, *_content(t)) for t in members]
+    # The day's page, the story's page and three feeds show the same story: chosen once per content.
+    key = (tuple((tid, digest) for tid, digest, _, _ in contents), tuple(sorted(fixed.items(), key=lambda i: i[0])))
+    found = _chosen.get(key)
+    if found is None:
+        articles = [ArticleSentences(tid, _sentences_cached(digest, de, en)) for tid, digest, de, en in contents]
+        found = _chosen[key] = choose_passages(articles, fixed)
+        while len(_chosen) > CHOSEN_CACHE:
+            _chosen.pop(next(iter(_chosen)))
+    return dict(found)
 
 
 def story_passages(item: ReviewStory) -> dict[int, Passage | None]:

@@ -38,6 +38,11 @@ RELEVANCE_WEIGHT = 0.7
 NEAR_DUPLICATE = 0.5
 # Sentences read per article (the body's first part carries the event).
 MAX_SENTENCES = 60
+# Articles of a story that get a key passage (best first): a review quotes a few dozen outlets at
+# most, and the cost grows with the square of the count. The rest show their teaser.
+MAX_PASSAGES = 30
+# Candidates per article weighed against the passages chosen so far (the most central ones).
+MAX_CANDIDATES = 10
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 # Starts like a sentence (capital, digit, opening quote) and ends like one (. ! ? …, then closing marks).
@@ -111,7 +116,7 @@ def is_complete_sentence(text: str) -> bool:
     return text.count("„") == text.count("“") and text.count("(") == text.count(")")
 
 
-def _german_sentences(text: str) -> list[str]:
+def german_sentences(text: str) -> list[str]:
     """German sentences by rule (pysbd's German rules cost ~100 ms an article): a break after . ! ? …
     (and closing quotes) before a capital, digit or opening quote, except after an ordinal number
     („am 5. November“), a single letter („z. B.“) or a known abbreviation."""
@@ -137,7 +142,7 @@ def without_bidi_controls(text: str) -> str:
 def _paragraph_sentences(text: str, language: str) -> list[str]:
     text = without_bidi_controls(text)
     if language == "de":
-        return _german_sentences(text)
+        return german_sentences(text)
     return [" ".join(text[start:end].split()) for start, end in split_sentences(text, language)]
 
 
@@ -164,11 +169,12 @@ def article_sentences(german: Sequence[Paragraph], english: Sequence[Paragraph] 
 
 
 def candidates(sentences: Sequence[Sentence]) -> list[Sentence]:
-    """The sentences a key passage may be: complete ones, without the opening sentence (the teaser)
-    unless it is the only one."""
+    """The sentences a key passage may be: complete ones of the body, without the lead paragraph (the
+    teaser the review used to show); failing that, without the opening sentence; failing that, any."""
     complete = [s for s in sentences if s.quotable]
-    body = [s for s in complete if s.index > 0]
-    return body or complete
+    lead = sentences[0].paragraph if sentences else 0
+    body = [s for s in complete if s.paragraph != lead]
+    return body or [s for s in complete if s.index > 0] or complete
 
 
 # Vectors -----------------------------------------------------------------------------------------
@@ -251,31 +257,40 @@ def choose_passages(
 ) -> dict[int, Passage | None]:
     """A key passage for every article of a story, by key: the `fixed` ones (editors') as they are,
     the others chosen in the given order (best report first) by maximal marginal relevance; None where
-    an article has no quotable sentence that is not a near-duplicate of a chosen passage."""
+    an article has no quotable sentence that is not a near-duplicate of a chosen passage, and for the
+    articles after the first `MAX_PASSAGES`."""
     fixed = fixed or {}
-    space = _Space(s.text for article in articles for s in article.sentences)
-    centroid = _centroid(space, articles)
+    quoted = list(articles[:MAX_PASSAGES])
+    space = _Space(s.text for article in quoted for s in article.sentences)
+    centroid = _centroid(space, quoted)
     chosen: list[Vector] = [space.vector(p.text) for p in fixed.values()]
-    result: dict[int, Passage | None] = {}
-    for article in articles:
+    result: dict[int, Passage | None] = {article.key: fixed.get(article.key) for article in articles}
+    for article in quoted:
         if article.key in fixed:
-            result[article.key] = fixed[article.key]
             continue
-        best: tuple[float, tuple[Sentence, ...], Vector] | None = None
+        options = []
         for sentence in candidates(article.sentences):
             parts = _with_next(sentence, article.sentences)
             vector = space.vector(" ".join(p.text for p in parts))
+            if vector:
+                options.append((_cosine(vector, centroid), parts, vector))
+        # The most central candidates (earlier first on a tie), then weighed against the chosen ones.
+        options.sort(key=lambda option: -option[0])
+        best: tuple[float, tuple[Sentence, ...], Vector] | None = None
+        weighed = 0
+        for relevance, parts, vector in options:
             redundancy = max((_cosine(vector, other) for other in chosen), default=0.0)
-            if redundancy >= NEAR_DUPLICATE or not vector:
+            if redundancy >= NEAR_DUPLICATE:
                 continue
-            score = RELEVANCE_WEIGHT * _cosine(vector, centroid) - (1 - RELEVANCE_WEIGHT) * redundancy
+            weighed += 1
+            if weighed > MAX_CANDIDATES:
+                break
+            score = RELEVANCE_WEIGHT * relevance - (1 - RELEVANCE_WEIGHT) * redundancy
             if best is None or score > best[0]:
                 best = (score, parts, vector)
-        if best is None:
-            result[article.key] = None
-            continue
-        chosen.append(best[2])
-        result[article.key] = _passage(best[1])
+        if best is not None:
+            chosen.append(best[2])
+            result[article.key] = _passage(best[1])
     return result
 
 

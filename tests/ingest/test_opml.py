@@ -54,6 +54,8 @@ def settings_of(source: Source) -> dict[str, Any]:
         "glossary": source.glossary,
         "tags": source.tags,
         "filters": source.filters,
+        "country": source.country,
+        "outlet_kind": source.outlet_kind,
     }
 
 
@@ -141,6 +143,8 @@ def test_round_trip_into_an_empty_data_directory(context: AppContext, other_cont
         engine="deepl",
         glossary={"Kyiv": "Kiew", "NATO": "NATO"},
         tags=["News/Europe", "Daily"],
+        country="gb",
+        outlet_kind="think tank",
         filters=build_filters(
             include=["Ukraine", "title:/\\bKyiv\\b/"], exclude=["url:/sport/"], min_words=80, target_language="publish"
         ),
@@ -161,6 +165,7 @@ def test_round_trip_into_an_empty_data_directory(context: AppContext, other_cont
     # The same sources with the same settings (ids follow the file's folder order).
     imported = sorted((settings_of(s) for s in sources(other_context)), key=lambda row: row["url"])
     assert imported == sorted((settings_of(s) for s in sources(context)), key=lambda row: row["url"])
+    assert (imported[0]["country"], imported[0]["outlet_kind"]) == ("GB", "think-tank")
     assert imported[0]["filters"] == {
         "include": ["Ukraine", "title:/\\bKyiv\\b/"],
         "exclude": ["url:/sport/"],

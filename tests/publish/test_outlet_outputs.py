@@ -49,9 +49,7 @@ def story_id(context: AppContext) -> int:
                 body_en=["The government failed on the budget.", "The spokesman said so on Monday in the capital."],
                 body_de=[
                     "Die Regierung ist beim Haushalt gescheitert, wie der Sprecher am Montag sagte.",
-                    (
-                        HOSTILE_SENTENCE if n == 0 else "Der Haushalt muss nun bis Ende Januar neu verhandelt werden."
-                    ),
+                    (HOSTILE_SENTENCE if n == 0 else "Der Haushalt muss nun bis Ende Januar neu verhandelt werden."),
                 ],
                 source=source,
                 outlet=source.name,

@@ -1,5 +1,5 @@
-"""Editors in the admin area: an article's key passage (another sentence, own words, back to the
-machine) and the merge form's choice of headline."""
+"""Editors in the admin area: an outlet's profile in the source form, an article's key passage
+(another sentence, own words, back to the machine) and the merge form's choice of headline."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
+from sqlalchemy import select
 
 from presseschau.app import AppContext
-from presseschau.store.models import StoryArticle
+from presseschau.store.models import Source, StoryArticle
 from presseschau.stories import service
 from tests.stories.story_data import QUAKE, STARSHIP, publish_event
 from tests.web.test_admin import _csrf, client, login  # noqa: F401 (the fixture)
@@ -76,3 +77,27 @@ def test_the_merge_form_asks_which_headline_stays(context: AppContext, client: T
     assert merged.status_code == 303
     with context.database.session() as session:
         assert service.get_story(session, second).headline == "Beben"
+
+
+def test_the_source_form_sets_the_outlet_profile(context: AppContext, client: TestClient) -> None:  # noqa: F811
+    login(client, "anna")
+    text = client.get("/admin/quellen").text
+    assert '<datalist id="laender">' in text and "Vereinigtes Königreich" in text
+    form = {"csrf_token": _csrf(text), "url": "https://paper.example/rss", "intervall": "15", "regel": "auto"}
+    refused = client.post("/admin/quellen", data={**form, "land": "XY", "medienart": "blog", "sprache": "en"})
+    assert refused.status_code == 400 and "unknown country &#39;XY&#39;" in refused.text
+    added = client.post("/admin/quellen", data={**form, "land": "fr", "medienart": "agency", "sprache": "en"})
+    assert added.status_code == 303
+    with context.database.session() as session:
+        source = session.scalars(select(Source)).one()
+        assert (source.country, source.outlet_kind, source.language) == ("FR", "agency", "en")
+        source_id = source.id
+    page = lxml_html.fromstring(client.get("/admin/quellen").text)
+    assert page.xpath(f"//input[@id='q{source_id}-land']/@value") == ["FR"]
+    assert page.xpath(f"//select[@id='q{source_id}-medienart']/option[@selected]/@value") == ["agency"]
+    # A form without the profile fields (an older page) changes none of them.
+    kept = client.post(f"/admin/quellen/{source_id}", data={**form, "name": "Paper"})
+    assert kept.status_code == 303
+    with context.database.session() as session:
+        source = session.scalars(select(Source)).one()
+        assert (source.country, source.outlet_kind) == ("FR", "agency")
