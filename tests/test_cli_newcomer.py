@@ -19,7 +19,8 @@ def test_help_shows_no_type_for_flags() -> None:
     result = CliRunner().invoke(app, ["articles", "list", "--help"], env={"COLUMNS": "120"})
     assert result.exit_code == 0
     assert "<bool>" not in result.output
-    assert "<int range> [x>=1]" in result.output  # options that take a value keep their type and range
+    # Options that take a value keep their type and range (every whole number is bounded: cli/params.py).
+    assert "<int range>" in result.output and "[1<=x<=" in result.output
 
 
 def test_articles_list_refuses_a_negative_limit(data_dir: Path) -> None:

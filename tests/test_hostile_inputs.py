@@ -59,7 +59,7 @@ SKIPPED = {("POST", "/admin/abmelden"), ("POST", "/admin/anmelden"), ("POST", "/
 
 def _routes(app: Any, prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
     for route in app.routes:
-        if isinstance(route, Mount):
+        if isinstance(route, Mount) and hasattr(route.app, "routes"):  # not a mounted StaticFiles
             yield from _routes(route.app, prefix + route.path)
     for route in _flatten(app.routes):
         if isinstance(route, APIRoute):

@@ -160,7 +160,7 @@ def translate_command(
             echo(f"  article {outcome.article_id}: {outcome.error}", err=True)
     if report.aborted:
         raise fail(f"nothing more translated: {report.aborted}")
-    if report.done == 0:
+    if report.done == 0 and total > 0:  # `--limit 0` asks for nothing: not a failure
         raise fail(_why_nothing(context, queued))
 
 

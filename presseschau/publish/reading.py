@@ -29,7 +29,7 @@ def _extras(number: int, original: Paragraph | None, report_url: str | None) -> 
         return ""
     label = "Original und Korrektur" if original is not None and report_url else "Original" if original else "Korrektur"
     parts = [
-        f'<details class="paragraph-extras" id="absatz-{number}">',
+        f'<details class="paragraph-extras" id="absatz-{number}" data-pagefind-ignore="all">',  # German search only
         f'<summary>{label}<span class="visually-hidden"> zu Absatz {number}</span></summary>',
     ]
     if original is not None:

@@ -34,16 +34,17 @@ def _first_answer(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
     raise AssertionError(f"no answer from {url}:\n{log_path.read_text()}")
 
 
-def test_serve_says_why_and_exits_3_when_the_address_is_taken(data_dir: Path) -> None:
-    # As uvicorn.run did before the set-up was shared: its own exit status for a failed start.
+def test_serve_says_why_and_refuses_when_the_address_is_taken(data_dir: Path) -> None:
+    # Checked before anything starts (issue 23 item 13): one line naming the port and another to
+    # pick, the refusal status 2 (a start that still fails later, a race, keeps its status 3).
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = int(taken.getsockname()[1])
         command = [sys.executable, "-m", "presseschau", "--data", str(data_dir), "serve", "--port", str(port)]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 3, result.stderr
-    assert "address already in use" in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert f"port {port} on 127.0.0.1 is already in use; choose another with --port {port + 1}" in result.stderr
 
 
 @pytest.mark.slow

@@ -22,14 +22,16 @@ def upgrade() -> None:
     with op.batch_alter_table("translations") as batch:
         batch.add_column(sa.Column("quality_risk", sa.Float(), nullable=True))
         batch.add_column(sa.Column("quality", sa.JSON(), nullable=True))
-    with op.batch_alter_table("sources") as batch:
+    # Rebuilt on SQLite to widen a column: keep 0011's AUTOINCREMENT (source IDs are never reused).
+    with op.batch_alter_table("sources", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.add_column(sa.Column("risk_threshold", sa.Float(), nullable=True))
         # "auto-unless-risky" has 17 characters.
         batch.alter_column("publish_policy", existing_type=sa.String(length=16), type_=sa.String(length=32))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sources") as batch:
+    # Rebuilt on SQLite to widen a column: keep 0011's AUTOINCREMENT (source IDs are never reused).
+    with op.batch_alter_table("sources", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.alter_column("publish_policy", existing_type=sa.String(length=32), type_=sa.String(length=16))
         batch.drop_column("risk_threshold")
     with op.batch_alter_table("translations") as batch:
