@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
@@ -324,6 +325,35 @@ class ArticleStory:
     sibling_ids: list[int]
 
 
+# Per session (one request, one static build): each story's outlet count and published articles,
+# read once. An article page needs its story's, and a build renders every member of a big story:
+# per article, the two queries made the build quadratic in the story's size.
+_STORY_MEMBERS: weakref.WeakKeyDictionary[Session, dict[int, tuple[int, list[int]]]] = weakref.WeakKeyDictionary()
+
+
+def _story_members(session: Session, story_id: int) -> tuple[int, list[int]]:
+    """A story's number of outlets and its published articles' IDs, oldest first."""
+    known = _STORY_MEMBERS.setdefault(session, {})
+    found = known.get(story_id)
+    if found is not None:
+        return found
+    published = (
+        select(Publication.id)
+        .join(StoryArticle, StoryArticle.translation_id == Publication.translation_id)
+        .join(Translation, Translation.id == Publication.translation_id)
+        .join(Article, Article.id == Translation.article_id)
+        .where(StoryArticle.story_id == story_id, Publication.status == PublicationStatus.PUBLISHED)
+    )
+    # Outlets as the review counts them: the outlet's name, else its source, else the article itself.
+    outlet = func.coalesce(
+        Article.outlet, "source:" + cast(Article.source_id, String), "article:" + cast(Article.id, String)
+    )
+    outlets = session.scalar(published.with_only_columns(func.count(distinct(outlet)))) or 0
+    members = list(session.scalars(published.order_by(Publication.published_at, Publication.id)).all())
+    found = known[story_id] = (outlets, members)
+    return found
+
+
 def article_story(
     session: Session, site: Site, publication_id: int, now: datetime | None = None
 ) -> ArticleStory | None:
@@ -336,25 +366,10 @@ def article_story(
     ).first()
     if story is None:
         return None
-    published = (
-        select(Publication.id)
-        .join(StoryArticle, StoryArticle.translation_id == Publication.translation_id)
-        .join(Translation, Translation.id == Publication.translation_id)
-        .join(Article, Article.id == Translation.article_id)
-        .where(StoryArticle.story_id == story.id, Publication.status == PublicationStatus.PUBLISHED)
-    )
-    # Outlets as the review counts them: the outlet's name, else its source, else the article itself.
-    outlet = func.coalesce(
-        Article.outlet, "source:" + cast(Article.source_id, String), "article:" + cast(Article.id, String)
-    )
-    outlets = session.scalar(published.with_only_columns(func.count(distinct(outlet)))) or 0
-    siblings = session.scalars(
-        published.where(Publication.id != publication_id)
-        .order_by(Publication.published_at, Publication.id)
-        .limit(SIBLINGS_SHOWN)
-    ).all()
+    outlets, members = _story_members(session, story.id)
+    siblings = [member for member in members if member != publication_id][:SIBLINGS_SHOWN]
     public = stories.review_state(session, site.settings, date.fromisoformat(story.day), now).public
-    return ArticleStory(story.id, story_path(site, story.id) if public else None, outlets, list(siblings))
+    return ArticleStory(story.id, story_path(site, story.id) if public else None, outlets, siblings)
 
 
 def attach_story(session: Session, site: Site, view: queries.ArticleView) -> None:
