@@ -178,3 +178,11 @@ def plural(count: int, one: str, other: str, locale: str = "de") -> str:
     noun by the locale's plural rule (CLDR through Babel). The one helper for counted nouns."""
     form = Locale.parse(locale).plural_form(count)
     return f"{format_decimal(count, locale=locale)} {one if form == 'one' else other}"
+
+
+def nest_quotes(text: str) -> str:
+    """German quotations inside a quotation: „…“ becomes ‚…‘ (only where the text opens one with „,
+    so an English “…” is left alone)."""
+    if "„" not in text:
+        return text
+    return text.replace("„", "‚").replace("“", "‘")

@@ -28,7 +28,7 @@ from presseschau.config import Settings
 from presseschau.ingest.profiles import profile_text
 from presseschau.publish import feeds, queries, sitemaps
 from presseschau.publish.attribution import short_rights
-from presseschau.publish.formatting import plural, teaser
+from presseschau.publish.formatting import nest_quotes, plural, teaser
 from presseschau.store.models import (
     Article,
     PressReview,
@@ -89,7 +89,13 @@ class Entry:
         """The key passage as the review prints it in text: „…“, or marked as the editors' words."""
         if not self.passage:
             return ""
-        return f"Die Redaktion: {self.passage}" if self.passage_editorial else f"„{self.passage}“"
+        return f"Die Redaktion: {self.passage}" if self.passage_editorial else f"„{self.quoted_passage}“"
+
+    @property
+    def quoted_passage(self) -> str:
+        """The passage ready to stand inside „…“: its own quotations become half quotes (‚…‘), as
+        German typography nests them."""
+        return nest_quotes(self.passage or "")
     # The original's licence and how the German text came about (attribution.short_rights).
     rights: str = ""
 

@@ -9,12 +9,14 @@ from presseschau.publish.formatting import (
     german_month,
     iso_datetime,
     join_authors,
+    nest_quotes,
     original_date_iso,
     original_date_text,
     teaser,
     translation_disclosure,
     translation_notice,
 )
+from presseschau.publish.press_review import Entry
 
 
 def test_german_dates_in_the_configured_zone() -> None:
@@ -111,3 +113,15 @@ def test_join_authors() -> None:
     assert join_authors(["A"]) == "A"
     assert join_authors(["A", "B"]) == "A und B"
     assert join_authors(["A", "B", " ", "C"]) == "A, B und C"
+
+
+def test_quotations_inside_a_key_passage_nest_as_half_quotes() -> None:
+    assert nest_quotes("Er sagte: „Wir bleiben“, und ging.") == "Er sagte: ‚Wir bleiben‘, und ging."
+    # Without a German opening mark the text is left alone (an English “…” is not turned into ‘…’).
+    assert nest_quotes("Kein Zitat hier.") == "Kein Zitat hier."
+    assert nest_quotes("He said “yes”.") == "He said “yes”."
+    entry = Entry(
+        outlet="The Guardian", title="T", teaser="", url="/a/", original_url=None, original_title="T",
+        original_published_at=None, original_date_only=False, passage="Sie nannte es „historisch“.",
+    )
+    assert entry.quote == "„Sie nannte es ‚historisch‘.“"

@@ -10,6 +10,7 @@ import pytest
 
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
+from presseschau.publish.formatting import nest_quotes
 from presseschau.web import app as web_app
 from tests.demo_site import load_demo_site
 from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
@@ -90,4 +91,5 @@ def test_editor_picks_another_sentence(
     _submit(driver, form.find_element(By.CSS_SELECTOR, "button[value='satz']"), "Kernaussage gespeichert.")
     driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
     quotes = [q.text for q in driver.find_elements(By.CSS_SELECTOR, "blockquote.key-passage")]  # type: ignore[attr-defined]
-    assert any(q.removeprefix("„").startswith(wanted[:60]) for q in quotes), (wanted, quotes)
+    # Inside the review's „…“ the sentence's own quotations are nested as ‚…‘.
+    assert any(q.removeprefix("„").startswith(nest_quotes(wanted[:60])) for q in quotes), (wanted, quotes)

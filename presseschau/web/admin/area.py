@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from presseschau.app import AppContext
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.users import AuthenticatedUser
-from presseschau.publish.formatting import local_datetime, plural
+from presseschau.publish.formatting import local_datetime, nest_quotes, plural
 from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
@@ -193,6 +193,7 @@ class AdminArea:
         self.env.filters["reuse_decision"] = lambda article: article_reuse(self.settings, article)
         self.env.globals["reuse_labels"] = REUSE_LABELS
         self.env.filters["plural"] = plural
+        self.env.filters["nest_quotes"] = nest_quotes
 
     # Rendering ----------------------------------------------------------------------------------
 
