@@ -5,7 +5,9 @@ and each module is placed in a stage; a stage may import its own and lower stage
 stages' import graph has no cycle (ingest and translate share a rank, so only this check keeps
 them from importing each other both ways).
 
-Order, lowest first. `presseschau.app` (AppContext) sits directly above store, not among the
+Order, lowest first. `presseschau.pipeline.steps` (fetch or translate, then publish) sits below
+web: the JSON API polls a source with it, while the rest of the pipeline serves the web app.
+`presseschau.app` (AppContext) sits directly above store, not among the
 foundations: it owns the lazily migrated `Database`, so below store its very purpose would be an
 upward import.
 """
@@ -30,10 +32,13 @@ RANKS: dict[str, int] = {
     "publish": 5,
     "reporting": 6,  # cross-stage read queries: status counts, articles per source, article lists
     "editorial": 7,
-    "web": 8,
-    "pipeline": 9,
-    "cli": 10,  # presseschau/cli/ and __main__.py
+    "steps": 8,  # presseschau.pipeline.steps: a stage joined to publishing, for the web API and the workers
+    "web": 9,
+    "pipeline": 10,
+    "cli": 11,  # presseschau/cli/ and __main__.py
 }
+# Modules placed apart from their package's stage: {module: stage}.
+STAGE_OF_MODULE = {"presseschau.pipeline.steps": "steps"}
 FOUNDATION_MODULES = {
     "presseschau",
     "presseschau.content",
@@ -57,6 +62,8 @@ def module_name(path: Path) -> str:
 
 def stage_of(module: str) -> str:
     parts = module.split(".")
+    if module in STAGE_OF_MODULE:
+        return STAGE_OF_MODULE[module]
     if module in FOUNDATION_MODULES or any(module == p or module.startswith(p + ".") for p in DATA_PACKAGES):
         return "foundation"
     if module in ("presseschau.__main__", "presseschau.cli") or parts[1] == "cli":
@@ -183,6 +190,7 @@ def test_a_cycle_between_stages_of_one_rank_is_found() -> None:
         ("presseschau.cli.editorial", "cli"),
         ("presseschau.cli.pipeline", "cli"),
         ("presseschau.pipeline.demo", "pipeline"),
+        ("presseschau.pipeline.steps", "steps"),
         ("presseschau.demo", "foundation"),
         ("presseschau.app", "app"),
         ("presseschau.store.migrations.env", "store"),
@@ -195,3 +203,15 @@ def test_modules_are_placed_by_name(module: str, stage: str) -> None:
 def test_a_module_outside_every_stage_is_refused() -> None:
     with pytest.raises(AssertionError, match="belongs to no stage"):
         stage_of("presseschau.reports")
+
+
+def test_the_web_may_call_the_pipeline_steps_but_not_the_pipeline_service() -> None:
+    modules = {
+        "presseschau.pipeline.steps": ("", False),
+        "presseschau.pipeline.service": ("", False),
+        "presseschau.web.api": (
+            "from presseschau.pipeline.steps import fetch_and_publish\nfrom presseschau.pipeline import service\n",
+            False,
+        ),
+    }
+    assert upward_imports(modules) == ["presseschau.web.api:2 (web) imports presseschau.pipeline.service (pipeline)"]

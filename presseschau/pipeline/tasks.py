@@ -123,12 +123,11 @@ def poll_due_sources() -> int:
 
 @celery_app.task(name="presseschau.fetch_source", bind=True, max_retries=5)
 def fetch_source(self: Any, source_id: int) -> int:
-    from presseschau.ingest.polling import fetch_sources
-    from presseschau.publish.service import publisher
+    from presseschau.pipeline.steps import fetch_and_publish
 
     ctx = context()
     try:
-        report = fetch_sources(ctx.database, ctx.settings, source_id=source_id, on_done=publisher(ctx.settings))
+        report = fetch_and_publish(ctx.database, ctx.settings, source_id=source_id)
     except Exception as error:  # a crashed fetch retries with backoff; per-item errors are recorded
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
     dispatch.delay()
@@ -191,19 +190,17 @@ def translate_batch(self: Any, engine: str | None = None, model: str | None = No
     the batch stops at the first article, which goes back to the queue without spending an
     attempt until the engine's pause ends; `dispatch` sends no work for it meanwhile.
     """
-    from presseschau.publish.service import publisher
-    from presseschau.translate.queue import translate_queued
+    from presseschau.pipeline.steps import translate_and_publish
 
     ctx = context()
     try:
-        report = translate_queued(
+        report = translate_and_publish(
             ctx.database,
             ctx.settings,
             limit=TRANSLATE_BATCH,
             engine_name=engine,
             model=model,
             owner=owner(),
-            on_done=publisher(ctx.settings),
         )
     except Exception as error:
         raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
