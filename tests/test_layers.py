@@ -41,6 +41,7 @@ RANKS: dict[str, int] = {
 STAGE_OF_MODULE = {"presseschau.pipeline.steps": "steps"}
 FOUNDATION_MODULES = {
     "presseschau",
+    "presseschau.backoff",
     "presseschau.content",
     "presseschau.config",
     "presseschau.logging_setup",

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import select
 
+from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.ingest.errors import FeedError, HTTPStatusError, IngestError, NoArticleFound
 from presseschau.ingest.extract import ExtractedArticle, discover_feeds, extract_article, html_fragment_to_paragraphs
@@ -275,7 +276,7 @@ def _item_retry_due(settings: Settings, attempts: int, fetched_at: datetime | No
         return False
     if fetched_at is None or settings.item_retry_base_s <= 0:
         return True
-    wait = min(settings.backoff_max_s, settings.item_retry_base_s * 2 ** max(0, attempts - 1))
+    wait = Backoff(settings.item_retry_base_s, settings.backoff_max_s).seconds(attempts)
     return fetched_at + timedelta(seconds=wait) <= now
 
 
@@ -456,17 +457,11 @@ def _record_source_failure(
         source.last_polled_at = started
         source.last_status = error.kind
         source.last_error = str(error)
-        delay = backoff_delay(source.consecutive_failures, settings.backoff_base_s, settings.backoff_max_s)
+        delay = Backoff(settings.backoff_base_s, settings.backoff_max_s).delay(source.consecutive_failures)
         if isinstance(error, HTTPStatusError) and error.retry_after_s:
             delay = max(delay, timedelta(seconds=min(error.retry_after_s, settings.backoff_max_s)))
         source.next_poll_at = utcnow() + delay
         log.warning("source %s failed (%d in a row): %s", source.url, source.consecutive_failures, error)
-
-
-def backoff_delay(failures: int, base_s: float, max_s: float) -> timedelta:
-    """base · 2^(failures-1), capped, with ±10 % jitter so failing sources don't retry in lockstep."""
-    seconds = min(max_s, base_s * 2 ** max(0, failures - 1))
-    return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 
 def _jittered(interval_s: int, fraction: float) -> timedelta:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
 from presseschau.store.db import Database
@@ -26,7 +27,6 @@ from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 from presseschau.store.queue import (
     WORKER_DEATHS,
-    Backoff,
     LeaseKeeper,
     TranslationDone,
     claim_translations,

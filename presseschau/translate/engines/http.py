@@ -24,7 +24,6 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.translate.engines.base import EngineError, EngineNotReady
 
@@ -199,7 +199,7 @@ class HttpClient:
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         # Full jitter spreads the retries of many workers; Retry-After is the server's minimum, and
         # `retry_max_s` caps only our own backoff: asking again sooner than told would be refused.
-        delay = random.uniform(0.0, min(self.policy.retry_max_s, self.policy.retry_base_s * 2**attempt))
+        delay = Backoff(self.policy.retry_base_s, self.policy.retry_max_s).full_jitter_s(attempt + 1)
         if retry_after is not None:
             delay = max(delay, min(retry_after, RETRY_AFTER_MAX_S))
         return delay
