@@ -25,7 +25,7 @@ class Backoff:
 
     def seconds(self, attempt: int) -> float:
         """The wait after the `attempt`-th failure (counted from 1), without jitter."""
-        return min(self.max_s, self.base_s * 2 ** max(0, attempt - 1))
+        return min(self.max_s, self.base_s * 2.0 ** max(0, attempt - 1))
 
     def delay(self, attempt: int) -> timedelta:
         """`seconds(attempt)` with ±10 % jitter, so items that failed together don't retry in lockstep."""

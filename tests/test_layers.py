@@ -45,6 +45,7 @@ FOUNDATION_MODULES = {
     "presseschau.content",
     "presseschau.config",
     "presseschau.logging_setup",
+    "presseschau.progress",
     "presseschau.text",
 }
 DATA_PACKAGES = {"presseschau.demo"}

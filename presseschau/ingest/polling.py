@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,8 +31,16 @@ from presseschau.ingest.fetcher import ACCEPT_FEED, Fetcher, FetchResponse, page
 from presseschau.ingest.language import detect_language
 from presseschau.ingest.sitemaps import parse_sitemap
 from presseschau.ingest.sources import sources_to_poll
-from presseschau.ingest.storing import MAX_ITEM_ATTEMPTS, StoreOutcome, find_by_url, record_item_failure, store_article
+from presseschau.ingest.storing import (
+    MAX_ITEM_ATTEMPTS,
+    StoreCounts,
+    StoreOutcome,
+    find_by_url,
+    record_item_failure,
+    store_article,
+)
 from presseschau.ingest.urls import normalize_url
+from presseschau.progress import Progress
 from presseschau.store.db import Database
 from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import CONTENT_STATUSES, Article, FetchStatus, Source, SourceStatus, utcnow
@@ -41,7 +48,6 @@ from presseschau.store.queue import TranslationDone
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[..., None]
 
 # Per poll: a sitemap can list thousands of URLs; the newest this many are what matters for news.
 MAX_ENTRIES_PER_POLL = 100  # page fetches per poll; the rest waits for a catch-up poll
@@ -53,16 +59,10 @@ FULL_CONTENT_MIN_WORDS = 150
 
 
 @dataclass
-class FetchReport:
+class FetchReport(StoreCounts):
     sources_polled: int = 0
     not_modified: int = 0
     entries_seen: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    articles_unchanged: int = 0
-    articles_duplicate: int = 0
-    not_english: int = 0
-    filtered: int = 0  # held back by their source's filters
     failures: list[tuple[str, str]] = field(default_factory=list)
     # Sources and items attempted / done: the CLI fails only when nothing at all succeeded.
     attempted: int = 0
@@ -70,18 +70,7 @@ class FetchReport:
 
     def count(self, outcome: StoreOutcome) -> None:
         self.succeeded += 1
-        if outcome == "new":
-            self.articles_new += 1
-        elif outcome == "updated":
-            self.articles_updated += 1
-        elif outcome == "unchanged":
-            self.articles_unchanged += 1
-        elif outcome == "duplicate":
-            self.articles_duplicate += 1
-        elif outcome == "filtered":
-            self.filtered += 1
-        else:
-            self.not_english += 1
+        self.count_outcome(outcome)
 
     @property
     def all_failed(self) -> bool:

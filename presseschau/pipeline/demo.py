@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from presseschau.app import AppContext
-from presseschau.ingest.polling import Progress
+from presseschau.progress import Progress
 
 SAMPLES_PACKAGE = "presseschau.demo"
 
@@ -243,7 +243,7 @@ def translate_samples(
             context.database, context.settings, limit=1, engine_name=choice.name, model=choice.model, owner=owner
         )
         if progress is not None:
-            progress(int(report.claimed))
+            progress(int(report.claimed), None)
         if report.aborted:
             return report.aborted
         if not report.claimed:

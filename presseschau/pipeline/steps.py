@@ -14,7 +14,8 @@ from __future__ import annotations
 import httpx
 
 from presseschau.config import Settings
-from presseschau.ingest.polling import FetchReport, Progress, fetch_sources
+from presseschau.ingest.polling import FetchReport, fetch_sources
+from presseschau.progress import Progress
 from presseschau.publish.service import publisher
 from presseschau.store.db import Database
 from presseschau.translate.queue import TranslateRunReport, translate_queued

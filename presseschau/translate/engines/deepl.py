@@ -34,7 +34,7 @@ from typing import Any
 
 from presseschau.translate import usage
 from presseschau.translate.engines.base import EngineError
-from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy, probe_text
+from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy, probe_text, request_batches
 from presseschau.translate.glossary import Glossary
 
 log = logging.getLogger("presseschau.translate")
@@ -201,23 +201,9 @@ class DeepLEngine:
         """Inline-HTML segments in, inline HTML out, tags placed by DeepL."""
         self.prepare_glossary()
         outputs: list[str] = []
-        for chunk in self._chunks(segments):
+        for chunk in request_batches(segments, MAX_TEXTS, MAX_REQUEST_CHARS):
             outputs.extend(self._translate(chunk, source_language, target_language))
         return outputs
-
-    def _chunks(self, texts: Sequence[str]) -> list[list[str]]:
-        chunks: list[list[str]] = []
-        current: list[str] = []
-        size = 0
-        for text in texts:
-            if current and (len(current) >= MAX_TEXTS or size + len(text) > MAX_REQUEST_CHARS):
-                chunks.append(current)
-                current, size = [], 0
-            current.append(text)
-            size += len(text)
-        if current:
-            chunks.append(current)
-        return chunks
 
     def _translate(self, texts: list[str], source_language: str, target_language: str) -> list[str]:
         """Translate HTML fragments; the answers are HTML fragments too."""

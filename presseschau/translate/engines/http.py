@@ -308,6 +308,24 @@ class HttpClient:
         return self.redact(" ".join(text.split())) or response.reason_phrase
 
 
+def request_batches(texts: Sequence[str], max_texts: int, max_chars: int | None) -> list[list[str]]:
+    """`texts` in order, cut into requests of at most `max_texts` texts and `max_chars` characters
+    (None: no character limit); a single text longer than `max_chars` goes alone."""
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for text in texts:
+        over = max_chars is not None and size + len(text) > max_chars
+        if current and (len(current) >= max_texts or over):
+            batches.append(current)
+            current, size = [], 0
+        current.append(text)
+        size += len(text)
+    if current:
+        batches.append(current)
+    return batches
+
+
 def probe_text(configured: bool, reachable: bool | None, details: str) -> tuple[bool, str]:
     """The `presseschau engines` line: configured, reachable, quota left."""
     if not configured:

@@ -26,7 +26,7 @@ from typing import Any
 
 from presseschau.translate import usage
 from presseschau.translate.engines.base import EngineError
-from presseschau.translate.engines.http import HttpClient, probe_text
+from presseschau.translate.engines.http import HttpClient, probe_text, request_batches
 
 log = logging.getLogger("presseschau.translate")
 
@@ -65,23 +65,12 @@ class LibreTranslateEngine:
         self._limits_known = True
 
     def _requests(self, segments: Sequence[str]) -> list[list[str]]:
-        chunks: list[list[str]] = []
-        current: list[str] = []
-        size = 0
         for segment in segments:
             if self.char_limit is not None and len(segment) > self.char_limit:
                 raise EngineError(
                     f"libretranslate: a segment of {len(segment)} characters exceeds the server limit {self.char_limit}"
                 )
-            over = self.char_limit is not None and size + len(segment) > self.char_limit
-            if current and (len(current) >= self.batch_limit or over):
-                chunks.append(current)
-                current, size = [], 0
-            current.append(segment)
-            size += len(segment)
-        if current:
-            chunks.append(current)
-        return chunks
+        return request_batches(segments, self.batch_limit, self.char_limit)
 
     def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         if not self._limits_known:
