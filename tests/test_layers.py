@@ -217,3 +217,65 @@ def test_the_web_may_call_the_pipeline_steps_but_not_the_pipeline_service() -> N
         ),
     }
     assert upward_imports(modules) == ["presseschau.web.api:2 (web) imports presseschau.pipeline.service (pipeline)"]
+
+
+# Inside the translate stage: model management below the engines, and no circle ----------------
+
+
+def module_cycles(modules: Mapping[str, tuple[str, bool]], package: str) -> list[list[str]]:
+    """The groups of modules under `package` that import each other in a circle (strongly
+    connected components of more than one module), each sorted."""
+    inside = {name for name in modules if name == package or name.startswith(package + ".")}
+    graph = {
+        name: {target for target, _ in imported_modules(name, *modules[name], modules) if target in inside}
+        for name in inside
+    }
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for following in graph[todo.pop()]:
+                if following not in seen:
+                    seen.add(following)
+                    todo.append(following)
+        return seen
+
+    reachable = {name: reach(name) for name in sorted(inside)}
+    groups = {
+        tuple(sorted({name} | {other for other in reachable[name] if name in reachable[other]}))
+        for name in inside
+        if name in reachable[name]
+    }
+    return sorted(list(group) for group in groups)
+
+
+def test_model_management_imports_no_engine() -> None:
+    modules = read_package()
+    problems = [
+        f"{name}:{line} imports {target}"
+        for name, (source, is_package) in modules.items()
+        if name.startswith("presseschau.translate.models")
+        for target, line in imported_modules(name, source, is_package, modules)
+        if target.startswith("presseschau.translate.engines")
+    ]
+    assert problems == []
+
+
+def test_the_translate_stage_has_no_import_circle() -> None:
+    assert module_cycles(read_package(), "presseschau.translate") == []
+
+
+def test_an_import_circle_inside_a_package_is_found() -> None:
+    modules = {
+        "presseschau.translate.models.catalog": ("from presseschau.translate.models import firefox_records\n", False),
+        "presseschau.translate.models.firefox_records": (
+            "def meta():\n    from presseschau.translate.models.catalog import ModelMeta\n",
+            False,
+        ),
+        "presseschau.translate.models.meta": ("", False),
+        "presseschau.translate.engines.ct2": ("from presseschau.translate.models import catalog\n", False),
+    }
+    assert module_cycles(modules, "presseschau.translate") == [
+        ["presseschau.translate.models.catalog", "presseschau.translate.models.firefox_records"]
+    ]

@@ -26,13 +26,13 @@ from presseschau.publish.service import publish_orphaned
 from presseschau.store.models import Translation, TranslationStatus
 from presseschau.store.queue import recover_orphaned_leases
 from presseschau.translate import usage
-from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
-from presseschau.translate.download import DownloadError
 from presseschau.translate.engines import EngineError, engine_specs
-from presseschau.translate.firefox import architecture_preference, parse_model_name
 from presseschau.translate.glossary import Glossary, GlossaryError, glossary_for
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
+from presseschau.translate.models.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
+from presseschau.translate.models.download import DownloadError
+from presseschau.translate.models.firefox_records import architecture_preference, parse_model_name
 from presseschau.translate.pauses import load_pauses
 from presseschau.translate.queue import queued_count
 from presseschau.translate.translating import translate_with_fallback

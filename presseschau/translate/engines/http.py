@@ -22,6 +22,7 @@ travel in headers or request bodies, which are never logged.
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import logging
 import threading
@@ -35,6 +36,7 @@ import httpx
 from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.translate.engines.base import EngineError, EngineNotReady
+from presseschau.translate.glossary import Glossary, glossary_for
 
 log = logging.getLogger("presseschau.translate")
 
@@ -333,3 +335,17 @@ def probe_text(configured: bool, reachable: bool | None, details: str) -> tuple[
     if not reachable:
         return False, f"configured; not reachable: {details}"
     return True, f"configured; reachable; {details}"
+
+
+def glossary_with_digest(settings: Settings) -> tuple[Glossary | None, str]:
+    """The configured glossary and a digest of it: a changed glossary gives a new engine instance."""
+    glossary = glossary_for(settings)
+    if glossary is None:
+        return None, ""
+    entries = "\n".join(f"{t.source}\t{t.target}\t{t.case_sensitive}" for t in glossary.terms)
+    return glossary, hashlib.sha256(entries.encode()).hexdigest()[:16]
+
+
+def secret_digest(secret: str | None) -> str:
+    # Cache keys are plain tuples that may end up in debug output: never the key itself.
+    return hashlib.sha256(secret.encode()).hexdigest()[:12] if secret else ""
