@@ -41,10 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
-from presseschau.ingest.polling import fetch_sources  # noqa: E402
 from presseschau.ingest.sources import add_source  # noqa: E402
-from presseschau.publish.service import publisher  # noqa: E402
-from presseschau.translate.queue import translate_queued  # noqa: E402
+from presseschau.pipeline.steps import fetch_and_publish, translate_and_publish  # noqa: E402
 from tests.pipeline.distributed import start_worker, stop  # noqa: E402
 from tests.pipeline.newssite import GeneratedArticle, article_page, generate_articles, rss_feed  # noqa: E402
 
@@ -128,9 +126,8 @@ def run_single_process(data: Path, env: dict[str, str], feeds: list[str], expect
     for index, url in enumerate(feeds):
         add_source(context.database, context.settings, url, name=f"Loopback {index + 1}")
     started = time.perf_counter()
-    fetch_sources(context.database, context.settings, on_done=publisher(context.settings))
-    on_done = publisher(context.settings)
-    while translate_queued(context.database, context.settings, limit=4, owner="bench", on_done=on_done).claimed:
+    fetch_and_publish(context.database, context.settings)
+    while translate_and_publish(context.database, context.settings, limit=4, owner="bench").claimed:
         pass
     elapsed = time.perf_counter() - started
     context.close()

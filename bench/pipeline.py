@@ -25,11 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from presseschau.app import AppContext  # noqa: E402
-from presseschau.ingest.polling import fetch_sources  # noqa: E402
 from presseschau.ingest.sources import add_source  # noqa: E402
-from presseschau.publish.service import publisher  # noqa: E402
+from presseschau.pipeline.steps import fetch_and_publish, translate_and_publish  # noqa: E402
 from presseschau.store.models import Publication, Translation  # noqa: E402
-from presseschau.translate.queue import translate_queued  # noqa: E402
 from tests.pipeline.newssite import article_page, generate_articles, serve_news_site  # noqa: E402
 
 TINY_MODEL = REPO / "tests" / "fixtures" / "models" / "tiny-en-de"
@@ -69,18 +67,17 @@ def main() -> None:
             startup = time.perf_counter() - warm_start
 
             started = time.perf_counter()
-            fetch_sources(context.database, context.settings, on_done=publisher(settings))
+            fetch_and_publish(context.database, context.settings)
             fetched = time.perf_counter()
             translated = 0
             while True:
-                report = translate_queued(
+                report = translate_and_publish(
                     context.database,
                     context.settings,
                     limit=8,
                     engine_name=args.engine,
                     model=args.model,
                     owner="bench",
-                    on_done=publisher(settings),
                 )
                 if not report.claimed:
                     break

@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 from presseschau.config import Settings  # noqa: E402
 from presseschau.content import Paragraph  # noqa: E402
-from presseschau.translate.catalog import ModelStore  # noqa: E402
 from presseschau.translate.document import Document, DocumentTranslator, TranslatedDocument  # noqa: E402
 from presseschau.translate.engines.ct2 import CT2Engine  # noqa: E402
 from presseschau.translate.engines.firefox import FirefoxEngine  # noqa: E402
+from presseschau.translate.models.catalog import ModelStore  # noqa: E402
 
 TINY_MODEL = ROOT / "tests" / "fixtures" / "models" / "tiny-en-de"
 FLORES = ROOT.parent / "shared" / "eval" / "flores-dev" / "flores-dev.en"

@@ -198,7 +198,8 @@ def main() -> int:
     args = parser.parse_args()
     name = "tiny-en-de" if args.architecture == "tiny" else f"random-{args.architecture}-en-de"
     sys.path.insert(0, str(ROOT))
-    from presseschau.translate.catalog import ModelMeta, ModelStore
+    from presseschau.translate.models.catalog import ModelStore
+    from presseschau.translate.models.meta import ModelMeta
 
     args.output.mkdir(parents=True, exist_ok=True)
     archive = args.output / f"{name}-opus-mt.zip"

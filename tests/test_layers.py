@@ -5,7 +5,9 @@ and each module is placed in a stage; a stage may import its own and lower stage
 stages' import graph has no cycle (ingest and translate share a rank, so only this check keeps
 them from importing each other both ways).
 
-Order, lowest first. `presseschau.app` (AppContext) sits directly above store, not among the
+Order, lowest first. `presseschau.pipeline.steps` (fetch or translate, then publish) sits below
+web: the JSON API polls a source with it, while the rest of the pipeline serves the web app.
+`presseschau.app` (AppContext) sits directly above store, not among the
 foundations: it owns the lazily migrated `Database`, so below store its very purpose would be an
 upward import.
 """
@@ -30,15 +32,20 @@ RANKS: dict[str, int] = {
     "publish": 5,
     "reporting": 6,  # cross-stage read queries: status counts, articles per source, article lists
     "editorial": 7,
-    "web": 8,
-    "pipeline": 9,
-    "cli": 10,  # presseschau/cli/ and __main__.py
+    "steps": 8,  # presseschau.pipeline.steps: a stage joined to publishing, for the web API and the workers
+    "web": 9,
+    "pipeline": 10,
+    "cli": 11,  # presseschau/cli/ and __main__.py
 }
+# Modules placed apart from their package's stage: {module: stage}.
+STAGE_OF_MODULE = {"presseschau.pipeline.steps": "steps"}
 FOUNDATION_MODULES = {
     "presseschau",
+    "presseschau.backoff",
     "presseschau.content",
     "presseschau.config",
     "presseschau.logging_setup",
+    "presseschau.progress",
     "presseschau.text",
 }
 DATA_PACKAGES = {"presseschau.demo"}
@@ -57,6 +64,8 @@ def module_name(path: Path) -> str:
 
 def stage_of(module: str) -> str:
     parts = module.split(".")
+    if module in STAGE_OF_MODULE:
+        return STAGE_OF_MODULE[module]
     if module in FOUNDATION_MODULES or any(module == p or module.startswith(p + ".") for p in DATA_PACKAGES):
         return "foundation"
     if module in ("presseschau.__main__", "presseschau.cli") or parts[1] == "cli":
@@ -183,6 +192,7 @@ def test_a_cycle_between_stages_of_one_rank_is_found() -> None:
         ("presseschau.cli.editorial", "cli"),
         ("presseschau.cli.pipeline", "cli"),
         ("presseschau.pipeline.demo", "pipeline"),
+        ("presseschau.pipeline.steps", "steps"),
         ("presseschau.demo", "foundation"),
         ("presseschau.app", "app"),
         ("presseschau.store.migrations.env", "store"),
@@ -195,3 +205,77 @@ def test_modules_are_placed_by_name(module: str, stage: str) -> None:
 def test_a_module_outside_every_stage_is_refused() -> None:
     with pytest.raises(AssertionError, match="belongs to no stage"):
         stage_of("presseschau.reports")
+
+
+def test_the_web_may_call_the_pipeline_steps_but_not_the_pipeline_service() -> None:
+    modules = {
+        "presseschau.pipeline.steps": ("", False),
+        "presseschau.pipeline.service": ("", False),
+        "presseschau.web.api": (
+            "from presseschau.pipeline.steps import fetch_and_publish\nfrom presseschau.pipeline import service\n",
+            False,
+        ),
+    }
+    assert upward_imports(modules) == ["presseschau.web.api:2 (web) imports presseschau.pipeline.service (pipeline)"]
+
+
+# Inside the translate stage: model management below the engines, and no circle ----------------
+
+
+def module_cycles(modules: Mapping[str, tuple[str, bool]], package: str) -> list[list[str]]:
+    """The groups of modules under `package` that import each other in a circle (strongly
+    connected components of more than one module), each sorted."""
+    inside = {name for name in modules if name == package or name.startswith(package + ".")}
+    graph = {
+        name: {target for target, _ in imported_modules(name, *modules[name], modules) if target in inside}
+        for name in inside
+    }
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for following in graph[todo.pop()]:
+                if following not in seen:
+                    seen.add(following)
+                    todo.append(following)
+        return seen
+
+    reachable = {name: reach(name) for name in sorted(inside)}
+    groups = {
+        tuple(sorted({name} | {other for other in reachable[name] if name in reachable[other]}))
+        for name in inside
+        if name in reachable[name]
+    }
+    return sorted(list(group) for group in groups)
+
+
+def test_model_management_imports_no_engine() -> None:
+    modules = read_package()
+    problems = [
+        f"{name}:{line} imports {target}"
+        for name, (source, is_package) in modules.items()
+        if name.startswith("presseschau.translate.models")
+        for target, line in imported_modules(name, source, is_package, modules)
+        if target.startswith("presseschau.translate.engines")
+    ]
+    assert problems == []
+
+
+def test_the_translate_stage_has_no_import_circle() -> None:
+    assert module_cycles(read_package(), "presseschau.translate") == []
+
+
+def test_an_import_circle_inside_a_package_is_found() -> None:
+    modules = {
+        "presseschau.translate.models.catalog": ("from presseschau.translate.models import firefox_records\n", False),
+        "presseschau.translate.models.firefox_records": (
+            "def meta():\n    from presseschau.translate.models.catalog import ModelMeta\n",
+            False,
+        ),
+        "presseschau.translate.models.meta": ("", False),
+        "presseschau.translate.engines.ct2": ("from presseschau.translate.models import catalog\n", False),
+    }
+    assert module_cycles(modules, "presseschau.translate") == [
+        ["presseschau.translate.models.catalog", "presseschau.translate.models.firefox_records"]
+    ]

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import func, select
 
 from presseschau.app import AppContext
 from presseschau.cli.output import REFUSED, fail, progress_bar, quiet_logger
@@ -18,19 +17,17 @@ from presseschau.cli.output import verbose as is_verbose
 from presseschau.cli.params import port_option
 from presseschau.cli.root import app
 from presseschau.config import settings_for_server
-from presseschau.ingest.importing import import_inputs
 from presseschau.pipeline.demo import (
-    attach_sample_sources,
     choose_demo_engine,
+    fill_translation_memory,
+    import_samples,
     load_samples,
-    memory_pairs,
+    published_count,
     short_reason,
+    translate_samples,
 )
 from presseschau.pipeline.service import PipelineService, RunOptions
-from presseschau.publish.service import publisher
-from presseschau.store.models import Publication, PublicationStatus
-from presseschau.translate.memory import TranslationMemory
-from presseschau.translate.queue import queued_count, translate_queued
+from presseschau.translate.queue import queued_count
 from presseschau.web.server import address_problem
 
 
@@ -70,48 +67,22 @@ def demo(
         hint = "" if verbose else " (details: --verbose)"
         console.print(f"Get a model: presseschau models pull firefox-en-de{hint}", soft_wrap=True)
     if choice.name == "memory":
-        memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
-        added = memory.import_pairs(memory_pairs(samples), origin="import")
+        added = fill_translation_memory(context, samples)
         if verbose:
             console.print(f"Translation memory: {added} German segments from the bundled human translations")
 
     with progress_bar(console, "Importing samples", len(samples), transient=True) as advance:
-        for sample in samples:
-            import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
-            advance(1, sample.english.name)
-    attach_sample_sources(context)
+        import_samples(context, samples, progress=advance)
 
     service = PipelineService(context, RunOptions(engine=choice.name, model=choice.model, serve=False))
     # A demo killed earlier (Ctrl-C, kill) may have left an article leased: take it back first.
     service.recover()
-
-    stopped: str | None = None
-    queued = queued_count(context.database, context.settings)
-    with progress_bar(console, "Translating", queued, transient=True) as advance:
-        while True:
-            # Ctrl-C in here gives the article's lease back (translate_queued) before it ends the demo.
-            report = translate_queued(
-                context.database,
-                context.settings,
-                limit=1,
-                engine_name=choice.name,
-                model=choice.model,
-                owner=service.translate_owner,
-                on_done=publisher(context.settings),
-            )
-            advance(int(report.claimed))
-            if report.aborted:
-                stopped = report.aborted
-                break
-            if not report.claimed:
-                break
+    with progress_bar(console, "Translating", queued_count(context.database, settings), transient=True) as advance:
+        stopped = translate_samples(context, choice, service.translate_owner, progress=advance)
     if stopped:
         console.print(f"[bold red]Translation stopped:[/] {escape(stopped)}")
 
-    with context.database.session() as session:
-        published = session.scalar(
-            select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.PUBLISHED)
-        )
+    published = published_count(context)
     url = f"http://{settings.host}:{settings.port}/"
     console.print(
         f"[bold green]{published} German articles published[/]; Presseschau: {escape(url)}presseschau/", soft_wrap=True

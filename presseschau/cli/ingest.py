@@ -22,7 +22,7 @@ from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters
 from presseschau.ingest.importing import ImportReport, import_inputs
 from presseschau.ingest.opml import OpmlImportReport, export_opml, import_opml
-from presseschau.ingest.polling import FetchReport, fetch_sources
+from presseschau.ingest.polling import FetchReport
 from presseschau.ingest.profiles import OUTLET_KINDS
 from presseschau.ingest.sources import (
     add_source,
@@ -33,7 +33,8 @@ from presseschau.ingest.sources import (
     sources_to_poll,
     update_source,
 )
-from presseschau.publish.service import publisher, reindex_source
+from presseschau.pipeline.steps import fetch_and_publish
+from presseschau.publish.service import reindex_source
 from presseschau.store.models import Source
 from presseschau.store.rights import reuse_setting_text
 from presseschau.translate.engines import UnknownEngine, check_engine_name
@@ -363,13 +364,8 @@ def fetch_command(
             echo("Nothing to poll: no enabled sources" + (" are due." if due else "."))
             return
         with progress_bar(context.console, "Fetching", total=len(ids)) as advance:
-            report = fetch_sources(
-                context.database,
-                context.settings,
-                source_id=source,
-                due_only=due,
-                progress=advance,
-                on_done=publisher(context.settings),
+            report = fetch_and_publish(
+                context.database, context.settings, source_id=source, due_only=due, progress=advance
             )
     _print_fetch_report(report)
     if report.all_failed:

@@ -21,19 +21,20 @@ from presseschau.cli.output import echo, exit_on, fail, progress_bar, quiet_logg
 from presseschau.cli.output import verbose as is_verbose
 from presseschau.cli.root import app
 from presseschau.content import Paragraph, sanitize_inline_html
-from presseschau.publish.service import publish_orphaned, publisher
+from presseschau.pipeline.steps import translate_and_publish
+from presseschau.publish.service import publish_orphaned
 from presseschau.store.models import Translation, TranslationStatus
 from presseschau.store.queue import recover_orphaned_leases
 from presseschau.translate import usage
-from presseschau.translate.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
 from presseschau.translate.document import Document
-from presseschau.translate.download import DownloadError
 from presseschau.translate.engines import EngineError, engine_specs
-from presseschau.translate.firefox import architecture_preference, parse_model_name
 from presseschau.translate.glossary import Glossary, GlossaryError, glossary_for
 from presseschau.translate.memory import MemoryFormatError, TranslationMemory
+from presseschau.translate.models.catalog import CATALOG, ModelInstallError, ModelStore, read_meta
+from presseschau.translate.models.download import DownloadError
+from presseschau.translate.models.firefox_records import architecture_preference, parse_model_name
 from presseschau.translate.pauses import load_pauses
-from presseschau.translate.queue import queued_count, translate_queued
+from presseschau.translate.queue import queued_count
 from presseschau.translate.translating import translate_with_fallback
 
 EngineOption = Annotated[
@@ -145,14 +146,8 @@ def translate_command(
         quiet_logger("presseschau.translate", unless=is_verbose()),
         progress_bar(context.console, "Translating", total) as advance,
     ):
-        report = translate_queued(
-            context.database,
-            context.settings,
-            limit=limit,
-            engine_name=engine,
-            model=model,
-            progress=advance,
-            on_done=publisher(context.settings),
+        report = translate_and_publish(
+            context.database, context.settings, limit=limit, engine_name=engine, model=model, progress=advance
         )
     echo(f"{report.done} done, {report.failed} failed or re-queued, {report.lost_lease} lost leases")
     for outcome in report.outcomes:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, paragraphs_from_json, paragraphs_to_json, sanitize_inline_html
 from presseschau.editorial.markers import html_to_markers
+from presseschau.publish.service import done_translations
 from presseschau.store.models import (
     Article,
     Publication,
@@ -107,14 +108,8 @@ def review_queue(session: Session, settings: Settings, include_published: bool =
     """Translations waiting for review (held), riskiest first, then newest; optionally published unreviewed ones too."""
     statuses = [PublicationStatus.HELD, PublicationStatus.PUBLISHED] if include_published else [PublicationStatus.HELD]
     rows = session.scalars(
-        select(Translation)
-        .join(Publication, Publication.translation_id == Translation.id)
-        .where(
-            Translation.language == settings.target_language,
-            Translation.status == TranslationStatus.DONE,
-            Publication.status.in_(statuses),
-            Translation.reviewed.is_(False),
-        )
+        # Only translations with a publication of these statuses: the outer join acts as an inner one.
+        done_translations(settings, Publication.status.in_(statuses), Translation.reviewed.is_(False))
         .options(
             selectinload(Translation.article).selectinload(Article.source),
             selectinload(Translation.publication),

@@ -11,13 +11,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from presseschau.backoff import Backoff
 from presseschau.store.models import User, utcnow
 
 ROLES = ("editor", "admin")
 MIN_PASSWORD_LENGTH = 10
-# After this many consecutive failures an account is locked for LOCKOUT (doubling each time).
+# After this many consecutive failures an account is locked for LOCKOUT (doubling each time, ten
+# times at most).
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=1)
+LOCKOUT_BACKOFF = Backoff(LOCKOUT.total_seconds(), LOCKOUT.total_seconds() * 2**10)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
 
 _hasher = PasswordHasher()
@@ -135,8 +138,8 @@ def authenticate(session: Session, name: str, password: str, now: datetime | Non
     if not verified:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
-            doublings = min(user.failed_logins - MAX_FAILED_LOGINS, 10)
-            user.locked_until = now + LOCKOUT * (2**doublings)
+            lockouts = user.failed_logins - MAX_FAILED_LOGINS + 1
+            user.locked_until = now + timedelta(seconds=LOCKOUT_BACKOFF.seconds(lockouts))
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

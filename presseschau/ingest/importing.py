@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,44 +14,28 @@ from presseschau.ingest.errors import IngestError, InvalidInput
 from presseschau.ingest.extract import extract_article
 from presseschau.ingest.feeds import gunzip_file
 from presseschau.ingest.fetcher import Fetcher, page_text
-from presseschau.ingest.storing import StoreOutcome, record_item_failure, store_article
+from presseschau.ingest.storing import StoreCounts, StoreOutcome, record_item_failure, store_article
 from presseschau.ingest.urls import normalize_url, validate_url
+from presseschau.progress import Progress
 from presseschau.store.db import Database
 
-Progress = Callable[..., None]
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
 
 
 @dataclass
-class ImportReport:
+class ImportReport(StoreCounts):
     inputs: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    articles_unchanged: int = 0
-    articles_duplicate: int = 0
-    not_english: int = 0
-    filtered: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
 
     def count(self, outcome: StoreOutcome, article_id: int | None) -> None:
-        setattr(self, _REPORT_FIELD[outcome], getattr(self, _REPORT_FIELD[outcome]) + 1)
+        self.count_outcome(outcome)
         if article_id is not None:
             self.article_ids.append(article_id)
 
     @property
     def all_failed(self) -> bool:
         return self.inputs > 0 and len(self.failures) == self.inputs
-
-
-_REPORT_FIELD: dict[str, str] = {
-    "new": "articles_new",
-    "updated": "articles_updated",
-    "unchanged": "articles_unchanged",
-    "duplicate": "articles_duplicate",
-    "not_english": "not_english",
-    "filtered": "filtered",
-}
 
 
 def import_inputs(

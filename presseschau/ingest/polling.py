@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
 
+from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.ingest.errors import FeedError, HTTPStatusError, IngestError, NoArticleFound
 from presseschau.ingest.extract import ExtractedArticle, discover_feeds, extract_article, html_fragment_to_paragraphs
@@ -31,8 +31,16 @@ from presseschau.ingest.fetcher import ACCEPT_FEED, Fetcher, FetchResponse, page
 from presseschau.ingest.language import detect_language
 from presseschau.ingest.sitemaps import parse_sitemap
 from presseschau.ingest.sources import sources_to_poll
-from presseschau.ingest.storing import MAX_ITEM_ATTEMPTS, StoreOutcome, find_by_url, record_item_failure, store_article
+from presseschau.ingest.storing import (
+    MAX_ITEM_ATTEMPTS,
+    StoreCounts,
+    StoreOutcome,
+    find_by_url,
+    record_item_failure,
+    store_article,
+)
 from presseschau.ingest.urls import normalize_url
+from presseschau.progress import Progress
 from presseschau.store.db import Database
 from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import CONTENT_STATUSES, Article, FetchStatus, Source, SourceStatus, utcnow
@@ -40,7 +48,6 @@ from presseschau.store.queue import TranslationDone
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[..., None]
 
 # Per poll: a sitemap can list thousands of URLs; the newest this many are what matters for news.
 MAX_ENTRIES_PER_POLL = 100  # page fetches per poll; the rest waits for a catch-up poll
@@ -52,16 +59,10 @@ FULL_CONTENT_MIN_WORDS = 150
 
 
 @dataclass
-class FetchReport:
+class FetchReport(StoreCounts):
     sources_polled: int = 0
     not_modified: int = 0
     entries_seen: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    articles_unchanged: int = 0
-    articles_duplicate: int = 0
-    not_english: int = 0
-    filtered: int = 0  # held back by their source's filters
     failures: list[tuple[str, str]] = field(default_factory=list)
     # Sources and items attempted / done: the CLI fails only when nothing at all succeeded.
     attempted: int = 0
@@ -69,18 +70,7 @@ class FetchReport:
 
     def count(self, outcome: StoreOutcome) -> None:
         self.succeeded += 1
-        if outcome == "new":
-            self.articles_new += 1
-        elif outcome == "updated":
-            self.articles_updated += 1
-        elif outcome == "unchanged":
-            self.articles_unchanged += 1
-        elif outcome == "duplicate":
-            self.articles_duplicate += 1
-        elif outcome == "filtered":
-            self.filtered += 1
-        else:
-            self.not_english += 1
+        self.count_outcome(outcome)
 
     @property
     def all_failed(self) -> bool:
@@ -275,7 +265,7 @@ def _item_retry_due(settings: Settings, attempts: int, fetched_at: datetime | No
         return False
     if fetched_at is None or settings.item_retry_base_s <= 0:
         return True
-    wait = min(settings.backoff_max_s, settings.item_retry_base_s * 2 ** max(0, attempts - 1))
+    wait = Backoff(settings.item_retry_base_s, settings.backoff_max_s).seconds(attempts)
     return fetched_at + timedelta(seconds=wait) <= now
 
 
@@ -456,17 +446,11 @@ def _record_source_failure(
         source.last_polled_at = started
         source.last_status = error.kind
         source.last_error = str(error)
-        delay = backoff_delay(source.consecutive_failures, settings.backoff_base_s, settings.backoff_max_s)
+        delay = Backoff(settings.backoff_base_s, settings.backoff_max_s).delay(source.consecutive_failures)
         if isinstance(error, HTTPStatusError) and error.retry_after_s:
             delay = max(delay, timedelta(seconds=min(error.retry_after_s, settings.backoff_max_s)))
         source.next_poll_at = utcnow() + delay
         log.warning("source %s failed (%d in a row): %s", source.url, source.consecutive_failures, error)
-
-
-def backoff_delay(failures: int, base_s: float, max_s: float) -> timedelta:
-    """base · 2^(failures-1), capped, with ±10 % jitter so failing sources don't retry in lockstep."""
-    seconds = min(max_s, base_s * 2 ** max(0, failures - 1))
-    return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 
 def _jittered(interval_s: int, fraction: float) -> timedelta:

@@ -48,6 +48,32 @@ from presseschau.store.queue import TranslationDone, enqueue_translation
 log = logging.getLogger(__name__)
 
 StoreOutcome = Literal["new", "updated", "unchanged", "duplicate", "not_english", "filtered"]
+
+
+@dataclass
+class StoreCounts:
+    """How many stored articles ended in each `StoreOutcome`: what a fetch and an import report."""
+
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    articles_duplicate: int = 0
+    not_english: int = 0
+    filtered: int = 0  # held back by their source's filters
+
+    def count_outcome(self, outcome: StoreOutcome) -> None:
+        name = _COUNTER_OF[outcome]
+        setattr(self, name, getattr(self, name) + 1)
+
+
+_COUNTER_OF: dict[StoreOutcome, str] = {
+    "new": "articles_new",
+    "updated": "articles_updated",
+    "unchanged": "articles_unchanged",
+    "duplicate": "articles_duplicate",
+    "not_english": "not_english",
+    "filtered": "filtered",
+}
 # A failed item is retried on later polls until it has failed this often.
 MAX_ITEM_ATTEMPTS = 5
 

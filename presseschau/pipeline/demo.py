@@ -1,4 +1,5 @@
-"""The demo's parts (the command is `presseschau.cli.demo`): bundled sample articles and the engine choice.
+"""The demo's flow (the command `presseschau.cli.demo` only prints and serves): bundled sample
+articles, the engine choice, importing, translating and publishing them.
 
 The samples (`presseschau/demo/samples/`) are English pages written for this project, each with
 a German version of identical structure written by a human. Which engine translates them:
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from presseschau.app import AppContext
+from presseschau.progress import Progress
 
 SAMPLES_PACKAGE = "presseschau.demo"
 
@@ -203,3 +205,61 @@ def attach_sample_sources(context: AppContext) -> int:
                 created += 1
             article.source_id = source.id
     return created
+
+
+def fill_translation_memory(context: AppContext, samples: list[Sample]) -> int:
+    """Store the samples' human German versions in the translation memory (for the `memory`
+    engine); returns the number of German segments added (0 on a re-run)."""
+    from presseschau.translate.memory import TranslationMemory
+
+    settings = context.settings
+    memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
+    return memory.import_pairs(memory_pairs(samples), origin="import")
+
+
+def import_samples(context: AppContext, samples: list[Sample], progress: Progress | None = None) -> None:
+    """Import every sample page (queued for translation) and give each sample outlet its source;
+    `progress(1, file name)` after each page."""
+    from presseschau.ingest.importing import import_inputs
+
+    for sample in samples:
+        import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
+        if progress is not None:
+            progress(1, sample.english.name)
+    attach_sample_sources(context)
+
+
+def translate_samples(
+    context: AppContext, choice: EngineChoice, owner: str, progress: Progress | None = None
+) -> str | None:
+    """Translate and publish the queue one article at a time under `owner`'s lease; returns why
+    translation stopped early (an engine that cannot run), None when the queue is done.
+    `progress(n)` after each article with the number claimed."""
+    from presseschau.pipeline.steps import translate_and_publish
+
+    while True:
+        # Ctrl-C in here gives the article's lease back (translate_queued) before it ends the demo.
+        report = translate_and_publish(
+            context.database, context.settings, limit=1, engine_name=choice.name, model=choice.model, owner=owner
+        )
+        if progress is not None:
+            progress(int(report.claimed), None)
+        if report.aborted:
+            return report.aborted
+        if not report.claimed:
+            return None
+
+
+def published_count(context: AppContext) -> int:
+    """How many articles the site shows."""
+    from sqlalchemy import func, select
+
+    from presseschau.store.models import Publication, PublicationStatus
+
+    with context.database.session() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.PUBLISHED)
+            )
+            or 0
+        )

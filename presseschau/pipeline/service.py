@@ -153,26 +153,21 @@ class PipelineService:
     # Stage steps ---------------------------------------------------------------------------
 
     def fetch_step(self) -> int:
-        from presseschau.ingest.polling import fetch_sources
-        from presseschau.publish.service import publisher
+        from presseschau.pipeline.steps import fetch_and_publish
 
-        report = fetch_sources(
-            self.context.database, self.context.settings, due_only=True, on_done=publisher(self.context.settings)
-        )
+        report = fetch_and_publish(self.context.database, self.context.settings, due_only=True)
         return int(report.sources_polled)
 
     def translate_step(self) -> int:
-        from presseschau.publish.service import publisher
-        from presseschau.translate.queue import translate_queued
+        from presseschau.pipeline.steps import translate_and_publish
 
-        report = translate_queued(
+        report = translate_and_publish(
             self.context.database,
             self.context.settings,
             limit=1,  # one article per step: SIGTERM waits for at most one article
             engine_name=self.options.engine,
             model=self.options.model,
             owner=self.translate_owner,
-            on_done=publisher(self.context.settings),
         )
         if report.aborted:
             # Not the article's fault (an engine that cannot run, a broken glossary): the item is

@@ -121,16 +121,24 @@ def poll_due_sources() -> int:
     return len(sent)
 
 
-@celery_app.task(name="presseschau.fetch_source", bind=True, max_retries=5)
-def fetch_source(self: Any, source_id: int) -> int:
-    from presseschau.ingest.polling import fetch_sources
-    from presseschau.publish.service import publisher
+# A crashed task is sent again by Celery after 30 s, 60 s, 120 s … (capped), five times at most.
+# Per-item errors are recorded by the stages themselves; what reaches Celery is a crash of the
+# whole step (the database restarting, say), and every task here is idempotent.
+RETRY_POLICY: dict[str, Any] = {
+    "autoretry_for": (Exception,),
+    "max_retries": 5,
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": False,
+}
+
+
+@celery_app.task(name="presseschau.fetch_source", **RETRY_POLICY)
+def fetch_source(source_id: int) -> int:
+    from presseschau.pipeline.steps import fetch_and_publish
 
     ctx = context()
-    try:
-        report = fetch_sources(ctx.database, ctx.settings, source_id=source_id, on_done=publisher(ctx.settings))
-    except Exception as error:  # a crashed fetch retries with backoff; per-item errors are recorded
-        raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
+    report = fetch_and_publish(ctx.database, ctx.settings, source_id=source_id)
     dispatch.delay()
     return int(report.articles_new + report.articles_updated)
 
@@ -183,30 +191,20 @@ def dispatch() -> dict[str, int]:
     return {"translate_tasks": batches, "publish_tasks": len(unpublished)}
 
 
-@celery_app.task(name="presseschau.translate_batch", bind=True, max_retries=5)
-def translate_batch(self: Any, engine: str | None = None, model: str | None = None) -> int:
+@celery_app.task(name="presseschau.translate_batch", **RETRY_POLICY)
+def translate_batch(engine: str | None = None, model: str | None = None) -> int:
     """Translate up to TRANSLATE_BATCH queued articles (the engine is loaded once per process).
 
     Returns how many were worked on. When the engine cannot run (quota, open circuit, no model)
     the batch stops at the first article, which goes back to the queue without spending an
     attempt until the engine's pause ends; `dispatch` sends no work for it meanwhile.
     """
-    from presseschau.publish.service import publisher
-    from presseschau.translate.queue import translate_queued
+    from presseschau.pipeline.steps import translate_and_publish
 
     ctx = context()
-    try:
-        report = translate_queued(
-            ctx.database,
-            ctx.settings,
-            limit=TRANSLATE_BATCH,
-            engine_name=engine,
-            model=model,
-            owner=owner(),
-            on_done=publisher(ctx.settings),
-        )
-    except Exception as error:
-        raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
+    report = translate_and_publish(
+        ctx.database, ctx.settings, limit=TRANSLATE_BATCH, engine_name=engine, model=model, owner=owner()
+    )
     # Each finished translation was published (or held) by its policy in its own transaction.
     if report.aborted:
         log.warning("translation paused: %s", report.aborted)
@@ -227,19 +225,19 @@ def already_published(publication: Publication | None, translation: Translation)
     )
 
 
-@celery_app.task(name="presseschau.publish_translation", bind=True, max_retries=5)
-def publish_translation(self: Any, translation_id: int) -> str | None:
+# Publishing is quick and idempotent: tried again sooner (5 s, 10 s … up to 5 minutes).
+@celery_app.task(
+    name="presseschau.publish_translation", **{**RETRY_POLICY, "retry_backoff": 5, "retry_backoff_max": 300}
+)
+def publish_translation(translation_id: int) -> str | None:
     from presseschau.publish.service import on_translation_done
 
     ctx = context()
-    try:
-        with ctx.database.session() as session:
-            translation = session.get(Translation, translation_id)
-            if translation is None:
-                return None
-            if already_published(translation.publication, translation):
-                return PublicationStatus.PUBLISHED
-            publication = on_translation_done(session, translation, ctx.settings)
-            return publication.status if publication else None
-    except Exception as error:  # e.g. the database restarting: idempotent, so simply again
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+    with ctx.database.session() as session:
+        translation = session.get(Translation, translation_id)
+        if translation is None:
+            return None
+        if already_published(translation.publication, translation):
+            return PublicationStatus.PUBLISHED
+        publication = on_translation_done(session, translation, ctx.settings)
+        return publication.status if publication else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -254,6 +254,17 @@ def _indexed_text(session: Session, publication: Publication) -> tuple[str, str]
     return (document.title, document.body) if document is not None else None
 
 
+def done_translations(settings: Settings, *conditions: ColumnElement[bool]) -> Select[Translation]:
+    """Finished translations into the target language with their publication (outer joined, so
+    `Publication.id.is_(None)` finds those without one), narrowed by `conditions`."""
+    return (
+        select(Translation)
+        .outerjoin(Publication, Publication.translation_id == Translation.id)
+        .where(Translation.language == settings.target_language, Translation.status == TranslationStatus.DONE)
+        .where(*conditions)
+    )
+
+
 def publish_orphaned(session: Session, settings: Settings) -> int:
     """Give every finished translation without a publication one, by its source's policy.
 
@@ -262,14 +273,7 @@ def publish_orphaned(session: Session, settings: Settings) -> int:
     Called at the start of `run` and `translate`; returns how many were repaired.
     """
     orphaned = session.scalars(
-        select(Translation)
-        .outerjoin(Publication, Publication.translation_id == Translation.id)
-        .where(
-            Translation.language == settings.target_language,
-            Translation.status == TranslationStatus.DONE,
-            Publication.id.is_(None),
-        )
-        .order_by(Translation.translated_at, Translation.id)
+        done_translations(settings, Publication.id.is_(None)).order_by(Translation.translated_at, Translation.id)
     ).all()
     for translation in orphaned:
         on_translation_done(session, translation, settings)
@@ -301,14 +305,9 @@ def publish_all(session: Session, settings: Settings) -> int:
     Articles an editor unpublished are left alone.
     """
     held = session.scalars(
-        select(Translation)
-        .outerjoin(Publication, Publication.translation_id == Translation.id)
-        .where(
-            Translation.language == settings.target_language,
-            Translation.status == TranslationStatus.DONE,
-            (Publication.id.is_(None)) | (Publication.status == PublicationStatus.HELD),
+        done_translations(settings, Publication.id.is_(None) | (Publication.status == PublicationStatus.HELD)).order_by(
+            Translation.translated_at, Translation.id
         )
-        .order_by(Translation.translated_at, Translation.id)
     ).all()
     now = utcnow()
     for translation in held:

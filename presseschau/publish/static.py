@@ -18,7 +18,7 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from presseschau import __version__
 from presseschau.config import Settings
+from presseschau.progress import Progress
 from presseschau.publish import press_review, queries, search, static_search
 from presseschau.publish.archive import ArchiveIndex
 from presseschau.publish.feeds import FeedItem
@@ -36,7 +37,6 @@ from presseschau.text import balance_bidi, isolate_bidi
 
 MANIFEST_NAME = ".presseschau-build.json"
 log = logging.getLogger(__name__)
-Progress = Callable[[int, str | None], None]
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,21 @@ def one_at_a_time(session: Session, key: int) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+@contextmanager
+def session_scope(new_session: Callable[[], Session]) -> Iterator[Session]:
+    """A session from `new_session` that commits on success, rolls back on any error (an
+    interrupt too) and is closed either way: the one transaction scope of the project."""
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -126,18 +141,9 @@ class Database:
                 f"revision {have or 'none'}, expected {want}: run `presseschau init` to create or migrate it"
             )
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """A session that commits on success and rolls back on error."""
-        session = self.sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        return session_scope(self.sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
+from presseschau.backoff import Backoff
 from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 
 log = logging.getLogger("presseschau.queue")
@@ -315,17 +314,6 @@ class LeaseKeeper(AbstractContextManager["LeaseKeeper"]):
     ) -> None:
         self._stop.set()
         self._thread.join()
-
-
-@dataclass(frozen=True)
-class Backoff:
-    base_s: float = 60.0
-    max_s: float = 6 * 3600.0
-
-    def delay(self, attempts: int) -> timedelta:
-        """Exponential backoff with +-10 % jitter so failed items don't retry in lockstep."""
-        seconds = min(self.max_s, self.base_s * 2 ** max(0, attempts - 1))
-        return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 
 def _write_state(session: Session, translation: Translation, owner: str | None, values: dict[str, Any]) -> bool:

@@ -27,12 +27,23 @@ import html
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from presseschau.content import Paragraph
-from presseschau.translate.engines.base import Engine, EngineError, TranslationMissing
+from presseschau.translate.engines.base import (
+    BatchesInternally,
+    DeclaresTermSubstitution,
+    Engine,
+    EngineError,
+    KeepsOrder,
+    Pivots,
+    RetriesDifferently,
+    TranslatesHtml,
+    TranslationMissing,
+    UnescapesHtmlAnswers,
+)
 from presseschau.translate.glossary import Glossary, Term
 from presseschau.translate.markup import InlineTag, clip_tags, parse_inline, render_inline, transfer_tags
 from presseschau.translate.memory import TranslationMemory, normalize
@@ -183,7 +194,9 @@ class DocumentTranslator:
         # Tokens per engine call. Engines that batch internally (ct2) ask for large calls via
         # `call_tokens`: one big call lets CTranslate2 sort and batch everything at once, which
         # measured ~20 % faster than many 2,048-token calls.
-        self.max_batch_tokens = max_batch_tokens or int(getattr(engine, "call_tokens", 2048))
+        self.max_batch_tokens = max_batch_tokens or (
+            int(engine.call_tokens) if isinstance(engine, BatchesInternally) else 2048
+        )
         self.min_length_ratio = min_length_ratio
         self.max_length_ratio = max_length_ratio
         self.store_in_memory = store_in_memory
@@ -193,7 +206,9 @@ class DocumentTranslator:
 
     def translate(self, document: Document) -> TranslatedDocument:
         report = TranslationReport(
-            engine=self.engine.name, model=self.engine.model, pivot=getattr(self.engine, "pivot", None)
+            engine=self.engine.name,
+            model=self.engine.model,
+            pivot=self.engine.pivot if isinstance(self.engine, Pivots) else None,
         )
         units = self._units(document)
         self._paragraph_memory(units, report)
@@ -336,10 +351,10 @@ class DocumentTranslator:
     def _markup_job(self, unit: _Unit, sentence: _Sentence) -> _Job | None:
         """The sentence with its tags as markers, for an engine that places tags itself; None
         where it has no tags or is sent as plain text (split, or text HTML could misread)."""
-        if not callable(getattr(self.engine, "translate_html", None)) or sentence.pieces != [sentence.source]:
+        if not isinstance(self.engine, TranslatesHtml) or sentence.pieces != [sentence.source]:
             return None
         tags = [t for t in clip_tags(unit.tags, sentence.start, sentence.end) if not t.point]
-        unescaping = getattr(self.engine, "unescapes_html_answers", False)
+        unescaping = isinstance(self.engine, UnescapesHtmlAnswers) and self.engine.unescapes_html_answers
         if not tags or (unescaping and _MARKUP_UNSAFE & set(sentence.source)):
             return None
         job = self._job(sentence.source, True, unit.index)
@@ -451,7 +466,8 @@ class DocumentTranslator:
 
     def _job(self, source: str, required: bool, unit: int | None) -> _Job:
         # Engines that look text up (memory) must see the source unchanged; terms are still checked.
-        if self.glossary is None or not getattr(self.engine, "substitute_terms", True):
+        substitutes = not isinstance(self.engine, DeclaresTermSubstitution) or self.engine.substitute_terms
+        if self.glossary is None or not substitutes:
             return _Job(source, source, [], required, unit)
         prepared = self.glossary.prepare(source)
         return _Job(source, prepared.text, prepared.applied, required, unit)
@@ -461,7 +477,7 @@ class DocumentTranslator:
         # Plain text and marked-up sentences go in separate calls (`translate_batch`, `translate_html`).
         for group in ([job for job in todo if not job.markers], [job for job in todo if job.markers]):
             sized = [(self.engine.count_tokens(job.engine_input), job) for job in group]
-            if not getattr(self.engine, "keep_order", False):
+            if not (isinstance(self.engine, KeepsOrder) and self.engine.keep_order):
                 # Similar lengths per call: less padding, and a tighter length-derived decoding limit.
                 # Engines that use the preceding text as context (LLMs) set `keep_order` instead.
                 sized.sort(key=lambda item: item[0])
@@ -479,7 +495,9 @@ class DocumentTranslator:
     def _call(self, batch: Sequence[_Job], report: TranslationReport) -> None:
         """One engine call for jobs of one kind: all plain text, or all marked up."""
         inputs = [job.engine_input for job in batch]
-        translate = self.engine.translate_html if batch[0].markers else self.engine.translate_batch  # type: ignore[attr-defined]
+        translate: Callable[[Sequence[str], str, str], list[str]] = self.engine.translate_batch
+        if batch[0].markers and isinstance(self.engine, TranslatesHtml):  # only such engines get markers
+            translate = self.engine.translate_html
         started = time.perf_counter()
         try:
             outputs: Sequence[str | None] = translate(inputs, self.source_language, self.target_language)
@@ -523,13 +541,14 @@ class DocumentTranslator:
 
     def _retry(self, job: _Job, report: TranslationReport) -> None:
         """Translate one segment alone; engines with a `translate_retry` method decode it differently."""
-        retry = getattr(self.engine, "translate_retry", None)
-        if retry is None or job.markers:
+        if not isinstance(self.engine, RetriesDifferently) or job.markers:
             self._call([job], report)
             return
         started = time.perf_counter()
         try:
-            output: str | None = retry(job.engine_input, self.source_language, self.target_language)
+            output: str | None = self.engine.translate_retry(
+                job.engine_input, self.source_language, self.target_language
+            )
         except TranslationMissing:
             output = None
         finally:

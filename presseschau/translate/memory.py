@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Literal
 from xml.etree import ElementTree
@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from presseschau.store.db import Database
+from presseschau.store.db import Database, session_scope
 from presseschau.store.models import MemoryEntry, utcnow
 
 ExportFormat = Literal["tsv", "tmx"]
@@ -49,17 +49,8 @@ class TranslationMemory:
         self.source_language = source_language
         self.target_language = target_language
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        session = self._factory()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _session(self) -> AbstractContextManager[Session]:
+        return session_scope(self._factory)
 
     # Lookup ------------------------------------------------------------------------------------
 

@@ -16,10 +16,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.store.db import Database
 from presseschau.store.models import ServiceState, utcnow
-from presseschau.store.queue import Backoff
 from presseschau.translate.engines import EngineError, EngineNotReady
 from presseschau.translate.engines.base import ModelNotFound
 from presseschau.translate.glossary import GlossaryError, glossary_for

@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,14 +19,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
+from presseschau.progress import Progress
 from presseschau.store.db import Database
 from presseschau.store.faults import is_storage_fault
 from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 from presseschau.store.queue import (
     WORKER_DEATHS,
-    Backoff,
     LeaseKeeper,
     TranslationDone,
     claim_translations,
@@ -59,7 +60,6 @@ log = logging.getLogger("presseschau.translate")
 OnDone = TranslationDone
 # `TranslationOutcome.status` (besides a TranslationStatus) when another worker took the item over.
 LOST_LEASE = "lost_lease"
-Progress = Callable[..., None]
 
 
 class ArticleNotFound(LookupError):

@@ -746,13 +746,10 @@ def refilter(source_id: RowId, _: AdminToken, context: Context) -> RefilterResul
 @router.post("/sources/{source_id}/fetch", response_model=FetchResult, tags=["sources"])
 def fetch_source(source_id: RowId, _: AdminToken, context: Context) -> FetchResult:
     """Poll the source now (as `presseschau fetch --source ID`) and answer with what came in."""
-    from presseschau.ingest.polling import fetch_sources
-    from presseschau.publish.service import publisher
+    from presseschau.pipeline.steps import fetch_and_publish
 
     with service_errors():
-        report = fetch_sources(
-            context.database, context.settings, source_id=source_id, on_done=publisher(context.settings)
-        )
+        report = fetch_and_publish(context.database, context.settings, source_id=source_id)
     return FetchResult(
         source_id=source_id,
         articles_new=report.articles_new,

@@ -17,6 +17,7 @@ from presseschau.editorial import review
 from presseschau.publish import queries
 from presseschau.store.models import Publication, SearchDocument, SlugHistory, Translation, TranslationRevision
 from presseschau.translate import engines
+from presseschau.translate.engines import registry
 from presseschau.translate.memory import TranslationMemory
 from tests.publish.factories import ENGLISH_BODY, GERMAN_BODY, Published, make_article, make_source
 
@@ -194,7 +195,7 @@ def test_retranslate_reports_an_engine_that_cannot_run(context: AppContext) -> N
 
 
 def test_retranslate_never_downloads_a_model(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    from presseschau.translate.catalog import ModelStore
+    from presseschau.translate.models.catalog import ModelStore
 
     def no_download(*args: object, **kwargs: object) -> None:
         raise AssertionError("a web request must not start a model download")
@@ -333,7 +334,7 @@ def test_retranslation_failing_the_coverage_check_is_explained(
         return ("kurz-test",), _TruncatingEngine
 
     spec = engines.EngineSpec("kurz", "test engine", factory, lambda settings: (True, "ok"))
-    monkeypatch.setitem(engines._REGISTRY, "kurz", spec)
+    monkeypatch.setitem(registry._REGISTRY, "kurz", spec)
     made = _held(context)
     try:
         with context.database.session() as session:

@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from presseschau.app import AppContext
+from presseschau.backoff import Backoff
 from presseschau.pipeline.service import HOSTNAME
 from presseschau.store.models import Article, Translation, TranslationStatus, utcnow
 from presseschau.store.queue import (
-    Backoff,
     LeaseKeeper,
     claim_translations,
     enqueue_translation,

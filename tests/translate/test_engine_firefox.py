@@ -26,11 +26,11 @@ from presseschau.content import Paragraph, html_to_text
 from presseschau.ingest.encoding import decode_bytes
 from presseschau.ingest.extract import extract_article
 from presseschau.pipeline.demo import choose_demo_engine, load_samples
-from presseschau.translate.catalog import ModelStore
 from presseschau.translate.document import Document, DocumentTranslator
 from presseschau.translate.engines import UnsupportedLanguagePair, clear_engine_cache, get_engine
 from presseschau.translate.engines.firefox import FirefoxEngine
 from presseschau.translate.markup import parse_inline
+from presseschau.translate.models.catalog import ModelStore
 from presseschau.translate.typography import missing_numbers
 from presseschau.web.app import create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from presseschau.translate.filter_expressions import Environment, UnreadableExpression, evaluate
+from presseschau.translate.models.filter_expressions import Environment, UnreadableExpression, evaluate
 
 DESKTOP, ANDROID, NIGHTLY = Environment("desktop"), Environment("android"), Environment("desktop", "nightly")
 

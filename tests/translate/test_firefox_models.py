@@ -20,11 +20,11 @@ from werkzeug import Request, Response
 
 from presseschau.cli import app
 from presseschau.config import Settings
-from presseschau.translate import firefox
-from presseschau.translate.catalog import ModelInstallError, ModelStore
 from presseschau.translate.engines import EngineNotReady, ModelNotFound, clear_engine_cache, get_engine
-from presseschau.translate.filter_expressions import Environment
-from presseschau.translate.firefox import FirefoxSource, ModelRecord, choose_model, parse_records, route
+from presseschau.translate.models import firefox_records as firefox
+from presseschau.translate.models.catalog import ModelInstallError, ModelStore
+from presseschau.translate.models.filter_expressions import Environment
+from presseschau.translate.models.firefox_records import FirefoxSource, ModelRecord, choose_model, parse_records, route
 
 from .realmodel import EN_PT, PT_EN
 

@@ -14,10 +14,10 @@ from werkzeug import Request, Response
 
 from presseschau.cli import app
 from presseschau.config import Settings
-from presseschau.translate import catalog
-from presseschau.translate.catalog import CATALOG, ModelStore
-from presseschau.translate.download import ChecksumMismatch, download
 from presseschau.translate.engines import EngineNotReady, ModelNotFound, clear_engine_cache, get_engine
+from presseschau.translate.models import catalog
+from presseschau.translate.models.catalog import CATALOG, ModelStore
+from presseschau.translate.models.download import ChecksumMismatch, download
 
 from .conftest import TINY_RELEASE
 

@@ -23,7 +23,7 @@ from presseschau.reporting import collect_status
 from presseschau.store.models import Article, ServiceState, Source, Translation, utcnow
 from presseschau.store.queue import claim_translations, enqueue_translation
 from presseschau.translate import queue, translating
-from presseschau.translate.catalog import CATALOG
+from presseschau.translate.models.catalog import CATALOG
 from presseschau.translate.queue import translate_article, translate_queued
 from tests.hostile import XML_FORBIDDEN_RE, with_controls
 

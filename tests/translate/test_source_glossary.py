@@ -12,6 +12,7 @@ from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
 from presseschau.store.models import Translation
 from presseschau.translate import engines
+from presseschau.translate.engines import registry
 from presseschau.translate.glossary import (
     GlossaryInputError,
     format_glossary_additions,
@@ -72,7 +73,7 @@ def echo_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Callable[[], engines.Engine]]:
         return ("echo-test",), _EchoEngine
 
-    monkeypatch.setitem(engines._REGISTRY, "echo", engines.EngineSpec("echo", "test", factory, lambda s: (True, "")))
+    monkeypatch.setitem(registry._REGISTRY, "echo", engines.EngineSpec("echo", "test", factory, lambda s: (True, "")))
     yield
     engines.clear_engine_cache()
 

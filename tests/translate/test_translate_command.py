@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from presseschau.app import AppContext
 from presseschau.cli import app
-from presseschau.translate.catalog import CATALOG
+from presseschau.translate.models.catalog import CATALOG
 from tests.translate.test_service import add_article
 
 

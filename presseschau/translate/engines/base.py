@@ -1,59 +1,42 @@
-"""The engine protocol every translation backend implements, and the engine error hierarchy."""
+"""The engine protocol every translation backend implements, its optional capabilities (each a
+protocol of its own), and the engine errors (defined in `presseschau.translate.errors`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from presseschau.translate.errors import (
+    EngineError,
+    EngineNotReady,
+    ModelNotFound,
+    TranslationMissing,
+    UnsupportedLanguagePair,
+)
 
-class EngineError(Exception):
-    """Something went wrong in a translation engine; subclasses say what."""
-
-
-class EngineNotReady(EngineError):
-    """The engine cannot translate now (no model installed, service unreachable, ...)."""
-
-
-class ModelNotFound(EngineError):
-    """A model name or path given by the user is neither in the catalog, installed, nor a model directory."""
-
-
-class UnsupportedLanguagePair(EngineError):
-    """The engine or its model does not translate between the requested languages."""
-
-
-class TranslationMissing(EngineError):
-    """Some segments have no translation (the `memory` engine's misses).
-
-    `partial` holds one entry per input segment: the translation, or None where it is missing,
-    so a caller can keep what was found and report the rest.
-    """
-
-    def __init__(self, message: str, missing: Sequence[int], partial: Sequence[str | None]) -> None:
-        super().__init__(message)
-        self.missing = list(missing)
-        self.partial = list(partial)
+__all__ = [
+    "BatchesInternally",
+    "DeclaresTermSubstitution",
+    "Engine",
+    "EngineError",
+    "EngineNotReady",
+    "KeepsOrder",
+    "ModelNotFound",
+    "Pivots",
+    "RetriesDifferently",
+    "TranslatesHtml",
+    "TranslationMissing",
+    "UnescapesHtmlAnswers",
+    "UnsupportedLanguagePair",
+]
 
 
 @runtime_checkable
 class Engine(Protocol):
     """A machine translation backend: segments in, one translation per segment out, same order.
 
-    Optional attributes the document translator uses when present:
-    - `translate_retry(segment, source_language, target_language) -> str`: a differently decoded
-      second attempt for a segment that failed the coverage check (default: the same call, alone);
-    - `call_tokens: int`: tokens per `translate_batch` call for engines that batch internally;
-    - `substitute_terms: bool`: False for engines that look the source up verbatim (memory), so
-      glossary terms are checked and repaired but not substituted before the call;
-    - `keep_order: bool`: True for engines that use earlier segments as context (LLMs), so segments
-      are sent in document order instead of sorted by length;
-    - `translate_html(segments, source_language, target_language) -> list[str]`: for engines that
-      translate inline HTML and place its tags themselves (DeepL `tag_handling=html`,
-      LibreTranslate `format=html`). Segments are escaped text with tags `<a id="m0">…</a>` (the
-      tag's name, only a marker id); the answers are the same kind of fragment. Where the answer
-      keeps every marker, the tags go where the engine put them; otherwise they are aligned;
-    - `unescapes_html_answers: bool`: True for an HTML mode that unescapes its answers
-      (LibreTranslate), so text with `<`, `>` or `&` is not sent to it as markup.
+    Optional capabilities are protocols of their own (below); the document translator checks
+    them with `isinstance`.
     """
 
     name: str
@@ -68,3 +51,68 @@ class Engine(Protocol):
     def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]: ...
 
     def is_ready(self) -> tuple[bool, str]: ...
+
+
+# Optional capabilities ---------------------------------------------------------------------------
+# Each is `runtime_checkable`: the document translator asks `isinstance(engine, Capability)`. An
+# engine has one by having its member (a method or an attribute), without naming the protocol.
+
+
+@runtime_checkable
+class RetriesDifferently(Protocol):
+    """`translate_retry`: a differently decoded second attempt for a segment that failed the
+    coverage check (without it: the same call again, alone)."""
+
+    def translate_retry(self, segment: str, source_language: str, target_language: str) -> str: ...
+
+
+@runtime_checkable
+class BatchesInternally(Protocol):
+    """`call_tokens`: tokens per `translate_batch` call for engines that sort and batch a call
+    themselves (ct2) or bill per request (DeepL); without it, 2,048."""
+
+    call_tokens: int
+
+
+@runtime_checkable
+class DeclaresTermSubstitution(Protocol):
+    """`substitute_terms` False: the engine looks the source up verbatim (memory) or is told the
+    terms itself (an LLM, DeepL's glossary), so glossary terms are checked and repaired but not
+    substituted before the call; without it, they are substituted."""
+
+    substitute_terms: bool
+
+
+@runtime_checkable
+class KeepsOrder(Protocol):
+    """`keep_order` True: the engine uses earlier segments as context (LLMs), so segments are sent
+    in document order instead of sorted by length."""
+
+    keep_order: bool
+
+
+@runtime_checkable
+class TranslatesHtml(Protocol):
+    """`translate_html`: the engine translates inline HTML and places its tags itself (DeepL
+    `tag_handling=html`, LibreTranslate `format=html`). Segments are escaped text with tags
+    `<a id="m0">…</a>` (the tag's name, only a marker id); the answers are the same kind of
+    fragment. Where the answer keeps every marker, the tags go where the engine put them;
+    otherwise they are aligned."""
+
+    def translate_html(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]: ...
+
+
+@runtime_checkable
+class UnescapesHtmlAnswers(Protocol):
+    """`unescapes_html_answers` True: the engine's HTML mode unescapes its answers (LibreTranslate),
+    so text with `<`, `>` or `&` is not sent to it as markup."""
+
+    unescapes_html_answers: bool
+
+
+@runtime_checkable
+class Pivots(Protocol):
+    """`pivot`: the language a chained engine translates through (Firefox models via English),
+    None when it translates directly; recorded in the translation report."""
+
+    pivot: str | None

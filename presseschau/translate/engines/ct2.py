@@ -9,11 +9,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-import ctranslate2
-import sentencepiece as spm
-
-from presseschau.translate.catalog import ModelMeta
-from presseschau.translate.engines.base import EngineNotReady, UnsupportedLanguagePair
+from presseschau.config import Settings
+from presseschau.translate.engines.base import Engine, EngineNotReady, UnsupportedLanguagePair
+from presseschau.translate.engines.registry import Builder, EngineSpec, register_engine
+from presseschau.translate.models.meta import ModelMeta
+from presseschau.translate.models.resolution import ct2_model_dir, ct2_readiness
 
 log = logging.getLogger("presseschau.translate")
 
@@ -28,6 +28,8 @@ _NLLB_CODES = {
 def choose_device(requested: str) -> str:
     if requested in ("cpu", "cuda"):
         return requested
+    import ctranslate2  # here, not at the top: the registry imports this module, most runs never load ct2
+
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
 
@@ -39,7 +41,7 @@ def choose_compute_type(device: str, requested: str | None) -> str:
 
 
 class CT2Engine:
-    """Translate with a CTranslate2 model directory (see `presseschau.translate.catalog`)."""
+    """Translate with a CTranslate2 model directory (see `presseschau.translate.models.catalog`)."""
 
     def __init__(
         self,
@@ -69,6 +71,9 @@ class CT2Engine:
         # None: derived from each batch's longest input (the normal case); a fixed value is for
         # benchmarks that must give every caller the same decoding budget.
         self.max_decoding_length = max_decoding_length
+        import ctranslate2
+        import sentencepiece as spm
+
         try:
             self.translator = ctranslate2.Translator(
                 str(model_dir),
@@ -172,3 +177,32 @@ class CT2Engine:
                 tokens = tokens[len(target_prefix) :]
             outputs.append(self.target_sp.decode(tokens))
         return outputs
+
+
+def _ct2_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
+    model_dir = ct2_model_dir(settings, model)
+    device = choose_device(settings.ct2_device)
+
+    def build() -> Engine:
+        return CT2Engine(
+            model_dir,
+            device=device,
+            compute_type=settings.ct2_compute_type,
+            threads=settings.ct2_threads,
+            beam_size=settings.beam_size,
+            length_penalty=settings.length_penalty,
+            max_batch_tokens=settings.max_batch_tokens,
+        )
+
+    key = ("ct2", str(model_dir.resolve()), device, settings.ct2_compute_type or "", str(settings.beam_size))
+    return key, build
+
+
+register_engine(
+    EngineSpec(
+        "ct2",
+        "local CTranslate2 model (OPUS-MT, NLLB, M2M-100), CPU int8 or CUDA float16",
+        _ct2_factory,
+        ct2_readiness,
+    )
+)

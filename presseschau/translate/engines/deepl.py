@@ -32,9 +32,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from presseschau.config import Settings
 from presseschau.translate import usage
-from presseschau.translate.engines.base import EngineError
-from presseschau.translate.engines.http import EngineRequestError, HttpClient, HttpPolicy, probe_text
+from presseschau.translate.engines.base import Engine, EngineError, EngineNotReady
+from presseschau.translate.engines.http import (
+    EngineRequestError,
+    HttpClient,
+    HttpPolicy,
+    glossary_with_digest,
+    probe_text,
+    request_batches,
+    secret_digest,
+)
+from presseschau.translate.engines.registry import Builder, EngineSpec, register_engine, remote_probe
 from presseschau.translate.glossary import Glossary
 
 log = logging.getLogger("presseschau.translate")
@@ -201,23 +211,9 @@ class DeepLEngine:
         """Inline-HTML segments in, inline HTML out, tags placed by DeepL."""
         self.prepare_glossary()
         outputs: list[str] = []
-        for chunk in self._chunks(segments):
+        for chunk in request_batches(segments, MAX_TEXTS, MAX_REQUEST_CHARS):
             outputs.extend(self._translate(chunk, source_language, target_language))
         return outputs
-
-    def _chunks(self, texts: Sequence[str]) -> list[list[str]]:
-        chunks: list[list[str]] = []
-        current: list[str] = []
-        size = 0
-        for text in texts:
-            if current and (len(current) >= MAX_TEXTS or size + len(text) > MAX_REQUEST_CHARS):
-                chunks.append(current)
-                current, size = [], 0
-            current.append(text)
-            size += len(text)
-        if current:
-            chunks.append(current)
-        return chunks
 
     def _translate(self, texts: list[str], source_language: str, target_language: str) -> list[str]:
         """Translate HTML fragments; the answers are HTML fragments too."""
@@ -301,3 +297,44 @@ def build_deepl(
     engine = DeepLEngine(client, formality, glossary, source_language, target_language)
     engine.prepare_glossary()
     return engine
+
+
+def _deepl_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
+
+    api_key = settings.deepl_api_key
+    if not api_key:
+        raise EngineNotReady("deepl: no API key (set PRESSESCHAU_DEEPL_API_KEY or deepl_api_key in presseschau.toml)")
+    url = settings.deepl_api_url or default_url(api_key)
+    glossary, digest = glossary_with_digest(settings)
+
+    def build() -> Engine:
+        return build_deepl(
+            api_key,
+            url,
+            settings.deepl_formality,
+            HttpPolicy.from_settings(settings),
+            glossary,
+            settings.source_language,
+            settings.target_language,
+        )
+
+    key = (
+        "deepl",
+        url,
+        secret_digest(api_key),
+        settings.deepl_formality,
+        digest,
+        settings.source_language,
+        settings.target_language,
+    )
+    return key, build
+
+
+register_engine(
+    EngineSpec(
+        "deepl",
+        "DeepL API (free or pro key), DeepL glossary synced from presseschau's, formality, character usage",
+        _deepl_factory,
+        remote_probe("deepl"),
+    )
+)

@@ -26,9 +26,13 @@ from pathlib import Path
 import sentencepiece as spm
 from fxtranslate import Translator
 
-from presseschau.translate.catalog import ModelMeta, read_meta
-from presseschau.translate.engines.base import EngineNotReady, UnsupportedLanguagePair
-from presseschau.translate.firefox import FirefoxFiles, find_files
+from presseschau.config import Settings
+from presseschau.translate.engines.base import Engine, EngineNotReady, UnsupportedLanguagePair
+from presseschau.translate.engines.registry import Builder, EngineSpec, register_engine
+from presseschau.translate.models.catalog import read_meta
+from presseschau.translate.models.firefox_records import FirefoxFiles, find_files
+from presseschau.translate.models.meta import ModelMeta
+from presseschau.translate.models.resolution import firefox_model_dirs, firefox_readiness
 from presseschau.translate.segment import split_long
 
 log = logging.getLogger("presseschau.translate")
@@ -230,3 +234,22 @@ class FirefoxEngine:
 def _describe(meta: ModelMeta) -> str:
     details = " ".join(part for part in (meta.architecture, meta.version) if part)
     return f"{meta.name} ({details})" if details else meta.name
+
+
+def _firefox_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
+    model_dirs = firefox_model_dirs(settings, model)
+
+    def build() -> Engine:
+        return FirefoxEngine(model_dirs, workers=settings.firefox_workers)
+
+    return ("firefox", *(str(path.resolve()) for path in model_dirs), str(settings.firefox_workers)), build
+
+
+register_engine(
+    EngineSpec(
+        "firefox",
+        "local Firefox Translations model (Mozilla, Marian int8; ~20-40 MB per pair), CPU; the default",
+        _firefox_factory,
+        firefox_readiness,
+    )
+)

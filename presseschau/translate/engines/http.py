@@ -22,9 +22,9 @@ travel in headers or request bodies, which are never logged.
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,8 +33,10 @@ from typing import Any
 
 import httpx
 
+from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.translate.engines.base import EngineError, EngineNotReady
+from presseschau.translate.glossary import Glossary, glossary_for
 
 log = logging.getLogger("presseschau.translate")
 
@@ -199,7 +201,7 @@ class HttpClient:
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         # Full jitter spreads the retries of many workers; Retry-After is the server's minimum, and
         # `retry_max_s` caps only our own backoff: asking again sooner than told would be refused.
-        delay = random.uniform(0.0, min(self.policy.retry_max_s, self.policy.retry_base_s * 2**attempt))
+        delay = Backoff(self.policy.retry_base_s, self.policy.retry_max_s).full_jitter_s(attempt + 1)
         if retry_after is not None:
             delay = max(delay, min(retry_after, RETRY_AFTER_MAX_S))
         return delay
@@ -308,6 +310,24 @@ class HttpClient:
         return self.redact(" ".join(text.split())) or response.reason_phrase
 
 
+def request_batches(texts: Sequence[str], max_texts: int, max_chars: int | None) -> list[list[str]]:
+    """`texts` in order, cut into requests of at most `max_texts` texts and `max_chars` characters
+    (None: no character limit); a single text longer than `max_chars` goes alone."""
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for text in texts:
+        over = max_chars is not None and size + len(text) > max_chars
+        if current and (len(current) >= max_texts or over):
+            batches.append(current)
+            current, size = [], 0
+        current.append(text)
+        size += len(text)
+    if current:
+        batches.append(current)
+    return batches
+
+
 def probe_text(configured: bool, reachable: bool | None, details: str) -> tuple[bool, str]:
     """The `presseschau engines` line: configured, reachable, quota left."""
     if not configured:
@@ -315,3 +335,17 @@ def probe_text(configured: bool, reachable: bool | None, details: str) -> tuple[
     if not reachable:
         return False, f"configured; not reachable: {details}"
     return True, f"configured; reachable; {details}"
+
+
+def glossary_with_digest(settings: Settings) -> tuple[Glossary | None, str]:
+    """The configured glossary and a digest of it: a changed glossary gives a new engine instance."""
+    glossary = glossary_for(settings)
+    if glossary is None:
+        return None, ""
+    entries = "\n".join(f"{t.source}\t{t.target}\t{t.case_sensitive}" for t in glossary.terms)
+    return glossary, hashlib.sha256(entries.encode()).hexdigest()[:16]
+
+
+def secret_digest(secret: str | None) -> str:
+    # Cache keys are plain tuples that may end up in debug output: never the key itself.
+    return hashlib.sha256(secret.encode()).hexdigest()[:12] if secret else ""

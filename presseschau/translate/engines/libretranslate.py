@@ -24,9 +24,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from presseschau.config import Settings
 from presseschau.translate import usage
-from presseschau.translate.engines.base import EngineError
-from presseschau.translate.engines.http import HttpClient, probe_text
+from presseschau.translate.engines.base import Engine, EngineError, EngineNotReady
+from presseschau.translate.engines.http import HttpClient, HttpPolicy, probe_text, request_batches, secret_digest
+from presseschau.translate.engines.registry import Builder, EngineSpec, register_engine, remote_probe
 
 log = logging.getLogger("presseschau.translate")
 
@@ -65,23 +67,12 @@ class LibreTranslateEngine:
         self._limits_known = True
 
     def _requests(self, segments: Sequence[str]) -> list[list[str]]:
-        chunks: list[list[str]] = []
-        current: list[str] = []
-        size = 0
         for segment in segments:
             if self.char_limit is not None and len(segment) > self.char_limit:
                 raise EngineError(
                     f"libretranslate: a segment of {len(segment)} characters exceeds the server limit {self.char_limit}"
                 )
-            over = self.char_limit is not None and size + len(segment) > self.char_limit
-            if current and (len(current) >= self.batch_limit or over):
-                chunks.append(current)
-                current, size = [], 0
-            current.append(segment)
-            size += len(segment)
-        if current:
-            chunks.append(current)
-        return chunks
+        return request_batches(segments, self.batch_limit, self.char_limit)
 
     def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         if not self._limits_known:
@@ -136,3 +127,33 @@ class LibreTranslateEngine:
         )
         limit = f"{self.char_limit:,} characters per request" if self.char_limit else "no character limit"
         return probe_text(True, True, f"{limit}; languages: {', '.join(codes) or 'unknown'}; no quota")
+
+
+def _libretranslate_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
+
+    url = settings.libretranslate_url
+    if not url:
+        raise EngineNotReady("libretranslate: no server (set PRESSESCHAU_LIBRETRANSLATE_URL)")
+    api_key = settings.libretranslate_api_key
+
+    def build() -> Engine:
+        client = HttpClient("libretranslate", url, HttpPolicy.from_settings(settings), secrets=[api_key])
+        engine = LibreTranslateEngine(client, api_key, settings.libretranslate_batch_limit)
+        try:
+            engine.load_limits()
+        except EngineError as error:
+            # Not fatal here: the limits are fetched again before the first translation.
+            log.warning("libretranslate: limits not loaded yet (%s)", error)
+        return engine
+
+    return ("libretranslate", url, secret_digest(api_key), str(settings.libretranslate_batch_limit)), build
+
+
+register_engine(
+    EngineSpec(
+        "libretranslate",
+        "a LibreTranslate server (URL, optional API key); requests split by its character and batch limits",
+        _libretranslate_factory,
+        remote_probe("libretranslate"),
+    )
+)

@@ -32,9 +32,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from presseschau.config import Settings
 from presseschau.translate import usage
-from presseschau.translate.engines.base import EngineError
-from presseschau.translate.engines.http import HttpClient, probe_text
+from presseschau.translate.engines.base import Engine, EngineError, EngineNotReady
+from presseschau.translate.engines.http import HttpClient, HttpPolicy, glossary_with_digest, probe_text, secret_digest
+from presseschau.translate.engines.registry import Builder, EngineSpec, register_engine, remote_probe
 from presseschau.translate.glossary import Glossary, Term
 
 log = logging.getLogger("presseschau.translate")
@@ -309,3 +311,49 @@ class LLMEngine:
             else "no price set"
         )
         return probe_text(True, True, f"model {self.model}; {price}; quota not reported by the API")
+
+
+def _llm_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
+
+    url = settings.llm_base_url
+    chosen = model or settings.llm_model
+    if not url or not chosen:
+        raise EngineNotReady(
+            "llm: set PRESSESCHAU_LLM_BASE_URL (e.g. http://127.0.0.1:11434/v1) and PRESSESCHAU_LLM_MODEL"
+        )
+    api_key = settings.llm_api_key
+    glossary, digest = glossary_with_digest(settings)
+
+    def build() -> Engine:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        client = HttpClient("llm", url, HttpPolicy.from_settings(settings), headers=headers, secrets=[api_key])
+        return LLMEngine(
+            client,
+            chosen,
+            context_tokens=settings.llm_context_tokens,
+            temperature=settings.llm_temperature,
+            price_per_1k_input=settings.llm_price_per_1k_input,
+            price_per_1k_output=settings.llm_price_per_1k_output,
+            glossary=glossary,
+        )
+
+    key = (
+        "llm",
+        url,
+        chosen,
+        secret_digest(api_key),
+        str(settings.llm_context_tokens),
+        digest,
+        f"{settings.llm_price_per_1k_input}/{settings.llm_price_per_1k_output}",
+    )
+    return key, build
+
+
+register_engine(
+    EngineSpec(
+        "llm",
+        "an OpenAI-compatible chat-completions endpoint (Ollama, vLLM, llama.cpp, hosted); tokens and cost",
+        _llm_factory,
+        remote_probe("llm"),
+    )
+)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from presseschau.config import Settings
 from presseschau.store.db import Database
-from presseschau.translate.engines.base import TranslationMissing
+from presseschau.translate.engines.base import Engine, TranslationMissing
+from presseschau.translate.engines.registry import Builder, EngineSpec, register_engine
 from presseschau.translate.memory import TranslationMemory, normalize
 
 
@@ -55,3 +57,23 @@ class MemoryEngine:
                 partial,
             )
         return [value or "" for value in partial]
+
+
+def _memory_factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Builder]:
+
+    def build() -> Engine:
+        database = Database(settings)
+        database.migrate()
+        return MemoryEngine(database)
+
+    return ("memory", settings.effective_database_url), build
+
+
+register_engine(
+    EngineSpec(
+        "memory",
+        "translation memory only; misses are errors (deterministic tests, human translations)",
+        _memory_factory,
+        lambda settings: (True, "always available"),
+    )
+)

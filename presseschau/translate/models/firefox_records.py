@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from presseschau.config import FIREFOX_ATTACHMENTS_URL, FIREFOX_RECORDS_URL
-from presseschau.translate.download import DownloadError, ProgressCallback, download, sha256_file
-from presseschau.translate.filter_expressions import Environment, Platform, UnreadableExpression, evaluate
+from presseschau.translate.models.download import DownloadError, ProgressCallback, download, sha256_file
+from presseschau.translate.models.filter_expressions import Environment, Platform, UnreadableExpression, evaluate
+from presseschau.translate.models.meta import ModelMeta
 
 log = logging.getLogger("presseschau.translate")
 
@@ -451,9 +452,7 @@ def firefox_meta(
     architecture: str | None,
     version: str | None,
     origin: str,
-) -> Any:
-    from presseschau.translate.catalog import ModelMeta
-
+) -> ModelMeta:
     return ModelMeta(
         name=name,
         format="firefox",

@@ -1,29 +1,28 @@
-"""Model management: a catalog of real models, and the local store of installed models.
+"""The catalog of real models, and the local store of installed models.
 
 An installed model is a directory under `models_dir` holding either a CTranslate2 model
 (`model.bin`, vocabularies, its SentencePiece models; engine `ct2`) or a Firefox Translations model
 (`model.*.intgemm*.bin`, `vocab.*.spm`, `lex.*.s2t.bin`; engine `firefox`, see
-`presseschau.translate.firefox`), plus `presseschau-model.json` (name, format, languages, limits,
+`presseschau.translate.models.firefox_records`), plus `presseschau-model.json` (name, format, languages, limits,
 license, where it came from and the checksum of what was downloaded).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 
 from presseschau.config import Settings
-from presseschau.translate import firefox
-from presseschau.translate.download import ProgressCallback, download, extract, sha256_file
-from presseschau.translate.engines.base import EngineNotReady, ModelNotFound
+from presseschau.translate.errors import EngineNotReady, ModelNotFound
+from presseschau.translate.models import firefox_records as firefox
+from presseschau.translate.models.download import ProgressCallback, download, extract, sha256_file
+from presseschau.translate.models.meta import META_FILE, ModelMeta
 
-META_FILE = "presseschau-model.json"
 ReleaseFormat = Literal["opus-mt", "ct2", "transformers", "firefox"]
 
 
@@ -126,39 +125,6 @@ def default_model_for(source_language: str, target_language: str) -> CatalogEntr
         if "*" in entry.source_languages:
             return entry
     return None
-
-
-@dataclass
-class ModelMeta:
-    name: str
-    format: Literal["ct2", "firefox"] = "ct2"
-    source_languages: list[str] = field(default_factory=lambda: ["en"])
-    target_languages: list[str] = field(default_factory=lambda: ["de"])
-    max_input_tokens: int = 200
-    license: str | None = None
-    origin: str | None = None
-    sha256: str | None = None
-    language_tokens: str | None = None
-    source_spm: str = "source.spm"
-    target_spm: str = "target.spm"
-    # Firefox models: architecture (tiny, base, base-memory), Mozilla's version, published
-    # quality, and the role of each file (model, source_vocab, target_vocab, shortlist).
-    architecture: str | None = None
-    version: str | None = None
-    quality: str | None = None
-    files: dict[str, str | None] | None = None
-
-    @classmethod
-    def read(cls, model_dir: Path) -> ModelMeta:
-        path = model_dir / META_FILE
-        if not path.is_file():
-            return cls(name=model_dir.name)
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    def write(self, model_dir: Path) -> None:
-        (model_dir / META_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
 
 
 @dataclass(frozen=True)

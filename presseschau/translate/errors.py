@@ -1,0 +1,37 @@
+"""The translate stage's error hierarchy: what went wrong in an engine or with its model.
+
+Below both the engines and model management (`translate/models/`), which raise them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class EngineError(Exception):
+    """Something went wrong in a translation engine; subclasses say what."""
+
+
+class EngineNotReady(EngineError):
+    """The engine cannot translate now (no model installed, service unreachable, ...)."""
+
+
+class ModelNotFound(EngineError):
+    """A model name or path given by the user is neither in the catalog, installed, nor a model directory."""
+
+
+class UnsupportedLanguagePair(EngineError):
+    """The engine or its model does not translate between the requested languages."""
+
+
+class TranslationMissing(EngineError):
+    """Some segments have no translation (the `memory` engine's misses).
+
+    `partial` holds one entry per input segment: the translation, or None where it is missing,
+    so a caller can keep what was found and report the rest.
+    """
+
+    def __init__(self, message: str, missing: Sequence[int], partial: Sequence[str | None]) -> None:
+        super().__init__(message)
+        self.missing = list(missing)
+        self.partial = list(partial)
