@@ -30,6 +30,7 @@ from presseschau.content import strip_xml_forbidden
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
 from presseschau.ingest.sources import (
+    SourceChecks,
     SourceDraft,
     check_source_address,
     draft_source,
@@ -154,7 +155,7 @@ def _rights_attributes(source: Source) -> dict[str, str]:
     return attributes
 
 
-def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
+def _draft(settings: Settings, entry: OpmlEntry, subject: str, checks: SourceChecks | None) -> SourceDraft:
     where = f"line {entry.line} ({entry.url})"
     options = entry.settings
     fields: dict[str, Any] = {"name": entry.name, "tags": entry.tags or None}
@@ -190,15 +191,18 @@ def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
                 stored.get("target_language") or "skip",
             )
         fields.update(_rights_fields(options))
-        return draft_source(settings, entry.url, check_address=False, **fields)
+        return draft_source(settings, entry.url, check_address=False, checks=checks, **fields)
     except (ValueError, TypeError, FilterError) as error:
         raise OpmlError(subject, f"{where}: {error}") from None
     except IngestError as error:
         raise OpmlError(subject, f"{where}: {error.reason}") from None
 
 
-def import_opml(database: Database, settings: Settings, data: bytes, subject: str) -> OpmlImportReport:
-    """Add the feeds of an OPML document as sources, all or none (see the module documentation)."""
+def import_opml(
+    database: Database, settings: Settings, data: bytes, subject: str, *, checks: SourceChecks | None = None
+) -> OpmlImportReport:
+    """Add the feeds of an OPML document as sources, all or none (see the module documentation);
+    `checks` as for `create_source`."""
     entries = parse_opml(data, subject)
     if not entries:
         raise OpmlError(subject, "no feed outlines (<outline xmlUrl=…>) in the file")
@@ -207,7 +211,7 @@ def import_opml(database: Database, settings: Settings, data: bytes, subject: st
     seen: dict[str, int] = {}
     lines: dict[str, int] = {}
     for entry in entries:
-        draft = _draft(settings, entry, subject)
+        draft = _draft(settings, entry, subject, checks)
         lines.setdefault(draft.url, entry.line)
         key = normalize_url(draft.url)
         if key in seen:

@@ -2,10 +2,10 @@
 
 `create_source` / `update_source` check every field the same way wherever the request comes from
 and raise `InvalidInput` (naming the source and the reason), `SourceExists` or `SourceNotFound`.
-`refilter_source` applies a source's current filters to its stored articles (only when asked: a
-rule change alone touches nothing stored); `release_article` lets an editor translate a filtered
-article anyway; `retranslate_article` queues an article for a fresh machine translation.
-`add_source` / `remove_source` register and delete sources; `sources_to_poll` picks the ones to poll.
+The engine and the glossary are checked by the translate stage through the `SourceChecks` the
+caller passes in. `refilter_source` applies a source's current filters to its stored articles
+(only when asked: a rule change alone touches nothing stored). `add_source` / `remove_source`
+register and delete sources; `sources_to_poll` picks the ones to poll.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
@@ -28,6 +28,7 @@ from presseschau.ingest.profiles import ProfileError, check_country, check_outle
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
 from presseschau.store.db import Database
 from presseschau.store.models import (
+    ORIGINAL_ENGINE,
     Article,
     FetchStatus,
     RemovedSource,
@@ -36,12 +37,23 @@ from presseschau.store.models import (
     TranslationStatus,
     utcnow,
 )
-from presseschau.store.queue import TranslationDone, enqueue_translation
+from presseschau.store.queue import enqueue_translation
 from presseschau.store.rights import REUSE_MODES, ReuseError, article_reuse, parse_excerpt_words, parse_reuse_mode
 from presseschau.text import clean_text
-from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
+
+
+class SourceChecks(Protocol):
+    """The checks of a source's fields that the translate stage owns (is the engine registered, is
+    the glossary usable), passed in by the caller -- the CLI, the admin, the API hand in
+    `presseschau.translate.source_checks.SOURCE_CHECKS` -- so that ingest imports nothing of
+    translate. Each raises `ValueError` with a message for the person who typed the value."""
+
+    def engine(self, name: str) -> str | None: ...
+
+    def glossary(self, terms: dict[str, str]) -> dict[str, str]: ...
+
 
 SOURCE_KINDS = frozenset({"auto", "feed", "sitemap", "page"})
 PUBLISH_POLICIES = frozenset({"auto", "review", "auto-unless-risky"})
@@ -49,8 +61,6 @@ MIN_INTERVAL_S = 60  # polite
 MAX_INTERVAL_S = 7 * 24 * 3600
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 100
-# Engine name of a translation that is the original text (already in the target language).
-ORIGINAL_ENGINE = "original"
 # What `update_source` accepts; everything else is refused by name.
 EDITABLE_FIELDS = frozenset(
     {
@@ -81,8 +91,9 @@ def _check_interval(subject: str, interval: int) -> int:
     return interval
 
 
-def _check_value(subject: str, name: str, value: Any) -> Any:
-    """The validated, normalized value of one source field."""
+def _check_value(subject: str, name: str, value: Any, checks: SourceChecks | None) -> Any:
+    """The validated, normalized value of one source field (`checks`: see `SourceChecks`; without
+    them an engine or a glossary cannot be set)."""
     if name in RIGHTS_FIELDS:
         return _check_rights_value(subject, name, value)
     if name == "name":
@@ -114,11 +125,11 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
             raise InvalidInput(subject, f"risk threshold {value!r}: a number from 0 to 1")
         return float(value)
     if name == "engine":
-        from presseschau.translate.engines import UnknownEngine, check_engine_name
-
+        if value is None or value == "":
+            return None
         try:
-            return check_engine_name(value)
-        except UnknownEngine as error:
+            return _required(checks, name).engine(value)
+        except ValueError as error:
             raise InvalidInput(subject, str(error)) from None
     if name == "enabled":
         if not isinstance(value, bool):
@@ -132,9 +143,8 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
         ):
             raise InvalidInput(subject, "glossary additions must map English terms to target terms")
         try:
-            # The editor's text format is the one validated form: a dict goes through it too.
-            return parse_glossary_additions(format_glossary_additions(dict(value))) or None
-        except GlossaryInputError as error:
+            return _required(checks, name).glossary(dict(value)) or None
+        except ValueError as error:
             raise InvalidInput(subject, f"glossary additions: {error}") from None
     if name == "tags":
         return normalize_tags(subject, value)
@@ -151,6 +161,13 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
             raise InvalidInput(subject, "filters must be built with presseschau.ingest.filters.build_filters")
         return value.to_json()
     raise InvalidInput(subject, f"{name!r} cannot be changed; changeable: {', '.join(sorted(EDITABLE_FIELDS))}")
+
+
+def _required(checks: SourceChecks | None, name: str) -> SourceChecks:
+    if checks is None:
+        # A caller's mistake, not the user's: every entry point passes the translate stage's checks.
+        raise RuntimeError(f"a source's {name} is checked by the translate stage: pass its SourceChecks")
+    return checks
 
 
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -198,12 +215,6 @@ def normalize_tags(subject: str, tags: Iterable[Any] | None) -> list[str] | None
     return cleaned or None
 
 
-class ArticleNotFound(InvalidInput):
-    """No article with the given id."""
-
-    kind = "article_not_found"
-
-
 @dataclass(frozen=True)
 class SourceDraft:
     """A validated, not yet stored source (OPML import checks a whole file before adding any)."""
@@ -234,6 +245,7 @@ def draft_source(
     excerpt_words: int | None = None,
     reuse_permission: str | None = None,
     bilingual: bool | None = None,
+    checks: SourceChecks | None = None,
 ) -> SourceDraft:
     """Validate a new source's fields; `check_address=False` leaves the address check to the caller
     (an OPML import checks many addresses concurrently)."""
@@ -258,7 +270,7 @@ def draft_source(
         "reuse_permission": reuse_permission,
         "bilingual": bilingual,
     }
-    return SourceDraft(url, {key: _check_value(url, key, value) for key, value in wanted.items()})
+    return SourceDraft(url, {key: _check_value(url, key, value, checks) for key, value in wanted.items()})
 
 
 def check_source_address(settings: Settings, url: str) -> None:
@@ -301,17 +313,21 @@ def insert_source(session: Session, draft: SourceDraft, registered: dict[str, So
     return source
 
 
-def create_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
+def create_source(
+    database: Database, settings: Settings, url: str, *, checks: SourceChecks | None = None, **fields: Any
+) -> Source:
     """Validate and register a source; `SourceExists` when its URL is registered already."""
-    draft = draft_source(settings, url, **fields)
+    draft = draft_source(settings, url, checks=checks, **fields)
     with database.session() as session:
         return insert_source(session, draft)
 
 
-def update_source(database: Database, source_id: int, **changes: Any) -> Source:
+def update_source(
+    database: Database, source_id: int, *, checks: SourceChecks | None = None, **changes: Any
+) -> Source:
     """Change the named fields of a source after validating each; stored articles are not touched."""
     subject = f"source {source_id}"
-    values = {name: _check_value(subject, name, value) for name, value in changes.items()}
+    values = {name: _check_value(subject, name, value, checks) for name, value in changes.items()}
     with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
@@ -350,30 +366,6 @@ def mark_filtered(article: Article, reason: str) -> None:
     article.fetch_status = FetchStatus.FILTERED
     article.filter_reason = reason
     log.info("article %s held by its source's filters: %s", article.url, reason)
-
-
-def publish_original(session: Session, settings: Settings, article: Article, on_done: TranslationDone | None) -> None:
-    """An article already in the target language, published as is: a `done` translation holding the
-    original text (engine `original`, labelled so on the page), then `on_done` (the publish stage's
-    `publisher`: published by the source's policy) in the same transaction."""
-    translation = session.scalars(
-        select(Translation).where(
-            Translation.article_id == article.id, Translation.language == settings.target_language
-        )
-    ).one_or_none()
-    if translation is None:
-        translation = Translation(article_id=article.id, language=settings.target_language)
-        session.add(translation)
-    translation.source_revision = article.revision
-    translation.engine, translation.model = ORIGINAL_ENGINE, None
-    translation.title, translation.paragraphs = article.title, list(article.paragraphs)
-    translation.report = {"original_language": article.language}
-    translation.status, translation.error, translation.reviewed = TranslationStatus.DONE, None, False
-    translation.translated_at = utcnow()
-    session.flush()
-    session.refresh(translation, ["article"])
-    if on_done is not None:
-        on_done(session, translation)
 
 
 @dataclass
@@ -429,43 +421,6 @@ def refilter_source(database: Database, settings: Settings, source_id: int) -> R
     return report
 
 
-def release_article(database: Database, settings: Settings, article_id: int, by: str) -> Article:
-    """Translate a filtered article after all (an editor's decision; it is never filtered again)."""
-    subject = f"article {article_id}"
-    with database.session() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != FetchStatus.FILTERED:
-            raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
-        article.fetch_status = FetchStatus.OK
-        article.filter_released_by = by[:100]
-        enqueue_translation(session, article, settings.target_language)
-        log.info("article %s released by %s (held for: %s)", article_id, by, article.filter_reason)
-        return article
-
-
-def retranslate_article(database: Database, settings: Settings, article_id: int) -> Translation:
-    """Queue a fresh machine translation of an article's current revision (its publication stays
-    as it is until the new translation is done)."""
-    subject = f"article {article_id}"
-    language = settings.target_language
-    with database.session() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != FetchStatus.OK:
-            raise InvalidInput(subject, f"cannot be translated (status {article.fetch_status})")
-        translation = enqueue_translation(session, article, language)
-        if translation.engine == ORIGINAL_ENGINE:
-            raise InvalidInput(subject, "is published as original text; there is nothing to translate")
-        if translation.status == TranslationStatus.IN_PROGRESS:
-            raise InvalidInput(subject, "is being translated right now")
-        translation.status, translation.attempts = TranslationStatus.QUEUED, 0
-        translation.next_attempt_at, translation.error = None, None
-        return translation
-
-
 def retranslate_for_reuse(database: Database, settings: Settings, source_id: int) -> int:
     """Queue a new translation of the source's translated articles whose text is narrower than
     their reuse mode now allows (a source widened from excerpt to full); returns how many.
@@ -506,12 +461,14 @@ def filtered_articles(session: Session, source_id: int | None = None, limit: int
     return list(session.scalars(query))
 
 
-def add_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
+def add_source(
+    database: Database, settings: Settings, url: str, *, checks: SourceChecks | None = None, **fields: Any
+) -> Source:
     """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered.
 
     The fields (name, language, kind, poll_interval_s, publish_policy, engine, enabled, glossary,
     tags, filters) are validated by `create_source`."""
-    return create_source(database, settings, url, **fields)
+    return create_source(database, settings, url, checks=checks, **fields)
 
 
 def remove_source(database: Database, source_id: int) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
+from presseschau.errors import ArticleNotFound as ArticleNotFound  # raised here, shared by every stage
 from presseschau.publish import search
 from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, RESERVED_SLUGS, is_valid_slug, slugify, unique_slug
 from presseschau.store.models import (
@@ -36,10 +37,6 @@ from presseschau.stories.service import group_quietly
 
 class PublishError(Exception):
     """Publishing was refused; the message says why, for the editor."""
-
-
-class ArticleNotFound(PublishError):
-    pass
 
 
 class TranslationNotReady(PublishError):
@@ -278,7 +275,7 @@ def publish_orphaned(session: Session, settings: Settings) -> int:
 
 def _translation_for(session: Session, settings: Settings, article_id: int) -> Translation | None:
     if session.get(Article, article_id) is None:
-        raise ArticleNotFound(f"article {article_id} does not exist")
+        raise ArticleNotFound(article_id)
     return session.scalars(
         select(Translation).where(
             Translation.article_id == article_id, Translation.language == settings.target_language

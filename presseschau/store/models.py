@@ -264,6 +264,11 @@ class ArticleRevision(Base):
     article: Mapped[Article] = relationship(back_populates="revisions")
 
 
+# `Translation.engine` of a "translation" that is the original text (an article already in the
+# target language, published as is by its source's setting).
+ORIGINAL_ENGINE = "original"
+
+
 class Translation(Base):
     """An article in one target language; also the translate stage's work item (status + lease)."""
 

@@ -28,16 +28,15 @@ from sqlalchemy.orm import Session
 from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.content import paragraphs_from_json
+from presseschau.editorial.articles import release_article, retranslate_article
 from presseschau.editorial.tokens import TokenIdentity, authenticate_token
+from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import IngestError, SourceExists, SourceNotFound
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
 from presseschau.ingest.sources import (
     RIGHTS_FIELDS,
-    ArticleNotFound,
     create_source,
     refilter_source,
-    release_article,
-    retranslate_article,
     retranslate_for_reuse,
     update_source,
 )
@@ -45,6 +44,7 @@ from presseschau.publish.service import reindex_source
 from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
 from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs, shown_paragraphs
+from presseschau.translate.source_checks import SOURCE_CHECKS
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.offline import add_offline_docs
 from presseschau.web.params import MAX_PAGE, OptionalRowId, RowId
@@ -691,7 +691,12 @@ def add_source(body: SourceCreate, _: AdminToken, context: Context) -> SourceOut
     with service_errors():
         fields = body.model_dump(exclude={"url", "filters"}, exclude_none=True)
         source = create_source(
-            context.database, context.settings, body.url, filters=_filters_value(body.filters), **fields
+            context.database,
+            context.settings,
+            body.url,
+            filters=_filters_value(body.filters),
+            checks=SOURCE_CHECKS,
+            **fields,
         )
     return stored_source(context.database, source.id)
 
@@ -703,7 +708,7 @@ def change_source(source_id: RowId, body: SourceUpdate, _: AdminToken, context: 
     with service_errors():
         if "filters" in body.model_fields_set:
             changes["filters"] = _filters_value(body.filters)
-        update_source(context.database, source_id, **changes)
+        update_source(context.database, source_id, checks=SOURCE_CHECKS, **changes)
         if RIGHTS_FIELDS & set(changes):
             retranslate_for_reuse(context.database, context.settings, source_id)
             with context.database.session() as session:

@@ -22,6 +22,7 @@ from presseschau.ingest.profiles import OUTLET_KINDS, country_choices
 from presseschau.store.db import Database
 from presseschau.store.models import Source
 from presseschau.translate.glossary import GlossaryInputError, parse_glossary_additions
+from presseschau.translate.source_checks import SOURCE_CHECKS
 from presseschau.web.admin.area import (
     MESSAGES,
     POLICIES,
@@ -179,6 +180,7 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
             glossary=glossary,
             tags=tags,
             filters=filters,
+            checks=SOURCE_CHECKS,
             **source_profile(form),
         )
     except (ValueError, IngestError) as failure:
@@ -205,6 +207,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             enabled=form.get("aktiv") == "1",
             tags=tags,
             filters=filters,
+            checks=SOURCE_CHECKS,
             **source_profile(form),
             **({"name": name} if name else {}),
         )
