@@ -13,6 +13,7 @@ import logging
 from presseschau.config import Settings
 from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import InvalidInput
+from presseschau.messages import text
 from presseschau.store.db import Database
 from presseschau.store.models import ORIGINAL_ENGINE, Article, FetchStatus, Translation, TranslationStatus
 from presseschau.store.queue import enqueue_translation
@@ -22,13 +23,13 @@ log = logging.getLogger(__name__)
 
 def release_article(database: Database, settings: Settings, article_id: int, by: str) -> Article:
     """Translate a filtered article after all (an editor's decision; it is never filtered again)."""
-    subject = f"article {article_id}"
+    subject = text("article", article_id=article_id)
     with database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(article_id)
         if article.fetch_status != FetchStatus.FILTERED:
-            raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
+            raise InvalidInput(subject, text("article_not_held", status=article.fetch_status))
         article.fetch_status = FetchStatus.OK
         article.filter_released_by = by[:100]
         enqueue_translation(session, article, settings.target_language)
@@ -39,19 +40,19 @@ def release_article(database: Database, settings: Settings, article_id: int, by:
 def retranslate_article(database: Database, settings: Settings, article_id: int) -> Translation:
     """Queue a fresh machine translation of an article's current revision (its publication stays
     as it is until the new translation is done)."""
-    subject = f"article {article_id}"
+    subject = text("article", article_id=article_id)
     language = settings.target_language
     with database.session() as session:
         article = session.get(Article, article_id)
         if article is None:
             raise ArticleNotFound(article_id)
         if article.fetch_status != FetchStatus.OK:
-            raise InvalidInput(subject, f"cannot be translated (status {article.fetch_status})")
+            raise InvalidInput(subject, text("article_not_translatable", status=article.fetch_status))
         translation = enqueue_translation(session, article, language)
         if translation.engine == ORIGINAL_ENGINE:
-            raise InvalidInput(subject, "is published as original text; there is nothing to translate")
+            raise InvalidInput(subject, text("article_is_original"))
         if translation.status == TranslationStatus.IN_PROGRESS:
-            raise InvalidInput(subject, "is being translated right now")
+            raise InvalidInput(subject, text("article_in_translation"))
         translation.status, translation.attempts = TranslationStatus.QUEUED, 0
         translation.next_attempt_at, translation.error = None, None
         return translation

@@ -44,6 +44,11 @@ _FLAG_KEYS = {
 class ReviewError(ValueError):
     """A review action is not possible; the message says why."""
 
+    @property
+    def german(self) -> str:
+        """The message, which is German already: only editors in the admin area meet this error."""
+        return str(self)
+
 
 @dataclass(frozen=True)
 class ReviewItem:
@@ -407,7 +412,7 @@ def _fresh_paragraph(settings: Settings, translation: Translation, source: Parag
         )
     except EngineError as error:
         raise ReviewError(
-            f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden ({str(error).rstrip('.')}). "
+            f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden ({error.german.rstrip('.')}). "
             "Der Absatz bleibt unverändert."
         ) from error
     if fresh is None:

@@ -214,7 +214,7 @@ def _store_revision(
         if verdict is not None:
             mark_filtered(article, verdict)
             return "filtered"
-        article.filter_reason = None
+        article.filter_reason = article.filter_note = None
     enqueue_translation(session, article, settings.target_language)
     return "updated"
 

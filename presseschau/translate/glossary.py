@@ -221,6 +221,11 @@ MAX_TERM_LENGTH = 200
 class GlossaryInputError(ValueError):
     """A line of the additions cannot be used; the message names it (in German, for the form)."""
 
+    @property
+    def german(self) -> str:
+        """The message, which is German already (only the admin form's editors type additions)."""
+        return str(self)
+
 
 def parse_glossary_additions(text: str) -> dict[str, str]:
     terms: dict[str, str] = {}

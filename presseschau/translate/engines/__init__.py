@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from presseschau.config import Settings
+from presseschau.messages import CataloguedError, text
 from presseschau.translate.engines.base import (
     Engine,
     EngineError,
@@ -57,12 +58,12 @@ def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-class UnknownEngine(ValueError):
+class UnknownEngine(CataloguedError, ValueError):
     """An engine name that is not registered; the message lists the ones that are."""
 
     def __init__(self, name: object) -> None:
         self.name = name
-        super().__init__(f"unknown engine {name!r}; choose from {', '.join(engine_names())}")
+        super().__init__(text("engine_unknown", name=name, engines=engine_names()))
 
 
 def check_engine_name(name: str | None) -> str | None:
@@ -131,12 +132,14 @@ def _ct2_model_dir(settings: Settings, model: str | None) -> Path:
         default = default_model_for(settings.source_language, settings.target_language)
         if default is None:
             raise EngineNotReady(
-                not_ready_message(settings.source_language, settings.target_language, "no catalog model")
+                not_ready_message(settings.source_language, settings.target_language, text("no_catalog_model"))
             )
         entry = default
     if not settings.model_auto_pull:
         raise EngineNotReady(
-            not_ready_message(settings.source_language, settings.target_language, f"{entry.name} is not installed")
+            not_ready_message(
+                settings.source_language, settings.target_language, text("model_not_installed", name=entry.name)
+            )
         )
     log.warning(
         "no model installed: downloading %s (%s, %s) into %s -- once only",
@@ -254,7 +257,7 @@ def _firefox_model_dirs(settings: Settings, model: str | None) -> list[Path]:
     if route:
         return route
     if not settings.model_auto_pull:
-        raise EngineNotReady(firefox_not_ready_message(source, target, "not installed, and model_auto_pull is off"))
+        raise EngineNotReady(firefox_not_ready_message(source, target, text("model_not_installed_no_pull")))
     log.warning(
         "no Firefox Translations model for %s→%s installed: pulling it once from %s",
         source,

@@ -47,12 +47,12 @@ def upload_opml(area: Area, visitor: Admin, form: Form, context: Context) -> Res
     try:
         report = import_opml(context.database, context.settings, data, upload.filename, checks=SOURCE_CHECKS)
     except IngestError as failure:
-        error = f"OPML-Import: {failure} – nichts wurde hinzugefügt."
+        error = f"OPML-Import: {failure.german} – nichts wurde hinzugefügt."
         return sources_page(area, database, settings, visitor, status=400, error=error)
     notice = f"OPML-Import: {len(report.added)} Quelle(n) hinzugefügt"
     if report.duplicates:
         notice += f", {len(report.duplicates)} schon vorhanden oder doppelt (nicht hinzugefügt): " + "; ".join(
-            f"{url} ({why})" for url, why in report.duplicates[:20]
+            f"{url} ({why.german()})" for url, why in report.duplicate_reasons[:20]
         )
     return sources_page(area, database, settings, visitor, notice=notice + ".")
 
@@ -93,7 +93,7 @@ def release(area: Area, visitor: Editor, form: Form, context: Context) -> Respon
     try:
         release_article(context.database, context.settings, article_id, visitor.user.name)
     except ArticleNotFound as error:
-        return area.error(visitor, 404, f"Nicht freigegeben: {error}")
+        return area.error(visitor, 404, f"Nicht freigegeben: {error.german}")
     except IngestError as error:
-        return area.error(visitor, 400, f"Nicht freigegeben: {error}")
+        return area.error(visitor, 400, f"Nicht freigegeben: {error.german}")
     return see_other(f"{PREFIX}/gefiltert?ok=1")
