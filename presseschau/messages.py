@@ -47,6 +47,33 @@ CATALOGUE: dict[str, Message] = {
         "ist als Originaltext veröffentlicht; es gibt nichts zu übersetzen",
     ),
     "article_in_translation": Message("is being translated right now", "wird gerade übersetzt"),
+    # Publishing -----------------------------------------------------------------------------------
+    "translation_missing": Message(
+        "article {article_id} has no translation yet", "Artikel {article_id} hat noch keine Übersetzung."
+    ),
+    "translation_not_done": Message(
+        "article {article_id}: translation is {status!r}; only 'done' translations can be published",
+        "Artikel {article_id}: die Übersetzung ist „{status}“; nur fertige Übersetzungen lassen sich veröffentlichen.",
+    ),
+    "no_free_slug": Message(
+        "article {article_id}: no free slug after {attempts} attempts",
+        "Artikel {article_id}: nach {attempts} Versuchen kein freier Slug.",
+    ),
+    "not_published": Message("article {article_id} is not published", "Artikel {article_id} ist nicht veröffentlicht."),
+    "no_publication": Message(
+        "article {article_id} has no publication", "Artikel {article_id} hat keine Veröffentlichung."
+    ),
+    "slug_unclean": Message(
+        "{slug!r} is not a clean slug: use lower-case letters, digits and single hyphens",
+        "„{slug}“ ist kein sauberer Slug: nur Kleinbuchstaben, Ziffern und einzelne Bindestriche.",
+    ),
+    "slug_reserved": Message(
+        "slug {slug!r} is reserved for a page of the site itself",
+        "Der Slug „{slug}“ ist für eine Seite der Website reserviert.",
+    ),
+    "slug_taken": Message(
+        "slug {slug!r} is already used by another article", "Der Slug „{slug}“ gehört schon zu einem anderen Artikel."
+    ),
     # Sources: registering and changing them -------------------------------------------------------
     "source_not_found": Message("no such source", "gibt es nicht"),
     "source_exists": Message(

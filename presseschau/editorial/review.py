@@ -534,7 +534,7 @@ def reject(session: Session, translation: Translation, author: str) -> None:
 
 
 def change_slug(session: Session, translation: Translation, new_slug: str, author: str) -> None:
-    from presseschau.publish.service import PublishError, SlugError
+    from presseschau.publish.service import PublishError
     from presseschau.publish.service import change_slug as publish_change_slug
 
     if translation.publication is None:
@@ -545,10 +545,8 @@ def change_slug(session: Session, translation: Translation, new_slug: str, autho
     ensure_initial_revision(session, translation)
     try:
         publish_change_slug(session, translation.publication, new_slug)
-    except SlugError as error:
+    except PublishError as error:  # SlugError among them: each with its German text
         raise ReviewError(error.german) from error
-    except PublishError as error:
-        raise ReviewError(str(error)) from error
     _add_revision(session, translation, author=author, note=f"Slug geändert: {new_slug}")
 
 
