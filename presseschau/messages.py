@@ -224,6 +224,84 @@ CATALOGUE: dict[str, Message] = {
     "field_body": Message("body", "den Text"),
     "field_author": Message("author", "die Autorenzeile"),
     "field_url": Message("url", "die Adresse"),
+    # Users --------------------------------------------------------------------------------------
+    "password_too_short": Message(
+        "password too short: at least {minimum} characters", "Das Passwort ist zu kurz: mindestens {minimum} Zeichen."
+    ),
+    "user_name_invalid": Message(
+        "invalid user name {name!r}: 2-100 letters, digits, '_', '.', '@' or '-'",
+        "Ungültiger Name „{name}“: 2–100 Buchstaben, Ziffern, „_“, „.“, „@“ oder „-“.",
+    ),
+    "role_unknown": Message("unknown role {role!r}: one of {roles}", "Unbekannte Rolle „{role}“ (möglich: {roles})."),
+    "user_exists": Message("user {name!r} exists already", "Einen Benutzer „{name}“ gibt es schon."),
+    "user_not_found": Message("no user {name!r}", "Einen Benutzer „{name}“ gibt es nicht."),
+    "user_id_not_found": Message("no user {user_id}", "Den Benutzer {user_id} gibt es nicht (mehr)."),
+    "last_admin": Message(
+        "cannot {action} {name!r}: the last admin",
+        "„{name}“ ist der letzte Administrator und kann nicht {action} werden.",
+    ),
+    "user_disable": Message("disable", "gesperrt"),
+    "user_remove": Message("remove", "entfernt"),
+    "passwords_differ": Message("passwords differ", "Die beiden Passwörter stimmen nicht überein."),
+    "removal_not_confirmed": Message("not confirmed", "Bitte das Entfernen mit dem Häkchen bestätigen."),
+    # Stories and the press review -----------------------------------------------------------------
+    "story_not_found": Message("story {story_id} does not exist", "Die Geschichte {story_id} gibt es nicht."),
+    "merge_needs_two": Message(
+        "name at least one other story to merge", "Bitte mindestens eine weitere Geschichte auswählen."
+    ),
+    "merge_languages": Message(
+        "stories of different languages cannot be merged",
+        "Geschichten verschiedener Sprachen lassen sich nicht zusammenführen.",
+    ),
+    "headline_from_unknown": Message(
+        "--headline-from {story_id}: not one of the merged stories",
+        "Die Überschrift kann nur von einer der zusammengeführten Geschichten kommen ({story_id}).",
+    ),
+    "headlines_conflict": Message(
+        "stories {stories} each have an editor's headline ({listed}); choose the one to keep (--headline-from ID)",
+        "Die Geschichten {stories} haben je eine Überschrift der Redaktion ({listed}): bitte wählen, welche bleibt.",
+    ),
+    "split_none_chosen": Message(
+        "none of {chosen} belongs to story {story_id}",
+        "Keiner der gewählten Artikel ({chosen}) gehört zur Geschichte {story_id}.",
+    ),
+    "split_leaves_none": Message(
+        "a split must leave at least one article in the story", "Mindestens ein Artikel muss in der Geschichte bleiben."
+    ),
+    "headline_too_long": Message(
+        "headline longer than {limit} characters", "Die Überschrift ist länger als {limit} Zeichen."
+    ),
+    "order_unknown_stories": Message(
+        "stories {stories} are not in the review of {day}",
+        "Die Reihenfolge nennt Geschichten ({stories}), die nicht zum {day} gehören.",
+    ),
+    "release_no_stories": Message("no stories on {day}", "Am {day} gibt es keine Geschichten zum Freigeben."),
+    "translation_in_no_story": Message(
+        "translation {translation_id} is in no story", "Der Artikel {translation_id} gehört zu keiner Geschichte."
+    ),
+    "sentence_unknown": Message(
+        "translation {translation_id} has sentences 1 to {count}, not {number}",
+        "Der Artikel {translation_id} hat die Sätze 1 bis {count}; Satz {number} gibt es nicht.",
+    ),
+    "passage_empty": Message("the passage is empty", "Der eigene Text ist leer."),
+    "passage_too_long": Message(
+        "passage longer than {limit} characters", "Der eigene Text ist länger als {limit} Zeichen."
+    ),
+    "withdrawal_not_confirmed": Message(
+        "withdrawal not confirmed", "Bitte bestätigen Sie das Zurückziehen mit dem Häkchen „Ja, zurückziehen“."
+    ),
+    "no_sentence_chosen": Message("no sentence chosen", "Bitte einen Satz wählen."),
+    # Newsletter -----------------------------------------------------------------------------------
+    "email_invalid": Message("{address!r} is not an e-mail address", "„{address}“ ist keine gültige E-Mail-Adresse."),
+    "smtp_missing": Message("no SMTP server configured (smtp_host)", "Kein Mailserver eingerichtet (smtp_host)."),
+    "newsletter_off": Message(
+        "the newsletter is off (newsletter_enabled = false)", "Der Newsletter ist aus (newsletter_enabled = false)."
+    ),
+    "newsletter_base_url": Message(
+        "base_url is not set: the mail's links would point at {base_url}; set base_url in presseschau.toml to the"
+        " site's public address",
+        "base_url ist nicht gesetzt: die Links im Newsletter zeigten auf {base_url}.",
+    ),
     # Translation models ---------------------------------------------------------------------------
     "no_firefox_model": Message(
         "no Firefox Translations model for {source}→{target} ({reason}). Get it with"
