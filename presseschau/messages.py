@@ -224,6 +224,19 @@ CATALOGUE: dict[str, Message] = {
     "field_body": Message("body", "den Text"),
     "field_author": Message("author", "die Autorenzeile"),
     "field_url": Message("url", "die Adresse"),
+    # Glossary additions ---------------------------------------------------------------------------
+    "glossary_no_source": Message(
+        "line {line}: no English term before {separator!r}", "Zeile {line}: kein englischer Begriff vor „{separator}“"
+    ),
+    "glossary_term_too_long": Message(
+        "line {line}: terms have at most {limit} characters",
+        "Zeile {line}: Begriffe dürfen höchstens {limit} Zeichen haben",
+    ),
+    "glossary_term_twice": Message(
+        "line {line}: {term!r} is listed already, with {target!r}",
+        "Zeile {line}: „{term}“ steht schon mit „{target}“ in der Liste",
+    ),
+    "glossary_too_many": Message("at most {limit} entries per source", "Höchstens {limit} Einträge pro Quelle"),
     # Users --------------------------------------------------------------------------------------
     "password_too_short": Message(
         "password too short: at least {minimum} characters", "Das Passwort ist zu kurz: mindestens {minimum} Zeichen."

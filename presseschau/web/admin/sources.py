@@ -144,7 +144,7 @@ def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str
     try:
         glossary = parse_glossary_additions(form_str(form, "glossar"))
     except GlossaryInputError as failure:
-        raise Refused(text("form_glossary", problem=failure.german)) from failure
+        raise Refused(text("form_glossary", problem=failure.text)) from failure
     return minutes * 60, policy, engine, glossary or None
 
 
