@@ -2,8 +2,9 @@
 
 Every module's imports are read with `ast` (those inside functions and `if TYPE_CHECKING:` too)
 and each module is placed in a stage; a stage may import its own and lower stages only, and the
-stages' import graph has no cycle (ingest and translate share a rank, so only this check keeps
-them from importing each other both ways).
+stages' import graph has no cycle. Every stage has its own rank: translate sits above ingest,
+and the two do not import each other at all (ingest gets the translate stage's checks of a
+source's engine and glossary passed in, `presseschau.ingest.sources.SourceChecks`).
 
 Order, lowest first. `presseschau.pipeline.steps` (fetch or translate, then publish) sits below
 web: the JSON API polls a source with it, while the rest of the pipeline serves the web app.
@@ -23,22 +24,25 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "presseschau"
 
 RANKS: dict[str, int] = {
-    "foundation": 0,  # content, config, logging_setup, the package's __init__, demo (data)
+    "foundation": 0,  # content, config, logging_setup, messages, errors, the package's __init__, demo (data)
     "store": 1,
     "app": 2,
     "ingest": 3,
-    "translate": 3,
-    "stories": 4,  # grouping translated articles into stories across outlets
-    "publish": 5,
-    "reporting": 6,  # cross-stage read queries: status counts, articles per source, article lists
-    "editorial": 7,
-    "steps": 8,  # presseschau.pipeline.steps: a stage joined to publishing, for the web API and the workers
-    "web": 9,
-    "pipeline": 10,
-    "cli": 11,  # presseschau/cli/ and __main__.py
+    "translate": 4,
+    "stories": 5,  # grouping translated articles into stories across outlets
+    "publish": 6,
+    "reporting": 7,  # cross-stage read queries: status counts, articles per source, article lists
+    "editorial": 8,
+    "steps": 9,  # presseschau.pipeline.steps: a stage joined to publishing, for the web API and the workers
+    "web": 10,
+    "pipeline": 11,
+    "cli": 12,  # presseschau/cli/ and __main__.py
 }
 # Modules placed apart from their package's stage: {module: stage}.
 STAGE_OF_MODULE = {"presseschau.pipeline.steps": "steps"}
+# Stages that must not import each other in either direction although their ranks would allow one
+# way: each does its own work on what the other hands over (through the store and passed-in values).
+APART: set[frozenset[str]] = {frozenset({"ingest", "translate"})}
 FOUNDATION_MODULES = {
     "presseschau",
     "presseschau.backoff",
@@ -47,6 +51,8 @@ FOUNDATION_MODULES = {
     "presseschau.logging_setup",
     "presseschau.progress",
     "presseschau.text",
+    "presseschau.messages",
+    "presseschau.errors",
 }
 DATA_PACKAGES = {"presseschau.demo"}
 
@@ -122,6 +128,17 @@ def upward_imports(modules: Mapping[str, tuple[str, bool]]) -> list[str]:
     return problems
 
 
+def imports_between_apart_stages(modules: Mapping[str, tuple[str, bool]]) -> list[str]:
+    problems = []
+    for module, (source, is_package) in modules.items():
+        own = stage_of(module)
+        for target, line in imported_modules(module, source, is_package, modules):
+            theirs = stage_of(target)
+            if frozenset({own, theirs}) in APART and (module, target) not in EXCEPTIONS:
+                problems.append(f"{module}:{line} ({own}) imports {target} ({theirs})")
+    return problems
+
+
 def stage_cycles(modules: Mapping[str, tuple[str, bool]]) -> list[list[str]]:
     """Each cycle of the graph "stage A imports stage B" (A != B), as the stages along it."""
     graph: dict[str, set[str]] = {}
@@ -146,6 +163,10 @@ def stage_cycles(modules: Mapping[str, tuple[str, bool]]) -> list[list[str]]:
 
 def test_no_module_imports_a_stage_above_its_own() -> None:
     assert upward_imports(read_package()) == []
+
+
+def test_ingest_and_translate_import_nothing_of_each_other() -> None:
+    assert imports_between_apart_stages(read_package()) == []
 
 
 def test_the_stages_import_each_other_in_no_cycle() -> None:
@@ -175,12 +196,17 @@ def test_an_upward_import_is_found_also_inside_a_function_and_relative() -> None
     ]
 
 
-def test_a_cycle_between_stages_of_one_rank_is_found() -> None:
+def test_ingest_importing_translate_and_back_is_found() -> None:
     modules = {
         "presseschau.ingest.sources": ("from presseschau.translate.engines import engine_names\n", False),
         "presseschau.translate.engines": ("from presseschau.ingest import sources\n", True),
     }
-    assert upward_imports(modules) == []
+    ingest_up = "presseschau.ingest.sources:1 (ingest) imports presseschau.translate.engines (translate)"
+    assert upward_imports(modules) == [ingest_up]
+    assert imports_between_apart_stages(modules) == [
+        ingest_up,
+        "presseschau.translate.engines:1 (translate) imports presseschau.ingest.sources (ingest)",
+    ]
     assert stage_cycles(modules) == [["ingest", "translate", "ingest"]]
 
 

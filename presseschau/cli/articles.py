@@ -20,8 +20,9 @@ from presseschau.app import AppContext
 from presseschau.cli.output import cells, echo, exit_on, fail, stdout, when
 from presseschau.cli.root import app
 from presseschau.content import paragraphs_from_json
+from presseschau.editorial.articles import release_article, retranslate_article
+from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import IngestError
-from presseschau.ingest.sources import release_article, retranslate_article
 from presseschau.store.models import Article, Translation
 from presseschau.store.rights import article_reuse, licence_text
 from presseschau.translate.document import TranslationReport
@@ -179,7 +180,7 @@ def articles_release(
 ) -> None:
     """Translate an article its source's filters held back (it is never filtered again)."""
     context: AppContext = ctx.obj
-    with exit_on(IngestError):
+    with exit_on(IngestError, ArticleNotFound):
         release_article(context.database, context.settings, article_id, by)
     echo(f"Article {article_id} released and queued for translation.")
 
@@ -188,6 +189,6 @@ def articles_release(
 def articles_retranslate(ctx: typer.Context, article_id: Annotated[int, typer.Argument(help="Article id.")]) -> None:
     """Queue an article for a fresh machine translation (run `translate` or `run` to do it)."""
     context: AppContext = ctx.obj
-    with exit_on(IngestError):
+    with exit_on(IngestError, ArticleNotFound):
         retranslate_article(context.database, context.settings, article_id)
     echo(f"Article {article_id} queued for translation.")

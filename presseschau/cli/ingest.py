@@ -38,6 +38,7 @@ from presseschau.publish.service import reindex_source
 from presseschau.store.models import Source
 from presseschau.store.rights import reuse_setting_text
 from presseschau.translate.engines import UnknownEngine, check_engine_name
+from presseschau.translate.source_checks import SOURCE_CHECKS
 
 sources_app = typer.Typer(help="Manage the feeds, sitemaps and pages presseschau polls.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -97,6 +98,7 @@ def sources_add(
             reuse=reuse,
             excerpt_words=excerpt_words,
             reuse_permission=permission,
+            checks=SOURCE_CHECKS,
         )
     echo(f"Added source {source.id}: {source.name} <{source.url}> (every {source.poll_interval_s} s)")
 
@@ -255,7 +257,7 @@ def sources_edit(
     if not changes:
         raise fail("nothing to change; see `presseschau sources edit --help`", REFUSED)
     with exit_on(IngestError):
-        source = update_source(context.database, source_id, **changes)
+        source = update_source(context.database, source_id, checks=SOURCE_CHECKS, **changes)
     echo(f"Source {source.id} saved: {source.name}; filters: {source_filters(source).describe()}")
 
 
@@ -319,7 +321,7 @@ def sources_import(
     except OSError as error:
         raise fail(f"{path}: cannot read ({error.strerror or error})") from None
     with exit_on(IngestError, suffix=" (nothing was added)"):
-        report = import_opml(context.database, context.settings, data, str(path))
+        report = import_opml(context.database, context.settings, data, str(path), checks=SOURCE_CHECKS)
     print_opml_report(report)
 
 
@@ -447,7 +449,7 @@ def sources_set(
     if not changes:
         raise fail("nothing to change; see `presseschau sources set --help`", REFUSED)
     with exit_on(IngestError):
-        update_source(context.database, source_id, **changes)
+        update_source(context.database, source_id, checks=SOURCE_CHECKS, **changes)
         queued = retranslate_for_reuse(context.database, context.settings, source_id)
     with context.database.session() as session:
         reindex_source(session, context.settings, source_id)  # search holds no more than the new mode shows

@@ -11,6 +11,7 @@ from rich.markup import escape
 from presseschau.app import AppContext
 from presseschau.cli.output import echo, exit_on, fail, progress_bar
 from presseschau.cli.root import app
+from presseschau.errors import ArticleNotFound
 from presseschau.publish import service
 
 
@@ -26,7 +27,7 @@ def publish_command(
     context: AppContext = ctx.obj
     if (article_id is None) == (not all_held):
         raise fail("give an article ID or --all (not both)")
-    with exit_on(service.PublishError), context.database.session() as session:
+    with exit_on(service.PublishError, ArticleNotFound), context.database.session() as session:
         if all_held:
             count = service.publish_all(session, context.settings)
             echo(f"Published {count} article(s).")
@@ -43,7 +44,7 @@ def unpublish_command(
 ) -> None:
     """Take an article off the site (re-translation will not bring it back; `publish` does)."""
     context: AppContext = ctx.obj
-    with exit_on(service.PublishError), context.database.session() as session:
+    with exit_on(service.PublishError, ArticleNotFound), context.database.session() as session:
         service.unpublish(session, context.settings, article_id)
     echo(f"Unpublished article {article_id}.")
 
@@ -56,7 +57,7 @@ def slug_command(
 ) -> None:
     """Change an article's slug; the old URL redirects (301) to the new one."""
     context: AppContext = ctx.obj
-    with exit_on(service.PublishError), context.database.session() as session:
+    with exit_on(service.PublishError, ArticleNotFound), context.database.session() as session:
         publication = service.publication_for_article(session, context.settings, article_id)
         old = publication.slug
         service.change_slug(session, publication, new_slug)

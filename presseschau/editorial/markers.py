@@ -45,6 +45,11 @@ _SPECIAL = "\\[]→|"
 class MarkerError(ValueError):
     """An editor's markers cannot be read; the message (German) says where and why."""
 
+    @property
+    def german(self) -> str:
+        """The message, which is German already: only editors in the admin area meet this error."""
+        return str(self)
+
 
 def _escape(text: str) -> str:
     return "".join("\\" + char if char in _SPECIAL else char for char in text)

@@ -45,6 +45,11 @@ _FLAG_KEYS = {
 class ReviewError(ValueError):
     """A review action is not possible; the message says why."""
 
+    @property
+    def german(self) -> str:
+        """The message, which is German already: only editors in the admin area meet this error."""
+        return str(self)
+
 
 @dataclass(frozen=True)
 class ReviewItem:
@@ -402,7 +407,7 @@ def _fresh_paragraph(settings: Settings, translation: Translation, source: Parag
         )
     except EngineError as error:
         raise ReviewError(
-            f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden ({str(error).rstrip('.')}). "
+            f"Absatz {index + 1} konnte mit {name} nicht neu übersetzt werden ({error.german.rstrip('.')}). "
             "Der Absatz bleibt unverändert."
         ) from error
     if fresh is None:
@@ -524,7 +529,7 @@ def reject(session: Session, translation: Translation, author: str) -> None:
 
 
 def change_slug(session: Session, translation: Translation, new_slug: str, author: str) -> None:
-    from presseschau.publish.service import PublishError, SlugError
+    from presseschau.publish.service import PublishError
     from presseschau.publish.service import change_slug as publish_change_slug
 
     if translation.publication is None:
@@ -535,10 +540,8 @@ def change_slug(session: Session, translation: Translation, new_slug: str, autho
     ensure_initial_revision(session, translation)
     try:
         publish_change_slug(session, translation.publication, new_slug)
-    except SlugError as error:
+    except PublishError as error:  # SlugError among them: each with its German text
         raise ReviewError(error.german) from error
-    except PublishError as error:
-        raise ReviewError(str(error)) from error
     _add_revision(session, translation, author=author, note=f"Slug geändert: {new_slug}")
 
 

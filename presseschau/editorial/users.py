@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from presseschau.backoff import Backoff
+from presseschau.messages import CataloguedError
+from presseschau.messages import text as message
 from presseschau.store.models import User, utcnow
 
 ROLES = ("editor", "admin")
@@ -26,12 +28,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
 _hasher = PasswordHasher()
 
 
-class UserError(ValueError):
-    """A user could not be created or changed; the message says why (`german`: for the admin area)."""
-
-    def __init__(self, message: str, german: str | None = None) -> None:
-        super().__init__(message)
-        self.german = german or message
+class UserError(CataloguedError, ValueError):
+    """A user could not be created or changed; the catalogued message says why."""
 
 
 class LoginThrottled(RuntimeError):
@@ -53,23 +51,17 @@ class AuthenticatedUser:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(
-            f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
-            f"Das Passwort ist zu kurz: mindestens {MIN_PASSWORD_LENGTH} Zeichen.",
-        )
+        raise UserError(message("password_too_short", minimum=MIN_PASSWORD_LENGTH))
     return _hasher.hash(password)
 
 
 def add_user(session: Session, name: str, password: str, role: str = "editor") -> User:
     if not _NAME_RE.match(name):
-        raise UserError(
-            f"invalid user name {name!r}: 2-100 letters, digits, '_', '.', '@' or '-'",
-            f"Ungültiger Name „{name}“: 2–100 Buchstaben, Ziffern, „_“, „.“, „@“ oder „-“.",
-        )
+        raise UserError(message("user_name_invalid", name=name))
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}: one of {', '.join(ROLES)}", f"Unbekannte Rolle „{role}“.")
+        raise UserError(message("role_unknown", role=role, roles=ROLES))
     if session.scalars(select(User).where(User.name == name)).first() is not None:
-        raise UserError(f"user {name!r} exists already", f"Einen Benutzer „{name}“ gibt es schon.")
+        raise UserError(message("user_exists", name=name))
     user = User(name=name, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
@@ -79,11 +71,11 @@ def add_user(session: Session, name: str, password: str, role: str = "editor") -
 def _user(session: Session, name: str) -> User:
     user = session.scalars(select(User).where(User.name == name)).first()
     if user is None:
-        raise UserError(f"no user {name!r}", f"Einen Benutzer „{name}“ gibt es nicht.")
+        raise UserError(message("user_not_found", name=name))
     return user
 
 
-def _keep_an_admin(session: Session, user: User, action: str, german: str) -> None:
+def _keep_an_admin(session: Session, user: User, action: str) -> None:
     """Refuse to remove or disable the last admin who can still sign in: nobody could manage users."""
     if user.role != "admin" or user.disabled:
         return
@@ -91,10 +83,7 @@ def _keep_an_admin(session: Session, user: User, action: str, german: str) -> No
         select(User.id).where(User.role == "admin", User.disabled.is_(False), User.id != user.id)
     ).first()
     if others is None:
-        raise UserError(
-            f"cannot {action} {user.name!r}: the last admin",
-            f"„{user.name}“ ist der letzte Administrator und kann nicht {german} werden.",
-        )
+        raise UserError(message("last_admin", name=user.name, action=message(f"user_{action}")))
 
 
 def set_password(session: Session, name: str, password: str) -> None:
@@ -109,7 +98,7 @@ def set_disabled(session: Session, name: str, disabled: bool) -> None:
     """Disable an account (no sign-in, open sessions end) or enable it again."""
     user = _user(session, name)
     if disabled:
-        _keep_an_admin(session, user, "disable", "gesperrt")
+        _keep_an_admin(session, user, "disable")
         # Sessions carry the generation: they stay ended when the account is enabled again.
         user.session_generation = (user.session_generation or 0) + 1
     user.disabled = disabled
@@ -117,7 +106,7 @@ def set_disabled(session: Session, name: str, disabled: bool) -> None:
 
 def remove_user(session: Session, name: str) -> None:
     user = _user(session, name)
-    _keep_an_admin(session, user, "remove", "entfernt")
+    _keep_an_admin(session, user, "remove")
     session.delete(user)
 
 

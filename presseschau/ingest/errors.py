@@ -3,20 +3,41 @@
 `FetchError` and its subclasses come from the network layer; `FeedError` and `ExtractionError`
 from parsing what was fetched; `IngestError` from the service API (bad input, duplicates).
 The `reason` attribute is a short, stable phrase suitable for `fetch_error` / `last_error`.
+
+Subject and reason are catalogued `Text`s (see `presseschau.messages`) wherever a person reads
+them (source and article validation, URLs, OPML, filters): `german` renders them for the web,
+`code` and `params` name them in API answers. A plain-text reason (the network layer's) stays
+English there too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 
-class IngestError(Exception):
+from presseschau.messages import CataloguedError, Text, json_value, text
+
+
+class IngestError(CataloguedError):
     """Base of every error this stage raises on purpose."""
 
     kind = "error"
 
-    def __init__(self, subject: str, reason: str) -> None:
-        super().__init__(f"{subject}: {reason}")
-        self.subject = subject
-        self.reason = reason
+    def __init__(self, subject: str | Text, reason: str | Text) -> None:
+        super().__init__(text("about", subject=subject, reason=reason))
+        self.subject = subject.english() if isinstance(subject, Text) else subject
+        self.reason = reason.english() if isinstance(reason, Text) else reason
+        self.reason_text = reason if isinstance(reason, Text) else None
+        self.subject_text = subject
+
+    @property
+    def code(self) -> str:
+        """The reason's catalogue code (the error's `kind` for an uncatalogued reason)."""
+        return self.reason_text.code if self.reason_text is not None else self.kind
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        reason = self.reason_text.params if self.reason_text is not None else {"reason": self.reason}
+        return {"subject": json_value(self.subject_text), **{name: json_value(value) for name, value in reason.items()}}
 
 
 class FetchError(IngestError):

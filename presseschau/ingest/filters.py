@@ -23,6 +23,8 @@ from typing import Any
 import regex
 
 from presseschau.content import paragraphs_from_json
+from presseschau.messages import CataloguedError, Text
+from presseschau.messages import text as message
 
 FIELDS = ("title", "body", "author", "url")
 DEFAULT_FIELDS = ("title", "body")
@@ -37,7 +39,7 @@ MAX_PATTERN_LENGTH = 500
 MAX_MIN_WORDS = 100_000
 
 
-class FilterError(ValueError):
+class FilterError(CataloguedError, ValueError):
     """A filter setting cannot be used; the message names the rule and the reason."""
 
 
@@ -68,23 +70,23 @@ def parse_rule(text: str) -> Rule:
     """`title:Sport`, `Ukraine`, `url:/\\/sport\\//`; `FilterError` naming the rule when it is unusable."""
     written = text.strip()
     if not written:
-        raise FilterError("empty filter rule")
+        raise FilterError(message("rule_empty"))
     if len(written) > MAX_PATTERN_LENGTH:
-        raise FilterError(f"filter rule {written[:40]!r}…: longer than {MAX_PATTERN_LENGTH} characters")
+        raise FilterError(message("rule_too_long", rule=written[:40], limit=MAX_PATTERN_LENGTH))
     fields: tuple[str, ...] = DEFAULT_FIELDS
     body = written
     prefix, colon, rest = written.partition(":")
     if colon and prefix.strip().lower() in FIELDS:
         fields, body = (prefix.strip().lower(),), rest.strip()
     if not body:
-        raise FilterError(f"filter rule {written!r}: nothing to match after {prefix}:")
+        raise FilterError(message("rule_nothing_after_field", rule=written, field=prefix))
     if len(body) >= 2 and body.startswith("/") and body.endswith("/"):
         try:
             pattern = regex.compile(body[1:-1], regex.IGNORECASE | regex.V0)
         except regex.error as error:
-            raise FilterError(f"filter rule {written!r}: invalid regular expression ({error})") from None
+            raise FilterError(message("rule_bad_regex", rule=written, problem=str(error))) from None
         if pattern.search("", timeout=REGEX_TIMEOUT_S) is not None:
-            raise FilterError(f"filter rule {written!r}: the regular expression matches every text")
+            raise FilterError(message("rule_matches_everything", rule=written))
     else:
         words = body.split()
         phrase = r"\s+".join(regex.escape(word) for word in words)
@@ -137,32 +139,33 @@ def build_filters(
     """Validated filters from user input (CLI, admin form, API, OPML); `FilterError` names what is wrong."""
     include_texts, exclude_texts = _rule_texts(include, "include"), _rule_texts(exclude, "exclude")
     if len(include_texts) + len(exclude_texts) > MAX_RULES:
-        raise FilterError(f"at most {MAX_RULES} filter rules per source")
+        raise FilterError(message("too_many_rules", limit=MAX_RULES))
     include_rules = tuple(parse_rule(text) for text in include_texts)
     exclude_rules = tuple(parse_rule(text) for text in exclude_texts)
     words = min_words or 0
     if isinstance(words, bool) or not isinstance(words, int):
-        raise FilterError(f"minimum length {words!r}: must be a whole number of words")
+        raise FilterError(message("min_words_not_whole", value=words))
     if not 0 <= words <= MAX_MIN_WORDS:
-        raise FilterError(f"minimum length {words}: must be between 0 and {MAX_MIN_WORDS} words")
+        raise FilterError(message("min_words_range", words=words, limit=MAX_MIN_WORDS))
     action = target_language or "skip"
     if action not in TARGET_LANGUAGE_ACTIONS:
-        raise FilterError(f"target-language action {action!r}: expected skip or publish")
+        raise FilterError(message("target_action_unknown", action=action))
     return SourceFilters(include_rules, exclude_rules, words, action)
 
 
 def _rule_texts(rules: Iterable[object], which: str) -> list[str]:
     """The non-empty rules of one list; `FilterError` for anything that is not text (OPML, API)."""
     if isinstance(rules, str | bytes) or not isinstance(rules, Iterable):
-        raise FilterError(f"{which} rules: expected a list of texts, got {type(rules).__name__}")
+        raise FilterError(message("rules_not_list", which=message(f"rules_{which}"), type=type(rules).__name__))
     texts = []
     for rule in rules:
         if not isinstance(rule, str):
-            raise FilterError(f"{which} rule {rule!r}: expected text, got {type(rule).__name__}")
+            kind = message(f"rules_{which}")
+            raise FilterError(message("rule_not_text", which=kind, rule=rule, type=type(rule).__name__))
         if rule.strip():
             texts.append(rule)
         if len(texts) > MAX_RULES:
-            raise FilterError(f"at most {MAX_RULES} filter rules per source")
+            raise FilterError(message("too_many_rules", limit=MAX_RULES))
     return texts
 
 
@@ -206,31 +209,37 @@ def article_values(
 
 def screen(filters: SourceFilters, values: Mapping[str, str]) -> str | None:
     """Why the article is held back (the rule, for `filter_reason`), or None when it may be translated."""
+    reason = hold_reason(filters, values)
+    return reason.english() if reason is not None else None
+
+
+def hold_reason(filters: SourceFilters, values: Mapping[str, str]) -> Text | None:
+    """`screen`'s reason as a catalogued message (stored as `filter_note` for the German admin)."""
     if filters.errors:
-        return f"unusable filter setting ({'; '.join(filters.errors)}); held for an editor"
-    timed_out = (
-        f"filter rule {{!r}} ran out of time ({REGEX_TIMEOUT_S} s per rule, {FILTER_BUDGET_S} s for all rules"
-        " of an article: a regular expression that backtracks?)"
-    )
+        return message("held_unusable_filters", problems="; ".join(filters.errors))
+
+    def timed_out(rule: Rule) -> Text:
+        return message("held_rule_timeout", rule=rule.text, rule_s=REGEX_TIMEOUT_S, all_s=FILTER_BUDGET_S)
+
     deadline = time.monotonic() + FILTER_BUDGET_S
     for rule in filters.exclude:
         try:
             where = rule.search(values, deadline)
         except TimeoutError:
-            return timed_out.format(rule.text)
+            return timed_out(rule)
         if where is not None:
-            return f"exclude rule {rule.text!r} matched the {where}"
+            return message("held_excluded", rule=rule.text, where=message(f"field_{where}"))
     if filters.include:
         for rule in filters.include:
             try:
                 if rule.search(values, deadline) is not None:
                     break
             except TimeoutError:
-                return timed_out.format(rule.text)
+                return timed_out(rule)
         else:
-            return "no include rule matched (" + ", ".join(repr(rule.text) for rule in filters.include) + ")"
+            return message("held_not_included", rules=[repr(rule.text) for rule in filters.include])
     if filters.min_words:
         count = len(values.get("body", "").split())
         if count < filters.min_words:
-            return f"{count} words, fewer than the minimum of {filters.min_words}"
+            return message("held_too_short", count=count, minimum=filters.min_words)
     return None

@@ -30,6 +30,7 @@ from presseschau.content import strip_xml_forbidden
 from presseschau.ingest.errors import IngestError
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
 from presseschau.ingest.sources import (
+    SourceChecks,
     SourceDraft,
     check_source_address,
     draft_source,
@@ -37,6 +38,7 @@ from presseschau.ingest.sources import (
     registered_urls,
 )
 from presseschau.ingest.urls import normalize_url
+from presseschau.messages import CataloguedError, Text, said, text
 from presseschau.store.db import Database
 from presseschau.store.models import Source
 
@@ -54,6 +56,10 @@ class OpmlError(IngestError):
     kind = "invalid_opml"
 
 
+class OpmlSettingError(CataloguedError, ValueError):
+    """One outline's presseschau settings cannot be used (becomes an `OpmlError` naming its line)."""
+
+
 @dataclass
 class OpmlEntry:
     line: int
@@ -66,8 +72,14 @@ class OpmlEntry:
 @dataclass
 class OpmlImportReport:
     added: list[tuple[int, str, str]] = field(default_factory=list)  # (id, name, url)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
+    # (url, why) of each feed not added: registered already or listed twice.
+    duplicate_reasons: list[tuple[str, Text]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (outline, why)
+
+    @property
+    def duplicates(self) -> list[tuple[str, str]]:
+        """(url, why in English) of each feed not added (`duplicate_reasons` for the German admin)."""
+        return [(url, why.english()) for url, why in self.duplicate_reasons]
 
 
 def _q(name: str) -> str:
@@ -77,24 +89,24 @@ def _q(name: str) -> str:
 def parse_opml(data: bytes, subject: str) -> list[OpmlEntry]:
     """The feed outlines of an OPML document; `OpmlError` naming `subject` when it is not usable OPML."""
     if len(data) > MAX_OPML_BYTES:
-        raise OpmlError(subject, f"larger than {MAX_OPML_BYTES // (1024 * 1024)} MB")
+        raise OpmlError(subject, text("opml_too_large", megabytes=MAX_OPML_BYTES // (1024 * 1024)))
     if not data.strip():
-        raise OpmlError(subject, "the file is empty")
+        raise OpmlError(subject, text("opml_empty"))
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        raise OpmlError(subject, f"not well-formed XML ({error})") from None
+        raise OpmlError(subject, text("opml_not_xml", problem=str(error))) from None
     if not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
-        raise OpmlError(subject, f"not an OPML document (the root element is <{root.tag}>, not <opml>)")
+        raise OpmlError(subject, text("opml_not_opml", root=root.tag))
     body = root.find("body")
     if body is None:
-        raise OpmlError(subject, "an OPML document without <body>")
+        raise OpmlError(subject, text("opml_no_body"))
     entries: list[OpmlEntry] = []
 
     def walk(element: Any, path: list[str]) -> Iterator[tuple[Any, list[str]]]:
         if len(path) > MAX_DEPTH:
-            raise OpmlError(subject, f"line {element.sourceline}: outlines nested deeper than {MAX_DEPTH} levels")
+            raise OpmlError(subject, text("opml_too_deep", line=element.sourceline, limit=MAX_DEPTH))
         for child in element:
             if child.tag != "outline":
                 continue
@@ -106,7 +118,7 @@ def parse_opml(data: bytes, subject: str) -> list[OpmlEntry]:
     for outline, path in walk(body, []):
         count += 1
         if count > MAX_OUTLINES:
-            raise OpmlError(subject, f"more than {MAX_OUTLINES} outlines")
+            raise OpmlError(subject, text("opml_too_many", limit=MAX_OUTLINES))
         url = (outline.get("xmlUrl") or "").strip()
         if not url:
             continue  # a category (or a link outline): its children are walked
@@ -154,8 +166,8 @@ def _rights_attributes(source: Source) -> dict[str, str]:
     return attributes
 
 
-def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
-    where = f"line {entry.line} ({entry.url})"
+def _draft(settings: Settings, entry: OpmlEntry, subject: str, checks: SourceChecks | None) -> SourceDraft:
+    where = text("opml_line", line=entry.line, url=entry.url)
     options = entry.settings
     fields: dict[str, Any] = {"name": entry.name, "tags": entry.tags or None}
     try:
@@ -175,14 +187,14 @@ def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
             fields["outlet_kind"] = options["outlet-kind"]
         if "enabled" in options:
             if options["enabled"] not in ("true", "false"):
-                raise ValueError(f"enabled={options['enabled']!r}, expected true or false")
+                raise OpmlSettingError(text("opml_enabled_invalid", value=options["enabled"]))
             fields["enabled"] = options["enabled"] == "true"
         if "glossary" in options:
             fields["glossary"] = _json_attribute("glossary", options["glossary"])
         if "filters" in options:
             stored = _json_attribute("filters", options["filters"])
             if not isinstance(stored, dict):
-                raise ValueError("filters must be a JSON object")
+                raise OpmlSettingError(text("opml_filters_not_object"))
             fields["filters"] = build_filters(
                 stored.get("include") or (),
                 stored.get("exclude") or (),
@@ -190,28 +202,31 @@ def _draft(settings: Settings, entry: OpmlEntry, subject: str) -> SourceDraft:
                 stored.get("target_language") or "skip",
             )
         fields.update(_rights_fields(options))
-        return draft_source(settings, entry.url, check_address=False, **fields)
+        return draft_source(settings, entry.url, check_address=False, checks=checks, **fields)
     except (ValueError, TypeError, FilterError) as error:
-        raise OpmlError(subject, f"{where}: {error}") from None
+        raise OpmlError(subject, text("about", subject=where, reason=said(error))) from None
     except IngestError as error:
-        raise OpmlError(subject, f"{where}: {error.reason}") from None
+        raise OpmlError(subject, text("about", subject=where, reason=error.reason_text or error.reason)) from None
 
 
-def import_opml(database: Database, settings: Settings, data: bytes, subject: str) -> OpmlImportReport:
-    """Add the feeds of an OPML document as sources, all or none (see the module documentation)."""
+def import_opml(
+    database: Database, settings: Settings, data: bytes, subject: str, *, checks: SourceChecks | None = None
+) -> OpmlImportReport:
+    """Add the feeds of an OPML document as sources, all or none (see the module documentation);
+    `checks` as for `create_source`."""
     entries = parse_opml(data, subject)
     if not entries:
-        raise OpmlError(subject, "no feed outlines (<outline xmlUrl=…>) in the file")
+        raise OpmlError(subject, text("opml_no_feeds"))
     report = OpmlImportReport()
     drafts: list[SourceDraft] = []
     seen: dict[str, int] = {}
     lines: dict[str, int] = {}
     for entry in entries:
-        draft = _draft(settings, entry, subject)
+        draft = _draft(settings, entry, subject, checks)
         lines.setdefault(draft.url, entry.line)
         key = normalize_url(draft.url)
         if key in seen:
-            report.duplicates.append((draft.url, f"listed twice in the file (lines {seen[key]} and {entry.line})"))
+            report.duplicate_reasons.append((draft.url, text("opml_listed_twice", first=seen[key], second=entry.line)))
             continue
         seen[key] = entry.line
         drafts.append(draft)
@@ -221,7 +236,9 @@ def import_opml(database: Database, settings: Settings, data: bytes, subject: st
         for draft in drafts:
             existing = registered.get(normalize_url(draft.url))
             if existing is not None:
-                report.duplicates.append((draft.url, f"already registered as source {existing.id} ({existing.name})"))
+                report.duplicate_reasons.append(
+                    (draft.url, text("source_exists", source_id=existing.id, name=existing.name))
+                )
             else:
                 new.append(draft)
     _check_addresses(settings, new, lines, subject)
@@ -247,18 +264,19 @@ def _check_addresses(settings: Settings, drafts: list[SourceDraft], lines: dict[
     with ThreadPoolExecutor(max_workers=ADDRESS_CHECK_THREADS) as pool:
         for draft, error in zip(drafts, pool.map(check, drafts), strict=True):
             if error is not None:
-                raise OpmlError(subject, f"line {lines[draft.url]} ({draft.url}): {error.reason}")
+                where = text("opml_line", line=lines[draft.url], url=draft.url)
+                raise OpmlError(subject, text("about", subject=where, reason=error.reason_text or error.reason))
 
 
-def _json_attribute(name: str, text: str) -> Any:
+def _json_attribute(name: str, attribute: str) -> Any:
     """A presseschau:NAME attribute's JSON; `ValueError` naming it when it is unreadable or nested
     deeper than the settings ever are (100,000 levels raised RecursionError: a traceback, a 500)."""
     try:
-        return json.loads(text)
+        return json.loads(attribute)
     except RecursionError:
-        raise ValueError(f"presseschau:{name}: JSON nested too deeply") from None
+        raise OpmlSettingError(text("opml_json_too_deep", name=name)) from None
     except ValueError as error:
-        raise ValueError(f"presseschau:{name}: not valid JSON ({error})") from None
+        raise OpmlSettingError(text("opml_json_invalid", name=name, problem=str(error))) from None
 
 
 def export_opml(database: Database, settings: Settings, title: str | None = None) -> bytes:

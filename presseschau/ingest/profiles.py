@@ -12,6 +12,9 @@ from functools import lru_cache
 
 from babel import Locale
 
+from presseschau.messages import CataloguedError
+from presseschau.messages import text as message
+
 # Kinds of outlet and their German labels.
 OUTLET_KINDS: dict[str, str] = {
     "newspaper": "Zeitung",
@@ -25,7 +28,7 @@ OUTLET_KINDS: dict[str, str] = {
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
 
 
-class ProfileError(ValueError):
+class ProfileError(CataloguedError, ValueError):
     """A country or kind of outlet that is not known; the message names the value and what is expected."""
 
 
@@ -42,7 +45,7 @@ def check_country(value: str | None) -> str | None:
         return None
     code = text.upper()
     if not re.fullmatch(r"[A-Z]{2}", code) or code not in _countries() or code in _NOT_COUNTRIES:
-        raise ProfileError(f"unknown country {text!r}: expected an ISO 3166-1 alpha-2 code such as GB, US or DE")
+        raise ProfileError(message("country_unknown", country=text))
     return code
 
 
@@ -53,7 +56,7 @@ def check_outlet_kind(value: str | None) -> str | None:
         return None
     kind = re.sub(r"[\s_]+", "-", text.lower())
     if kind not in OUTLET_KINDS:
-        raise ProfileError(f"unknown kind of outlet {text!r}: expected one of {', '.join(OUTLET_KINDS)}")
+        raise ProfileError(message("outlet_kind_unknown", kind=text, kinds=list(OUTLET_KINDS)))
     return kind
 
 

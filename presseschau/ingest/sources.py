@@ -2,10 +2,10 @@
 
 `create_source` / `update_source` check every field the same way wherever the request comes from
 and raise `InvalidInput` (naming the source and the reason), `SourceExists` or `SourceNotFound`.
-`refilter_source` applies a source's current filters to its stored articles (only when asked: a
-rule change alone touches nothing stored); `release_article` lets an editor translate a filtered
-article anyway; `retranslate_article` queues an article for a fresh machine translation.
-`add_source` / `remove_source` register and delete sources; `sources_to_poll` picks the ones to poll.
+The engine and the glossary are checked by the translate stage through the `SourceChecks` the
+caller passes in. `refilter_source` applies a source's current filters to its stored articles
+(only when asked: a rule change alone touches nothing stored). `add_source` / `remove_source`
+register and delete sources; `sources_to_poll` picks the ones to poll.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
@@ -23,11 +23,13 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from presseschau.content import strip_xml_forbidden
 from presseschau.ingest.errors import FetchError, InvalidInput, SourceExists, SourceNotFound
-from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, screen
+from presseschau.ingest.filters import SourceFilters, article_values, filters_from_json, hold_reason
 from presseschau.ingest.profiles import ProfileError, check_country, check_outlet_kind
 from presseschau.ingest.urls import check_address_allowed, normalize_url, validate_url
+from presseschau.messages import Text, said, text
 from presseschau.store.db import Database
 from presseschau.store.models import (
+    ORIGINAL_ENGINE,
     Article,
     FetchStatus,
     RemovedSource,
@@ -36,12 +38,23 @@ from presseschau.store.models import (
     TranslationStatus,
     utcnow,
 )
-from presseschau.store.queue import TranslationDone, enqueue_translation
+from presseschau.store.queue import enqueue_translation
 from presseschau.store.rights import REUSE_MODES, ReuseError, article_reuse, parse_excerpt_words, parse_reuse_mode
 from presseschau.text import clean_text
-from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 
 log = logging.getLogger(__name__)
+
+
+class SourceChecks(Protocol):
+    """The checks of a source's fields that the translate stage owns (is the engine registered, is
+    the glossary usable), passed in by the caller -- the CLI, the admin, the API hand in
+    `presseschau.translate.source_checks.SOURCE_CHECKS` -- so that ingest imports nothing of
+    translate. Each raises `ValueError` with a message for the person who typed the value."""
+
+    def engine(self, name: str) -> str | None: ...
+
+    def glossary(self, terms: dict[str, str]) -> dict[str, str]: ...
+
 
 SOURCE_KINDS = frozenset({"auto", "feed", "sitemap", "page"})
 PUBLISH_POLICIES = frozenset({"auto", "review", "auto-unless-risky"})
@@ -49,8 +62,6 @@ MIN_INTERVAL_S = 60  # polite
 MAX_INTERVAL_S = 7 * 24 * 3600
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 100
-# Engine name of a translation that is the original text (already in the target language).
-ORIGINAL_ENGINE = "original"
 # What `update_source` accepts; everything else is refused by name.
 EDITABLE_FIELDS = frozenset(
     {
@@ -75,54 +86,55 @@ RIGHTS_FIELDS = frozenset({"reuse", "excerpt_words", "reuse_permission", "biling
 EDITABLE_FIELDS = EDITABLE_FIELDS | RIGHTS_FIELDS
 
 
-def _check_interval(subject: str, interval: int) -> int:
+def _check_interval(subject: str | Text, interval: int) -> int:
     if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:
-        raise InvalidInput(subject, f"poll interval {interval} s: must be between 60 s (polite) and 7 days")
+        raise InvalidInput(subject, text("interval_range", interval=interval))
     return interval
 
 
-def _check_value(subject: str, name: str, value: Any) -> Any:
-    """The validated, normalized value of one source field."""
+def _check_value(subject: str | Text, name: str, value: Any, checks: SourceChecks | None) -> Any:
+    """The validated, normalized value of one source field (`checks`: see `SourceChecks`; without
+    them an engine or a glossary cannot be set)."""
     if name in RIGHTS_FIELDS:
         return _check_rights_value(subject, name, value)
     if name == "name":
-        text = clean_text(str(value or ""))  # every write of a name passes here: CLI, admin, API, OPML
-        if not text:
-            raise InvalidInput(subject, "the name is empty")
-        return text[:300]
+        name_text = clean_text(str(value or ""))  # every write of a name passes here: CLI, admin, API, OPML
+        if not name_text:
+            raise InvalidInput(subject, text("name_empty"))
+        return name_text[:300]
     if name == "language":
         code = str(value or "")
         if not code or not code.replace("-", "").isalpha() or len(code) > 16:
-            raise InvalidInput(subject, f"invalid language code {code!r}")
+            raise InvalidInput(subject, text("language_invalid", code=code))
         return code.lower()
     if name == "kind":
         if value not in SOURCE_KINDS:
-            raise InvalidInput(subject, f"unknown source kind {value!r}; expected one of {sorted(SOURCE_KINDS)}")
+            raise InvalidInput(subject, text("kind_unknown", kind=value, kinds=sorted(SOURCE_KINDS)))
         return value
     if name == "poll_interval_s":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInput(subject, f"poll interval {value!r}: a whole number of seconds")
+            raise InvalidInput(subject, text("interval_not_whole", value=value))
         return _check_interval(subject, value)
     if name == "publish_policy":
         if value not in PUBLISH_POLICIES:
-            raise InvalidInput(subject, f"unknown publish policy {value!r}; expected auto, review or auto-unless-risky")
+            raise InvalidInput(subject, text("policy_unknown", policy=value))
         return value
     if name == "risk_threshold":
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
-            raise InvalidInput(subject, f"risk threshold {value!r}: a number from 0 to 1")
+            raise InvalidInput(subject, text("risk_threshold_invalid", value=value))
         return float(value)
     if name == "engine":
-        from presseschau.translate.engines import UnknownEngine, check_engine_name
-
+        if value is None or value == "":
+            return None
         try:
-            return check_engine_name(value)
-        except UnknownEngine as error:
-            raise InvalidInput(subject, str(error)) from None
+            return _required(checks, name).engine(value)
+        except ValueError as error:
+            raise InvalidInput(subject, said(error)) from None
     if name == "enabled":
         if not isinstance(value, bool):
-            raise InvalidInput(subject, f"enabled must be true or false, not {value!r}")
+            raise InvalidInput(subject, text("enabled_not_bool", value=value))
         return value
     if name == "glossary":
         if not value:
@@ -130,12 +142,11 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
         if not isinstance(value, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
-            raise InvalidInput(subject, "glossary additions must map English terms to target terms")
+            raise InvalidInput(subject, text("glossary_not_mapping"))
         try:
-            # The editor's text format is the one validated form: a dict goes through it too.
-            return parse_glossary_additions(format_glossary_additions(dict(value))) or None
-        except GlossaryInputError as error:
-            raise InvalidInput(subject, f"glossary additions: {error}") from None
+            return _required(checks, name).glossary(dict(value)) or None
+        except ValueError as error:
+            raise InvalidInput(subject, text("glossary_invalid", problem=said(error))) from None
     if name == "tags":
         return normalize_tags(subject, value)
     if name in ("country", "outlet_kind"):
@@ -143,20 +154,27 @@ def _check_value(subject: str, name: str, value: Any) -> Any:
         try:
             return check(value if isinstance(value, str) or value is None else str(value))
         except ProfileError as error:
-            raise InvalidInput(subject, str(error)) from None
+            raise InvalidInput(subject, error.text) from None
     if name == "filters":
         if value is None:
             return None
         if not isinstance(value, SourceFilters):
-            raise InvalidInput(subject, "filters must be built with presseschau.ingest.filters.build_filters")
+            raise InvalidInput(subject, text("filters_not_built"))
         return value.to_json()
-    raise InvalidInput(subject, f"{name!r} cannot be changed; changeable: {', '.join(sorted(EDITABLE_FIELDS))}")
+    raise InvalidInput(subject, text("field_not_changeable", field=name, fields=sorted(EDITABLE_FIELDS)))
+
+
+def _required(checks: SourceChecks | None, name: str) -> SourceChecks:
+    if checks is None:
+        # A caller's mistake, not the user's: every entry point passes the translate stage's checks.
+        raise RuntimeError(f"a source's {name} is checked by the translate stage: pass its SourceChecks")
+    return checks
 
 
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
-def _check_rights_value(subject: str, name: str, value: Any) -> Any:
+def _check_rights_value(subject: str | Text, name: str, value: Any) -> Any:
     """A source's rights field, validated; empty values mean "the site's setting"."""
     if value is None or value == "":
         return None
@@ -165,43 +183,37 @@ def _check_rights_value(subject: str, name: str, value: Any) -> Any:
             return parse_reuse_mode(str(value))
         if name == "excerpt_words":
             if isinstance(value, bool):
-                raise ReuseError(f"excerpt length {value!r} is not a whole number of words")
+                raise ReuseError(text("excerpt_not_whole", value=value))
             return parse_excerpt_words(value)
     except ReuseError as error:
-        raise InvalidInput(subject, str(error)) from None
+        raise InvalidInput(subject, error.text) from None
     if name == "reuse_permission":
         # Plain text of the operator's: no control or bidi-override characters that reorder what follows.
-        text = " ".join(_INVISIBLE_RE.sub("", strip_xml_forbidden(str(value))).split())
-        if len(text) > 1000:
-            raise InvalidInput(subject, "the permission note is longer than 1000 characters")
-        return text or None
+        note = " ".join(_INVISIBLE_RE.sub("", strip_xml_forbidden(str(value))).split())
+        if len(note) > 1000:
+            raise InvalidInput(subject, text("permission_too_long"))
+        return note or None
     if not isinstance(value, bool):
-        raise InvalidInput(subject, f"bilingual must be true or false, not {value!r}")
+        raise InvalidInput(subject, text("bilingual_not_bool", value=value))
     return value
 
 
-def normalize_tags(subject: str, tags: Iterable[Any] | None) -> list[str] | None:
+def normalize_tags(subject: str | Text, tags: Iterable[Any] | None) -> list[str] | None:
     cleaned: list[str] = []
     for tag in tags or ():
         if not isinstance(tag, str):
-            raise InvalidInput(subject, f"tag {tag!r} is not text")
+            raise InvalidInput(subject, text("tag_not_text", tag=tag))
         # "News / Europe" and "News/Europe" are one category path (OPML nesting).
-        text = "/".join(" ".join(part.split()) for part in clean_text(tag).split("/") if part.strip())
-        if "," in text:
-            raise InvalidInput(subject, f"tag {text!r}: no commas (OPML separates categories with them)")
-        if len(text) > MAX_TAG_LENGTH:
-            raise InvalidInput(subject, f"tag {text[:30]!r}…: longer than {MAX_TAG_LENGTH} characters")
-        if text and text not in cleaned:
-            cleaned.append(text)
+        cleaned_tag = "/".join(" ".join(part.split()) for part in clean_text(tag).split("/") if part.strip())
+        if "," in cleaned_tag:
+            raise InvalidInput(subject, text("tag_comma", tag=cleaned_tag))
+        if len(cleaned_tag) > MAX_TAG_LENGTH:
+            raise InvalidInput(subject, text("tag_too_long", tag=cleaned_tag[:30], limit=MAX_TAG_LENGTH))
+        if cleaned_tag and cleaned_tag not in cleaned:
+            cleaned.append(cleaned_tag)
     if len(cleaned) > MAX_TAGS:
-        raise InvalidInput(subject, f"at most {MAX_TAGS} tags per source")
+        raise InvalidInput(subject, text("too_many_tags", limit=MAX_TAGS))
     return cleaned or None
-
-
-class ArticleNotFound(InvalidInput):
-    """No article with the given id."""
-
-    kind = "article_not_found"
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,7 @@ def draft_source(
     excerpt_words: int | None = None,
     reuse_permission: str | None = None,
     bilingual: bool | None = None,
+    checks: SourceChecks | None = None,
 ) -> SourceDraft:
     """Validate a new source's fields; `check_address=False` leaves the address check to the caller
     (an OPML import checks many addresses concurrently)."""
@@ -258,7 +271,7 @@ def draft_source(
         "reuse_permission": reuse_permission,
         "bilingual": bilingual,
     }
-    return SourceDraft(url, {key: _check_value(url, key, value) for key, value in wanted.items()})
+    return SourceDraft(url, {key: _check_value(url, key, value, checks) for key, value in wanted.items()})
 
 
 def check_source_address(settings: Settings, url: str) -> None:
@@ -292,7 +305,7 @@ def insert_source(session: Session, draft: SourceDraft, registered: dict[str, So
     key = normalize_url(draft.url)
     existing = registered.get(key) if registered is not None else find_registered(session, draft.url)
     if existing is not None:
-        raise SourceExists(draft.url, f"already registered as source {existing.id} ({existing.name})")
+        raise SourceExists(draft.url, text("source_exists", source_id=existing.id, name=existing.name))
     source = Source(url=draft.url, **draft.values)
     session.add(source)
     session.flush()
@@ -301,21 +314,25 @@ def insert_source(session: Session, draft: SourceDraft, registered: dict[str, So
     return source
 
 
-def create_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
+def create_source(
+    database: Database, settings: Settings, url: str, *, checks: SourceChecks | None = None, **fields: Any
+) -> Source:
     """Validate and register a source; `SourceExists` when its URL is registered already."""
-    draft = draft_source(settings, url, **fields)
+    draft = draft_source(settings, url, checks=checks, **fields)
     with database.session() as session:
         return insert_source(session, draft)
 
 
-def update_source(database: Database, source_id: int, **changes: Any) -> Source:
+def update_source(
+    database: Database, source_id: int, *, checks: SourceChecks | None = None, **changes: Any
+) -> Source:
     """Change the named fields of a source after validating each; stored articles are not touched."""
-    subject = f"source {source_id}"
-    values = {name: _check_value(subject, name, value) for name, value in changes.items()}
+    subject = text("source", source_id=source_id)
+    values = {name: _check_value(subject, name, value, checks) for name, value in changes.items()}
     with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
-            raise SourceNotFound(subject, "no such source")
+            raise SourceNotFound(subject, text("source_not_found"))
         for name, value in values.items():
             setattr(source, name, value)
         return source
@@ -324,7 +341,7 @@ def update_source(database: Database, source_id: int, **changes: Any) -> Source:
 def get_source(session: Session, source_id: int) -> Source:
     source = session.get(Source, source_id)
     if source is None:
-        raise SourceNotFound(f"source {source_id}", "no such source")
+        raise SourceNotFound(text("source", source_id=source_id), text("source_not_found"))
     return source
 
 
@@ -335,7 +352,7 @@ def source_filters(source: Source | None) -> SourceFilters:
 # Filtering ----------------------------------------------------------------------------------------
 
 
-def filter_verdict(source: Source | None, article: Article) -> str | None:
+def filter_verdict(source: Source | None, article: Article) -> Text | None:
     """Why `article` is held back by its source's filters (None: translate it)."""
     if source is None or article.filter_released_by:
         return None
@@ -343,37 +360,15 @@ def filter_verdict(source: Source | None, article: Article) -> str | None:
     if not filters.active and not filters.errors:
         return None
     values = article_values(article.title, article.paragraphs, article.authors, (article.url, article.canonical_url))
-    return screen(filters, values)
+    return hold_reason(filters, values)
 
 
-def mark_filtered(article: Article, reason: str) -> None:
+def mark_filtered(article: Article, reason: Text) -> None:
+    """Hold `article` for `reason`: its English text for the CLI and logs, its code and parameters
+    (`filter_note`) for the German admin."""
     article.fetch_status = FetchStatus.FILTERED
-    article.filter_reason = reason
-    log.info("article %s held by its source's filters: %s", article.url, reason)
-
-
-def publish_original(session: Session, settings: Settings, article: Article, on_done: TranslationDone | None) -> None:
-    """An article already in the target language, published as is: a `done` translation holding the
-    original text (engine `original`, labelled so on the page), then `on_done` (the publish stage's
-    `publisher`: published by the source's policy) in the same transaction."""
-    translation = session.scalars(
-        select(Translation).where(
-            Translation.article_id == article.id, Translation.language == settings.target_language
-        )
-    ).one_or_none()
-    if translation is None:
-        translation = Translation(article_id=article.id, language=settings.target_language)
-        session.add(translation)
-    translation.source_revision = article.revision
-    translation.engine, translation.model = ORIGINAL_ENGINE, None
-    translation.title, translation.paragraphs = article.title, list(article.paragraphs)
-    translation.report = {"original_language": article.language}
-    translation.status, translation.error, translation.reviewed = TranslationStatus.DONE, None, False
-    translation.translated_at = utcnow()
-    session.flush()
-    session.refresh(translation, ["article"])
-    if on_done is not None:
-        on_done(session, translation)
+    article.filter_reason, article.filter_note = reason.english(), reason.to_json()
+    log.info("article %s held by its source's filters: %s", article.url, article.filter_reason)
 
 
 @dataclass
@@ -413,7 +408,7 @@ def refilter_source(database: Database, settings: Settings, source_id: int) -> R
                 continue
             verdict = filter_verdict(source, article)
             if verdict is not None:
-                if article.fetch_status == FetchStatus.FILTERED and article.filter_reason == verdict:
+                if article.fetch_status == FetchStatus.FILTERED and article.filter_reason == verdict.english():
                     report.unchanged += 1
                     continue
                 if translation is not None:
@@ -421,49 +416,12 @@ def refilter_source(database: Database, settings: Settings, source_id: int) -> R
                 mark_filtered(article, verdict)
                 report.held += 1
             elif article.fetch_status == FetchStatus.FILTERED:
-                article.fetch_status, article.filter_reason = FetchStatus.OK, None
+                article.fetch_status, article.filter_reason, article.filter_note = FetchStatus.OK, None, None
                 enqueue_translation(session, article, language)
                 report.released += 1
             else:
                 report.unchanged += 1
     return report
-
-
-def release_article(database: Database, settings: Settings, article_id: int, by: str) -> Article:
-    """Translate a filtered article after all (an editor's decision; it is never filtered again)."""
-    subject = f"article {article_id}"
-    with database.session() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != FetchStatus.FILTERED:
-            raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
-        article.fetch_status = FetchStatus.OK
-        article.filter_released_by = by[:100]
-        enqueue_translation(session, article, settings.target_language)
-        log.info("article %s released by %s (held for: %s)", article_id, by, article.filter_reason)
-        return article
-
-
-def retranslate_article(database: Database, settings: Settings, article_id: int) -> Translation:
-    """Queue a fresh machine translation of an article's current revision (its publication stays
-    as it is until the new translation is done)."""
-    subject = f"article {article_id}"
-    language = settings.target_language
-    with database.session() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise ArticleNotFound(subject, "no such article")
-        if article.fetch_status != FetchStatus.OK:
-            raise InvalidInput(subject, f"cannot be translated (status {article.fetch_status})")
-        translation = enqueue_translation(session, article, language)
-        if translation.engine == ORIGINAL_ENGINE:
-            raise InvalidInput(subject, "is published as original text; there is nothing to translate")
-        if translation.status == TranslationStatus.IN_PROGRESS:
-            raise InvalidInput(subject, "is being translated right now")
-        translation.status, translation.attempts = TranslationStatus.QUEUED, 0
-        translation.next_attempt_at, translation.error = None, None
-        return translation
 
 
 def retranslate_for_reuse(database: Database, settings: Settings, source_id: int) -> int:
@@ -506,12 +464,14 @@ def filtered_articles(session: Session, source_id: int | None = None, limit: int
     return list(session.scalars(query))
 
 
-def add_source(database: Database, settings: Settings, url: str, **fields: Any) -> Source:
+def add_source(
+    database: Database, settings: Settings, url: str, *, checks: SourceChecks | None = None, **fields: Any
+) -> Source:
     """Register a feed, sitemap or page URL to poll; `SourceExists` if it is already registered.
 
     The fields (name, language, kind, poll_interval_s, publish_policy, engine, enabled, glossary,
     tags, filters) are validated by `create_source`."""
-    return create_source(database, settings, url, **fields)
+    return create_source(database, settings, url, checks=checks, **fields)
 
 
 def remove_source(database: Database, source_id: int) -> None:
@@ -519,7 +479,7 @@ def remove_source(database: Database, source_id: int) -> None:
     with database.session() as session:
         source = session.get(Source, source_id)
         if source is None:
-            raise SourceNotFound(f"source {source_id}", "no such source")
+            raise SourceNotFound(text("source", source_id=source_id), text("source_not_found"))
         session.execute(update(Article).where(Article.source_id == source_id).values(source_id=None))
         session.add(RemovedSource(id=source.id, name=source.name))  # its public pages answer 410 Gone
         session.delete(source)
@@ -530,7 +490,7 @@ def sources_to_poll(database: Database, source_id: int | None = None, due_only: 
     with database.session() as session:
         if source_id is not None:
             if session.get(Source, source_id) is None:
-                raise SourceNotFound(f"source {source_id}", "no such source")
+                raise SourceNotFound(text("source", source_id=source_id), text("source_not_found"))
             return [source_id]
         query = select(Source.id).where(Source.enabled.is_(True)).order_by(Source.id)
         if due_only:

@@ -30,17 +30,20 @@ from presseschau.ingest.errors import (
     RobotsDisallowed,
 )
 from presseschau.ingest.extract import ExtractedArticle
-from presseschau.ingest.sources import filter_verdict, mark_filtered, publish_original, source_filters
+from presseschau.ingest.sources import filter_verdict, mark_filtered, source_filters
 from presseschau.ingest.urls import normalize_url
 from presseschau.store.db import Database
 from presseschau.store.models import (
     CONTENT_STATUSES,
+    ORIGINAL_ENGINE,
     PLACEHOLDER_STATUSES,
     Article,
     ArticleAlias,
     ArticleRevision,
     FetchStatus,
     Source,
+    Translation,
+    TranslationStatus,
     utcnow,
 )
 from presseschau.store.queue import TranslationDone, enqueue_translation
@@ -237,7 +240,7 @@ def _store_revision(
         if verdict is not None:
             mark_filtered(article, verdict)
             return "filtered"
-        article.filter_reason = None
+        article.filter_reason = article.filter_note = None
     enqueue_translation(session, article, settings.target_language)
     return "updated"
 
@@ -282,6 +285,30 @@ def _store_new(
         return "filtered"
     enqueue_translation(session, article, settings.target_language)
     return "new"
+
+
+def publish_original(session: Session, settings: Settings, article: Article, on_done: TranslationDone | None) -> None:
+    """An article already in the target language, published as is: a `done` translation holding the
+    original text (engine `original`, labelled so on the page), then `on_done` (the publish stage's
+    `publisher`: published by the source's policy) in the same transaction."""
+    translation = session.scalars(
+        select(Translation).where(
+            Translation.article_id == article.id, Translation.language == settings.target_language
+        )
+    ).one_or_none()
+    if translation is None:
+        translation = Translation(article_id=article.id, language=settings.target_language)
+        session.add(translation)
+    translation.source_revision = article.revision
+    translation.engine, translation.model = ORIGINAL_ENGINE, None
+    translation.title, translation.paragraphs = article.title, list(article.paragraphs)
+    translation.report = {"original_language": article.language}
+    translation.status, translation.error, translation.reviewed = TranslationStatus.DONE, None, False
+    translation.translated_at = utcnow()
+    session.flush()
+    session.refresh(translation, ["article"])
+    if on_done is not None:
+        on_done(session, translation)
 
 
 def _strip_forbidden_characters(extracted: ExtractedArticle) -> None:

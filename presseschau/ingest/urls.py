@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from presseschau.ingest.errors import BlockedAddress, ConnectionFailed, InvalidURL
+from presseschau.messages import text
 from presseschau.text import terminal_safe, unsafe_character
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -30,20 +31,19 @@ def validate_url(url: str) -> str:
     """`url` stripped, if it is an absolute http(s) URL with a host; else `InvalidURL`."""
     candidate = (url or "").strip()
     if len(candidate) > MAX_URL_LENGTH:
-        raise InvalidURL(candidate[:80] + "…", f"URL longer than {MAX_URL_LENGTH} characters")
+        raise InvalidURL(candidate[:80] + "…", text("url_too_long", limit=MAX_URL_LENGTH))
     if (character := unsafe_character(candidate)) is not None:
-        raise InvalidURL(terminal_safe(candidate), f"URL contains the control character {character}")
+        raise InvalidURL(terminal_safe(candidate), text("url_control_character", character=character))
     try:
         parts = urlsplit(candidate)
         _ = parts.port  # raises ValueError for a malformed port
     except ValueError as error:
-        raise InvalidURL(candidate or "(empty)", f"not a valid URL ({error})") from None
+        raise InvalidURL(candidate or text("url_empty"), text("url_invalid", problem=str(error))) from None
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise InvalidURL(
-            candidate or "(empty)", f"scheme {parts.scheme or '(none)'!r} not allowed; only http and https"
-        )
+        reason = text("url_scheme", scheme=parts.scheme) if parts.scheme else text("url_no_scheme")
+        raise InvalidURL(candidate or text("url_empty"), reason)
     if not parts.hostname:
-        raise InvalidURL(candidate, "URL has no host")
+        raise InvalidURL(candidate, text("url_no_host"))
     return candidate
 
 

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import strip_xml_forbidden
+from presseschau.messages import CataloguedError
+from presseschau.messages import text as catalogued
 from presseschau.publish import press_review
 from presseschau.store.db import NEWSLETTER_LOCK, one_at_a_time
 from presseschau.store.models import NewsletterSend, Subscriber, utcnow
@@ -52,12 +54,8 @@ CONFIRM_WITHIN = timedelta(days=7)
 DUE_DAYS = 2
 
 
-class NewsletterError(Exception):
-    """Refused: the message says why; `german` says it to readers."""
-
-    def __init__(self, message: str, german: str) -> None:
-        super().__init__(message)
-        self.german = german
+class NewsletterError(CataloguedError):
+    """Refused: the catalogued message says why (German for readers)."""
 
 
 def _ascii_domain(address: str) -> str:
@@ -75,9 +73,7 @@ def _ascii_domain(address: str) -> str:
 def normalize_email(text: str) -> str:
     address = _ascii_domain(text.strip())
     if len(address) > MAX_EMAIL or not _EMAIL.fullmatch(address):
-        raise NewsletterError(
-            f"{address[:80]!r} is not an e-mail address", "Bitte eine gültige E-Mail-Adresse angeben."
-        )
+        raise NewsletterError(catalogued("email_invalid", address=address[:80]))
     # One subscription per mailbox: compared without regard to case (as mail providers deliver).
     return address.lower()
 
@@ -244,7 +240,7 @@ def deliver(settings: Settings, messages: Sequence[EmailMessage]) -> int:
     if not messages:
         return 0
     if not settings.smtp_host:
-        raise NewsletterError("no SMTP server configured (smtp_host)", "Kein Mailserver eingerichtet.")
+        raise NewsletterError(catalogued("smtp_missing"))
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if settings.smtp_security == "ssl":
@@ -285,15 +281,11 @@ def send_review(session: Session, site: Site, day: date, now: datetime | None = 
     """E-mail the day's review to every confirmed subscriber, once; only when it is public."""
     settings = site.settings
     if not settings.newsletter_enabled:
-        raise NewsletterError("the newsletter is off (newsletter_enabled = false)", "Der Newsletter ist aus.")
+        raise NewsletterError(catalogued("newsletter_off"))
     if "base_url" not in settings.model_fields_set:
         # Every link in the mail is absolute: without the public address they all pointed at the
         # default http://127.0.0.1:8000, which no subscriber can open.
-        raise NewsletterError(
-            f"base_url is not set: the mail's links would point at {settings.base_url}; "
-            "set base_url in presseschau.toml to the site's public address",
-            "base_url ist nicht gesetzt: die Links im Newsletter zeigten auf diesen Rechner.",
-        )
+        raise NewsletterError(catalogued("newsletter_base_url", base_url=settings.base_url))
     # One sender at a time (PostgreSQL): the worker and `review send` at once would both send the day.
     one_at_a_time(session, NEWSLETTER_LOCK)
     already = session.scalars(

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
+from presseschau.errors import ArticleNotFound as ArticleNotFound  # raised here, shared by every stage
+from presseschau.messages import CataloguedError, text
 from presseschau.publish import search
 from presseschau.publish.slugs import DEFAULT_MAX_LENGTH, RESERVED_SLUGS, is_valid_slug, slugify, unique_slug
 from presseschau.store.models import (
@@ -34,12 +36,8 @@ from presseschau.store.rights import ReuseDecision, article_reuse, shown_paragra
 from presseschau.stories.service import group_quietly
 
 
-class PublishError(Exception):
-    """Publishing was refused; the message says why, for the editor."""
-
-
-class ArticleNotFound(PublishError):
-    pass
+class PublishError(CataloguedError):
+    """Publishing was refused; the catalogued message says why (English for the CLI, German for the editor)."""
 
 
 class TranslationNotReady(PublishError):
@@ -47,13 +45,7 @@ class TranslationNotReady(PublishError):
 
 
 class SlugError(PublishError):
-    """An editor's slug is malformed, reserved by the site or already used by another article.
-
-    `german` says the same for the editor in the (German) admin area."""
-
-    def __init__(self, message: str, german: str) -> None:
-        super().__init__(message)
-        self.german = german
+    """An editor's slug is malformed, reserved by the site or already used by another article."""
 
 
 PUBLISH_POLICIES = ("auto", "review", "auto-unless-risky")
@@ -150,11 +142,10 @@ def _mark_published(session: Session, publication: Publication, now: datetime, s
 
 def _require_done(translation: Translation | None, article_id: int) -> Translation:
     if translation is None:
-        raise TranslationNotReady(f"article {article_id} has no translation yet")
+        raise TranslationNotReady(text("translation_missing", article_id=article_id))
     if translation.status != TranslationStatus.DONE:
         raise TranslationNotReady(
-            f"article {translation.article_id}: translation is {translation.status!r}; "
-            "only 'done' translations can be published"
+            text("translation_not_done", article_id=translation.article_id, status=translation.status)
         )
     return translation
 
@@ -178,7 +169,7 @@ def _get_or_create_publication(session: Session, translation: Translation) -> Pu
             except IntegrityError:
                 collided.add(slug)
         else:
-            raise PublishError(f"article {translation.article_id}: no free slug after {SLUG_ATTEMPTS} attempts")
+            raise PublishError(text("no_free_slug", article_id=translation.article_id, attempts=SLUG_ATTEMPTS))
     return publication
 
 
@@ -206,7 +197,7 @@ def _create_publication(session: Session, translation: Translation) -> Publicati
             continue
         session.refresh(translation, ["publication"])
         return publication
-    raise PublishError(f"article {translation.article_id}: no free slug after {SLUG_ATTEMPTS} attempts")
+    raise PublishError(text("no_free_slug", article_id=translation.article_id, attempts=SLUG_ATTEMPTS))
 
 
 def on_translation_done(session: Session, translation: Translation, settings: Settings) -> Publication | None:
@@ -282,7 +273,7 @@ def publish_orphaned(session: Session, settings: Settings) -> int:
 
 def _translation_for(session: Session, settings: Settings, article_id: int) -> Translation | None:
     if session.get(Article, article_id) is None:
-        raise ArticleNotFound(f"article {article_id} does not exist")
+        raise ArticleNotFound(article_id)
     return session.scalars(
         select(Translation).where(
             Translation.article_id == article_id, Translation.language == settings.target_language
@@ -321,7 +312,7 @@ def unpublish(session: Session, settings: Settings, article_id: int) -> Publicat
     """Take article `article_id` off the site (its slug stays reserved for it)."""
     translation = _translation_for(session, settings, article_id)
     if translation is None or translation.publication is None:
-        raise PublishError(f"article {article_id} is not published")
+        raise PublishError(text("not_published", article_id=article_id))
     publication = translation.publication
     publication.status = PublicationStatus.UNPUBLISHED
     publication.updated_at = utcnow()
@@ -333,18 +324,12 @@ def unpublish(session: Session, settings: Settings, article_id: int) -> Publicat
 def change_slug(session: Session, publication: Publication, new_slug: str) -> Publication:
     """Give `publication` the editor's `new_slug`; the old slug will redirect (301) to it."""
     if not is_valid_slug(new_slug):
-        raise SlugError(
-            f"{new_slug!r} is not a clean slug: use lower-case letters, digits and single hyphens",
-            f"„{new_slug}“ ist kein sauberer Slug: nur Kleinbuchstaben, Ziffern und einzelne Bindestriche.",
-        )
+        raise SlugError(text("slug_unclean", slug=new_slug))
     if new_slug == publication.slug:
         return publication
     if new_slug in RESERVED_SLUGS:
         # /archiv/, /admin/ ... would shadow the article (and its old slug would redirect there).
-        raise SlugError(
-            f"slug {new_slug!r} is reserved for a page of the site itself",
-            f"Der Slug „{new_slug}“ ist für eine Seite der Website reserviert.",
-        )
+        raise SlugError(text("slug_reserved", slug=new_slug))
     other = session.scalars(
         select(Publication.id).where(
             Publication.language == publication.language, Publication.slug == new_slug, Publication.id != publication.id
@@ -354,10 +339,7 @@ def change_slug(session: Session, publication: Publication, new_slug: str) -> Pu
         select(SlugHistory).where(SlugHistory.language == publication.language, SlugHistory.slug == new_slug)
     ).one_or_none()
     if other is not None or (retired is not None and retired.publication_id != publication.id):
-        raise SlugError(
-            f"slug {new_slug!r} is already used by another article",
-            f"Der Slug „{new_slug}“ gehört schon zu einem anderen Artikel.",
-        )
+        raise SlugError(text("slug_taken", slug=new_slug))
     if retired is not None:
         # Going back to an earlier slug: it is current again, no longer a redirect.
         session.delete(retired)
@@ -372,7 +354,7 @@ def change_slug(session: Session, publication: Publication, new_slug: str) -> Pu
 def publication_for_article(session: Session, settings: Settings, article_id: int) -> Publication:
     translation = _translation_for(session, settings, article_id)
     if translation is None or translation.publication is None:
-        raise PublishError(f"article {article_id} has no publication")
+        raise PublishError(text("no_publication", article_id=article_id))
     return translation.publication
 
 

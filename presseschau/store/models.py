@@ -221,6 +221,9 @@ class Article(Base):
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     # The source filter rule that held this article back (`filtered`), kept after a release.
     filter_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # The same reason as a catalogued message (`presseschau.messages`: {"code", "params"}), which the
+    # German admin renders; None for articles held before it was kept.
+    filter_note: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Who released a filtered article by hand; such an article is never filtered again.
     filter_released_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
@@ -262,6 +265,11 @@ class ArticleRevision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="revisions")
+
+
+# `Translation.engine` of a "translation" that is the original text (an article already in the
+# target language, published as is by its source's setting).
+ORIGINAL_ENGINE = "original"
 
 
 class Translation(Base):

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from presseschau.config import Settings
 from presseschau.content import Paragraph, html_to_text, text_to_html
+from presseschau.messages import CataloguedError
+from presseschau.messages import text as message
 from presseschau.store.models import Article, Source
 
 ReuseMode = Literal["full", "excerpt", "quote", "headline"]
@@ -40,7 +42,7 @@ HEADLINE_LEAD_CHARS = 320
 UNKNOWN_LICENCE = "unknown"
 
 
-class ReuseError(ValueError):
+class ReuseError(CataloguedError, ValueError):
     """A reuse setting is not valid; the message names the value and the reason."""
 
 
@@ -99,16 +101,16 @@ def parse_reuse_mode(value: str) -> ReuseMode:
     for mode in REUSE_MODES:
         if cleaned == mode:
             return mode
-    raise ReuseError(f"unknown reuse mode {value!r}; expected one of {', '.join(REUSE_MODES)}")
+    raise ReuseError(message("reuse_mode_unknown", mode=value, modes=REUSE_MODES))
 
 
 def parse_excerpt_words(value: int | str) -> int:
     try:
         words = int(value)
     except (TypeError, ValueError):
-        raise ReuseError(f"excerpt length {value!r} is not a whole number of words") from None
+        raise ReuseError(message("excerpt_not_whole", value=value)) from None
     if not MIN_EXCERPT_WORDS <= words <= MAX_EXCERPT_WORDS:
-        raise ReuseError(f"excerpt length {words} is outside {MIN_EXCERPT_WORDS}..{MAX_EXCERPT_WORDS} words")
+        raise ReuseError(message("excerpt_range", words=words, low=MIN_EXCERPT_WORDS, high=MAX_EXCERPT_WORDS))
     return words
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, strip_xml_forbidden
+from presseschau.messages import text as message
 from presseschau.store.models import Story, StoryArticle, Translation, utcnow
 from presseschau.stories.passages import (
     ArticleSentences,
@@ -110,10 +111,7 @@ def _member(session: Session, translation_id: int) -> StoryArticle:
         .options(selectinload(StoryArticle.translation).selectinload(Translation.article))
     ).one_or_none()
     if member is None:
-        raise StoryError(
-            f"translation {translation_id} is in no story",
-            f"Der Artikel {translation_id} gehört zu keiner Geschichte.",
-        )
+        raise StoryError(message("translation_in_no_story", translation_id=translation_id))
     return member
 
 
@@ -133,8 +131,7 @@ def pick_sentence(session: Session, translation_id: int, number: int, editor: st
     sentences = translation_sentences(member.translation)
     if not 1 <= number <= len(sentences):
         raise StoryError(
-            f"translation {translation_id} has sentences 1 to {len(sentences)}, not {number}",
-            f"Der Artikel hat die Sätze 1 bis {len(sentences)}; Satz {number} gibt es nicht.",
+            message("sentence_unknown", translation_id=translation_id, count=len(sentences), number=number)
         )
     chosen = sentences[number - 1]
     member.passage_kind, member.passage_sentence, member.passage = "sentence", chosen.index, chosen.text
@@ -148,12 +145,9 @@ def clean_editorial(text: str) -> str:
     """An editor's own words as one line of plain text; empty or too long is refused."""
     cleaned = " ".join(without_bidi_controls(strip_xml_forbidden(text)).split())
     if not cleaned:
-        raise StoryError("the passage is empty", "Der eigene Text ist leer.")
+        raise StoryError(message("passage_empty"))
     if len(cleaned) > EDITORIAL_MAX:
-        raise StoryError(
-            f"passage longer than {EDITORIAL_MAX} characters",
-            f"Der eigene Text ist länger als {EDITORIAL_MAX} Zeichen.",
-        )
+        raise StoryError(message("passage_too_long", limit=EDITORIAL_MAX))
     return cleaned
 
 

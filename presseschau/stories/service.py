@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
 from presseschau.content import html_to_text, paragraphs_from_json, sanitize_inline_html, strip_xml_forbidden
+from presseschau.messages import CataloguedError
+from presseschau.messages import text as message
 from presseschau.store.db import GROUPING_LOCK, one_at_a_time
 from presseschau.store.models import (
     Article,
@@ -52,12 +54,8 @@ DOC_PARAGRAPHS = 12
 CORPUS_WARM = 500
 
 
-class StoryError(Exception):
-    """An editor's change was refused; `german` says why for the (German) admin area."""
-
-    def __init__(self, message: str, german: str) -> None:
-        super().__init__(message)
-        self.german = german
+class StoryError(CataloguedError):
+    """An editor's change was refused; the catalogued message says why (German for the admin area)."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +245,7 @@ def group_quietly(session: Session, settings: Settings, everything: bool = False
 def get_story(session: Session, story_id: int) -> Story:
     story = session.get(Story, story_id)
     if story is None:
-        raise StoryError(f"story {story_id} does not exist", f"Die Geschichte {story_id} gibt es nicht.")
+        raise StoryError(message("story_not_found", story_id=story_id))
     return story
 
 
@@ -264,14 +262,9 @@ def merge(
     # Each story once (a form or command line may name one twice), never the target itself.
     others = [get_story(session, story_id) for story_id in dict.fromkeys(other_ids) if story_id != target_id]
     if not others:
-        raise StoryError(
-            "name at least one other story to merge", "Bitte mindestens eine weitere Geschichte auswählen."
-        )
+        raise StoryError(message("merge_needs_two"))
     if any(other.language != target.language for other in others):
-        raise StoryError(
-            "stories of different languages cannot be merged",
-            "Geschichten verschiedener Sprachen lassen sich nicht zusammenführen.",
-        )
+        raise StoryError(message("merge_languages"))
     headline = merged_headline([target, *others], headline_from)
     position = target.position
     if position is None:
@@ -299,18 +292,11 @@ def merged_headline(merged: Sequence[Story], headline_from: int | None) -> str |
     headlines = {story.id: story.headline for story in merged if story.headline}
     if headline_from is not None:
         if headline_from not in {story.id for story in merged}:
-            raise StoryError(
-                f"--headline-from {headline_from}: not one of the merged stories",
-                f"Die Überschrift kann nur von einer der zusammengeführten Geschichten kommen ({headline_from}).",
-            )
+            raise StoryError(message("headline_from_unknown", story_id=headline_from))
         return headlines.get(headline_from)
     if len(set(headlines.values())) > 1:
         listed = ", ".join(f"{story_id}: {text!r}" for story_id, text in headlines.items())
-        raise StoryError(
-            f"stories {', '.join(map(str, headlines))} each have an editor's headline ({listed}); "
-            "choose the one to keep (--headline-from ID)",
-            "Mehrere Geschichten haben eine Überschrift der Redaktion: bitte wählen, welche bleibt.",
-        )
+        raise StoryError(message("headlines_conflict", stories=list(headlines), listed=listed))
     return next(iter(headlines.values()), None)
 
 
@@ -326,15 +312,9 @@ def split(session: Session, story_id: int, translation_ids: Sequence[int], edito
     story = get_story(session, story_id)
     chosen = [m for m in story.members if m.translation_id in set(translation_ids)]
     if not chosen:
-        raise StoryError(
-            f"none of {list(translation_ids)} belongs to story {story_id}",
-            "Keiner der gewählten Artikel gehört zu dieser Geschichte.",
-        )
+        raise StoryError(message("split_none_chosen", chosen=str(list(translation_ids)), story_id=story_id))
     if len(chosen) == len(story.members):
-        raise StoryError(
-            "a split must leave at least one article in the story",
-            "Mindestens ein Artikel muss in der Geschichte bleiben.",
-        )
+        raise StoryError(message("split_leaves_none"))
     first = min(chosen, key=lambda m: article_time(m.translation))
     day = article_day(first.translation, settings)
     new = Story(language=story.language, day=day.isoformat(), edited_by=editor)
@@ -356,10 +336,7 @@ def clean_headline(text: str | None) -> str | None:
         return None
     cleaned = " ".join(strip_xml_forbidden(text).split())
     if len(cleaned) > HEADLINE_MAX:
-        raise StoryError(
-            f"headline longer than {HEADLINE_MAX} characters",
-            f"Die Überschrift ist länger als {HEADLINE_MAX} Zeichen.",
-        )
+        raise StoryError(message("headline_too_long", limit=HEADLINE_MAX))
     return cleaned or None
 
 
@@ -377,10 +354,7 @@ def reorder(session: Session, settings: Settings, day: date, story_ids: Sequence
     stories = {story.id: story for story in day_stories(session, settings, day)}
     unknown = [story_id for story_id in story_ids if story_id not in stories]
     if unknown:
-        raise StoryError(
-            f"stories {unknown} are not in the review of {day.isoformat()}",
-            "Die Reihenfolge nennt Geschichten, die nicht zu diesem Tag gehören.",
-        )
+        raise StoryError(message("order_unknown_stories", stories=str(unknown), day=day.isoformat()))
     for story in stories.values():
         story.position = None
     for position, story_id in enumerate(dict.fromkeys(story_ids), start=1):
@@ -520,9 +494,7 @@ def _decide(session: Session, settings: Settings, day: date, status: str, editor
 def release(session: Session, settings: Settings, day: date, editor: str) -> PressReview:
     """Make the day's review public now (whatever the policy)."""
     if not review(session, settings, day):
-        raise StoryError(
-            f"no stories on {day.isoformat()}", f"Am {day.isoformat()} gibt es keine Geschichten zum Freigeben."
-        )
+        raise StoryError(message("release_no_stories", day=day.isoformat()))
     return _decide(session, settings, day, "released", editor)
 
 

@@ -7,13 +7,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from presseschau.messages import Text
+
 
 class EngineError(Exception):
     """Something went wrong in a translation engine; subclasses say what."""
 
+    @property
+    def german(self) -> str:
+        """The German text for the admin where presseschau words the problem itself (a catalogued
+        message, see `EngineNotReady`); a remote service's own words stay as it sent them."""
+        return str(self)
+
 
 class EngineNotReady(EngineError):
-    """The engine cannot translate now (no model installed, service unreachable, ...)."""
+    """The engine cannot translate now (no model installed, service unreachable, ...).
+
+    Raised with a catalogued `Text` where presseschau words the problem (no model: the CLI gets the
+    English advice with commands, the editor a German one without them)."""
+
+    def __init__(self, message: str | Text = "", *args: object) -> None:
+        self.text = message if isinstance(message, Text) else None
+        super().__init__(message.english() if isinstance(message, Text) else message, *args)
+
+    @property
+    def german(self) -> str:
+        return self.text.german() if self.text is not None else str(self)
 
 
 class ModelNotFound(EngineError):

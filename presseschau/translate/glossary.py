@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from presseschau.config import Settings
+from presseschau.messages import CataloguedError
+from presseschau.messages import text as catalogued
 
 
 class GlossaryError(ValueError):
@@ -218,8 +220,8 @@ MAX_ADDITIONS = 500
 MAX_TERM_LENGTH = 200
 
 
-class GlossaryInputError(ValueError):
-    """A line of the additions cannot be used; the message names it (in German, for the form)."""
+class GlossaryInputError(CataloguedError, ValueError):
+    """A line of the additions cannot be used; the catalogued message names it."""
 
 
 def parse_glossary_additions(text: str) -> dict[str, str]:
@@ -235,14 +237,16 @@ def parse_glossary_additions(text: str) -> dict[str, str]:
             source, _, target = (part.strip() for part in line.partition(separator))
             target = target or source
         if not source:
-            raise GlossaryInputError(f"Zeile {number}: kein englischer Begriff vor „{separator}“")
+            raise GlossaryInputError(catalogued("glossary_no_source", line=number, separator=separator))
         if len(source) > MAX_TERM_LENGTH or len(target) > MAX_TERM_LENGTH:
-            raise GlossaryInputError(f"Zeile {number}: Begriffe dürfen höchstens {MAX_TERM_LENGTH} Zeichen haben")
+            raise GlossaryInputError(catalogued("glossary_term_too_long", line=number, limit=MAX_TERM_LENGTH))
         if source in terms and terms[source] != target:
-            raise GlossaryInputError(f"Zeile {number}: „{source}“ steht schon mit „{terms[source]}“ in der Liste")
+            raise GlossaryInputError(
+                catalogued("glossary_term_twice", line=number, term=source, target=terms[source])
+            )
         terms[source] = target
     if len(terms) > MAX_ADDITIONS:
-        raise GlossaryInputError(f"Höchstens {MAX_ADDITIONS} Einträge pro Quelle")
+        raise GlossaryInputError(catalogued("glossary_too_many", limit=MAX_ADDITIONS))
     return terms
 
 

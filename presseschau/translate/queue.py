@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from presseschau.backoff import Backoff
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json, paragraphs_to_json, strip_xml_forbidden
+from presseschau.errors import ArticleNotFound
 from presseschau.progress import Progress
 from presseschau.store.db import Database
 from presseschau.store.faults import is_storage_fault
@@ -62,10 +63,6 @@ OnDone = TranslationDone
 LOST_LEASE = "lost_lease"
 
 
-class ArticleNotFound(LookupError):
-    """No article with the given id, or it has no content to translate yet."""
-
-
 @dataclass
 class TranslationOutcome:
     article_id: int
@@ -100,9 +97,9 @@ class TranslateRunReport:
 def _load_article(session: Session, article_id: int) -> Article:
     article = session.get(Article, article_id)
     if article is None:
-        raise ArticleNotFound(f"no article {article_id}")
+        raise ArticleNotFound(article_id)
     if not article.paragraphs:
-        raise ArticleNotFound(f"article {article_id} has no paragraphs (not fetched yet?)")
+        raise ArticleNotFound(article_id, without_text=True)
     return article
 
 

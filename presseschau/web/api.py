@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, func, select
@@ -28,23 +28,24 @@ from sqlalchemy.orm import Session
 from presseschau import __version__
 from presseschau.app import AppContext
 from presseschau.content import paragraphs_from_json
+from presseschau.editorial.articles import release_article, retranslate_article
 from presseschau.editorial.tokens import TokenIdentity, authenticate_token
+from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import IngestError, SourceExists, SourceNotFound
 from presseschau.ingest.filters import FilterError, build_filters, filters_from_json
 from presseschau.ingest.sources import (
     RIGHTS_FIELDS,
-    ArticleNotFound,
     create_source,
     refilter_source,
-    release_article,
-    retranslate_article,
     retranslate_for_reuse,
     update_source,
 )
+from presseschau.messages import CataloguedError
 from presseschau.publish.service import reindex_source
 from presseschau.store.db import Database
 from presseschau.store.models import Article, Publication, Source, Translation
 from presseschau.store.rights import ReuseDecision, article_reuse, reusable_paragraphs, shown_paragraphs
+from presseschau.translate.source_checks import SOURCE_CHECKS
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.offline import add_offline_docs
 from presseschau.web.params import MAX_PAGE, OptionalRowId, RowId
@@ -443,17 +444,34 @@ EditorToken = Annotated[TokenIdentity, Depends(editor_token)]
 AdminToken = Annotated[TokenIdentity, Depends(admin_token)]
 
 
+class ServiceError(HTTPException):
+    """A catalogued error of a service function as an HTTP answer (`service_error_answer`)."""
+
+    def __init__(self, status_code: int, error: CataloguedError) -> None:
+        super().__init__(status_code, str(error))
+        self.error = error
+
+
+async def service_error_answer(request: Request, exc: Exception) -> Response:
+    """`detail` in English as always (scripts match it), `message` in German for people, and the
+    catalogue's `code` and `params` (presseschau.messages) for clients that word it themselves."""
+    assert isinstance(exc, ServiceError)
+    error = exc.error
+    body = {"detail": exc.detail, "message": error.german, "code": error.code, "params": error.params}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
 @contextmanager
 def service_errors() -> Iterator[None]:
     """The service functions' errors as HTTP answers: 404 unknown, 409 duplicate, 422 invalid."""
     try:
         yield
     except (SourceNotFound, ArticleNotFound) as error:
-        raise HTTPException(404, str(error)) from None
+        raise ServiceError(404, error) from None
     except SourceExists as error:
-        raise HTTPException(409, str(error)) from None
+        raise ServiceError(409, error) from None
     except (IngestError, FilterError) as error:
-        raise HTTPException(422, str(error)) from None
+        raise ServiceError(422, error) from None
 
 
 def paginate(session: Session, query: Select[Any], page: int, per_page: int, order: Any) -> tuple[list[Any], int]:
@@ -691,7 +709,12 @@ def add_source(body: SourceCreate, _: AdminToken, context: Context) -> SourceOut
     with service_errors():
         fields = body.model_dump(exclude={"url", "filters"}, exclude_none=True)
         source = create_source(
-            context.database, context.settings, body.url, filters=_filters_value(body.filters), **fields
+            context.database,
+            context.settings,
+            body.url,
+            filters=_filters_value(body.filters),
+            checks=SOURCE_CHECKS,
+            **fields,
         )
     return stored_source(context.database, source.id)
 
@@ -703,7 +726,7 @@ def change_source(source_id: RowId, body: SourceUpdate, _: AdminToken, context: 
     with service_errors():
         if "filters" in body.model_fields_set:
             changes["filters"] = _filters_value(body.filters)
-        update_source(context.database, source_id, **changes)
+        update_source(context.database, source_id, checks=SOURCE_CHECKS, **changes)
         if RIGHTS_FIELDS & set(changes):
             retranslate_for_reuse(context.database, context.settings, source_id)
             with context.database.session() as session:
@@ -783,5 +806,6 @@ def api_app(context: AppContext) -> FastAPI:
     app.middleware("http")(no_store)
     app.add_middleware(StrictJsonMiddleware)
     app.include_router(router)
+    app.add_exception_handler(ServiceError, service_error_answer)
     add_offline_docs(app)
     return app

@@ -204,7 +204,7 @@ def test_retranslate_never_downloads_a_model(context: AppContext, monkeypatch: p
     made = _held(context)  # no model installed, none configured
     with context.database.session() as session:
         translation = _translation(session, made)
-        refused = r"opus-mt-en-de is not installed.*\). Der Absatz bleibt unverändert\.$"
+        refused = r"opus-mt-en-de ist nicht installiert.*\). Der Absatz bleibt unverändert\.$"  # German for the editor
         with pytest.raises(review.ReviewError, match=refused):
             review.retranslate_paragraph(context.settings, session, translation, 0, "anna", "ct2")
 

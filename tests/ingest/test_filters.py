@@ -10,22 +10,17 @@ from typer.testing import CliRunner
 
 from presseschau.app import AppContext
 from presseschau.cli import app
+from presseschau.editorial.articles import release_article, retranslate_article
 from presseschau.ingest.errors import InvalidInput
 from presseschau.ingest.extract import extract_article
 from presseschau.ingest.filters import FilterError, build_filters, parse_rule, screen
 from presseschau.ingest.polling import fetch_sources
-from presseschau.ingest.sources import (
-    add_source,
-    create_source,
-    refilter_source,
-    release_article,
-    retranslate_article,
-    update_source,
-)
+from presseschau.ingest.sources import add_source, create_source, refilter_source, update_source
 from presseschau.ingest.storing import store_extracted
 from presseschau.publish.formatting import translation_notice
 from presseschau.publish.service import publisher
 from presseschau.store.models import Article, Publication, Source, Translation
+from presseschau.translate.source_checks import SOURCE_CHECKS
 
 from .conftest import NewsSite, fixture_text
 
@@ -188,7 +183,7 @@ def test_every_entry_point_validates_the_same_way(ingest_context: AppContext) ->
         create_source(ingest_context.database, ingest_context.settings, "https://a.example/feed", poll_interval_s=30)
     source = create_source(ingest_context.database, ingest_context.settings, "https://a.example/feed")
     with pytest.raises(InvalidInput, match="unknown engine 'babelfish'"):
-        update_source(ingest_context.database, source.id, engine="babelfish")
+        update_source(ingest_context.database, source.id, engine="babelfish", checks=SOURCE_CHECKS)
     with pytest.raises(InvalidInput, match="'url' cannot be changed"):
         update_source(ingest_context.database, source.id, url="https://b.example/")
     with pytest.raises(InvalidInput, match="no commas"):

@@ -17,6 +17,7 @@ from presseschau.ingest.filters import build_filters
 from presseschau.ingest.opml import OpmlError, export_opml, import_opml
 from presseschau.ingest.sources import create_source
 from presseschau.store.models import Source
+from presseschau.translate.source_checks import SOURCE_CHECKS
 
 FEEDLY_STYLE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="1.0">
@@ -142,6 +143,7 @@ def test_round_trip_into_an_empty_data_directory(context: AppContext, other_cont
         publish_policy="review",
         engine="deepl",
         glossary={"Kyiv": "Kiew", "NATO": "NATO"},
+        checks=SOURCE_CHECKS,
         tags=["News/Europe", "Daily"],
         country="gb",
         outlet_kind="think tank",
@@ -160,7 +162,7 @@ def test_round_trip_into_an_empty_data_directory(context: AppContext, other_cont
     create_source(context.database, context.settings, "https://plain.example/feed", tags=["News/Europe"])
     exported = export_opml(context.database, context.settings)
 
-    report = import_opml(other_context.database, other_context.settings, exported, "export.opml")
+    report = import_opml(other_context.database, other_context.settings, exported, "export.opml", checks=SOURCE_CHECKS)
     assert len(report.added) == 3 and report.duplicates == []
     # The same sources with the same settings (ids follow the file's folder order).
     imported = sorted((settings_of(s) for s in sources(other_context)), key=lambda row: row["url"])

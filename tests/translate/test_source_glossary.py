@@ -29,10 +29,13 @@ def test_parse_and_format_additions() -> None:
     assert terms == {"Kyiv": "Kiew", "New York Times": "New York Times", "Lukashenko": "Lukaschenko", "NATO": "NATO"}
     assert parse_glossary_additions(format_glossary_additions(terms)) == terms
     assert format_glossary_additions(None) == ""
-    with pytest.raises(GlossaryInputError, match="Zeile 2"):
+    # English for the CLI (an OPML file's additions), German for the admin form.
+    with pytest.raises(GlossaryInputError, match="line 2") as twice:
         parse_glossary_additions("Kyiv = Kiew\nKyiv = Kyjiw")
-    with pytest.raises(GlossaryInputError, match="Zeile 1: kein englischer Begriff"):
+    assert twice.value.german.startswith("Zeile 2")
+    with pytest.raises(GlossaryInputError, match="line 1: no English term") as empty:
         parse_glossary_additions(" = Kiew")
+    assert empty.value.german.startswith("Zeile 1: kein englischer Begriff")
 
 
 def test_additions_merge_over_the_configured_glossary(context: AppContext, tmp_path: Path) -> None:

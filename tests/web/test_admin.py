@@ -365,6 +365,33 @@ def test_retranslation_failure_is_shown_to_the_editor(context: AppContext, clien
     assert bad_engine.status_code == 400 and "Unbekannter Übersetzungsdienst" in bad_engine.text
 
 
+def test_a_missing_model_is_explained_to_the_editor_in_german(
+    context: AppContext, client: TestClient, held: Published
+) -> None:
+    context.settings.model = None
+    context.settings.model_auto_pull = False
+    login(client)
+    values, _ = _editor_form(client, held.translation_id)
+    response = client.post(
+        f"/admin/uebersetzung/{held.translation_id}/neu-uebersetzen", data={**values, "absatz": "2", "engine": "ct2"}
+    )
+    assert response.status_code == 400
+    message = lxml_html.fromstring(response.text).xpath("//p[@class='admin-error']")[0].text_content()
+    assert "Absatz 2 konnte mit ct2 nicht neu übersetzt werden (Kein Übersetzungsmodell für en→de" in message
+    # No command-line advice for an editor: that is the CLI's English text.
+    assert "--engine" not in message and "presseschau models" not in message and "`" not in message
+
+
+def test_the_version_diff_names_the_machine_in_german(context: AppContext, client: TestClient, held: Published) -> None:
+    login(client)
+    values, _ = _editor_form(client, held.translation_id)
+    values["absatz-2"] = "Ein Streit über Käse."
+    assert client.post(f"/admin/uebersetzung/{held.translation_id}", data=values).status_code == 303
+    diff = client.get(f"/admin/uebersetzung/{held.translation_id}/versionen?von=1&zu=2").text
+    heading = lxml_html.fromstring(diff).xpath("//h2[starts-with(., 'Version 1')]/following-sibling::p[1]")[0]
+    assert heading.text_content().startswith("Übersetzungsdienst: ") and "engine:" not in diff
+
+
 def test_slug_change_reject_and_versions(context: AppContext, client: TestClient, held: Published) -> None:
     login(client)
     values, _ = _editor_form(client, held.translation_id)

@@ -85,7 +85,7 @@ def test_the_source_form_sets_the_outlet_profile(context: AppContext, client: Te
     assert '<datalist id="laender">' in text and "Vereinigtes Königreich" in text
     form = {"csrf_token": _csrf(text), "url": "https://paper.example/rss", "intervall": "15", "regel": "auto"}
     refused = client.post("/admin/quellen", data={**form, "land": "XY", "medienart": "blog", "sprache": "en"})
-    assert refused.status_code == 400 and "unknown country &#39;XY&#39;" in refused.text
+    assert refused.status_code == 400 and "unbekanntes Land „XY“" in refused.text  # German in the admin
     added = client.post("/admin/quellen", data={**form, "land": "fr", "medienart": "agency", "sprache": "en"})
     assert added.status_code == 303
     with context.database.session() as session:

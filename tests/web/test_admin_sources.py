@@ -61,7 +61,7 @@ def test_opml_upload_and_download(context: AppContext, client: TestClient) -> No
 
     bad = client.post("/admin/opml", data={"csrf_token": token}, files={"datei": ("bad.opml", b"<html/>", "text/html")})
     assert bad.status_code == 400
-    assert "OPML-Import: bad.opml: not an OPML document" in bad.text and "nichts wurde hinzugefügt" in bad.text
+    assert "OPML-Import: bad.opml: kein OPML-Dokument" in bad.text and "nichts wurde hinzugefügt" in bad.text
     assert stored_sources(context) == []
 
     added = client.post("/admin/opml", data={"csrf_token": token}, files={"datei": ("subs.opml", OPML, "text/x-opml")})
@@ -83,7 +83,7 @@ def test_filter_fields_go_through_the_shared_validation(context: AppContext, cli
     form = {"csrf_token": token, "url": "https://paper.example/rss", "intervall": "15", "regel": "auto"}
     refused = client.post("/admin/quellen", data={**form, "einschliessen": "Ukraine\n/(a/"})
     assert (
-        refused.status_code == 400 and "Filter: filter rule &#39;/(a/&#39;: invalid regular expression" in refused.text
+        refused.status_code == 400 and "Filter: Filterregel „/(a/“: ungültiger regulärer Ausdruck" in refused.text
     )
     assert stored_sources(context) == []
 
@@ -160,7 +160,7 @@ def test_refilter_then_release_by_an_editor(context: AppContext, client: TestCli
     listing = lxml_html.fromstring(client.get("/admin/gefiltert").text)
     row = listing.get_element_by_id(f"artikel-{sport}")
     assert "Sport results tonight" in row.text_content()
-    assert "exclude rule 'title:sport' matched the title" in row.text_content()
+    assert "Ausschlussregel „title:sport“ traf den Titel" in row.text_content()  # German, not the stored English
     assert len(listing.xpath("//tbody/tr")) == 1
 
     released = client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": str(sport)})
@@ -172,7 +172,7 @@ def test_refilter_then_release_by_an_editor(context: AppContext, client: TestCli
         assert translation.status == "queued"
     assert "Kein Artikel zurückgehalten." in client.get("/admin/gefiltert?ok=1").text
     again = client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": str(sport)})
-    assert again.status_code == 400 and "is not held by a filter" in again.text
+    assert again.status_code == 400 and f"Artikel {sport}: wird von keinem Filter zurückgehalten" in again.text
     assert client.post("/admin/gefiltert/freigeben", data={"csrf_token": token, "artikel": "999"}).status_code == 404
 
 
@@ -208,3 +208,29 @@ def test_a_refused_source_form_keeps_what_was_typed(context: AppContext, client:
     assert doc.get_element_by_id(f"q{source.id}-name").get("value") == "Neuer Name"
     assert doc.get_element_by_id(f"q{source.id}-glossar").text == "Kyiv = Kiew\nNeu = Neu"
     assert doc.get_element_by_id(f"q{source.id}-intervall").get("value") == "0"
+
+
+def _admin_error(page: str) -> str:
+    return " ".join(element.text_content() for element in lxml_html.fromstring(page).xpath("//*[@class='admin-error']"))
+
+
+def test_refusals_of_sources_and_opml_are_german(context: AppContext, client: TestClient) -> None:
+    token = login(client)
+    form = {"csrf_token": token, "intervall": "15", "regel": "auto"}
+    no_scheme = client.post("/admin/quellen", data={**form, "url": "example.org/feed"})
+    error = _admin_error(no_scheme.text)
+    assert no_scheme.status_code == 400 and "die Adresse beginnt nicht mit http:// oder https://" in error
+    assert "scheme" not in error and "not allowed" not in error
+
+    source = create_source(context.database, context.settings, "https://paper.example/rss", name="Paper")
+    twice = client.post("/admin/quellen", data={**form, "url": "https://paper.example/rss"})
+    error = _admin_error(twice.text)
+    assert twice.status_code == 400 and f"ist schon als Quelle {source.id} („Paper“) eingetragen" in error
+    assert "already registered" not in error
+
+    broken = client.post(
+        "/admin/opml", data={"csrf_token": token}, files={"datei": ("broken.opml", b"<opml><body>", "text/x-opml")}
+    )
+    error = _admin_error(broken.text)
+    assert broken.status_code == 400 and "broken.opml: kein wohlgeformtes XML" in error
+    assert "well-formed" not in error

@@ -118,7 +118,13 @@ def test_an_editor_token_retranslates_but_cannot_change_sources(client: TestClie
     publication = client.get(f"{API}/publications/{article.publication_id}", headers=headers).json()
     assert publication["status"] == "published" and publication["url"].endswith(f"/{article.slug}/")
     missing = client.post(f"{API}/articles/999/retranslate", headers=headers)
-    assert missing.status_code == 404 and missing.json() == {"detail": "article 999: no such article"}
+    # The English detail as before, the German message and the catalogue's code and parameters.
+    assert missing.status_code == 404 and missing.json() == {
+        "detail": "article 999: no such article",
+        "message": "Artikel 999 gibt es nicht.",
+        "code": "article_not_found",
+        "params": {"article_id": 999},
+    }
 
 
 def test_an_admin_token_manages_sources_through_the_shared_validation(client: TestClient, context: AppContext) -> None:

@@ -179,4 +179,4 @@ def test_bilingual_reading_can_be_switched_off_per_source(
     assert "Weiterlesen im Original" in article and "Moskau" not in article
     data.update(umfang="everything")
     refused = client.post(f"/admin/quellen/{source_id}/rechte", data=data)
-    assert refused.status_code == 400 and "unknown reuse mode" in refused.text
+    assert refused.status_code == 400 and "unbekannter Nutzungsumfang „everything“" in refused.text

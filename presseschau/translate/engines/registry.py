@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from presseschau.config import Settings
+from presseschau.messages import CataloguedError, text
 from presseschau.translate.engines.base import Engine
 from presseschau.translate.errors import EngineError, EngineNotReady
 
@@ -43,12 +44,12 @@ def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-class UnknownEngine(ValueError):
+class UnknownEngine(CataloguedError, ValueError):
     """An engine name that is not registered; the message lists the ones that are."""
 
     def __init__(self, name: object) -> None:
         self.name = name
-        super().__init__(f"unknown engine {name!r}; choose from {', '.join(engine_names())}")
+        super().__init__(text("engine_unknown", name=name, engines=engine_names()))
 
 
 def check_engine_name(name: str | None) -> str | None:

@@ -18,6 +18,7 @@ from typing import Literal
 import httpx
 
 from presseschau.config import Settings
+from presseschau.messages import Text, text
 from presseschau.translate.errors import EngineNotReady, ModelNotFound
 from presseschau.translate.models import firefox_records as firefox
 from presseschau.translate.models.download import ProgressCallback, download, extract, sha256_file
@@ -399,25 +400,15 @@ def convert_opus_mt(release: Path, output: Path, quantization: str = "float16") 
         shutil.copy2(release / spm, output / spm)
 
 
-def firefox_not_ready_message(source_language: str, target_language: str, reason: str) -> str:
+def firefox_not_ready_message(source_language: str, target_language: str, reason: str | Text) -> Text:
     name = firefox.model_name(source_language, target_language)
-    return (
-        f"no Firefox Translations model for {source_language}→{target_language} ({reason}). Get it with "
-        f"`presseschau models pull {name}` on a machine with internet access, or `presseschau models import DIR` "
-        f"with the model's files (model.*.bin, vocab.*.spm, lex.*.s2t.bin, from Mozilla's model dashboard or the "
-        f"firefox-translations-models repository), or set firefox_records_url / firefox_attachments_url to a "
-        f"mirror; or translate from the translation memory alone with `--engine memory`."
-    )
+    return text("no_firefox_model", source=source_language, target=target_language, reason=reason, name=name)
 
 
-def not_ready_message(source_language: str, target_language: str, reason: str) -> str:
+def not_ready_message(source_language: str, target_language: str, reason: str | Text) -> Text:
     entry = default_model_for(source_language, target_language)
-    pull = f"`presseschau models pull {entry.name}`" if entry else "`presseschau models pull NAME`"
-    return (
-        f"no {source_language}→{target_language} model available ({reason}). Get one with {pull} on a machine "
-        f"with internet access, or `presseschau models import PATH` for a downloaded OPUS-MT release or "
-        f"CTranslate2 model directory; or translate from the translation memory alone with `--engine memory`."
-    )
+    name = entry.name if entry else "NAME"
+    return text("no_model", source=source_language, target=target_language, reason=reason, name=name)
 
 
 __all__ = ["CATALOG", "CatalogEntry", "EngineNotReady", "ModelInstallError", "ModelMeta", "ModelStore"]

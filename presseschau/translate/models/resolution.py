@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from presseschau.config import Settings
+from presseschau.messages import text
 from presseschau.translate.errors import EngineNotReady, ModelNotFound
 from presseschau.translate.models.catalog import (
     CATALOG,
@@ -56,12 +57,14 @@ def ct2_model_dir(settings: Settings, model: str | None) -> Path:
         default = default_model_for(settings.source_language, settings.target_language)
         if default is None:
             raise EngineNotReady(
-                not_ready_message(settings.source_language, settings.target_language, "no catalog model")
+                not_ready_message(settings.source_language, settings.target_language, text("no_catalog_model"))
             )
         entry = default
     if not settings.model_auto_pull:
         raise EngineNotReady(
-            not_ready_message(settings.source_language, settings.target_language, f"{entry.name} is not installed")
+            not_ready_message(
+                settings.source_language, settings.target_language, text("model_not_installed", name=entry.name)
+            )
         )
     log.warning(
         "no model installed: downloading %s (%s, %s) into %s -- once only",
@@ -149,7 +152,7 @@ def firefox_model_dirs(settings: Settings, model: str | None) -> list[Path]:
     if route:
         return route
     if not settings.model_auto_pull:
-        raise EngineNotReady(firefox_not_ready_message(source, target, "not installed, and model_auto_pull is off"))
+        raise EngineNotReady(firefox_not_ready_message(source, target, text("model_not_installed_no_pull")))
     log.warning(
         "no Firefox Translations model for %s→%s installed: pulling it once from %s",
         source,

@@ -24,6 +24,8 @@ from sqlalchemy import delete
 from presseschau.app import AppContext
 from presseschau.editorial.security import AddressThrottle, SessionData, Signer, load_secret_key, password_fingerprint
 from presseschau.editorial.users import AuthenticatedUser
+from presseschau.messages import german_or
+from presseschau.publish import error_pages
 from presseschau.publish.formatting import local_datetime, nest_quotes, plural
 from presseschau.publish.queries import plain_text
 from presseschau.publish.site import asset_version
@@ -140,7 +142,9 @@ class AdminRoute(APIRoute):
             except Refusal as refusal:
                 response = refusal.response
             except HTTPException as error:
-                response = HTMLResponse(html.escape(str(error.detail)), status_code=error.status_code)
+                # FastAPI's own refusals (a body it cannot parse) in German, never its English detail.
+                _, message = error_pages.describe(error.status_code)
+                response = HTMLResponse(html.escape(message), status_code=error.status_code)
             except RequestValidationError:
                 # A path parameter that is not a number: no such page (and still no caching).
                 response = HTMLResponse("Nicht gefunden.", status_code=404)
@@ -186,6 +190,8 @@ class AdminArea:
         self.env.filters["glossary_text"] = format_glossary_additions
         self.env.filters["engine_name"] = engine_display_name
         self.env.filters["revision_author"] = revision_author
+        # A stored catalogued message (presseschau.messages) in German, else the stored English text.
+        self.env.filters["german_or"] = german_or
         # Stored titles and outlets are inline HTML: shown as their text (markup dropped, never rendered).
         self.env.filters["plain"] = plain_text
         # Rights (presseschau.store.rights): a source's reuse setting and an article's decision, in words.

@@ -7,8 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from presseschau.ingest.errors import IngestError, SourceNotFound
+from presseschau.ingest.errors import SourceNotFound
 from presseschau.ingest.sources import retranslate_for_reuse, update_source
+from presseschau.messages import CataloguedError, Refused, text
 from presseschau.publish import corrections
 from presseschau.publish.service import reindex_source
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_str, see_other
@@ -27,7 +28,7 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
     choice = form_str(form, "zweisprachig")
     try:
         if choice not in BILINGUAL_CHOICES:
-            raise ValueError(f"Zweisprachiges Lesen: unbekannte Wahl {choice!r}")
+            raise Refused(text("form_bilingual_unknown", choice=choice))
         update_source(
             context.database,
             source_id,
@@ -41,8 +42,8 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
             reindex_source(session, context.settings, source_id)
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
-    except (ValueError, IngestError) as failure:
-        return sources_page(area, context.database, context.settings, visitor, status=400, error=str(failure))
+    except CataloguedError as failure:
+        return sources_page(area, context.database, context.settings, visitor, status=400, error=failure.german)
     return see_other(f"{PREFIX}/quellen?ok=rechte#quelle-{source_id}")
 
 

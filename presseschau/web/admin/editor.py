@@ -137,7 +137,7 @@ def _form_changes(session: Session, translation: Translation, form: FormData) ->
         try:
             new_html = markers_to_html(value, index + 1)
         except MarkerError as error:
-            raise review.ReviewError(str(error)) from error
+            raise review.ReviewError(error.german) from error
         # An untouched field gives the stored HTML back (in the sanitizer's form).
         if new_html != sanitize_inline_html(paragraph.html):
             changed[index] = new_html
@@ -192,8 +192,8 @@ def _run_action(
         with database.session() as session:
             translation = _load(session, translation_id)
             if translation is None:
-                return area.error(visitor, 404, str(failure))
-            return editor_page(area, session, visitor, translation, status=400, error=str(failure), submitted=form)
+                return area.error(visitor, 404, failure.german)
+            return editor_page(area, session, visitor, translation, status=400, error=failure.german, submitted=form)
     if key == "freigegeben":
         return see_other(f"{PREFIX}/warteschlange?ok={key}")
     return see_other(f"{PREFIX}/uebersetzung/{translation_id}?ok={key}")
@@ -226,7 +226,7 @@ def retranslate(area: Area, visitor: Editor, form: Form, context: Context, trans
         try:
             engine = check_engine_name(form_str(form, "engine"))
         except UnknownEngine as error:
-            raise review.ReviewError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
+            raise review.ReviewError(error.german) from None
         # The button sits in the editor form: unsaved edits of other paragraphs are kept (in the
         # draft of a published translation, whose live page stays as it is).
         live = review.is_live(translation)
@@ -251,7 +251,7 @@ def retranslate_all(area: Area, visitor: Editor, form: Form, context: Context, t
         try:
             engine = check_engine_name(form_str(form, "engine"))
         except UnknownEngine as error:
-            raise review.ReviewError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
+            raise review.ReviewError(error.german) from None
         live = review.is_live(translation)
         review.retranslate_article(context.settings, session, translation, visitor.user.name, engine, into_draft=live)
         return "alles-neu-uebersetzt"

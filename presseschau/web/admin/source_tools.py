@@ -11,10 +11,13 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from presseschau.editorial.articles import release_article
+from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.opml import MAX_OPML_BYTES, export_opml, import_opml
-from presseschau.ingest.sources import ArticleNotFound, filtered_articles, refilter_source, release_article
+from presseschau.ingest.sources import filtered_articles, refilter_source
 from presseschau.store.models import Source
+from presseschau.translate.source_checks import SOURCE_CHECKS
 from presseschau.web.admin.area import PREFIX, AdminRoute, see_other
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
 from presseschau.web.admin.sources import sources_page
@@ -42,14 +45,14 @@ def upload_opml(area: Area, visitor: Admin, form: Form, context: Context) -> Res
         return sources_page(area, database, settings, visitor, status=400, error=error)
     data = upload.file.read(MAX_OPML_BYTES + 1)
     try:
-        report = import_opml(context.database, context.settings, data, upload.filename)
+        report = import_opml(context.database, context.settings, data, upload.filename, checks=SOURCE_CHECKS)
     except IngestError as failure:
-        error = f"OPML-Import: {failure} – nichts wurde hinzugefügt."
+        error = f"OPML-Import: {failure.german} – nichts wurde hinzugefügt."
         return sources_page(area, database, settings, visitor, status=400, error=error)
     notice = f"OPML-Import: {len(report.added)} Quelle(n) hinzugefügt"
     if report.duplicates:
         notice += f", {len(report.duplicates)} schon vorhanden oder doppelt (nicht hinzugefügt): " + "; ".join(
-            f"{url} ({why})" for url, why in report.duplicates[:20]
+            f"{url} ({why.german()})" for url, why in report.duplicate_reasons[:20]
         )
     return sources_page(area, database, settings, visitor, notice=notice + ".")
 
@@ -89,7 +92,8 @@ def release(area: Area, visitor: Editor, form: Form, context: Context) -> Respon
         return area.error(visitor, 400, "Nicht freigegeben: kein Artikel angegeben.")
     try:
         release_article(context.database, context.settings, article_id, visitor.user.name)
+    except ArticleNotFound as error:
+        return area.error(visitor, 404, f"Nicht freigegeben: {error.german}")
     except IngestError as error:
-        status = 404 if isinstance(error, ArticleNotFound) else 400
-        return area.error(visitor, status, f"Nicht freigegeben: {error}")
+        return area.error(visitor, 400, f"Nicht freigegeben: {error.german}")
     return see_other(f"{PREFIX}/gefiltert?ok=1")

@@ -16,12 +16,14 @@ from starlette.datastructures import FormData
 
 from presseschau import reporting
 from presseschau.config import Settings
-from presseschau.ingest.errors import IngestError, SourceNotFound
+from presseschau.ingest.errors import SourceNotFound
 from presseschau.ingest.filters import FilterError, SourceFilters, build_filters, filters_from_json
 from presseschau.ingest.profiles import OUTLET_KINDS, country_choices
+from presseschau.messages import CataloguedError, Refused, text
 from presseschau.store.db import Database
 from presseschau.store.models import Source
 from presseschau.translate.glossary import GlossaryInputError, parse_glossary_additions
+from presseschau.translate.source_checks import SOURCE_CHECKS
 from presseschau.web.admin.area import (
     MESSAGES,
     POLICIES,
@@ -45,10 +47,10 @@ TARGET_LANGUAGE_CHOICES = {
 
 
 def form_filters(form: Mapping[str, Any]) -> tuple[SourceFilters, list[str]]:
-    """The filters and tags of a source form; `ValueError` with a German message naming the field."""
+    """The filters and tags of a source form; `Refused` naming the field."""
     words = form_str(form, "mindestwoerter").strip() or "0"
     if form_int(form, "mindestwoerter") is None and words != "0":
-        raise ValueError(f"Mindestlänge: „{words}“ ist keine Zahl.")
+        raise Refused(text("form_min_words_not_number", value=words))
     try:
         filters = build_filters(
             form_str(form, "einschliessen").splitlines(),
@@ -57,7 +59,7 @@ def form_filters(form: Mapping[str, Any]) -> tuple[SourceFilters, list[str]]:
             form_str(form, "zielsprache") or "skip",
         )
     except FilterError as error:
-        raise ValueError(f"Filter: {error}") from None
+        raise Refused(text("form_filter", problem=error.text)) from None
     tags = [tag.strip() for tag in form_str(form, "schlagworte").split(",") if tag.strip()]
     return filters, tags
 
@@ -128,23 +130,21 @@ def typed_filter_values(typed: Mapping[str, str]) -> dict[str, str]:
 
 
 def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str] | None]:
-    """Interval (seconds), publish policy, engine and glossary of a source form; `ValueError` in German."""
-    from presseschau.translate.engines import UnknownEngine, check_engine_name
+    """Interval (seconds), publish policy, engine and glossary of a source form; a `CataloguedError`
+    (`Refused`, `UnknownEngine`) when one is unusable."""
+    from presseschau.translate.engines import check_engine_name
 
     minutes = form_int(form, "intervall")
     if minutes is None or not 1 <= minutes <= 7 * 24 * 60:
-        raise ValueError("Das Abrufintervall muss zwischen 1 Minute und 7 Tagen liegen (in Minuten).")
+        raise Refused(text("form_interval_range"))
     policy = form_str(form, "regel")
     if policy not in POLICIES:
-        raise ValueError("Unbekannte Veröffentlichungsregel.")
-    try:
-        engine = check_engine_name(form_str(form, "engine"))
-    except UnknownEngine as error:
-        raise ValueError(f"Unbekannter Übersetzungsdienst {error.name!r}.") from None
+        raise Refused(text("form_policy_unknown"))
+    engine = check_engine_name(form_str(form, "engine"))  # UnknownEngine: a catalogued refusal
     try:
         glossary = parse_glossary_additions(form_str(form, "glossar"))
     except GlossaryInputError as failure:
-        raise ValueError(f"Glossar-Ergänzungen: {failure}") from failure
+        raise Refused(text("form_glossary", problem=failure.text)) from failure
     return minutes * 60, policy, engine, glossary or None
 
 
@@ -179,10 +179,11 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
             glossary=glossary,
             tags=tags,
             filters=filters,
+            checks=SOURCE_CHECKS,
             **source_profile(form),
         )
-    except (ValueError, IngestError) as failure:
-        error = f"Quelle nicht hinzugefügt: {failure}"
+    except CataloguedError as failure:
+        error = f"Quelle nicht hinzugefügt: {failure.german}"
         return sources_page(area, context.database, context.settings, visitor, status=400, error=error, typed=form)
     return see_other(f"{PREFIX}/quellen?ok=quelle-neu")
 
@@ -205,19 +206,20 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             enabled=form.get("aktiv") == "1",
             tags=tags,
             filters=filters,
+            checks=SOURCE_CHECKS,
             **source_profile(form),
             **({"name": name} if name else {}),
         )
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
-    except (ValueError, IngestError) as failure:
+    except CataloguedError as failure:
         return sources_page(
             area,
             context.database,
             context.settings,
             visitor,
             status=400,
-            error=str(failure),
+            error=failure.german,
             typed=form,
             typed_source_id=source_id,
         )

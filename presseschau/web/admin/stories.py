@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from presseschau.config import Settings
+from presseschau.messages import text
 from presseschau.publish import press_review
 from presseschau.store.models import Story
 from presseschau.stories import key_passages, service
@@ -144,10 +145,7 @@ def release(area: Area, visitor: Editor, form: Form, database: Db, settings: Cur
     def action(session: Session) -> str:
         if withdraw:
             if form_str(form, "bestaetigt") != "ja":  # a required tick box: the admin runs no scripts
-                raise service.StoryError(
-                    "withdrawal not confirmed",
-                    "Bitte bestätigen Sie das Zurückziehen mit dem Häkchen „Ja, zurückziehen“.",
-                )
+                raise service.StoryError(text("withdrawal_not_confirmed"))
             service.withdraw(session, settings, wanted, visitor.user.name)
             return "zurueckgezogen"
         service.release(session, settings, wanted, visitor.user.name)
@@ -228,7 +226,7 @@ def edit_passage(
         if kind == "satz":
             number = form_int(form, "satz")
             if number is None:
-                raise service.StoryError("no sentence chosen", "Bitte einen Satz wählen.")
+                raise service.StoryError(text("no_sentence_chosen"))
             key_passages.pick_sentence(session, translation_id, number, editor)
         elif kind == "eigener":
             key_passages.write_passage(session, translation_id, form_str(form, "text"), editor)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from presseschau.editorial.users import ROLES, UserError, add_user, remove_user, set_disabled, set_password
+from presseschau.messages import text
 from presseschau.store.db import Database
 from presseschau.store.models import User
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_str, see_other
@@ -46,13 +47,13 @@ def _change_user(area: AdminArea, database: Database, visitor: Visitor, change: 
 def _user_name(session: Session, user_id: int) -> str:
     user = session.get(User, user_id)
     if user is None:
-        raise UserError(f"no user {user_id}", "Diesen Benutzer gibt es nicht (mehr).")
+        raise UserError(text("user_id_not_found", user_id=user_id))
     return user.name
 
 
 def _same_passwords(form: Form) -> str:
     if form_str(form, "passwort") != form_str(form, "passwort2"):
-        raise UserError("passwords differ", "Die beiden Passwörter stimmen nicht überein.")
+        raise UserError(text("passwords_differ"))
     return form_str(form, "passwort")
 
 
@@ -95,7 +96,7 @@ def reset_password(area: Area, visitor: Admin, form: Form, database: Db, user_id
 def delete_user(area: Area, visitor: Admin, form: Form, database: Db, user_id: RowId) -> Response:
     def change(session: Session) -> str:
         if form_str(form, "bestaetigt") != "1":
-            raise UserError("not confirmed", "Bitte das Entfernen mit dem Häkchen bestätigen.")
+            raise UserError(text("removal_not_confirmed"))
         remove_user(session, _user_name(session, user_id))
         return "benutzer-entfernt"
 
