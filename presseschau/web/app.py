@@ -7,6 +7,12 @@ so cached pages are never older than that TTL. Responses carry a strong ETag (ha
 body) and answer `If-None-Match` with 304. A slug's lookup (`SlugTarget`: an article, a redirect
 or nothing) is cached the same way, in the same LRU.
 
+Fast path: a route whose answer depends only on the request's path and query, the site version and
+cache entries marks the request `reusable`; `SiteFront`, the outermost ASGI layer, then keeps the
+response exactly as it went out (`CachedResponse`: headers after compression, body) and replays it
+for the same path, query and compression while the version is current and those entries are still
+cached -- before FastAPI's own layers, routing and dependencies, which cost ten times the answer.
+
 Routes are module-level handlers on `site_router` and `article_router` (the catch-all slug routes,
 included last); they take the per-app `PublicSite` (renderer, cache, site version) as a dependency.
 `create_app` only assembles: state, middleware, error handlers, the routers, the admin area and the
@@ -57,6 +63,8 @@ VERSION_TTL_S = 1.0
 # The news sitemap is rendered again at least this often (seconds).
 NEWS_SITEMAP_REFRESH_S = 600
 CACHE_ENTRIES = 4096
+# The scope key under which a route marks its answer as replayable: (version, cache keys, page).
+REUSABLE = "presseschau.reusable"
 GZIP_MINIMUM_BYTES = 500
 HTML = "text/html; charset=utf-8"
 CONTENT_TYPES = {
@@ -89,6 +97,25 @@ def make_page(
     )
 
 
+SiteVersion = tuple[int, str, str]
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A page's response as it went out (status 200; headers after compression; body), with what
+    it was made from: the site version and the cache keys the route read. While the version is
+    current and those entries are still cached, routing the request again gives these bytes."""
+
+    version: SiteVersion
+    sources: tuple[tuple[Any, ...], ...]
+    headers: RawHeaders
+    body: bytes
+    etag: str
+    not_modified_headers: RawHeaders
+    route: str
+
+
 @dataclass(frozen=True, slots=True)
 class SlugTarget:
     """What a slug names at one site version: a published article (`publication_id`, with its
@@ -100,17 +127,19 @@ class SlugTarget:
 
 
 class PageCache:
-    """A small thread-safe LRU of rendered pages and of slug lookups (`SlugTarget`, under keys that
-    start with "slug"): one bound on memory for both, and one hit count."""
+    """A small thread-safe LRU of rendered pages, of slug lookups (`SlugTarget`, under keys that
+    start with "slug") and of replayable responses (`CachedResponse`, keys that start with
+    "response"): one bound on memory for all, and one hit count (a replay counts the hits of the
+    entries it was made from, as routing the request again would)."""
 
     def __init__(self, size: int = CACHE_ENTRIES) -> None:
         self.size = size
-        self._pages: OrderedDict[tuple[Any, ...], CachedPage | SlugTarget] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], CachedPage | SlugTarget | CachedResponse] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def _get(self, key: tuple[Any, ...]) -> CachedPage | SlugTarget | None:
+    def _get(self, key: tuple[Any, ...]) -> CachedPage | SlugTarget | CachedResponse | None:
         with self._lock:
             entry = self._pages.get(key)
             if entry is None:
@@ -128,7 +157,20 @@ class PageCache:
         entry = self._get(key)
         return entry if isinstance(entry, SlugTarget) else None
 
-    def put(self, key: tuple[Any, ...], entry: CachedPage | SlugTarget) -> None:
+    def holds(self, key: tuple[Any, ...]) -> bool:
+        """Whether `key` is cached (a hit, and its entry counts as just used)."""
+        return self._get(key) is not None
+
+    def get_response(self, key: tuple[Any, ...]) -> CachedResponse | None:
+        """The replayable response under `key`; not counted as a hit or miss (its sources are)."""
+        with self._lock:
+            entry = self._pages.get(key)
+            if not isinstance(entry, CachedResponse):
+                return None
+            self._pages.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[Any, ...], entry: CachedPage | SlugTarget | CachedResponse) -> None:
         with self._lock:
             self._pages[key] = entry
             self._pages.move_to_end(key)
@@ -160,56 +202,138 @@ class _CountsCollector(Collector):
             yield family
 
 
-class _MetricsMiddleware:
-    """Request counter and latency histogram, labelled by route template (bounded cardinality)."""
+class SiteFront:
+    """The outermost ASGI layer, three jobs in one: the request counter and latency histogram
+    (labelled by route template: bounded cardinality), HEAD answered like GET without the body
+    (RFC 9110 9.3.2: link checkers, uptime monitors and `curl -I` use it, and FastAPI's GET routes
+    alone would answer 405), and replaying a `CachedResponse` before any other layer runs."""
 
-    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
-        self.app, self.requests, self.latency = app, requests, latency
+    def __init__(self, app: ASGIApp, public: PublicSite, requests: Counter, latency: Histogram) -> None:
+        self.app, self.public, self.requests, self.latency = app, public, requests, latency
+        # The metrics' children by labels: `labels()` validates and locks on every call.
+        self._counted: dict[tuple[str, str, str], Counter] = {}
+        self._timed: dict[str, Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        method = scope["method"]
+        if method in BODYLESS_READS:
+            replayed = await self._replay(scope, send, method == "HEAD")
+            if replayed is not None:
+                route, status = replayed
+                self._observe(method, route, status, started)
+                return
+        await self._route(scope, receive, send, started)
+
+    def _observe(self, method: str, route: str, status: int, started: float) -> None:
+        labels = (method, route, str(status))
+        if (counter := self._counted.get(labels)) is None:
+            counter = self._counted[labels] = self.requests.labels(*labels)
+        if (histogram := self._timed.get(route)) is None:
+            histogram = self._timed[route] = self.latency.labels(route)
+        counter.inc()
+        histogram.observe(time.perf_counter() - started)
+
+    async def _replay(self, scope: Scope, send: Send, head: bool) -> tuple[str, int] | None:
+        """Send the cached response for this request, if one is valid: (route label, status)."""
+        accept_encoding, if_none_match, has_body = _request_headers(scope)
+        if has_body:  # a body on a GET is odd: the routed path (and its body limit) answers it
+            return None
+        cache = self.public.cache
+        entry = cache.get_response(("response", scope["path"], scope["query_string"], "gzip" in accept_encoding))
+        if entry is None:
+            return None
+        version = await self.public.current_version()
+        if entry.version != version or not all(cache.holds(key) for key in entry.sources):
+            return None
+        if not_modified(entry.etag, if_none_match):
+            await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return entry.route, 304
+        await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+        await send({"type": "http.response.body", "body": b"" if head else entry.body, "more_body": False})
+        return entry.route, 200
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send, started: float) -> None:
+        """The request through FastAPI; a GET's answer kept for replay when its route allows."""
+        method = scope["method"]
+        routed = {**scope, "method": "GET"} if method == "HEAD" else scope
         status = 500
+        headers: RawHeaders = []
+        body: bytes | None = None  # the whole body when it went out in one message
+        streamed = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, headers, body, streamed
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                more_body = message.get("more_body", False)
+                if method == "HEAD":  # the start message kept GET's headers, Content-Length included
+                    if not more_body:
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+                if more_body or body is not None:
+                    streamed = True
+                body = message.get("body", b"")
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(routed, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            label = getattr(route, "path", "unmatched")
-            self.requests.labels(scope["method"], label, str(status)).inc()
-            self.latency.labels(label).observe(time.perf_counter() - started)
+            if "route" in routed:
+                scope["route"] = routed["route"]  # HEAD is labelled by the route it matched
+            label = getattr(routed.get("route"), "path", "unmatched")
+            self._observe(method, label, status, started)
+        if method == "GET" and status == 200 and body is not None and not streamed and REUSABLE in routed:
+            self._keep(scope, headers, body, label, routed[REUSABLE])
+
+    def _keep(self, scope: Scope, headers: RawHeaders, body: bytes, route: str, reusable: Any) -> None:
+        version, sources, page = reusable
+        accept_encoding, _, _ = _request_headers(scope)
+        key = ("response", scope["path"], scope["query_string"], "gzip" in accept_encoding)
+        not_modified_headers = not_modified_response(page).raw_headers
+        entry = CachedResponse(version, sources, headers, body, page.etag, not_modified_headers, route)
+        self.public.cache.put(key, entry)
 
 
-class _HeadAsGetMiddleware:
-    """Answers HEAD like GET without the body (RFC 9110 9.3.2): link checkers, uptime monitors and
-    `curl -I` use it, and FastAPI's GET routes alone would answer 405."""
+BODYLESS_READS = frozenset({"GET", "HEAD"})
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+
+def _request_headers(scope: Scope) -> tuple[str, str, bool]:
+    """(Accept-Encoding, If-None-Match, whether a body comes) from the raw headers: the first of
+    each, as Starlette's `Headers.get` reads them."""
+    accept_encoding: str | None = None
+    if_none_match: str | None = None
+    has_body = False
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding" and accept_encoding is None:
+            accept_encoding = value.decode("latin-1")
+        elif name == b"if-none-match" and if_none_match is None:
+            if_none_match = value.decode("latin-1")
+        elif name in (b"content-length", b"transfer-encoding"):
+            has_body = True
+    return accept_encoding or "", if_none_match or "", has_body
+
+
+class Website(FastAPI):
+    """FastAPI with `front` (`SiteFront`) outside all of FastAPI's own work -- its telemetry
+    checks, error pages, body limits, routing: a replayed page costs a few dictionary lookups."""
+
+    front: Callable[[ASGIApp], ASGIApp] | None = None
+    _front_app: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
+        if self.front is None:
+            await super().__call__(scope, receive, send)
             return
-
-        async def send_without_body(message: Message) -> None:
-            if message["type"] != "http.response.body":
-                await send(message)  # the start message keeps GET's headers, Content-Length included
-            elif not message.get("more_body", False):
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-        as_get = {**scope, "method": "GET"}
-        await self.app(as_get, receive, send_without_body)
-        if "route" in as_get:
-            scope["route"] = as_get["route"]  # the metrics middleware labels HEAD by the route it matched
+        if self._front_app is None:
+            self._front_app = self.front(super().__call__)
+        await self._front_app(scope, receive, send)
 
 
 def _page_number(request: Request) -> int | None:
@@ -235,7 +359,7 @@ class PublicSite:
         }
         self.robots = make_page(self.site.robots_txt(), "text/plain; charset=utf-8", "public, max-age=3600")
 
-    def version(self) -> tuple[int, str, str]:
+    def version(self) -> SiteVersion:
         """(publication count, newest `updated_at`, ...), re-read at most once per `VERSION_TTL_S`."""
         now = time.monotonic()
         if self._version is None or now - self._version_at > VERSION_TTL_S:
@@ -243,6 +367,17 @@ class PublicSite:
                 self._version = queries.site_version(session, self.language)
                 self._version_at = now
         return self._version
+
+    def fresh_version(self) -> SiteVersion | None:
+        """The version when it is younger than `VERSION_TTL_S`; None when it must be read again."""
+        if self._version is None or time.monotonic() - self._version_at > VERSION_TTL_S:
+            return None
+        return self._version
+
+    async def current_version(self) -> SiteVersion:
+        """`version()`, reading the database in a worker thread, never on the event loop."""
+        fresh = self.fresh_version()
+        return fresh if fresh is not None else await run_in_threadpool(self.version)
 
     def not_found(self) -> CachedPage:
         return make_page(self.site.not_found(), cache_control="public, max-age=60", status=404)
@@ -268,12 +403,23 @@ class PublicSite:
 
         return build
 
-    async def cached(self, request: Request, key: tuple[Any, ...], build: Callable[[], CachedPage | None]) -> Response:
-        full_key = (*key, self.version())
+    async def cached(
+        self,
+        request: Request,
+        key: tuple[Any, ...],
+        build: Callable[[], CachedPage | None],
+        reusable: bool = False,
+    ) -> Response:
+        """The page under `key` at the current version, built on a miss. `reusable`: the answer
+        depends on nothing but the path, the query and this entry, so `SiteFront` may replay it."""
+        version = await self.current_version()
+        full_key = (*key, version)
         page = self.cache.get_page(full_key)
         if page is None:
             page = await run_in_threadpool(build) or self.not_found()
             self.cache.put(full_key, page)
+        if reusable:
+            request.scope[REUSABLE] = (version, (full_key,), page)
         return respond(request, page)
 
     def resolve_slug(self, slug: str) -> SlugTarget:
@@ -297,15 +443,28 @@ def public_site(request: Request) -> PublicSite:
     return cast(PublicSite, request.app.state.public)
 
 
-Public = Annotated[PublicSite, Depends(public_site)]
+async def _public_dependency(request: Request) -> PublicSite:
+    # async: FastAPI runs a plain `def` dependency in the thread pool, a hop for an attribute read.
+    return public_site(request)
+
+
+Public = Annotated[PublicSite, Depends(_public_dependency)]
+
+
+def not_modified(etag: str, if_none_match: str) -> bool:
+    """Whether a client that sent `If-None-Match: if_none_match` holds the page with `etag`."""
+    return etag in if_none_match or if_none_match.strip() == "*"
+
+
+def not_modified_response(page: CachedPage) -> Response:
+    return Response(status_code=304, headers={"ETag": page.etag, "Cache-Control": page.cache_control})
 
 
 def respond(request: Request, page: CachedPage) -> Response:
     """`page` with its ETag and caching headers; 304 when the client holds it already."""
+    if page.status == 200 and not_modified(page.etag, request.headers.get("if-none-match", "")):
+        return not_modified_response(page)
     headers = {"ETag": page.etag, "Cache-Control": page.cache_control}
-    match = request.headers.get("if-none-match", "")
-    if page.status == 200 and (page.etag in match or match.strip() == "*"):
-        return Response(status_code=304, headers=headers)
     return Response(page.body, status_code=page.status, media_type=page.media_type, headers=headers)
 
 
@@ -321,12 +480,13 @@ async def home(request: Request, public: Public) -> Response:
     page = _page_number(request)
     if page is None:
         return respond(request, public.not_found())
-    return await public.cached(request, ("home", page), public.rendered(lambda s: public.site.home(s, page)))
+    build = public.rendered(lambda s: public.site.home(s, page))
+    return await public.cached(request, ("home", page), build, reusable=True)
 
 
 @site_router.get("/archiv/")
 async def archive(request: Request, public: Public) -> Response:
-    return await public.cached(request, ("archive",), public.rendered(public.site.archive))
+    return await public.cached(request, ("archive",), public.rendered(public.site.archive), reusable=True)
 
 
 @site_router.get("/archiv/{year}/{month}/")
@@ -388,7 +548,7 @@ def _add_feed_routes(name: str, kind: str) -> None:
 
     async def site_feed(request: Request, public: Public) -> Response:
         build = public.rendered(lambda s: public.site.feed(s, kind), CONTENT_TYPES[name], CACHE_LIST)
-        return await public.cached(request, ("feed", kind), build)
+        return await public.cached(request, ("feed", kind), build, reusable=True)
 
     async def source_feed(request: Request, public: Public, source_id: RowId) -> Response:
         if (gone := await run_in_threadpool(public.removed_source, source_id)) is not None:
@@ -410,13 +570,13 @@ def _sitemap_part(public: PublicSite, name: str) -> Callable[[], CachedPage | No
 
 @site_router.get("/sitemap.xml")
 async def sitemap(request: Request, public: Public) -> Response:
-    return await public.cached(request, ("sitemap.xml",), _sitemap_part(public, "sitemap.xml"))
+    return await public.cached(request, ("sitemap.xml",), _sitemap_part(public, "sitemap.xml"), reusable=True)
 
 
 @site_router.get("/sitemap-{number}.xml")
 async def sitemap_numbered(request: Request, public: Public, number: RowId) -> Response:
     name = f"sitemap-{number}.xml"
-    return await public.cached(request, (name,), _sitemap_part(public, name))
+    return await public.cached(request, (name,), _sitemap_part(public, name), reusable=True)
 
 
 @site_router.get("/news-sitemap.xml")
@@ -489,11 +649,12 @@ async def article_without_slash(request: Request, public: Public, slug: str) -> 
 async def article(request: Request, public: Public, slug: str) -> Response:
     if not _SLUG_RE.fullmatch(slug):
         return respond(request, public.not_found())
-    version = public.version()
-    target = public.cache.get_slug(("slug", slug, version))
+    version = await public.current_version()
+    slug_key = ("slug", slug, version)
+    target = public.cache.get_slug(slug_key)
     if target is None:
         target = await run_in_threadpool(public.resolve_slug, slug)
-        public.cache.put(("slug", slug, version), target)
+        public.cache.put(slug_key, target)
     if target.redirect_to is not None:
         return RedirectResponse(target.redirect_to, status_code=301, headers={"Cache-Control": CACHE_LIST})
     if target.publication_id is None:
@@ -503,6 +664,7 @@ async def article(request: Request, public: Public, slug: str) -> Response:
     if page is None:
         page = await run_in_threadpool(public.render_article, target.publication_id)
         public.cache.put(key, page)
+    request.scope[REUSABLE] = (version, (slug_key, key), page)
     return respond(request, page)
 
 
@@ -568,7 +730,7 @@ def app_from_environment() -> FastAPI:
 def create_app(context: AppContext) -> FastAPI:
     """The website of `context`'s database: the site, the admin area and the JSON API."""
     settings = context.settings
-    app = FastAPI(title=settings.site_title, version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app = Website(title=settings.site_title, version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     public = PublicSite(context)
     app.state.context = context
     app.state.public = public
@@ -590,9 +752,9 @@ def create_app(context: AppContext) -> FastAPI:
         login_cookie=admin.LOGIN_COOKIE,
         headers=SECURITY_HEADERS,
     )
-    app.add_middleware(_HeadAsGetMiddleware)
     app.add_exception_handler(TooManyFields, too_many_fields)
-    app.add_middleware(_MetricsMiddleware, requests=requests_total, latency=latency)  # outermost: sees HEAD
+    # Outermost, outside FastAPI's own layers: metrics see HEAD and replayed pages.
+    app.front = lambda stack: SiteFront(stack, public, requests_total, latency)
     app.add_exception_handler(StarletteHTTPException, german_error)
     app.add_exception_handler(RequestValidationError, german_error)
     app.add_exception_handler(Exception, server_error)
