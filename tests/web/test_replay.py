@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from presseschau.app import AppContext
 from presseschau.publish import service
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.publish.factories import Published, make_site
 
