@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from presseschau import reporting
 from presseschau.ingest.sources import (
     release_article,
     retranslate_article,
@@ -15,7 +15,7 @@ from presseschau.ingest.sources import (
 from presseschau.store.models import Article, Translation
 from presseschau.store.rights import article_reuse
 from presseschau.web.api.convert import article_out, paragraphs_out, reuse_out, translation_out
-from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, EditorToken, Reader, dated, paginate, service_errors
+from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, EditorToken, Reader, service_errors
 from presseschau.web.api.schemas import ArticleDetail, ArticleOut, Page, TranslationOut
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.params import OptionalRowId, RowId
@@ -34,14 +34,9 @@ def list_articles(
     page: int = PAGE_NUMBER,
     per_page: int = PER_PAGE,
 ) -> Page[ArticleOut]:
-    when = func.coalesce(Article.published_at, Article.discovered_at)
-    query = select(Article).where(*dated(when, since, until))
-    if source_id is not None:
-        query = query.where(Article.source_id == source_id)
-    if status is not None:
-        query = query.where(Article.fetch_status == status)
+    wanted = reporting.ListFilter(source_id, status, since, until, page, per_page)
     with database.session() as session:
-        rows, total = paginate(session, query, page, per_page, Article.id.desc())
+        rows, total = reporting.article_page(session, wanted)
         return Page[ArticleOut](items=[article_out(a) for a in rows], page=page, per_page=per_page, total=total)
 
 

@@ -7,13 +7,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
 
 from presseschau.editorial.tokens import TokenIdentity, authenticate_token
 from presseschau.ingest.errors import IngestError, SourceExists, SourceNotFound
@@ -130,27 +127,6 @@ def service_errors() -> Iterator[None]:
         raise HTTPException(409, str(error)) from None
     except (IngestError, FilterError) as error:
         raise HTTPException(422, str(error)) from None
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def paginate(session: Session, query: Select[Any], page: int, per_page: int, order: Any) -> tuple[list[Any], int]:
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = list(session.scalars(query.order_by(order).offset((page - 1) * per_page).limit(per_page)))
-    return rows, total
-
-
-def dated(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
-    conditions = []
-    if since is not None:
-        conditions.append(column >= _utc(since))
-    if until is not None:
-        conditions.append(column < _utc(until))
-    return conditions
 
 
 PAGE_NUMBER = Query(1, ge=1, le=MAX_PAGE)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import select
 
-from presseschau.store.models import Article, Publication, Translation
+from presseschau import reporting
+from presseschau.store.models import Publication
 from presseschau.web.api.convert import publication_out
-from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, Reader, dated, paginate
+from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, Reader
 from presseschau.web.api.schemas import Page, PublicationOut
 from presseschau.web.deps import CurrentSettings, Db
 from presseschau.web.params import OptionalRowId, RowId
@@ -29,19 +29,9 @@ def list_publications(
     page: int = PAGE_NUMBER,
     per_page: int = PER_PAGE,
 ) -> Page[PublicationOut]:
-    query = select(Publication).where(
-        Publication.language == settings.target_language, *dated(Publication.published_at, since, until)
-    )
-    if source_id is not None:
-        query = (
-            query.join(Translation, Translation.id == Publication.translation_id)
-            .join(Article, Article.id == Translation.article_id)
-            .where(Article.source_id == source_id)
-        )
-    if status is not None:
-        query = query.where(Publication.status == status)
+    wanted = reporting.ListFilter(source_id, status, since, until, page, per_page)
     with database.session() as session:
-        rows, total = paginate(session, query, page, per_page, Publication.id.desc())
+        rows, total = reporting.publication_page(session, settings.target_language, wanted)
         items = [publication_out(p, settings.base_url) for p in rows]
         return Page[PublicationOut](items=items, page=page, per_page=per_page, total=total)
 

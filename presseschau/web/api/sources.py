@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
-from sqlalchemy import select
 
+from presseschau import reporting
 from presseschau.ingest.sources import (
     RIGHTS_FIELDS,
     create_source,
@@ -17,7 +17,7 @@ from presseschau.publish.service import reindex_source
 from presseschau.store.db import Database
 from presseschau.store.models import Source
 from presseschau.web.api.convert import filters_value, source_out
-from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, AdminToken, Reader, paginate, service_errors
+from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, AdminToken, Reader, service_errors
 from presseschau.web.api.schemas import FetchResult, Page, RefilterResult, SourceCreate, SourceOut, SourceUpdate
 from presseschau.web.deps import Context, Db
 from presseschau.web.params import RowId
@@ -43,14 +43,7 @@ def list_sources(
     per_page: int = PER_PAGE,
 ) -> Page[SourceOut]:
     with database.session() as session:
-        query = select(Source)
-        if enabled is not None:
-            query = query.where(Source.enabled.is_(enabled))
-        if tag is None:
-            rows, total = paginate(session, query, page, per_page, Source.id)
-        else:  # tags are a JSON list: filtered here, the same on every database
-            matching = [s for s in session.scalars(query.order_by(Source.id)) if tag in (s.tags or ())]
-            rows, total = matching[(page - 1) * per_page : page * per_page], len(matching)
+        rows, total = reporting.source_page(session, tag, enabled, page, per_page)
         return Page[SourceOut](items=[source_out(s) for s in rows], page=page, per_page=per_page, total=total)
 
 

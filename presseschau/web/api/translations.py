@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import select
 
+from presseschau import reporting
 from presseschau.content import paragraphs_from_json
-from presseschau.store.models import Article, Translation
+from presseschau.store.models import Translation
 from presseschau.store.rights import article_reuse, shown_paragraphs
 from presseschau.web.api.convert import reuse_out, translation_out
-from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, Reader, dated, paginate
+from presseschau.web.api.deps import ERRORS, PAGE_NUMBER, PER_PAGE, Reader
 from presseschau.web.api.schemas import Page, ParagraphOut, TranslationDetail, TranslationOut
 from presseschau.web.deps import CurrentSettings, Db
 from presseschau.web.params import OptionalRowId, RowId
@@ -31,15 +31,9 @@ def list_translations(
     page: int = PAGE_NUMBER,
     per_page: int = PER_PAGE,
 ) -> Page[TranslationOut]:
-    query = select(Translation).where(
-        Translation.language == settings.target_language, *dated(Translation.updated_at, since, until)
-    )
-    if source_id is not None:
-        query = query.join(Article, Article.id == Translation.article_id).where(Article.source_id == source_id)
-    if status is not None:
-        query = query.where(Translation.status == status)
+    wanted = reporting.ListFilter(source_id, status, since, until, page, per_page)
     with database.session() as session:
-        rows, total = paginate(session, query, page, per_page, Translation.id.desc())
+        rows, total = reporting.translation_page(session, settings.target_language, wanted)
         return Page[TranslationOut](items=[translation_out(t) for t in rows], page=page, per_page=per_page, total=total)
 
 
