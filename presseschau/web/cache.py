@@ -61,6 +61,8 @@ def make_page(
 
 SiteVersion = tuple[int, str, str]
 RawHeaders = list[tuple[bytes, bytes]]
+# What a route leaves under `REUSABLE`: the version, the cache keys it read, the page it answered with.
+Reusable = tuple[SiteVersion, tuple[tuple[Any, ...], ...], CachedPage]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -16,7 +15,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from presseschau import reporting
 from presseschau.app import AppContext
-from presseschau.web.cache import REUSABLE, CachedResponse, RawHeaders, not_modified, not_modified_response
+from presseschau.web.cache import (
+    REUSABLE,
+    CachedResponse,
+    RawHeaders,
+    Reusable,
+    not_modified,
+    not_modified_response,
+)
 from presseschau.web.public import PublicSite
 
 
@@ -84,7 +90,10 @@ class SiteFront:
         entry = cache.get_response(("response", scope["path"], scope["query_string"], "gzip" in accept_encoding))
         if entry is None:
             return None
-        version = await self.public.current_version()
+        try:
+            version = await self.public.current_version()
+        except Exception:  # the database is unwell: the routed path answers with the German error page
+            return None
         if entry.version != version or not all(cache.holds(key) for key in entry.sources):
             return None
         if not_modified(entry.etag, if_none_match):
@@ -130,7 +139,7 @@ class SiteFront:
         if method == "GET" and status == 200 and body is not None and not streamed and REUSABLE in routed:
             self._keep(scope, headers, body, label, routed[REUSABLE])
 
-    def _keep(self, scope: Scope, headers: RawHeaders, body: bytes, route: str, reusable: Any) -> None:
+    def _keep(self, scope: Scope, headers: RawHeaders, body: bytes, route: str, reusable: Reusable) -> None:
         version, sources, page = reusable
         accept_encoding, _, _ = _request_headers(scope)
         key = ("response", scope["path"], scope["query_string"], "gzip" in accept_encoding)
@@ -148,7 +157,7 @@ def _request_headers(scope: Scope) -> tuple[str, str, bool]:
     accept_encoding: str | None = None
     if_none_match: str | None = None
     has_body = False
-    for name, value in scope["headers"]:
+    for name, value in scope.get("headers", ()):
         if name == b"accept-encoding" and accept_encoding is None:
             accept_encoding = value.decode("latin-1")
         elif name == b"if-none-match" and if_none_match is None:

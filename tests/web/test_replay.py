@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from presseschau.app import AppContext
 from presseschau.publish import service
@@ -129,3 +130,17 @@ def test_pages_that_depend_on_more_than_the_version_are_not_replayed(app: FastAP
     for path in ("/quelle/1/", "/news-sitemap.xml", "/suche?q=Ukraine"):
         call(app, path)
     assert not [key for key in app.state.page_cache._pages if key[0] == "response"]
+
+
+def test_a_database_failure_during_replay_gets_the_german_error_page(app: FastAPI, site: list[Published]) -> None:
+    path = f"/{site[0].slug}/"
+    assert call(app, path)[0] == 200
+
+    def broken() -> None:
+        raise RuntimeError("database is gone")
+
+    app.state.public.version = broken
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path)
+    assert response.status_code == 500
+    assert "text/html" in response.headers["content-type"] and "database is gone" not in response.text
