@@ -234,7 +234,7 @@ def serve_bare(pages_dir: Path, port: int) -> None:
     uvicorn.run(bare_app(pages), host="127.0.0.1", port=port, **UVICORN_OPTIONS)
 
 
-def measure_http(data_dir: Path, slug: str, duration: int, connections: int) -> dict[str, float]:
+def measure_http(data_dir: Path, slug: str, duration: int, connections: int, rounds: int = 2) -> dict[str, float]:
     """Requests/s of the site's cached article page and home page, each next to the bare app
     answering the same bytes (measured back to back, so the two see the same machine state)."""
     port, bare_port = _free_port(), _free_port()
@@ -257,10 +257,13 @@ def measure_http(data_dir: Path, slug: str, duration: int, connections: int) -> 
         (pages_dir / "pages.json").write_text(json.dumps(index))
         bare_command = [sys.executable, __file__, "--serve-bare", str(pages_dir), "--port", str(bare_port)]
         bare = _start(bare_command, dict(os.environ), bare_base + "/")
-        results = {}
-        for name, path in targets:
-            results[name] = _load(base + path, duration, connections)
-            results[f"bare_{name}"] = _load(bare_base + path, duration, connections)
+        # Site and bare app alternate, `rounds` times, and each keeps its best run: on shared cores
+        # another process's burst lowers one run, and best-of-N treats both servers alike.
+        results: dict[str, float] = {}
+        for _ in range(rounds):
+            for name, path in targets:
+                for key, url in ((name, base + path), (f"bare_{name}", bare_base + path)):
+                    results[key] = max(results.get(key, 0.0), _load(url, duration, connections))
         return results
     finally:
         for process in (server, bare):
@@ -274,6 +277,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per HTTP measurement")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2, help="HTTP runs per server and page (the best counts)")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the data and output directories")
@@ -300,7 +304,7 @@ def main() -> None:
 
             slug = latest(session, context.settings.target_language, 1, offset=args.articles // 2)[0].slug
         if not args.skip_http:
-            rates = measure_http(data_dir, slug, args.duration, args.connections)
+            rates = measure_http(data_dir, slug, args.duration, args.connections, args.rounds)
             report.update({f"{k}_req_per_s": round(v) for k, v in rates.items()})
             report["article_cached_vs_bare"] = round(rates["article_cached"] / rates["bare_article_cached"], 3)
             report["home_vs_bare"] = round(rates["home"] / rates["bare_home"], 3)

@@ -121,9 +121,15 @@ class PageCache:
         entry = self._get(key)
         return entry if isinstance(entry, SlugTarget) else None
 
-    def holds(self, key: tuple[Any, ...]) -> bool:
-        """Whether `key` is cached (a hit, and its entry counts as just used)."""
-        return self._get(key) is not None
+    def holds_all(self, keys: tuple[tuple[Any, ...], ...]) -> bool:
+        """Whether every one of `keys` is cached; if so each is a hit and counts as just used."""
+        with self._lock:
+            if not all(key in self._pages for key in keys):
+                return False
+            for key in keys:
+                self._pages.move_to_end(key)
+            self.hits += len(keys)
+            return True
 
     def get_response(self, key: tuple[Any, ...]) -> CachedResponse | None:
         """The replayable response under `key`; not counted as a hit or miss (its sources are)."""

@@ -90,11 +90,13 @@ class SiteFront:
         entry = cache.get_response(("response", scope["path"], scope["query_string"], "gzip" in accept_encoding))
         if entry is None:
             return None
-        try:
-            version = await self.public.current_version()
-        except Exception:  # the database is unwell: the routed path answers with the German error page
-            return None
-        if entry.version != version or not all(cache.holds(key) for key in entry.sources):
+        version = self.public.fresh_version()
+        if version is None:
+            try:
+                version = await self.public.current_version()
+            except Exception:  # the database is unwell: the routed path answers with the German error page
+                return None
+        if entry.version != version or not cache.holds_all(entry.sources):
             return None
         if not_modified(entry.etag, if_none_match):
             await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
