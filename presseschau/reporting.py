@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from presseschau.config import Settings
@@ -365,3 +365,93 @@ def collect_status(database: Database, settings: Settings, failure_limit: int = 
             usage_this_month=monthly_usage(session),
             paused=[pause.to_json() for pause in load_pauses(session).values() if pause.active(now)],
         )
+
+
+# Paged lists (the JSON API) -------------------------------------------------------------------------
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def paginate(session: Session, query: Select[Any], page: int, per_page: int, order: Any) -> tuple[list[Any], int]:
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = list(session.scalars(query.order_by(order).offset((page - 1) * per_page).limit(per_page)))
+    return rows, total
+
+
+def dated(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    conditions = []
+    if since is not None:
+        conditions.append(column >= _utc(since))
+    if until is not None:
+        conditions.append(column < _utc(until))
+    return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilter:
+    """What a paged list is narrowed to: a source, a status, a time window (`since` inclusive,
+    `until` exclusive; naive times are UTC), and the page."""
+
+    source_id: int | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+def article_page(session: Session, wanted: ListFilter) -> tuple[list[Article], int]:
+    """One page of articles, newest first, by publication (or discovery) time; and the total."""
+    when = func.coalesce(Article.published_at, Article.discovered_at)
+    query = select(Article).where(*dated(when, wanted.since, wanted.until))
+    if wanted.source_id is not None:
+        query = query.where(Article.source_id == wanted.source_id)
+    if wanted.status is not None:
+        query = query.where(Article.fetch_status == wanted.status)
+    return paginate(session, query, wanted.page, wanted.per_page, Article.id.desc())
+
+
+def translation_page(session: Session, language: str, wanted: ListFilter) -> tuple[list[Translation], int]:
+    """One page of `language`'s translations, newest first, by change time; and the total."""
+    query = select(Translation).where(
+        Translation.language == language, *dated(Translation.updated_at, wanted.since, wanted.until)
+    )
+    if wanted.source_id is not None:
+        query = query.join(Article, Article.id == Translation.article_id).where(Article.source_id == wanted.source_id)
+    if wanted.status is not None:
+        query = query.where(Translation.status == wanted.status)
+    return paginate(session, query, wanted.page, wanted.per_page, Translation.id.desc())
+
+
+def publication_page(session: Session, language: str, wanted: ListFilter) -> tuple[list[Publication], int]:
+    """One page of `language`'s publications, newest first, by publication time; and the total."""
+    query = select(Publication).where(
+        Publication.language == language, *dated(Publication.published_at, wanted.since, wanted.until)
+    )
+    if wanted.source_id is not None:
+        query = (
+            query.join(Translation, Translation.id == Publication.translation_id)
+            .join(Article, Article.id == Translation.article_id)
+            .where(Article.source_id == wanted.source_id)
+        )
+    if wanted.status is not None:
+        query = query.where(Publication.status == wanted.status)
+    return paginate(session, query, wanted.page, wanted.per_page, Publication.id.desc())
+
+
+def source_page(
+    session: Session, tag: str | None, enabled: bool | None, page: int, per_page: int
+) -> tuple[list[Source], int]:
+    """One page of sources in id order, optionally only those with `tag` or that are (not) enabled."""
+    query = select(Source)
+    if enabled is not None:
+        query = query.where(Source.enabled.is_(enabled))
+    if tag is None:
+        return paginate(session, query, page, per_page, Source.id)
+    # tags are a JSON list: filtered here, the same on every database
+    matching = [s for s in session.scalars(query.order_by(Source.id)) if tag in (s.tags or ())]
+    return matching[(page - 1) * per_page : page * per_page], len(matching)

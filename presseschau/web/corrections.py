@@ -15,9 +15,10 @@ from starlette.concurrency import run_in_threadpool
 
 from presseschau.editorial.security import AddressThrottle, Signer
 from presseschau.publish import corrections
-from presseschau.web.app import _SLUG_RE, CACHE_ARTICLE, CACHE_LIST, Public, PublicSite, make_page, respond
+from presseschau.web.cache import CACHE_ARTICLE, CACHE_LIST, make_page, respond
 from presseschau.web.limits import read_form
 from presseschau.web.params import RowId
+from presseschau.web.public import SLUG_RE, Public, PublicSite
 
 router = APIRouter()
 REPORT_COOKIE = "presseschau_meldung"
@@ -52,7 +53,7 @@ async def corrections_feed(request: Request, public: Public) -> Response:
 
 @router.get("/{slug}/zweisprachig/")
 async def bilingual_page(request: Request, public: Public, slug: str) -> Response:
-    if not _SLUG_RE.fullmatch(slug):
+    if not SLUG_RE.fullmatch(slug):
         return respond(request, public.not_found())
     target = await run_in_threadpool(public.resolve_slug, slug)
     if target.publication_id is None:

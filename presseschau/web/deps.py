@@ -2,6 +2,9 @@
 
 `create_app` stores its `AppContext` in `app.state.context`; route handlers ask for the part they use
 (`Db`, `CurrentSettings`, or the whole `Context` where a service function takes it).
+
+The dependencies are `async def` although they do no I/O: FastAPI runs a plain `def` dependency
+in its thread pool, a hop between threads for each attribute read.
 """
 
 from __future__ import annotations
@@ -15,18 +18,18 @@ from presseschau.config import Settings
 from presseschau.store.db import Database
 
 
-def app_context(request: Request) -> AppContext:
+async def app_context(request: Request) -> AppContext:
     return cast(AppContext, request.app.state.context)
 
 
 Context = Annotated[AppContext, Depends(app_context)]
 
 
-def database(context: Context) -> Database:
+async def database(context: Context) -> Database:
     return context.database
 
 
-def current_settings(context: Context) -> Settings:
+async def current_settings(context: Context) -> Settings:
     return context.settings
 
 

@@ -20,8 +20,9 @@ from starlette.concurrency import run_in_threadpool
 
 from presseschau.editorial.security import AddressThrottle
 from presseschau.publish import newsletter, press_review
-from presseschau.web.app import CONTENT_TYPES, HTML, Public, PublicSite, make_page, respond
+from presseschau.web.cache import HTML, make_page, respond
 from presseschau.web.limits import read_form
+from presseschau.web.public import CONTENT_TYPES, Public, PublicSite
 
 log = logging.getLogger(__name__)
 

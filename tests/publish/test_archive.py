@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from presseschau.app import AppContext
 from presseschau.publish.archive import archive_day
 from presseschau.publish.static import build_site
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.publish.factories import make_article, make_source
 from tests.publish.validation import assert_valid_html

@@ -17,7 +17,7 @@ from presseschau.app import AppContext
 from presseschau.publish.static import build_site
 from presseschau.store.models import StoryArticle
 from presseschau.stories import service
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.hostile import MARKUP_TEXTS, XML_FORBIDDEN_RE, stored_html, with_controls
 from tests.publish.factories import make_article, make_source

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 
 from presseschau.app import AppContext
 from presseschau.publish.formatting import plural
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.stories.story_data import QUAKE, STARSHIP, publish_event
 

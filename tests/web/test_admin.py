@@ -20,7 +20,7 @@ from presseschau.content import Paragraph, paragraphs_from_json
 from presseschau.editorial.security import secret_key_file
 from presseschau.editorial.users import MAX_FAILED_LOGINS, add_user, set_password
 from presseschau.store.models import Publication, Source, Translation
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.admin import SESSION_COOKIE
 from presseschau.web.app import create_app
 from tests.publish.factories import GERMAN_BODY, Published, make_article, make_source

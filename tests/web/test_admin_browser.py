@@ -11,7 +11,7 @@ import pytest
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
 from presseschau.store.models import Translation
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from tests.publish.factories import make_article, make_source
 from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
 

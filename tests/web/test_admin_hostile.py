@@ -14,7 +14,7 @@ from presseschau.app import AppContext
 from presseschau.editorial import users as users_module
 from presseschau.editorial.users import MAX_FAILED_LOGINS, add_user, authenticate, set_disabled
 from presseschau.store.models import Story, utcnow
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.web.test_admin import PASSWORD, _csrf, login
 

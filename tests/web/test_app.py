@@ -13,7 +13,7 @@ from presseschau.app import AppContext
 from presseschau.content import paragraphs_from_json
 from presseschau.publish import service
 from presseschau.store.models import Publication, Source, Translation
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.publish.factories import Published, make_article, make_site, make_source
 from tests.publish.validation import (

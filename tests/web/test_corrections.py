@@ -17,7 +17,7 @@ from sqlalchemy import select
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
 from presseschau.store.models import CorrectionReport, Publication, Source
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.hostile import MARKUP_TEXTS
 from tests.publish.factories import Published, make_article, make_source

@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 
 from presseschau.app import AppContext
 from presseschau.publish.queries import rank_related
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.demo_site import load_demo_site
 from tests.web.test_browser import browser  # noqa: F401 -- shared fixture

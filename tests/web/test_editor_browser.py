@@ -13,7 +13,7 @@ from presseschau.content import Paragraph
 from presseschau.editorial.users import add_user
 from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Source, Translation
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from tests.publish.factories import make_article, make_source
 from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
 

@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 
 from presseschau.app import AppContext
 from presseschau.publish import error_pages
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.publish.factories import make_article, make_site
 from tests.publish.validation import assert_valid_html

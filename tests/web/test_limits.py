@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.admin import LOGIN_COOKIE, SESSION_COOKIE
 from presseschau.web.app import create_app
 from presseschau.web.limits import ADMIN_LIMIT, LOGIN_LIMIT

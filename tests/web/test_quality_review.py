@@ -13,7 +13,7 @@ from sqlalchemy import select
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
 from presseschau.store.models import Article, Source, Translation
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.web.test_browser import _navigate, browser, server  # noqa: F401 -- shared fixtures
 
@@ -119,7 +119,7 @@ def test_articles_show_and_the_api_carry_the_flags(context: AppContext, faulty: 
     from typer.testing import CliRunner
 
     from presseschau.cli import app as cli_app
-    from presseschau.web.api import translation_out
+    from presseschau.web.api.convert import translation_out
 
     with context.database.session() as session:
         translation = session.get(Translation, faulty)

@@ -10,7 +10,7 @@ import pytest
 
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from tests.demo_site import load_demo_site
 from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from presseschau.app import AppContext
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from tests.publish.factories import make_article, make_source
 from tests.stories.story_data import QUAKE, STARSHIP, publish_event
 from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from presseschau.app import AppContext
 from presseschau.store.models import CorrectionReport
-from presseschau.web import app as web_app
+from presseschau.web import public as web_app
 from tests.demo_site import load_demo_site
 from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
 from tests.web.test_reader_browser import CONTRAST_SCRIPT, _color_scheme
