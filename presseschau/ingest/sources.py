@@ -82,7 +82,15 @@ def _check_interval(subject: str, interval: int) -> int:
 
 
 def _check_value(subject: str, name: str, value: Any) -> Any:
-    """The validated, normalized value of one source field."""
+    """The validated, normalized value of one source field; `InvalidInput` names the field."""
+    try:
+        return _checked_value(subject, name, value)
+    except InvalidInput as error:
+        error.field = name  # a form shows the message next to this field
+        raise
+
+
+def _checked_value(subject: str, name: str, value: Any) -> Any:
     if name in RIGHTS_FIELDS:
         return _check_rights_value(subject, name, value)
     if name == "name":

@@ -107,7 +107,7 @@ def test_filter_fields_go_through_the_shared_validation(context: AppContext, cli
         "target_language": "publish",
     }
     assert source.tags == ["Nachrichten/Europa", "Täglich"]
-    page = lxml_html.fromstring(client.get("/admin/quellen").text)
+    page = lxml_html.fromstring(client.get(f"/admin/quellen/{source.id}").text)
     assert page.get_element_by_id(f"q{source.id}-einschliessen").text_content() == "Ukraine\ntitle:/\\bKyiv\\b/"
     assert page.get_element_by_id(f"q{source.id}-mindestwoerter").get("value") == "120"
     assert page.get_element_by_id(f"q{source.id}-schlagworte").get("value") == "Nachrichten/Europa, Täglich"

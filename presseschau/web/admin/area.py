@@ -113,6 +113,22 @@ POLL_STATUS_LABELS: dict[str, str] = {
 }
 
 
+class FieldError(ValueError):
+    """A refused form value: the message is shown next to the form field `field` (None: the form as
+    a whole), with the form re-rendered as it was typed."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def field_errors(error: Exception, field: str | None = None) -> dict[str, str]:
+    """The `errors` a form template shows for `error`: its message under its field's name
+    (`FieldError.field`, else `field`); "" is the form as a whole."""
+    name = error.field if isinstance(error, FieldError) and error.field else field
+    return {name or "": str(error)}
+
+
 class Refusal(Exception):
     """Raised by an admin dependency to answer with `response` instead of running the route."""
 

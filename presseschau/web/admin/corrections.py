@@ -11,9 +11,19 @@ from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.sources import retranslate_for_reuse, update_source
 from presseschau.publish import corrections
 from presseschau.publish.service import reindex_source
-from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_str, see_other
+from presseschau.web.admin.area import (
+    MESSAGES,
+    PREFIX,
+    AdminArea,
+    AdminRoute,
+    FieldError,
+    Visitor,
+    field_errors,
+    form_str,
+    see_other,
+)
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
-from presseschau.web.admin.sources import sources_page
+from presseschau.web.admin.sources import refused_field, source_page, typed_values
 from presseschau.web.deps import Context, Db
 from presseschau.web.params import RowId
 
@@ -27,7 +37,7 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
     choice = form_str(form, "zweisprachig")
     try:
         if choice not in BILINGUAL_CHOICES:
-            raise ValueError(f"Zweisprachiges Lesen: unbekannte Wahl {choice!r}")
+            raise FieldError(f"Zweisprachiges Lesen: unbekannte Wahl {choice!r}", "zweisprachig")
         update_source(
             context.database,
             source_id,
@@ -42,8 +52,17 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
     except (ValueError, IngestError) as failure:
-        return sources_page(area, context.database, context.settings, visitor, status=400, error=str(failure))
-    return see_other(f"{PREFIX}/quellen?ok=rechte#quelle-{source_id}")
+        return source_page(
+            area,
+            context.database,
+            visitor,
+            source_id,
+            status=400,
+            error="Nutzungsrechte nicht gespeichert – bitte die markierten Angaben prüfen.",
+            typed=typed_values(form),
+            errors=field_errors(failure, refused_field(failure) or "umfang"),
+        )
+    return see_other(f"{PREFIX}/quellen/{source_id}?ok=rechte#rechte-{source_id}")
 
 
 def _reports_page(area: AdminArea, visitor: Visitor, database: Db, status: int = 200, **values: str | None) -> Response:

@@ -17,7 +17,7 @@ from presseschau.ingest.sources import ArticleNotFound, filtered_articles, refil
 from presseschau.store.models import Source
 from presseschau.web.admin.area import PREFIX, AdminRoute, see_other
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
-from presseschau.web.admin.sources import sources_page
+from presseschau.web.admin.sources import source_page, sources_page
 from presseschau.web.deps import Context, Db
 from presseschau.web.params import RowId, form_row_id
 
@@ -65,7 +65,7 @@ def refilter(area: Area, visitor: Admin, form: Form, context: Context, source_id
         f"Übersetzung freigegeben, {report.unchanged} unverändert, {report.kept_translated} schon übersetzt "
         "(bleiben, wie sie sind)."
     )
-    return sources_page(area, context.database, context.settings, visitor, notice=notice)
+    return source_page(area, context.database, visitor, source_id, notice=notice)
 
 
 @router.get("/gefiltert")
