@@ -6,6 +6,8 @@ Behind the same dependencies as every admin route (session, role, CSRF); every w
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -14,12 +16,14 @@ from starlette.datastructures import UploadFile
 from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.opml import MAX_OPML_BYTES, export_opml, import_opml
 from presseschau.ingest.sources import ArticleNotFound, filtered_articles, refilter_source, release_article
+from presseschau.publish.formatting import plural
+from presseschau.store.db import Database
 from presseschau.store.models import Source
-from presseschau.web.admin.area import PREFIX, AdminRoute, see_other
+from presseschau.web.admin.area import PREFIX, AdminArea, AdminRoute, Visitor, form_str, see_other
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
 from presseschau.web.admin.sources import source_page, sources_page
 from presseschau.web.deps import Context, Db
-from presseschau.web.params import RowId, form_row_id
+from presseschau.web.params import RowId, form_row_id, parse_row_ids
 
 router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 
@@ -68,18 +72,42 @@ def refilter(area: Area, visitor: Admin, form: Form, context: Context, source_id
     return source_page(area, context.database, visitor, source_id, notice=notice)
 
 
-@router.get("/gefiltert")
-def filtered(request: Request, area: Area, visitor: Editor, database: Db) -> Response:
+def filtered_page(area: AdminArea, database: Database, visitor: Visitor, status: int = 200, **values: Any) -> Response:
     with database.session() as session:
         articles = filtered_articles(session)
         names = {source.id: source.name for source in session.scalars(select(Source))}
-        return area.page(
-            "filtered.html",
-            visitor,
-            articles=articles,
-            source_names=names,
-            notice="Artikel freigegeben; er wird übersetzt." if request.query_params.get("ok") else None,
-        )
+        return area.page("filtered.html", visitor, status=status, articles=articles, source_names=names, **values)
+
+
+@router.get("/gefiltert")
+def filtered(request: Request, area: Area, visitor: Editor, database: Db) -> Response:
+    notice = "Artikel freigegeben; er wird übersetzt." if request.query_params.get("ok") else None
+    return filtered_page(area, database, visitor, notice=notice)
+
+
+@router.post("/gefiltert/auswahl")
+def release_chosen(area: Area, visitor: Editor, form: Form, context: Context) -> Response:
+    """Release the ticked held articles after one confirmation; each in its own transaction."""
+    chosen = parse_row_ids(form.getlist("auswahl"))
+    refusal = None
+    if form_str(form, "aktion") != "freigeben":
+        refusal = "Unbekannte Aktion."
+    elif not chosen:
+        refusal = "Bitte mindestens einen Artikel ankreuzen."
+    elif form_str(form, "bestaetigt") != "ja":
+        refusal = "Bitte bestätigen Sie die Freigabe der gewählten Artikel mit dem Häkchen."
+    if refusal is not None:
+        return filtered_page(area, context.database, visitor, status=400, error=refusal)
+    released, failures = 0, []
+    for article_id in chosen:
+        try:
+            release_article(context.database, context.settings, article_id, visitor.user.name)
+            released += 1
+        except IngestError as failure:
+            failures.append(str(failure))
+    notice = f"{plural(released, 'Artikel', 'Artikel')} freigegeben; sie werden übersetzt."
+    error = ("Nicht freigegeben: " + "; ".join(failures)) if failures else None
+    return filtered_page(area, context.database, visitor, notice=notice, error=error)
 
 
 @router.post("/gefiltert/freigeben")
