@@ -26,9 +26,11 @@ _hasher = PasswordHasher()
 class UserError(ValueError):
     """A user could not be created or changed; the message says why (`german`: for the admin area)."""
 
-    def __init__(self, message: str, german: str | None = None) -> None:
+    def __init__(self, message: str, german: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.german = german or message
+        # The input it is about (`name`, `role`, `password`), for a form to show it there.
+        self.field = field
 
 
 class LoginThrottled(RuntimeError):
@@ -53,6 +55,7 @@ def hash_password(password: str) -> str:
         raise UserError(
             f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
             f"Das Passwort ist zu kurz: mindestens {MIN_PASSWORD_LENGTH} Zeichen.",
+            field="password",
         )
     return _hasher.hash(password)
 
@@ -62,11 +65,12 @@ def add_user(session: Session, name: str, password: str, role: str = "editor") -
         raise UserError(
             f"invalid user name {name!r}: 2-100 letters, digits, '_', '.', '@' or '-'",
             f"Ungültiger Name „{name}“: 2–100 Buchstaben, Ziffern, „_“, „.“, „@“ oder „-“.",
+            field="name",
         )
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}: one of {', '.join(ROLES)}", f"Unbekannte Rolle „{role}“.")
+        raise UserError(f"unknown role {role!r}: one of {', '.join(ROLES)}", f"Unbekannte Rolle „{role}“.", "role")
     if session.scalars(select(User).where(User.name == name)).first() is not None:
-        raise UserError(f"user {name!r} exists already", f"Einen Benutzer „{name}“ gibt es schon.")
+        raise UserError(f"user {name!r} exists already", f"Einen Benutzer „{name}“ gibt es schon.", "name")
     user = User(name=name, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()

@@ -123,10 +123,11 @@ class FieldError(ValueError):
 
 
 def field_errors(error: Exception, field: str | None = None) -> dict[str, str]:
-    """The `errors` a form template shows for `error`: its message under its field's name
-    (`FieldError.field`, else `field`); "" is the form as a whole."""
-    name = error.field if isinstance(error, FieldError) and error.field else field
-    return {name or "": str(error)}
+    """The `errors` a form template shows for `error`: its message under the name of the form field
+    it is about (`field` when given, else the error's own `field`, as `FieldError` and
+    `ReviewError` carry one); "" is the form as a whole."""
+    name = field if field is not None else getattr(error, "field", None)
+    return {name if isinstance(name, str) else "": str(error)}
 
 
 class Refusal(Exception):

@@ -4,6 +4,8 @@ and public correction notes (editors). Writes go through `presseschau.ingest.sou
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -65,9 +67,13 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
     return see_other(f"{PREFIX}/quellen/{source_id}?ok=rechte#rechte-{source_id}")
 
 
-def _reports_page(area: AdminArea, visitor: Visitor, database: Db, status: int = 200, **values: str | None) -> Response:
+def _reports_page(area: AdminArea, visitor: Visitor, database: Db, status: int = 200, **values: Any) -> Response:
+    """The open reports; after a refusal, `typed` holds the note as typed and `errors` the message,
+    both by the report's id."""
     with database.session() as session:
         found = corrections.reports(session)
+    values.setdefault("typed", {})
+    values.setdefault("errors", {})
     return area.page("corrections.html", visitor, status=status, reports=found, **values)
 
 
@@ -88,5 +94,13 @@ def handle_report(area: Area, visitor: Editor, form: Form, context: Context, rep
             if note and action != "verworfen":
                 corrections.publish_note(session, report.publication_id, note, visitor.user.name)
     except corrections.CorrectionError as failure:
-        return _reports_page(area, visitor, context.database, status=400, error=failure.german)
+        return _reports_page(
+            area,
+            visitor,
+            context.database,
+            status=400,
+            error=f"Nicht erledigt: {failure.german}",
+            typed={report_id: form_str(form, "notiz")},
+            errors={f"notiz-{report_id}": failure.german},
+        )
     return see_other(f"{PREFIX}/korrekturen?ok={'korrektur' if note and action != 'verworfen' else 'meldung'}")

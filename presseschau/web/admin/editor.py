@@ -18,7 +18,18 @@ from presseschau.editorial import review
 from presseschau.editorial.markers import MarkerError, html_to_markers, markers_to_html
 from presseschau.store.db import Database
 from presseschau.store.models import PublicationStatus, Translation
-from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str, see_other
+from presseschau.web.admin.area import (
+    MESSAGES,
+    PREFIX,
+    AdminArea,
+    AdminRoute,
+    FieldError,
+    Visitor,
+    field_errors,
+    form_int,
+    form_str,
+    see_other,
+)
 from presseschau.web.admin.deps import Area, Editor, Form
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.params import RowId
@@ -77,7 +88,10 @@ def editor_page(
     error: str | None = None,
     notice: str | None = None,
     submitted: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
 ) -> Response:
+    """The editor; after a refusal `submitted` (the form) fills it again and `errors` holds the
+    message by the name of the field it is about."""
     from presseschau.translate.engines import engine_names
 
     history = review.revisions(session, translation)
@@ -105,6 +119,8 @@ def editor_page(
         draft=translation.draft,
         error=error,
         notice=notice,
+        errors=errors or {},
+        typed_slug=submitted.get("slug") if submitted is not None and isinstance(submitted.get("slug"), str) else None,
     )
 
 
@@ -137,7 +153,7 @@ def _form_changes(session: Session, translation: Translation, form: FormData) ->
         try:
             new_html = markers_to_html(value, index + 1)
         except MarkerError as error:
-            raise review.ReviewError(str(error)) from error
+            raise FieldError(str(error), f"absatz-{index}") from error
         # An untouched field gives the stored HTML back (in the sanitizer's form).
         if new_html != sanitize_inline_html(paragraph.html):
             changed[index] = new_html
@@ -188,12 +204,21 @@ def _run_action(
                 "unten; erneut speichern übernimmt sie."
             )
             return editor_page(area, session, visitor, translation, status=409, error=error, submitted=form)
-    except review.ReviewError as failure:
+    except (review.ReviewError, FieldError) as failure:
         with database.session() as session:
             translation = _load(session, translation_id)
             if translation is None:
                 return area.error(visitor, 404, str(failure))
-            return editor_page(area, session, visitor, translation, status=400, error=str(failure), submitted=form)
+            return editor_page(
+                area,
+                session,
+                visitor,
+                translation,
+                status=400,
+                error=str(failure),
+                submitted=form,
+                errors=field_errors(failure),
+            )
     if key == "freigegeben":
         return see_other(f"{PREFIX}/warteschlange?ok={key}")
     return see_other(f"{PREFIX}/uebersetzung/{translation_id}?ok={key}")
@@ -262,7 +287,10 @@ def retranslate_all(area: Area, visitor: Editor, form: Form, context: Context, t
 @router.post("/uebersetzung/{translation_id}/slug")
 def slug(area: Area, visitor: Editor, form: Form, database: Db, translation_id: RowId) -> Response:
     def action(session: Session, translation: Translation) -> str:
-        review.change_slug(session, translation, form_str(form, "slug").strip(), visitor.user.name)
+        try:
+            review.change_slug(session, translation, form_str(form, "slug").strip(), visitor.user.name)
+        except review.ReviewError as failure:
+            raise FieldError(str(failure), "slug") from failure
         return "slug"
 
     return _run_action(area, database, visitor, form, translation_id, action)
@@ -287,7 +315,7 @@ def reject(area: Area, visitor: Editor, form: Form, database: Db, translation_id
     def action(session: Session, translation: Translation) -> str:
         # Confirmed by a required tick box (the admin runs no scripts, so no confirm() dialog).
         if form_str(form, "bestaetigt") != "ja":
-            raise review.ReviewError("Bitte bestätigen Sie das Ablehnen mit dem Häkchen „Ja, ablehnen“.")
+            raise FieldError("Bitte bestätigen Sie das Ablehnen mit dem Häkchen „Ja, ablehnen“.", "bestaetigt")
         review.reject(session, translation, visitor.user.name)
         return "abgelehnt"
 

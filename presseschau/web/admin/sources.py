@@ -344,7 +344,7 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
             status=400,
             error="Quelle nicht hinzugefügt – bitte die markierten Angaben prüfen.",
             typed=typed_values(form),
-            errors=field_errors(failure, refused_field(failure)),
+            errors=field_errors(failure, refused_field(failure) or ""),
         )
     return see_other(f"{PREFIX}/quellen/{source.id}?ok=quelle-neu")
 
@@ -401,7 +401,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             status=400,
             error="Nicht gespeichert – bitte die markierten Angaben prüfen.",
             typed={"aktiv": "", **typed_values(form)},  # an unticked box sends nothing
-            errors=field_errors(failure, refused_field(failure)),
+            errors=field_errors(failure, refused_field(failure) or ""),
         )
     return see_other(f"{PREFIX}/quellen/{source_id}?ok=quelle-gespeichert")
 
