@@ -453,6 +453,21 @@ def release_article(database: Database, settings: Settings, article_id: int, by:
         return article
 
 
+def reject_article(database: Database, article_id: int, by: str) -> Article:
+    """Confirm a filter's hold for good (an editor's decision): the article is kept, never
+    translated, and leaves the list of held articles; refiltering and later revisions keep it so."""
+    subject = f"article {article_id}"
+    with database.session() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise ArticleNotFound(subject, "no such article")
+        if article.fetch_status != FetchStatus.FILTERED:
+            raise InvalidInput(subject, f"is not held by a filter (status {article.fetch_status})")
+        article.fetch_status = FetchStatus.REJECTED
+        log.info("article %s rejected by %s (held for: %s)", article_id, by, article.filter_reason)
+        return article
+
+
 def retranslate_article(database: Database, settings: Settings, article_id: int) -> Translation:
     """Queue a fresh machine translation of an article's current revision (its publication stays
     as it is until the new translation is done)."""

@@ -18,7 +18,7 @@ from presseschau.store.models import Article, Publication, Source
 from presseschau.web.app import create_app
 from tests.ingest.conftest import NewsSite, news_site, threaded_server  # noqa: F401 -- shared fixtures
 from tests.publish.factories import make_article, make_source
-from tests.web.test_admin_sources import PASSWORD, _article, csrf, login
+from tests.web.test_admin_sources import PASSWORD, _article, login
 
 
 @pytest.fixture
@@ -213,7 +213,7 @@ def test_bulk_release_and_reject_in_the_queue(context: AppContext, client: TestC
     assert states == {first: "published", second: "published", third: "archived"}
 
 
-def test_bulk_release_of_held_articles(context: AppContext, client: TestClient) -> None:
+def test_bulk_release_and_reject_of_held_articles(context: AppContext, client: TestClient) -> None:
     source = create_source(context.database, context.settings, "https://paper.example/rss")
     chosen = [_article(context, source.id, f"Sport {n}", status="filtered") for n in range(3)]
     token = login(client, "erik")
@@ -223,7 +223,13 @@ def test_bulk_release_of_held_articles(context: AppContext, client: TestClient) 
     assert client.post("/admin/gefiltert/auswahl", data=form).status_code == 400
     released = client.post("/admin/gefiltert/auswahl", data={**form, "bestaetigt": "ja"})
     assert released.status_code == 200 and "2 Artikel freigegeben; sie werden übersetzt." in released.text
+    rejected = client.post(
+        "/admin/gefiltert/auswahl",
+        data={**form, "auswahl": [str(chosen[1]), str(chosen[2])], "aktion": "ablehnen", "bestaetigt": "ja"},
+    )
+    assert "1 Artikel abgelehnt; sie werden nie übersetzt." in rejected.text
+    assert f"article {chosen[2]}: is not held by a filter (status ok)" in rejected.text
     with context.database.session() as session:
         statuses = [session.get(Article, article_id).fetch_status for article_id in chosen]  # type: ignore[union-attr]
-    assert statuses == ["ok", "filtered", "ok"]
-    assert csrf(released.text)
+    assert statuses == ["ok", "rejected", "ok"]
+    assert "Kein Artikel zurückgehalten." in client.get("/admin/gefiltert").text

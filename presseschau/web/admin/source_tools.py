@@ -15,7 +15,13 @@ from starlette.datastructures import UploadFile
 
 from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.opml import MAX_OPML_BYTES, export_opml, import_opml
-from presseschau.ingest.sources import ArticleNotFound, filtered_articles, refilter_source, release_article
+from presseschau.ingest.sources import (
+    ArticleNotFound,
+    filtered_articles,
+    refilter_source,
+    reject_article,
+    release_article,
+)
 from presseschau.publish.formatting import plural
 from presseschau.store.db import Database
 from presseschau.store.models import Source
@@ -86,27 +92,33 @@ def filtered(request: Request, area: Area, visitor: Editor, database: Db) -> Res
 
 
 @router.post("/gefiltert/auswahl")
-def release_chosen(area: Area, visitor: Editor, form: Form, context: Context) -> Response:
-    """Release the ticked held articles after one confirmation; each in its own transaction."""
+def decide_chosen(area: Area, visitor: Editor, form: Form, context: Context) -> Response:
+    """Release (translate after all) or reject (hold for good) the ticked held articles after one
+    confirmation; each in its own transaction, one that cannot be changed is named."""
     chosen = parse_row_ids(form.getlist("auswahl"))
+    action = form_str(form, "aktion")
     refusal = None
-    if form_str(form, "aktion") != "freigeben":
+    if action not in ("freigeben", "ablehnen"):
         refusal = "Unbekannte Aktion."
     elif not chosen:
         refusal = "Bitte mindestens einen Artikel ankreuzen."
     elif form_str(form, "bestaetigt") != "ja":
-        refusal = "Bitte bestätigen Sie die Freigabe der gewählten Artikel mit dem Häkchen."
+        refusal = "Bitte bestätigen Sie die Aktion für die gewählten Artikel mit dem Häkchen."
     if refusal is not None:
-        return filtered_page(area, context.database, visitor, status=400, error=refusal)
-    released, failures = 0, []
+        return filtered_page(area, context.database, visitor, status=400, error=refusal, chosen=set(chosen))
+    done, failures = 0, []
     for article_id in chosen:
         try:
-            release_article(context.database, context.settings, article_id, visitor.user.name)
-            released += 1
+            if action == "freigeben":
+                release_article(context.database, context.settings, article_id, visitor.user.name)
+            else:
+                reject_article(context.database, article_id, visitor.user.name)
+            done += 1
         except IngestError as failure:
             failures.append(str(failure))
-    notice = f"{plural(released, 'Artikel', 'Artikel')} freigegeben; sie werden übersetzt."
-    error = ("Nicht freigegeben: " + "; ".join(failures)) if failures else None
+    outcome = "freigegeben; sie werden übersetzt" if action == "freigeben" else "abgelehnt; sie werden nie übersetzt"
+    notice = f"{plural(done, 'Artikel', 'Artikel')} {outcome}."
+    error = ("Nicht geändert: " + "; ".join(failures)) if failures else None
     return filtered_page(area, context.database, visitor, notice=notice, error=error)
 
 
