@@ -115,3 +115,56 @@ def test_sources_at_scale_and_forms_that_keep_work(
     with context.database.session() as session:
         statuses = {p.translation_id: p.status for p in session.scalars(select(Publication))}
     assert all(statuses[item.translation_id] == "published" for item in held)
+
+
+@pytest.mark.parametrize("width", (1280, 390))
+def test_refused_user_and_editor_forms_keep_work_in_the_browser(
+    context: AppContext,
+    server: str,  # noqa: F811 -- the shared fixture
+    browser: object,  # noqa: F811
+    width: int,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.set_window_size(width, 900)  # type: ignore[attr-defined]
+    with context.database.session() as session:
+        add_user(session, "anna", PASSWORD, role="admin")
+        made = make_article(session, context.settings, source=make_source(session, "Desk", policy="review"))
+    driver.get(server + "/admin/benutzer")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "name").send_keys("anna")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "passwort").send_keys("falsch")  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click)  # type: ignore[attr-defined]
+    # A failed login keeps the name; the password field is empty and marked.
+    assert driver.find_element(By.ID, "name").get_attribute("value") == "anna"  # type: ignore[attr-defined]
+    password = driver.find_element(By.ID, "passwort")  # type: ignore[attr-defined]
+    assert password.get_attribute("value") == "" and password.get_attribute("aria-invalid") == "true"
+    password.send_keys(PASSWORD)
+    _navigate(driver, password.submit)
+
+    # A new user with passwords that differ: the name and role come back, the message at the field.
+    driver.find_element(By.ID, "neu-name").send_keys("lena")  # type: ignore[attr-defined]
+    driver.find_element(By.CSS_SELECTOR, "#neu-rolle option[value='admin']").click()  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "neu-passwort").send_keys("ein langes passwort 1")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "neu-passwort2").send_keys("ein langes passwort 2")  # type: ignore[attr-defined]
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "#benutzer-anlegen button").click)  # type: ignore[attr-defined]
+    assert driver.find_element(By.ID, "neu-name").get_attribute("value") == "lena"  # type: ignore[attr-defined]
+    assert driver.find_element(By.CSS_SELECTOR, "#neu-rolle option[selected]").get_attribute("value") == "admin"  # type: ignore[attr-defined]
+    repeated = driver.find_element(By.ID, "neu-passwort2")  # type: ignore[attr-defined]
+    message = driver.find_element(By.ID, repeated.get_attribute("aria-describedby"))  # type: ignore[attr-defined]
+    assert message.is_displayed() and message.text == "Die beiden Passwörter stimmen nicht überein."
+    _no_sideways_scroll(driver, width)
+    _screenshot(driver, f"admin-benutzer-abgelehnt-{width}.png", width)
+
+    # The editor: a javascript: link is reported next to its paragraph, the typed text kept.
+    driver.get(f"{server}/admin/uebersetzung/{made.translation_id}")  # type: ignore[attr-defined]
+    paragraph = driver.find_element(By.ID, "feld-1")  # type: ignore[attr-defined]
+    paragraph.clear()
+    typed = "Siehe [Link: hier → javascript:alert(1)]."
+    paragraph.send_keys(typed)
+    _navigate(driver, driver.find_element(By.ID, "speichern").click)  # type: ignore[attr-defined]
+    paragraph = driver.find_element(By.ID, "feld-1")  # type: ignore[attr-defined]
+    assert paragraph.get_attribute("value") == typed and paragraph.get_attribute("aria-invalid") == "true"
+    message = driver.find_element(By.ID, paragraph.get_attribute("aria-describedby"))  # type: ignore[attr-defined]
+    assert message.is_displayed() and "nicht erlaubt" in message.text
+    _screenshot(driver, f"admin-editor-link-abgelehnt-{width}.png", width)
