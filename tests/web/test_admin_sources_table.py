@@ -4,6 +4,7 @@ source; „Jetzt abrufen“; a preview before adding; bulk actions on the queue 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,29 @@ def test_bulk_release_and_reject_of_held_articles(context: AppContext, client: T
         statuses = [session.get(Article, article_id).fetch_status for article_id in chosen]  # type: ignore[union-attr]
     assert statuses == ["ok", "rejected", "ok"]
     assert "Kein Artikel zurückgehalten." in client.get("/admin/gefiltert").text
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_overview_query_agrees_on_both_databases(request: pytest.FixtureRequest, backend: str) -> None:
+    from presseschau.reporting import source_overview
+
+    ctx: AppContext = request.getfixturevalue("context" if backend == "sqlite" else "postgres_context")
+    ids = [
+        create_source(ctx.database, ctx.settings, f"https://{name.lower()}.example/rss", name=name).id
+        for name in ("beta", "Alpha", "delta_x", "Gamma")
+    ]
+    with ctx.database.session() as session:
+        polled = session.get(Source, ids[2])
+        assert polled is not None
+        polled.last_polled_at, polled.last_status = datetime(2026, 11, 5, 8, 0, tzinfo=UTC), "ok"
+    with ctx.database.session() as session:
+        names = lambda rows: [row.source.name for row in rows]  # noqa: E731
+        rows, total = source_overview(session)
+        assert (names(rows), total) == (["Alpha", "beta", "delta_x", "Gamma"], 4)  # case-insensitive
+        rows, total = source_overview(session, search="A_", limit=10)
+        assert (names(rows), total) == (["delta_x"], 1)  # "_" is a character, not a wildcard (Alpha, Gamma)
+        for descending in (False, True):  # never polled: last, whichever the direction
+            rows, _ = source_overview(session, sort="last_polled", descending=descending)
+            assert names(rows)[0] == "delta_x"
+        rows, total = source_overview(session, sort="name", descending=True, offset=1, limit=2)
+        assert (names(rows), total) == (["delta_x", "beta"], 4)

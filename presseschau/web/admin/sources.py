@@ -24,6 +24,7 @@ from presseschau.ingest.filters import FilterError, SourceFilters, build_filters
 from presseschau.ingest.profiles import OUTLET_KINDS, country_choices
 from presseschau.store.db import Database
 from presseschau.store.models import Source
+from presseschau.text import clean_text
 from presseschau.translate.glossary import GlossaryInputError, format_glossary_additions, parse_glossary_additions
 from presseschau.translate.names import engine_display_name
 from presseschau.web.admin.area import (
@@ -212,7 +213,8 @@ class ListView:
         sort = query.get("sortierung", "name")
         page = parse_row_id(query.get("seite")) or 1
         return cls(
-            search=query.get("suche", "")[:200],
+            # As names are stored (controls out, NFC): a NUL byte would fail PostgreSQL's LIKE.
+            search=clean_text(query.get("suche", "")[:200]),
             sort=sort if sort in SORT_COLUMNS else "name",
             descending=query.get("richtung") == "ab",
             page=min(max(page, 1), MAX_PAGE),
