@@ -83,6 +83,13 @@ def test_a_refused_new_source_names_the_address_and_keeps_the_profile(
     assert field.get("value") == "XY" and "XY" in message
     too_fast = client.post("/admin/quellen", data={**typed, "url": "https://a.example/rss", "intervall": "0"})
     assert _marked(too_fast.text, "neu-intervall")[1].startswith("Das Abrufintervall")
+    bad_rule = client.post(
+        "/admin/quellen",
+        data={**typed, "url": "https://a.example/rss", "einschliessen": "Kyiv", "ausschliessen": "/(a/"},
+    )
+    field, message = _marked(bad_rule.text, "neu-ausschliessen")
+    assert field.text == "/(a/" and "invalid regular expression" in message
+    assert _only_marked(bad_rule.text) == ["neu-ausschliessen"]
 
 
 def test_a_refused_rights_form_keeps_its_values(context: AppContext, client: TestClient) -> None:  # noqa: F811

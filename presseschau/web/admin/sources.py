@@ -96,16 +96,21 @@ def form_filters(form: Mapping[str, Any]) -> tuple[SourceFilters, list[str]]:
     words = form_str(form, "mindestwoerter").strip() or "0"
     if form_int(form, "mindestwoerter") is None and words != "0":
         raise FieldError(f"Mindestlänge: „{words}“ ist keine Zahl.", "mindestwoerter")
+    target_language = form_str(form, "zielsprache") or "skip"
+    if target_language not in TARGET_LANGUAGE_CHOICES:
+        raise FieldError(f"Unbekannte Wahl „{target_language}“.", "zielsprache")
     include = form_str(form, "einschliessen").splitlines()
+    exclude = form_str(form, "ausschliessen").splitlines()
+    # Each list of rules on its own first, so the message lands at the field with the bad rule.
+    for field, rules in (("einschliessen", (include, [])), ("ausschliessen", ([], exclude))):
+        try:
+            build_filters(*rules)
+        except FilterError as error:
+            raise FieldError(f"Filter: {error}", field) from None
     try:
-        build_filters(include, [], 0, "skip")
+        filters = build_filters(include, exclude, int(words), target_language)
     except FilterError as error:
-        raise FieldError(f"Filter: {error}", "einschliessen") from None
-    try:
-        filters = build_filters(include, form_str(form, "ausschliessen").splitlines(), int(words),
-                                form_str(form, "zielsprache") or "skip")  # fmt: skip
-    except FilterError as error:
-        raise FieldError(f"Filter: {error}", "ausschliessen") from None
+        raise FieldError(f"Filter: {error}", "") from None
     tags = [tag.strip() for tag in form_str(form, "schlagworte").split(",") if tag.strip()]
     return filters, tags
 
