@@ -351,6 +351,7 @@ CATALOGUE: dict[str, Message] = {
     "form_bilingual_unknown": Message(
         "bilingual reading: unknown choice {choice!r}", "Zweisprachiges Lesen: unbekannte Wahl „{choice}“"
     ),
+    "form_choice_unknown": Message("unknown choice {choice!r}", "Unbekannte Wahl „{choice}“."),
     "form_glossary": Message("glossary additions: {problem}", "Glossar-Ergänzungen: {problem}"),
     # OPML import ----------------------------------------------------------------------------------
     "opml_too_large": Message("larger than {megabytes} MB", "größer als {megabytes} MB"),
@@ -485,9 +486,11 @@ class CataloguedError(Exception):
     """An error a person reads: a catalogued `Text`. `str(error)` is the English text (CLI, logs),
     `error.german` the web's; `code` and `params` go into API answers."""
 
-    def __init__(self, message: Text) -> None:
+    def __init__(self, message: Text, field: str | None = None) -> None:
         super().__init__(message.english())
         self.text = message
+        # The form field it is about (`name`, `password`, ...), for a form to show it there.
+        self.field = field
 
     @property
     def code(self) -> str:

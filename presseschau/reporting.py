@@ -88,6 +88,64 @@ def articles_per_source(session: Session) -> dict[int, int]:
     return {int(source_id): int(count) for source_id, count in rows if source_id is not None}
 
 
+# The columns a list of sources can be sorted by (the admin's table; `name` is the tie-breaker).
+SOURCE_SORT_KEYS = ("name", "kind", "reuse", "last_polled", "status", "articles", "failures")
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    source: Source
+    articles: int
+
+
+def source_overview(
+    session: Session,
+    search: str = "",
+    sort: str = "name",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[SourceRow], int]:
+    """One page of sources with their stored articles, and how many sources match `search` (in
+    the name or address, case-insensitive); sorted and paged in SQL, so it costs one page."""
+    counts = (
+        select(Article.source_id.label("source_id"), func.count(Article.id).label("articles"))
+        .where(Article.source_id.is_not(None), STORED_ARTICLE)
+        .group_by(Article.source_id)
+        .subquery()
+    )
+    articles = func.coalesce(counts.c.articles, 0)
+    matching: list[ColumnElement[bool]] = []
+    if search.strip():
+        # LIKE's wildcards in what was typed are literal characters.
+        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matching.append(
+            or_(func.lower(Source.name).like(pattern, escape="\\"), func.lower(Source.url).like(pattern, escape="\\"))
+        )
+    columns: dict[str, Any] = {
+        "name": func.lower(Source.name),
+        "kind": Source.kind,
+        "reuse": Source.reuse,
+        "last_polled": Source.last_polled_at,
+        "status": Source.last_status,
+        "articles": articles,
+        "failures": Source.consecutive_failures,
+    }
+    column = columns.get(sort, columns["name"])
+    # Never-polled sources and unset values last in both directions (as SQLite and PostgreSQL agree).
+    order = [column.is_(None), column.desc() if descending else column.asc(), func.lower(Source.name), Source.id]
+    total = int(session.scalar(select(func.count(Source.id)).where(*matching)) or 0)
+    rows = session.execute(
+        select(Source, articles)
+        .outerjoin(counts, counts.c.source_id == Source.id)
+        .where(*matching)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [SourceRow(source, int(count)) for source, count in rows], total
+
+
 def articles_of_source(session: Session, source_id: int) -> int:
     """Stored articles of one source, counted as `articles_per_source` counts them."""
     count = session.scalar(select(func.count(Article.id)).where(Article.source_id == source_id, STORED_ARTICLE))

@@ -97,8 +97,11 @@ def test_a_filter_reason_is_catalogued() -> None:
 # No error a person reads in the admin area bypasses the catalogue ---------------------------------
 
 # What an admin handler may read of a caught error: its German text, its catalogued `text` (rendered in
-# German by the sentence it goes into), a prepared German response (`Refusal.response`), its status.
-ALLOWED_ATTRIBUTES = {"german", "text", "response", "status_code", "headers"}
+# German by the sentence it goes into), the form field it is about, a prepared German response
+# (`Refusal.response`), its status.
+ALLOWED_ATTRIBUTES = {"german", "text", "field", "response", "status_code", "headers"}
+# Helpers that place an error at its form field: they read only its `german` and `field`.
+ALLOWED_CALLS = {"field_errors", "refused_field"}
 
 
 def bypasses(source: str) -> list[str]:
@@ -119,6 +122,8 @@ def bypasses(source: str) -> list[str]:
                 if isinstance(parent, ast.Attribute) and parent.attr in ALLOWED_ATTRIBUTES:
                     continue
                 if isinstance(parent, ast.Raise) and parent.cause is node:
+                    continue
+                if isinstance(parent, ast.Call) and ast.unparse(parent.func) in ALLOWED_CALLS:
                     continue
                 found.append(f"line {node.lineno}: {ast.unparse(parent) if parent else handler.name}")
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -96,7 +97,8 @@ def status(
         )
     )
     for pause in report.paused:
-        until = f"until {pause['until'][:16].replace('T', ' ')} UTC" if pause.get("until") else "until it is fixed"
+        # Local time with its offset, as every time the CLI prints (`when`), not bare UTC.
+        until = f"until {when(datetime.fromisoformat(pause['until']))}" if pause.get("until") else "until it is fixed"
         console.print("[bold red]Translation paused[/] " + escape(f"({pause['subject']}) {until}: {pause['reason']}"))
     console.print(f"[bold]Articles[/] {counts_text(report.articles_by_fetch_status)}")
     console.print(f"[bold]Translation queue[/] {counts_text(report.translations_by_status)}")

@@ -1,6 +1,6 @@
 """An editor's decisions about whole articles before translation: translate one its source's
-filters held back (`release_article`), or queue a fresh machine translation of one
-(`retranslate_article`; the paragraph-level re-translation of a reviewed text is
+filters held back (`release_article`), confirm the hold for good (`reject_article`), or queue a
+fresh machine translation of one (`retranslate_article`; the paragraph-level re-translation of a reviewed text is
 `presseschau.editorial.review.retranslate_article`).
 
 Used by the CLI (`articles release|retranslate`), the admin's filtered list and the API.
@@ -34,6 +34,21 @@ def release_article(database: Database, settings: Settings, article_id: int, by:
         article.filter_released_by = by[:100]
         enqueue_translation(session, article, settings.target_language)
         log.info("article %s released by %s (held for: %s)", article_id, by, article.filter_reason)
+        return article
+
+
+def reject_article(database: Database, article_id: int, by: str) -> Article:
+    """Confirm a filter's hold for good (an editor's decision): the article is kept, never
+    translated, and leaves the list of held articles; refiltering and later revisions keep it so."""
+    subject = text("article", article_id=article_id)
+    with database.session() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise ArticleNotFound(article_id)
+        if article.fetch_status != FetchStatus.FILTERED:
+            raise InvalidInput(subject, text("article_not_held", status=article.fetch_status))
+        article.fetch_status = FetchStatus.REJECTED
+        log.info("article %s rejected by %s (held for: %s)", article_id, by, article.filter_reason)
         return article
 
 

@@ -43,7 +43,12 @@ _FLAG_KEYS = {
 
 
 class ReviewError(ValueError):
-    """A review action is not possible; the message says why."""
+    """A review action is not possible; the message says why (`field`: the editor's form field it
+    is about, `titel` or `absatz-N` with N counted from 0, when it is about one)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
     @property
     def german(self) -> str:
@@ -265,7 +270,7 @@ def _cleaned_paragraph(index: int, new_html: str) -> str:
     # no event handlers, no javascript: links), exactly as for text from the sources.
     cleaned = sanitize_inline_html(new_html)
     if not html_to_text(cleaned):
-        raise ReviewError(f"Absatz {index + 1} wäre leer: ein Absatz kann nicht gelöscht werden")
+        raise ReviewError(f"Absatz {index + 1} wäre leer: ein Absatz kann nicht gelöscht werden", f"absatz-{index}")
     return cleaned
 
 
@@ -275,7 +280,7 @@ def _cleaned_title(title: str) -> str:
     # as typed (unescaping it here made "&lt;b&gt;x&lt;/b&gt;" a tag the page then dropped).
     title_text = html_to_text(sanitize_inline_html(title))
     if not title_text:
-        raise ReviewError("Der Titel darf nicht leer sein")
+        raise ReviewError("Der Titel darf nicht leer sein", "titel")
     return html.escape(title_text, quote=False)
 
 

@@ -51,17 +51,17 @@ class AuthenticatedUser:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(message("password_too_short", minimum=MIN_PASSWORD_LENGTH))
+        raise UserError(message("password_too_short", minimum=MIN_PASSWORD_LENGTH), field="password")
     return _hasher.hash(password)
 
 
 def add_user(session: Session, name: str, password: str, role: str = "editor") -> User:
     if not _NAME_RE.match(name):
-        raise UserError(message("user_name_invalid", name=name))
+        raise UserError(message("user_name_invalid", name=name), field="name")
     if role not in ROLES:
-        raise UserError(message("role_unknown", role=role, roles=ROLES))
+        raise UserError(message("role_unknown", role=role, roles=ROLES), field="role")
     if session.scalars(select(User).where(User.name == name)).first() is not None:
-        raise UserError(message("user_exists", name=name))
+        raise UserError(message("user_exists", name=name), field="name")
     user = User(name=name, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()

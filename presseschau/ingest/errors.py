@@ -130,6 +130,8 @@ class InvalidInput(IngestError):
     """A command-line or API argument is unusable (missing file, bad option combination)."""
 
     kind = "invalid_input"
+    # The source field (`name`, `language`, …) the refused value was given for, when one was.
+    field: str | None = None
 
 
 class SourceExists(IngestError):

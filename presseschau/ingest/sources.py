@@ -94,7 +94,15 @@ def _check_interval(subject: str | Text, interval: int) -> int:
 
 def _check_value(subject: str | Text, name: str, value: Any, checks: SourceChecks | None) -> Any:
     """The validated, normalized value of one source field (`checks`: see `SourceChecks`; without
-    them an engine or a glossary cannot be set)."""
+    them an engine or a glossary cannot be set); `InvalidInput` names the field."""
+    try:
+        return _checked_value(subject, name, value, checks)
+    except InvalidInput as error:
+        error.field = name  # a form shows the message next to this field
+        raise
+
+
+def _checked_value(subject: str | Text, name: str, value: Any, checks: SourceChecks | None) -> Any:
     if name in RIGHTS_FIELDS:
         return _check_rights_value(subject, name, value)
     if name == "name":

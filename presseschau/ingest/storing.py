@@ -225,12 +225,17 @@ def _store_revision(
 ) -> StoreOutcome:
     """A stored article's content changed: a new revision, translated again (or held, or published as is)."""
     was_filtered = article.fetch_status == FetchStatus.FILTERED
+    was_rejected = article.fetch_status == FetchStatus.REJECTED
     _apply(article, extracted, digest, language.accepted, now)
     article.revision += 1
     session.add(_revision_of(article))
     session.flush()
     if not language.accepted:
         return "not_english"
+    if was_rejected:
+        # An editor rejected it: a new revision is stored, and stays rejected.
+        article.fetch_status = FetchStatus.REJECTED
+        return "filtered"
     if language.as_original:
         publish_original(session, settings, article, on_done)
         return "updated"

@@ -74,6 +74,9 @@ class FetchStatus(StrEnum):
     NO_ARTICLE = "no_article"  # the page was fetched but holds no article
     NOT_ENGLISH = "not_english"  # not in its source's language: kept, never translated
     FILTERED = "filtered"  # held back by its source's filters
+    # Held back by a filter and rejected by an editor: kept, never translated, off the editors' list
+    # of held articles, and later revisions stay rejected.
+    REJECTED = "rejected"
     PENDING = "pending"
 
 
@@ -103,7 +106,7 @@ class SourceStatus(StrEnum):
 
 
 # Article.fetch_status values of a row that holds content, and of a placeholder for a failed item.
-CONTENT_STATUSES = (FetchStatus.OK, FetchStatus.NOT_ENGLISH, FetchStatus.FILTERED)
+CONTENT_STATUSES = (FetchStatus.OK, FetchStatus.NOT_ENGLISH, FetchStatus.FILTERED, FetchStatus.REJECTED)
 PLACEHOLDER_STATUSES = (FetchStatus.FAILED, FetchStatus.NO_ARTICLE, FetchStatus.PENDING)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def test_status_tells_retrying_from_failed_and_shows_the_engine_used(data_dir: P
     assert "configured: firefox" in text.output and "latest translations: memory" in text.output
     assert "Translation queue " in text.output and "{'" not in text.output  # counts, not a Python dict
     assert "Translation paused (deepl) until" in text.output and "QuotaExceeded: 456" in text.output
+    # The pause's end in the configured time zone with its offset (Europe/Berlin), not bare UTC.
+    paused = next(line for line in text.output.splitlines() if "Translation paused" in line)
+    assert re.search(r"until \d{4}-\d\d-\d\d \d\d:\d\d \+0[12]:00:", paused) and "UTC" not in paused, paused
     lines = {line.split("│")[2].strip(): line for line in text.output.splitlines() if line.count("│") >= 6}
     assert "queued" in lines["2"] and "2/5" in lines["2"]  # article 2 will be retried ...
     assert "failed" in lines["3"] and "5/5" in lines["3"]  # ... article 3 failed for good

@@ -440,7 +440,7 @@ def test_queue_and_dashboard_counts(context: AppContext, client: TestClient, hel
     queue = lxml_html.fromstring(client.get("/admin/warteschlange").text)
     rows = queue.xpath("//tr[@data-translation]")
     assert [r.get("data-translation") for r in rows] == [str(held.translation_id)]
-    cells = [c.text_content().strip() for c in rows[0].xpath("td")]
+    cells = [c.text_content().strip() for c in rows[0].xpath("td[not(input)]")]  # past the tick box
     assert cells[1] == "The Guardian" and cells[2] == "OPUS-MT (CTranslate2)" and "Wörter" in cells[3]
     assert "Glossar nicht durchgesetzt (1)" in cells[6]
     assert (
@@ -481,7 +481,7 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
             True,
         )
         source_id = source.id
-    listing = client.get("/admin/quellen").text
+    listing = client.get(f"/admin/quellen/{source_id}").text
     # German labels, not the stored words ("auto", "ok").
     assert "Art noch nicht erkannt" in listing and "(noch nie)" in listing and "· auto ·" not in listing
     # Engines under German labels and their display names ("Engine", "memory" were shown before).
@@ -511,7 +511,7 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
             None,
         )
         updated.consecutive_failures, updated.last_error = 2, "https://news.example/feed.xml: timed out"
-    page = client.get("/admin/quellen").text
+    page = client.get(f"/admin/quellen/{source_id}").text
     assert "(pausiert)" in page and "Abruffehler (2× in Folge): https://news.example/feed.xml: timed out" in page
     # One click only asks, saying how many articles stay; the source is still there.
     asked = client.post(f"/admin/quellen/{source_id}/entfernen", data={"csrf_token": token})
@@ -545,7 +545,7 @@ def test_source_glossary_additions(context: AppContext, client: TestClient) -> N
         source = session.scalars(select(Source)).one()
         assert source.glossary == {"Kyiv": "Kiew", "Zelensky": "Zelensky"}
         source_id = source.id
-    page = lxml_html.fromstring(client.get("/admin/quellen").text)
+    page = lxml_html.fromstring(client.get(f"/admin/quellen/{source_id}").text)
     assert page.get_element_by_id(f"q{source_id}-glossar").text_content() == "Kyiv = Kiew\nZelensky"
     bad = client.post(
         f"/admin/quellen/{source_id}", data={**form, "aktiv": "1", "glossar": "Kyiv = Kiew\nKyiv = Kyjiw"}

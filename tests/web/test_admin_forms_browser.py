@@ -39,7 +39,7 @@ def test_a_refused_new_source_keeps_the_typed_fields(
         element = driver.find_element(By.ID, field_id)  # type: ignore[attr-defined]
         element.clear()
         element.send_keys(value)
-    submit = driver.find_element(By.CSS_SELECTOR, "form[action='/admin/quellen'] button[type='submit']")  # type: ignore[attr-defined]
+    submit = driver.find_element(By.ID, "neu-hinzufuegen")  # type: ignore[attr-defined] -- not „Vorschau“
     _navigate(driver, submit.click)
     assert "Quelle nicht hinzugefügt" in driver.find_element(By.CSS_SELECTOR, ".admin-error").text  # type: ignore[attr-defined]
     for field_id, value in fields.items():

@@ -92,7 +92,7 @@ def test_the_source_form_sets_the_outlet_profile(context: AppContext, client: Te
         source = session.scalars(select(Source)).one()
         assert (source.country, source.outlet_kind, source.language) == ("FR", "agency", "en")
         source_id = source.id
-    page = lxml_html.fromstring(client.get("/admin/quellen").text)
+    page = lxml_html.fromstring(client.get(f"/admin/quellen/{source_id}").text)
     assert page.xpath(f"//input[@id='q{source_id}-land']/@value") == ["FR"]
     assert page.xpath(f"//select[@id='q{source_id}-medienart']/option[@selected]/@value") == ["agency"]
     # A form without the profile fields (an older page) changes none of them.

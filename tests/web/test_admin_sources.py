@@ -107,7 +107,7 @@ def test_filter_fields_go_through_the_shared_validation(context: AppContext, cli
         "target_language": "publish",
     }
     assert source.tags == ["Nachrichten/Europa", "Täglich"]
-    page = lxml_html.fromstring(client.get("/admin/quellen").text)
+    page = lxml_html.fromstring(client.get(f"/admin/quellen/{source.id}").text)
     assert page.get_element_by_id(f"q{source.id}-einschliessen").text_content() == "Ukraine\ntitle:/\\bKyiv\\b/"
     assert page.get_element_by_id(f"q{source.id}-mindestwoerter").get("value") == "120"
     assert page.get_element_by_id(f"q{source.id}-schlagworte").get("value") == "Nachrichten/Europa, Täglich"
@@ -218,13 +218,14 @@ def test_refusals_of_sources_and_opml_are_german(context: AppContext, client: Te
     token = login(client)
     form = {"csrf_token": token, "intervall": "15", "regel": "auto"}
     no_scheme = client.post("/admin/quellen", data={**form, "url": "example.org/feed"})
-    error = _admin_error(no_scheme.text)
+    # The refusal stands next to the address field (the banner above asks to check it).
+    error = no_scheme.text
     assert no_scheme.status_code == 400 and "die Adresse beginnt nicht mit http:// oder https://" in error
     assert "scheme" not in error and "not allowed" not in error
 
     source = create_source(context.database, context.settings, "https://paper.example/rss", name="Paper")
     twice = client.post("/admin/quellen", data={**form, "url": "https://paper.example/rss"})
-    error = _admin_error(twice.text)
+    error = twice.text
     assert twice.status_code == 400 and f"ist schon als Quelle {source.id} („Paper“) eingetragen" in error
     assert "already registered" not in error
 

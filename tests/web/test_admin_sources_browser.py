@@ -62,8 +62,8 @@ def test_sources_at_scale_journey(context: AppContext, server: str, browser: obj
         enqueue_translation(session, article, context.settings.target_language)
         source_id, article_id = source.id, article.id
 
-    # Set an exclude rule in the source's form, save, then refilter the stored articles.
-    driver.get(server + "/admin/quellen")  # type: ignore[attr-defined]
+    # Set an exclude rule in the source's form (on its own page), save, then refilter the stored articles.
+    driver.get(f"{server}/admin/quellen/{source_id}")  # type: ignore[attr-defined]
     assert driver.find_element(By.ID, f"q{source_id}-schlagworte").get_attribute("value") == "Nachrichten/Europa"  # type: ignore[attr-defined]
     driver.find_element(By.ID, f"q{source_id}-ausschliessen").send_keys("title:Sport")  # type: ignore[attr-defined]
     save = driver.find_element(By.CSS_SELECTOR, f"form[action='/admin/quellen/{source_id}'] button")  # type: ignore[attr-defined]

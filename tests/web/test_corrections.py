@@ -174,7 +174,7 @@ def test_bilingual_reading_can_be_switched_off_per_source(
     assert client.get(f"/{published.slug}/zweisprachig/").status_code == 404
     data.update(umfang="excerpt", auszug_woerter="20", zweisprachig="")
     assert client.post(f"/admin/quellen/{source_id}/rechte", data=data).status_code == 303
-    assert "Nutzungsumfang: excerpt (20 words)" in client.get("/admin/quellen").text
+    assert "Nutzungsumfang: excerpt (20 words)" in client.get(f"/admin/quellen/{source_id}").text
     article = client.get(f"/{published.slug}/").text
     assert "Weiterlesen im Original" in article and "Moskau" not in article
     data.update(umfang="everything")

@@ -107,7 +107,7 @@ def test_admin_confirms_source_removal_and_manages_accounts(
     driver = browser
     _login(driver, server)
 
-    driver.get(f"{server}/admin/quellen")  # type: ignore[attr-defined]
+    driver.get(f"{server}/admin/quellen/{source_id}")  # type: ignore[attr-defined] -- the source's own page
     card = driver.find_element(By.ID, f"quelle-{source_id}")  # type: ignore[attr-defined]
     _navigate(driver, card.find_element(By.CSS_SELECTOR, "button.admin-danger").click)
     assert driver.find_element(By.TAG_NAME, "h1").text == "Quelle „Northern Dispatch“ entfernen?"  # type: ignore[attr-defined]

@@ -106,6 +106,6 @@ def test_a_hostile_permission_note_is_inert_and_stays_internal(client: TestClien
     token = login.split('name="csrf_token" value="')[1].split('"')[0]
     form = {"name": "anna", "passwort": "korrekt pferd batterie", "csrf_token": token}
     client.post("/admin/anmelden", data=form)
-    tree = lxml_html.fromstring(client.get("/admin/quellen").text)
+    tree = lxml_html.fromstring(client.get(f"/admin/quellen/{source_id}").text)
     assert not tree.xpath("//img | //*[@onerror] | //script")
     assert tree.xpath(f"//input[@id='q{source_id}-erlaubnis']/@value") == [stored]

@@ -47,6 +47,7 @@ LOGIN_FAILED = (
     "vorübergehend gesperrt. Bitte später erneut versuchen."
 )
 PREFIX = "/admin"
+DATE_FORMAT = "%d.%m.%Y"
 # Admin pages hold unpublished text and per-user forms: never stored by browsers or proxies.
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -176,9 +177,11 @@ class AdminArea:
             finalize=isolated_output,  # outside text with bidi controls is isolated (see presseschau.text)
         )
         tz = self.settings.timezone
+        # One date format in the whole admin area: 06.12.2026, with the time 06.12.2026 14:05 (local).
         self.env.filters["when"] = lambda moment: (
-            local_datetime(moment, tz).strftime("%d.%m.%Y %H:%M") if moment else "–"
+            local_datetime(moment, tz).strftime(f"{DATE_FORMAT} %H:%M") if moment else "–"
         )
+        self.env.filters["day"] = lambda day: day.strftime(DATE_FORMAT)
         self.env.globals.update(
             site_title=self.settings.site_title,
             asset=lambda name: f"/static/{name}?v={asset_version(name)}",

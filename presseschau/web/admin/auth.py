@@ -6,6 +6,7 @@ import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from presseschau.editorial.security import password_fingerprint
 from presseschau.editorial.users import AuthenticatedUser, LoginThrottled, authenticate
@@ -31,7 +32,15 @@ from presseschau.web.deps import CurrentSettings, Db
 router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 
 
-def login_page(request: Request, area: AdminArea, status: int = 200, message: str | None = None) -> Response:
+def login_page(
+    request: Request,
+    area: AdminArea,
+    status: int = 200,
+    message: str | None = None,
+    form: FormData | None = None,
+) -> Response:
+    """The login form; after a refusal (`form`: the refused one) the name and the page to go to
+    stay as they were, the password is never sent back."""
     binding = request.cookies.get(LOGIN_COOKIE) or area.signer.csrf_token(str(time.time_ns()))
     response = area.page(
         "login.html",
@@ -39,7 +48,8 @@ def login_page(request: Request, area: AdminArea, status: int = 200, message: st
         status=status,
         csrf=area.signer.csrf_token("login:" + binding),
         message=message,
-        next=safe_next(request.query_params.get("weiter")),
+        name=form_str(form, "name") if form is not None else "",
+        next=safe_next(form_str(form, "weiter") if form is not None else request.query_params.get("weiter")),
         notice=MESSAGES.get(request.query_params.get("ok", "")),
     )
     response.set_cookie(
@@ -83,13 +93,13 @@ def login(request: Request, area: Area, database: Db, settings: CurrentSettings,
     wait = area.throttle.retry_after(address)
     if wait > 0:
         message = f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {int(wait) + 1} Sekunden erneut versuchen."
-        response = login_page(request, area, 429, message)
+        response = login_page(request, area, 429, message, form)
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
     found = _check_password(database, form_str(form, "name").strip(), form_str(form, "passwort"))
     if found is None:
         area.throttle.record_failure(address)
-        return login_page(request, area, 401, LOGIN_FAILED)
+        return login_page(request, area, 401, LOGIN_FAILED, form)
     user, fingerprint = found
     lifetime = settings.admin_session_hours * 3600
     response = see_other(safe_next(form_str(form, "weiter")))

@@ -4,6 +4,8 @@ and public correction notes (editors). Writes go through `presseschau.ingest.sou
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -14,7 +16,9 @@ from presseschau.publish import corrections
 from presseschau.publish.service import reindex_source
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_str, see_other
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
-from presseschau.web.admin.sources import sources_page
+from presseschau.web.admin.form_errors import field_errors
+from presseschau.web.admin.source_forms import refused_field, typed_values
+from presseschau.web.admin.source_pages import source_page
 from presseschau.web.deps import Context, Db
 from presseschau.web.params import RowId
 
@@ -28,7 +32,7 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
     choice = form_str(form, "zweisprachig")
     try:
         if choice not in BILINGUAL_CHOICES:
-            raise Refused(text("form_bilingual_unknown", choice=choice))
+            raise Refused(text("form_bilingual_unknown", choice=choice), field="zweisprachig")
         update_source(
             context.database,
             source_id,
@@ -43,13 +47,26 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
     except CataloguedError as failure:
-        return sources_page(area, context.database, context.settings, visitor, status=400, error=failure.german)
-    return see_other(f"{PREFIX}/quellen?ok=rechte#quelle-{source_id}")
+        return source_page(
+            area,
+            context.database,
+            visitor,
+            source_id,
+            status=400,
+            error="Nutzungsrechte nicht gespeichert – bitte die markierten Angaben prüfen.",
+            typed=typed_values(form),
+            errors=field_errors(failure, refused_field(failure) or "umfang"),
+        )
+    return see_other(f"{PREFIX}/quellen/{source_id}?ok=rechte#rechte-{source_id}")
 
 
-def _reports_page(area: AdminArea, visitor: Visitor, database: Db, status: int = 200, **values: str | None) -> Response:
+def _reports_page(area: AdminArea, visitor: Visitor, database: Db, status: int = 200, **values: Any) -> Response:
+    """The open reports; after a refusal, `typed` holds the note as typed and `errors` the message,
+    both by the report's id."""
     with database.session() as session:
         found = corrections.reports(session)
+    values.setdefault("typed", {})
+    values.setdefault("errors", {})
     return area.page("corrections.html", visitor, status=status, reports=found, **values)
 
 
@@ -70,5 +87,13 @@ def handle_report(area: Area, visitor: Editor, form: Form, context: Context, rep
             if note and action != "verworfen":
                 corrections.publish_note(session, report.publication_id, note, visitor.user.name)
     except corrections.CorrectionError as failure:
-        return _reports_page(area, visitor, context.database, status=400, error=failure.german)
+        return _reports_page(
+            area,
+            visitor,
+            context.database,
+            status=400,
+            error=f"Nicht erledigt: {failure.german}",
+            typed={report_id: form_str(form, "notiz")},
+            errors={f"notiz-{report_id}": failure.german},
+        )
     return see_other(f"{PREFIX}/korrekturen?ok={'korrektur' if note and action != 'verworfen' else 'meldung'}")

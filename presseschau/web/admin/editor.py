@@ -4,8 +4,7 @@ what was typed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,11 +14,13 @@ from starlette.datastructures import FormData
 from presseschau.app import AppContext
 from presseschau.content import paragraphs_from_json, sanitize_inline_html
 from presseschau.editorial import review
-from presseschau.editorial.markers import MarkerError, html_to_markers, markers_to_html
+from presseschau.editorial.markers import MarkerError, markers_to_html
 from presseschau.store.db import Database
-from presseschau.store.models import PublicationStatus, Translation
+from presseschau.store.models import Translation
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str, see_other
 from presseschau.web.admin.deps import Area, Editor, Form
+from presseschau.web.admin.editor_page import editor_page, load_translation
+from presseschau.web.admin.form_errors import FieldError, field_errors
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.params import RowId
 
@@ -32,93 +33,10 @@ class Conflict(Exception):
     """Someone saved a newer revision after this form was loaded."""
 
 
-def _rows(translation: Translation, submitted: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """English and German side by side; a published translation shows its draft where one is open."""
-    _, german = review.draft_text(translation)
-    english = paragraphs_from_json(translation.article.paragraphs)
-    rows = []
-    for index in range(max(len(german), len(english))):
-        source = english[index] if index < len(english) else None
-        target = german[index] if index < len(german) else None
-        # Inline markup as readable markers ("[Link: Text → URL]"), not raw HTML.
-        value = html_to_markers(target.html) if target else ""
-        shown = target or source
-        if submitted is not None and isinstance(submitted.get(f"absatz-{index}"), str):
-            value = submitted[f"absatz-{index}"]  # keep what the editor typed when saving failed
-        rows.append(
-            {
-                "index": index,
-                "kind": shown.kind if shown else "p",
-                # Source paragraphs are sanitized at ingest; sanitized again as they go to the page.
-                "english": sanitize_inline_html(source.html) if source else "",
-                "german": value,
-                "editable": target is not None,
-                "retranslatable": source is not None and target is not None,
-                "quality": _paragraph_quality(translation, index),
-            }
-        )
-    return rows
-
-
-def _paragraph_quality(translation: Translation, index: int) -> dict[str, Any] | None:
-    """The quality estimate of paragraph `index` (risk, flags with words), when it has flags."""
-    paragraphs = (translation.quality or {}).get("paragraphs", [])
-    if index >= len(paragraphs) or not isinstance(paragraphs[index], dict) or not paragraphs[index].get("flags"):
-        return None
-    return dict(paragraphs[index])
-
-
-def editor_page(
-    area: AdminArea,
-    session: Session,
-    visitor: Visitor,
-    translation: Translation,
-    status: int = 200,
-    error: str | None = None,
-    notice: str | None = None,
-    submitted: Mapping[str, Any] | None = None,
-) -> Response:
-    from presseschau.translate.engines import engine_names
-
-    history = review.revisions(session, translation)
-    title, _ = review.draft_text(translation)
-    if submitted is not None and isinstance(submitted.get("titel"), str):
-        title = submitted["titel"]
-    publication = translation.publication
-    return area.page(
-        "editor.html",
-        visitor,
-        status=status,
-        translation=translation,
-        article=translation.article,
-        publication=publication,
-        title=title,
-        rows=_rows(translation, submitted),
-        version=review.latest_revision_number(session, translation),
-        history=list(reversed(history)),
-        flags=review.translation_flags(area.settings, translation),
-        engines=engine_names(),
-        public_url=(
-            f"/{publication.slug}/" if publication and publication.status == PublicationStatus.PUBLISHED else None
-        ),
-        live=review.is_live(translation),
-        draft=translation.draft,
-        error=error,
-        notice=notice,
-    )
-
-
-def _load(session: Session, translation_id: int) -> Translation | None:
-    try:
-        return review.get_translation(session, translation_id)
-    except review.ReviewError:
-        return None
-
-
 @router.get("/uebersetzung/{translation_id}")
 def editor(request: Request, area: Area, visitor: Editor, database: Db, translation_id: RowId) -> Response:
     with database.session() as session:
-        translation = _load(session, translation_id)
+        translation = load_translation(session, translation_id)
         if translation is None:
             return area.error(visitor, 404, f"Übersetzung {translation_id} nicht gefunden oder nicht fertig.")
         return editor_page(area, session, visitor, translation, notice=MESSAGES.get(request.query_params.get("ok", "")))
@@ -137,7 +55,7 @@ def _form_changes(session: Session, translation: Translation, form: FormData) ->
         try:
             new_html = markers_to_html(value, index + 1)
         except MarkerError as error:
-            raise review.ReviewError(error.german) from error
+            raise review.ReviewError(error.german, f"absatz-{index}") from error
         # An untouched field gives the stored HTML back (in the sanitizer's form).
         if new_html != sanitize_inline_html(paragraph.html):
             changed[index] = new_html
@@ -175,25 +93,35 @@ def _run_action(
     """Run `action` in one transaction and redirect with its message; errors re-render the editor."""
     try:
         with database.session() as session:
-            translation = _load(session, translation_id)
+            translation = load_translation(session, translation_id)
             if translation is None:
                 return area.error(visitor, 404, f"Übersetzung {translation_id} nicht gefunden.")
             key = action(session, translation)
     except Conflict:
         with database.session() as session:
-            translation = _load(session, translation_id)
+            translation = load_translation(session, translation_id)
             assert translation is not None
             error = (
                 "Die Übersetzung wurde inzwischen geändert (siehe Versionen). Ihre Eingaben stehen "
                 "unten; erneut speichern übernimmt sie."
             )
             return editor_page(area, session, visitor, translation, status=409, error=error, submitted=form)
-    except review.ReviewError as failure:
+    except (review.ReviewError, FieldError) as failure:
+        said = failure.german
         with database.session() as session:
-            translation = _load(session, translation_id)
+            translation = load_translation(session, translation_id)
             if translation is None:
-                return area.error(visitor, 404, failure.german)
-            return editor_page(area, session, visitor, translation, status=400, error=failure.german, submitted=form)
+                return area.error(visitor, 404, said)
+            return editor_page(
+                area,
+                session,
+                visitor,
+                translation,
+                status=400,
+                error=said,
+                submitted=form,
+                errors=field_errors(failure),
+            )
     if key == "freigegeben":
         return see_other(f"{PREFIX}/warteschlange?ok={key}")
     return see_other(f"{PREFIX}/uebersetzung/{translation_id}?ok={key}")
@@ -262,7 +190,10 @@ def retranslate_all(area: Area, visitor: Editor, form: Form, context: Context, t
 @router.post("/uebersetzung/{translation_id}/slug")
 def slug(area: Area, visitor: Editor, form: Form, database: Db, translation_id: RowId) -> Response:
     def action(session: Session, translation: Translation) -> str:
-        review.change_slug(session, translation, form_str(form, "slug").strip(), visitor.user.name)
+        try:
+            review.change_slug(session, translation, form_str(form, "slug").strip(), visitor.user.name)
+        except review.ReviewError as failure:
+            raise FieldError(failure.german, "slug") from failure
         return "slug"
 
     return _run_action(area, database, visitor, form, translation_id, action)
@@ -287,7 +218,7 @@ def reject(area: Area, visitor: Editor, form: Form, database: Db, translation_id
     def action(session: Session, translation: Translation) -> str:
         # Confirmed by a required tick box (the admin runs no scripts, so no confirm() dialog).
         if form_str(form, "bestaetigt") != "ja":
-            raise review.ReviewError("Bitte bestätigen Sie das Ablehnen mit dem Häkchen „Ja, ablehnen“.")
+            raise FieldError("Bitte bestätigen Sie das Ablehnen mit dem Häkchen „Ja, ablehnen“.", "bestaetigt")
         review.reject(session, translation, visitor.user.name)
         return "abgelehnt"
 

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from presseschau import reporting
 from presseschau.editorial import review
 from presseschau.publish import corrections
+from presseschau.publish.formatting import plural
 from presseschau.store.models import FetchStatus, Publication, PublicationStatus, Source, Translation
-from presseschau.web.admin.area import MESSAGES, PREFIX, AdminRoute, form_int
-from presseschau.web.admin.deps import Area, Editor
+from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str
+from presseschau.web.admin.deps import Area, Editor, Form
 from presseschau.web.deps import CurrentSettings, Db
-from presseschau.web.params import RowId
+from presseschau.web.params import RowId, parse_row_ids
 
 router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 
@@ -28,18 +29,62 @@ def dashboard(area: Area, visitor: Editor, database: Db, settings: CurrentSettin
     return area.page("dashboard.html", visitor, counts=counts)
 
 
+def queue_page(
+    area: AdminArea,
+    database: Db,
+    settings: CurrentSettings,
+    visitor: Visitor,
+    include_published: bool,
+    status: int = 200,
+    **values: Any,
+) -> Response:
+    with database.session() as session:
+        items = review.review_queue(session, settings, include_published=include_published)
+    return area.page("queue.html", visitor, status=status, items=items, include_published=include_published, **values)
+
+
 @router.get("/warteschlange")
 def queue(request: Request, area: Area, visitor: Editor, database: Db, settings: CurrentSettings) -> Response:
     include_published = request.query_params.get("alle") == "1"
-    with database.session() as session:
-        items = review.review_queue(session, settings, include_published=include_published)
-    return area.page(
-        "queue.html",
-        visitor,
-        items=items,
-        include_published=include_published,
-        notice=MESSAGES.get(request.query_params.get("ok", "")),
-    )
+    notice = MESSAGES.get(request.query_params.get("ok", ""))
+    return queue_page(area, database, settings, visitor, include_published, notice=notice)
+
+
+@router.post("/warteschlange/auswahl")
+def queue_bulk(area: Area, visitor: Editor, form: Form, database: Db, settings: CurrentSettings) -> Response:
+    """Release or reject the ticked articles of the queue, after one confirmation for all of them.
+    Each article is its own transaction: one that cannot be changed is named, the others are done."""
+    include_published = form_str(form, "alle") == "1"
+    action = form_str(form, "aktion")
+    chosen = parse_row_ids(form.getlist("auswahl"))
+    refusal = None
+    if action not in ("freigeben", "ablehnen"):
+        refusal = "Unbekannte Aktion."
+    elif not chosen:
+        refusal = "Bitte mindestens einen Artikel ankreuzen."
+    elif form_str(form, "bestaetigt") != "ja":
+        refusal = "Bitte bestätigen Sie die Aktion für die gewählten Artikel mit dem Häkchen."
+    if refusal is not None:
+        return queue_page(
+            area, database, settings, visitor, include_published, status=400, error=refusal, chosen=set(chosen)
+        )
+    done: list[int] = []
+    failures: list[str] = []
+    for translation_id in chosen:
+        try:
+            with database.session() as session:
+                translation = review.get_translation(session, translation_id)
+                if action == "freigeben":
+                    review.approve(session, settings, translation, visitor.user.name)
+                else:
+                    review.reject(session, translation, visitor.user.name)
+            done.append(translation_id)
+        except review.ReviewError as failure:
+            failures.append(failure.german)
+    verb = "freigegeben und veröffentlicht" if action == "freigeben" else "abgelehnt und archiviert"
+    notice = f"{plural(len(done), 'Artikel', 'Artikel')} {verb}."
+    error = ("Nicht geändert: " + "; ".join(failures)) if failures else None
+    return queue_page(area, database, settings, visitor, include_published, notice=notice, error=error)
 
 
 @router.get("/uebersetzung/{translation_id}/versionen")

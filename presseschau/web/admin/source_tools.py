@@ -6,23 +6,27 @@ Behind the same dependencies as every admin route (session, role, CSRF); every w
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from presseschau.editorial.articles import release_article
+from presseschau.editorial.articles import reject_article, release_article
 from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import IngestError, SourceNotFound
 from presseschau.ingest.opml import MAX_OPML_BYTES, export_opml, import_opml
 from presseschau.ingest.sources import filtered_articles, refilter_source
+from presseschau.publish.formatting import plural
+from presseschau.store.db import Database
 from presseschau.store.models import Source
 from presseschau.translate.source_checks import SOURCE_CHECKS
-from presseschau.web.admin.area import PREFIX, AdminRoute, see_other
+from presseschau.web.admin.area import PREFIX, AdminArea, AdminRoute, Visitor, form_str, see_other
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
-from presseschau.web.admin.sources import sources_page
+from presseschau.web.admin.source_pages import source_page, sources_page
 from presseschau.web.deps import Context, Db
-from presseschau.web.params import RowId, form_row_id
+from presseschau.web.params import RowId, form_row_id, parse_row_ids
 
 router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
 
@@ -68,21 +72,51 @@ def refilter(area: Area, visitor: Admin, form: Form, context: Context, source_id
         f"Übersetzung freigegeben, {report.unchanged} unverändert, {report.kept_translated} schon übersetzt "
         "(bleiben, wie sie sind)."
     )
-    return sources_page(area, context.database, context.settings, visitor, notice=notice)
+    return source_page(area, context.database, visitor, source_id, notice=notice)
+
+
+def filtered_page(area: AdminArea, database: Database, visitor: Visitor, status: int = 200, **values: Any) -> Response:
+    with database.session() as session:
+        articles = filtered_articles(session)
+        names = {source.id: source.name for source in session.scalars(select(Source))}
+        return area.page("filtered.html", visitor, status=status, articles=articles, source_names=names, **values)
 
 
 @router.get("/gefiltert")
 def filtered(request: Request, area: Area, visitor: Editor, database: Db) -> Response:
-    with database.session() as session:
-        articles = filtered_articles(session)
-        names = {source.id: source.name for source in session.scalars(select(Source))}
-        return area.page(
-            "filtered.html",
-            visitor,
-            articles=articles,
-            source_names=names,
-            notice="Artikel freigegeben; er wird übersetzt." if request.query_params.get("ok") else None,
-        )
+    notice = "Artikel freigegeben; er wird übersetzt." if request.query_params.get("ok") else None
+    return filtered_page(area, database, visitor, notice=notice)
+
+
+@router.post("/gefiltert/auswahl")
+def decide_chosen(area: Area, visitor: Editor, form: Form, context: Context) -> Response:
+    """Release (translate after all) or reject (hold for good) the ticked held articles after one
+    confirmation; each in its own transaction, one that cannot be changed is named."""
+    chosen = parse_row_ids(form.getlist("auswahl"))
+    action = form_str(form, "aktion")
+    refusal = None
+    if action not in ("freigeben", "ablehnen"):
+        refusal = "Unbekannte Aktion."
+    elif not chosen:
+        refusal = "Bitte mindestens einen Artikel ankreuzen."
+    elif form_str(form, "bestaetigt") != "ja":
+        refusal = "Bitte bestätigen Sie die Aktion für die gewählten Artikel mit dem Häkchen."
+    if refusal is not None:
+        return filtered_page(area, context.database, visitor, status=400, error=refusal, chosen=set(chosen))
+    done, failures = 0, []
+    for article_id in chosen:
+        try:
+            if action == "freigeben":
+                release_article(context.database, context.settings, article_id, visitor.user.name)
+            else:
+                reject_article(context.database, article_id, visitor.user.name)
+            done += 1
+        except (IngestError, ArticleNotFound) as failure:
+            failures.append(failure.german)
+    outcome = "freigegeben; sie werden übersetzt" if action == "freigeben" else "abgelehnt; sie werden nie übersetzt"
+    notice = f"{plural(done, 'Artikel', 'Artikel')} {outcome}."
+    error = ("Nicht geändert: " + "; ".join(failures)) if failures else None
+    return filtered_page(area, context.database, visitor, notice=notice, error=error)
 
 
 @router.post("/gefiltert/freigeben")

@@ -1,164 +1,43 @@
-"""Sources in the admin area: list, add, change, remove (admins only).
+"""Sources in the admin area (admins only): a sortable, searchable, paged table; a page per source
+with its form; add (after a preview of the feed's newest items), change, fetch now, remove.
 
-Every write goes through `presseschau.ingest` (the functions the CLI and the JSON API use). The tools
-for sources at scale (OPML, refiltering, filtered articles) are in `source_tools`.
+Every write goes through `presseschau.ingest` (the functions the CLI and the JSON API use). A
+refused form comes back as it was typed, with the message next to the field it is about. The
+tools for sources at scale (OPML, refiltering, filtered articles) are in `source_tools`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from starlette.datastructures import FormData
 
 from presseschau import reporting
-from presseschau.config import Settings
-from presseschau.ingest.errors import SourceNotFound
-from presseschau.ingest.filters import FilterError, SourceFilters, build_filters, filters_from_json
-from presseschau.ingest.profiles import OUTLET_KINDS, country_choices
-from presseschau.messages import CataloguedError, Refused, text
-from presseschau.store.db import Database
+from presseschau.ingest.errors import IngestError, SourceNotFound
+from presseschau.messages import CataloguedError
 from presseschau.store.models import Source
-from presseschau.translate.glossary import GlossaryInputError, parse_glossary_additions
 from presseschau.translate.source_checks import SOURCE_CHECKS
-from presseschau.web.admin.area import (
-    MESSAGES,
-    POLICIES,
-    PREFIX,
-    AdminArea,
-    AdminRoute,
-    Visitor,
-    form_int,
-    form_str,
-    see_other,
-)
+from presseschau.web.admin.area import MESSAGES, PREFIX, AdminRoute, form_str, see_other
 from presseschau.web.admin.deps import Admin, Area, Form
+from presseschau.web.admin.form_errors import field_errors
+from presseschau.web.admin.source_forms import (
+    form_filters,
+    refused_field,
+    source_profile,
+    source_settings,
+    typed_values,
+)
+from presseschau.web.admin.source_pages import ListView, source_page, sources_page
 from presseschau.web.deps import Context, CurrentSettings, Db
 from presseschau.web.params import RowId
 
 router = APIRouter(prefix=PREFIX, route_class=AdminRoute)
-TARGET_LANGUAGE_CHOICES = {
-    "skip": "behalten, nicht übersetzen",
-    "publish": "unverändert veröffentlichen (als Originaltext gekennzeichnet)",
-}
-
-
-def form_filters(form: Mapping[str, Any]) -> tuple[SourceFilters, list[str]]:
-    """The filters and tags of a source form; `Refused` naming the field."""
-    words = form_str(form, "mindestwoerter").strip() or "0"
-    if form_int(form, "mindestwoerter") is None and words != "0":
-        raise Refused(text("form_min_words_not_number", value=words))
-    try:
-        filters = build_filters(
-            form_str(form, "einschliessen").splitlines(),
-            form_str(form, "ausschliessen").splitlines(),
-            int(words),
-            form_str(form, "zielsprache") or "skip",
-        )
-    except FilterError as error:
-        raise Refused(text("form_filter", problem=error.text)) from None
-    tags = [tag.strip() for tag in form_str(form, "schlagworte").split(",") if tag.strip()]
-    return filters, tags
-
-
-def filter_template_values(source: Source) -> dict[str, Any]:
-    """What the source form shows of the stored filters."""
-    filters = filters_from_json(source.filters)
-    return {
-        "include": "\n".join(rule.text for rule in filters.include),
-        "exclude": "\n".join(rule.text for rule in filters.exclude),
-        "min_words": filters.min_words or "",
-        "target_language": filters.target_language,
-        "tags": ", ".join(str(tag) for tag in source.tags or ()),
-    }
-
-
-def sources_page(
-    area: AdminArea,
-    database: Database,
-    settings: Settings,
-    visitor: Visitor,
-    status: int = 200,
-    error: str | None = None,
-    notice: str | None = None,
-    typed: FormData | None = None,
-    typed_source_id: int | None = None,
-) -> Response:
-    """The sources page; after a refused form, `typed` (that form's fields) fills the form again:
-    the add form, or with `typed_source_id` that source's form."""
-    from presseschau.translate.engines import engine_names
-
-    typed_values = {key: form_str(typed, key) for key in typed if key != "csrf_token"} if typed else None
-
-    with database.session() as session:
-        sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
-        counts = reporting.articles_per_source(session)
-        return area.page(
-            "sources.html",
-            visitor,
-            status=status,
-            sources=sources,
-            article_counts=counts,
-            engines=engine_names(),
-            default_interval_min=settings.default_poll_interval_s // 60,
-            default_policy=settings.default_publish_policy,
-            filter_values={source.id: filter_template_values(source) for source in sources},
-            target_language_choices=TARGET_LANGUAGE_CHOICES,
-            outlet_kinds=OUTLET_KINDS,
-            country_choices=country_choices(),
-            error=error,
-            notice=notice,
-            typed_new=typed_values if typed_source_id is None else None,
-            typed_edit=typed_values if typed_source_id is not None else None,
-            typed_source_id=typed_source_id,
-            typed_filters=typed_filter_values,
-        )
-
-
-def typed_filter_values(typed: Mapping[str, str]) -> dict[str, str]:
-    """The filter fields of a refused form, as typed (for `filter_fields`)."""
-    return {
-        "include": typed.get("einschliessen", ""),
-        "exclude": typed.get("ausschliessen", ""),
-        "min_words": typed.get("mindestwoerter", ""),
-        "target_language": typed.get("zielsprache", "skip"),
-        "tags": typed.get("schlagworte", ""),
-    }
-
-
-def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str] | None]:
-    """Interval (seconds), publish policy, engine and glossary of a source form; a `CataloguedError`
-    (`Refused`, `UnknownEngine`) when one is unusable."""
-    from presseschau.translate.engines import check_engine_name
-
-    minutes = form_int(form, "intervall")
-    if minutes is None or not 1 <= minutes <= 7 * 24 * 60:
-        raise Refused(text("form_interval_range"))
-    policy = form_str(form, "regel")
-    if policy not in POLICIES:
-        raise Refused(text("form_policy_unknown"))
-    engine = check_engine_name(form_str(form, "engine"))  # UnknownEngine: a catalogued refusal
-    try:
-        glossary = parse_glossary_additions(form_str(form, "glossar"))
-    except GlossaryInputError as failure:
-        raise Refused(text("form_glossary", problem=failure.text)) from failure
-    return minutes * 60, policy, engine, glossary or None
-
-
-def source_profile(form: FormData) -> dict[str, str]:
-    """The outlet profile fields the form sent (validated by `presseschau.ingest.sources`; an empty
-    country or kind clears it, a field not sent stays as it is)."""
-    fields = {"land": "country", "medienart": "outlet_kind", "sprache": "language"}
-    return {name: form_str(form, key).strip() for key, name in fields.items() if key in form}
 
 
 @router.get("/quellen")
 def sources(request: Request, area: Area, visitor: Admin, database: Db, settings: CurrentSettings) -> Response:
     notice = MESSAGES.get(request.query_params.get("ok", ""))
-    return sources_page(area, database, settings, visitor, notice=notice)
+    view = ListView.from_query(request.query_params)
+    return sources_page(area, database, settings, visitor, view, notice=notice)
 
 
 @router.post("/quellen")
@@ -168,7 +47,7 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
     try:
         interval, policy, engine, glossary = source_settings(form)
         filters, tags = form_filters(form)
-        ingest_add_source(
+        source = ingest_add_source(
             context.database,
             context.settings,
             form_str(form, "url").strip(),
@@ -183,9 +62,37 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
             **source_profile(form),
         )
     except CataloguedError as failure:
-        error = f"Quelle nicht hinzugefügt: {failure.german}"
-        return sources_page(area, context.database, context.settings, visitor, status=400, error=error, typed=form)
-    return see_other(f"{PREFIX}/quellen?ok=quelle-neu")
+        return sources_page(
+            area,
+            context.database,
+            context.settings,
+            visitor,
+            status=400,
+            error="Quelle nicht hinzugefügt – bitte die markierten Angaben prüfen.",
+            typed=typed_values(form),
+            errors=field_errors(failure, refused_field(failure) or ""),
+        )
+    return see_other(f"{PREFIX}/quellen/{source.id}?ok=quelle-neu")
+
+
+@router.post("/quellen/vorschau")
+def preview_source(area: Area, visitor: Admin, form: Form, context: Context) -> Response:
+    """The add form's "Vorschau": fetch and parse the address as a poll would, store nothing."""
+    from presseschau.ingest.preview import preview_source as ingest_preview
+
+    database, settings = context.database, context.settings
+    typed = typed_values(form)
+    try:
+        found = ingest_preview(settings, form_str(form, "url").strip())
+    except IngestError as failure:
+        errors = {"url": f"Keine Vorschau: {failure.german}"}
+        return sources_page(area, database, settings, visitor, status=400, typed=typed, errors=errors)
+    return sources_page(area, database, settings, visitor, typed=typed, preview=found)
+
+
+@router.get("/quellen/{source_id}")
+def source_detail(request: Request, area: Area, visitor: Admin, database: Db, source_id: RowId) -> Response:
+    return source_page(area, database, visitor, source_id, notice=MESSAGES.get(request.query_params.get("ok", "")))
 
 
 @router.post("/quellen/{source_id}")
@@ -213,17 +120,43 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
     except SourceNotFound:
         return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
     except CataloguedError as failure:
-        return sources_page(
+        return source_page(
             area,
             context.database,
-            context.settings,
             visitor,
+            source_id,
             status=400,
-            error=failure.german,
-            typed=form,
-            typed_source_id=source_id,
+            error="Nicht gespeichert – bitte die markierten Angaben prüfen.",
+            typed={"aktiv": "", **typed_values(form)},  # an unticked box sends nothing
+            errors=field_errors(failure, refused_field(failure) or ""),
         )
-    return see_other(f"{PREFIX}/quellen?ok=quelle-gespeichert#quelle-{source_id}")
+    return see_other(f"{PREFIX}/quellen/{source_id}?ok=quelle-gespeichert")
+
+
+@router.post("/quellen/{source_id}/abrufen")
+def fetch_now(area: Area, visitor: Admin, form: Form, context: Context, source_id: RowId) -> Response:
+    """„Jetzt abrufen“: the poll `presseschau fetch --source ID` runs, its counts on the page."""
+    from presseschau.ingest.polling import fetch_sources
+    from presseschau.publish.service import publisher
+
+    try:
+        report = fetch_sources(
+            context.database, context.settings, source_id=source_id, on_done=publisher(context.settings)
+        )
+    except SourceNotFound:
+        return area.error(visitor, 404, f"Quelle {source_id} nicht gefunden.")
+    notice = (
+        f"Abgerufen: {report.entries_seen} Einträge gesehen; Artikel: {report.articles_new} neu, "
+        f"{report.articles_updated} geändert, {report.articles_unchanged} unverändert, "
+        f"{report.articles_duplicate} doppelt, {report.not_english} nicht auf Englisch, "
+        f"{report.filtered} von Filtern zurückgehalten."
+    )
+    if report.not_modified:
+        notice = "Abgerufen: der Feed ist seit dem letzten Abruf unverändert."
+    error = None
+    if report.failures:
+        error = f"{len(report.failures)} Fehler: " + "; ".join(f"{what}: {why}" for what, why in report.failures[:10])
+    return source_page(area, context.database, visitor, source_id, notice=notice, error=error)
 
 
 @router.post("/quellen/{source_id}/entfernen")

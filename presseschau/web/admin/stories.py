@@ -6,7 +6,7 @@ Plain HTML forms (the admin area allows no scripts); each action runs in one tra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -83,7 +83,7 @@ def _day_page(
         state=state,
         state_label=STATE_LABELS[state.state],
         public_url=f"/presseschau/{day:%Y/%m/%d}/",
-        **values,
+        **{"errors": {}, "typed": {}, **values},
     )
 
 
@@ -107,14 +107,27 @@ def _act(
     visitor: Visitor,
     day: date,
     action: Callable[[Session], str],
+    field: str = "",
+    typed: Mapping[str, str] | None = None,
 ) -> Response:
-    """Run `action` in one transaction; redirect with its message, or show the day with the error."""
+    """Run `action` in one transaction; redirect with its message, or show the day with the error
+    next to the input `field` (an id on the day's page) and `typed` (by input id) as typed."""
     try:
         with database.session() as session:
             key = action(session)
     except service.StoryError as failure:
         with database.session() as session:
-            return _day_page(area, session, settings, visitor, day, status=400, error=failure.german)
+            return _day_page(
+                area,
+                session,
+                settings,
+                visitor,
+                day,
+                status=400,
+                error=failure.german,
+                errors={field: failure.german},
+                typed=typed or {},
+            )
     return see_other(_day_url(day, key))
 
 
@@ -151,7 +164,8 @@ def release(area: Area, visitor: Editor, form: Form, database: Db, settings: Cur
         service.release(session, settings, wanted, visitor.user.name)
         return "freigegeben"
 
-    return _act(area, database, settings, visitor, wanted, action)
+    field = "zurueckziehen-bestaetigt" if withdraw else ""
+    return _act(area, database, settings, visitor, wanted, action, field)
 
 
 @router.post("/presseschau/{day}/reihenfolge")
@@ -200,7 +214,9 @@ def edit_story(
         service.set_headline(session, story_id, form_str(form, "ueberschrift"), editor)
         return "ueberschrift"
 
-    return _act(area, database, settings, visitor, wanted, action)
+    field = {"zusammenfuehren": "mit", "trennen": "trennen"}.get(kind, "ueberschrift")
+    typed = {f"ueberschrift-{story_id}": form_str(form, "ueberschrift")} if "ueberschrift" in form else {}
+    return _act(area, database, settings, visitor, wanted, action, f"{field}-{story_id}", typed)
 
 
 @router.post("/geschichte/{story_id}/kernaussage/{translation_id}")
@@ -234,4 +250,6 @@ def edit_passage(
             key_passages.reset_passage(session, translation_id, editor)
         return "kernaussage"
 
-    return _act(area, database, settings, visitor, wanted, action)
+    field = f"{'satz' if kind == 'satz' else 'text'}-{translation_id}"
+    typed = {f"text-{translation_id}": form_str(form, "text")} if kind == "eigener" else {}
+    return _act(area, database, settings, visitor, wanted, action, field, typed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -28,19 +28,51 @@ def users_page(
     status: int = 200,
     error: str | None = None,
     notice: str | None = None,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
 ) -> Response:
+    """The users and their forms. After a refusal, `errors` holds the message by the id of the input
+    it is about, and `typed` the new-user form's name and role (never a password)."""
     with database.session() as session:
         rows = list(session.scalars(select(User).order_by(User.name)))
-        return area.page("users.html", visitor, status=status, users=rows, roles=ROLES, error=error, notice=notice)
+        return area.page(
+            "users.html",
+            visitor,
+            status=status,
+            users=rows,
+            roles=ROLES,
+            error=error,
+            notice=notice,
+            errors=errors or {},
+            typed=typed or {},
+        )
 
 
-def _change_user(area: AdminArea, database: Database, visitor: Visitor, change: Callable[[Session], str]) -> Response:
-    """Run a user change (returns a message key) in one transaction; errors re-render the list."""
+def _change_user(
+    area: AdminArea,
+    database: Database,
+    visitor: Visitor,
+    change: Callable[[Session], str],
+    inputs: Mapping[str, str],
+    typed: Mapping[str, str] | None = None,
+) -> Response:
+    """Run a user change (returns a message key) in one transaction; errors re-render the list with
+    the message next to the input it is about (`inputs`: `UserError.field` → the input's id; "" for
+    the form's first input)."""
     try:
         with database.session() as session:
             key = change(session)
     except UserError as error:
-        return users_page(area, database, visitor, status=400, error=error.german)
+        where = inputs.get(error.field or "", inputs[""])
+        return users_page(
+            area,
+            database,
+            visitor,
+            status=400,
+            error=f"Nicht geändert: {error.german}",
+            errors={where: error.german},
+            typed=typed,
+        )
     return see_other(f"{PREFIX}/benutzer?ok={key}")
 
 
@@ -53,7 +85,7 @@ def _user_name(session: Session, user_id: int) -> str:
 
 def _same_passwords(form: Form) -> str:
     if form_str(form, "passwort") != form_str(form, "passwort2"):
-        raise UserError(text("passwords_differ"))
+        raise UserError(text("passwords_differ"), field="repeated")
     return form_str(form, "passwort")
 
 
@@ -69,7 +101,9 @@ def add_user_route(area: Area, visitor: Admin, form: Form, database: Db) -> Resp
         add_user(session, form_str(form, "name").strip(), password, form_str(form, "rolle"))
         return "benutzer-angelegt"
 
-    return _change_user(area, database, visitor, change)
+    inputs = {"": "neu-name", "role": "neu-rolle", "password": "neu-passwort", "repeated": "neu-passwort2"}
+    typed = {"name": form_str(form, "name"), "rolle": form_str(form, "rolle")}
+    return _change_user(area, database, visitor, change, inputs, typed)
 
 
 @router.post("/benutzer/{user_id}/sperren")
@@ -79,7 +113,7 @@ def disable_user(area: Area, visitor: Admin, form: Form, database: Db, user_id: 
         set_disabled(session, _user_name(session, user_id), disable)
         return "benutzer-gesperrt" if disable else "benutzer-entsperrt"
 
-    return _change_user(area, database, visitor, change)
+    return _change_user(area, database, visitor, change, {"": f"sperren-{user_id}"})
 
 
 @router.post("/benutzer/{user_id}/passwort")
@@ -89,7 +123,7 @@ def reset_password(area: Area, visitor: Admin, form: Form, database: Db, user_id
         set_password(session, _user_name(session, user_id), password)
         return "passwort-gesetzt"
 
-    return _change_user(area, database, visitor, change)
+    return _change_user(area, database, visitor, change, {"": f"pw-{user_id}", "repeated": f"pw2-{user_id}"})
 
 
 @router.post("/benutzer/{user_id}/entfernen")
@@ -100,4 +134,4 @@ def delete_user(area: Area, visitor: Admin, form: Form, database: Db, user_id: R
         remove_user(session, _user_name(session, user_id))
         return "benutzer-entfernt"
 
-    return _change_user(area, database, visitor, change)
+    return _change_user(area, database, visitor, change, {"": f"entfernen-{user_id}"})
