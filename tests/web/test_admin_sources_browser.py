@@ -77,7 +77,7 @@ def test_sources_at_scale_journey(context: AppContext, server: str, browser: obj
     # The held article, its rule, and its release.
     _navigate(driver, driver.find_element(By.LINK_TEXT, "Von Filtern zurückgehaltene Artikel").click)  # type: ignore[attr-defined]
     row = driver.find_element(By.ID, f"artikel-{article_id}")  # type: ignore[attr-defined]
-    assert "exclude rule 'title:Sport' matched the title" in row.text
+    assert "Ausschlussregel „title:Sport“ traf den Titel" in row.text  # the catalogue's German reason
     _screenshot(driver, "admin-gefiltert.png", 1280)
     _navigate(driver, row.find_element(By.TAG_NAME, "button").click)
     assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Artikel freigegeben; er wird übersetzt."  # type: ignore[attr-defined]
