@@ -55,12 +55,8 @@ DEFAULT_WINDOW = timedelta(hours=72)
 TITLE_WEIGHT = 2
 NAME_WEIGHT = 1.5
 NUMBER_WEIGHT = 0.0
-# A story's score: this share of the cosine with its centroid, the rest with its best member.
-CENTROID_SHARE = 0.5
-# The share of the score that is the agreement of names (people, places, bodies) with the story's.
-NAME_SHARE = 0.15
-# Stories whose centroid is under this share of the threshold are not compared member by member.
-CENTROID_FLOOR = 0.25
+# Stories whose centroid is under this cosine are not compared member by member.
+MIN_CENTROID = 0.05
 # How many of a document's heaviest terms look up candidate stories, and how many stories one
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
@@ -194,16 +190,84 @@ def names_of(weighted: Vector) -> Vector:
     return {term: v for term, v in weighted.items() if term.startswith("n:")}
 
 
-class _Story:
-    """A story's member vectors (in join order), their sum and its time span."""
+def _norm(weighted: Vector) -> float:
+    return math.sqrt(sum(v * v for v in weighted.values()))
 
-    __slots__ = ("centroid", "first", "last", "name_norm", "norm", "serial", "size", "vectors")
+
+@lru_cache(maxsize=16384)
+def figures(doc: StoryDoc) -> frozenset[str]:
+    """The figures `doc` mentions (numbers, years): two events of one kind differ in how many, when."""
+    return frozenset(
+        figure for part in (doc.title, doc.text, doc.german_title, doc.german_text) if part for figure in numbers(part)
+    )
+
+
+@dataclass(frozen=True)
+class Query:
+    """A new article as it is compared: its weighted vector, the names' part of it, its figures."""
+
+    doc: StoryDoc
+    vector: Vector
+    names: Vector
+    names_norm: float
+    figures: frozenset[str]
+
+    @classmethod
+    def of(cls, doc: StoryDoc, weighted: Vector) -> Query:
+        found = names_of(weighted)
+        return cls(doc, weighted, found, _norm(found), figures(doc))
+
+
+# The event signals a story's score combines (`_Story.signals`), in this order.
+SIGNALS = ("centroid", "best_member", "names", "names_best_member", "figures_shared", "figures_apart", "time_apart")
+# A logistic regression over the signals, fitted by `bench/story_signals.py` on the tuning parts of the
+# real set and of ECB+ (production path; see that script's docstring for how), the intercept then
+# moved so that the score that best separated events on those parts lies at `DEFAULT_THRESHOLD`.
+SIGNAL_WEIGHTS: dict[str, float] = {
+    "centroid": 5.141,
+    "best_member": 3.313,
+    "names": 4.604,
+    "names_best_member": 1.830,
+    "figures_shared": 2.392,
+    "figures_apart": 0.425,
+    "time_apart": -4.518,
+}
+SIGNAL_INTERCEPT = -5.573
+
+
+def combine(signals: Sequence[float], weights: Sequence[float] | None = None, intercept: float | None = None) -> float:
+    """The probability-like score of a story for a new article from its signals (logistic)."""
+    weights = [SIGNAL_WEIGHTS[name] for name in SIGNALS] if weights is None else weights
+    z = SIGNAL_INTERCEPT if intercept is None else intercept
+    z += sum(w * f for w, f in zip(weights, signals, strict=True))
+    return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
+
+
+class _Story:
+    """A story's member vectors (in join order), their sum, the names' norms, figures and time span."""
+
+    __slots__ = (
+        "centroid",
+        "figures",
+        "first",
+        "identities",
+        "last",
+        "member_names_norms",
+        "name_norm",
+        "norm",
+        "serial",
+        "size",
+        "vectors",
+    )
 
     def __init__(self) -> None:
         self.vectors: list[Vector] = []
+        self.member_names_norms: list[float] = []
+        self.identities: list[Hashable] = []
         self.centroid: Vector = {}
         self.norm = 0.0
         self.name_norm = 0.0
+        self.figures: Counter[str] = Counter()
         # The corpus (and its size) the vectors were weighed with.
         self.serial = -1
         self.size = 0
@@ -220,6 +284,9 @@ class _Story:
 
     def add(self, doc: StoryDoc, weighted: Vector) -> None:
         self.vectors.append(weighted)
+        self.identities.append(_identity(doc))
+        self.member_names_norms.append(_norm(names_of(weighted)))
+        self.figures.update(figures(doc))
         centroid = self.centroid
         # The norms grow with the terms this vector touches (a large story's centroid is large).
         square, name_square = self.norm * self.norm, self.name_norm * self.name_norm
@@ -243,6 +310,7 @@ class _Story:
             len(members) == len(self.vectors)
             and stats.serial == self.serial
             and self.size <= len(stats) <= self.size * REWEIGH_GROWTH
+            and all(_identity(m) == known for m, known in zip(members, self.identities, strict=True))
         )
 
     def within(self, time: datetime | None, window: timedelta) -> bool:
@@ -250,129 +318,176 @@ class _Story:
             return True
         return self.first - window <= time <= self.last + window
 
-    def score(self, query: Vector, floor: float = 0.0, query_names: Vector | None = None) -> float:
-        """The blended score; 0 when the centroid is below `floor` (a story that far holds no member
-        close enough either, and comparing members is what costs)."""
-        to_centroid = cosine(query, self.centroid) / (self.norm or 1.0)
-        if to_centroid < floor:
+    def signals(self, query: Query, window: timedelta) -> tuple[float, ...]:
+        """The event signals of `query` against this story, in the order of `SIGNALS`."""
+        to_centroid = cosine(query.vector, self.centroid) / (self.norm or 1.0)
+        best, best_names = 0.0, 0.0
+        first = max(0, len(self.vectors) - MAX_MEMBERS)
+        for member, names_norm in zip(self.vectors[first:], self.member_names_norms[first:], strict=True):
+            best = max(best, cosine(query.vector, member))
+            if query.names_norm and names_norm:
+                best_names = max(best_names, cosine(query.names, member) / (query.names_norm * names_norm))
+        names = 0.0
+        if query.names_norm and self.name_norm:
+            # Who and where: the same kind of event elsewhere shares words, not names.
+            names = cosine(query.names, self.centroid) / (query.names_norm * self.name_norm)
+        shared = sum(1 for figure in query.figures if figure in self.figures)
+        figures_shared = shared / len(query.figures) if query.figures else 0.0
+        figures_apart = 1.0 - figures_shared if query.figures and self.figures else 0.0
+        time_apart = 0.0
+        if query.doc.time is not None and self.first is not None and self.last is not None and window:
+            outside = max(self.first - query.doc.time, query.doc.time - self.last, timedelta(0))
+            time_apart = min(outside / window, 1.0)
+        return (to_centroid, best, names, best_names, figures_shared, figures_apart, time_apart)
+
+    def score(self, query: Vector | Query, floor: float = 0.0, window: timedelta = DEFAULT_WINDOW) -> float:
+        """The combined score (`combine` of the signals); 0 when the centroid is below `floor` (a story
+        that far holds no member close enough either, and comparing members is what costs)."""
+        if not isinstance(query, Query):
+            query = Query.of(StoryDoc(""), query)
+        if floor and cosine(query.vector, self.centroid) / (self.norm or 1.0) < floor:
             return 0.0
-        best = max((cosine(query, member) for member in self.vectors[-MAX_MEMBERS:]), default=0.0)
-        words = CENTROID_SHARE * to_centroid + (1.0 - CENTROID_SHARE) * best
-        if query_names is None:
-            query_names = names_of(query)
-        if not NAME_SHARE or not query_names or not self.name_norm:
-            return words
-        # Who and where: the same kind of event elsewhere shares words, not names.
-        names_norm = math.sqrt(sum(v * v for v in query_names.values()))
-        agreement = sum(v * self.centroid.get(t, 0.0) for t, v in query_names.items()) / (names_norm * self.name_norm)
-        return (1.0 - NAME_SHARE) * words + NAME_SHARE * agreement
-
-
-# Story representations by (corpus, story key, members), so the one-at-a-time path does not rebuild
-# the window's stories for every new article.
-_STORIES: dict[tuple[int, int | None, tuple[Hashable, ...]], _Story] = {}
-_STORIES_LIMIT = 20_000
-
-
-def _story_key(stats: TermStats, group: Group) -> tuple[int, int | None, tuple[Hashable, ...]]:
-    return (stats.serial, group.key, tuple(_identity(m) for m in group.members))
+        return combine(self.signals(query, window))
 
 
 class StoryIndex:
     """Stories with their representations and an inverted index from telling terms to stories.
 
-    Stories given as the time window of one call (`assign`) are all compared; stories the index
-    built itself are found through the inverted index, so a new article's cost does not grow with
-    the number of stories (a caller that keeps the index, like the scale benchmark, has only those)."""
+    A new article is compared only with the stories that hold one of its heaviest terms (and are
+    allowed: in `assign`, the stories given and those opened in the call), so its cost does not grow
+    with the number of stories. `assign` keeps one index per sliding corpus across calls
+    (`kept_index`): a story given again with the same members is not rebuilt or looked at, except as a
+    candidate, so a call costs a dictionary look-up per given story plus the candidates' scoring."""
 
     def __init__(self, stats: TermStats | None = None) -> None:
         self.stats = RECENT_TERMS if stats is None else stats
         self.groups: list[Group] = []
         self.stories: list[_Story] = []
-        self.scanned: list[int] = []
         self._postings: dict[str, list[int]] = {}
-        # Stories built or joined here: the ones `remember` stores.
-        self._changed: set[int] = set()
+        # Numbers of the stories by their key (a stored story's ID); the latest build of each.
+        self._by_key: dict[int, int] = {}
+        # The members the caller gave for a story in this call: checked when it is a candidate.
+        self._given: dict[int, Sequence[StoryDoc]] = {}
+
+    def __len__(self) -> int:
+        return len(self.stories)
 
     def add_group(self, group: Group) -> int:
-        """Add an existing group (compared with every new article); returns its number."""
-        number = len(self.groups)
-        cached = _STORIES.get(_story_key(self.stats, group))
-        if cached is None or not cached.current(group.members, self.stats):
-            for member in group.members:  # a story seen before was counted then
-                count(member, self.stats)
-            cached = _Story.of(group.members, self.stats)
-            self._changed.add(number)
-        self.groups.append(group)
-        self.stories.append(cached)
-        self.scanned.append(number)
+        """The number of `group` in this index: its kept representation when the index has one with as
+        many members, else a new one (counting its members into the corpus, once)."""
+        if group.key is not None:
+            number = self._by_key.get(group.key)
+            if number is not None and len(self.groups[number].members) == len(group.members):
+                self._given[number] = group.members  # checked member by member when it is a candidate
+                return number
+        for member in group.members:
+            count(member, self.stats)
+        number = self._new(Group(group.key, list(group.members), dict(group.scores)))
+        for member in group.members:
+            self._index(number, vector(member, self.stats))
+        self.stories[number] = _Story.of(group.members, self.stats)
         return number
 
-    def _open(self) -> int:
+    def forget_given(self) -> None:
+        self._given.clear()
+
+    def _new(self, group: Group) -> int:
         number = len(self.groups)
-        self.groups.append(Group(None))
+        self.groups.append(group)
         self.stories.append(_Story.of([], self.stats))
+        if group.key is not None:
+            self._by_key[group.key] = number
         return number
+
+    def _index(self, number: int, weighted: Vector) -> None:
+        for term in weighted:
+            posting = self._postings.setdefault(term, [])
+            if not posting or posting[-1] != number:
+                posting.append(number)
 
     def _join(self, number: int, doc: StoryDoc, weighted: Vector) -> None:
-        group, story = self.groups[number], self.stories[number]
+        group = self.groups[number]
+        self._refresh(number)
         group.members.append(doc)
-        self._changed.add(number)
-        if not story.current(group.members[:-1], self.stats):
-            story = self.stories[number] = _Story.of(group.members[:-1], self.stats)
-        story.add(doc, weighted)
-        if number not in self.scanned:
-            for term in weighted:
-                posting = self._postings.setdefault(term, [])
-                if not posting or posting[-1] != number:
-                    posting.append(number)
+        self.stories[number].add(doc, weighted)
+        self._index(number, weighted)
 
-    def candidates(self, query: Vector) -> set[int]:
+    def _refresh(self, number: int) -> _Story:
+        story = self.stories[number]
+        given = self._given.pop(number, None)
+        if given is not None and [_identity(m) for m in given] != story.identities:
+            # Another set of members than this index knows (an editor's move): theirs count.
+            self.groups[number].members[:] = given
+            for member in given:
+                count(member, self.stats)
+                self._index(number, vector(member, self.stats))
+        members = self.groups[number].members
+        if not story.current(members, self.stats):
+            story = self.stories[number] = _Story.of(members, self.stats)
+        return story
+
+    def candidates(self, query: Vector, allowed: set[int] | None = None) -> set[int]:
+        """Stories holding one of the query's heaviest terms (a term in more than `MAX_POSTING`
+        stories says too little to look them up by), of `allowed` when given."""
         heaviest = sorted(query.items(), key=lambda item: -item[1])[:CANDIDATE_TERMS]
-        # A given story is scored only when it holds one of the heaviest terms: a cheap look-up
-        # each, where scoring compares with every member.
-        found = {n for n in self.scanned if any(term in self.stories[n].centroid for term, _ in heaviest)}
+        found: set[int] = set()
         for term, _ in heaviest:
             posting = self._postings.get(term)
-            if posting and len(posting) <= MAX_POSTING:
-                found.update(posting)
-        return found
+            if posting:
+                found.update(posting[-MAX_POSTING:])
+        return found if allowed is None else found & allowed
 
-    def best(self, doc: StoryDoc, query: Vector, threshold: float, window: timedelta) -> tuple[int | None, float]:
+    def best(
+        self, doc: StoryDoc, query: Vector, threshold: float, window: timedelta, allowed: set[int] | None = None
+    ) -> tuple[int | None, float]:
         """The story `doc` belongs to (its number and score), or None when none reaches `threshold`."""
         best: int | None = None
         best_score = threshold
-        query_names = names_of(query)
-        for number in sorted(self.candidates(query)):
-            story = self.stories[number]
-            if not story.within(doc.time, window):
+        asked = Query.of(doc, query)
+        for number in sorted(self.candidates(query, allowed)):
+            if not self.stories[number].within(doc.time, window):
                 continue
-            if not story.current(self.groups[number].members, self.stats):
-                story = self.stories[number] = _Story.of(self.groups[number].members, self.stats)
-            score = story.score(query, threshold * CENTROID_FLOOR, query_names)
+            story = self._refresh(number)
+            if cosine(query, story.centroid) / (story.norm or 1.0) < MIN_CENTROID:
+                continue  # comparing member by member is what costs; a story this far has no close member
+            score = combine(story.signals(asked, window))
             if score >= best_score:
                 best, best_score = number, score
         return best, best_score
 
-    def place(self, doc: StoryDoc, threshold: float, window: timedelta) -> Group:
-        """Put `doc` into its best story or a new one; returns that group."""
+    def place(
+        self, doc: StoryDoc, threshold: float, window: timedelta, allowed: set[int] | None = None
+    ) -> tuple[int, bool]:
+        """Put `doc` into its best story (of `allowed`, when given) or a new one; returns the story's
+        number and whether it is new."""
         count(doc, self.stats)
         query = vector(doc, self.stats)
-        number, score = self.best(doc, query, threshold, window)
+        number, score = self.best(doc, query, threshold, window, allowed)
+        opened = number is None
         if number is None:
-            number = self._open()
+            number = self._new(Group(None))
+            if allowed is not None:
+                allowed.add(number)
         else:
             self.groups[number].scores[doc.key] = round(score, 4)
         self._join(number, doc, query)
-        return self.groups[number]
+        return number, opened
 
-    def remember(self) -> None:
-        """Keep the representations of every story for the next call (see `_STORIES`)."""
-        if len(_STORIES) + len(self._changed) > _STORIES_LIMIT:
-            _STORIES.clear()
-        for number in self._changed:
-            if self.groups[number].members:
-                _STORIES[_story_key(self.stats, self.groups[number])] = self.stories[number]
+
+# One index per sliding corpus (by its serial), kept across `assign` calls; dropped when it holds more
+# than `_KEPT_LIMIT` stories (stories of past windows and superseded builds pile up in it).
+_KEPT: dict[int, StoryIndex] = {}
+_KEPT_LIMIT = 60_000
+
+
+def kept_index(stats: TermStats) -> StoryIndex:
+    """The index `assign` keeps for the sliding corpus `stats`."""
+    index = _KEPT.get(stats.serial)
+    if index is None or len(index) > _KEPT_LIMIT:
+        if len(_KEPT) > 8:
+            _KEPT.clear()
+        index = _KEPT[stats.serial] = StoryIndex(stats)
+    return index
 
 
 def _order(doc: StoryDoc) -> tuple[int, datetime, str]:
@@ -390,21 +505,39 @@ def assign(
 ) -> list[Group]:
     """Put each of `new` (in time order) into the most similar of `groups` or a new group.
 
-    `groups` are never split or merged (an editor's decisions stay); the result is every group,
-    the given ones first, with the new documents added. `corpus` adds recent documents to the sliding
+    `groups` are never split or merged (an editor's decisions stay) nor changed: the result is every
+    group, the given ones first (the same objects where nothing joined, new `Group`s with the added
+    documents where something did), then the new groups. `corpus` adds recent documents to the sliding
     corpus of document frequencies (`stats`, by default the module's `RECENT_TERMS`)."""
-    index = StoryIndex(stats)
+    stats = RECENT_TERMS if stats is None else stats
+    index = kept_index(stats)
     for doc in corpus:
-        count(doc, index.stats)
+        count(doc, stats)
     pending = sorted(new, key=_order)
     for doc in pending:
-        count(doc, index.stats)
-    for group in groups:
-        index.add_group(Group(group.key, list(group.members), dict(group.scores)))
+        count(doc, stats)
+    index.forget_given()
+    given = [index.add_group(group) for group in groups]
+    allowed = set(given)
+    joined: dict[int, list[StoryDoc]] = {}
+    opened: list[int] = []
     for doc in pending:
-        index.place(doc, threshold, window)
-    index.remember()
-    return index.groups
+        number, is_new = index.place(doc, threshold, window, allowed)
+        if is_new:
+            opened.append(number)
+        else:
+            joined.setdefault(number, []).append(doc)
+    result = []
+    for group, number in zip(groups, given, strict=True):
+        if number in joined:
+            added = joined.pop(number)
+            scores = {**group.scores, **{d.key: index.groups[number].scores[d.key] for d in added}}
+            group = Group(group.key, [*group.members, *added], scores)
+        result.append(group)
+    for number in opened:
+        kept = index.groups[number]
+        result.append(Group(None, list(kept.members), dict(kept.scores)))
+    return result
 
 
 def cluster(
