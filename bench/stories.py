@@ -231,9 +231,8 @@ def load_ecb(ecb_dir: Path = ECB) -> dict[str, Part]:
         for path in sorted(folder.glob("*.json")):
             record = json.loads(path.read_text(encoding="utf-8"))
             key = f"ecb:{path.stem}"
-            part.docs.append(
-                StoryDoc(key=key, title=str(record.get("title") or ""), text=str(record.get("text") or ""), time=SAME_TIME)
-            )
+            title, text = str(record.get("title") or ""), str(record.get("text") or "")
+            part.docs.append(StoryDoc(key=key, title=title, text=text, time=SAME_TIME))
             event.append(key)
         if event:
             part.gold.append(event)
@@ -399,6 +398,14 @@ def scale(sizes: Sequence[int] = (1_000, 10_000), probes: int = 300) -> None:
         )
 
 
+def bulk(size: int = 10_000) -> None:
+    """The grouping of a `publish --all` of `size` articles: one `assign` call with all of them."""
+    docs = _synthetic(size)
+    started = time.perf_counter()
+    groups = assign(docs, window=timedelta(days=365), stats=TermStats())
+    print(f"{size} articles in one assign call (publish --all): {time.perf_counter() - started:.1f} s, {len(groups)} stories")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threshold", type=float, help="score this threshold instead of tuning one")
@@ -411,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scale:
         scale()
+        bulk()
         return 0
     if args.set == "real":
         parts = load_real(args.real_dir, args.shared)

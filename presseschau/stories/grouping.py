@@ -37,6 +37,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 
 from presseschau.stories.vectors import (
     STOPWORDS_DE,
@@ -61,6 +62,8 @@ MIN_CENTROID = 0.05
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
 MAX_POSTING = 100
+# How many candidate stories are scored (those sharing the most of the heaviest terms' weight).
+MAX_CANDIDATES = 40
 # The members of a story compared one by one (the latest; the centroid stands for the rest).
 MAX_MEMBERS = 64
 
@@ -364,8 +367,9 @@ class StoryIndex:
         self.groups: list[Group] = []
         self.stories: list[_Story] = []
         self._postings: dict[str, list[int]] = {}
-        # Numbers of the stories by their key (a stored story's ID); the latest build of each.
-        self._by_key: dict[int, int] = {}
+        # Numbers and member counts of the stories by their key (a stored story's ID; the latest build).
+        self.numbers_by_key: dict[int, int] = {}
+        self.sizes_by_key: dict[int, int] = {}
         # The members the caller gave for a story in this call: checked when it is a candidate.
         self._given: dict[int, Sequence[StoryDoc]] = {}
 
@@ -376,10 +380,9 @@ class StoryIndex:
         """The number of `group` in this index: its kept representation when the index has one with as
         many members, else a new one (counting its members into the corpus, once)."""
         if group.key is not None:
-            number = self._by_key.get(group.key)
+            number = self.numbers_by_key.get(group.key)
             if number is not None and len(self.groups[number].members) == len(group.members):
-                self._given[number] = group.members  # checked member by member when it is a candidate
-                return number
+                return number  # its members are checked when it is a candidate (`expect`)
         for member in group.members:
             count(member, self.stats)
         number = self._new(Group(group.key, list(group.members), dict(group.scores)))
@@ -388,15 +391,18 @@ class StoryIndex:
         self.stories[number] = _Story.of(group.members, self.stats)
         return number
 
-    def forget_given(self) -> None:
-        self._given.clear()
+    def expect(self, members: dict[int, Sequence[StoryDoc]]) -> None:
+        """The members callers gave for these stories in this call: a candidate whose members differ
+        from the kept ones (an editor moved an article) is rebuilt from them."""
+        self._given = members
 
     def _new(self, group: Group) -> int:
         number = len(self.groups)
         self.groups.append(group)
         self.stories.append(_Story.of([], self.stats))
         if group.key is not None:
-            self._by_key[group.key] = number
+            self.numbers_by_key[group.key] = number
+            self.sizes_by_key[group.key] = len(group.members)
         return number
 
     def _index(self, number: int, weighted: Vector) -> None:
@@ -409,6 +415,8 @@ class StoryIndex:
         group = self.groups[number]
         self._refresh(number)
         group.members.append(doc)
+        if group.key is not None:
+            self.sizes_by_key[group.key] = len(group.members)
         self.stories[number].add(doc, weighted)
         self._index(number, weighted)
 
@@ -418,6 +426,8 @@ class StoryIndex:
         if given is not None and [_identity(m) for m in given] != story.identities:
             # Another set of members than this index knows (an editor's move): theirs count.
             self.groups[number].members[:] = given
+            if self.groups[number].key is not None:
+                self.sizes_by_key[self.groups[number].key] = len(given)
             for member in given:
                 count(member, self.stats)
                 self._index(number, vector(member, self.stats))
@@ -427,15 +437,20 @@ class StoryIndex:
         return story
 
     def candidates(self, query: Vector, allowed: set[int] | None = None) -> set[int]:
-        """Stories holding one of the query's heaviest terms (a term in more than `MAX_POSTING`
-        stories says too little to look them up by), of `allowed` when given."""
+        """Stories sharing the query's heaviest terms (each term's latest `MAX_POSTING` stories), of
+        `allowed` when given: the `MAX_CANDIDATES` that share the most weight."""
         heaviest = sorted(query.items(), key=lambda item: -item[1])[:CANDIDATE_TERMS]
-        found: set[int] = set()
-        for term, _ in heaviest:
+        shared: dict[int, float] = {}
+        for term, weight in heaviest:
             posting = self._postings.get(term)
             if posting:
-                found.update(posting[-MAX_POSTING:])
-        return found if allowed is None else found & allowed
+                for number in posting[-MAX_POSTING:]:
+                    shared[number] = shared.get(number, 0.0) + weight
+        if allowed is not None:
+            shared = {number: weight for number, weight in shared.items() if number in allowed}
+        if len(shared) > MAX_CANDIDATES:
+            return set(sorted(shared, key=shared.__getitem__, reverse=True)[:MAX_CANDIDATES])
+        return set(shared)
 
     def best(
         self, doc: StoryDoc, query: Vector, threshold: float, window: timedelta, allowed: set[int] | None = None
@@ -490,6 +505,10 @@ def kept_index(stats: TermStats) -> StoryIndex:
     return index
 
 
+_KEY = attrgetter("key")
+_MEMBERS = attrgetter("members")
+
+
 def _order(doc: StoryDoc) -> tuple[int, datetime, str]:
     return (doc.time is None, doc.time or datetime.min, doc.key)
 
@@ -516,27 +535,37 @@ def assign(
     pending = sorted(new, key=_order)
     for doc in pending:
         count(doc, stats)
-    index.forget_given()
-    given = [index.add_group(group) for group in groups]
-    allowed = set(given)
+    # Per given story a look-up and a length, done at C speed (`map`, list comparison): the window may
+    # hold thousands, and only a story with other members than the kept one needs more.
+    keys = list(map(_KEY, groups))
+    numbers = list(map(index.numbers_by_key.get, keys))
+    if list(map(index.sizes_by_key.get, keys)) != list(map(len, map(_MEMBERS, groups))):
+        for position, group in enumerate(groups):
+            number = numbers[position]
+            if number is None or len(index.groups[number].members) != len(group.members):
+                numbers[position] = index.add_group(group)
+    index.expect(dict(zip(numbers, map(_MEMBERS, groups), strict=True)))
+    allowed = set(numbers)
     joined: dict[int, list[StoryDoc]] = {}
-    opened: list[int] = []
+    opened: list[int] = []  # stories opened in this call, returned whole at the end
+    fresh: set[int] = set()
     for doc in pending:
         number, is_new = index.place(doc, threshold, window, allowed)
         if is_new:
             opened.append(number)
-        else:
+            fresh.add(number)
+        elif number not in fresh:
             joined.setdefault(number, []).append(doc)
-    result = []
-    for group, number in zip(groups, given, strict=True):
-        if number in joined:
-            added = joined.pop(number)
-            scores = {**group.scores, **{d.key: index.groups[number].scores[d.key] for d in added}}
-            group = Group(group.key, [*group.members, *added], scores)
-        result.append(group)
+    result = list(groups)
+    positions = dict(zip(numbers, range(len(numbers)), strict=True)) if joined else {}
+    for number, added in joined.items():
+        position = positions[number]
+        group = groups[position]
+        scores = {**group.scores, **{d.key: index.groups[number].scores[d.key] for d in added}}
+        result[position] = Group(group.key, [*group.members, *added], scores)
     for number in opened:
-        kept = index.groups[number]
-        result.append(Group(None, list(kept.members), dict(kept.scores)))
+        new_group = index.groups[number]
+        result.append(Group(None, list(new_group.members), dict(new_group.scores)))
     return result
 
 
