@@ -35,7 +35,7 @@ from presseschau.stories import grouping  # noqa: E402
 from presseschau.stories.grouping import SIGNALS, Query, StoryIndex, count, vector  # noqa: E402
 from presseschau.stories.vectors import TermStats  # noqa: E402
 
-GRID = [round(0.05 * i, 2) for i in range(2, 19)]  # 0.10 … 0.90
+GRID = [round(0.1 * i, 1) for i in range(1, 9)]  # 0.1 … 0.8
 
 
 def rows(part: bench.Part) -> tuple[list[tuple[float, ...]], list[int]]:
@@ -93,7 +93,9 @@ def choose(tuning: Sequence[bench.Part]) -> tuple[float, float]:
     """The threshold with the best sum of pairwise and BCubed F1 over the tuning parts (and that sum)."""
     best, best_value = GRID[0], -1.0
     for threshold in GRID:
-        value = sum(r.f1 + r.b_f1 for r in (bench.score(part, threshold) for part in tuning))
+        results = [bench.score(part, threshold) for part in tuning]
+        value = sum(r.f1 + r.b_f1 for r in results)
+        print(f"    {threshold:.2f}: " + "  ".join(f"P {r.precision:.3f} R {r.recall:.3f} F1 {r.f1:.3f}" for r in results))
         if value > best_value:
             best, best_value = threshold, value
     return best, best_value

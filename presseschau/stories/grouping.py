@@ -32,8 +32,9 @@ inverted index of telling terms, and so is every story of a `StoryIndex` a calle
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -66,6 +67,10 @@ MAX_POSTING = 100
 MAX_CANDIDATES = 40
 # The members of a story compared one by one (the latest; the centroid stands for the rest).
 MAX_MEMBERS = 64
+# How many of the heaviest names say who or where a text (or a story) is about.
+LEAD_NAMES = 3
+
+YEAR = re.compile(r"(?:19|20)\d\d")
 
 # The sliding corpus of recent articles for the document frequencies (see the module docstring).
 RECENT_TERMS = TermStats()
@@ -214,28 +219,57 @@ class Query:
     names: Vector
     names_norm: float
     figures: frozenset[str]
+    lead: tuple[tuple[str, float], ...]
 
     @classmethod
     def of(cls, doc: StoryDoc, weighted: Vector) -> Query:
         found = names_of(weighted)
-        return cls(doc, weighted, found, _norm(found), figures(doc))
+        return cls(doc, weighted, found, _norm(found), figures(doc), _lead(found))
+
+
+def _lead(names: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    """The `LEAD_NAMES` heaviest names: who or where a text is about."""
+    return tuple(sorted(names.items(), key=lambda item: (-item[1], item[0]))[:LEAD_NAMES])
+
+
+def _carried(lead: Sequence[tuple[str, float]], other: Mapping[str, float], scale: float) -> float:
+    """How much of `lead`'s weight `other` (scaled) carries too, 0 … 1."""
+    total = sum(weight for _, weight in lead)
+    return sum(min(weight, other.get(term, 0.0) * scale) for term, weight in lead) / total if total else 0.0
 
 
 # The event signals a story's score combines (`_Story.signals`), in this order.
-SIGNALS = ("centroid", "best_member", "names", "names_best_member", "figures_shared", "figures_apart", "time_apart")
+SIGNALS = (
+    "centroid",
+    "best_member",
+    "names",
+    "names_best_member",
+    "names_unmatched",
+    "lead_names",
+    "story_lead_names",
+    "figures_shared",
+    "figures_apart",
+
+    "years_apart",
+    "time_apart",
+)
 # A logistic regression over the signals, fitted by `bench/story_signals.py` on the tuning parts of the
 # real set and of ECB+ (production path; see that script's docstring for how), the intercept then
 # moved so that the score that best separated events on those parts lies at `DEFAULT_THRESHOLD`.
 SIGNAL_WEIGHTS: dict[str, float] = {
-    "centroid": 5.141,
-    "best_member": 3.313,
-    "names": 4.604,
-    "names_best_member": 1.830,
-    "figures_shared": 2.392,
-    "figures_apart": 0.425,
-    "time_apart": -4.518,
+    "centroid": 3.124,
+    "best_member": 2.901,
+    "names": 1.324,
+    "names_best_member": 0.621,
+    "names_unmatched": -1.000,
+    "lead_names": 1.154,
+    "story_lead_names": 3.498,
+    "figures_shared": 2.034,
+    "figures_apart": 0.329,
+    "years_apart": -0.071,
+    "time_apart": -4.476,
 }
-SIGNAL_INTERCEPT = -5.573
+SIGNAL_INTERCEPT = -4.472
 
 
 def combine(signals: Sequence[float], weights: Sequence[float] | None = None, intercept: float | None = None) -> float:
@@ -255,6 +289,7 @@ class _Story:
         "first",
         "identities",
         "last",
+        "lead",
         "member_names_norms",
         "name_norm",
         "norm",
@@ -271,6 +306,7 @@ class _Story:
         self.norm = 0.0
         self.name_norm = 0.0
         self.figures: Counter[str] = Counter()
+        self.lead: tuple[tuple[str, float], ...] | None = None  # the centroid's lead names, once asked
         # The corpus (and its size) the vectors were weighed with.
         self.serial = -1
         self.size = 0
@@ -287,6 +323,7 @@ class _Story:
 
     def add(self, doc: StoryDoc, weighted: Vector) -> None:
         self.vectors.append(weighted)
+        self.lead = None
         self.identities.append(_identity(doc))
         self.member_names_norms.append(_norm(names_of(weighted)))
         self.figures.update(figures(doc))
@@ -324,24 +361,50 @@ class _Story:
     def signals(self, query: Query, window: timedelta) -> tuple[float, ...]:
         """The event signals of `query` against this story, in the order of `SIGNALS`."""
         to_centroid = cosine(query.vector, self.centroid) / (self.norm or 1.0)
-        best, best_names = 0.0, 0.0
+        best = best_names = 0.0
         first = max(0, len(self.vectors) - MAX_MEMBERS)
         for member, names_norm in zip(self.vectors[first:], self.member_names_norms[first:], strict=True):
             best = max(best, cosine(query.vector, member))
             if query.names_norm and names_norm:
                 best_names = max(best_names, cosine(query.names, member) / (query.names_norm * names_norm))
-        names = 0.0
+        names = names_unmatched = 0.0
         if query.names_norm and self.name_norm:
             # Who and where: the same kind of event elsewhere shares words, not names.
             names = cosine(query.names, self.centroid) / (query.names_norm * self.name_norm)
+            unmatched = sum(v * v for term, v in query.names.items() if term not in self.centroid)
+            names_unmatched = unmatched / (query.names_norm * query.names_norm)
         shared = sum(1 for figure in query.figures if figure in self.figures)
         figures_shared = shared / len(query.figures) if query.figures else 0.0
         figures_apart = 1.0 - figures_shared if query.figures and self.figures else 0.0
+        # The protagonists: the query's lead names in the story (its members' mean weight), the story's in
+        # the query. Two rehab stays, two Oscar hosts, two quakes share words and places, not who.
+        members = len(self.vectors) or 1
+        lead_names = _carried(query.lead, self.centroid, 1.0 / members)
+        if self.lead is None:
+            self.lead = _lead({term: v / members for term, v in self.centroid.items() if term.startswith("n:")})
+        story_lead_names = _carried(self.lead, query.names, 1.0)
+        # When: another year named (the earthquake of 2008, not of 2013) tells another event of a kind.
+        years = [figure for figure in query.figures if YEAR.fullmatch(figure)]
+        years_apart = 0.0
+        if years and any(YEAR.fullmatch(figure) for figure in self.figures):
+            years_apart = sum(1 for year in years if year not in self.figures) / len(years)
         time_apart = 0.0
         if query.doc.time is not None and self.first is not None and self.last is not None and window:
             outside = max(self.first - query.doc.time, query.doc.time - self.last, timedelta(0))
             time_apart = min(outside / window, 1.0)
-        return (to_centroid, best, names, best_names, figures_shared, figures_apart, time_apart)
+        return (
+            to_centroid,
+            best,
+            names,
+            best_names,
+            names_unmatched,
+            lead_names,
+            story_lead_names,
+            figures_shared,
+            figures_apart,
+            years_apart,
+            time_apart,
+        )
 
     def score(self, query: Vector | Query, floor: float = 0.0, window: timedelta = DEFAULT_WINDOW) -> float:
         """The combined score (`combine` of the signals); 0 when the centroid is below `floor` (a story
