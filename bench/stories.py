@@ -403,7 +403,8 @@ def bulk(size: int = 10_000) -> None:
     docs = _synthetic(size)
     started = time.perf_counter()
     groups = assign(docs, window=timedelta(days=365), stats=TermStats())
-    print(f"{size} articles in one assign call (publish --all): {time.perf_counter() - started:.1f} s, {len(groups)} stories")
+    took = time.perf_counter() - started
+    print(f"{size} articles in one assign call (publish --all): {took:.1f} s, {len(groups)} stories")
 
 
 def main(argv: list[str] | None = None) -> int:

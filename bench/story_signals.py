@@ -66,7 +66,10 @@ def rows(part: bench.Part) -> tuple[list[tuple[float, ...]], list[int]]:
     return features, labels
 
 
-def fit(sets: Sequence[tuple[list[tuple[float, ...]], list[int]]], keep: Sequence[str]) -> tuple[dict[str, float], float]:
+Rows = tuple[list[tuple[float, ...]], list[int]]
+
+
+def fit(sets: Sequence[Rows], keep: Sequence[str]) -> tuple[dict[str, float], float]:
     from sklearn.linear_model import LogisticRegression
 
     columns = [SIGNALS.index(name) for name in keep]
@@ -95,7 +98,8 @@ def choose(tuning: Sequence[bench.Part]) -> tuple[float, float]:
     for threshold in GRID:
         results = [bench.score(part, threshold) for part in tuning]
         value = sum(r.f1 + r.b_f1 for r in results)
-        print(f"    {threshold:.2f}: " + "  ".join(f"P {r.precision:.3f} R {r.recall:.3f} F1 {r.f1:.3f}" for r in results))
+        scores = "  ".join(f"P {r.precision:.3f} R {r.recall:.3f} F1 {r.f1:.3f}" for r in results)
+        print(f"    {threshold:.2f}: {scores}")
         if value > best_value:
             best, best_value = threshold, value
     return best, best_value

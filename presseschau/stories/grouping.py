@@ -49,6 +49,7 @@ from presseschau.stories.vectors import (
     names,
     numbers,
     stems,
+    tfidf,
 )
 
 # Tuned on the tuning part of the real labelled set, one article at a time (`bench/stories.py`).
@@ -173,11 +174,7 @@ def vector(doc: StoryDoc, stats: TermStats) -> Vector:
 
 
 def _weigh(doc: StoryDoc, stats: TermStats) -> Vector:
-    weighted = {
-        term: (1.0 + math.log(tf)) * stats.idf(term) * _kind_weight(term) for term, tf in _cached_features(doc).items()
-    }
-    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-    return {term: v / norm for term, v in weighted.items() if v}
+    return tfidf(_cached_features(doc), lambda term: stats.idf(term) * _kind_weight(term))
 
 
 def vectorize(docs: Sequence[StoryDoc], stats: TermStats | None = None) -> dict[str, Vector]:
