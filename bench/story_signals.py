@@ -2,6 +2,7 @@
 
     python bench/story_signals.py              # fit, choose the threshold, print the table to paste
     python bench/story_signals.py --ablation   # also refit without each signal, scored on the held-back parts
+    python bench/story_signals.py --sklearn    # the same with scikit-learn's TfidfVectorizer's vectors
 
 Needs scikit-learn (`pip install scikit-learn`; a benchmark tool, not a dependency of the package).
 
@@ -118,15 +119,36 @@ def report(name: str, parts: dict[str, bench.Part], threshold: float) -> None:
         )
 
 
+def use_sklearn(parts: Sequence[bench.Part]) -> None:
+    """Weigh every article with scikit-learn's TfidfVectorizer instead (English stop words, sublinear
+    term frequency, titles twice), fitted on all texts of `parts` at once: the plain library baseline.
+    It has no names (`n:`) terms, so the names' signals stay 0; the fit learns with what is left."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [doc for part in parts for doc in part.docs]
+    matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(
+        f"{doc.title}\n{doc.title}\n{doc.text}" for doc in docs
+    )
+    by_doc: dict[grouping.StoryDoc, dict[str, float]] = {}
+    for row, doc in enumerate(docs):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        columns, values = matrix.indices[start:end], matrix.data[start:end]
+        by_doc[doc] = {f"w{column}": float(v) for column, v in zip(columns, values, strict=True)}
+    grouping._weigh = lambda doc, stats: by_doc[doc]  # type: ignore[assignment]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real-dir", type=Path, default=bench.REAL)
     parser.add_argument("--ecb-dir", type=Path, default=bench.ECB)
     parser.add_argument("--ablation", action="store_true", help="refit without each signal")
+    parser.add_argument("--sklearn", action="store_true", help="articles weighed by scikit-learn's TfidfVectorizer")
     args = parser.parse_args(argv)
     real = bench.load_real(args.real_dir)
     ecb = bench.load_ecb(args.ecb_dir)
     tuning = [real["tune"], ecb["ecb-tune"]]
+    if args.sklearn:
+        use_sklearn([*real.values(), *ecb.values()])
     held = {"holdout": real["holdout"], "ecb-holdout": ecb["ecb-holdout"]}
     sets = [rows(part) for part in tuning]
     variants: list[tuple[str, list[str]]] = [("all signals", list(SIGNALS))]
