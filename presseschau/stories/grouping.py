@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import attrgetter
+from typing import cast
 
 from presseschau.stories.vectors import (
     STOPWORDS_DE,
@@ -486,8 +487,9 @@ class StoryIndex:
         if given is not None and [_identity(m) for m in given] != story.identities:
             # Another set of members than this index knows (an editor's move): theirs count.
             self.groups[number].members[:] = given
-            if self.groups[number].key is not None:
-                self.sizes_by_key[self.groups[number].key] = len(given)
+            key = self.groups[number].key
+            if key is not None:
+                self.sizes_by_key[key] = len(given)
             for member in given:
                 count(member, self.stats)
                 self._index(number, vector(member, self.stats))
@@ -598,12 +600,14 @@ def assign(
     # Per given story a look-up and a length, done at C speed (`map`, list comparison): the window may
     # hold thousands, and only a story with other members than the kept one needs more.
     keys = list(map(_KEY, groups))
-    numbers = list(map(index.numbers_by_key.get, keys))
+    found = list(map(index.numbers_by_key.get, keys))
     if list(map(index.sizes_by_key.get, keys)) != list(map(len, map(_MEMBERS, groups))):
         for position, group in enumerate(groups):
-            number = numbers[position]
+            number = found[position]
             if number is None or len(index.groups[number].members) != len(group.members):
-                numbers[position] = index.add_group(group)
+                found[position] = index.add_group(group)
+    # Every story is known now (a key without a size is a key without a number, so it was added).
+    numbers = cast(list[int], found)
     index.expect(dict(zip(numbers, map(_MEMBERS, groups), strict=True)))
     allowed = set(numbers)
     joined: dict[int, list[StoryDoc]] = {}

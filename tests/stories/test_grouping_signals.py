@@ -132,7 +132,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
 
     def counting_of(cls: type[grouping._Story], members: list[StoryDoc], stats: TermStats) -> grouping._Story:
         counts["built"] += len(members)
-        return of(cls, members, stats)
+        story: grouping._Story = of(cls, members, stats)
+        return story
 
     monkeypatch.setattr(grouping._Story, "signals", counting_signals)
     monkeypatch.setattr(grouping._Story, "of", classmethod(counting_of))
