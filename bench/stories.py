@@ -3,7 +3,9 @@
     python bench/stories.py                  # tune the threshold on the tuning part, report every part
     python bench/stories.py --threshold 0.2  # report a given threshold (no tuning)
     python bench/stories.py --set written    # the older set of written articles and demo samples
-    python bench/stories.py --scale          # per-article grouping cost with 1,000 and 10,000 in the window
+    python bench/stories.py --set ecb        # ECB+: 43 topics of two same-kind events, all at one time
+    python bench/stories.py --scale          # per-article cost with 1,000 and 10,000 in the window, and
+                                             # the grouping of a 10,000-article publish --all
 
 The real set (`bench/data/stories/real.toml`, see README.md there): 305 real English news articles in
 178 events (35 with several articles), from the pages of `../shared/eval/articles-en` and two public
@@ -17,7 +19,10 @@ the stories of its time window, and one sliding corpus of document frequencies f
 (fresh at the start, as after an install). Scores: pairwise and BCubed precision / recall / F1.
 The same-kind check groups the families of one kind (several events of one topic: two MH370
 episodes, two Iran-deal stories) with every article given the same timestamp, so only the text
-tells the events apart.
+tells the events apart. ECB+ (`--set ecb --ecb-dir DIR`, default `../shared/eval/ecbplus` or
+$PRESSESCHAU_STORIES_ECB; see README.md here) is the larger same-kind set: a topic's two events are two
+stories, every article at one time, a third of the topics held back (sha1 of the topic number).
+The signals' weights are fitted by `bench/story_signals.py`.
 """
 
 from __future__ import annotations

@@ -14,19 +14,27 @@ weights are those of the news of the last days, not of the handful of stories th
 the time window. Without a `stats` argument the module's own sliding corpus is used (`RECENT_TERMS`),
 so repeated calls in one process share it.
 
-Each story is represented by its members' vectors and their centroid (`StoryIndex`). A new
-document's score for a story blends the cosine with the story's centroid and with its best-matching
-member (`CENTROID_SHARE`: a large story with many angles stays easy to join, one near-duplicate is
-enough) with the agreement of its names with the story's (`NAME_SHARE`: the same kind of event
-elsewhere shares words, not people and places). It joins the best story whose score reaches the
+Each story is represented by its members' vectors, their centroid, their names and figures
+(`_Story`). A new document's score for a story is a logistic combination (`combine`, weights in
+`SIGNAL_WEIGHTS`, fitted by `bench/story_signals.py`) of event signals (`SIGNALS`): the cosine with the
+story's centroid and with its best-matching member (a large story with many angles stays easy to join,
+one near-duplicate is enough); the agreement of names (people, places, bodies) with the centroid and the
+best member, the share of its names the story lacks, and whether its lead names are the story's and
+the story's lead names its own (two rehab stays, two earthquakes share words, not who and where);
+the figures it shares with the story (a death toll, a magnitude, a score) and whether another year
+is named; the time between it and the story's span. It joins the best story whose score reaches the
 threshold and whose time span is within `window` of it; otherwise it opens a story of its own.
 Stories are never split or merged here (an editor's decisions stay).
 
 `assign(new, groups, *, threshold, window, corpus, stats)` is the entry point: the pipeline calls it
-with the stories of the time window and the new articles (one, after each publication), and every
-given story is compared. Stories opened within one call (a bulk `publish --all`) are found through an
-inverted index of telling terms, and so is every story of a `StoryIndex` a caller keeps across calls
-(`StoryIndex.place`, the scale benchmark): a new article's cost does not grow with their number.
+with the stories of the time window and the new articles (one, after each publication). It keeps one
+`StoryIndex` per sliding corpus across calls (`kept_index`): representations of the stories and an
+inverted index from terms to stories. A new article is compared only with the candidates the index
+finds (the stories sharing the most weight of its heaviest terms, `MAX_CANDIDATES`), and a given story
+the index knows with as many members is not rebuilt (its members are checked when it is a candidate,
+so an editor's move counts). What remains per given story is a dictionary look-up done at C speed, so
+the cost of a call hardly grows with the stories of the window; a caller that keeps a `StoryIndex`
+itself (`StoryIndex.place`) has no per-story cost at all.
 """
 
 from __future__ import annotations
