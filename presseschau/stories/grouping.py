@@ -73,6 +73,8 @@ MIN_CENTROID = 0.05
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
 MAX_POSTING = 100
+# The share of the sliding corpus above which a term finds no candidates (with `MAX_POSTING` texts at least).
+COMMON_SHARE = 0.05
 # How many candidate stories are scored (those sharing the most of the heaviest terms' weight).
 MAX_CANDIDATES = 40
 # The members of a story compared one by one (the latest; the centroid stands for the rest).
@@ -511,9 +513,13 @@ class StoryIndex:
         `allowed` when given: the `MAX_CANDIDATES` that share the most weight."""
         heaviest = sorted(query.items(), key=lambda item: -item[1])[:CANDIDATE_TERMS]
         shared: dict[int, float] = {}
+        # A term in more texts than this says too little to look stories up by (every story of a day of
+        # random or boilerplate texts would be a candidate, and scoring is what costs).
+        common = max(MAX_POSTING, COMMON_SHARE * len(self.stats))
+        document_frequency = self.stats.df
         for term, weight in heaviest:
             posting = self._postings.get(term)
-            if posting:
+            if posting and document_frequency.get(term, 0) <= common:
                 for number in posting[-MAX_POSTING:]:
                     shared[number] = shared.get(number, 0.0) + weight
         if allowed is not None:
