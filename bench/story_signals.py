@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-dir", type=Path, default=bench.REAL)
     parser.add_argument("--ecb-dir", type=Path, default=bench.ECB)
     parser.add_argument("--ablation", action="store_true", help="refit without each signal")
+    parser.add_argument("--drop", default="", help="signals left out of the fit, comma-separated")
     parser.add_argument("--sklearn", action="store_true", help="articles weighed by scikit-learn's TfidfVectorizer")
     args = parser.parse_args(argv)
     real = bench.load_real(args.real_dir)
@@ -151,9 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         use_sklearn([*real.values(), *ecb.values()])
     held = {"holdout": real["holdout"], "ecb-holdout": ecb["ecb-holdout"]}
     sets = [rows(part) for part in tuning]
-    variants: list[tuple[str, list[str]]] = [("all signals", list(SIGNALS))]
+    dropped = {name for name in args.drop.split(",") if name}
+    if unknown := dropped - set(SIGNALS):
+        parser.error(f"unknown signals: {', '.join(sorted(unknown))}")
+    kept = [name for name in SIGNALS if name not in dropped]
+    variants: list[tuple[str, list[str]]] = [("all signals", kept)]
     if args.ablation:
-        variants += [(f"without {name}", [s for s in SIGNALS if s != name]) for name in SIGNALS]
+        variants += [(f"without {name}", [s for s in kept if s != name]) for name in kept]
     for name, keep in variants:
         table, intercept = fit(sets, keep)
         use(table, intercept)

@@ -19,8 +19,7 @@ Each story is represented by its members' vectors, their centroid, their names a
 `SIGNAL_WEIGHTS`, fitted by `bench/story_signals.py`) of event signals (`SIGNALS`): the cosine with the
 story's centroid and with its best-matching member (a large story with many angles stays easy to join,
 one near-duplicate is enough); the agreement of names (people, places, bodies) with the centroid and the
-best member, the share of its names the story lacks, and whether its lead names are the story's and
-the story's lead names its own (two rehab stays, two earthquakes share words, not who and where);
+best member, and whether its lead names are the story's and the story's lead names its own (two rehab stays, two earthquakes share words, not who and where);
 the figures it shares with the story (a death toll, a magnitude, a score) and whether another year
 is named; the time between it and the story's span. It joins the best story whose score reaches the
 threshold and whose time span is within `window` of it; otherwise it opens a story of its own.
@@ -252,7 +251,6 @@ SIGNALS = (
     "best_member",
     "names",
     "names_best_member",
-    "names_unmatched",
     "lead_names",
     "story_lead_names",
     "figures_shared",
@@ -265,19 +263,18 @@ SIGNALS = (
 # real set and of ECB+ (production path; see that script's docstring for how), the intercept then
 # moved so that the score that best separated events on those parts lies at `DEFAULT_THRESHOLD`.
 SIGNAL_WEIGHTS: dict[str, float] = {
-    "centroid": 3.124,
-    "best_member": 2.901,
-    "names": 1.324,
-    "names_best_member": 0.621,
-    "names_unmatched": -1.000,
-    "lead_names": 1.154,
-    "story_lead_names": 3.498,
-    "figures_shared": 2.034,
-    "figures_apart": 0.329,
-    "years_apart": -0.071,
-    "time_apart": -4.476,
+    "centroid": 3.161,
+    "best_member": 2.977,
+    "names": 1.578,
+    "names_best_member": 1.220,
+    "lead_names": 1.129,
+    "story_lead_names": 3.591,
+    "figures_shared": 2.044,
+    "figures_apart": 0.160,
+    "years_apart": -0.067,
+    "time_apart": -4.366,
 }
-SIGNAL_INTERCEPT = -4.472
+SIGNAL_INTERCEPT = -5.303
 
 
 def combine(signals: Sequence[float], weights: Sequence[float] | None = None, intercept: float | None = None) -> float:
@@ -375,12 +372,10 @@ class _Story:
             best = max(best, cosine(query.vector, member))
             if query.names_norm and names_norm:
                 best_names = max(best_names, cosine(query.names, member) / (query.names_norm * names_norm))
-        names = names_unmatched = 0.0
+        names = 0.0
         if query.names_norm and self.name_norm:
             # Who and where: the same kind of event elsewhere shares words, not names.
             names = cosine(query.names, self.centroid) / (query.names_norm * self.name_norm)
-            unmatched = sum(v * v for term, v in query.names.items() if term not in self.centroid)
-            names_unmatched = unmatched / (query.names_norm * query.names_norm)
         shared = sum(1 for figure in query.figures if figure in self.figures)
         figures_shared = shared / len(query.figures) if query.figures else 0.0
         figures_apart = 1.0 - figures_shared if query.figures and self.figures else 0.0
@@ -405,7 +400,6 @@ class _Story:
             best,
             names,
             best_names,
-            names_unmatched,
             lead_names,
             story_lead_names,
             figures_shared,
