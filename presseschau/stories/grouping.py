@@ -20,8 +20,9 @@ Each story is represented by its members' vectors, their centroid, their names a
 story's centroid and with its best-matching member (a large story with many angles stays easy to join,
 one near-duplicate is enough); the agreement of names (people, places, bodies) with the centroid and
 the best member, and whether its lead names are the story's and the story's lead names its own (two
-rehab stays, two earthquakes share words, not who and where); the figures it shares with the story (a death toll, a magnitude, a score) and whether another year
-is named; the time between it and the story's span. It joins the best story whose score reaches the
+rehab stays, two earthquakes share words, not who and where); the figures it shares with the story
+(a death toll, a magnitude, a score) and whether another year is named; the time between it and the
+story's span. It joins the best story whose score reaches the
 threshold and whose time span is within `window` of it; otherwise it opens a story of its own.
 Stories are never split or merged here (an editor's decisions stay).
 
