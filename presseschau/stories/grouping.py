@@ -256,7 +256,6 @@ SIGNALS = (
     "story_lead_names",
     "figures_shared",
     "figures_apart",
-
     "years_apart",
     "time_apart",
 )
