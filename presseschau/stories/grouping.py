@@ -435,6 +435,7 @@ class StoryIndex:
         # Numbers and member counts of the stories by their key (a stored story's ID; the latest build).
         self.numbers_by_key: dict[int, int] = {}
         self.sizes_by_key: dict[int, int] = {}
+        self.numbers_by_members: dict[tuple[Hashable, ...], int] = {}
         # The members the caller gave for a story in this call: checked when it is a candidate.
         self._given: dict[int, Sequence[StoryDoc]] = {}
 
@@ -448,13 +449,24 @@ class StoryIndex:
             number = self.numbers_by_key.get(group.key)
             if number is not None and len(self.groups[number].members) == len(group.members):
                 return number  # its members are checked when it is a candidate (`expect`)
+        else:
+            # A group without a key (not stored: a caller's own list of groups) is known by its members.
+            number = self.numbers_by_members.get(tuple(_identity(m) for m in group.members))
+            if number is not None:
+                return number
         for member in group.members:
             count(member, self.stats)
         number = self._new(Group(group.key, list(group.members), dict(group.scores)))
         for member in group.members:
             self._index(number, vector(member, self.stats))
         self.stories[number] = _Story.of(group.members, self.stats)
+        if group.key is None:
+            self.remember_members(number)
         return number
+
+    def remember_members(self, number: int) -> None:
+        """Know the keyless story `number` by its present members in the next call."""
+        self.numbers_by_members[tuple(self.stories[number].identities)] = number
 
     def expect(self, members: dict[int, Sequence[StoryDoc]]) -> None:
         """The members callers gave for these stories in this call: a candidate whose members differ
@@ -638,6 +650,9 @@ def assign(
     for number in opened:
         new_group = index.groups[number]
         result.append(Group(None, list(new_group.members), dict(new_group.scores)))
+    for number in [*opened, *joined]:
+        if index.groups[number].key is None:
+            index.remember_members(number)
     return result
 
 

@@ -161,6 +161,19 @@ def test_an_assign_call_scores_and_builds_as_much_with_ten_times_the_stories(
     assert counted["built"] <= 3 * 2
 
 
+def test_groups_without_keys_given_again_are_not_built_again(counted: dict[str, int]) -> None:
+    stats = TermStats()
+    for number in range(700):  # a corpus the 60 new articles grow by less than `REWEIGH_GROWTH`
+        grouping.count(_doc(f"bg{number}", f"Filler{number}", f"Background{number} words."), stats)
+    groups: list[Group] = []
+    for number in range(60):
+        groups = assign([_topic(number % 30)], groups, stats=stats)  # the caller's own groups, keyless
+    assert all(g.key is None for g in groups)
+    assert sorted(len(g.members) for g in groups) == [2] * 30
+    # Each article weighed into a story once when it joined: no rebuild of the given groups per call.
+    assert counted["built"] <= 60
+
+
 def test_a_story_whose_members_changed_is_compared_by_its_new_members() -> None:
     stats = TermStats()
     first = Group(1, [_topic(1)])
