@@ -4,7 +4,7 @@
     python bench/story_signals.py --ablation   # also refit without each signal, scored on the held-back parts
     python bench/story_signals.py --sklearn    # the same with scikit-learn's TfidfVectorizer's vectors
 
-Needs scikit-learn (`pip install scikit-learn`; a benchmark tool, not a dependency of the package).
+Needs scikit-learn (`pip install -e ".[bench]"`; a benchmark tool, not a dependency of the package).
 
 How: the tuning parts of the real set and of ECB+ (`bench/stories.py`; the held-back parts are never
 read for fitting or choosing) are walked as production walks them, one article at a time in time
