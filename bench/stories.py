@@ -3,7 +3,9 @@
     python bench/stories.py                  # tune the threshold on the tuning part, report every part
     python bench/stories.py --threshold 0.2  # report a given threshold (no tuning)
     python bench/stories.py --set written    # the older set of written articles and demo samples
-    python bench/stories.py --scale          # per-article grouping cost with 1,000 and 10,000 in the window
+    python bench/stories.py --set ecb        # ECB+: 43 topics of two same-kind events, all at one time
+    python bench/stories.py --scale          # per-article cost with 1,000 and 10,000 in the window, and
+                                             # the grouping of a 10,000-article publish --all
 
 The real set (`bench/data/stories/real.toml`, see README.md there): 305 real English news articles in
 178 events (35 with several articles), from the pages of `../shared/eval/articles-en` and two public
@@ -17,7 +19,10 @@ the stories of its time window, and one sliding corpus of document frequencies f
 (fresh at the start, as after an install). Scores: pairwise and BCubed precision / recall / F1.
 The same-kind check groups the families of one kind (several events of one topic: two MH370
 episodes, two Iran-deal stories) with every article given the same timestamp, so only the text
-tells the events apart.
+tells the events apart. ECB+ (`--set ecb --ecb-dir DIR`, default `../shared/eval/ecbplus` or
+$PRESSESCHAU_STORIES_ECB; see README.md here) is the larger same-kind set: a topic's two events are two
+stories, every article at one time, a third of the topics held back (sha1 of the topic number).
+The signals' weights are fitted by `bench/story_signals.py`.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +62,7 @@ from presseschau.stories.vectors import TermStats  # noqa: E402
 DATA = ROOT / "bench" / "data" / "stories"
 SHARED = ROOT.parent / "shared" / "eval" / "articles-en"
 REAL = Path(os.environ.get("PRESSESCHAU_STORIES_REAL", ROOT.parent / "shared" / "eval" / "stories-real"))
+ECB = Path(os.environ.get("PRESSESCHAU_STORIES_ECB", ROOT.parent / "shared" / "eval" / "ecbplus"))
 GRID = [round(0.05 + 0.01 * i, 2) for i in range(46)]  # 0.05 … 0.50
 SAME_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)
 # Families whose events are episodes of one running story (the MH370 search, the Galaxy S5 from launch
@@ -211,6 +219,33 @@ def same_kind(events: list[dict[str, object]], docs: dict[str, StoryDoc]) -> Par
     return Part([replace(docs[k], time=SAME_TIME) for event in gold for k in event], gold)
 
 
+def ecb_held_back(topic: str) -> bool:
+    return hashlib.sha1(topic.encode("utf-8")).digest()[0] % 3 == 0
+
+
+def load_ecb(ecb_dir: Path = ECB) -> dict[str, Part]:
+    """ECB+ (see README.md here): 43 topics of two events of one kind each (`<N>ecb`, `<N>ecbplus`),
+    one JSON file per article; every article at one timestamp, so only the text tells the events apart.
+    A topic is held back when the first byte of sha1(its number) % 3 == 0: both its events together."""
+    folders = sorted(p for p in ecb_dir.glob("*ecb*") if p.is_dir()) if ecb_dir.is_dir() else []
+    if not folders:
+        raise SystemExit(f"the ECB+ texts are missing in {ecb_dir} (see {DATA}/README.md)")
+    parts: dict[str, Part] = {"ecb-tune": Part([], []), "ecb-holdout": Part([], [])}
+    for folder in folders:
+        topic = re.sub(r"\D", "", folder.name)
+        part = parts["ecb-holdout" if ecb_held_back(topic) else "ecb-tune"]
+        event = []
+        for path in sorted(folder.glob("*.json")):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            key = f"ecb:{path.stem}"
+            title, text = str(record.get("title") or ""), str(record.get("text") or "")
+            part.docs.append(StoryDoc(key=key, title=title, text=text, time=SAME_TIME))
+            event.append(key)
+        if event:
+            part.gold.append(event)
+    return parts
+
+
 def load_written(shared: Path = SHARED) -> dict[str, Part]:
     """The older set: written articles, demo samples and shared pages, split by family (labels.toml)."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -299,6 +334,8 @@ NAMES = {
     "holdout": "held-back",
     "same-kind-tune": "same-kind tuning",
     "same-kind-holdout": "same-kind held-back",
+    "ecb-tune": "ECB+ tuning",
+    "ecb-holdout": "ECB+ held-back",
 }
 
 
@@ -349,35 +386,58 @@ def scale(sizes: Sequence[int] = (1_000, 10_000), probes: int = 300) -> None:
         for doc in probe:
             index.place(doc, grouping.DEFAULT_THRESHOLD, window)
         per_article = (time.perf_counter() - started) / probes
-        # The same through `assign`, as group_pending calls it: every story of the window given.
+        # The same through `assign`, as group_pending calls it: every story of the window given (the
+        # first call builds the kept index of those stories, as the first publication after a start).
         groups = [Group(number, list(group.members)) for number, group in enumerate(index.groups)]
-        calls = _synthetic(probes // 10, offset=size + probes)
+        calls = _synthetic(probes, offset=size + probes)
+        assign([calls[0]], groups, window=window, stats=index.stats)
         started = time.perf_counter()
-        for doc in calls:
-            assign([doc], groups, window=window, stats=index.stats)
-        per_call = (time.perf_counter() - started) / len(calls)
+        for doc in calls[1:]:
+            result = assign([doc], groups, window=window, stats=index.stats)
+            # The caller's own bookkeeping at C speed too: which given groups changed, which are new.
+            for position in compress(range(len(groups)), map(is_not, result, groups)):
+                groups[position] = result[position]
+            groups += [Group(len(groups) + i, g.members, g.scores) for i, g in enumerate(result[len(groups) :])]
+        per_call = (time.perf_counter() - started) / (len(calls) - 1)
         print(
             f"{size:>6} articles ({len(index.stories)} stories) in the window: {per_article * 1000:.2f} ms per "
-            f"article kept in a StoryIndex, {per_call * 1000:.1f} ms through assign with every story given"
+            f"article kept in a StoryIndex, {per_call * 1000:.2f} ms through assign with every story given"
         )
+
+
+def bulk(size: int = 10_000) -> None:
+    """The grouping of a `publish --all` of `size` articles: one `assign` call with all of them."""
+    docs = _synthetic(size)
+    started = time.perf_counter()
+    groups = assign(docs, window=timedelta(days=365), stats=TermStats())
+    took = time.perf_counter() - started
+    print(f"{size} articles in one assign call (publish --all): {took:.1f} s, {len(groups)} stories")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threshold", type=float, help="score this threshold instead of tuning one")
-    parser.add_argument("--set", choices=("real", "written"), default="real", help="which labelled set")
+    parser.add_argument("--set", choices=("real", "written", "ecb"), default="real", help="which labelled set")
     parser.add_argument("--real-dir", type=Path, default=REAL, help="where the real set's texts are")
+    parser.add_argument("--ecb-dir", type=Path, default=ECB, help="where the ECB+ topics' folders are")
     parser.add_argument("--shared", type=Path, default=SHARED, help="the articles-en evaluation set")
     parser.add_argument("--scale", action="store_true", help="measure the per-article cost at 1,000 and 10,000")
     parser.add_argument("--limit", type=int, help="only the first N events of each part (a quick check)")
     args = parser.parse_args(argv)
     if args.scale:
         scale()
+        bulk()
         return 0
-    parts = load_real(args.real_dir, args.shared) if args.set == "real" else load_written(args.shared)
+    if args.set == "real":
+        parts = load_real(args.real_dir, args.shared)
+    elif args.set == "ecb":
+        parts = load_ecb(args.ecb_dir)
+    else:
+        parts = load_written(args.shared)
     if args.limit is not None:
         parts = {name: _first(part, args.limit) for name, part in parts.items()}
-    threshold = args.threshold if args.threshold is not None else tune(parts["tune"])
+    tuning = parts["ecb-tune" if args.set == "ecb" else "tune"]
+    threshold = args.threshold if args.threshold is not None else tune(tuning)
     how = "given" if args.threshold is not None else "tuned on the tuning part, production path"
     print(f"{args.set} set, threshold {threshold:.2f} ({how})")
     for name, part in parts.items():

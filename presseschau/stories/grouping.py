@@ -14,29 +14,40 @@ weights are those of the news of the last days, not of the handful of stories th
 the time window. Without a `stats` argument the module's own sliding corpus is used (`RECENT_TERMS`),
 so repeated calls in one process share it.
 
-Each story is represented by its members' vectors and their centroid (`StoryIndex`). A new
-document's score for a story blends the cosine with the story's centroid and with its best-matching
-member (`CENTROID_SHARE`: a large story with many angles stays easy to join, one near-duplicate is
-enough) with the agreement of its names with the story's (`NAME_SHARE`: the same kind of event
-elsewhere shares words, not people and places). It joins the best story whose score reaches the
+Each story is represented by its members' vectors, their centroid, their names and figures
+(`_Story`). A new document's score for a story is a logistic combination (`combine`, weights in
+`SIGNAL_WEIGHTS`, fitted by `bench/story_signals.py`) of event signals (`SIGNALS`): the cosine with the
+story's centroid and with its best-matching member (a large story with many angles stays easy to join,
+one near-duplicate is enough); the agreement of names (people, places, bodies) with the centroid and
+the best member, and whether its lead names are the story's and the story's lead names its own (two
+rehab stays, two earthquakes share words, not who and where); the figures it shares with the story
+(a death toll, a magnitude, a score) and whether another year is named; the time between it and the
+story's span. It joins the best story whose score reaches the
 threshold and whose time span is within `window` of it; otherwise it opens a story of its own.
 Stories are never split or merged here (an editor's decisions stay).
 
 `assign(new, groups, *, threshold, window, corpus, stats)` is the entry point: the pipeline calls it
-with the stories of the time window and the new articles (one, after each publication), and every
-given story is compared. Stories opened within one call (a bulk `publish --all`) are found through an
-inverted index of telling terms, and so is every story of a `StoryIndex` a caller keeps across calls
-(`StoryIndex.place`, the scale benchmark): a new article's cost does not grow with their number.
+with the stories of the time window and the new articles (one, after each publication). It keeps one
+`StoryIndex` per sliding corpus across calls (`kept_index`): representations of the stories and an
+inverted index from terms to stories. A new article is compared only with the candidates the index
+finds (the stories sharing the most weight of its heaviest terms, `MAX_CANDIDATES`), and a given story
+the index knows with as many members is not rebuilt (its members are checked when it is a candidate,
+so an editor's move counts). What remains per given story is a dictionary look-up done at C speed, so
+the cost of a call hardly grows with the stories of the window; a caller that keeps a `StoryIndex`
+itself (`StoryIndex.place`) has no per-story cost at all.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
+from typing import cast
 
 from presseschau.stories.vectors import (
     STOPWORDS_DE,
@@ -47,6 +58,7 @@ from presseschau.stories.vectors import (
     names,
     numbers,
     stems,
+    tfidf,
 )
 
 # Tuned on the tuning part of the real labelled set, one article at a time (`bench/stories.py`).
@@ -55,18 +67,22 @@ DEFAULT_WINDOW = timedelta(hours=72)
 TITLE_WEIGHT = 2
 NAME_WEIGHT = 1.5
 NUMBER_WEIGHT = 0.0
-# A story's score: this share of the cosine with its centroid, the rest with its best member.
-CENTROID_SHARE = 0.5
-# The share of the score that is the agreement of names (people, places, bodies) with the story's.
-NAME_SHARE = 0.15
-# Stories whose centroid is under this share of the threshold are not compared member by member.
-CENTROID_FLOOR = 0.25
+# Stories whose centroid is under this cosine are not compared member by member.
+MIN_CENTROID = 0.05
 # How many of a document's heaviest terms look up candidate stories, and how many stories one
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
 MAX_POSTING = 100
+# The share of the sliding corpus above which a term finds no candidates (with `MAX_POSTING` texts at least).
+COMMON_SHARE = 0.05
+# How many candidate stories are scored (those sharing the most of the heaviest terms' weight).
+MAX_CANDIDATES = 40
 # The members of a story compared one by one (the latest; the centroid stands for the rest).
 MAX_MEMBERS = 64
+# How many of the heaviest names say who or where a text (or a story) is about.
+LEAD_NAMES = 3
+
+YEAR = re.compile(r"(?:19|20)\d\d")
 
 # The sliding corpus of recent articles for the document frequencies (see the module docstring).
 RECENT_TERMS = TermStats()
@@ -169,11 +185,7 @@ def vector(doc: StoryDoc, stats: TermStats) -> Vector:
 
 
 def _weigh(doc: StoryDoc, stats: TermStats) -> Vector:
-    weighted = {
-        term: (1.0 + math.log(tf)) * stats.idf(term) * _kind_weight(term) for term, tf in _cached_features(doc).items()
-    }
-    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-    return {term: v / norm for term, v in weighted.items() if v}
+    return tfidf(_cached_features(doc), lambda term: stats.idf(term) * _kind_weight(term))
 
 
 def vectorize(docs: Sequence[StoryDoc], stats: TermStats | None = None) -> dict[str, Vector]:
@@ -194,16 +206,112 @@ def names_of(weighted: Vector) -> Vector:
     return {term: v for term, v in weighted.items() if term.startswith("n:")}
 
 
-class _Story:
-    """A story's member vectors (in join order), their sum and its time span."""
+def _norm(weighted: Vector) -> float:
+    return math.sqrt(sum(v * v for v in weighted.values()))
 
-    __slots__ = ("centroid", "first", "last", "name_norm", "norm", "serial", "size", "vectors")
+
+@lru_cache(maxsize=16384)
+def figures(doc: StoryDoc) -> frozenset[str]:
+    """The figures `doc` mentions (numbers, years): two events of one kind differ in how many, when."""
+    return frozenset(
+        figure for part in (doc.title, doc.text, doc.german_title, doc.german_text) if part for figure in numbers(part)
+    )
+
+
+@dataclass(frozen=True)
+class Query:
+    """A new article as it is compared: its weighted vector, the names' part of it, its figures."""
+
+    doc: StoryDoc
+    vector: Vector
+    names: Vector
+    names_norm: float
+    figures: frozenset[str]
+    lead: tuple[tuple[str, float], ...]
+
+    @classmethod
+    def of(cls, doc: StoryDoc, weighted: Vector) -> Query:
+        found = names_of(weighted)
+        return cls(doc, weighted, found, _norm(found), figures(doc), _lead(found))
+
+
+def _lead(names: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    """The `LEAD_NAMES` heaviest names: who or where a text is about."""
+    return tuple(sorted(names.items(), key=lambda item: (-item[1], item[0]))[:LEAD_NAMES])
+
+
+def _carried(lead: Sequence[tuple[str, float]], other: Mapping[str, float], scale: float) -> float:
+    """How much of `lead`'s weight `other` (scaled) carries too, 0 … 1."""
+    total = sum(weight for _, weight in lead)
+    return sum(min(weight, other.get(term, 0.0) * scale) for term, weight in lead) / total if total else 0.0
+
+
+# The event signals a story's score combines (`_Story.signals`), in this order.
+SIGNALS = (
+    "centroid",
+    "best_member",
+    "names",
+    "names_best_member",
+    "lead_names",
+    "story_lead_names",
+    "figures_shared",
+    "figures_apart",
+    "years_apart",
+    "time_apart",
+)
+# A logistic regression over the signals, fitted by `bench/story_signals.py` on the tuning parts of the
+# real set and of ECB+ (production path; see that script's docstring for how), the intercept then
+# moved so that the score that best separated events on those parts lies at `DEFAULT_THRESHOLD`.
+SIGNAL_WEIGHTS: dict[str, float] = {
+    "centroid": 3.161,
+    "best_member": 2.977,
+    "names": 1.578,
+    "names_best_member": 1.220,
+    "lead_names": 1.129,
+    "story_lead_names": 3.591,
+    "figures_shared": 2.044,
+    "figures_apart": 0.160,
+    "years_apart": -0.067,
+    "time_apart": -4.366,
+}
+SIGNAL_INTERCEPT = -5.303
+
+
+def combine(signals: Sequence[float], weights: Sequence[float] | None = None, intercept: float | None = None) -> float:
+    """The probability-like score of a story for a new article from its signals (logistic)."""
+    weights = [SIGNAL_WEIGHTS[name] for name in SIGNALS] if weights is None else weights
+    z = SIGNAL_INTERCEPT if intercept is None else intercept
+    z += sum(w * f for w, f in zip(weights, signals, strict=True))
+    return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
+
+
+class _Story:
+    """A story's member vectors (in join order), their sum, the names' norms, figures and time span."""
+
+    __slots__ = (
+        "centroid",
+        "figures",
+        "first",
+        "identities",
+        "last",
+        "lead",
+        "member_names_norms",
+        "name_norm",
+        "norm",
+        "serial",
+        "size",
+        "vectors",
+    )
 
     def __init__(self) -> None:
         self.vectors: list[Vector] = []
+        self.member_names_norms: list[float] = []
+        self.identities: list[Hashable] = []
         self.centroid: Vector = {}
         self.norm = 0.0
         self.name_norm = 0.0
+        self.figures: Counter[str] = Counter()
+        self.lead: tuple[tuple[str, float], ...] | None = None  # the centroid's lead names, once asked
         # The corpus (and its size) the vectors were weighed with.
         self.serial = -1
         self.size = 0
@@ -220,6 +328,10 @@ class _Story:
 
     def add(self, doc: StoryDoc, weighted: Vector) -> None:
         self.vectors.append(weighted)
+        self.lead = None
+        self.identities.append(_identity(doc))
+        self.member_names_norms.append(_norm(names_of(weighted)))
+        self.figures.update(figures(doc))
         centroid = self.centroid
         # The norms grow with the terms this vector touches (a large story's centroid is large).
         square, name_square = self.norm * self.norm, self.name_norm * self.name_norm
@@ -243,6 +355,7 @@ class _Story:
             len(members) == len(self.vectors)
             and stats.serial == self.serial
             and self.size <= len(stats) <= self.size * REWEIGH_GROWTH
+            and all(_identity(m) == known for m, known in zip(members, self.identities, strict=True))
         )
 
     def within(self, time: datetime | None, window: timedelta) -> bool:
@@ -250,129 +363,232 @@ class _Story:
             return True
         return self.first - window <= time <= self.last + window
 
-    def score(self, query: Vector, floor: float = 0.0, query_names: Vector | None = None) -> float:
-        """The blended score; 0 when the centroid is below `floor` (a story that far holds no member
-        close enough either, and comparing members is what costs)."""
-        to_centroid = cosine(query, self.centroid) / (self.norm or 1.0)
-        if to_centroid < floor:
+    def signals(self, query: Query, window: timedelta) -> tuple[float, ...]:
+        """The event signals of `query` against this story, in the order of `SIGNALS`."""
+        to_centroid = cosine(query.vector, self.centroid) / (self.norm or 1.0)
+        best = best_names = 0.0
+        first = max(0, len(self.vectors) - MAX_MEMBERS)
+        for member, names_norm in zip(self.vectors[first:], self.member_names_norms[first:], strict=True):
+            best = max(best, cosine(query.vector, member))
+            if query.names_norm and names_norm:
+                best_names = max(best_names, cosine(query.names, member) / (query.names_norm * names_norm))
+        names = 0.0
+        if query.names_norm and self.name_norm:
+            # Who and where: the same kind of event elsewhere shares words, not names.
+            names = cosine(query.names, self.centroid) / (query.names_norm * self.name_norm)
+        shared = sum(1 for figure in query.figures if figure in self.figures)
+        figures_shared = shared / len(query.figures) if query.figures else 0.0
+        figures_apart = 1.0 - figures_shared if query.figures and self.figures else 0.0
+        # The protagonists: the query's lead names in the story (its members' mean weight), the story's in
+        # the query. Two rehab stays, two Oscar hosts, two quakes share words and places, not who.
+        members = len(self.vectors) or 1
+        lead_names = _carried(query.lead, self.centroid, 1.0 / members)
+        if self.lead is None:
+            self.lead = _lead({term: v / members for term, v in self.centroid.items() if term.startswith("n:")})
+        story_lead_names = _carried(self.lead, query.names, 1.0)
+        # When: another year named (the earthquake of 2008, not of 2013) tells another event of a kind.
+        years = [figure for figure in query.figures if YEAR.fullmatch(figure)]
+        years_apart = 0.0
+        if years and any(YEAR.fullmatch(figure) for figure in self.figures):
+            years_apart = sum(1 for year in years if year not in self.figures) / len(years)
+        time_apart = 0.0
+        if query.doc.time is not None and self.first is not None and self.last is not None and window:
+            outside = max(self.first - query.doc.time, query.doc.time - self.last, timedelta(0))
+            time_apart = min(outside / window, 1.0)
+        return (
+            to_centroid,
+            best,
+            names,
+            best_names,
+            lead_names,
+            story_lead_names,
+            figures_shared,
+            figures_apart,
+            years_apart,
+            time_apart,
+        )
+
+    def score(self, query: Vector | Query, floor: float = 0.0, window: timedelta = DEFAULT_WINDOW) -> float:
+        """The combined score (`combine` of the signals); 0 when the centroid is below `floor` (a story
+        that far holds no member close enough either, and comparing members is what costs)."""
+        if not isinstance(query, Query):
+            query = Query.of(StoryDoc(""), query)
+        if floor and cosine(query.vector, self.centroid) / (self.norm or 1.0) < floor:
             return 0.0
-        best = max((cosine(query, member) for member in self.vectors[-MAX_MEMBERS:]), default=0.0)
-        words = CENTROID_SHARE * to_centroid + (1.0 - CENTROID_SHARE) * best
-        if query_names is None:
-            query_names = names_of(query)
-        if not NAME_SHARE or not query_names or not self.name_norm:
-            return words
-        # Who and where: the same kind of event elsewhere shares words, not names.
-        names_norm = math.sqrt(sum(v * v for v in query_names.values()))
-        agreement = sum(v * self.centroid.get(t, 0.0) for t, v in query_names.items()) / (names_norm * self.name_norm)
-        return (1.0 - NAME_SHARE) * words + NAME_SHARE * agreement
-
-
-# Story representations by (corpus, story key, members), so the one-at-a-time path does not rebuild
-# the window's stories for every new article.
-_STORIES: dict[tuple[int, int | None, tuple[Hashable, ...]], _Story] = {}
-_STORIES_LIMIT = 20_000
-
-
-def _story_key(stats: TermStats, group: Group) -> tuple[int, int | None, tuple[Hashable, ...]]:
-    return (stats.serial, group.key, tuple(_identity(m) for m in group.members))
+        return combine(self.signals(query, window))
 
 
 class StoryIndex:
     """Stories with their representations and an inverted index from telling terms to stories.
 
-    Stories given as the time window of one call (`assign`) are all compared; stories the index
-    built itself are found through the inverted index, so a new article's cost does not grow with
-    the number of stories (a caller that keeps the index, like the scale benchmark, has only those)."""
+    A new article is compared only with the stories that hold one of its heaviest terms (and are
+    allowed: in `assign`, the stories given and those opened in the call), so its cost does not grow
+    with the number of stories. `assign` keeps one index per sliding corpus across calls
+    (`kept_index`): a story given again with the same members is not rebuilt or looked at, except as a
+    candidate, so a call costs a dictionary look-up per given story plus the candidates' scoring."""
 
     def __init__(self, stats: TermStats | None = None) -> None:
         self.stats = RECENT_TERMS if stats is None else stats
         self.groups: list[Group] = []
         self.stories: list[_Story] = []
-        self.scanned: list[int] = []
         self._postings: dict[str, list[int]] = {}
-        # Stories built or joined here: the ones `remember` stores.
-        self._changed: set[int] = set()
+        # Numbers and member counts of the stories by their key (a stored story's ID; the latest build).
+        self.numbers_by_key: dict[int, int] = {}
+        self.sizes_by_key: dict[int, int] = {}
+        self.numbers_by_members: dict[tuple[Hashable, ...], int] = {}
+        # The members the caller gave for a story in this call: checked when it is a candidate.
+        self._given: dict[int, Sequence[StoryDoc]] = {}
+
+    def __len__(self) -> int:
+        return len(self.stories)
 
     def add_group(self, group: Group) -> int:
-        """Add an existing group (compared with every new article); returns its number."""
-        number = len(self.groups)
-        cached = _STORIES.get(_story_key(self.stats, group))
-        if cached is None or not cached.current(group.members, self.stats):
-            for member in group.members:  # a story seen before was counted then
-                count(member, self.stats)
-            cached = _Story.of(group.members, self.stats)
-            self._changed.add(number)
-        self.groups.append(group)
-        self.stories.append(cached)
-        self.scanned.append(number)
+        """The number of `group` in this index: its kept representation when the index has one with as
+        many members, else a new one (counting its members into the corpus, once)."""
+        if group.key is not None:
+            number = self.numbers_by_key.get(group.key)
+            if number is not None and len(self.groups[number].members) == len(group.members):
+                return number  # its members are checked when it is a candidate (`expect`)
+        else:
+            # A group without a key (not stored: a caller's own list of groups) is known by its members.
+            number = self.numbers_by_members.get(tuple(_identity(m) for m in group.members))
+            if number is not None:
+                return number
+        for member in group.members:
+            count(member, self.stats)
+        number = self._new(Group(group.key, list(group.members), dict(group.scores)))
+        for member in group.members:
+            self._index(number, vector(member, self.stats))
+        self.stories[number] = _Story.of(group.members, self.stats)
+        if group.key is None:
+            self.remember_members(number)
         return number
 
-    def _open(self) -> int:
+    def remember_members(self, number: int) -> None:
+        """Know the keyless story `number` by its present members in the next call."""
+        self.numbers_by_members[tuple(self.stories[number].identities)] = number
+
+    def expect(self, members: dict[int, Sequence[StoryDoc]]) -> None:
+        """The members callers gave for these stories in this call: a candidate whose members differ
+        from the kept ones (an editor moved an article) is rebuilt from them."""
+        self._given = members
+
+    def _new(self, group: Group) -> int:
         number = len(self.groups)
-        self.groups.append(Group(None))
+        self.groups.append(group)
         self.stories.append(_Story.of([], self.stats))
+        if group.key is not None:
+            self.numbers_by_key[group.key] = number
+            self.sizes_by_key[group.key] = len(group.members)
         return number
+
+    def _index(self, number: int, weighted: Vector) -> None:
+        for term in weighted:
+            posting = self._postings.setdefault(term, [])
+            if not posting or posting[-1] != number:
+                posting.append(number)
 
     def _join(self, number: int, doc: StoryDoc, weighted: Vector) -> None:
-        group, story = self.groups[number], self.stories[number]
+        group = self.groups[number]
+        self._refresh(number)
         group.members.append(doc)
-        self._changed.add(number)
-        if not story.current(group.members[:-1], self.stats):
-            story = self.stories[number] = _Story.of(group.members[:-1], self.stats)
-        story.add(doc, weighted)
-        if number not in self.scanned:
-            for term in weighted:
-                posting = self._postings.setdefault(term, [])
-                if not posting or posting[-1] != number:
-                    posting.append(number)
+        if group.key is not None:
+            self.sizes_by_key[group.key] = len(group.members)
+        self.stories[number].add(doc, weighted)
+        self._index(number, weighted)
 
-    def candidates(self, query: Vector) -> set[int]:
+    def _refresh(self, number: int) -> _Story:
+        story = self.stories[number]
+        given = self._given.pop(number, None)
+        if given is not None and [_identity(m) for m in given] != story.identities:
+            # Another set of members than this index knows (an editor's move): theirs count.
+            self.groups[number].members[:] = given
+            key = self.groups[number].key
+            if key is not None:
+                self.sizes_by_key[key] = len(given)
+            for member in given:
+                count(member, self.stats)
+                self._index(number, vector(member, self.stats))
+        members = self.groups[number].members
+        if not story.current(members, self.stats):
+            story = self.stories[number] = _Story.of(members, self.stats)
+        return story
+
+    def candidates(self, query: Vector, allowed: set[int] | None = None) -> set[int]:
+        """Stories sharing the query's heaviest terms (each term's latest `MAX_POSTING` stories), of
+        `allowed` when given: the `MAX_CANDIDATES` that share the most weight."""
         heaviest = sorted(query.items(), key=lambda item: -item[1])[:CANDIDATE_TERMS]
-        # A given story is scored only when it holds one of the heaviest terms: a cheap look-up
-        # each, where scoring compares with every member.
-        found = {n for n in self.scanned if any(term in self.stories[n].centroid for term, _ in heaviest)}
-        for term, _ in heaviest:
+        shared: dict[int, float] = {}
+        # A term in more texts than this says too little to look stories up by (every story of a day of
+        # random or boilerplate texts would be a candidate, and scoring is what costs).
+        common = max(MAX_POSTING, COMMON_SHARE * len(self.stats))
+        document_frequency = self.stats.df
+        for term, weight in heaviest:
             posting = self._postings.get(term)
-            if posting and len(posting) <= MAX_POSTING:
-                found.update(posting)
-        return found
+            if posting and document_frequency.get(term, 0) <= common:
+                for number in posting[-MAX_POSTING:]:
+                    shared[number] = shared.get(number, 0.0) + weight
+        if allowed is not None:
+            shared = {number: weight for number, weight in shared.items() if number in allowed}
+        if len(shared) > MAX_CANDIDATES:
+            return set(sorted(shared, key=shared.__getitem__, reverse=True)[:MAX_CANDIDATES])
+        return set(shared)
 
-    def best(self, doc: StoryDoc, query: Vector, threshold: float, window: timedelta) -> tuple[int | None, float]:
+    def best(
+        self, doc: StoryDoc, query: Vector, threshold: float, window: timedelta, allowed: set[int] | None = None
+    ) -> tuple[int | None, float]:
         """The story `doc` belongs to (its number and score), or None when none reaches `threshold`."""
         best: int | None = None
         best_score = threshold
-        query_names = names_of(query)
-        for number in sorted(self.candidates(query)):
-            story = self.stories[number]
-            if not story.within(doc.time, window):
+        asked = Query.of(doc, query)
+        for number in sorted(self.candidates(query, allowed)):
+            if not self.stories[number].within(doc.time, window):
                 continue
-            if not story.current(self.groups[number].members, self.stats):
-                story = self.stories[number] = _Story.of(self.groups[number].members, self.stats)
-            score = story.score(query, threshold * CENTROID_FLOOR, query_names)
+            story = self._refresh(number)
+            if cosine(query, story.centroid) / (story.norm or 1.0) < MIN_CENTROID:
+                continue  # comparing member by member is what costs; a story this far has no close member
+            score = combine(story.signals(asked, window))
             if score >= best_score:
                 best, best_score = number, score
         return best, best_score
 
-    def place(self, doc: StoryDoc, threshold: float, window: timedelta) -> Group:
-        """Put `doc` into its best story or a new one; returns that group."""
+    def place(
+        self, doc: StoryDoc, threshold: float, window: timedelta, allowed: set[int] | None = None
+    ) -> tuple[int, bool]:
+        """Put `doc` into its best story (of `allowed`, when given) or a new one; returns the story's
+        number and whether it is new."""
         count(doc, self.stats)
         query = vector(doc, self.stats)
-        number, score = self.best(doc, query, threshold, window)
+        number, score = self.best(doc, query, threshold, window, allowed)
+        opened = number is None
         if number is None:
-            number = self._open()
+            number = self._new(Group(None))
+            if allowed is not None:
+                allowed.add(number)
         else:
             self.groups[number].scores[doc.key] = round(score, 4)
         self._join(number, doc, query)
-        return self.groups[number]
+        return number, opened
 
-    def remember(self) -> None:
-        """Keep the representations of every story for the next call (see `_STORIES`)."""
-        if len(_STORIES) + len(self._changed) > _STORIES_LIMIT:
-            _STORIES.clear()
-        for number in self._changed:
-            if self.groups[number].members:
-                _STORIES[_story_key(self.stats, self.groups[number])] = self.stories[number]
+
+# One index per sliding corpus (by its serial), kept across `assign` calls; dropped when it holds more
+# than `_KEPT_LIMIT` stories (stories of past windows and superseded builds pile up in it).
+_KEPT: dict[int, StoryIndex] = {}
+_KEPT_LIMIT = 60_000
+
+
+def kept_index(stats: TermStats) -> StoryIndex:
+    """The index `assign` keeps for the sliding corpus `stats`."""
+    index = _KEPT.get(stats.serial)
+    if index is None or len(index) > _KEPT_LIMIT:
+        if len(_KEPT) > 8:
+            _KEPT.clear()
+        index = _KEPT[stats.serial] = StoryIndex(stats)
+    return index
+
+
+_KEY = attrgetter("key")
+_MEMBERS = attrgetter("members")
 
 
 def _order(doc: StoryDoc) -> tuple[int, datetime, str]:
@@ -390,21 +606,54 @@ def assign(
 ) -> list[Group]:
     """Put each of `new` (in time order) into the most similar of `groups` or a new group.
 
-    `groups` are never split or merged (an editor's decisions stay); the result is every group,
-    the given ones first, with the new documents added. `corpus` adds recent documents to the sliding
+    `groups` are never split or merged (an editor's decisions stay) nor changed: the result is every
+    group, the given ones first (the same objects where nothing joined, new `Group`s with the added
+    documents where something did), then the new groups. `corpus` adds recent documents to the sliding
     corpus of document frequencies (`stats`, by default the module's `RECENT_TERMS`)."""
-    index = StoryIndex(stats)
+    stats = RECENT_TERMS if stats is None else stats
+    index = kept_index(stats)
     for doc in corpus:
-        count(doc, index.stats)
+        count(doc, stats)
     pending = sorted(new, key=_order)
     for doc in pending:
-        count(doc, index.stats)
-    for group in groups:
-        index.add_group(Group(group.key, list(group.members), dict(group.scores)))
+        count(doc, stats)
+    # Per given story a look-up and a length, done at C speed (`map`, list comparison): the window may
+    # hold thousands, and only a story with other members than the kept one needs more.
+    keys = list(map(_KEY, groups))
+    found = list(map(index.numbers_by_key.get, keys))
+    if list(map(index.sizes_by_key.get, keys)) != list(map(len, map(_MEMBERS, groups))):
+        for position, group in enumerate(groups):
+            number = found[position]
+            if number is None or len(index.groups[number].members) != len(group.members):
+                found[position] = index.add_group(group)
+    # Every story is known now (a key without a size is a key without a number, so it was added).
+    numbers = cast(list[int], found)
+    index.expect(dict(zip(numbers, map(_MEMBERS, groups), strict=True)))
+    allowed = set(numbers)
+    joined: dict[int, list[StoryDoc]] = {}
+    opened: list[int] = []  # stories opened in this call, returned whole at the end
+    fresh: set[int] = set()
     for doc in pending:
-        index.place(doc, threshold, window)
-    index.remember()
-    return index.groups
+        number, is_new = index.place(doc, threshold, window, allowed)
+        if is_new:
+            opened.append(number)
+            fresh.add(number)
+        elif number not in fresh:
+            joined.setdefault(number, []).append(doc)
+    result = list(groups)
+    positions = dict(zip(numbers, range(len(numbers)), strict=True)) if joined else {}
+    for number, added in joined.items():
+        position = positions[number]
+        group = groups[position]
+        scores = {**group.scores, **{d.key: index.groups[number].scores[d.key] for d in added}}
+        result[position] = Group(group.key, [*group.members, *added], scores)
+    for number in opened:
+        new_group = index.groups[number]
+        result.append(Group(None, list(new_group.members), dict(new_group.scores)))
+    for number in [*opened, *joined]:
+        if index.groups[number].key is None:
+            index.remember_members(number)
+    return result
 
 
 def cluster(

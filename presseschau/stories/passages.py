@@ -15,15 +15,14 @@ mode of reuse) that have the story's other articles at hand.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import snowballstemmer
-
 from presseschau.content import Paragraph
+from presseschau.stories.vectors import TermStats, Vector, normalized, stem, tfidf
+from presseschau.stories.vectors import dot as _cosine
 from presseschau.translate.segment import split_sentences
 
 # A sentence the review can quote: long enough to say something, short enough to quote whole.
@@ -61,7 +60,6 @@ _STOPWORD_TEXT = """aber alle allem allen aller alles als also auch auf aus bei 
     waren was wegen weil wenn werden wie wieder will wir wird wurde wurden zu zum zur zwei sagte sagt laut
     the and that with for from this have has was were are said"""
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_stemmer = snowballstemmer.stemmer("german")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,37 +180,23 @@ def candidates(sentences: Sequence[Sentence]) -> list[Sentence]:
 
 def _terms(text: str) -> list[str]:
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-    return [str(stem) for stem in _stemmer.stemWords(words)]
-
-
-Vector = dict[str, float]
-
-
-def _cosine(left: Vector, right: Vector) -> float:
-    if len(left) > len(right):
-        left, right = right, left
-    return sum(weight * right.get(term, 0.0) for term, weight in left.items())
-
-
-def _normalized(counts: Mapping[str, float]) -> Vector:
-    norm = math.sqrt(sum(v * v for v in counts.values()))
-    return {t: v / norm for t, v in counts.items()} if norm else {}
+    return [stem(word, "german") for word in words]
 
 
 class _Space:
-    """TF-IDF over the story's sentences (each sentence a document)."""
+    """TF-IDF over the story's sentences (each sentence a document; `presseschau.stories.vectors`)."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        bags = [Counter(_terms(text)) for text in texts]
-        frequency: Counter[str] = Counter()
-        for bag in bags:
-            frequency.update(bag.keys())
-        total = len(bags)
-        self.idf = {term: math.log((1 + total) / (1 + count)) + 1.0 for term, count in frequency.items()}
+        bags = [_terms(text) for text in texts]
+        self.stats = TermStats(capacity=max(1, len(bags)))
+        for number, bag in enumerate(bags):
+            self.stats.add(number, bag)
+
+    def idf(self, term: str) -> float:
+        return self.stats.idf(term, unseen=1.0)  # a word of no sentence (an editor's own) weighs plainly
 
     def vector(self, text: str) -> Vector:
-        bag = Counter(_terms(text))
-        return _normalized({t: (1 + math.log(c)) * self.idf.get(t, 1.0) for t, c in bag.items()})
+        return tfidf(Counter(_terms(text)), self.idf)
 
 
 def near_duplicates(left: str, right: str, space: _Space | None = None) -> bool:
@@ -247,9 +231,9 @@ def _centroid(space: _Space, articles: Sequence[ArticleSentences]) -> Vector:
         for sentence in article.sentences:
             for term, weight in space.vector(sentence.text).items():
                 own[term] = own.get(term, 0.0) + weight
-        for term, weight in _normalized(own).items():
+        for term, weight in normalized(own).items():
             total[term] = total.get(term, 0.0) + weight
-    return _normalized(total)
+    return normalized(total)
 
 
 def choose_passages(

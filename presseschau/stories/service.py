@@ -168,7 +168,13 @@ def _candidate_stories(session: Session, settings: Settings, first: datetime, la
     return session.scalars(
         select(Story)
         .where(Story.language == settings.target_language, Story.day >= low, Story.day <= high)
-        .options(selectinload(Story.members).selectinload(StoryArticle.translation).selectinload(Translation.article))
+        # Each member's article and publication in the same few queries: `article_time` reads both (one
+        # lazy query per member and call was most of a publication's grouping time).
+        .options(
+            selectinload(Story.members)
+            .selectinload(StoryArticle.translation)
+            .options(selectinload(Translation.article), selectinload(Translation.publication))
+        )
         .order_by(Story.id)
     ).all()
 

@@ -1,8 +1,10 @@
 """Text vectors, written once: words, Snowball stems, names, numbers, sublinear weights, cosine, and
 document frequencies kept incrementally over a sliding corpus of recent texts.
 
-Story grouping (`presseschau.stories.grouping`) builds its article vectors from these parts, and the
-related-articles ranking of the reader site (`presseschau.publish.queries`) its German text vectors.
+Story grouping (`presseschau.stories.grouping`) builds its article vectors from these parts, the key
+passages (`presseschau.stories.passages`) their sentence vectors (`tfidf`, `TermStats` over a story's
+sentences) and the related-articles ranking of the reader site (`presseschau.publish.queries`) its
+German text vectors.
 Pure functions and one small class, no database; below `publish` in the layer order, so both use it.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, deque
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from functools import cache
 from itertools import count
 
@@ -115,6 +117,13 @@ def sublinear(counts: Mapping[str, float]) -> Vector:
     return {term: 1.0 + math.log(count) for term, count in counts.items() if count > 0}
 
 
+def tfidf(counts: Mapping[str, float], idf: Callable[[str], float]) -> Vector:
+    """TF-IDF, the project's one weighting: sublinear term frequency times `idf(term)`, L2-normalised
+    (terms weighing nothing left out). Story grouping weighs articles with it, key passages sentences."""
+    weighted = {term: (1.0 + math.log(c)) * idf(term) for term, c in counts.items() if c > 0}
+    return normalized({term: v for term, v in weighted.items() if v})
+
+
 def normalized(vector: Mapping[str, float]) -> Vector:
     norm = math.sqrt(sum(v * v for v in vector.values()))
     return {term: v / norm for term, v in vector.items()} if norm else {}
@@ -181,6 +190,9 @@ class TermStats:
             else:
                 del self.df[term]
 
-    def idf(self, term: str) -> float:
-        n = len(self._terms)
-        return math.log((1 + n) / (1 + self.df.get(term, 0))) + 1.0
+    def idf(self, term: str, unseen: float | None = None) -> float:
+        """The smoothed inverse document frequency of `term`; `unseen` instead for a term no text has."""
+        found = self.df.get(term, 0)
+        if not found and unseen is not None:
+            return unseen
+        return math.log((1 + len(self._terms)) / (1 + found)) + 1.0
