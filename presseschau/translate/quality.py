@@ -41,7 +41,7 @@ from typing import Any
 
 from anyascii import anyascii
 
-from presseschau.translate.segment import split_sentences
+from presseschau.translate.segment import split_sentences, split_sentences_quickly
 from presseschau.translate.typography import missing_numbers
 
 FLAG_THRESHOLD = 0.5
@@ -272,7 +272,7 @@ def _fold(word: str) -> str:
 def _sentences(text: str, language: str) -> list[str]:
     """Sentences, a fragment of under 12 letters joined to the one before (a stray quote, "3." of a list)."""
     sentences: list[str] = []
-    for start, end in split_sentences(text, language):
+    for start, end in split_sentences_quickly(text, language):
         piece = text[start:end]
         if sentences and sum(ch.isalpha() for ch in piece) < 12:
             sentences[-1] += " " + piece
@@ -552,15 +552,11 @@ def _spelling(word: str) -> str:
     return word
 
 
-def _shared_run(name: str, word: str) -> int:
-    """Length of the longest common substring of two short words."""
-    best = 0
-    for start in range(len(name)):
-        for end in range(len(name), start + best, -1):
-            if name[start:end] in word:
-                best = end - start
-                break
-    return best
+def _shares_run(name: str, word: str, length: int) -> bool:
+    """Whether two words share a run of at least `length` characters (a common substring)."""
+    if length > len(name) or length > len(word):
+        return False
+    return any(name[start : start + length] in word for start in range(len(name) - length + 1))
 
 
 def _name_runs(source: str, common: frozenset[str] = frozenset()) -> list[list[str]]:
@@ -610,7 +606,7 @@ def _name_survives(name: str, target_folded: str, target_words: list[str]) -> bo
     # Inflected (Stanfords), compounded (Stanford-Forscher), transliterated (Khamenei → Chamenei).
     spelled = _spelling(folded)
     needed = max(3, math.ceil(0.7 * len(spelled)))
-    return any(_shared_run(spelled, word) >= needed for word in target_words)
+    return any(_shares_run(spelled, word, needed) for word in target_words)
 
 
 @lru_cache(maxsize=65536)
@@ -654,7 +650,7 @@ def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
     spelled = _spelling(folded)
     needed = min(len(spelled), max(3, math.ceil(0.7 * len(spelled))))
     found = sum(
-        _shared_run(spelled, token) >= needed or any(exonym in token for exonym in exonyms) for token in target_tokens
+        _shares_run(spelled, token, needed) or any(exonym in token for exonym in exonyms) for token in target_tokens
     )
     return found < mentions
 
@@ -729,7 +725,7 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
             continue
         spelled = _spelling(_fold(word))
         needed = max(3, math.ceil(0.7 * len(spelled)))
-        if any(_shared_run(spelled, source_word) >= needed for source_word in source_words):
+        if any(_shares_run(spelled, source_word, needed) for source_word in source_words):
             continue
         english, native = zipf_frequency(word, "en"), zipf_frequency(word, target_language)
         if english > 0.0 and native > 0.0 and abs(english - native) <= _FREQUENCY_GAP:
@@ -885,6 +881,17 @@ def estimate_paragraphs(
 def estimate_document(pairs: Sequence[tuple[str, str]], options: QualityOptions | None = None) -> DocumentQuality:
     paragraphs = estimate_paragraphs(pairs, options)
     return DocumentQuality(max((p.risk for p in paragraphs), default=0.0), tuple(paragraphs))
+
+
+def warm_up(source_language: str, target_language: str) -> None:
+    """Load the estimator's data once (language identifier, word frequencies, Babel's names), as a
+    service does at its first article: ~2 s that a benchmark counts as start-up, not per article."""
+    _language_identifier((source_language, target_language))
+    from wordfreq import zipf_frequency
+
+    for language in (source_language, target_language):
+        zipf_frequency("warm", language)
+    _babel_exonyms_by_word()
 
 
 @dataclass(frozen=True)
