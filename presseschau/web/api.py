@@ -74,6 +74,9 @@ class SourceOut(BaseModel):
     enabled: bool
     poll_interval_s: int
     publish_policy: str
+    risk_threshold: float | None = Field(
+        None, description="auto-unless-risky holds articles at or above this risk (0–1); null: the site default"
+    )
     engine: str | None
     tags: list[str]
     glossary: dict[str, str]
@@ -100,6 +103,7 @@ class SourceCreate(BaseModel):
     kind: str = "auto"
     poll_interval_s: int | None = None
     publish_policy: str | None = None
+    risk_threshold: float | None = None
     engine: str | None = None
     enabled: bool = True
     tags: list[str] | None = None
@@ -121,6 +125,8 @@ class SourceUpdate(BaseModel):
     kind: str | None = None
     poll_interval_s: int | None = None
     publish_policy: str | None = None
+    # null clears it (the site default applies).
+    risk_threshold: float | None = None
     engine: str | None = None
     enabled: bool | None = None
     tags: list[str] | None = None
@@ -281,6 +287,7 @@ def source_out(source: Source) -> SourceOut:
         enabled=source.enabled,
         poll_interval_s=source.poll_interval_s,
         publish_policy=source.publish_policy,
+        risk_threshold=source.risk_threshold,
         engine=source.engine,
         tags=[str(tag) for tag in source.tags or ()],
         glossary={str(k): str(v) for k, v in (source.glossary or {}).items()},

@@ -103,6 +103,7 @@ def sources_page(
             engines=engine_names(),
             default_interval_min=settings.default_poll_interval_s // 60,
             default_policy=settings.default_publish_policy,
+            default_risk_threshold=settings.quality_risk_threshold,
             filter_values={source.id: filter_template_values(source) for source in sources},
             target_language_choices=TARGET_LANGUAGE_CHOICES,
             outlet_kinds=OUTLET_KINDS,
@@ -148,6 +149,23 @@ def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str
     return minutes * 60, policy, engine, glossary or None
 
 
+def source_risk_threshold(form: FormData) -> dict[str, float | None]:
+    """The source's risk threshold for `auto-unless-risky` from the form ("risiko"; empty: the site's
+    default), or nothing when the form has no such field; `ValueError` in German."""
+    if "risiko" not in form:
+        return {}
+    text = form_str(form, "risiko").strip().replace(",", ".")
+    if not text:
+        return {"risk_threshold": None}
+    try:
+        threshold = float(text)
+    except ValueError:
+        threshold = -1.0
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError("Die Risikoschwelle ist eine Zahl von 0 bis 1.")
+    return {"risk_threshold": threshold}
+
+
 def source_profile(form: FormData) -> dict[str, str]:
     """The outlet profile fields the form sent (validated by `presseschau.ingest.sources`; an empty
     country or kind clears it, a field not sent stays as it is)."""
@@ -180,6 +198,7 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
             tags=tags,
             filters=filters,
             **source_profile(form),
+            **source_risk_threshold(form),
         )
     except (ValueError, IngestError) as failure:
         error = f"Quelle nicht hinzugefügt: {failure}"
@@ -206,6 +225,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             tags=tags,
             filters=filters,
             **source_profile(form),
+            **source_risk_threshold(form),
             **({"name": name} if name else {}),
         )
     except SourceNotFound:
