@@ -618,9 +618,23 @@ def _kept_in_target_language(word: str, target_language: str) -> bool:
     from wordfreq import zipf_frequency
 
     english, target = zipf_frequency(word, "en"), zipf_frequency(word, target_language)
+    if target_language == "de":  # German transliterates (Lukashenko → Lukaschenko, Yeltsin → Jelzin)
+        target = max([target, *(zipf_frequency(spelled, "de") for spelled in _german_spellings(word.lower()))])
     if english == 0.0:
         return True
     return target > 0.0 and english - target <= _FREQUENCY_GAP
+
+
+# English spellings of transliterated names and their German ones, applied one rule at a time and all at once.
+_GERMAN_SPELLING = (("sh", "sch"), ("ch", "tsch"), ("kh", "ch"), ("v", "w"), ("y", "j"), ("zh", "sch"), ("z", "s"))
+
+
+def _german_spellings(word: str) -> list[str]:
+    spellings = {word.replace(english, german) for english, german in _GERMAN_SPELLING if english in word}
+    combined = word
+    for english, german in _GERMAN_SPELLING:
+        combined = combined.replace(english, german)
+    return sorted(spellings | {combined} - {word})
 
 
 # Zipf units (log10 per billion words) by which an English word may be more frequent in English than in
