@@ -20,6 +20,7 @@ from presseschau.cli.root import app
 from presseschau.config import settings_for_server
 from presseschau.ingest.importing import import_inputs
 from presseschau.pipeline.demo import (
+    add_review_samples,
     attach_sample_sources,
     choose_demo_engine,
     load_samples,
@@ -80,6 +81,8 @@ def demo(
             import_inputs(context.database, context.settings, [str(sample.english)], original_url=sample.url)
             advance(1, sample.english.name)
     attach_sample_sources(context)
+    # One more sample with an injected fault: held by `auto-unless-risky` for the editor's queue.
+    add_review_samples(context)
 
     service = PipelineService(context, RunOptions(engine=choice.name, model=choice.model, serve=False))
     # A demo killed earlier (Ctrl-C, kill) may have left an article leased: take it back first.
@@ -112,9 +115,15 @@ def demo(
         published = session.scalar(
             select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.PUBLISHED)
         )
+        held = session.scalar(
+            select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.HELD)
+        )
     url = f"http://{settings.host}:{settings.port}/"
+    # Held by the quality estimate (the sample with an injected fault): the editor's queue says why.
+    review = f", {held} held for review at {escape(url)}admin/warteschlange" if held else ""
     console.print(
-        f"[bold green]{published} German articles published[/]; Presseschau: {escape(url)}presseschau/", soft_wrap=True
+        f"[bold green]{published} German articles published[/]{review}; Presseschau: {escape(url)}presseschau/",
+        soft_wrap=True,
     )
     if not serve:
         return
