@@ -878,18 +878,53 @@ def estimate_paragraphs(
     options = options or QualityOptions()
     # Words the sources use in lower case (the whole article, or the whole file of `quality score`).
     common = frozenset(word for source, _ in pairs for word in _LOWER_WORD.findall(source))
-    round_trips: list[float | None] = [None] * len(pairs)
+    backs: list[str | None] = [None] * len(pairs)
     if options.back_translate is not None:
         wanted = [index for index, (source, target) in enumerate(pairs) if source.strip() and target.strip()]
-        back = options.back_translate([pairs[index][1] for index in wanted])
-        for index, text in zip(wanted, back, strict=True):
-            round_trips[index] = chrf(text, pairs[index][0])
-    return [
-        _paragraph_quality(_signals(source, target, options, common), round_trip)
-        if source.strip() or target.strip()
-        else ParagraphQuality(0.0, ())
-        for (source, target), round_trip in zip(pairs, round_trips, strict=True)
+        for index, text in zip(wanted, options.back_translate([pairs[index][1] for index in wanted]), strict=True):
+            backs[index] = text
+    qualities = []
+    for (source, target), back in zip(pairs, backs, strict=True):
+        if not (source.strip() or target.strip()):
+            qualities.append(ParagraphQuality(0.0, ()))
+            continue
+        signals = _signals(source, target, options, common)
+        if back is not None:
+            languages = (options.source_language, options.target_language)
+            signals["names"] = _names_round_trip(signals["names"], source, back, common, languages)
+        qualities.append(_paragraph_quality(signals, chrf(back, source) if back is not None else None))
+    return qualities
+
+
+def _names_round_trip(
+    forward: tuple[float, tuple[str, ...]],
+    source: str,
+    back: str,
+    common: frozenset[str],
+    languages: tuple[str, str],
+) -> tuple[float, tuple[str, ...]]:
+    """The names signal checked again on the back-translation, in the source's own language, where a kept
+    name must come back spelled as it was: a name lost there too, with another in its place, is a change
+    (the forward check alone cannot tell a name from a word translated); every name back means the
+    forward signal saw a rendering, not a loss."""
+    source_language, target_language = languages
+    back_severity, back_words = _names(source, back, common, source_language)
+    # Only words that pass for names in the output's language count (not "Besides" first in a sentence).
+    names_lost_both = [
+        word
+        for word in set(forward[1]) & set(back_words)
+        if word.lower() not in common and _kept_in_target_language(word, target_language)
     ]
+    if back_severity >= FLAG_THRESHOLD and names_lost_both:
+        # Lost in both directions: a back-translation alone may mangle a rare name the output kept.
+        return max(forward[0], back_severity), tuple(dict.fromkeys(forward[1] + back_words))
+    if not back_words:
+        return min(forward[0], _NAMES_CLEARED), forward[1]
+    return forward
+
+
+# The names severity at most when the back-translation brings every name back (no flag by itself).
+_NAMES_CLEARED = 0.3
 
 
 def estimate_document(pairs: Sequence[tuple[str, str]], options: QualityOptions | None = None) -> DocumentQuality:
