@@ -269,10 +269,12 @@ def _fold(word: str) -> str:
     return anyascii(unicodedata.normalize("NFC", word)).lower()
 
 
-def _sentences(text: str, language: str) -> list[str]:
-    """Sentences, a fragment of under 12 letters joined to the one before (a stray quote, "3." of a list)."""
+def _sentences(text: str, language: str, thorough: bool = False) -> list[str]:
+    """Sentences, a fragment of under 12 letters joined to the one before (a stray quote, "3." of a list).
+
+    The quick split (pysbd only for ambiguous chunks) unless `thorough` (pysbd on the whole text)."""
     sentences: list[str] = []
-    for start, end in split_sentences_quickly(text, language):
+    for start, end in (split_sentences if thorough else split_sentences_quickly)(text, language):
         piece = text[start:end]
         if sentences and sum(ch.isalpha() for ch in piece) < 12:
             sentences[-1] += " " + piece
@@ -746,7 +748,16 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
             added.append(word)
         elif english == native == 0.0 and not _compound(word.lower(), target_language):
             added.append(word)  # a word no corpus knows and no compound of known words: a rare name
+    # A word that reads as surely of the target language (Sieges, Katastrophisierung) is no name.
+    identifier = _language_identifier(tuple(sorted({"en", target_language})))
+    added = [word for word in added if _word_language(identifier, word) != target_language]
     return added
+
+
+def _word_language(identifier: Any, word: str) -> str | None:
+    """The language py3langid gives a single word when it is sure (probability ≥ 0.95), else None."""
+    language, probability = identifier.classify(word)
+    return str(language) if probability >= 0.95 else None
 
 
 @lru_cache(maxsize=65536)
@@ -841,6 +852,11 @@ def _signals(
     pair = (options.source_language, options.target_language)
     source_sentences = _sentences(source, options.source_language)
     target_sentences = _sentences(target, options.target_language)
+    if len(target_sentences) < len(source_sentences):
+        # Fewer sentences than the source is what `dropped_sentence` looks for: confirmed by pysbd (costly,
+        # so only here), whose reading of quotes and abbreviations in the target language is surer.
+        thorough = _sentences(target, options.target_language, thorough=True)
+        target_sentences = max(target_sentences, thorough, key=len)
     short, long = _length_signals(source, target, pair)
     signals: dict[str, tuple[float, tuple[str, ...]]] = {
         "truncated": _truncation(source, target, short),
