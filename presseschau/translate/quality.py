@@ -729,8 +729,6 @@ _SENTENCE_END = re.compile(r"[.!?:;\"„“”»«(—–]\s*$")
 def _added_names(source: str, target: str, target_language: str, common: frozenset[str]) -> list[str]:
     """Capitalised words of the output that the source lacks and that both languages write alike: names
     (Gripen, Zapatero) rather than words of the target language (Schulrat) or compounds (Präsidialamt)."""
-    from wordfreq import zipf_frequency
-
     source_words = [_spelling(_fold(word)) for word in _words(source)]
     added = []
     for match in _WORD.finditer(target):
@@ -739,19 +737,30 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
             continue
         if match.start() == 0 or _SENTENCE_END.search(target[: match.start()]):
             continue
+        # The frequency test first: it rules out most words of a German output (every noun is capitalised)
+        # before the costlier comparison with each source word.
+        if not _name_like_in_both(word, target_language):
+            continue
         spelled = _spelling(_fold(word))
         needed = max(3, math.ceil(0.7 * len(spelled)))
-        if any(_shares_run(spelled, source_word, needed) for source_word in source_words):
-            continue
-        english, native = zipf_frequency(word, "en"), zipf_frequency(word, target_language)
-        if english > 0.0 and native > 0.0 and abs(english - native) <= _FREQUENCY_GAP:
+        if not any(_shares_run(spelled, source_word, needed) for source_word in source_words):
             added.append(word)
-        elif english == native == 0.0 and not _compound(word.lower(), target_language):
-            added.append(word)  # a word no corpus knows and no compound of known words: a rare name
     # A word that reads as surely of the target language (Sieges, Katastrophisierung) is no name.
     identifier = _language_identifier(tuple(sorted({"en", target_language})))
     added = [word for word in added if _word_language(identifier, word) != target_language]
     return added
+
+
+@lru_cache(maxsize=65536)
+def _name_like_in_both(word: str, target_language: str) -> bool:
+    """Whether English and the target language use the word about as often (a name), or neither knows it
+    and it is no compound of known words (a rare name)."""
+    from wordfreq import zipf_frequency
+
+    english, native = zipf_frequency(word, "en"), zipf_frequency(word, target_language)
+    if english > 0.0 and native > 0.0:
+        return abs(english - native) <= _FREQUENCY_GAP
+    return english == native == 0.0 and not _compound(word.lower(), target_language)
 
 
 def _word_language(identifier: Any, word: str) -> str | None:

@@ -173,14 +173,15 @@ def split_sentences_quickly(text: str, language: str) -> list[Span]:
         return [whole]
     # The chunker's patterns read English: a same-length copy with German quotes („…“) as English ones
     # (“…”) and capitals beyond ASCII (Über, À) as "A" gives its spans for the text itself.
-    english_like = "".join(_ENGLISH_LIKE.get(ch, "A" if ch.isupper() else ch) for ch in text)
+    table = {ord(ch): "A" for ch in set(text) if ch.isupper() and not ch.isascii()} | _ENGLISH_LIKE
+    english_like = text.translate(table)
     spans: list[Span] = []
     for chunk, ambiguous in _fast_chunks(english_like, whole[0], whole[1]):
         spans.extend(_pysbd_spans(text, chunk, language) if ambiguous else [chunk])
     return spans
 
 
-_ENGLISH_LIKE = {"„": "“", "“": "”", "»": "“", "«": "”"}
+_ENGLISH_LIKE = {ord("„"): "“", ord("“"): "”", ord("»"): "“", ord("«"): "”"}
 
 
 def split_long(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> list[Span]:
