@@ -611,17 +611,26 @@ def _name_survives(name: str, target_folded: str, target_words: list[str]) -> bo
     return any(_shares_run(spelled, word, needed) for word in target_words)
 
 
+def _zipf(word: str, language: str) -> float:
+    """The word's frequency in the language (wordfreq's Zipf scale, 0 = unknown); 0 for a language
+    wordfreq has no list for, which leaves the names signal to the other tests."""
+    from wordfreq import zipf_frequency
+
+    try:
+        return float(zipf_frequency(word, language))
+    except LookupError:
+        return 0.0
+
+
 @lru_cache(maxsize=65536)
 def _kept_in_target_language(word: str, target_language: str) -> bool:
     """Whether texts of the target language use the word as English does: a name (Obama, Rodrigo) is
     about as frequent in German as in English, a word German translates (Preliminary, Drivers, the
     demonym Panamanian) is far rarer or absent. Word frequencies from wordfreq; a word neither
     language knows is a rare name."""
-    from wordfreq import zipf_frequency
-
-    english, target = zipf_frequency(word, "en"), zipf_frequency(word, target_language)
+    english, target = _zipf(word, "en"), _zipf(word, target_language)
     if target_language == "de":  # German transliterates (Lukashenko → Lukaschenko, Yeltsin → Jelzin)
-        target = max([target, *(zipf_frequency(spelled, "de") for spelled in _german_spellings(word.lower()))])
+        target = max([target, *(_zipf(spelled, "de") for spelled in _german_spellings(word.lower()))])
     if english == 0.0:
         return True
     return target > 0.0 and english - target <= _FREQUENCY_GAP
@@ -755,9 +764,7 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
 def _name_like_in_both(word: str, target_language: str) -> bool:
     """Whether English and the target language use the word about as often (a name), or neither knows it
     and it is no compound of known words (a rare name)."""
-    from wordfreq import zipf_frequency
-
-    english, native = zipf_frequency(word, "en"), zipf_frequency(word, target_language)
+    english, native = _zipf(word, "en"), _zipf(word, target_language)
     if english > 0.0 and native > 0.0:
         return abs(english - native) <= _FREQUENCY_GAP
     return english == native == 0.0 and not _compound(word.lower(), target_language)
@@ -772,12 +779,10 @@ def _word_language(identifier: Any, word: str) -> str | None:
 @lru_cache(maxsize=65536)
 def _compound(word: str, language: str) -> bool:
     """Whether a word splits into two known words of the language (Präsidial|minister, Regierung|s|sitz)."""
-    from wordfreq import zipf_frequency
-
     for cut in range(3, len(word) - 2):
         head, tail = word[:cut], word[cut:]
         heads = (head, head[:-1]) if head.endswith("s") else (head,)
-        if zipf_frequency(tail, language) >= 2.0 and any(zipf_frequency(h, language) >= 2.0 for h in heads):
+        if _zipf(tail, language) >= 2.0 and any(_zipf(h, language) >= 2.0 for h in heads):
             return True
     return False
 
@@ -961,10 +966,8 @@ def warm_up(source_language: str, target_language: str) -> None:
     """Load the estimator's data once (language identifier, word frequencies, Babel's names), as a
     service does at its first article: ~2 s that a benchmark counts as start-up, not per article."""
     _language_identifier((source_language, target_language))
-    from wordfreq import zipf_frequency
-
     for language in (source_language, target_language):
-        zipf_frequency("warm", language)
+        _zipf("warm", language)
     _babel_exonyms_by_word()
 
 
