@@ -214,7 +214,6 @@ def test_the_round_trip_confirms_a_changed_name_and_clears_a_rendered_one() -> N
 
 
 def test_a_target_language_without_word_frequencies_is_scored() -> None:
-    quality = estimate_paragraphs(
-        [("Obama met Merkel in Paris.", "Obama a rencontré Merkel à Paris.")], QualityOptions("en", "xh")
-    )
-    assert quality[0].risk < DEFAULT_RISK_THRESHOLD
+    # wordfreq has no list for Walloon (nor a near one): the names test does without frequencies.
+    pairs = [("Obama met Merkel in Paris.", "Obama a rescontré Merkel a Paris.")]
+    assert estimate_paragraphs(pairs, QualityOptions("en", "wa"))[0].risk < DEFAULT_RISK_THRESHOLD
