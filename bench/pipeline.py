@@ -51,19 +51,22 @@ def main() -> None:
             settings = context.settings
 
             # One-time start-up, not per-article work: imports of the extraction stack, the lazily
-            # loaded data behind it (trafilatura's and courlan's tables, the language model) and the
-            # translation model. A running service pays these once, so they are timed apart: one
-            # page of a different site goes through extraction and language detection first.
+            # loaded data behind it (trafilatura's and courlan's tables, the language model), the
+            # translation model and the quality estimator's data (language identifier, word
+            # frequencies). A running service pays these once, so they are timed apart: one page of a
+            # different site goes through extraction and language detection first.
             warm_start = time.perf_counter()
             from presseschau.ingest.extract import extract_article
             from presseschau.ingest.language import detect_language
             from presseschau.translate.engines import get_engine
+            from presseschau.translate.quality import warm_up as warm_up_quality
 
             warm_up = generate_articles(1, seed=99, paragraphs=args.paragraphs)[0]
             warm_url = "https://warm-up.example/news/warm-up"
             extracted = extract_article(article_page(warm_up, warm_url), warm_url)
             detect_language(" ".join(paragraph.text for paragraph in extracted.paragraphs))
             get_engine(args.engine, settings, args.model)
+            warm_up_quality(settings.source_language, settings.target_language)
             startup = time.perf_counter() - warm_start
 
             started = time.perf_counter()

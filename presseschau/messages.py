@@ -351,6 +351,10 @@ CATALOGUE: dict[str, Message] = {
     "form_bilingual_unknown": Message(
         "bilingual reading: unknown choice {choice!r}", "Zweisprachiges Lesen: unbekannte Wahl „{choice}“"
     ),
+    "form_risk_threshold": Message(
+        "risk threshold: {value!r} is not a number from 0 to 1",
+        "Risikoschwelle: „{value}“ ist keine Zahl von 0 bis 1.",
+    ),
     "form_choice_unknown": Message("unknown choice {choice!r}", "Unbekannte Wahl „{choice}“."),
     "form_glossary": Message("glossary additions: {problem}", "Glossar-Ergänzungen: {problem}"),
     # OPML import ----------------------------------------------------------------------------------

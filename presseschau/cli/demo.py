@@ -20,6 +20,7 @@ from presseschau.config import settings_for_server
 from presseschau.pipeline.demo import (
     choose_demo_engine,
     fill_translation_memory,
+    held_count,
     import_samples,
     load_samples,
     published_count,
@@ -82,10 +83,13 @@ def demo(
     if stopped:
         console.print(f"[bold red]Translation stopped:[/] {escape(stopped)}")
 
-    published = published_count(context)
+    published, held = published_count(context), held_count(context)
     url = f"http://{settings.host}:{settings.port}/"
+    # Held by the quality estimate (the sample with an injected fault): the editor's queue says why.
+    review = f", {held} held for review at {escape(url)}admin/warteschlange" if held else ""
     console.print(
-        f"[bold green]{published} German articles published[/]; Presseschau: {escape(url)}presseschau/", soft_wrap=True
+        f"[bold green]{published} German articles published[/]{review}; Presseschau: {escape(url)}presseschau/",
+        soft_wrap=True,
     )
     if not serve:
         return

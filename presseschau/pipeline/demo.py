@@ -40,7 +40,9 @@ def samples_dir() -> Path:
     return Path(str(resources.files(SAMPLES_PACKAGE).joinpath("samples")))
 
 
-def load_samples(directory: Path | None = None) -> list[Sample]:
+def load_samples(directory: Path | None = None, table: str = "sample") -> list[Sample]:
+    """The bundled samples of the manifest's `table`: "sample" (published as they are) or
+    "review_sample" (an injected fault that the quality estimate must catch, see `add_review_samples`)."""
     directory = directory or samples_dir()
     manifest_path = directory / "manifest.toml"
     try:
@@ -54,7 +56,7 @@ def load_samples(directory: Path | None = None) -> list[Sample]:
             german=directory / entry["translation"],
             url=str(entry["url"]),
         )
-        for entry in manifest.get("sample", [])
+        for entry in manifest.get(table, [])
     ]
     for sample in samples:
         for path in (sample.english, sample.german):
@@ -156,12 +158,40 @@ SAMPLE_PROFILES = {
     "www.harbourledger.example": ("GB", "magazine"),
     "www.meridianpost.example": ("US", "newspaper"),
     "www.continentalreview.example": ("BE", "magazine"),
+    "www.quaysidegazette.example": ("GB", "newspaper"),
 }
 # Rights in the demo (presseschau.store.rights): the Meridian Post grants excerpts only, of 350
 # words (its Lisbon piece shows as an excerpt); its Gambia commentary declares CC BY-ND 4.0 and is
 # capped at a quote. Every other outlet is shown in full, with bilingual reading; Northern
 # Dispatch's wind farm report declares CC BY 4.0, named and linked on its page.
 DEMO_RIGHTS: dict[str, dict[str, str | int]] = {"www.meridianpost.example": {"reuse": "excerpt", "excerpt_words": 350}}
+
+
+def add_review_samples(context: AppContext) -> list[str]:
+    """Import the samples with an injected fault: their (faulty) German versions go into the translation
+    memory, which every engine consults first, and their outlets publish `auto-unless-risky` — so
+    whichever engine the demo runs, the quality estimate holds them for review with the reason and
+    the editor shows the flag. Returns the samples' URLs."""
+    from urllib.parse import urlsplit
+
+    from sqlalchemy import select
+
+    from presseschau.ingest.importing import import_inputs
+    from presseschau.store.models import Source
+    from presseschau.translate.memory import TranslationMemory
+
+    settings = context.settings
+    samples = load_samples(table="review_sample")
+    memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
+    memory.import_pairs(memory_pairs(samples), origin="import")
+    for sample in samples:
+        import_inputs(context.database, settings, [str(sample.english)], original_url=sample.url)
+    attach_sample_sources(context)
+    homes = {f"{urlsplit(sample.url).scheme}://{urlsplit(sample.url).netloc}/" for sample in samples}
+    with context.database.session() as session:
+        for source in session.scalars(select(Source).where(Source.url.in_(homes))):
+            source.publish_policy = "auto-unless-risky"
+    return [sample.url for sample in samples]
 
 
 def attach_sample_sources(context: AppContext) -> int:
@@ -227,6 +257,8 @@ def import_samples(context: AppContext, samples: list[Sample], progress: Progres
         if progress is not None:
             progress(1, sample.english.name)
     attach_sample_sources(context)
+    # One more sample with an injected fault: held by `auto-unless-risky` for the editor's queue.
+    add_review_samples(context)
 
 
 def translate_samples(
@@ -252,6 +284,15 @@ def translate_samples(
 
 def published_count(context: AppContext) -> int:
     """How many articles the site shows."""
+    return _publication_count(context, "published")
+
+
+def held_count(context: AppContext) -> int:
+    """How many articles wait for an editor (held by the quality estimate: the demo's faulty sample)."""
+    return _publication_count(context, "held")
+
+
+def _publication_count(context: AppContext, status: str) -> int:
     from sqlalchemy import func, select
 
     from presseschau.store.models import Publication, PublicationStatus
@@ -259,7 +300,7 @@ def published_count(context: AppContext) -> int:
     with context.database.session() as session:
         return int(
             session.scalar(
-                select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus.PUBLISHED)
+                select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus(status))
             )
             or 0
         )

@@ -114,8 +114,11 @@ def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
     with sqlite3.connect(data / "presseschau.sqlite3") as connection:
         assert connection.execute("SELECT count(*), max(updated_at) FROM translations").fetchone() == before
         assert connection.execute("SELECT count(*) FROM articles").fetchone() == articles_before
-        # The sample outlets' sources are paused: nothing ever polls the fictional hosts.
-        assert connection.execute("SELECT count(*), max(enabled) FROM sources").fetchone() == (4, 0)
+        # The sample outlets' sources are paused: nothing ever polls the fictional hosts. The fifth is the
+        # review sample's outlet (an injected fault, held by `auto-unless-risky`).
+        assert connection.execute("SELECT count(*), max(enabled) FROM sources").fetchone() == (5, 0)
+        held = "SELECT count(*) FROM publications WHERE status = 'held'"
+        assert connection.execute(held).fetchone() == (1,)
 
 
 def test_an_interrupted_then_killed_demo_publishes_every_sample_on_the_next_run(

@@ -1,5 +1,6 @@
-"""A demo sample with an injected fault (one paragraph left in English): `auto-unless-risky` holds it
-with the reason, the review queue lists it with its risk, and the editor marks the paragraph's flag."""
+"""The demo's sample with an injected fault (one paragraph left in English, `[[review_sample]]` in the
+samples' manifest): `auto-unless-risky` holds it with the reason, the review queue lists it with its
+risk, and the editor marks the paragraph's flag."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
-from presseschau.store.models import Article, Source, Translation
+from presseschau.store.models import Article, Translation
 from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.web.test_browser import _navigate, browser, server  # noqa: F401 -- shared fixtures
@@ -21,29 +22,17 @@ PASSWORD = "korrekt pferd batterie"
 
 
 def publish_demo_sample_with_fault(context: AppContext) -> int:
-    """Demo sample 02 through the translation memory, its third paragraph's "translation" being the
-    English original; its source publishes `auto-unless-risky`. Returns the translation's id."""
-    from presseschau.ingest.importing import import_inputs
-    from presseschau.pipeline.demo import attach_sample_sources, load_samples, memory_pairs
+    """The demo's review sample (an injected fault: its third paragraph left in English), added and
+    translated as `presseschau demo` does. Returns the translation's id."""
+    from presseschau.pipeline.demo import add_review_samples
     from presseschau.publish.service import publisher
-    from presseschau.translate.memory import TranslationMemory
     from presseschau.translate.queue import translate_queued
 
     settings = context.settings
-    sample = next(s for s in load_samples() if s.id == "02")
-    pairs = memory_pairs([sample])
-    english_paragraph = pairs[3][0]
-    pairs[3] = (english_paragraph, english_paragraph)  # the injected fault: left untranslated
-    memory = TranslationMemory(context.database, settings.source_language, settings.target_language)
-    memory.import_pairs(pairs, origin="import")
-    import_inputs(context.database, settings, [str(sample.english)], original_url=sample.url)
-    attach_sample_sources(context)
-    with context.database.session() as session:
-        for source in session.scalars(select(Source)):
-            source.publish_policy = "auto-unless-risky"
+    (url,) = add_review_samples(context)
     translate_queued(context.database, settings, engine_name="memory", on_done=publisher(settings))
     with context.database.session() as session:
-        article = session.scalars(select(Article).where(Article.canonical_url == sample.url)).one()
+        article = session.scalars(select(Article).where(Article.canonical_url == url)).one()
         return session.scalars(select(Translation.id).where(Translation.article_id == article.id)).one()
 
 

@@ -203,6 +203,7 @@ class AdminArea:
         self.env.globals["reuse_labels"] = REUSE_LABELS
         self.env.filters["plural"] = plural
         self.env.filters["nest_quotes"] = nest_quotes
+        self.env.globals["default_risk_threshold"] = context.settings.quality_risk_threshold
 
     # Rendering ----------------------------------------------------------------------------------
 

@@ -104,6 +104,23 @@ def source_settings(form: FormData) -> tuple[int, str, str | None, dict[str, str
     return minutes * 60, policy, engine, glossary or None
 
 
+def source_risk_threshold(form: FormData) -> dict[str, float | None]:
+    """The source's risk threshold for `auto-unless-risky` from the form ("risiko"; empty: the site's
+    default), or nothing when the form has no such field; `Refused` naming the field."""
+    if "risiko" not in form:
+        return {}
+    typed = form_str(form, "risiko").strip().replace(",", ".")
+    if not typed:
+        return {"risk_threshold": None}
+    try:
+        threshold = float(typed)
+    except ValueError:
+        threshold = -1.0
+    if not 0.0 <= threshold <= 1.0:
+        raise Refused(text("form_risk_threshold", value=typed), field="risiko")
+    return {"risk_threshold": threshold}
+
+
 def source_profile(form: FormData) -> dict[str, str]:
     """The outlet profile fields the form sent (validated by `presseschau.ingest.sources`; an empty
     country or kind clears it, a field not sent stays as it is)."""
@@ -133,6 +150,7 @@ def stored_source_values(source: Source) -> dict[str, str]:
         "name": source.name,
         "intervall": str(source.poll_interval_s // 60),
         "regel": source.publish_policy,
+        "risiko": "" if source.risk_threshold is None else f"{source.risk_threshold:g}",
         "engine": source.engine or "",
         "glossar": format_glossary_additions(source.glossary or {}),
         "land": source.country or "",

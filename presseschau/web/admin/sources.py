@@ -23,6 +23,7 @@ from presseschau.web.admin.source_forms import (
     form_filters,
     refused_field,
     source_profile,
+    source_risk_threshold,
     source_settings,
     typed_values,
 )
@@ -60,6 +61,7 @@ def add_source(area: Area, visitor: Admin, form: Form, context: Context) -> Resp
             filters=filters,
             checks=SOURCE_CHECKS,
             **source_profile(form),
+            **source_risk_threshold(form),
         )
     except CataloguedError as failure:
         return sources_page(
@@ -115,6 +117,7 @@ def update_source(area: Area, visitor: Admin, form: Form, context: Context, sour
             filters=filters,
             checks=SOURCE_CHECKS,
             **source_profile(form),
+            **source_risk_threshold(form),
             **({"name": name} if name else {}),
         )
     except SourceNotFound:

@@ -30,6 +30,7 @@ def source_out(source: Source) -> SourceOut:
         enabled=source.enabled,
         poll_interval_s=source.poll_interval_s,
         publish_policy=source.publish_policy,
+        risk_threshold=source.risk_threshold,
         engine=source.engine,
         tags=[str(tag) for tag in source.tags or ()],
         glossary={str(k): str(v) for k, v in (source.glossary or {}).items()},

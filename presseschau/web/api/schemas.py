@@ -26,6 +26,9 @@ class SourceOut(BaseModel):
     enabled: bool
     poll_interval_s: int
     publish_policy: str
+    risk_threshold: float | None = Field(
+        None, description="auto-unless-risky holds articles at or above this risk (0–1); null: the site default"
+    )
     engine: str | None
     tags: list[str]
     glossary: dict[str, str]
@@ -52,6 +55,7 @@ class SourceCreate(BaseModel):
     kind: str = "auto"
     poll_interval_s: int | None = None
     publish_policy: str | None = None
+    risk_threshold: float | None = None
     engine: str | None = None
     enabled: bool = True
     tags: list[str] | None = None
@@ -73,6 +77,8 @@ class SourceUpdate(BaseModel):
     kind: str | None = None
     poll_interval_s: int | None = None
     publish_policy: str | None = None
+    # null clears it (the site default applies).
+    risk_threshold: float | None = None
     engine: str | None = None
     enabled: bool | None = None
     tags: list[str] | None = None
