@@ -316,6 +316,7 @@ class _Story:
         "last",
         "lead",
         "member_names_norms",
+        "most_named",
         "name_counts",
         "name_norm",
         "norm",
@@ -333,6 +334,7 @@ class _Story:
         self.name_norm = 0.0
         self.figures: Counter[str] = Counter()
         self.name_counts: Counter[str] = Counter()  # how often its members mention each name, unweighted
+        self.most_named: frozenset[str] | None = None  # the most often of them, once asked
         self.lead: tuple[tuple[str, float], ...] | None = None  # the centroid's lead names, once asked
         # The corpus (and its size) the vectors were weighed with.
         self.serial = -1
@@ -355,6 +357,7 @@ class _Story:
         self.member_names_norms.append(_norm(names_of(weighted)))
         self.figures.update(figures(doc))
         self.name_counts.update(_name_counts(doc))
+        self.most_named = None
         centroid = self.centroid
         # The norms grow with the terms this vector touches (a large story's centroid is large).
         square, name_square = self.norm * self.norm, self.name_norm * self.name_norm
@@ -395,7 +398,9 @@ class _Story:
             return False
         if not query.most_named.isdisjoint(self.name_counts):
             return False
-        return query.named.isdisjoint(_most_named(self.name_counts))
+        if self.most_named is None:
+            self.most_named = _most_named(self.name_counts)
+        return query.named.isdisjoint(self.most_named)
 
     def signals(self, query: Query, window: timedelta) -> tuple[float, ...]:
         """The event signals of `query` against this story, in the order of `SIGNALS`."""
