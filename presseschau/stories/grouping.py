@@ -23,7 +23,10 @@ the best member, and whether its lead names are the story's and the story's lead
 rehab stays, two earthquakes share words, not who and where); the figures it shares with the story
 (a death toll, a magnitude, a score) and whether another year is named; the time between it and the
 story's span. It joins the best story whose score reaches the
-threshold and whose time span is within `window` of it; otherwise it opens a story of its own.
+threshold and whose time span is within `window` of it; otherwise it opens a story of its own. A story
+is not joined at all when the two are about someone else (`_Story.apart`: the name the article
+mentions most often is not in the story, and the story's most mentioned name is not in the article):
+two arrests of players of one team score as high as two reports of one arrest.
 Stories are never split or merged here (an editor's decisions stay).
 
 `assign(new, groups, *, threshold, window, corpus, stats)` is the entry point: the pipeline calls it
@@ -228,11 +231,28 @@ class Query:
     names_norm: float
     figures: frozenset[str]
     lead: tuple[tuple[str, float], ...]
+    # The names it mentions and those it mentions most often (unweighted counts, see `_Story.apart`).
+    named: frozenset[str] = frozenset()
+    most_named: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, doc: StoryDoc, weighted: Vector) -> Query:
         found = names_of(weighted)
-        return cls(doc, weighted, found, _norm(found), figures(doc), _lead(found))
+        counts = _name_counts(doc)
+        return cls(
+            doc, weighted, found, _norm(found), figures(doc), _lead(found), frozenset(counts), _most_named(counts)
+        )
+
+
+def _most_named(counts: Mapping[str, float]) -> frozenset[str]:
+    """The names mentioned most often (all of them when several tie): whom or what a text is about."""
+    top = max(counts.values(), default=0)
+    return frozenset(name for name, times in counts.items() if times == top) if top else frozenset()
+
+
+def _name_counts(doc: StoryDoc) -> dict[str, int]:
+    """How often `doc` mentions each name (titles `TITLE_WEIGHT` times), unweighted."""
+    return {term: times for term, times in _cached_features(doc).items() if term.startswith("n:")}
 
 
 def _lead(names: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
@@ -296,6 +316,8 @@ class _Story:
         "last",
         "lead",
         "member_names_norms",
+        "most_named",
+        "name_counts",
         "name_norm",
         "norm",
         "serial",
@@ -311,6 +333,8 @@ class _Story:
         self.norm = 0.0
         self.name_norm = 0.0
         self.figures: Counter[str] = Counter()
+        self.name_counts: Counter[str] = Counter()  # how often its members mention each name, unweighted
+        self.most_named: frozenset[str] | None = None  # the most often of them, once asked
         self.lead: tuple[tuple[str, float], ...] | None = None  # the centroid's lead names, once asked
         # The corpus (and its size) the vectors were weighed with.
         self.serial = -1
@@ -332,6 +356,8 @@ class _Story:
         self.identities.append(_identity(doc))
         self.member_names_norms.append(_norm(names_of(weighted)))
         self.figures.update(figures(doc))
+        self.name_counts.update(_name_counts(doc))
+        self.most_named = None
         centroid = self.centroid
         # The norms grow with the terms this vector touches (a large story's centroid is large).
         square, name_square = self.norm * self.norm, self.name_norm * self.name_norm
@@ -362,6 +388,19 @@ class _Story:
         if time is None or self.first is None or self.last is None:
             return True
         return self.first - window <= time <= self.last + window
+
+    def apart(self, query: Query) -> bool:
+        """Whether `query` is about someone or something else: the name it mentions most often is not in
+        the story and the story's most mentioned name is not in it (two San Diego Chargers arrested for
+        drunk driving, Jackson and Williams; two Waitrose fires, in Banstead and in Wellington). A
+        veto, not a signal: the cosines of such pairs are as high as those of one event's reports."""
+        if not query.most_named or not self.name_counts:
+            return False
+        if not query.most_named.isdisjoint(self.name_counts):
+            return False
+        if self.most_named is None:
+            self.most_named = _most_named(self.name_counts)
+        return query.named.isdisjoint(self.most_named)
 
     def signals(self, query: Query, window: timedelta) -> tuple[float, ...]:
         """The event signals of `query` against this story, in the order of `SIGNALS`."""
@@ -547,6 +586,8 @@ class StoryIndex:
             story = self._refresh(number)
             if cosine(query, story.centroid) / (story.norm or 1.0) < MIN_CENTROID:
                 continue  # comparing member by member is what costs; a story this far has no close member
+            if story.apart(asked):
+                continue
             score = combine(story.signals(asked, window))
             if score >= best_score:
                 best, best_score = number, score

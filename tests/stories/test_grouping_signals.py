@@ -100,6 +100,62 @@ def test_names_and_figures_weigh_in_the_score() -> None:
     )
 
 
+# Two arrests of one kind, of one team, at one time: only who was arrested tells them apart.
+ARRESTS = [
+    _doc(
+        "jackson-1",
+        "Chargers receiver Jackson arrested on suspicion of drunk driving",
+        "San Diego Chargers receiver Vincent Jackson was arrested on suspicion of drunk driving, the "
+        "California Highway Patrol said. Jackson failed sobriety tests after officers stopped his car "
+        "on a freeway in San Diego. Jackson was on probation for an earlier arrest. The Chargers said "
+        "they would not discipline Jackson before the game.",
+    ),
+    _doc(
+        "williams-1",
+        "Chargers tackle Williams arrested on suspicion of drunk driving",
+        "San Diego Chargers defensive tackle Jamal Williams was arrested on suspicion of drunk driving, "
+        "the California Highway Patrol said. Williams was stopped for speeding on a freeway in San Diego "
+        "and gave a blood sample. Williams was booked into jail. The Chargers said they would not "
+        "discipline Williams before the game.",
+    ),
+    _doc(
+        "jackson-2",
+        "Chargers will not discipline Jackson after drunk driving arrest",
+        "The San Diego Chargers will not discipline receiver Vincent Jackson after his arrest on suspicion "
+        "of drunk driving, the team said. The California Highway Patrol stopped Jackson on a freeway in "
+        "San Diego; Jackson was on probation.",
+    ),
+]
+
+
+def test_a_report_about_someone_else_does_not_join(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sorted(sorted(m.key for m in g.members) for g in _one_at_a_time(ARRESTS, _corpus())) == [
+        ["jackson-1", "jackson-2"],
+        ["williams-1"],
+    ]
+    # The words alone would have joined them: the veto on the most named people is what tells them apart.
+    monkeypatch.setattr(grouping._Story, "apart", lambda self, query: False)
+    assert len(_one_at_a_time(ARRESTS, _corpus())) == 1
+
+
+def test_apart_needs_both_most_named_missing() -> None:
+    stats = _corpus()
+    for doc in ARRESTS:
+        grouping.count(doc, stats)
+    index = grouping.StoryIndex(stats)
+    jackson = index.stories[index.add_group(Group(1, [ARRESTS[0]]))]
+
+    def query(doc: StoryDoc) -> grouping.Query:
+        return grouping.Query.of(doc, grouping.vector(doc, stats))
+
+    assert jackson.apart(query(ARRESTS[1]))
+    assert not jackson.apart(query(ARRESTS[2]))
+    # Mentioning the story's most named person is enough to be compared (an angle, a follow-up).
+    follow_up = _doc("williams-2", ARRESTS[1].title, ARRESTS[1].text + " Teammate Jackson was arrested in October.")
+    assert not jackson.apart(query(follow_up))
+    assert not jackson.apart(query(_doc("none", "", "no names here at all")))
+
+
 def test_the_weights_are_a_complete_table() -> None:
     assert set(grouping.SIGNAL_WEIGHTS) == set(SIGNALS)
     assert 0.0 < grouping.combine([0.5] * len(SIGNALS)) < 1.0
