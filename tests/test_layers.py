@@ -51,6 +51,7 @@ FOUNDATION_MODULES = {
     "presseschau.logging_setup",
     "presseschau.progress",
     "presseschau.text",
+    "presseschau.language_id",
     "presseschau.messages",
     "presseschau.errors",
 }

@@ -1,10 +1,10 @@
-"""Language identification of article bodies with py3langid (loaded once per process)."""
+"""Language identification of article bodies with py3langid (one model per process: `presseschau.language_id`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+
+from presseschau.language_id import full_identifier
 
 # Enough text for a stable answer; more only costs time.
 _SAMPLE_CHARS = 6000
@@ -18,19 +18,12 @@ class LanguageGuess:
     probability: float
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
 def detect_language(text: str, fallback: str | None = None) -> LanguageGuess:
     """The ISO 639-1 code of `text`'s language; `fallback` (e.g. `<html lang>`) for tiny texts."""
     sample = text[:_SAMPLE_CHARS]
     if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
         return LanguageGuess(_primary(fallback), 0.0)
-    language, probability = _identifier().classify(sample)
+    language, probability = full_identifier().classify(sample)
     return LanguageGuess(str(language), float(probability))
 
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from anyascii import anyascii
 
+from presseschau.language_id import restricted_identifier
 from presseschau.translate.segment import split_sentences, split_sentences_quickly
 from presseschau.translate.typography import missing_numbers
 
@@ -350,19 +351,10 @@ def _dropped_sentence(
     return severity, (" ".join(_words(source_sentences[dropped])[:6]) + " …",)
 
 
-@lru_cache(maxsize=8)
-def _language_identifier(languages: tuple[str, ...]) -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(languages))
-    return identifier
-
-
 def _untranslated(
     source_sentences: list[str], target_sentences: list[str], source_language: str, target_language: str
 ) -> tuple[float, tuple[str, ...]]:
-    identifier = _language_identifier((source_language, target_language))
+    identifier = restricted_identifier((source_language, target_language))
     source_words = [{_fold(w) for w in _words(s) if len(w) > 2} for s in source_sentences]
     worst, found = 0.0, []
     for sentence in target_sentences:
@@ -755,7 +747,7 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
         if not any(_shares_run(spelled, source_word, needed) for source_word in source_words):
             added.append(word)
     # A word that reads as surely of the target language (Sieges, Katastrophisierung) is no name.
-    identifier = _language_identifier(tuple(sorted({"en", target_language})))
+    identifier = restricted_identifier(tuple(sorted({"en", target_language})))
     added = [word for word in added if _word_language(identifier, word) != target_language]
     return added
 
@@ -965,7 +957,7 @@ def estimate_document(pairs: Sequence[tuple[str, str]], options: QualityOptions 
 def warm_up(source_language: str, target_language: str) -> None:
     """Load the estimator's data once (language identifier, word frequencies, Babel's names), as a
     service does at its first article: ~2 s that a benchmark counts as start-up, not per article."""
-    _language_identifier((source_language, target_language))
+    restricted_identifier((source_language, target_language))
     for language in (source_language, target_language):
         _zipf("warm", language)
     _babel_exonyms_by_word()
