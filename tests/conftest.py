@@ -12,6 +12,9 @@ import pytest
 from presseschau.app import AppContext
 
 SHARED_DIR = Path(os.environ.get("PRESSESCHAU_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+# The evaluation data the tests read, vendored (tests/data/README.md): laid out like ../shared, which
+# only the benchmarks need.
+TEST_DATA_DIR = Path(__file__).resolve().parent / "data"
 POSTGRES_ADMIN_URL = os.environ.get(
     "PRESSESCHAU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -42,9 +45,16 @@ def context(data_dir: Path) -> Iterator[AppContext]:
 
 @pytest.fixture
 def shared_dir() -> Path:
+    """../shared, for a test that needs more than tests/data holds; skipped without it."""
     if not SHARED_DIR.is_dir():
         pytest.skip(f"shared data directory {SHARED_DIR} not found")
     return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def test_data_dir() -> Path:
+    """The vendored evaluation data (tests/data/eval/flores-dev, tests/data/eval/articles-en)."""
+    return TEST_DATA_DIR
 
 
 @pytest.fixture
