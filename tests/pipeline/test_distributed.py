@@ -33,6 +33,7 @@ SELECT
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.redis
 def test_three_workers_publish_every_article_once_despite_a_killed_worker(
     postgres_url: str, tmp_path: Path, httpserver: HTTPServer
 ) -> None:

@@ -36,6 +36,7 @@ from presseschau.web.app import create_app
 
 from .realmodel import EN_PT, PT_EN
 
+pytestmark = pytest.mark.realmodel
 FLORES_SENTENCES = 200  # 20 paragraphs of 10: ~4,400 words, a few seconds per direction
 
 
