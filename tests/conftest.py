@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from presseschau.app import AppContext
 
@@ -56,12 +58,34 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the newest schema, migrated once per pytest process."""
+    ctx = AppContext.for_data_dir(tmp_path_factory.mktemp("migrated"))
+    path = _sqlite_file(ctx)
+    assert path is not None
+    ctx.database  # noqa: B018 -- creates and migrates it
+    ctx.close()  # the last connection checkpoints the WAL: the file alone holds everything
+    return path
+
+
 @pytest.fixture
-def context(data_dir: Path) -> Iterator[AppContext]:
+def context(data_dir: Path, _migrated_database: Path) -> Iterator[AppContext]:
     """An app context on a fresh SQLite database; loopback fetching allowed, no politeness delay."""
     ctx = AppContext.for_data_dir(data_dir, allow_private_addresses=True, politeness_delay_s=0.0)
+    database = _sqlite_file(ctx)
+    if database is not None and not database.exists():
+        # A copy of the migrated database (file mode 0600 kept) instead of migrating again.
+        shutil.copy2(_migrated_database, database)
     yield ctx
     ctx.close()
+
+
+def _sqlite_file(ctx: AppContext) -> Path | None:
+    url = make_url(ctx.settings.effective_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
 
 
 @pytest.fixture
