@@ -163,6 +163,7 @@ def round_trip_chrf(references: list[str], back_translations: list[str]) -> floa
     return float(sacrebleu.corpus_chrf(back_translations, [references]).score)
 
 
+@pytest.mark.timeout(1800)  # about 4.5 minutes on two loaded cores: 4 passes over 200 FLORES sentences
 def test_the_document_layer_costs_no_quality(en_pt: FirefoxEngine, pt_en: FirefoxEngine, test_data_dir: Path) -> None:
     """EN→PT through the document translator, back PT→EN with the raw model, scored with chrF against
     the English source; the baseline is raw sentence-by-sentence EN→PT→EN on the same text."""
