@@ -24,23 +24,25 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 # Lanes by the fixtures a test uses, so that a new test lands in its lane without a marker of its own.
 _MARKERS_BY_FIXTURE = {"browser": "browser", "postgres_url": "postgres"}
-# Tests that share a server-side resource run in one xdist worker, one after another (`--dist
-# loadgroup`): the browser tests share one Chromium per worker, the PostgreSQL and Redis tests the
-# database servers (Redis test database 15 is emptied by every Redis test).
+# Tests that share a server run in one xdist worker, one after another (`--dist loadgroup`): the
+# browser tests one Chromium, the PostgreSQL and Redis tests the database servers. Each test has its
+# own PostgreSQL database and each worker its own Redis database (tests/pipeline/distributed.py), so
+# that they do not fight even where the groups are not honoured: pytest-xdist 3.8 marks a group by
+# rewriting `item._nodeid`, which pytest 9.2 no longer reads.
 _XDIST_GROUPS = {"browser": "browser", "postgres": "database-servers", "redis": "database-servers"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects and before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        for fixture, marker in _MARKERS_BY_FIXTURE.items():
-            if fixture in fixtures and item.get_closest_marker(marker) is None:
-                item.add_marker(marker)
-        for marker, group in _XDIST_GROUPS.items():
-            if item.get_closest_marker(marker) is not None:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Per item as it is collected: before `-m` deselects and before pytest-xdist reads the groups
+    # (both in pytest_collection_modifyitems, where xdist's worker hook runs ahead of a conftest's).
+    fixtures = set(getattr(item, "fixturenames", ()))
+    for fixture, marker in _MARKERS_BY_FIXTURE.items():
+        if fixture in fixtures and item.get_closest_marker(marker) is None:
+            item.add_marker(marker)
+    for marker, group in _XDIST_GROUPS.items():
+        if item.get_closest_marker(marker) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            break
 
 
 @pytest.fixture(autouse=True)
