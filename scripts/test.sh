@@ -3,8 +3,8 @@
 # The README's test command and .ci/run both call this script; other arguments go to pytest.
 #
 #   ./scripts/test.sh            the whole suite, two pytest processes (pytest-xdist)
-#   ./scripts/test.sh --fast     the edit-test loop: no browser, PostgreSQL, Redis or real-model
-#                                tests, and no Debian packages or services set up for them
+#   ./scripts/test.sh --fast     the edit-test loop: no browser, PostgreSQL, Redis, real-model or
+#                                slow tests, and no Debian packages or services set up for them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,7 +69,7 @@ echo "== pytest"
 # Two processes; the browser tests share one worker (and its Chromium), the PostgreSQL and Redis
 # tests another group (markers and groups: tests/conftest.py). Arguments given override these.
 if [ $fast = 1 ]; then
-  .venv/bin/python -m pytest -n 2 -m "not browser and not postgres and not redis and not realmodel" "$@"
+  .venv/bin/python -m pytest -n 2 -m "not browser and not postgres and not redis and not realmodel and not slow" "$@"
 else
   .venv/bin/python -m pytest -n 2 --dist loadgroup --durations=20 "$@"
 fi

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 
 
-
 @pytest.fixture
 def demo(context: AppContext) -> dict[str, str]:
     return load_demo_site(context)
