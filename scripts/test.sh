@@ -66,8 +66,8 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
-# Two processes; the browser tests share one worker (and its Chromium), the PostgreSQL and Redis
-# tests another group (markers and groups: tests/conftest.py). Arguments given override these.
+# Two processes; the browser tests and the PostgreSQL/Redis tests are grouped per process (markers
+# and groups: tests/conftest.py). Arguments given override these.
 if [ $fast = 1 ]; then
   .venv/bin/python -m pytest -n 2 -m "not browser and not postgres and not redis and not realmodel and not slow" "$@"
 else
