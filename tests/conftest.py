@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from presseschau.app import AppContext
 
 SHARED_DIR = Path(os.environ.get("PRESSESCHAU_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+# The evaluation data the tests read, vendored (tests/data/README.md): laid out like ../shared, which
+# only the benchmarks need.
+TEST_DATA_DIR = Path(__file__).resolve().parent / "data"
 POSTGRES_ADMIN_URL = os.environ.get(
     "PRESSESCHAU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+# Lanes by the fixtures a test uses, so that a new test lands in its lane without a marker of its own.
+_MARKERS_BY_FIXTURE = {"browser": "browser", "postgres_url": "postgres"}
+# Tests that share a server run in one xdist worker, one after another (`--dist loadgroup`): the
+# browser tests one Chromium, the PostgreSQL and Redis tests the database servers. Each test has its
+# own PostgreSQL database and each worker its own Redis database (tests/pipeline/distributed.py), so
+# that they do not fight even where the groups are not honoured: pytest-xdist 3.8 marks a group by
+# rewriting `item._nodeid`, which pytest 9.2 no longer reads.
+_XDIST_GROUPS = {"browser": "browser", "postgres": "database-servers", "redis": "database-servers"}
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Per item as it is collected: before `-m` deselects and before pytest-xdist reads the groups
+    # (both in pytest_collection_modifyitems, where xdist's worker hook runs ahead of a conftest's).
+    fixtures = set(getattr(item, "fixturenames", ()))
+    for fixture, marker in _MARKERS_BY_FIXTURE.items():
+        if fixture in fixtures and item.get_closest_marker(marker) is None:
+            item.add_marker(marker)
+    for marker, group in _XDIST_GROUPS.items():
+        if item.get_closest_marker(marker) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            break
 
 
 @pytest.fixture(autouse=True)
@@ -32,19 +60,48 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the newest schema, migrated once per pytest process."""
+    ctx = AppContext.for_data_dir(tmp_path_factory.mktemp("migrated"))
+    path = _sqlite_file(ctx)
+    assert path is not None
+    ctx.database  # noqa: B018 -- creates and migrates it
+    ctx.close()  # the last connection checkpoints the WAL: the file alone holds everything
+    return path
+
+
 @pytest.fixture
-def context(data_dir: Path) -> Iterator[AppContext]:
+def context(data_dir: Path, _migrated_database: Path) -> Iterator[AppContext]:
     """An app context on a fresh SQLite database; loopback fetching allowed, no politeness delay."""
     ctx = AppContext.for_data_dir(data_dir, allow_private_addresses=True, politeness_delay_s=0.0)
+    database = _sqlite_file(ctx)
+    if database is not None and not database.exists():
+        # A copy of the migrated database (file mode 0600 kept) instead of migrating again.
+        shutil.copy2(_migrated_database, database)
     yield ctx
     ctx.close()
 
 
+def _sqlite_file(ctx: AppContext) -> Path | None:
+    url = make_url(ctx.settings.effective_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
 @pytest.fixture
 def shared_dir() -> Path:
+    """../shared, for a test that needs more than tests/data holds; skipped without it."""
     if not SHARED_DIR.is_dir():
         pytest.skip(f"shared data directory {SHARED_DIR} not found")
     return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def test_data_dir() -> Path:
+    """The vendored evaluation data (tests/data/eval/flores-dev, tests/data/eval/articles-en)."""
+    return TEST_DATA_DIR
 
 
 @pytest.fixture

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import redis
 
-REDIS_TEST_URL = os.environ.get("PRESSESCHAU_TEST_REDIS", "redis://127.0.0.1:6379/15")
+# One Redis database per pytest-xdist worker (gw0 → 15, gw1 → 14, …; 15 without xdist), emptied by
+# each test that uses it: two workers' Redis tests never see each other's queues.
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+REDIS_TEST_URL = os.environ.get("PRESSESCHAU_TEST_REDIS", f"redis://127.0.0.1:6379/{15 - _XDIST_WORKER}")
 TINY_MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny-en-de"
 
 
 def fresh_broker() -> str:
-    """The test Redis database, emptied (database 15 is reserved for presseschau's tests)."""
+    """This worker's test Redis database, emptied (databases 15 downwards are reserved for presseschau's tests)."""
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
     return REDIS_TEST_URL
 

@@ -33,6 +33,8 @@ SELECT
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(1800)  # about 4 minutes on two loaded cores: 200 articles through real workers
 def test_three_workers_publish_every_article_once_despite_a_killed_worker(
     postgres_url: str, tmp_path: Path, httpserver: HTTPServer
 ) -> None:

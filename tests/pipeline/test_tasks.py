@@ -16,6 +16,8 @@ from presseschau.store.models import Article, Publication, Source, Translation
 from tests.pipeline.distributed import REDIS_TEST_URL, fresh_broker
 from tests.store.factories import queued_articles
 
+pytestmark = pytest.mark.redis
+
 
 @pytest.fixture
 def broker(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[AppContext, redis.Redis]]:

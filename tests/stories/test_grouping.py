@@ -73,13 +73,13 @@ def test_pairwise_scores() -> None:
     assert pairwise_scores([["a"]], [["a"]]).f1 == 1.0
 
 
-def test_benchmark_runs_on_a_small_sample(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_benchmark_runs_on_a_small_sample(test_data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import stories as bench  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    shared = str(shared_dir / "eval" / "articles-en")
+    shared = str(test_data_dir / "eval" / "articles-en")
     assert bench.main(["--set", "written", "--limit", "4", "--threshold", "0.3", "--shared", shared]) == 0
     out = capsys.readouterr().out
     assert "held-back" in out and "precision" in out and "recall" in out

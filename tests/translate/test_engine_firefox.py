@@ -36,6 +36,7 @@ from presseschau.web.app import create_app
 
 from .realmodel import EN_PT, PT_EN
 
+pytestmark = pytest.mark.realmodel
 FLORES_SENTENCES = 200  # 20 paragraphs of 10: ~4,400 words, a few seconds per direction
 
 
@@ -120,8 +121,8 @@ def test_demo_samples_on_real_neural_output(en_pt: FirefoxEngine) -> None:
     assert total_tags >= 40  # the samples' links, emphasis, quotes and list markup
 
 
-def unpunctuated_paragraph(shared_dir: Path, words: int = 400) -> str:
-    lines = (shared_dir / "eval" / "flores-dev" / "flores-dev.en").read_text(encoding="utf-8").splitlines()
+def unpunctuated_paragraph(test_data_dir: Path, words: int = 400) -> str:
+    lines = (test_data_dir / "eval" / "flores-dev" / "flores-dev.en").read_text(encoding="utf-8").splitlines()
     tokens: list[str] = []
     for line in lines:
         tokens += re.sub(r"[.!?;:,\"()]", " ", line).split()
@@ -130,8 +131,8 @@ def unpunctuated_paragraph(shared_dir: Path, words: int = 400) -> str:
     return " ".join(tokens[:words])
 
 
-def test_an_unpunctuated_400_word_paragraph_is_split_and_complete(en_pt: FirefoxEngine, shared_dir: Path) -> None:
-    source = unpunctuated_paragraph(shared_dir)
+def test_an_unpunctuated_400_word_paragraph_is_split_and_complete(en_pt: FirefoxEngine, test_data_dir: Path) -> None:
+    source = unpunctuated_paragraph(test_data_dir)
     result = translator(en_pt).translate(Document("", [Paragraph.from_text(source)]))
     assert result.complete and result.report.failed_segments == []
     assert result.report.split_sentences, "the 400-word 'sentence' was not split"
@@ -140,10 +141,10 @@ def test_an_unpunctuated_400_word_paragraph_is_split_and_complete(en_pt: Firefox
     assert 0.7 < ratio < 1.6, ratio  # nothing cut: Portuguese runs about as long as English
 
 
-def test_truncated_output_is_caught_by_the_coverage_check(en_pt: FirefoxEngine, shared_dir: Path) -> None:
+def test_truncated_output_is_caught_by_the_coverage_check(en_pt: FirefoxEngine, test_data_dir: Path) -> None:
     """An engine that announces more than its model takes cuts silently; the coverage check must not
     let such an output through."""
-    lines = (shared_dir / "eval" / "flores-dev" / "flores-dev.en").read_text(encoding="utf-8").splitlines()
+    lines = (test_data_dir / "eval" / "flores-dev" / "flores-dev.en").read_text(encoding="utf-8").splitlines()
     # Twelve sentences joined by semicolons: one 240-word sentence, ~340 tokens.
     source = " ".join("; ".join(line.rstrip(".") for line in lines[:12]).split()[:240]) + "."
     raw = en_pt.translate_batch([source], "en", "pt")[0]
@@ -162,10 +163,11 @@ def round_trip_chrf(references: list[str], back_translations: list[str]) -> floa
     return float(sacrebleu.corpus_chrf(back_translations, [references]).score)
 
 
-def test_the_document_layer_costs_no_quality(en_pt: FirefoxEngine, pt_en: FirefoxEngine, shared_dir: Path) -> None:
+@pytest.mark.timeout(1800)  # about 4.5 minutes on two loaded cores: 4 passes over 200 FLORES sentences
+def test_the_document_layer_costs_no_quality(en_pt: FirefoxEngine, pt_en: FirefoxEngine, test_data_dir: Path) -> None:
     """EN→PT through the document translator, back PT→EN with the raw model, scored with chrF against
     the English source; the baseline is raw sentence-by-sentence EN→PT→EN on the same text."""
-    lines = (shared_dir / "eval" / "flores-dev" / "flores-dev.en").read_text(encoding="utf-8").splitlines()
+    lines = (test_data_dir / "eval" / "flores-dev" / "flores-dev.en").read_text(encoding="utf-8").splitlines()
     groups = [lines[start : start + 10] for start in range(0, FLORES_SENTENCES, 10)]
     paragraphs = [" ".join(group) for group in groups]
     documents = [Document("", [Paragraph.from_text(p) for p in paragraphs])]

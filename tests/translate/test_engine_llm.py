@@ -113,8 +113,8 @@ def test_plausibility_accepts_real_translations_and_catches_a_hidden_merge() -> 
     assert implausible_blocks(sources, hidden)
 
 
-def test_plausibility_rarely_rejects_correct_answers_on_flores(shared_dir: Path) -> None:
-    flores = shared_dir / "eval" / "flores-dev"
+def test_plausibility_rarely_rejects_correct_answers_on_flores(test_data_dir: Path) -> None:
+    flores = test_data_dir / "eval" / "flores-dev"
     english = (flores / "flores-dev.en").read_text(encoding="utf-8").splitlines()
     groups = []
     for reference in ("de", "google.de", "microsoft.de"):  # one human, two MT translations

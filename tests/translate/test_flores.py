@@ -13,7 +13,7 @@ from presseschau.translate.document import Document, DocumentTranslator
 from presseschau.translate.engines.memory import MemoryEngine
 from presseschau.translate.memory import TranslationMemory
 
-GOOGLE_BLEU = 44.5  # ../shared/eval/flores-dev/SCORES.md
+GOOGLE_BLEU = 44.5  # tests/data/eval/flores-dev/README.md
 
 
 def untypeset(text: str) -> str:
@@ -22,8 +22,8 @@ def untypeset(text: str) -> str:
     return re.sub("[‚‘’]", "'", text).replace("\u00a0", " ")
 
 
-def test_flores_document_fidelity_with_memory_engine(shared_dir: Path, context: AppContext) -> None:
-    flores = shared_dir / "eval" / "flores-dev"
+def test_flores_document_fidelity_with_memory_engine(test_data_dir: Path, context: AppContext) -> None:
+    flores = test_data_dir / "eval" / "flores-dev"
     english = (flores / "flores-dev.en").read_text(encoding="utf-8").splitlines()
     google = (flores / "flores-dev.google.de").read_text(encoding="utf-8").splitlines()
     reference = (flores / "flores-dev.de").read_text(encoding="utf-8").splitlines()

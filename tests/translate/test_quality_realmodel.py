@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from presseschau.content import Paragraph
 from presseschau.translate.document import Document, DocumentTranslator
 from presseschau.translate.engines.firefox import FirefoxEngine
@@ -12,6 +14,8 @@ from presseschau.translate.quality import assess_document
 from presseschau.translate.segment import split_sentences
 
 from .realmodel import EN_PT, PT_EN
+
+pytestmark = pytest.mark.realmodel
 
 SOURCE = [
     "The city council approved the new flood barrier on Monday. It will cost 780 million pounds and protect "

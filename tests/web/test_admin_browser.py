@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,7 +14,10 @@ from presseschau.editorial.users import add_user
 from presseschau.store.models import Translation
 from presseschau.web import public as web_app
 from tests.publish.factories import make_article, make_source
-from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
+from tests.web.browser import navigate, screenshot
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +35,7 @@ def _tiny_model_and_fresh_pages(context: AppContext, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(web_app, "VERSION_TTL_S", -1.0)
 
 
-def test_review_journey(context: AppContext, server: str, browser: object) -> None:  # noqa: F811
+def test_review_journey(context: AppContext, server: str, browser: WebDriver) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -46,46 +50,46 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     assert missing.value.code == 404
 
     # Anonymous: the admin area sends us to the login form, which returns us afterwards.
-    driver.get(server + "/admin/warteschlange")  # type: ignore[attr-defined]
-    assert "/admin/anmelden" in driver.current_url  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "name").send_keys("anna")  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "passwort").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click)  # type: ignore[attr-defined]
-    assert driver.current_url == server + "/admin/warteschlange"  # type: ignore[attr-defined]
+    driver.get(server + "/admin/warteschlange")
+    assert "/admin/anmelden" in driver.current_url
+    driver.find_element(By.ID, "name").send_keys("anna")
+    driver.find_element(By.ID, "passwort").send_keys(PASSWORD)
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click)
+    assert driver.current_url == server + "/admin/warteschlange"
 
-    rows = driver.find_elements(By.CSS_SELECTOR, "tr[data-translation]")  # type: ignore[attr-defined]
+    rows = driver.find_elements(By.CSS_SELECTOR, "tr[data-translation]")
     assert [row.get_attribute("data-translation") for row in rows] == [str(made.translation_id)]
     assert "The Guardian" in rows[0].text and "CTranslate2" in rows[0].text
-    _navigate(driver, rows[0].find_element(By.TAG_NAME, "a").click)
-    assert driver.current_url == f"{server}/admin/uebersetzung/{made.translation_id}"  # type: ignore[attr-defined]
-    english = driver.find_elements(By.CSS_SELECTOR, ".admin-side-by-side td[lang='en']")  # type: ignore[attr-defined]
+    navigate(driver, rows[0].find_element(By.TAG_NAME, "a").click)
+    assert driver.current_url == f"{server}/admin/uebersetzung/{made.translation_id}"
+    english = driver.find_elements(By.CSS_SELECTOR, ".admin-side-by-side td[lang='en']")
     assert "Lukashenko let the troops pass" in english[1].text
 
     # Edit German paragraph 2 and save.
-    field = driver.find_element(By.ID, "feld-1")  # type: ignore[attr-defined]
+    field = driver.find_element(By.ID, "feld-1")
     field.clear()
     field.send_keys(EDITED)
-    _navigate(driver, driver.find_element(By.ID, "speichern").click)  # type: ignore[attr-defined]
-    assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Änderungen gespeichert."  # type: ignore[attr-defined]
-    assert driver.find_element(By.ID, "feld-1").get_attribute("value") == EDITED  # type: ignore[attr-defined]
+    navigate(driver, driver.find_element(By.ID, "speichern").click)
+    assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Änderungen gespeichert."
+    assert driver.find_element(By.ID, "feld-1").get_attribute("value") == EDITED
 
     # Re-translate paragraph 3 with the tiny model (engine chosen explicitly).
-    before = driver.find_element(By.ID, "feld-2").get_attribute("value")  # type: ignore[attr-defined]
-    Select(driver.find_element(By.ID, "engine")).select_by_value("ct2")  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "button[name='absatz'][value='3']").click)  # type: ignore[attr-defined]
-    errors = driver.find_elements(By.CSS_SELECTOR, ".admin-error")  # type: ignore[attr-defined]
+    before = driver.find_element(By.ID, "feld-2").get_attribute("value")
+    Select(driver.find_element(By.ID, "engine")).select_by_value("ct2")
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "button[name='absatz'][value='3']").click)
+    errors = driver.find_elements(By.CSS_SELECTOR, ".admin-error")
     assert not errors, errors[0].text if errors else ""
-    assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Absatz neu übersetzt."  # type: ignore[attr-defined]
-    retranslated = driver.find_element(By.ID, "feld-2").get_attribute("value")  # type: ignore[attr-defined]
+    assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Absatz neu übersetzt."
+    retranslated = driver.find_element(By.ID, "feld-2").get_attribute("value")
     assert retranslated and retranslated != before
-    assert driver.find_element(By.ID, "feld-1").get_attribute("value") == EDITED  # type: ignore[attr-defined]
-    _screenshot(driver, "admin-editor.png", 1280)
+    assert driver.find_element(By.ID, "feld-1").get_attribute("value") == EDITED
+    screenshot(driver, "admin-editor.png", 1280)
 
     # Approve: back to the (now empty) queue.
-    _navigate(driver, driver.find_element(By.ID, "freigeben").click)  # type: ignore[attr-defined]
-    assert driver.current_url.startswith(server + "/admin/warteschlange")  # type: ignore[attr-defined]
-    assert "freigegeben" in driver.find_element(By.CSS_SELECTOR, ".admin-notice").text  # type: ignore[attr-defined]
-    assert not driver.find_elements(By.CSS_SELECTOR, "tr[data-translation]")  # type: ignore[attr-defined]
+    navigate(driver, driver.find_element(By.ID, "freigeben").click)
+    assert driver.current_url.startswith(server + "/admin/warteschlange")
+    assert "freigegeben" in driver.find_element(By.CSS_SELECTOR, ".admin-notice").text
+    assert not driver.find_elements(By.CSS_SELECTOR, "tr[data-translation]")
 
     # The public page shows the edit and the reviewed notice.
     with context.database.session() as session:
@@ -93,14 +97,14 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
         assert translation is not None and translation.publication is not None
         slug = translation.publication.slug
         assert translation.reviewed
-    driver.get(f"{server}/{slug}/")  # type: ignore[attr-defined]
-    body = driver.find_element(By.CSS_SELECTOR, ".article-body").text  # type: ignore[attr-defined]
+    driver.get(f"{server}/{slug}/")
+    body = driver.find_element(By.CSS_SELECTOR, ".article-body").text
     assert EDITED in body
-    assert "redaktionell geprüft" in driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+    assert "redaktionell geprüft" in driver.find_element(By.TAG_NAME, "body").text
 
     # The revision history lists both changes with their author.
-    driver.get(f"{server}/admin/uebersetzung/{made.translation_id}")  # type: ignore[attr-defined]
-    history = [li.text for li in driver.find_elements(By.CSS_SELECTOR, ".admin-history li")]  # type: ignore[attr-defined]
+    driver.get(f"{server}/admin/uebersetzung/{made.translation_id}")
+    history = [li.text for li in driver.find_elements(By.CSS_SELECTOR, ".admin-history li")]
     assert len(history) == 4
     assert history[0].startswith("Freigegeben – anna")
     assert history[1].startswith("Absatz 3 neu übersetzt mit ct2 – anna")
@@ -108,6 +112,6 @@ def test_review_journey(context: AppContext, server: str, browser: object) -> No
     # German label with the engine's display name, not "engine:ct2".
     assert history[3].startswith("Maschinenübersetzung – Übersetzungsdienst: OPUS-MT (CTranslate2)")
     # And the diff of the edit shows the new words.
-    _navigate(driver, driver.find_elements(By.CSS_SELECTOR, ".admin-history li a")[2].click)  # type: ignore[attr-defined]
-    inserted = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".admin-diff ins"))  # type: ignore[attr-defined]
+    navigate(driver, driver.find_elements(By.CSS_SELECTOR, ".admin-history li a")[2].click)
+    inserted = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".admin-diff ins"))
     assert "ungehindert" in inserted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,9 @@ from presseschau.publish.queries import rank_related
 from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.demo_site import load_demo_site
-from tests.web.test_browser import browser  # noqa: F401 -- shared fixture
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 
 @pytest.fixture
@@ -119,7 +122,7 @@ def test_static_search_finds_what_the_server_finds(
     context: AppContext,
     demo: dict[str, str],
     tmp_path: Path,
-    browser: object,  # noqa: F811 -- the shared fixture
+    browser: WebDriver,
 ) -> None:
     import functools
     import http.server
@@ -141,9 +144,9 @@ def test_static_search_finds_what_the_server_finds(
     driver = browser
     try:
         for query, keys in SEARCH_CASES.items():
-            driver.get(f"{base}/suche/?q={quote(query)}")  # type: ignore[attr-defined]
+            driver.get(f"{base}/suche/?q={quote(query)}")
             WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ergebnisse .result-count"))
-            links = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .article-list h2 a")  # type: ignore[attr-defined]
+            links = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .article-list h2 a")
             found = {str(a.get_attribute("href")).removeprefix(base).strip("/") for a in links}
             assert found == _expected(demo, keys) == _server_hits(context, query), query
     finally:

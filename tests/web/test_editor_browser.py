@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import urllib.request
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,7 +16,10 @@ from presseschau.publish.formatting import local_datetime
 from presseschau.store.models import Source, Translation
 from presseschau.web import public as web_app
 from tests.publish.factories import make_article, make_source
-from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
+from tests.web.browser import navigate, screenshot
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 pytestmark = pytest.mark.browser
 
@@ -29,20 +33,20 @@ def _public(url: str) -> str:
         return str(response.read().decode("utf-8"))
 
 
-def _login(driver: object, base: str) -> None:
+def _login(driver: WebDriver, base: str) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.get(base + "/admin/anmelden")  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "name").send_keys("anna")  # type: ignore[attr-defined]
-    password = driver.find_element(By.ID, "passwort")  # type: ignore[attr-defined]
+    driver.get(base + "/admin/anmelden")
+    driver.find_element(By.ID, "name").send_keys("anna")
+    password = driver.find_element(By.ID, "passwort")
     password.send_keys(PASSWORD)
-    _navigate(driver, password.submit)
+    navigate(driver, password.submit)
 
 
 def test_published_article_edited_as_draft_then_published(
     context: AppContext,
-    server: str,  # noqa: F811 -- the shared fixture
-    browser: object,  # noqa: F811
+    server: str,
+    browser: WebDriver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from selenium.webdriver.common.by import By
@@ -57,35 +61,35 @@ def test_published_article_edited_as_draft_then_published(
         translation.translated_at = translated
     driver = browser
     _login(driver, server)
-    driver.get(f"{server}/admin/uebersetzung/{made.translation_id}")  # type: ignore[attr-defined]
-    field = driver.find_element(By.ID, "feld-0")  # type: ignore[attr-defined]
+    driver.get(f"{server}/admin/uebersetzung/{made.translation_id}")
+    field = driver.find_element(By.ID, "feld-0")
     # Readable markers, not <a href="…">.
     markers = "Mehr dazu [Link: in der Analyse → https://example.org/analyse] von [kursiv: Lukaschenkos] Politik."
     assert field.get_attribute("value") == markers
-    labels = driver.find_element(By.CSS_SELECTOR, ".admin-facts").text  # type: ignore[attr-defined]
+    labels = driver.find_element(By.CSS_SELECTOR, ".admin-facts").text
     assert "Übersetzungsdienst" in labels and "OPUS-MT (CTranslate2)" in labels and "Engine" not in labels
     # The machine version is dated to the translation, not to this first opening.
-    history = driver.find_elements(By.CSS_SELECTOR, ".admin-history li")  # type: ignore[attr-defined]
+    history = driver.find_elements(By.CSS_SELECTOR, ".admin-history li")
     stamp = local_datetime(translated, context.settings.timezone).strftime("%d.%m.%Y %H:%M")
     assert history[-1].text.startswith(f"Maschinenübersetzung – Übersetzungsdienst: OPUS-MT (CTranslate2), {stamp}")
-    _screenshot(driver, "admin-editor-markers-1280.png", 1280)
-    _screenshot(driver, "admin-editor-markers-390.png", 390)
-    driver.set_window_size(1280, 900)  # type: ignore[attr-defined]
+    screenshot(driver, "admin-editor-markers-1280.png", 1280)
+    screenshot(driver, "admin-editor-markers-390.png", 390)
+    driver.set_window_size(1280, 900)
 
-    field = driver.find_element(By.ID, "feld-0")  # type: ignore[attr-defined]
+    field = driver.find_element(By.ID, "feld-0")
     field.clear()
     field.send_keys(markers.replace("Mehr dazu", "Ausführlich"))
-    _navigate(driver, driver.find_element(By.ID, "speichern").click)  # type: ignore[attr-defined]
-    notice = driver.find_element(By.CSS_SELECTOR, ".admin-notice[role=status]").text  # type: ignore[attr-defined]
+    navigate(driver, driver.find_element(By.ID, "speichern").click)
+    notice = driver.find_element(By.CSS_SELECTOR, ".admin-notice[role=status]").text
     assert notice.startswith("Entwurf gespeichert")
     page = _public(f"{server}/{made.slug}/")
     assert "Ausführlich" not in page and "Aktualisiert am" not in page  # the live page is unchanged
 
-    _navigate(driver, driver.find_element(By.ID, "veroeffentlichen").click)  # type: ignore[attr-defined]
+    navigate(driver, driver.find_element(By.ID, "veroeffentlichen").click)
     page = _public(f"{server}/{made.slug}/")
     assert "Ausführlich" in page and "Aktualisiert am" in page
-    driver.get(f"{server}/{made.slug}/")  # type: ignore[attr-defined]
-    first = driver.find_element(By.CSS_SELECTOR, ".article-body p")  # type: ignore[attr-defined]
+    driver.get(f"{server}/{made.slug}/")
+    first = driver.find_element(By.CSS_SELECTOR, ".article-body p")
     link = first.find_element(By.TAG_NAME, "a")
     assert link.get_attribute("href") == "https://example.org/analyse" and link.text == "in der Analyse"
     assert first.find_element(By.TAG_NAME, "em").text == "Lukaschenkos"
@@ -93,8 +97,8 @@ def test_published_article_edited_as_draft_then_published(
 
 def test_admin_confirms_source_removal_and_manages_accounts(
     context: AppContext,
-    server: str,  # noqa: F811 -- the shared fixture
-    browser: object,  # noqa: F811
+    server: str,
+    browser: WebDriver,
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -107,38 +111,38 @@ def test_admin_confirms_source_removal_and_manages_accounts(
     driver = browser
     _login(driver, server)
 
-    driver.get(f"{server}/admin/quellen/{source_id}")  # type: ignore[attr-defined] -- the source's own page
-    card = driver.find_element(By.ID, f"quelle-{source_id}")  # type: ignore[attr-defined]
-    _navigate(driver, card.find_element(By.CSS_SELECTOR, "button.admin-danger").click)
-    assert driver.find_element(By.TAG_NAME, "h1").text == "Quelle „Northern Dispatch“ entfernen?"  # type: ignore[attr-defined]
-    assert driver.find_element(By.ID, "bleiben").text.startswith("Ihr 1 Artikel bleibt erhalten")  # type: ignore[attr-defined]
+    driver.get(f"{server}/admin/quellen/{source_id}")  # the source's own page
+    card = driver.find_element(By.ID, f"quelle-{source_id}")
+    navigate(driver, card.find_element(By.CSS_SELECTOR, "button.admin-danger").click)
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Quelle „Northern Dispatch“ entfernen?"
+    assert driver.find_element(By.ID, "bleiben").text.startswith("Ihr 1 Artikel bleibt erhalten")
     with context.database.session() as session:
         assert session.get(Source, source_id) is not None  # one click removed nothing
-    _navigate(driver, driver.find_element(By.ID, "entfernen-bestaetigen").click)  # type: ignore[attr-defined]
+    navigate(driver, driver.find_element(By.ID, "entfernen-bestaetigen").click)
     # The POST answers with a redirect: wait for the page it leads to, or a late arrival of that
     # page could replace the next one under the test's hands (seen once on a loaded machine).
     WebDriverWait(driver, 20).until(lambda d: "ok=quelle-entfernt" in d.current_url)
     with context.database.session() as session:
         assert session.get(Source, source_id) is None
 
-    driver.get(f"{server}/admin/benutzer")  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "neu-name").send_keys("lena")  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "neu-passwort").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "neu-passwort2").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "#benutzer-anlegen button").click)  # type: ignore[attr-defined]
-    assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Benutzer angelegt."  # type: ignore[attr-defined]
-    row = driver.find_element(By.CSS_SELECTOR, "tr[data-user='lena']")  # type: ignore[attr-defined]
-    _navigate(driver, row.find_element(By.CSS_SELECTOR, "button[value='sperren']").click)
-    row = driver.find_element(By.CSS_SELECTOR, "tr[data-user='lena']")  # type: ignore[attr-defined]
+    driver.get(f"{server}/admin/benutzer")
+    driver.find_element(By.ID, "neu-name").send_keys("lena")
+    driver.find_element(By.ID, "neu-passwort").send_keys(PASSWORD)
+    driver.find_element(By.ID, "neu-passwort2").send_keys(PASSWORD)
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "#benutzer-anlegen button").click)
+    assert driver.find_element(By.CSS_SELECTOR, ".admin-notice").text == "Benutzer angelegt."
+    row = driver.find_element(By.CSS_SELECTOR, "tr[data-user='lena']")
+    navigate(driver, row.find_element(By.CSS_SELECTOR, "button[value='sperren']").click)
+    row = driver.find_element(By.CSS_SELECTOR, "tr[data-user='lena']")
     assert "gesperrt" in row.text
     # The last admin stays: disabling anna is refused with the reason.
-    anna = driver.find_element(By.CSS_SELECTOR, "tr[data-user='anna']")  # type: ignore[attr-defined]
-    _navigate(driver, anna.find_element(By.CSS_SELECTOR, "button[value='sperren']").click)
-    error = driver.find_element(By.CSS_SELECTOR, ".admin-error").text  # type: ignore[attr-defined]
+    anna = driver.find_element(By.CSS_SELECTOR, "tr[data-user='anna']")
+    navigate(driver, anna.find_element(By.CSS_SELECTOR, "button[value='sperren']").click)
+    error = driver.find_element(By.CSS_SELECTOR, ".admin-error").text
     assert "letzte Administrator" in error
-    _screenshot(driver, "admin-users-1280.png", 1280)
-    _screenshot(driver, "admin-users-390.png", 390)
-    overflow = driver.execute_script(  # type: ignore[attr-defined]
+    screenshot(driver, "admin-users-1280.png", 1280)
+    screenshot(driver, "admin-users-390.png", 390)
+    overflow = driver.execute_script(
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0  # on a phone the table scrolls in its box, not the page

@@ -5,6 +5,7 @@ risk, and the editor marks the paragraph's flag."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,10 @@ from presseschau.editorial.users import add_user
 from presseschau.store.models import Article, Translation
 from presseschau.web import public as web_app
 from presseschau.web.app import create_app
-from tests.web.test_browser import _navigate, browser, server  # noqa: F401 -- shared fixtures
+from tests.web.browser import navigate
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 PASSWORD = "korrekt pferd batterie"
 
@@ -83,20 +87,20 @@ def test_queue_and_editor_show_the_risk_and_the_flag(client: TestClient, faulty:
 @pytest.mark.browser
 def test_the_editor_highlights_the_flagged_paragraph_in_a_browser(
     faulty: int,
-    server: str,  # noqa: F811
-    browser: object,  # noqa: F811
+    server: str,
+    browser: WebDriver,
 ) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
-    driver.get(server + "/admin/warteschlange")  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "name").send_keys("anna")  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "passwort").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click)  # type: ignore[attr-defined]
-    row = driver.find_element(By.CSS_SELECTOR, f"tr[data-translation='{faulty}']")  # type: ignore[attr-defined]
+    driver.get(server + "/admin/warteschlange")
+    driver.find_element(By.ID, "name").send_keys("anna")
+    driver.find_element(By.ID, "passwort").send_keys(PASSWORD)
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.admin-login button").click)
+    row = driver.find_element(By.CSS_SELECTOR, f"tr[data-translation='{faulty}']")
     assert "untranslated" in row.find_element(By.CSS_SELECTOR, "td.admin-risk").text
-    _navigate(driver, row.find_element(By.TAG_NAME, "a").click)
-    flagged = driver.find_element(By.CSS_SELECTOR, "tr.admin-risky")  # type: ignore[attr-defined]
+    navigate(driver, row.find_element(By.TAG_NAME, "a").click)
+    flagged = driver.find_element(By.CSS_SELECTOR, "tr.admin-risky")
     flag = flagged.find_element(By.CSS_SELECTOR, "li[data-flag='untranslated']")
     assert flag.is_displayed() and "nicht übersetzt" in flag.text
     mark = flag.find_element(By.TAG_NAME, "mark")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,7 +13,10 @@ from presseschau.app import AppContext
 from presseschau.web import public as web_app
 from tests.publish.factories import make_article, make_source
 from tests.stories.story_data import QUAKE, STARSHIP, publish_event
-from tests.web.test_browser import _navigate, _screenshot, browser, server  # noqa: F401 -- shared fixtures
+from tests.web.browser import attribute, navigate, screenshot
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1280, 390)
@@ -40,9 +44,9 @@ def readers_site(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterat
     yield
 
 
-def _fits(driver: object) -> bool:
+def _fits(driver: WebDriver) -> bool:
     return bool(
-        driver.execute_script(  # type: ignore[attr-defined]
+        driver.execute_script(
             "return document.documentElement.scrollWidth <= window.innerWidth + 1"
         )
     )
@@ -51,89 +55,83 @@ def _fits(driver: object) -> bool:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_archive_calendar_to_day_and_its_neighbours(
     readers_site: None,
-    server: str,  # noqa: F811 -- the shared fixture
-    browser: object,  # noqa: F811
+    server: str,
+    browser: WebDriver,
     width: int,
 ) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
-    driver.set_window_size(width, 900)  # type: ignore[attr-defined]
-    driver.get(server + "/archiv/")  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.LINK_TEXT, "November").click)  # type: ignore[attr-defined]
-    assert driver.current_url.endswith("/archiv/2026/11/")  # type: ignore[attr-defined]
-    heads = [th.get_attribute("title") for th in driver.find_elements(By.CSS_SELECTOR, ".calendar th abbr")]  # type: ignore[attr-defined]
+    driver.set_window_size(width, 900)
+    driver.get(server + "/archiv/")
+    navigate(driver, driver.find_element(By.LINK_TEXT, "November").click)
+    assert driver.current_url.endswith("/archiv/2026/11/")
+    heads = [th.get_attribute("title") for th in driver.find_elements(By.CSS_SELECTOR, ".calendar th abbr")]
     assert heads[0] == "Montag" and heads[6] == "Sonntag"
     assert _fits(driver), "the calendar is wider than the screen"
-    _screenshot(driver, f"readers-archive-month-{width}.png", width)
-    driver.set_window_size(width, 900)  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, ".calendar a[href$='/05/']").click)  # type: ignore[attr-defined]
-    assert driver.find_element(By.TAG_NAME, "h1").text == "Donnerstag, 5. November 2026"  # type: ignore[attr-defined]
-    assert (
-        driver.find_element(By.CSS_SELECTOR, "a.review-link")
-        .get_attribute("href")
-        .endswith(  # type: ignore[attr-defined]
-            "/presseschau/2026/11/05/"
-        )
-    )
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "a[rel='prev']").click)  # type: ignore[attr-defined]
-    assert driver.find_element(By.TAG_NAME, "h1").text == "Dienstag, 3. November 2026"  # type: ignore[attr-defined]
+    screenshot(driver, f"readers-archive-month-{width}.png", width)
+    driver.set_window_size(width, 900)
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, ".calendar a[href$='/05/']").click)
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Donnerstag, 5. November 2026"
+    assert attribute(driver.find_element(By.CSS_SELECTOR, "a.review-link"), "href").endswith("/presseschau/2026/11/05/")
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "a[rel='prev']").click)
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Dienstag, 3. November 2026"
     assert _fits(driver)
-    _screenshot(driver, f"readers-archive-day-{width}.png", width)
+    screenshot(driver, f"readers-archive-day-{width}.png", width)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_press_review_day_navigation(
     readers_site: None,
-    server: str,  # noqa: F811
-    browser: object,  # noqa: F811
+    server: str,
+    browser: WebDriver,
     width: int,
 ) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
-    driver.set_window_size(width, 900)  # type: ignore[attr-defined]
-    driver.get(server + "/presseschau/2026/11/05/")  # type: ignore[attr-defined]
+    driver.set_window_size(width, 900)
+    driver.get(server + "/presseschau/2026/11/05/")
 
     def earlier_days() -> list[str]:
-        links = driver.find_elements(By.CSS_SELECTOR, ".review-days a")  # type: ignore[attr-defined]
-        return [a.get_attribute("href").split("/presseschau/")[1] for a in links]
+        links = driver.find_elements(By.CSS_SELECTOR, ".review-days a")
+        return [attribute(a, "href").split("/presseschau/")[1] for a in links]
 
     assert earlier_days() and all(day < "2026/11/05/" for day in earlier_days())  # only days before it
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "a[rel='next']").click)  # type: ignore[attr-defined]
-    assert driver.current_url.endswith("/presseschau/2026/11/09/")  # type: ignore[attr-defined]
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "a[rel='next']").click)
+    assert driver.current_url.endswith("/presseschau/2026/11/09/")
     assert earlier_days()[0] == "2026/11/05/" and all(day < "2026/11/09/" for day in earlier_days())
-    assert driver.find_elements(By.CSS_SELECTOR, "a[rel='next']") == []  # type: ignore[attr-defined]
-    metas = [p.text for p in driver.find_elements(By.CSS_SELECTOR, ".review-story .meta")]  # type: ignore[attr-defined]
+    assert driver.find_elements(By.CSS_SELECTOR, "a[rel='next']") == []
+    metas = [p.text for p in driver.find_elements(By.CSS_SELECTOR, ".review-story .meta")]
     assert metas and all("1 Medien" not in m and "1 Geschichten" not in m for m in metas)
     assert _fits(driver)
-    _screenshot(driver, f"readers-press-review-{width}.png", width)
+    screenshot(driver, f"readers-press-review-{width}.png", width)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_search_ranks_the_word_first_with_a_marked_snippet_and_filters(
     readers_site: None,
-    server: str,  # noqa: F811
-    browser: object,  # noqa: F811
+    server: str,
+    browser: WebDriver,
     width: int,
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     driver = browser
-    driver.set_window_size(width, 900)  # type: ignore[attr-defined]
-    driver.get(server + "/suche?q=F%C3%A4hre")  # type: ignore[attr-defined]
-    titles = [a.text for a in driver.find_elements(By.CSS_SELECTOR, ".search-results h2 a")]  # type: ignore[attr-defined]
+    driver.set_window_size(width, 900)
+    driver.get(server + "/suche?q=F%C3%A4hre")
+    titles = [a.text for a in driver.find_elements(By.CSS_SELECTOR, ".search-results h2 a")]
     assert titles[0] == "Insel abgeschnitten" and "Pendler fahren wieder" in titles
-    mark = driver.find_elements(By.CSS_SELECTOR, ".search-results .snippet mark")[0]  # type: ignore[attr-defined]
+    mark = driver.find_elements(By.CSS_SELECTOR, ".search-results .snippet mark")[0]
     assert mark.text == "Autofähre" and mark.is_displayed()
     # The filters fold out; sorting by date puts the newest original first.
-    driver.find_element(By.CSS_SELECTOR, ".search-filters summary").click()  # type: ignore[attr-defined]
-    Select(driver.find_element(By.ID, "sortierung")).select_by_value("datum")  # type: ignore[attr-defined]
-    Select(driver.find_element(By.ID, "quelle")).select_by_visible_text("Island Courier")  # type: ignore[attr-defined]
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, ".search-form button").click)  # type: ignore[attr-defined]
-    assert "sortierung=datum" in driver.current_url  # type: ignore[attr-defined]
-    titles = [a.text for a in driver.find_elements(By.CSS_SELECTOR, ".search-results h2 a")]  # type: ignore[attr-defined]
+    driver.find_element(By.CSS_SELECTOR, ".search-filters summary").click()
+    Select(driver.find_element(By.ID, "sortierung")).select_by_value("datum")
+    Select(driver.find_element(By.ID, "quelle")).select_by_visible_text("Island Courier")
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, ".search-form button").click)
+    assert "sortierung=datum" in driver.current_url
+    titles = [a.text for a in driver.find_elements(By.CSS_SELECTOR, ".search-results h2 a")]
     assert titles == ["Insel abgeschnitten", "Pendler fahren wieder"]
     assert _fits(driver)
-    _screenshot(driver, f"readers-search-{width}.png", width)
+    screenshot(driver, f"readers-search-{width}.png", width)
