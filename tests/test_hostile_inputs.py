@@ -158,6 +158,17 @@ def test_every_numeric_cli_argument_refuses_hostile_values_in_one_line(data_dir:
     probe()
 
 
+@pytest.mark.parametrize("value", [str(-(2**63) - 1), "-9224196993839005696", str(2**63), "9" * 40])
+def test_every_numeric_cli_argument_refuses_numbers_past_64_bits_either_way(data_dir: Path, value: str) -> None:
+    # Found by the probe above: `fetch --source -9224196993839005696` ended in an OverflowError.
+    runner = CliRunner()
+    assert runner.invoke(cli_app, ["--data", str(data_dir), "init"]).exit_code == 0
+    for path, option, others in _numeric_parameters():
+        args = [*path, option, value, *others] if option else [*path, value, *others]
+        result = runner.invoke(cli_app, ["--data", str(data_dir), *args])
+        assert result.exit_code == 2 and "Traceback" not in result.output, (args, result.output[-500:])
+
+
 @pytest.mark.parametrize("command", [["serve"], ["run", "--no-serve"], ["demo", "--no-serve"]])
 @pytest.mark.parametrize("port", ["99999999999999999999", "70000", "-1", "0"])
 def test_long_running_commands_refuse_hostile_ports_before_starting(

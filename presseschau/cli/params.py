@@ -3,8 +3,8 @@
 An ID or a count beyond a signed 64-bit integer cannot name a row or be a limit: `sources show
 99999999999999999999` ended in an OverflowError traceback from the database driver. `bound_numbers`
 walks every registered command once (new commands are covered without a change here) and gives each
-`int` parameter without a maximum the largest value a row ID can have, so click refuses anything
-larger with its own one-line usage error naming the parameter (exit status 2). Ports get 1–65535
+`int` parameter without a maximum the largest value a row ID can have (and without a minimum its
+negative), so click refuses anything larger with its own one-line usage error naming the parameter (exit status 2). Ports get 1–65535
 (`PORT_OPTION`): a larger one made `serve` hang.
 """
 
@@ -61,12 +61,18 @@ def _callbacks(app: typer.Typer) -> Iterator[Callable[..., Any]]:
 
 
 def bound_numbers(app: typer.Typer) -> int:
-    """Give every unbounded `int` parameter of `app`'s commands the maximum MAX_ROW_ID; how many."""
+    """Give every unbounded `int` parameter of `app`'s commands the range of a signed 64-bit integer
+    (maximum MAX_ROW_ID, minimum its negative): beyond it a number cannot reach the database (a
+    huge negative `--source` ended in an OverflowError just like a huge positive one); how many
+    bounds were added."""
     bounded = 0
     for callback in _callbacks(app):
         for info in _parameter_infos(callback):
             if info.max is None:
                 info.max = MAX_ROW_ID
+                bounded += 1
+            if info.min is None:
+                info.min = -MAX_ROW_ID
                 bounded += 1
     return bounded
 
