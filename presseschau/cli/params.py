@@ -4,8 +4,8 @@ An ID or a count beyond a signed 64-bit integer cannot name a row or be a limit:
 99999999999999999999` ended in an OverflowError traceback from the database driver. `bound_numbers`
 walks every registered command once (new commands are covered without a change here) and gives each
 `int` parameter without a maximum the largest value a row ID can have (and without a minimum its
-negative), so click refuses anything larger with its own one-line usage error naming the parameter (exit status 2). Ports get 1–65535
-(`PORT_OPTION`): a larger one made `serve` hang.
+negative), so click refuses anything larger with its own one-line usage error naming the parameter
+(exit status 2). Ports get 1–65535 (`PORT_OPTION`): a larger one made `serve` hang.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session
+
 from presseschau.config import Settings
 from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import InvalidInput
@@ -23,13 +25,8 @@ log = logging.getLogger(__name__)
 
 def release_article(database: Database, settings: Settings, article_id: int, by: str) -> Article:
     """Translate a filtered article after all (an editor's decision; it is never filtered again)."""
-    subject = text("article", article_id=article_id)
     with database.session() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise ArticleNotFound(article_id)
-        if article.fetch_status != FetchStatus.FILTERED:
-            raise InvalidInput(subject, text("article_not_held", status=article.fetch_status))
+        article = _held_article(session, article_id)
         article.fetch_status = FetchStatus.OK
         article.filter_released_by = by[:100]
         enqueue_translation(session, article, settings.target_language)
@@ -40,16 +37,22 @@ def release_article(database: Database, settings: Settings, article_id: int, by:
 def reject_article(database: Database, article_id: int, by: str) -> Article:
     """Confirm a filter's hold for good (an editor's decision): the article is kept, never
     translated, and leaves the list of held articles; refiltering and later revisions keep it so."""
-    subject = text("article", article_id=article_id)
     with database.session() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise ArticleNotFound(article_id)
-        if article.fetch_status != FetchStatus.FILTERED:
-            raise InvalidInput(subject, text("article_not_held", status=article.fetch_status))
+        article = _held_article(session, article_id)
         article.fetch_status = FetchStatus.REJECTED
         log.info("article %s rejected by %s (held for: %s)", article_id, by, article.filter_reason)
         return article
+
+
+def _held_article(session: Session, article_id: int) -> Article:
+    """The article a filter holds, for an editor to decide on; `ArticleNotFound` or `InvalidInput`."""
+    article = session.get(Article, article_id)
+    if article is None:
+        raise ArticleNotFound(article_id)
+    if article.fetch_status != FetchStatus.FILTERED:
+        subject = text("article", article_id=article_id)
+        raise InvalidInput(subject, text("article_not_held", status=article.fetch_status))
+    return article
 
 
 def retranslate_article(database: Database, settings: Settings, article_id: int) -> Translation:
