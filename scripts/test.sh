@@ -63,6 +63,7 @@ fi
 
 echo "== ruff"
 .venv/bin/ruff check presseschau tests bench scripts
+.venv/bin/ruff format --check presseschau tests bench scripts
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"

@@ -95,8 +95,10 @@ def _is_empty(database_file: Path) -> bool:
         tables = [
             name
             for schema, name, kind, *_ in connection.execute("PRAGMA table_list")
-            if schema == "main" and kind in {"table", "virtual"}
-            and name != "alembic_version" and not name.startswith("sqlite_")
+            if schema == "main"
+            and kind in {"table", "virtual"}
+            and name != "alembic_version"
+            and not name.startswith("sqlite_")
         ]
         return not any(connection.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() for name in tables)
 

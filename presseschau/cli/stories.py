@@ -274,8 +274,6 @@ def review_send(
         else:
             reports = [newsletter.send_review(session, site, _day(day, context))]
     for report in reports:
-        echo(
-            f"Presseschau {report.day.isoformat()}: " + (report.skipped or f"sent to {report.sent} subscriber(s)")
-        )
+        echo(f"Presseschau {report.day.isoformat()}: " + (report.skipped or f"sent to {report.sent} subscriber(s)"))
     if not reports:
         echo("Nothing to send.")

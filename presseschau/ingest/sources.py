@@ -333,9 +333,7 @@ def create_source(
         return insert_source(session, draft)
 
 
-def update_source(
-    database: Database, source_id: int, *, checks: SourceChecks | None = None, **changes: Any
-) -> Source:
+def update_source(database: Database, source_id: int, *, checks: SourceChecks | None = None, **changes: Any) -> Source:
     """Change the named fields of a source after validating each; stored articles are not touched."""
     subject = text("source", source_id=source_id)
     values = {name: _check_value(subject, name, value, checks) for name, value in changes.items()}

@@ -96,6 +96,7 @@ class Entry:
         """The passage ready to stand inside „…“: its own quotations become half quotes (‚…‘), as
         German typography nests them."""
         return nest_quotes(self.passage or "")
+
     # The original's licence and how the German text came about (attribution.short_rights).
     rights: str = ""
 

@@ -241,9 +241,7 @@ def parse_glossary_additions(text: str) -> dict[str, str]:
         if len(source) > MAX_TERM_LENGTH or len(target) > MAX_TERM_LENGTH:
             raise GlossaryInputError(catalogued("glossary_term_too_long", line=number, limit=MAX_TERM_LENGTH))
         if source in terms and terms[source] != target:
-            raise GlossaryInputError(
-                catalogued("glossary_term_twice", line=number, term=source, target=terms[source])
-            )
+            raise GlossaryInputError(catalogued("glossary_term_twice", line=number, term=source, target=terms[source]))
         terms[source] = target
     if len(terms) > MAX_ADDITIONS:
         raise GlossaryInputError(catalogued("glossary_too_many", limit=MAX_ADDITIONS))

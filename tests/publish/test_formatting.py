@@ -121,7 +121,14 @@ def test_quotations_inside_a_key_passage_nest_as_half_quotes() -> None:
     assert nest_quotes("Kein Zitat hier.") == "Kein Zitat hier."
     assert nest_quotes("He said “yes”.") == "He said “yes”."
     entry = Entry(
-        outlet="The Guardian", title="T", teaser="", url="/a/", original_url=None, original_title="T",
-        original_published_at=None, original_date_only=False, passage="Sie nannte es „historisch“.",
+        outlet="The Guardian",
+        title="T",
+        teaser="",
+        url="/a/",
+        original_url=None,
+        original_title="T",
+        original_published_at=None,
+        original_date_only=False,
+        passage="Sie nannte es „historisch“.",
     )
     assert entry.quote == "„Sie nannte es ‚historisch‘.“"

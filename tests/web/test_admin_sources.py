@@ -82,9 +82,7 @@ def test_filter_fields_go_through_the_shared_validation(context: AppContext, cli
     token = login(client)
     form = {"csrf_token": token, "url": "https://paper.example/rss", "intervall": "15", "regel": "auto"}
     refused = client.post("/admin/quellen", data={**form, "einschliessen": "Ukraine\n/(a/"})
-    assert (
-        refused.status_code == 400 and "Filter: Filterregel „/(a/“: ungültiger regulärer Ausdruck" in refused.text
-    )
+    assert refused.status_code == 400 and "Filter: Filterregel „/(a/“: ungültiger regulärer Ausdruck" in refused.text
     assert stored_sources(context) == []
 
     added = client.post(

@@ -132,7 +132,5 @@ def test_static_site_search(static_server: tuple[str, list[Published]], browser:
     # Pagefind's chunked index answered (not the one-file fallback), its snippet marked the word.
     marks = driver.find_elements(By.CSS_SELECTOR, "#ergebnisse .snippet mark")
     assert marks and marks[0].text == "Senegal"
-    loaded = driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-    )
+    loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert any("/pagefind/" in url for url in loaded) and not any("index.json" in url for url in loaded)

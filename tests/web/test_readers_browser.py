@@ -45,11 +45,7 @@ def readers_site(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 def _fits(driver: WebDriver) -> bool:
-    return bool(
-        driver.execute_script(
-            "return document.documentElement.scrollWidth <= window.innerWidth + 1"
-        )
-    )
+    return bool(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -31,9 +31,7 @@ def demo(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
 
 def _overflow(driver: WebDriver) -> int:
     return int(
-        driver.execute_script(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
+        driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     )
 
 

@@ -19,6 +19,8 @@ def _one_migrator_at_a_time(connection: Connection) -> None:
     schema revision only once the lock is held, so a second process finds the schema current."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
 target_metadata = Base.metadata
 
 
