@@ -135,7 +135,7 @@ def build(out: Path, count: int, context: AppContext) -> tuple[int, float]:
         (out / "pagefind" / relpath).parent.mkdir(parents=True, exist_ok=True)
         (out / "pagefind" / relpath).write_bytes(data)
     (out / "static").mkdir(exist_ok=True)
-    from presseschau.publish.site import STATIC_DIR
+    from presseschau.publish.urls import STATIC_DIR
 
     for asset in STATIC_DIR.iterdir():
         if asset.is_file():

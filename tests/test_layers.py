@@ -289,8 +289,11 @@ def test_model_management_imports_no_engine() -> None:
     assert problems == []
 
 
-def test_the_translate_stage_has_no_import_circle() -> None:
-    assert module_cycles(read_package(), "presseschau.translate") == []
+def test_no_package_has_an_import_circle() -> None:
+    # publish.site <-> publish.press_review was the last: the review sees the site through a Protocol.
+    modules = read_package()
+    packages = sorted({".".join(name.split(".")[:2]) for name in modules if name.count(".") >= 1})
+    assert {package: cycles for package in packages if (cycles := module_cycles(modules, package))} == {}
 
 
 def test_an_import_circle_inside_a_package_is_found() -> None:

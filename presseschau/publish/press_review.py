@@ -15,11 +15,12 @@ import json
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from jinja2 import Environment
 from markupsafe import escape
 from sqlalchemy import String, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from presseschau.ingest.profiles import profile_text
 from presseschau.publish import feeds, queries, sitemaps
 from presseschau.publish.attribution import short_rights
 from presseschau.publish.formatting import nest_quotes, plural, teaser
+from presseschau.publish.urls import Urls
 from presseschau.store.models import (
     Article,
     PressReview,
@@ -46,8 +48,16 @@ from presseschau.stories.passages import Passage
 from presseschau.stories.service import ReviewState, ReviewStory
 from presseschau.text import isolate_bidi
 
-if TYPE_CHECKING:
-    from presseschau.publish.site import Site
+
+class Site(Protocol):
+    """What the review's pages need of the site they belong to (`presseschau.publish.site.Site`,
+    which imports this module: the review sees the site only through this shape)."""
+
+    settings: Settings
+    language: str
+    env: Environment
+    urls: Urls
+
 
 FEED_DAYS = 30
 OTHER_DAYS = 14

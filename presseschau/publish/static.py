@@ -31,7 +31,8 @@ from presseschau.publish import press_review, queries, search, static_search
 from presseschau.publish.archive import ArchiveIndex
 from presseschau.publish.feeds import FeedItem
 from presseschau.publish.formatting import german_date
-from presseschau.publish.site import FEED_FILES, FEED_ITEMS, STATIC_DIR, Site
+from presseschau.publish.site import FEED_ITEMS, Site
+from presseschau.publish.urls import FEED_FILES, STATIC_DIR
 from presseschau.store.db import Database
 from presseschau.text import balance_bidi, isolate_bidi
 

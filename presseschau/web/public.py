@@ -18,7 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from presseschau.app import AppContext
 from presseschau.publish import queries
-from presseschau.publish.site import STATIC_DIR, Site
+from presseschau.publish.site import Site
+from presseschau.publish.urls import STATIC_DIR
 from presseschau.store.models import PublicationStatus, RemovedSource
 from presseschau.web.cache import (
     CACHE_ARTICLE,

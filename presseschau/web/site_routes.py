@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from presseschau import reporting
 from presseschau.publish import ranking
-from presseschau.publish.site import FEED_FILES
+from presseschau.publish.urls import FEED_FILES
 from presseschau.store.models import PublicationStatus, TranslationStatus
 from presseschau.web.cache import CACHE_LIST, REUSABLE, CachedPage, make_page, respond
 from presseschau.web.deps import CurrentSettings, Db

@@ -28,7 +28,7 @@ from presseschau.messages import german_or
 from presseschau.publish import error_pages
 from presseschau.publish.formatting import local_datetime, nest_quotes, plural
 from presseschau.publish.queries import plain_text
-from presseschau.publish.site import asset_version
+from presseschau.publish.urls import asset_version
 from presseschau.store.models import PublicationStatus, RevokedSession, SourceStatus, User, utcnow
 from presseschau.store.rights import REUSE_LABELS, article_reuse, reuse_setting_text
 from presseschau.text import isolated_output
