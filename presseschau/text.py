@@ -114,3 +114,10 @@ def isolated_output(value: Any) -> Any:
     if isinstance(value, str):
         return isolate_bidi(value)
     return value
+
+
+def ascii_digits(text: str) -> bool:
+    """Whether `text` is a whole number written in ASCII digits only: the one test before `int()` on
+    text from outside. `str.isdigit()` alone also passes "²" (which `int()` refuses: a 500 on
+    `/?seite=²`) and other scripts' digits."""
+    return text.isascii() and text.isdigit()

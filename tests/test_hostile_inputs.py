@@ -176,3 +176,10 @@ def test_long_running_commands_refuse_hostile_ports_before_starting(
 ) -> None:
     result = CliRunner().invoke(cli_app, ["--data", str(data_dir), *command, "--port", port])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "0x1F", "½"])
+def test_digits_int_refuses_are_no_page_or_filter_numbers(client: TestClient, value: str) -> None:
+    # `str.isdigit()` passes "²", which `int()` refuses: `/?seite=²` answered 500 (found by the probe).
+    for path, params in [("/", {"seite": value}), ("/suche", {"q": "Bank", "quelle": value, "seite": value})]:
+        _assert_no_server_error(client.get(path, params=params), f"{path} {params}")

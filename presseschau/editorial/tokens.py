@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.editorial.users import ROLES
 from presseschau.store.models import ApiToken, utcnow
+from presseschau.text import ascii_digits
 
 TOKEN_PREFIX = "psk_"
 SCOPES = ("read", "write")
@@ -82,7 +83,7 @@ def create_token(
 def revoke_token(session: Session, name_or_id: str) -> ApiToken:
     """Revoke a token by name (or id); its requests are refused from now on."""
     condition = ApiToken.name == name_or_id
-    if name_or_id.isdigit():
+    if ascii_digits(name_or_id):
         condition = or_(condition, ApiToken.id == int(name_or_id))
     row = session.scalars(select(ApiToken).where(condition)).first()
     if row is None:

@@ -37,6 +37,7 @@ from presseschau.ingest.errors import (
 from presseschau.ingest.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache
 from presseschau.ingest.transport import GuardedTransport
 from presseschau.ingest.urls import Resolver, check_address_allowed, host_key, validate_url
+from presseschau.text import ascii_digits
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class Fetcher:
         try:
             with self.client.stream("GET", url, headers=headers) as response:
                 declared = response.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > max_bytes:
+                if declared and ascii_digits(declared) and int(declared) > max_bytes:
                     raise TooLarge(url, f"Content-Length {int(declared)} bytes exceeds the limit of {max_bytes}")
                 chunks: list[bytes] = []
                 size = 0
@@ -247,7 +248,7 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     value = headers.get("retry-after")
     if not value:
         return None
-    if value.strip().isdigit():
+    if ascii_digits(value.strip()):
         return float(value.strip())
     try:
         when = parsedate_to_datetime(value)

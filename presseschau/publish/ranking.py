@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from presseschau.publish import search
 from presseschau.store.models import Article, Publication, PublicationStatus, SearchDocument, Translation
+from presseschau.text import ascii_digits
 
 # Inflection endings of German nouns and adjectives: "Fähre" + "n" is still the word itself.
 _ENDINGS = ("", "e", "n", "en", "s", "es", "er", "ern", "em", "ns", "ens")
@@ -196,7 +197,7 @@ class Filters:
         source_id = None
         raw_source = params.get("quelle", "").strip()
         if raw_source:
-            if raw_source.isdigit() and len(raw_source) < 10:
+            if ascii_digits(raw_source) and len(raw_source) < 10:
                 source_id = int(raw_source)
             else:
                 errors.append(f"Quelle „{raw_source[:40]}“ ist keine Quellennummer.")

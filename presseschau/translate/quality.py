@@ -42,6 +42,7 @@ from typing import Any
 from anyascii import anyascii
 
 from presseschau.language_id import restricted_identifier
+from presseschau.text import ascii_digits
 from presseschau.translate.segment import split_sentences, split_sentences_quickly
 from presseschau.translate.typography import missing_numbers
 
@@ -463,7 +464,7 @@ def _normalized_numbers(text: str) -> str:
 def _lost_numbers(source: str, target: str, spelled_in_target: Counter[str]) -> list[str]:
     lost = []
     for digits in missing_numbers(source, target):
-        value = str(int(digits)) if digits.isdigit() else digits
+        value = str(int(digits)) if ascii_digits(digits) else digits
         if spelled_in_target[value]:
             spelled_in_target[value] -= 1
             continue

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 
+from presseschau.text import ascii_digits
+
 # The largest id a database row can have (a signed 64-bit integer on SQLite and PostgreSQL). A
 # larger number in a URL cannot name a row; unbounded, it overflowed the query (a 500).
 MAX_ROW_ID = 2**63 - 1
@@ -30,7 +32,7 @@ def parse_row_id(value: object) -> int | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+    if not text or len(text) > 19 or not ascii_digits(text):
         return None
     number = int(text)
     return number if number <= MAX_ROW_ID else None

@@ -21,6 +21,7 @@ from presseschau.publish import queries
 from presseschau.publish.site import Site
 from presseschau.publish.urls import STATIC_DIR
 from presseschau.store.models import PublicationStatus, RemovedSource
+from presseschau.text import ascii_digits
 from presseschau.web.cache import (
     CACHE_ARTICLE,
     CACHE_ASSET,
@@ -48,7 +49,7 @@ SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 def page_number(request: Request) -> int | None:
     raw = request.query_params.get("seite", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else None
+    return int(raw) if ascii_digits(raw) and 0 < int(raw) < 1_000_000 else None
 
 
 class PublicSite:

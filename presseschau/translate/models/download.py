@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from presseschau.text import ascii_digits
+
 # progress(done_bytes, total_bytes_or_None)
 ProgressCallback = Callable[[int, int | None], None]
 _CHUNK = 1 << 20
@@ -123,7 +125,7 @@ def _fetch(
                 else:
                     validator_file.unlink(missing_ok=True)
             length = response.headers.get("Content-Length")
-            total = have + int(length) if length and length.isdigit() else None
+            total = have + int(length) if length and ascii_digits(length) else None
             if max_bytes is not None and total is not None and total > max_bytes:
                 part.unlink(missing_ok=True)
                 raise DownloadError(f"GET {url}: {total} bytes announced, more than the limit of {max_bytes}")

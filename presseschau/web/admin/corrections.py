@@ -14,6 +14,7 @@ from presseschau.ingest.sources import retranslate_for_reuse, update_source
 from presseschau.messages import CataloguedError, Refused, text
 from presseschau.publish import corrections
 from presseschau.publish.service import reindex_source
+from presseschau.text import ascii_digits
 from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_str, see_other
 from presseschau.web.admin.deps import Admin, Area, Editor, Form
 from presseschau.web.admin.form_errors import field_errors
@@ -37,7 +38,7 @@ def source_rights(area: Area, visitor: Admin, form: Form, context: Context, sour
             context.database,
             source_id,
             reuse=form_str(form, "umfang").strip() or None,
-            excerpt_words=int(words) if words.isdigit() else (words or None),
+            excerpt_words=int(words) if ascii_digits(words) else (words or None),
             reuse_permission=form_str(form, "erlaubnis"),
             bilingual=BILINGUAL_CHOICES[choice],
         )
