@@ -53,6 +53,22 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    # argon2's production cost (64 MiB, 3 passes: ~0.3 s a hash here) is what a password deserves,
+    # not a test: hundreds of tests add a user and sign in. The hashes stay argon2id and each states
+    # its own parameters, so a server started from a test verifies them all the same.
+    from argon2 import PasswordHasher
+
+    from presseschau.editorial import users
+
+    with pytest.MonkeyPatch.context() as patch:
+        cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        patch.setattr(users, "_hasher", cheap)
+        patch.setattr(users, "_DUMMY_HASH", cheap.hash("presseschau-dummy-password"))
+        yield
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"

@@ -120,6 +120,7 @@ def populated(populated_template: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(populated_template, tmp_path / "live"))
 
 
+@pytest.mark.slow  # seconds of real work: the full suite runs it, --fast leaves it out
 def test_backup_while_writing_restores_an_identical_database(populated: Path, tmp_path: Path) -> None:
     live_db = populated / "presseschau.sqlite3"
     before = {table: digest(table_rows(live_db, table)) for table in TABLES}

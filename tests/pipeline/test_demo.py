@@ -121,6 +121,7 @@ def test_demo_serves_every_sample_in_full_german(tmp_path: Path) -> None:
         assert connection.execute(held).fetchone() == (1,)
 
 
+@pytest.mark.slow  # seconds of real work: the full suite runs it, --fast leaves it out
 def test_an_interrupted_then_killed_demo_publishes_every_sample_on_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

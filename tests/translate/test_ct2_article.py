@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from presseschau.cli import app
@@ -89,6 +90,7 @@ class CheckingEngine:
         return self.inner.translate_batch(segments, source_language, target_language)
 
 
+@pytest.mark.slow  # seconds of real work: the full suite runs it, --fast leaves it out
 def test_3000_word_article_through_ct2_tiny_model(tiny_model: Path) -> None:
     document = build_article()
     words = sum(len(p.text.split()) for p in document.paragraphs)

@@ -70,6 +70,7 @@ def test_serve_with_several_worker_processes(data_dir: Path, tmp_path: Path) -> 
         process.wait(timeout=30)
 
 
+@pytest.mark.slow  # seconds of real work: the full suite runs it, --fast leaves it out
 def test_run_serves_the_site_and_stops_on_sigterm(data_dir: Path, tmp_path: Path) -> None:
     # `run` hands the server to its own signal handler (web/server.py `on_start`): SIGTERM stops
     # the server and the stage workers, and the process ends normally.
