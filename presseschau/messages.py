@@ -215,6 +215,7 @@ CATALOGUE: dict[str, Message] = {
         " ein regulärer Ausdruck, der zurückverfolgt?)",
     ),
     "held_excluded": Message("exclude rule {rule!r} matched the {where}", "Ausschlussregel „{rule}“ traf {where}"),
+    "quoted_rule": Message("{rule!r}", "„{rule}“"),
     "held_not_included": Message("no include rule matched ({rules})", "keine Einschlussregel traf ({rules})"),
     "held_too_short": Message(
         "{count} words, fewer than the minimum of {minimum}",
@@ -351,6 +352,16 @@ CATALOGUE: dict[str, Message] = {
     "form_bilingual_unknown": Message(
         "bilingual reading: unknown choice {choice!r}", "Zweisprachiges Lesen: unbekannte Wahl „{choice}“"
     ),
+    # The JSON API's own refusals ----------------------------------------------------------------
+    "api_token_missing": Message(
+        "missing, unknown or revoked API token", "API-Token fehlt, ist unbekannt oder widerrufen"
+    ),
+    "api_token_read_only": Message("token {name!r} is read-only", "Token „{name}“ darf nur lesen"),
+    "api_token_needs_admin": Message(
+        "token {name!r} has role {role}; changing sources needs admin",
+        "Token „{name}“ hat die Rolle {role}; Quellen ändern darf nur die Rolle admin",
+    ),
+    "api_rate_limited": Message("rate limit reached; try again later", "Anfragegrenze erreicht; bitte später erneut"),
     "form_risk_threshold": Message(
         "risk threshold: {value!r} is not a number from 0 to 1",
         "Risikoschwelle: „{value}“ ist keine Zahl von 0 bis 1.",

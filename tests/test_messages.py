@@ -92,6 +92,10 @@ def test_a_filter_reason_is_catalogued() -> None:
     assert reason is not None and reason.english() == "exclude rule 'title:Sport' matched the title"
     short = hold_reason(filters, {"title": "Harbour", "body": "too short"})
     assert short is not None and short.german() == "2 Wörter, weniger als die Mindestlänge von 5"
+    # The rules that did not match: quoted as each language quotes (German „…“, not English '…').
+    unmatched = hold_reason(build_filters(include=["Ukraine", "Russia"]), {"title": "Harbour", "body": "ships"})
+    assert unmatched is not None and unmatched.german() == "keine Einschlussregel traf („Ukraine“, „Russia“)"
+    assert unmatched.english() == "no include rule matched ('Ukraine', 'Russia')"
 
 
 # No error a person reads in the admin area bypasses the catalogue ---------------------------------

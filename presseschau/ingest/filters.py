@@ -237,7 +237,9 @@ def hold_reason(filters: SourceFilters, values: Mapping[str, str]) -> Text | Non
             except TimeoutError:
                 return timed_out(rule)
         else:
-            return message("held_not_included", rules=[repr(rule.text) for rule in filters.include])
+            return message(
+                "held_not_included", rules=[message("quoted_rule", rule=rule.text) for rule in filters.include]
+            )
     if filters.min_words:
         count = len(values.get("body", "").split())
         if count < filters.min_words:

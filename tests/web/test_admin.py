@@ -433,6 +433,7 @@ def test_queue_and_dashboard_counts(context: AppContext, client: TestClient, hel
         make_article(session, context.settings, source=make_source(session, "Auto"))
         failing = make_source(session, "Kaputte Quelle")
         failing.consecutive_failures, failing.last_error = 3, "https://x.example/feed: HTTP 500"
+        failing.last_status = "http_status"
         translation = session.get(Translation, held.translation_id)
         assert translation is not None
         translation.report = {"glossary_not_enforced": [{"term": "Kyiv"}]}
@@ -450,7 +451,7 @@ def test_queue_and_dashboard_counts(context: AppContext, client: TestClient, hel
     assert dashboard.get_element_by_id("anzahl-warteschlange").text_content() == "1"
     assert dashboard.xpath("//td[@data-status='published']")[0].text_content() == "1"
     assert dashboard.get_element_by_id("anzahl-quellenfehler").text_content() == "1"
-    assert "HTTP 500" in dashboard.text_content()
+    assert "HTTP-Fehler (technische Angabe: https://x.example/feed: HTTP 500)" in dashboard.text_content()
 
 
 # Sources and users -------------------------------------------------------------------------------------
@@ -511,8 +512,13 @@ def test_sources_admin(context: AppContext, client: TestClient) -> None:
             None,
         )
         updated.consecutive_failures, updated.last_error = 2, "https://news.example/feed.xml: timed out"
+        updated.last_status = "timeout"
     page = client.get(f"/admin/quellen/{source_id}").text
-    assert "(pausiert)" in page and "Abruffehler (2× in Folge): https://news.example/feed.xml: timed out" in page
+    # What went wrong in German, the network's own words as the technical detail.
+    failure = (
+        "Abruffehler (2× in Folge): Zeitüberschreitung (technische Angabe: https://news.example/feed.xml: timed out)"
+    )
+    assert "(pausiert)" in page and failure in page
     # One click only asks, saying how many articles stay; the source is still there.
     asked = client.post(f"/admin/quellen/{source_id}/entfernen", data={"csrf_token": token})
     assert asked.status_code == 200

@@ -60,7 +60,12 @@ def test_missing_wrong_and_revoked_tokens_are_refused(client: TestClient, contex
     ):
         response = client.get(f"{API}/articles", headers=headers)
         assert response.status_code == 401, headers
-        assert response.json() == {"detail": "missing, unknown or revoked API token"}
+        assert response.json() == {
+            "detail": "missing, unknown or revoked API token",
+            "message": "API-Token fehlt, ist unbekannt oder widerrufen",
+            "code": "api_token_missing",
+            "params": {},
+        }
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     with context.database.session() as session:
         revoke_token(session, "reader")
@@ -99,7 +104,12 @@ def test_a_read_only_token_reads_but_changes_nothing(client: TestClient, context
     for method, url, body in attempts:
         response = client.request(method, url, headers=headers, json=body)
         assert response.status_code == 403, (method, url)
-        assert response.json() == {"detail": "token 'dashboard' is read-only"}
+        assert response.json() == {
+            "detail": "token 'dashboard' is read-only",
+            "message": "Token „dashboard“ darf nur lesen",
+            "code": "api_token_read_only",
+            "params": {"name": "dashboard"},
+        }
     assert source_names(context) == ["Guardian"]
     with context.database.session() as session:
         assert session.get(Translation, article.translation_id).status == "done"  # type: ignore[union-attr]

@@ -116,6 +116,13 @@ POLL_STATUS_LABELS: dict[str, str] = {
 }
 
 
+def poll_failure_text(last_status: str | None, last_error: str | None) -> str:
+    """A failed poll in German: what went wrong (by the error's kind), then the technical detail as
+    the server or the network library gave it (status lines and library errors are not translated)."""
+    label = POLL_STATUS_LABELS.get(last_status or "", "Abruf fehlgeschlagen")
+    return f"{label} (technische Angabe: {last_error})" if last_error else label
+
+
 class Refusal(Exception):
     """Raised by an admin dependency to answer with `response` instead of running the route."""
 
@@ -203,6 +210,7 @@ class AdminArea:
         self.env.globals["reuse_labels"] = REUSE_LABELS
         self.env.filters["plural"] = plural
         self.env.filters["nest_quotes"] = nest_quotes
+        self.env.globals["poll_failure_text"] = poll_failure_text
         self.env.globals["default_risk_threshold"] = context.settings.quality_risk_threshold
 
     # Rendering ----------------------------------------------------------------------------------

@@ -14,7 +14,16 @@ from presseschau.editorial import review
 from presseschau.publish import corrections
 from presseschau.publish.formatting import plural
 from presseschau.store.models import FetchStatus, Publication, PublicationStatus, Source, Translation
-from presseschau.web.admin.area import MESSAGES, PREFIX, AdminArea, AdminRoute, Visitor, form_int, form_str
+from presseschau.web.admin.area import (
+    MESSAGES,
+    PREFIX,
+    AdminArea,
+    AdminRoute,
+    Visitor,
+    form_int,
+    form_str,
+    poll_failure_text,
+)
 from presseschau.web.admin.deps import Area, Editor, Form
 from presseschau.web.deps import CurrentSettings, Db
 from presseschau.web.params import RowId, parse_row_ids
@@ -140,7 +149,12 @@ def _dashboard_counts(session: Session, language: str) -> dict[str, Any]:
         "sources_total": int(session.scalar(select(func.count(Source.id))) or 0),
         "sources_paused": int(session.scalar(select(func.count(Source.id)).where(Source.enabled.is_(False))) or 0),
         "failing_sources": [
-            (source.id, source.name, source.last_error or source.last_status or "", source.consecutive_failures)
+            (
+                source.id,
+                source.name,
+                poll_failure_text(source.last_status, source.last_error),
+                source.consecutive_failures,
+            )
             for source in failing
         ],
         "articles_failed": counts.articles.get(FetchStatus.FAILED, 0),

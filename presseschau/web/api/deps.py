@@ -17,7 +17,7 @@ from presseschau.editorial.tokens import TokenIdentity, authenticate_token
 from presseschau.errors import ArticleNotFound
 from presseschau.ingest.errors import IngestError, SourceExists, SourceNotFound
 from presseschau.ingest.filters import FilterError
-from presseschau.messages import CataloguedError
+from presseschau.messages import CataloguedError, Text, text
 from presseschau.web.api.schemas import Problem
 from presseschau.web.deps import Db
 from presseschau.web.params import MAX_PAGE
@@ -62,8 +62,13 @@ def api_limits(request: Request) -> ApiLimits:
     return cast(ApiLimits, request.app.state.api_limits)
 
 
-def _too_many(wait: float) -> HTTPException:
-    return HTTPException(429, "rate limit reached; try again later", headers={"Retry-After": str(int(wait) + 1)})
+def _refused(status_code: int, message: Text, headers: dict[str, str] | None = None) -> ServiceError:
+    """A refusal of the API's own (token, role, rate): catalogued like the service errors."""
+    return ServiceError(status_code, CataloguedError(message), headers=headers)
+
+
+def _too_many(wait: float) -> ServiceError:
+    return _refused(429, text("api_rate_limited"), {"Retry-After": str(int(wait) + 1)})
 
 
 def identity(
@@ -82,9 +87,7 @@ def identity(
         wait = limits.per_address.take(address)
         if wait > 0:
             raise _too_many(wait)
-        raise HTTPException(
-            401, "missing, unknown or revoked API token", headers={"WWW-Authenticate": 'Bearer realm="api"'}
-        )
+        raise _refused(401, text("api_token_missing"), {"WWW-Authenticate": 'Bearer realm="api"'})
     wait = limits.per_token.take(f"token:{found.id}")
     if wait > 0:
         raise _too_many(wait)
@@ -96,9 +99,9 @@ Reader = Annotated[TokenIdentity, Depends(identity)]
 
 def _writer(who: TokenIdentity, role: str) -> TokenIdentity:
     if not who.can_write:
-        raise HTTPException(403, f"token {who.name!r} is read-only")
+        raise _refused(403, text("api_token_read_only", name=who.name))
     if role == "admin" and not who.is_admin:
-        raise HTTPException(403, f"token {who.name!r} has role {who.role}; changing sources needs admin")
+        raise _refused(403, text("api_token_needs_admin", name=who.name, role=who.role))
     return who
 
 
@@ -119,8 +122,8 @@ AdminToken = Annotated[TokenIdentity, Depends(admin_token)]
 class ServiceError(HTTPException):
     """A catalogued error of a service function as an HTTP answer (`service_error_answer`)."""
 
-    def __init__(self, status_code: int, error: CataloguedError) -> None:
-        super().__init__(status_code, str(error))
+    def __init__(self, status_code: int, error: CataloguedError, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code, str(error), headers=headers)
         self.error = error
 
 
