@@ -20,10 +20,9 @@ from presseschau.config import settings_for_server
 from presseschau.pipeline.demo import (
     choose_demo_engine,
     fill_translation_memory,
-    held_count,
     import_samples,
     load_samples,
-    published_count,
+    publication_counts,
     short_reason,
     translate_samples,
 )
@@ -83,7 +82,7 @@ def demo(
     if stopped:
         console.print(f"[bold red]Translation stopped:[/] {escape(stopped)}")
 
-    published, held = published_count(context), held_count(context)
+    published, held = publication_counts(context)
     url = f"http://{settings.host}:{settings.port}/"
     # Held by the quality estimate (the sample with an injected fault): the editor's queue says why.
     review = f", {held} held for review at {escape(url)}admin/warteschlange" if held else ""

@@ -282,25 +282,12 @@ def translate_samples(
             return None
 
 
-def published_count(context: AppContext) -> int:
-    """How many articles the site shows."""
-    return _publication_count(context, "published")
-
-
-def held_count(context: AppContext) -> int:
-    """How many articles wait for an editor (held by the quality estimate: the demo's faulty sample)."""
-    return _publication_count(context, "held")
-
-
-def _publication_count(context: AppContext, status: str) -> int:
-    from sqlalchemy import func, select
-
-    from presseschau.store.models import Publication, PublicationStatus
+def publication_counts(context: AppContext) -> tuple[int, int]:
+    """How many articles the site shows, and how many wait for an editor (held by the quality
+    estimate: the demo's faulty sample); from the one count by status (`reporting.status_counts`)."""
+    from presseschau import reporting
+    from presseschau.store.models import PublicationStatus
 
     with context.database.session() as session:
-        return int(
-            session.scalar(
-                select(func.count()).select_from(Publication).where(Publication.status == PublicationStatus(status))
-            )
-            or 0
-        )
+        by_status = reporting.status_counts(session).publications
+    return by_status.get(PublicationStatus.PUBLISHED, 0), by_status.get(PublicationStatus.HELD, 0)
