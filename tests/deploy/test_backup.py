@@ -261,6 +261,7 @@ def test_migrate_down_and_up_again(populated: Path) -> None:
     database = populated / "presseschau.sqlite3"
     url = f"sqlite:///{database}"
     head = head_revision(url)
+    assert head is not None
     script = ScriptDirectory.from_config(alembic_config(url))
     previous = script.get_revision(head).down_revision
     assert isinstance(previous, str)

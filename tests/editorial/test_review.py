@@ -174,7 +174,7 @@ def test_retranslate_paragraph_with_the_tiny_model(context: AppContext) -> None:
                 assert paragraphs_from_json(translation.paragraphs)[index] == before[index]
                 continue
             outcomes[index] = "ok"
-            assert revision.note == f"Absatz {index + 1} neu übersetzt mit ct2"
+            assert revision is not None and revision.note == f"Absatz {index + 1} neu übersetzt mit ct2"
             after = paragraphs_from_json(translation.paragraphs)
             assert after[index] != before[index] and after[index].kind == before[index].kind
         assert "ok" in outcomes.values(), outcomes
@@ -366,6 +366,7 @@ def test_machine_revision_is_dated_to_the_translation_not_to_the_first_opening(c
 def test_a_published_text_change_is_shown_as_updated(context: AppContext) -> None:
     with context.database.session() as session:
         made = make_article(session, context.settings, source=make_source(session))
+    assert made.publication_id is not None
     with context.database.session() as session:
         publication = session.get(Publication, made.publication_id)
         assert publication is not None and publication.text_updated_at is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_all_rules_of_an_article_share_one_time_budget(monkeypatch: pytest.Monke
     from presseschau.ingest import filters as filters_module
 
     clock = [1000.0]
-    monkeypatch.setattr(filters_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])  # the clock the filters read
     given: list[float] = []
 
     class SlowPattern:

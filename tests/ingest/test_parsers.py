@@ -12,6 +12,7 @@ from presseschau.ingest import feeds
 from presseschau.ingest.errors import FeedError, TooLarge
 from presseschau.ingest.feeds import detect_format, maybe_gunzip, parse_feed, parse_json_feed
 from presseschau.ingest.sitemaps import parse_sitemap
+from presseschau.ingest.urls import normalize_url
 from tests.hostile import hostile_jsonfeed
 
 from .conftest import fixture_text
@@ -130,7 +131,7 @@ def test_one_malformed_json_feed_item_does_not_cost_the_others() -> None:
 
 
 def test_one_failing_rss_or_atom_item_does_not_cost_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = feeds.normalize_url
+    real = normalize_url
 
     def fragile(url: str, base: str | None = None) -> str:
         if "zero-width" in url:  # any unexpected failure inside one item

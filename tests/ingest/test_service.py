@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 from presseschau.app import AppContext
 from presseschau.ingest import polling, storing
 from presseschau.ingest.errors import InvalidInput, InvalidURL, SourceExists, SourceNotFound
-from presseschau.ingest.extract import extract_article
+from presseschau.ingest.extract import MIN_ARTICLE_WORDS, ExtractedArticle, extract_article
 from presseschau.ingest.importing import import_inputs
 from presseschau.ingest.polling import FULL_CONTENT_MIN_WORDS, fetch_sources
 from presseschau.ingest.sources import add_source, remove_source
@@ -28,7 +28,7 @@ from .conftest import ATOM_LAST_MODIFIED, FEED_ETAG, TESTDATA, NewsSite, fixture
 
 def count(context: AppContext, model: type[object]) -> int:
     with context.database.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)  # type: ignore[arg-type]
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def articles_by_url(context: AppContext) -> dict[str, Article]:
@@ -427,12 +427,12 @@ def test_article_and_queue_entry_are_one_transaction(context: AppContext) -> Non
 def test_unexpected_error_in_one_item_does_not_stop_the_run(
     news_site: NewsSite, ingest_context: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_extract = polling.extract_article
-
-    def fragile(page: str, url: str, **kwargs: object) -> object:
+    def fragile(
+        page: str, url: str, *, min_words: int = MIN_ARTICLE_WORDS, trust_canonical: bool = False
+    ) -> ExtractedArticle:
         if url.endswith("/news/orchard"):
             raise ValueError("parser exploded")
-        return real_extract(page, url, **kwargs)  # type: ignore[arg-type]
+        return extract_article(page, url, min_words=min_words, trust_canonical=trust_canonical)
 
     monkeypatch.setattr(polling, "extract_article", fragile)
     add_source(ingest_context.database, ingest_context.settings, news_site.url("/rss.xml"))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -130,17 +131,18 @@ def test_an_interrupted_then_killed_demo_publishes_every_sample_on_the_next_run(
     from presseschau.cli import app
     from presseschau.pipeline.service import HOSTNAME
     from presseschau.translate import queue
+    from presseschau.translate.translating import translate_with_fallback
 
     data = tmp_path / "data"
     command = ["--data", str(data), "demo", "--no-serve", "--engine", "memory"]
-    original = queue.translate_with_fallback
+    original = translate_with_fallback  # what the queue calls, replaced below
     calls = []
 
-    def ctrl_c_at_the_third_article(*args: object, **kwargs: object) -> object:
+    def ctrl_c_at_the_third_article(*args: Any, **kwargs: Any) -> object:
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return original(*args, **kwargs)  # type: ignore[arg-type]
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(queue, "translate_with_fallback", ctrl_c_at_the_third_article)
     interrupted = CliRunner().invoke(app, command)

@@ -117,7 +117,7 @@ def test_atom_carries_markup_looking_text_as_text(hostile_site: Path) -> None:
 
 def test_json_feed_carries_markup_looking_text_as_text(hostile_site: Path) -> None:
     feed = assert_valid_json_feed((hostile_site / "feed.json").read_bytes())
-    item = feed["items"][0]  # type: ignore[index]
+    item = feed["items"][0]
     assert item["title"] == TITLE  # JSON Feed titles and summaries are plain text
     assert f"Absatz 0: {MARKUP_TEXTS[0]} Ende." in item["summary"]
     assert item["authors"] == [{"name": AUTHOR}]

@@ -25,6 +25,7 @@ from presseschau.app import AppContext
 from presseschau.cli import app as cli_app
 from presseschau.publish import newsletter
 from presseschau.publish.site import Site
+from presseschau.store.models import NewsletterSend, Subscriber
 from presseschau.stories import service
 from presseschau.web import press_review as press_review_routes
 from presseschau.web.app import create_app
@@ -116,7 +117,7 @@ def test_double_opt_in_newsletter_and_unsubscribe(mail_context: AppContext, inbo
     client.post("/presseschau/abonnieren", data={"email": "leserin@example.org"})
     assert len(mails.messages) == 1
     with mail_context.database.session() as session:  # a fresh day for the confirmed run below
-        session.query(newsletter.NewsletterSend).delete()
+        session.query(NewsletterSend).delete()
 
     # Opening the link (as a mail scanner does) changes nothing; the page's button confirms.
     path = link.group(0).removeprefix("https://presse.example")
@@ -124,7 +125,7 @@ def test_double_opt_in_newsletter_and_unsubscribe(mail_context: AppContext, inbo
     button = lxml_html.fromstring(opened.text).xpath("//main//form[@method='post']")[0]
     assert opened.status_code == 200 and button.get("action") == path
     with mail_context.database.session() as session:
-        assert session.query(newsletter.Subscriber).one().status == "pending"
+        assert session.query(Subscriber).one().status == "pending"
     confirmed = client.post(path)
     assert confirmed.status_code == 200 and "Angemeldet" in confirmed.text
     assert client.get("/presseschau/bestaetigen/nichtdabeiXXXXXXXXXXXX").status_code == 404
@@ -160,11 +161,11 @@ def test_double_opt_in_newsletter_and_unsubscribe(mail_context: AppContext, inbo
     # The link shows a button (a GET changes nothing); the POST unsubscribes.
     assert "Abbestellen" in client.get(path).text
     with mail_context.database.session() as session:
-        assert session.query(newsletter.Subscriber).one().status == "active"
+        assert session.query(Subscriber).one().status == "active"
     assert "Abbestellt" in client.post(path).text
     with mail_context.database.session() as session:
-        assert session.query(newsletter.Subscriber).one().status == "unsubscribed"
-        session.query(newsletter.NewsletterSend).delete()
+        assert session.query(Subscriber).one().status == "unsubscribed"
+        session.query(NewsletterSend).delete()
         assert newsletter.send_review(session, Site(mail_context.settings), DAY).sent == 0
 
 
@@ -198,7 +199,7 @@ def test_due_days(mail_context: AppContext) -> None:
         reports = newsletter.send_due(session, site, soon)
         assert [r.day for r in reports] == [DAY] and reports[0].sent == 0  # no subscribers yet
         service.withdraw(session, mail_context.settings, DAY, "anna")
-        session.query(newsletter.NewsletterSend).delete()
+        session.query(NewsletterSend).delete()
         assert newsletter.send_due(session, site, soon) == []  # withdrawn: not public, not sent
 
 
@@ -213,15 +214,15 @@ def test_an_old_confirmation_link_has_expired(mail_context: AppContext) -> None:
     with mail_context.database.session() as session:
         late = asked + newsletter.CONFIRM_WITHIN + timedelta(minutes=1)
         assert newsletter.confirm(session, token, now=late) is not None
-        assert session.query(newsletter.Subscriber).one().status == "pending"
+        assert session.query(Subscriber).one().status == "pending"
     with mail_context.database.session() as session:
         again = newsletter.subscribe(session, "leser@example.org", now=late)
         assert again is not None and again.token == token
         newsletter.confirm(session, token, now=late + timedelta(hours=1))
-        assert session.query(newsletter.Subscriber).one().status == "active"
+        assert session.query(Subscriber).one().status == "active"
     client = TestClient(create_app(mail_context))
     with mail_context.database.session() as session:
-        session.query(newsletter.Subscriber).update({"status": "pending", "last_mail_at": asked})
+        session.query(Subscriber).update({"status": "pending", "last_mail_at": asked})
     assert client.get(f"/presseschau/bestaetigen/{token}").status_code == 404
     assert client.post(f"/presseschau/bestaetigen/{token}").status_code == 404
 
@@ -250,7 +251,7 @@ def test_a_day_sent_stays_sent_when_a_later_day_fails(
     with pytest.raises(ConnectionRefusedError), mail_context.database.session() as session:
         newsletter.send_due(session, Site(mail_context.settings), soon)
     with mail_context.database.session() as session:
-        sent = session.scalars(select(newsletter.NewsletterSend.day)).all()
+        sent = session.scalars(select(NewsletterSend.day)).all()
     assert sent == ["2026-11-10"]
     monkeypatch.setattr(newsletter, "deliver", lambda settings, messages: len(messages))
     with mail_context.database.session() as session:
@@ -368,7 +369,7 @@ def test_a_server_that_refuses_every_recipient_for_now_is_tried_again(mail_conte
     finally:
         controller.stop()
     with mail_context.database.session() as session:
-        assert session.scalars(select(newsletter.NewsletterSend)).all() == []
+        assert session.scalars(select(NewsletterSend)).all() == []
 
 
 def test_a_failed_resend_keeps_the_link_mailed_before(mail_context: AppContext) -> None:

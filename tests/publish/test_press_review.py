@@ -207,6 +207,6 @@ def test_hostile_titles_outlets_and_headlines_stay_text(context: AppContext, tmp
     assert not fragment.xpath(LIVE_MARKUP)
     out = tmp_path / "site"
     build_site(context.database, context.settings, out)
-    for path in (out / "presseschau").rglob("*"):
-        if path.is_file():
-            assert not XML_FORBIDDEN_RE.search(path.read_text("utf-8")), path
+    for built in (out / "presseschau").rglob("*"):
+        if built.is_file():
+            assert not XML_FORBIDDEN_RE.search(built.read_text("utf-8")), built

@@ -218,6 +218,7 @@ def test_the_static_build_obeys_the_mode_in_every_file(
 ) -> None:
     out = tmp_path / "site"
     build_site(context.database, context.settings, out)
+    assert rights_site.open.slug is not None
     for path in out.rglob("*"):
         if not path.is_file() or path.suffix not in (".html", ".xml", ".json"):
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
@@ -27,7 +28,7 @@ def assert_valid_rss_or_atom(document: str | bytes, version_prefix: str) -> feed
     return parsed
 
 
-def assert_valid_json_feed(document: str | bytes) -> dict[str, object]:
+def assert_valid_json_feed(document: str | bytes) -> dict[str, Any]:
     feed = json.loads(document)
     schema = json.loads((DATA / "jsonfeed-1.1.schema.json").read_text("utf-8"))
     jsonschema.validate(feed, schema)

@@ -18,7 +18,9 @@ from presseschau.store.rights import (
 )
 
 
-def decide(licence: str | None, mode: str | None = None, permission: str | None = None, unknown: str | None = None):
+def decide(
+    licence: str | None, mode: str | None = None, permission: str | None = None, unknown: str | None = None
+) -> ReuseDecision:
     return decide_reuse(
         source_mode=mode,
         default_mode="full",

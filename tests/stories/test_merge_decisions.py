@@ -72,10 +72,10 @@ def test_key_passages_travel_with_their_articles(context: AppContext) -> None:
         service.merge(session, first, [second], "ben")
     with context.database.session() as session:
         (item,) = service.review(session, context.settings, DAY)
-        passages = key_passages.story_passages(item)
-        assert passages[translation_id] is not None
-        assert passages[translation_id].text == "Die Redaktion fasst zusammen."
-        assert passages[translation_id].editorial
+        passage = key_passages.story_passages(item)[translation_id]
+        assert passage is not None
+        assert passage.text == "Die Redaktion fasst zusammen."
+        assert passage.editorial
 
 
 def test_a_merged_storys_page_redirects_and_its_id_is_never_reused(context: AppContext) -> None:
@@ -97,4 +97,5 @@ def test_a_merged_storys_page_redirects_and_its_id_is_never_reused(context: AppC
         session.add(third)
         session.flush()
         service.merge(session, third.id, [first], "anna")
-        assert session.get(StoryRedirect, second).story_id == third.id
+        redirect = session.get(StoryRedirect, second)
+        assert redirect is not None and redirect.story_id == third.id

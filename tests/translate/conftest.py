@@ -74,7 +74,7 @@ def registered_fake() -> Iterator[FakeEngine]:
     def factory(settings: Settings, model: str | None) -> tuple[tuple[str, ...], Callable[[], FakeEngine]]:
         return ("fake",), lambda: engine
 
-    register_engine(EngineSpec("fake", "test engine", factory, lambda settings: (True, "test")))  # type: ignore[arg-type]
+    register_engine(EngineSpec("fake", "test engine", factory, lambda settings: (True, "test")))
     clear_engine_cache()
     yield engine
     clear_engine_cache()

@@ -34,7 +34,7 @@ def slow_engine_builds() -> Iterator[list[int]]:
 
         return ("slow", model or ""), build
 
-    register_engine(EngineSpec("slow", "test", factory, lambda settings: (True, "")))  # type: ignore[arg-type]
+    register_engine(EngineSpec("slow", "test", factory, lambda settings: (True, "")))
     clear_engine_cache()
     yield builds
     clear_engine_cache()

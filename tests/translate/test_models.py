@@ -81,16 +81,17 @@ def test_resume_starts_over_when_the_file_changed_or_the_server_resumes_wrongly(
 ) -> None:
     payload = TINY_RELEASE.read_bytes()
     seen: list[dict[str, str | None]] = []
-    state = {"etag": '"v1"', "offset_error": 0}
+    etag = '"v1"'  # the server's file version throughout
+    state = {"offset_error": 0}
 
     def handler(request: Request) -> Response:
         seen.append({"range": request.headers.get("Range"), "if_range": request.headers.get("If-Range")})
         header = request.headers.get("Range")
-        if header and request.headers.get("If-Range") in (None, state["etag"]):
+        if header and request.headers.get("If-Range") in (None, etag):
             start = int(header.removeprefix("bytes=").split("-")[0]) + state["offset_error"]
             content_range = f"bytes {start}-{len(payload) - 1}/{len(payload)}"
             return Response(payload[start:], status=206, headers={"Content-Range": content_range})
-        return Response(payload, status=200, headers={"ETag": state["etag"]})
+        return Response(payload, status=200, headers={"ETag": etag})
 
     httpserver.expect_request("/m.zip").respond_with_handler(handler)
     url, target = httpserver.url_for("/m.zip"), tmp_path / "m.zip"

@@ -124,7 +124,11 @@ def test_queue_run_uses_source_engine_and_rerun_costs_no_engine_calls(
 ) -> None:
     ids = [add_article(context, n, source_engine="fake") for n in range(3)]
     progress: list[int] = []
-    report = translate_queued(context.database, context.settings, progress=lambda n=1, note=None: progress.append(n))
+
+    def advance(n: int, note: str | None) -> None:
+        progress.append(n)
+
+    report = translate_queued(context.database, context.settings, progress=advance)
     assert (report.claimed, report.done, report.failed) == (3, 3, 0) and len(progress) == 3
     assert all(translation_of(context, i).status == "done" for i in ids)
     calls = len(registered_fake.calls)

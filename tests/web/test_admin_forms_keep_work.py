@@ -145,6 +145,7 @@ def test_refused_user_forms_keep_the_name_and_role_never_the_password(
 def test_a_refused_correction_note_keeps_its_text(context: AppContext, client: TestClient) -> None:  # noqa: F811
     with context.database.session() as session:
         made = make_article(session, context.settings, source=make_source(session, "The Guardian"))
+        assert made.publication_id is not None
         add_report(session, context.settings, made.publication_id, 1, "Falsch übersetzt: „Minsk“.")
         report_id = session.scalars(select(CorrectionReport.id)).one()
     login(client, "erik")

@@ -23,7 +23,8 @@ HOSTILE = "<script>alert(1)</script> Eigene\x0b Worte „zum Beben“"
 def _day(browser: TestClient) -> str:
     page = browser.get(f"/admin/presseschau/{DAY.isoformat()}")
     assert page.status_code == 200
-    return page.text
+    text: str = page.text  # the test client's responses are Any to mypy (starlette types them with httpx2)
+    return text
 
 
 def test_editor_replaces_and_resets_a_key_passage(context: AppContext, client: TestClient) -> None:  # noqa: F811

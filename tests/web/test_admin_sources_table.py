@@ -238,7 +238,7 @@ def test_bulk_release_and_reject_of_held_articles(context: AppContext, client: T
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_overview_query_agrees_on_both_databases(request: pytest.FixtureRequest, backend: str) -> None:
-    from presseschau.reporting import source_overview
+    from presseschau.reporting import SourceRow, source_overview
 
     ctx: AppContext = request.getfixturevalue("context" if backend == "sqlite" else "postgres_context")
     ids = [
@@ -249,8 +249,11 @@ def test_the_overview_query_agrees_on_both_databases(request: pytest.FixtureRequ
         polled = session.get(Source, ids[2])
         assert polled is not None
         polled.last_polled_at, polled.last_status = datetime(2026, 11, 5, 8, 0, tzinfo=UTC), "ok"
+
+    def names(rows: list[SourceRow]) -> list[str]:
+        return [row.source.name for row in rows]
+
     with ctx.database.session() as session:
-        names = lambda rows: [row.source.name for row in rows]  # noqa: E731
         rows, total = source_overview(session)
         assert (names(rows), total) == (["Alpha", "beta", "delta_x", "Gamma"], 4)  # case-insensitive
         rows, total = source_overview(session, search="A_", limit=10)

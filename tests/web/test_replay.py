@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Scope
 
 from presseschau.app import AppContext
 from presseschau.publish import service
@@ -34,7 +35,7 @@ def site(context: AppContext) -> list[Published]:
 def call(app: FastAPI, path: str, method: str = "GET", **headers: str) -> Answer:
     """One request straight through the ASGI app: the raw status, headers and body it sends."""
     raw_path, _, query = path.partition("?")
-    scope = {
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -48,18 +49,18 @@ def call(app: FastAPI, path: str, method: str = "GET", **headers: str) -> Answer
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    sent: list[dict[str, object]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    asyncio.run(app(scope, receive, send))
     start, *bodies = sent
-    body = b"".join(message.get("body", b"") for message in bodies)  # type: ignore[misc]
-    return start["status"], list(start["headers"]), body  # type: ignore[call-overload]
+    body = b"".join(message.get("body", b"") for message in bodies)
+    return start["status"], list(start["headers"]), body
 
 
 def _stop_routing(app: FastAPI) -> None:
@@ -107,13 +108,15 @@ def test_replays_are_counted_like_routed_requests(app: FastAPI, site: list[Publi
 
 
 def test_no_replay_once_the_site_changes(context: AppContext, app: FastAPI, site: list[Published]) -> None:
-    path = f"/{site[0].slug}/"
+    slug = site[0].slug
+    assert slug is not None
+    path = f"/{slug}/"
     assert call(app, path)[0] == 200
-    assert call(app, "/")[2].count(site[0].slug.encode()) >= 1
+    assert call(app, "/")[2].count(slug.encode()) >= 1
     with context.database.session() as session:
         service.unpublish(session, context.settings, site[0].article_id)
     assert call(app, path)[0] == 404
-    assert site[0].slug.encode() not in call(app, "/")[2]
+    assert slug.encode() not in call(app, "/")[2]
 
 
 def test_no_replay_after_the_cache_lets_go_of_the_page(app: FastAPI, site: list[Published]) -> None:
