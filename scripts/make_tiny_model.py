@@ -92,7 +92,7 @@ def random_weights(tokens: list[str], architecture: str = "tiny", seed: int = 12
     layers, dim, ffn_dim, heads, _ = ARCHITECTURES[architecture]
     vocab_size = len(tokens)
     rng = np.random.default_rng(seed)
-    scale_factor = (32 / dim) ** 0.5  # keeps activations in range as the dimension grows
+    scale_factor: float = (32 / dim) ** 0.5  # keeps activations in range as the dimension grows
 
     def matrix(*shape: int, scale: float = 0.2) -> np.ndarray:
         return (rng.standard_normal(shape) * scale * scale_factor).astype(np.float32)
@@ -158,7 +158,9 @@ def build_release(directory: Path, architecture: str = "tiny") -> None:
     tokens = padded_vocab(marian_vocab(processor), ARCHITECTURES[architecture][4])
     write_vocab_yml(tokens, directory / "opus.spm600.vocab.yml")
     np.savez(
-        directory / "opus.spm600.transformer.model1.npz.best-perplexity.npz", **random_weights(tokens, architecture)
+        directory / "opus.spm600.transformer.model1.npz.best-perplexity.npz",
+        allow_pickle=False,  # plain number arrays; named, so no weight's name can be taken for the option
+        **random_weights(tokens, architecture),
     )
     shutil.copy(directory / "spm.model", directory / "source.spm")
     shutil.move(directory / "spm.model", directory / "target.spm")
