@@ -1,13 +1,32 @@
-"""The API's request and response schemas (Pydantic models)."""
+"""The API's request and response schemas (Pydantic models).
+
+The response schemas read stored rows by attribute (`model_validate(row)`); a field stored in another
+form or under another name says so where it is declared."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+
+from presseschau.ingest.filters import filters_from_json
 
 Item = TypeVar("Item")
+
+
+def _strings(stored: Iterable[Any] | None) -> list[str]:
+    return [str(item) for item in stored or ()]
+
+
+def _string_map(stored: Mapping[Any, Any] | None) -> dict[str, str]:
+    return {str(key): str(value) for key, value in (stored or {}).items()}
+
+
+# A stored JSON list or map as the API shows it: empty for none (null), every item a string.
+StoredStrings = Annotated[list[str], BeforeValidator(_strings)]
+StoredStringMap = Annotated[dict[str, str], BeforeValidator(_string_map)]
 
 
 class Filters(BaseModel):
@@ -17,7 +36,20 @@ class Filters(BaseModel):
     target_language: Literal["skip", "publish"] = "skip"
 
 
+def _shown_filters(stored: Mapping[str, Any] | None) -> Filters:
+    """A source's stored filters as the API shows them: the rules that still parse, by their text."""
+    filters = filters_from_json(stored)
+    return Filters(
+        include=[rule.text for rule in filters.include],
+        exclude=[rule.text for rule in filters.exclude],
+        min_words=filters.min_words,
+        target_language="publish" if filters.target_language == "publish" else "skip",
+    )
+
+
 class SourceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     url: str
     name: str
@@ -30,9 +62,9 @@ class SourceOut(BaseModel):
         None, description="auto-unless-risky holds articles at or above this risk (0–1); null: the site default"
     )
     engine: str | None
-    tags: list[str]
-    glossary: dict[str, str]
-    filters: Filters
+    tags: StoredStrings
+    glossary: StoredStringMap
+    filters: Annotated[Filters, BeforeValidator(_shown_filters)]
     country: str | None = Field(None, description="The outlet's country, ISO 3166-1 alpha-2.")
     outlet_kind: str | None = Field(None, description="newspaper, magazine, broadcaster, think-tank, blog, agency.")
     last_polled_at: datetime | None
@@ -48,43 +80,21 @@ class SourceOut(BaseModel):
     bilingual: bool | None = None
 
 
-class SourceCreate(BaseModel):
-    url: str
-    name: str | None = None
-    language: str = "en"
-    kind: str = "auto"
-    poll_interval_s: int | None = None
-    publish_policy: str | None = None
-    risk_threshold: float | None = None
-    engine: str | None = None
-    enabled: bool = True
-    tags: list[str] | None = None
-    glossary: dict[str, str] | None = None
-    filters: Filters | None = None
-    country: str | None = None
-    outlet_kind: str | None = None
-    reuse: str | None = None
-    excerpt_words: int | None = None
-    reuse_permission: str | None = None
-    bilingual: bool | None = None
-
-
-class SourceUpdate(BaseModel):
-    """Only the fields sent are changed."""
-
+class SourceFields(BaseModel):
+    # A source's settings a client may send; SourceCreate adds the URL and three defaults.
     name: str | None = None
     language: str | None = None
     kind: str | None = None
     poll_interval_s: int | None = None
     publish_policy: str | None = None
-    # null clears it (the site default applies).
+    # null clears it in an update (the site default applies).
     risk_threshold: float | None = None
     engine: str | None = None
     enabled: bool | None = None
     tags: list[str] | None = None
     glossary: dict[str, str] | None = None
     filters: Filters | None = None
-    # null or "" clears the profile field.
+    # null or "" clears the profile field in an update.
     country: str | None = None
     outlet_kind: str | None = None
     reuse: str | None = None
@@ -93,24 +103,44 @@ class SourceUpdate(BaseModel):
     bilingual: bool | None = None
 
 
+class SourceUpdate(SourceFields):
+    """Only the fields sent are changed."""
+
+
+class SourceCreate(SourceFields):
+    url: str
+    # A new source's defaults; null is refused for these three.
+    language: str = "en"
+    kind: str = "auto"
+    enabled: bool = True
+
+
 class ParagraphOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     kind: str
     html: str
 
 
 class ArticleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     source_id: int | None
     url: str
     canonical_url: str
     outlet: str | None
     title: str | None
-    authors: list[str]
+    authors: StoredStrings
     published_at: datetime | None
     language: str | None
     revision: int
-    status: str = Field(description="ok | filtered | not_english | failed | no_article | pending")
-    error: str | None
+    # Stored as the article's fetch_status and fetch_error.
+    status: str = Field(
+        validation_alias=AliasChoices("fetch_status", "status"),
+        description="ok | filtered | not_english | failed | no_article | pending",
+    )
+    error: str | None = Field(validation_alias=AliasChoices("fetch_error", "error"))
     filter_reason: str | None
     filter_released_by: str | None
     discovered_at: datetime
@@ -135,6 +165,8 @@ class ArticleDetail(ArticleOut):
 
 
 class TranslationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     article_id: int
     language: str

@@ -48,7 +48,7 @@ def get_translation(translation_id: RowId, _: Reader, database: Db, settings: Cu
             **translation_out(translation).model_dump(),
             reuse=reuse_out(translation.article, decision),
             paragraphs=[
-                ParagraphOut(kind=p.kind, html=p.html)
+                ParagraphOut.model_validate(p)
                 for p in shown_paragraphs(paragraphs_from_json(translation.paragraphs), decision, translation.report)
             ],
             quality=translation.quality,
