@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import io
 import json
 import os
 import random
@@ -30,6 +31,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from presseschau.app import AppContext
 from presseschau.content import Paragraph
@@ -149,7 +151,7 @@ class _FreshFiles(http.server.SimpleHTTPRequestHandler):
 
     sent: dict[str, int] = {}
 
-    def send_head(self):  # type: ignore[no-untyped-def]
+    def send_head(self) -> io.BytesIO | BinaryIO | None:
         del self.headers["If-Modified-Since"]
         head = super().send_head()
         if head is not None and hasattr(head, "fileno"):

@@ -209,7 +209,9 @@ def same_kind(events: list[dict[str, object]], docs: dict[str, StoryDoc]) -> Par
     """Families with several events, at least one of several articles; every article at one time."""
     families: dict[str, list[list[str]]] = {}
     for event in events:
-        families.setdefault(str(event["family"]), []).append(list(event["members"]))  # type: ignore[call-overload]
+        members = event["members"]
+        assert isinstance(members, list)
+        families.setdefault(str(event["family"]), []).append(list(members))
     gold = [
         event
         for name, family in families.items()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.core import TyperGroup
 from typer.main import get_command
 
 from presseschau.cli import app
@@ -27,7 +28,9 @@ def compose(name: str) -> dict[str, Any]:
 
 
 def commands() -> set[str]:
-    return set(get_command(app).commands)  # type: ignore[attr-defined]
+    cli = get_command(app)
+    assert isinstance(cli, TyperGroup)  # an app of several commands
+    return set(cli.commands)
 
 
 def test_containerfile_is_multi_stage_unprivileged_and_checks_health() -> None:

@@ -84,11 +84,14 @@ def test_units_exposure_is_rated_ok(root: Path, unit: str) -> None:
 
 def test_the_units_commands_exist() -> None:
     """Every subcommand the units start is a command of this version."""
+    from typer.core import TyperGroup
     from typer.main import get_command
 
     from presseschau.cli import app
 
-    names = set(get_command(app).commands)  # type: ignore[attr-defined]
+    cli = get_command(app)
+    assert isinstance(cli, TyperGroup)  # an app of several commands
+    names = set(cli.commands)
     for unit in UNITS:
         for command in directives(unit)["ExecStart"] + directives(unit)["ExecStartPre"]:
             assert command.split()[1] in names, command

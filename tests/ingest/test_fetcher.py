@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 
@@ -31,9 +34,9 @@ def public_resolver(host: str, port: int) -> list[str]:
     return {"news.example": [PUBLIC_IP], "evil.example": ["10.0.0.7"], "mixed.example": [PUBLIC_IP, "127.0.0.1"]}[host]
 
 
-def strict_settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"allow_private_addresses": False, "politeness_delay_s": 0.0, **overrides}
-    return Settings(**values)  # type: ignore[arg-type]
+def strict_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"allow_private_addresses": False, "politeness_delay_s": 0.0, **overrides}
+    return Settings(**values)
 
 
 # URL rules ----------------------------------------------------------------------------------------
@@ -112,8 +115,8 @@ def test_normalize_url_drops_tracking_and_fragments() -> None:
     assert normalize_url("/b/c", "http://news.example/a/") == "http://news.example/b/c"
 
 
-def test_loopback_server_refused_with_clear_message(news_site: NewsSite, data_dir: object) -> None:
-    context = AppContext.for_data_dir(data_dir, allow_private_addresses=False, politeness_delay_s=0.0)  # type: ignore[arg-type]
+def test_loopback_server_refused_with_clear_message(news_site: NewsSite, data_dir: Path) -> None:
+    context = AppContext.for_data_dir(data_dir, allow_private_addresses=False, politeness_delay_s=0.0)
     with Fetcher(context.settings) as fetcher, pytest.raises(BlockedAddress) as caught:
         fetcher.get(news_site.url("/news/harbour").replace("localhost", "127.0.0.1"))
     message = str(caught.value)

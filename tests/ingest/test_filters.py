@@ -89,7 +89,7 @@ def test_all_rules_of_an_article_share_one_time_budget(monkeypatch: pytest.Monke
 
     rules = build_filters(include=[f"/(.*a){{3}}z{n}/" for n in range(100)])
     slow = filters_module.SourceFilters(
-        tuple(filters_module.Rule(rule.text, rule.fields, SlowPattern()) for rule in rules.include)  # type: ignore[arg-type]
+        tuple(filters_module.Rule(rule.text, rule.fields, SlowPattern()) for rule in rules.include)  # type: ignore[arg-type]  # a stand-in for regex.Pattern
     )
     reason = screen(slow, values(title="a" * 400, body="a" * 400))
     assert reason is not None and "ran out of time" in reason
@@ -101,11 +101,11 @@ def test_all_rules_of_an_article_share_one_time_budget(monkeypatch: pytest.Monke
 
 def test_rules_that_are_not_text_are_refused_with_a_clear_error() -> None:
     with pytest.raises(FilterError, match="include rule 5: expected text"):
-        build_filters(include=[5])  # type: ignore[list-item]
+        build_filters(include=[5])  # type: ignore[list-item]  # the wrong type is the test
     with pytest.raises(FilterError, match="exclude rules: expected a list"):
         build_filters(exclude="Sport")
     with pytest.raises(FilterError, match="whole number"):
-        build_filters(min_words="5")  # type: ignore[arg-type]
+        build_filters(min_words="5")  # type: ignore[arg-type]  # the wrong type is the test
 
 
 def test_exclude_include_and_minimum_length_reasons() -> None:

@@ -174,7 +174,8 @@ def test_item_failures_are_recorded_and_retried(news_site: NewsSite, ingest_cont
         "/news/damaged": "ok",  # two bad bytes do not cost the article
         "/news/flaky": "failed",
     }
-    assert rows[news_site.url("/news/binary")].fetch_error.startswith("invalid_encoding")  # type: ignore[union-attr]
+    binary_error = rows[news_site.url("/news/binary")].fetch_error
+    assert binary_error is not None and binary_error.startswith("invalid_encoding")
     assert rows[news_site.url("/news/german")].language == "de"
     queued = set(translation_states(ingest_context))
     assert queued == {rows[news_site.url("/news/harbour")].id, rows[news_site.url("/news/damaged")].id}

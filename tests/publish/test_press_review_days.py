@@ -14,10 +14,10 @@ from presseschau.app import AppContext
 from presseschau.publish.formatting import plural
 from presseschau.web import public as web_app
 from presseschau.web.app import create_app
-from tests.stories.story_data import QUAKE, STARSHIP, publish_event
+from tests.stories.story_data import QUAKE, STARSHIP, Report, publish_event
 
 
-def _shifted(reports: list[tuple], days: int) -> list[tuple]:  # type: ignore[type-arg]
+def _shifted(reports: list[Report], days: int) -> list[Report]:
     return [(*report[:5], report[5] + timedelta(days=days)) for report in reports]
 
 

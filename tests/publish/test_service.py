@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
 from presseschau.publish import service
@@ -171,9 +173,9 @@ def test_change_slug_records_history_and_refuses_taken_or_bad_slugs(context: App
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, data_dir: object) -> Iterator[AppContext]:
+def any_store(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[AppContext]:
     overrides = {"database_url": request.getfixturevalue("postgres_url")} if request.param == "postgresql" else {}
-    ctx = AppContext.for_data_dir(data_dir, **overrides)  # type: ignore[arg-type]
+    ctx = AppContext.for_data_dir(data_dir, **overrides)
     yield ctx
     ctx.close()
 
@@ -190,9 +192,9 @@ def test_a_slug_taken_by_a_concurrent_publisher_is_skipped(
     real_taken = service._taken_slugs
     stale = {"calls": 0}
 
-    def taken_once_stale(*args: object) -> set[str]:
+    def taken_once_stale(session: Session, language: str, base: str, own_id: int | None) -> set[str]:
         stale["calls"] += 1
-        return set() if stale["calls"] == 1 else real_taken(*args)  # type: ignore[arg-type]
+        return set() if stale["calls"] == 1 else real_taken(session, language, base, own_id)
 
     monkeypatch.setattr(service, "_taken_slugs", taken_once_stale)
     with any_store.database.session() as session:

@@ -31,7 +31,8 @@ def test_build_writes_the_whole_site(context: AppContext, tmp_path: Path) -> Non
     assert report.articles == 5
     assert report.written == report.total > 5
     for item in made:
-        page = out / item.slug / "index.html"  # type: ignore[operator]
+        assert item.slug is not None
+        page = out / item.slug / "index.html"
         assert page.is_file()
     for name in [
         "index.html",

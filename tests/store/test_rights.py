@@ -8,6 +8,7 @@ from presseschau.content import Paragraph
 from presseschau.store.rights import (
     ReuseDecision,
     ReuseError,
+    ReuseMode,
     decide_reuse,
     excerpt_paragraphs,
     parse_reuse_mode,
@@ -87,8 +88,8 @@ def test_quote_is_the_opening_sentences() -> None:
 
 
 @pytest.mark.parametrize("mode", ["full", "excerpt", "quote", "headline"])
-def test_each_mode_carries_no_more_than_the_full_text(mode: str) -> None:
-    decision = ReuseDecision(mode, "test", excerpt_words=20)  # type: ignore[arg-type]
+def test_each_mode_carries_no_more_than_the_full_text(mode: ReuseMode) -> None:
+    decision = ReuseDecision(mode, "test", excerpt_words=20)
     words = word_count(reusable_paragraphs(LONG, decision))
     assert words <= word_count(LONG)
     if mode == "excerpt":

@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 from presseschau.config import Settings
 from tests.publish.factories import Published, make_article, make_source
 
-QUAKE = [
+# One outlet's report: outlet, English title, German title, English and German paragraphs, time.
+Report = tuple[str, str, str, list[str], list[str], datetime]
+
+QUAKE: list[Report] = [
     (
         "Meridian Post",
         "Strong earthquake shakes western Turkey, buildings collapse in Manisa",
@@ -39,7 +42,7 @@ QUAKE = [
         datetime(2026, 11, 9, 11, 0, tzinfo=UTC),
     ),
 ]
-STARSHIP = [
+STARSHIP: list[Report] = [
     (
         "Continental Review",
         "SpaceX Starship reaches orbit and catches its booster",
@@ -71,7 +74,7 @@ STARSHIP = [
 ]
 
 
-def publish_event(session: Session, settings: Settings, reports: list[tuple], publish: bool = True) -> list[Published]:  # type: ignore[type-arg]
+def publish_event(session: Session, settings: Settings, reports: list[Report], publish: bool = True) -> list[Published]:
     made = []
     for outlet, title_en, title_de, body_en, body_de, when in reports:
         source = make_source(session, outlet)

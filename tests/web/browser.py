@@ -5,6 +5,7 @@ The fixtures built on them (`server`, `browser`) are in tests/web/conftest.py.""
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import socket
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -30,6 +31,13 @@ ARTIFACTS = Path(os.environ.get("PRESSESCHAU_ARTIFACTS", Path(__file__).resolve(
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
 WINDOW_SIZE = (1280, 900)
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """Python's file server for a built static site, without a log line on stderr per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
@@ -83,7 +84,8 @@ def _flatten(routes: list[Any]) -> Iterator[Any]:
 
 def _admin_routes(client: TestClient) -> list[tuple[str, str]]:
     routes: list[tuple[str, str]] = []
-    for route in _flatten(client.app.routes):  # type: ignore[attr-defined]
+    assert isinstance(client.app, FastAPI)
+    for route in _flatten(client.app.routes):
         if isinstance(route, APIRoute) and route.path.startswith("/admin"):
             path = route.path.replace("{translation_id}", "1").replace("{source_id}", "1").replace("{user_id}", "1")
             routes.extend((method, path) for method in sorted(route.methods or ()))
@@ -270,7 +272,8 @@ def test_editors_cannot_manage_sources_or_users(client: TestClient) -> None:
 
 def test_admin_pages_are_not_cached_publicly(client: TestClient, held: Published) -> None:
     login(client)
-    cache = client.app.state.page_cache  # type: ignore[attr-defined]
+    assert isinstance(client.app, FastAPI)
+    cache = client.app.state.page_cache
     for path in ("/admin/", "/admin/warteschlange", f"/admin/uebersetzung/{held.translation_id}", "/admin/quellen"):
         response = client.get(path)
         assert response.status_code == 200, path

@@ -145,7 +145,7 @@ def test_refilter_then_release_by_an_editor(context: AppContext, client: TestCli
     sport = _article(context, source.id, "Sport results tonight")
     _article(context, source.id, "Ukraine talks resume")
     with context.database.session() as session:
-        session.get(Source, source.id).filters = build_filters(exclude=["title:sport"]).to_json()  # type: ignore[union-attr]
+        session.get_one(Source, source.id).filters = build_filters(exclude=["title:sport"]).to_json()
 
     token = login(client)
     refiltered = client.post(f"/admin/quellen/{source.id}/neu-filtern", data={"csrf_token": token})

@@ -120,7 +120,7 @@ def test_fetch_now_runs_the_clis_fetch_for_one_source(
     with context.database.session() as session:
         stored = session.scalars(select(Article.source_id).where(Article.fetch_status == "ok")).all()
         assert stored == [source.id, source.id]  # only this source was polled
-        assert session.get(Source, other.id).last_polled_at is None  # type: ignore[union-attr]
+        assert session.get_one(Source, other.id).last_polled_at is None
     again = client.post(f"/admin/quellen/{source.id}/abrufen", data={"csrf_token": token})
     assert "der Feed ist seit dem letzten Abruf unverändert" in again.text
     assert client.post("/admin/quellen/999/abrufen", data={"csrf_token": token}).status_code == 404
@@ -231,7 +231,7 @@ def test_bulk_release_and_reject_of_held_articles(context: AppContext, client: T
     assert "1 Artikel abgelehnt; sie werden nie übersetzt." in rejected.text
     assert f"Artikel {chosen[2]}: wird von keinem Filter zurückgehalten (Status ok)" in rejected.text
     with context.database.session() as session:
-        statuses = [session.get(Article, article_id).fetch_status for article_id in chosen]  # type: ignore[union-attr]
+        statuses = [session.get_one(Article, article_id).fetch_status for article_id in chosen]
     assert statuses == ["ok", "rejected", "ok"]
     assert "Kein Artikel zurückgehalten." in client.get("/admin/gefiltert").text
 

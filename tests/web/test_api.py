@@ -112,7 +112,7 @@ def test_a_read_only_token_reads_but_changes_nothing(client: TestClient, context
         }
     assert source_names(context) == ["Guardian"]
     with context.database.session() as session:
-        assert session.get(Translation, article.translation_id).status == "done"  # type: ignore[union-attr]
+        assert session.get_one(Translation, article.translation_id).status == "done"
 
 
 def test_an_editor_token_retranslates_but_cannot_change_sources(client: TestClient, context: AppContext) -> None:

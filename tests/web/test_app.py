@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 
@@ -201,7 +202,8 @@ def test_head_answers_like_get_without_a_body(client: TestClient, site: list[Pub
 
 
 def test_page_cache_serves_repeat_requests(client: TestClient, site: list[Published]) -> None:
-    cache = client.app.state.page_cache  # type: ignore[attr-defined]
+    assert isinstance(client.app, FastAPI)
+    cache = client.app.state.page_cache
     url = f"/{site[0].slug}/"
     client.get(url)
     hits = cache.hits

@@ -13,7 +13,7 @@ from presseschau.app import AppContext
 from presseschau.content import paragraphs_from_json
 from presseschau.store.models import Translation
 from tests.publish.factories import Published, make_site
-from tests.web.browser import navigate, screenshot
+from tests.web.browser import QuietFiles, navigate, screenshot
 
 # The helpers live in tests/web/browser.py, the fixtures in tests/web/conftest.py; these names stay
 # importable from here for modules written against the old layout
@@ -103,8 +103,7 @@ def static_server(context: AppContext, tmp_path: Path) -> Iterator[tuple[str, li
         made = make_site(session, context.settings, 5)
     out = tmp_path / "site"
     build_site(context.database, context.settings, out)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    handler = functools.partial(QuietFiles, directory=str(out))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -15,6 +15,7 @@ from presseschau.publish.queries import rank_related
 from presseschau.web import public as web_app
 from presseschau.web.app import create_app
 from tests.demo_site import load_demo_site
+from tests.web.browser import QuietFiles
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -100,7 +101,7 @@ def _server_hits(context: AppContext, query: str) -> set[str]:
 
     with context.database.session() as session:
         ids = [hit.publication_id for hit in search.search(session, query, context.settings.target_language)]
-        return {session.get(Publication, i).slug for i in ids}  # type: ignore[union-attr]
+        return {session.get_one(Publication, i).slug for i in ids}
 
 
 def test_sqlite_search_understands_german_compounds_and_english_names(
@@ -136,8 +137,7 @@ def test_static_search_finds_what_the_server_finds(
 
     out = tmp_path / "site"
     build_site(context.database, context.settings, out)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    handler = functools.partial(QuietFiles, directory=str(out))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -8,7 +8,9 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Scope
 
 from presseschau.app import AppContext
 from presseschau.editorial.users import add_user
@@ -46,7 +48,7 @@ def _post(
     """POST `chunks` straight to the ASGI app; returns the status and how many chunks it read."""
     consumed = 0
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         nonlocal consumed
         chunk = next(chunks, None)
         if chunk is None:
@@ -56,16 +58,16 @@ def _post(
 
     statuses: list[int] = []
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
-            statuses.append(int(message["status"]))  # type: ignore[call-overload]
+            statuses.append(int(message["status"]))
 
     headers = [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded")]
     if cookies:
         headers.append((b"cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
     if content_length is not None:
         headers.append((b"content-length", str(content_length).encode()))
-    scope = {
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -79,7 +81,8 @@ def _post(
         "client": ("127.0.0.1", 40000),
         "server": ("testserver", 80),
     }
-    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert isinstance(client.app, FastAPI)
+    asyncio.run(client.app(scope, receive, send))
     return statuses[0], consumed
 
 
