@@ -84,7 +84,7 @@ def test_stories_show_prints_titles_and_outlets_as_text(data_dir: Path) -> None:
             context.settings,
             [("Barnes &amp; Noble\x1b[31m", QUAKE[0][1], "AT&amp;T &lt;b&gt;", *QUAKE[0][3:])],
         )
-        story_id = session.get(StoryArticle, made[0].translation_id).story_id  # type: ignore[union-attr]
+        story_id = session.get_one(StoryArticle, made[0].translation_id).story_id
     context.close()
     code, output = _run(data_dir, "stories", "show", str(story_id))
     assert code == 0, output

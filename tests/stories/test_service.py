@@ -48,8 +48,8 @@ def test_regrouping_is_idempotent_and_keeps_editors_decisions(context: AppContex
         rocket = publish_event(session, context.settings, STARSHIP)
     with context.database.session() as session:
         assert service.group_pending(session, context.settings) == service.GroupReport(0, 0)
-        quake_story = session.get(StoryArticle, quake[0].translation_id).story_id  # type: ignore[union-attr]
-        rocket_story = session.get(StoryArticle, rocket[0].translation_id).story_id  # type: ignore[union-attr]
+        quake_story = session.get_one(StoryArticle, quake[0].translation_id).story_id
+        rocket_story = session.get_one(StoryArticle, rocket[0].translation_id).story_id
         service.set_headline(session, quake_story, "  Beben in der\x01 Westtürkei  ", "anna")
         new = service.split(session, rocket_story, [rocket[1].translation_id], "anna", context.settings)
         service.merge(session, quake_story, [new.id], "anna")
@@ -64,14 +64,14 @@ def test_regrouping_is_idempotent_and_keeps_editors_decisions(context: AppContex
         [quake[0].translation_id, quake[1].translation_id, rocket[1].translation_id, late[0].translation_id]
     )
     with context.database.session() as session:
-        assert session.get(Story, quake_story).headline == "Beben in der Westtürkei"  # type: ignore[union-attr]
+        assert session.get_one(Story, quake_story).headline == "Beben in der Westtürkei"
         assert session.scalar(select(func.count(Story.id))) == 2
 
 
 def test_editors_changes_are_validated(context: AppContext) -> None:
     with context.database.session() as session:
         quake = publish_event(session, context.settings, QUAKE)
-        story_id = session.get(StoryArticle, quake[0].translation_id).story_id  # type: ignore[union-attr]
+        story_id = session.get_one(StoryArticle, quake[0].translation_id).story_id
         with pytest.raises(service.StoryError):
             service.split(
                 session, story_id, [quake[0].translation_id, quake[1].translation_id], "anna", context.settings
@@ -94,7 +94,7 @@ def test_review_order_coverage_first_then_editor(context: AppContext) -> None:
         lone = publish_event(session, context.settings, [STARSHIP[0]])
         found = service.review(session, context.settings, DAY)
         assert [len(item.members) for item in found] == [2, 1]
-        lone_story = session.get(StoryArticle, lone[0].translation_id).story_id  # type: ignore[union-attr]
+        lone_story = session.get_one(StoryArticle, lone[0].translation_id).story_id
         service.reorder(session, context.settings, DAY, [lone_story], "anna")
         assert next(item.story.id for item in service.review(session, context.settings, DAY)) == lone_story
         with pytest.raises(service.StoryError):
@@ -111,7 +111,7 @@ def test_the_day_is_the_local_day(context: AppContext) -> None:
     assert service.local_day(late, context.settings) == date(2026, 11, 10)
     with context.database.session() as session:
         made = make_article(session, context.settings, published_at=late, title_de="Spät", title_en="Late")
-        story_id = session.get(StoryArticle, made.translation_id).story_id  # type: ignore[union-attr]
+        story_id = session.get_one(StoryArticle, made.translation_id).story_id
         assert service.get_story(session, story_id).day == "2026-11-10"
         assert service.parse_day("2026-11-10") == date(2026, 11, 10)
         with pytest.raises(ValueError):
@@ -176,7 +176,7 @@ def test_a_date_only_original_is_on_its_own_day_in_any_time_zone(context: AppCon
         assert article is not None
         article.published_date_only = True
         publish(session, settings, made.article_id)
-        story_id = session.get(StoryArticle, made.translation_id).story_id  # type: ignore[union-attr]
+        story_id = session.get_one(StoryArticle, made.translation_id).story_id
         assert service.get_story(session, story_id).day == "2026-11-09"
 
 

@@ -134,7 +134,7 @@ def test_coverage_check_reports_what_still_fails_and_marks_incomplete() -> None:
 class ShorteningEngine(FakeEngine):
     """Returns only the first few words of long segments: an engine that silently truncates."""
 
-    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         outputs = super().translate_batch(segments, source_language, target_language)
         return [" ".join(o.split()[:3]) if len(o.split()) > 6 else o for o in outputs]
 
@@ -155,7 +155,7 @@ class NumberDroppingEngine(FakeEngine):
         super().__init__()
         self.drops = drops
 
-    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         outputs = super().translate_batch(segments, source_language, target_language)
         return [
             re.sub(r"\d+", "", output) if self.attempts[segment] <= self.drops else output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def libre() -> Iterator[FakeLibreTranslate]:
     clear_engine_cache()
 
 
-def settings_for(data_dir: Path, libre: FakeLibreTranslate, **overrides: object) -> dict[str, object]:
+def settings_for(data_dir: Path, libre: FakeLibreTranslate, **overrides: Any) -> dict[str, Any]:
     return {
         "engine": "libretranslate",
         "libretranslate_url": libre.url,
@@ -71,7 +72,7 @@ def test_article_is_split_by_the_servers_char_and_batch_limits(ctx: AppContext, 
 
 def test_long_sentences_are_split_below_the_char_limit(data_dir: Path, libre: FakeLibreTranslate) -> None:
     libre.char_limit = 120
-    settings = Settings(data_dir=data_dir, **settings_for(data_dir, libre))  # type: ignore[arg-type]
+    settings = Settings(data_dir=data_dir, **settings_for(data_dir, libre))
     engine = get_engine("libretranslate", settings)
     assert isinstance(engine, LibreTranslateEngine) and engine.max_input_tokens == 120
     long = "The market rose sharply today, and prices fell in the capital city, " * 3
@@ -128,18 +129,18 @@ def test_wrong_key_is_an_auth_error_without_the_key(
 
 def test_engines_listing(data_dir: Path, libre: FakeLibreTranslate) -> None:
     spec = next(s for s in engine_specs() if s.name == "libretranslate")
-    ready, details = spec.probe(Settings(data_dir=data_dir, **settings_for(data_dir, libre)))  # type: ignore[arg-type]
+    ready, details = spec.probe(Settings(data_dir=data_dir, **settings_for(data_dir, libre)))
     assert ready and details == "configured; reachable; 400 characters per request; languages: de, en; no quota"
     libre.stop()
     clear_engine_cache()
-    ready, details = spec.probe(Settings(data_dir=data_dir, **settings_for(data_dir, libre)))  # type: ignore[arg-type]
+    ready, details = spec.probe(Settings(data_dir=data_dir, **settings_for(data_dir, libre)))
     assert not ready and details.startswith("configured; not reachable: libretranslate: connection failed")
 
 
 def test_text_that_the_servers_unescaping_would_change_goes_as_escaped_html(
     data_dir: Path, libre: FakeLibreTranslate
 ) -> None:
-    settings = Settings(data_dir=data_dir, **settings_for(data_dir, libre))  # type: ignore[arg-type]
+    settings = Settings(data_dir=data_dir, **settings_for(data_dir, libre))
     engine = get_engine("libretranslate", settings)
     texts = ["Profits & losses at AT&T: 3 < 4.", "The &amp; sign and &copy stay as written.", "Prices fell."]
     assert engine.translate_batch(texts, "en", "de") == [fake_german(t) for t in texts]

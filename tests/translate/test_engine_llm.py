@@ -29,7 +29,7 @@ def llm() -> Iterator[FakeOpenAI]:
     clear_engine_cache()
 
 
-def options(llm: FakeOpenAI, **overrides: object) -> dict[str, object]:
+def options(llm: FakeOpenAI, **overrides: Any) -> dict[str, Any]:
     return {
         "engine": "llm",
         "llm_base_url": llm.url + "/v1",
@@ -163,7 +163,7 @@ def test_malformed_answers_never_shift_paragraphs(
 
 
 def test_untrusted_requests_are_halved_not_sent_block_by_block(llm: FakeOpenAI, data_dir: Path) -> None:
-    settings = Settings(data_dir=data_dir, **options(llm))  # type: ignore[arg-type]
+    settings = Settings(data_dir=data_dir, **options(llm))
     engine = get_engine("llm", settings)
     segments = [f"Report {n} said the troops moved toward the city today." for n in range(16)]
     llm.block_faults.append(("merge_renumber", 5))
@@ -175,7 +175,7 @@ def test_untrusted_requests_are_halved_not_sent_block_by_block(llm: FakeOpenAI, 
 def test_context_window_sizes_requests_and_prompt_carries_glossary_and_context(data_dir: Path, llm: FakeOpenAI) -> None:
     glossary = data_dir / "glossary.tsv"
     glossary.write_text("Kyiv\tKiew\n", encoding="utf-8")
-    settings = Settings(data_dir=data_dir, glossary_path=glossary, **options(llm, llm_context_tokens=1024))  # type: ignore[arg-type]
+    settings = Settings(data_dir=data_dir, glossary_path=glossary, **options(llm, llm_context_tokens=1024))
     engine = get_engine("llm", settings)
     assert isinstance(engine, LLMEngine) and not engine.substitute_terms
     segments = [f"Report {n} said the troops moved toward Kyiv today." for n in range(30)]
@@ -238,13 +238,13 @@ def test_a_block_that_never_comes_back_keeps_the_article_unpublished(ctx: AppCon
 def test_engines_listing_and_key_not_logged(data_dir: Path, llm: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     spec = next(s for s in engine_specs() if s.name == "llm")
-    ready, details = spec.probe(Settings(data_dir=data_dir, **options(llm)))  # type: ignore[arg-type]
+    ready, details = spec.probe(Settings(data_dir=data_dir, **options(llm)))
     assert ready and details.startswith("configured; reachable; model fake-llm; 0.5/1.5 per 1k tokens")
     clear_engine_cache()
-    ready, details = spec.probe(Settings(data_dir=data_dir, **options(llm, llm_model="other")))  # type: ignore[arg-type]
+    ready, details = spec.probe(Settings(data_dir=data_dir, **options(llm, llm_model="other")))
     assert not ready and "model other not served" in details
     clear_engine_cache()
-    ready, details = spec.probe(Settings(data_dir=data_dir, **options(llm, llm_api_key="sk-wrong")))  # type: ignore[arg-type]
+    ready, details = spec.probe(Settings(data_dir=data_dir, **options(llm, llm_api_key="sk-wrong")))
     assert not ready and "credentials rejected (401)" in details
     assert KEY not in caplog.text and "sk-wrong" not in caplog.text
 

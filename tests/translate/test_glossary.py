@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_terms_enforced_through_the_engine() -> None:
 
 
 class ManglingEngine(FakeEngine):
-    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         return [s.replace("Kiew", "Kyjiw") for s in super().translate_batch(segments, source_language, target_language)]
 
 

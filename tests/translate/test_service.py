@@ -177,7 +177,7 @@ def test_translate_cli_runs_the_queue(data_dir: Path, registered_fake: FakeEngin
 
 
 class ExplodingEngine(FakeEngine):
-    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         if any("3" in s for s in segments):
             raise RuntimeError("CUDA out of memory")
         return super().translate_batch(segments, source_language, target_language)
@@ -347,7 +347,7 @@ def test_the_lease_is_renewed_while_a_slow_article_is_translated(
 
 
 class InterruptedEngine(FakeEngine):
-    def translate_batch(self, segments, source_language, target_language):  # type: ignore[no-untyped-def]
+    def translate_batch(self, segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         raise KeyboardInterrupt
 
 
