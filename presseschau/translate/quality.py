@@ -824,7 +824,8 @@ def _names(
     if evidence.added:
         weight += _ADDED_WEIGHT
     words = evidence.lost + evidence.fewer + evidence.added
-    return _sigmoid((weight - _NAMES_WEIGHT) / 0.05) * 0.97, tuple(dict.fromkeys(words))
+    # Graded below the flag (a rarer name lost alone ~0.08, with a mention fewer ~0.26) for the ranking.
+    return _sigmoid((weight - _NAMES_WEIGHT) / 0.15) * 0.97, tuple(dict.fromkeys(words))
 
 
 # Chosen on FLORES dev's tuning part (bench/quality.py, with the Firefox models' outputs beside the

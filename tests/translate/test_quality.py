@@ -219,3 +219,50 @@ def test_a_target_language_without_word_frequencies_is_scored() -> None:
     pairs = [("Obama met Merkel in Paris.", "Obama a rescontré Schmidt a Paris.")]
     quality = estimate_paragraphs(pairs, QualityOptions("en", "wa"))[0]
     assert "names" not in quality.flag_names and quality.risk < DEFAULT_RISK_THRESHOLD
+
+
+def names_flagged(source: str, target: str) -> bool:
+    return "names" in estimate_paragraphs([(source, target)])[0].flag_names
+
+
+def test_a_first_name_kept_is_no_trace_of_a_family_name_changed() -> None:
+    # "Galileo" and "Galilei" share "galil": the output's Galileo stands for the first name only.
+    source = "In 1610, the Italian astronomer Galileo Galilei used a telescope to observe that Venus has phases."
+    clean = "Im Jahr 1610 beobachtete der italienische Astronom Galileo Galilei mit einem Teleskop die Venusphasen."
+    assert not names_flagged(source, clean)
+    assert names_flagged(source, clean.replace("Galilei", "Glynn"))
+
+
+def test_a_well_known_name_lost_alone_is_flagged_but_a_rare_one_is_not() -> None:
+    source = "He recently lost against Raonic in the Brisbane Open, officials said on Monday."
+    clean = "Vor kurzem verlor er bei den Brisbane Open gegen Raonic, sagten Beamte am Montag."
+    assert not names_flagged(source, clean)
+    # Brisbane is known to both languages' word lists: gone without a trace, it was changed.
+    assert names_flagged(source, clean.replace("Brisbane", "Sydney"))
+    # A rare English word German's list lacks may be a term the output translated: not alone.
+    assert not names_flagged(
+        "The guards of the Sultan were Janissary soldiers in red coats.",
+        "Die Wachen des Sultans waren Janitscharen in roten Mänteln.",
+    )
+
+
+def test_german_words_that_english_shares_and_compounds_are_no_added_names() -> None:
+    # Tempo and Grab are English dictionary words, Truppenabschussrampe is a compound of German words:
+    # none is a name put in place of "Preliminary" (a word German translates).
+    source = "Maroochydore then won the Preliminary Final at a fast pace near the old launching pad."
+    target = "Maroochydore gewann dann das Vorfinale in hohem Tempo nahe der alten Truppenabschussrampe am Grab."
+    assert not names_flagged(source, target)
+
+
+def test_one_mention_of_a_name_changed_with_another_in_its_place_is_flagged() -> None:
+    source = "28-year-old Vidal had joined Barça three seasons ago. Since then, Vidal had played 49 games."
+    clean = "Der 28-jährige Vidal war vor drei Spielzeiten zu Barça gekommen. Seitdem hatte Vidal 49 Partien gespielt."
+    assert not names_flagged(source, clean)
+    assert names_flagged(source, clean.replace("Vidal", "Alonso", 1))
+
+
+def test_a_name_changed_inside_a_german_compound_is_flagged() -> None:
+    source = "The Apollo-Soyuz mission was the first joint flight of the two space programmes."
+    clean = "Die Apollo-Sojus-Mission war der erste gemeinsame Flug der beiden Raumfahrtprogramme."
+    assert not names_flagged(source, clean)  # Soyuz → Sojus: a transliteration
+    assert names_flagged(source, clean.replace("Apollo", "Kennedy"))
