@@ -609,11 +609,11 @@ def _name_runs(source: str, common: frozenset[str] = frozenset()) -> list[list[s
 
 
 def _name_survives(
-    name: str, target_folded: str, target_words: list[str], others: dict[str, frozenset[str]] | None = None
+    name: str, target_folded: str, target_words: list[str], others: frozenset[str] = frozenset()
 ) -> bool:
-    """Whether the source's name is in the output in some form. `others` gives for an output word the
-    other names of the source (folded, spelled) it starts with: such a word stands for that name, not for
-    this one (Galileo is no trace of Galilei, though they share "galil")."""
+    """Whether the source's name is in the output in some form. `others` holds the output words that
+    spell other names of the source: such a word stands for that name, not for this one (Galileo is no
+    trace of Galilei, though they share "galil")."""
     if "://" in name or "@" in name or name.startswith("#"):
         return name.lower() in target_folded
     folded = _fold(name)
@@ -621,7 +621,7 @@ def _name_survives(
         return True
     spelled = _spelling(folded)
     if others:
-        target_words = [word for word in target_words if word.startswith(spelled) or not others.get(word, ())]
+        target_words = [word for word in target_words if word not in others]
     if len(folded) <= 3:
         return any(word.startswith(spelled) for word in target_words)
     # Inflected (Stanfords), compounded (Stanford-Forscher), transliterated (Khamenei → Chamenei).
@@ -762,15 +762,19 @@ def _name_evidence(source: str, target: str, common: frozenset[str], target_lang
     words = {_fold(part) for word in _words(target) for part in [word, *_PARTS.split(word)]}
     target_words = [_spelling(word) for word in words]
     spelled_names = {_spelling(_fold(name)) for run in runs for name in run if len(name) >= 4}
-    # The source names each output word starts with (Galileo → {galileo}), to tell whose trace it is.
-    starts = {word: frozenset(name for name in spelled_names if word.startswith(name)) for word in target_words}
+    # The source names that output words start with (galileo → {galileo}), to tell whose trace each is.
+    starts: dict[str, set[str]] = {}
+    for word in target_words:
+        for spelled in spelled_names:
+            if word.startswith(spelled):
+                starts.setdefault(word, set()).add(spelled)
     whole = part = strong = 0
     lost: list[str] = []
     for run in runs:
         missing = []
         for name in run:
             spelled = _spelling(_fold(name))
-            others = {word: names - {spelled} for word, names in starts.items() if names - {spelled}}
+            others = frozenset(word for word, names in starts.items() if not word.startswith(spelled) and names)
             if not _name_survives(name, target_folded, target_words, others):
                 missing.append(name)
         if not missing:
