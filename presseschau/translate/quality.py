@@ -37,6 +37,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
@@ -564,6 +565,19 @@ def _spelling(word: str) -> str:
     return word
 
 
+def _alike(word: str, other: str) -> bool:
+    """Whether two words (folded, spelled) are spellings of one name: the same first letter and most
+    letters in the same order (Drukgyal/Drukyel, Judean/Judäan); for words of five letters or more."""
+    if min(len(word), len(other)) < 5 or word[0] != other[0]:
+        return False
+    matcher = SequenceMatcher(None, word, other, autojunk=False)
+    return matcher.real_quick_ratio() >= _ALIKE and matcher.quick_ratio() >= _ALIKE and matcher.ratio() >= _ALIKE
+
+
+# The share of letters in common (difflib's ratio) from which two words spell one name.
+_ALIKE = 0.75
+
+
 def _shares_run(name: str, word: str, length: int) -> bool:
     """Whether two words share a run of at least `length` characters (a common substring)."""
     if length > len(name) or length > len(word):
@@ -624,7 +638,8 @@ def _name_survives(
         target_words = [word for word in target_words if word not in others]
     if len(folded) <= 3:
         return any(word.startswith(spelled) for word in target_words)
-    # Inflected (Stanfords), compounded (Stanford-Forscher), transliterated (Khamenei → Chamenei).
+    # Inflected (Stanfords), compounded (Stanford-Forscher), transliterated (Khamenei → Chamenei). Not
+    # `_alike`: a lost name is too often alike to another name of the output (measured on the tuning part).
     needed = max(3, math.ceil(0.7 * len(spelled)))
     return any(_shares_run(spelled, word, needed) for word in target_words)
 
@@ -867,7 +882,10 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
                 continue
             spelled = _spelling(folded)
             needed = max(3, math.ceil(0.7 * len(spelled)))
-            if not any(_shares_run(spelled, source_word, needed) for source_word in source_words):
+            if not any(
+                _shares_run(spelled, source_word, needed) or _alike(spelled, source_word)
+                for source_word in source_words
+            ):
                 added.append(word)
     # A word that reads as surely of the target language (Sieges, Katastrophisierung) is no name.
     identifier = restricted_identifier(tuple(sorted({"en", target_language})))
@@ -900,7 +918,12 @@ def _word_language(identifier: Any, word: str) -> str | None:
 @lru_cache(maxsize=65536)
 def _compound(word: str, language: str) -> bool:
     """Whether a word splits into known words of the language (Präsidial|amt, Regierung|s|sitz,
-    Truppen|abschuss|rampe); a short piece must be a frequent word, or names would split too (Dama|dian)."""
+    Truppen|abschuss|rampe); a short piece must be a frequent word, or names would split too (Dama|dian).
+    A frequent word of six letters or more at the end is enough (Bohr|modell, Supplementations|praktiken):
+    German compounds end in the word they name."""
+    for cut in range(3, len(word) - 5):
+        if _zipf(word[cut:], language) >= 3.0:
+            return True
     for cut in range(3, len(word) - 2):
         head, tail = word[:cut], word[cut:]
         heads = (head, head[:-1]) if head.endswith("s") and cut > 4 else (head,)
