@@ -769,10 +769,8 @@ class _NameEvidence:
     added: tuple[str, ...]  # name-like words of the output that the source lacks (the name put in place)
 
 
-def _name_evidence(source: str, target: str, common: frozenset[str], target_language: str) -> _NameEvidence | None:
+def _name_evidence(source: str, target: str, common: frozenset[str], target_language: str) -> _NameEvidence:
     runs = _name_runs(source, common)
-    if not runs:
-        return None
     target_folded = _fold(target)
     words = {_fold(part) for word in _words(target) for part in [word, *_PARTS.split(word)]}
     target_words = [_spelling(word) for word in words]
@@ -815,10 +813,14 @@ def _name_evidence(source: str, target: str, common: frozenset[str], target_lang
     return _NameEvidence(tuple(lost), whole, part, strong, fewer, added)
 
 
-def _known_in_both(name: str, target_language: str) -> bool:
-    """A name that both word lists know, as no English dictionary word: its loss is no rare word or typo
-    that the name test let through (Novemeber, Sealion)."""
-    return _zipf(name, "en") > 0.0 and _zipf(name, target_language) > 0.0 and not _english_lowercase(name)
+def _known_in_both(name: str, target_language: str, at_least: float = 0.0) -> bool:
+    """A name that both word lists know: its loss is no rare word or typo that the name test let through
+    (Novemeber, Sealion); added, no coinage of the output (Lightshow)."""
+    return _zipf(name, "en") > at_least and _zipf(name, target_language) > at_least
+
+
+# The frequency (Zipf) in both languages from which a name added flags by itself (Florida, Dublin).
+_KNOWN_ADDED = 2.0
 
 
 def _names(
@@ -832,15 +834,18 @@ def _names(
     translations translate words (Superintendent → Schulrat) and transliterate names (Ovechkin →
     Owetschkin). Weights: a name that both languages know lost whole 1.0 (a flag by itself), a rarer
     name lost whole or one part of a name lost 0.6, any other capitalised word lost 0.4, a name mentioned
-    fewer times than in the source 0.4, a name-like word added 0.6; the flag needs 1.0."""
+    fewer times than in the source 0.4, a name-like word added 0.6 — 1.0 (a flag by itself) when both
+    languages know it (Zipf > 2: Florida, not the coinage Lightshow); the flag needs 1.0."""
     evidence = _name_evidence(source, target, common, target_language)
-    if evidence is None or not (evidence.lost or evidence.fewer):
+    if not (evidence.lost or evidence.fewer or evidence.added):
         return 0.0, ()
     sure = evidence.strong * 1.0 + (evidence.whole - evidence.strong + evidence.part) * _SURE_WEIGHT
     weight = sure or (_UNSURE_WEIGHT if evidence.lost else 0.0)
     if evidence.fewer:
         weight += _FEWER_WEIGHT
-    if evidence.added:
+    if any(_known_in_both(word, target_language, _KNOWN_ADDED) for word in evidence.added):
+        weight += 1.0
+    elif evidence.added:
         weight += _ADDED_WEIGHT
     words = evidence.lost + evidence.fewer + evidence.added
     # Graded below the flag (a rarer name lost alone ~0.08, with a mention fewer ~0.26) for the ranking.
