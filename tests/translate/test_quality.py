@@ -291,3 +291,28 @@ def test_a_name_that_is_also_an_english_word_lost_alone_is_flagged() -> None:
     clean = "Der Vertrag wurde im August von den Gesandten Japans und des Gastgeberlandes unterzeichnet."
     assert not names_flagged(source, clean)
     assert names_flagged(source, clean.replace("Japans", "Chiles"))
+
+
+def test_a_sentence_dropped_where_the_output_split_another_is_flagged() -> None:
+    # The translation splits the long first sentence in two, so leaving out the last one keeps the count
+    # of sentences: the length alignment finds it.
+    source = (
+        "The council met on Monday evening to discuss the new budget for the city's schools and hospitals, "
+        "and after a long debate it agreed to raise spending on both by a tenth over the next two years. "
+        "The vote was close. "
+        "Several members said they would ask the regional government for help with the cost of repairing "
+        "the old bridge across the river, which has been closed to heavy traffic since the spring floods."
+    )
+    split = [
+        "Der Rat trat am Montagabend zusammen, um über den neuen Haushalt für die Schulen und Krankenhäuser "
+        "der Stadt zu beraten.",
+        "Nach einer langen Debatte beschloss er, die Ausgaben für beide in den nächsten zwei Jahren um ein "
+        "Zehntel zu erhöhen.",
+        "Die Abstimmung war knapp.",
+        "Mehrere Mitglieder sagten, sie würden die Regionalregierung um Hilfe bei den Kosten für die Reparatur "
+        "der alten Brücke über den Fluss bitten, die seit dem Frühjahrshochwasser für den Schwerverkehr "
+        "gesperrt ist.",
+    ]
+    clean_quality, cut_quality = estimate_paragraphs([(source, " ".join(split)), (source, " ".join(split[:-1]))])
+    assert "dropped_sentence" not in clean_quality.flag_names
+    assert "dropped_sentence" in cut_quality.flag_names
