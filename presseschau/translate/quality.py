@@ -871,13 +871,27 @@ def _name_evidence(source: str, target: str, common: frozenset[str], target_lang
     return _NameEvidence(tuple(lost), whole, part, strong, fewer, added)
 
 
-def _known_in_both(name: str, target_language: str, at_least: float = 0.0) -> bool:
-    """A name that both word lists know: its loss is no rare word or typo that the name test let through
-    (Novemeber, Sealion); added, no coinage of the output (Lightshow)."""
-    return _zipf(name, "en") > at_least and _zipf(name, target_language) > at_least
+def _known_in_both(name: str, target_language: str) -> bool:
+    """A lost name that both word lists know, a word of letters that no English dictionary writes in lower
+    case: its loss is no rare word or typo that the name test let through (Novemeber, Sealion), nor a
+    word German happens to share (Fair, Don), nor an abbreviation (B&Bs, Nov-Feb)."""
+    return (
+        name.isalpha()
+        and _zipf(name, "en") > 0.0
+        and _zipf(name, target_language) > 0.0
+        and not _english_lowercase(name)
+    )
 
 
-# The frequency (Zipf) in both languages from which a name added flags by itself (Florida, Dublin).
+def _known_added(word: str, target_language: str) -> bool:
+    """An added name that both languages know (Zipf > 2: Florida, not the coinage Lightshow) and English
+    uses at least as much as the target language: a word the target language uses more is rather its own
+    (Diskette, Roadtrip)."""
+    english, native = _zipf(word, "en"), _zipf(word, target_language)
+    return word.isalpha() and english > _KNOWN_ADDED and native > _KNOWN_ADDED and english >= native - 0.1
+
+
+# The frequency (Zipf) in both languages from which a name added flags by itself.
 _KNOWN_ADDED = 2.0
 
 
@@ -893,15 +907,18 @@ def _names(
     Owetschkin). Weights: a name that both languages know lost whole 1.0 (a flag by itself), a rarer
     name lost whole or one part of a name lost 0.6, any other capitalised word lost 0.4, a name mentioned
     fewer times than in the source 0.4, a name-like word added 0.6 — 1.0 (a flag by itself) when both
-    languages know it (Zipf > 2: Florida, not the coinage Lightshow); the flag needs 1.0."""
+    languages know it, English no less (Florida; not the coinage Lightshow, nor Diskette); the flag
+    needs 1.0."""
     evidence = _name_evidence(source, target, common, target_language)
     if not (evidence.lost or evidence.fewer or evidence.added):
         return 0.0, ()
-    sure = evidence.strong * 1.0 + (evidence.whole - evidence.strong + evidence.part) * _SURE_WEIGHT
+    # Rarer names lost count once: several are rather the words of a title, translated (International
+    # Horticultural Exposition), than names changed — one name is changed at a time.
+    sure = evidence.strong * 1.0 + (_SURE_WEIGHT if evidence.whole - evidence.strong + evidence.part else 0.0)
     weight = sure or (_UNSURE_WEIGHT if evidence.lost else 0.0)
     if evidence.fewer:
         weight += _FEWER_WEIGHT
-    if any(_known_in_both(word, target_language, _KNOWN_ADDED) for word in evidence.added):
+    if any(_known_added(word, target_language) for word in evidence.added):
         weight += 1.0
     elif evidence.added:
         weight += _ADDED_WEIGHT
@@ -927,7 +944,11 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     source lacks and that both languages write alike: names (Gripen, Zapatero) rather than words of the
     target language (Schulrat), compounds (Präsidialamt), words German shares with English (Tempo, Grab)
     or a German exonym of a source word (Pandschabi for Punjabi)."""
-    source_words = [_spelling(_fold(word)) for word in _words(source)]
+    parts = {part for word in _words(source) for part in {word, *_PARTS.split(word)}}
+    source_words = [_spelling(_fold(part)) for part in parts]
+    # Word starts that an added word may begin with and still come from the source: four letters of a
+    # source word, or a capitalised abbreviation (Nov).
+    starts = {_spelling(_fold(part))[:4] for part in parts if len(part) >= 4 or (len(part) == 3 and part.istitle())}
     exonyms = {exonym for word in {_fold(word) for word in _words(source)} for exonym in _exonym_starts(word)}
     added = []
     for match in _WORD.finditer(target):
@@ -945,10 +966,12 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
                 continue
             spelled = _spelling(folded)
             needed = max(3, math.ceil(0.7 * len(spelled)))
+            # Not from the source in another form: inflected or transliterated (a shared run, alike), a
+            # derivation (Arawakisch for Arawakan, Manchester for Mancunian) or written out (Nov → November).
             if not any(
                 _shares_run(spelled, source_word, needed) or _alike(spelled, source_word)
                 for source_word in source_words
-            ):
+            ) and not any(spelled.startswith(start) for start in starts):
                 added.append(word)
     # A word that reads as surely of the target language (Sieges, Katastrophisierung) is no name.
     identifier = restricted_identifier(tuple(sorted({"en", target_language})))

@@ -284,13 +284,23 @@ def test_a_known_name_added_is_flagged_but_a_coinage_is_not() -> None:
     assert names_flagged(source, clean.replace("die Leute", "die Leute von Florida"))
 
 
-def test_a_name_that_is_also_an_english_word_lost_alone_is_flagged() -> None:
-    # "August" and "Japan" are English dictionary words too (august, japan), but German uses them as
-    # often as English does: names.
-    source = "The treaty was signed in August by the envoys of Japan and the host country."
-    clean = "Der Vertrag wurde im August von den Gesandten Japans und des Gastgeberlandes unterzeichnet."
+def test_words_of_a_title_translated_are_no_name_changed() -> None:
+    # Several capitalised words of a title lost at once are words translated, not names changed (one
+    # name is changed at a time); a month written out (Nov → November) is no name added.
+    source = (
+        "The International Horticultural Exposition is a world's fair; Participating countries show plants "
+        "there from Nov-Feb."
+    )
+    target = (
+        "Die Internationale Gartenbauausstellung ist eine Weltausstellung; teilnehmende Länder zeigen dort "
+        "von November bis Februar Pflanzen."
+    )
+    assert not names_flagged(source, target)
+    # A name that is an English dictionary word too (japan: a lacquer) lost with another in its place.
+    source = "The treaty was signed by the envoys of Japan and the host country."
+    clean = "Der Vertrag wurde von den Gesandten Japans und des Gastgeberlandes unterzeichnet."
     assert not names_flagged(source, clean)
-    assert names_flagged(source, clean.replace("Japans", "Chiles"))
+    assert names_flagged(source, clean.replace("Japans", "Floridas"))
 
 
 def test_a_sentence_dropped_where_the_output_split_another_is_flagged() -> None:
