@@ -3,7 +3,8 @@
 Each paragraph pair (source, machine translation) is checked by signals that need no extra model:
 
 - `truncated`: the output stops mid-sentence while the source ends a sentence (cut off).
-- `dropped_sentence`: fewer output sentences than source sentences, with an output shorter than usual.
+- `dropped_sentence`: fewer output sentences than source sentences, with an output shorter than usual; or as
+  many, another split in two, where the sentence lengths align far better without one source sentence.
 - `length`: the character ratio far from the language pair's usual ratio (too short or too long).
 - `untranslated`: an output sentence in the source language (py3langid between the two languages) or
   made of the source sentence's words.
