@@ -51,8 +51,8 @@ def test_the_source_threshold_decides(context: AppContext) -> None:
     # default threshold of 0.5 (a name replaced by another is a flag of its own).
     changed = [GERMAN_BODY[0], GERMAN_BODY[1].replace("Lukaschenko", "der Präsident"), *GERMAN_BODY[2:]]
     lenient = _assessed(context, changed)
-    strict = _assessed(context, changed, threshold=0.1)
-    assert lenient.quality_risk is not None and 0.1 <= lenient.quality_risk < 0.5
+    strict = _assessed(context, changed, threshold=0.05)
+    assert lenient.quality_risk is not None and 0.05 <= lenient.quality_risk < 0.5
     assert lenient.publication is not None and lenient.publication.status == "published"
     assert strict.publication is not None and strict.publication.status == "held"
     assert strict.quality is not None and strict.quality["held"].startswith("Risiko")

@@ -219,3 +219,110 @@ def test_a_target_language_without_word_frequencies_is_scored() -> None:
     pairs = [("Obama met Merkel in Paris.", "Obama a rescontré Schmidt a Paris.")]
     quality = estimate_paragraphs(pairs, QualityOptions("en", "wa"))[0]
     assert "names" not in quality.flag_names and quality.risk < DEFAULT_RISK_THRESHOLD
+
+
+def names_flagged(source: str, target: str) -> bool:
+    return "names" in estimate_paragraphs([(source, target)])[0].flag_names
+
+
+def test_a_first_name_kept_is_no_trace_of_a_family_name_changed() -> None:
+    # "Galileo" and "Galilei" share "galil": the output's Galileo stands for the first name only.
+    source = "In 1610, the Italian astronomer Galileo Galilei used a telescope to observe that Venus has phases."
+    clean = "Im Jahr 1610 beobachtete der italienische Astronom Galileo Galilei mit einem Teleskop die Venusphasen."
+    assert not names_flagged(source, clean)
+    assert names_flagged(source, clean.replace("Galilei", "Glynn"))
+
+
+def test_a_well_known_name_lost_alone_is_flagged_but_a_rare_one_is_not() -> None:
+    source = "He recently lost against Raonic in the Brisbane Open, officials said on Monday."
+    clean = "Vor kurzem verlor er bei den Brisbane Open gegen Raonic, sagten Beamte am Montag."
+    assert not names_flagged(source, clean)
+    # Brisbane is known to both languages' word lists: gone without a trace, it was changed.
+    assert names_flagged(source, clean.replace("Brisbane", "Sydney"))
+    # A rare English word German's list lacks may be a term the output translated: not alone.
+    assert not names_flagged(
+        "The guards of the Sultan were Janissary soldiers in red coats.",
+        "Die Wachen des Sultans waren Janitscharen in roten Mänteln.",
+    )
+
+
+def test_german_words_that_english_shares_and_compounds_are_no_added_names() -> None:
+    # Tempo and Grab are English dictionary words, Truppenabschussrampe is a compound of German words:
+    # none is a name put in place of "Preliminary" (a word German translates).
+    source = "Maroochydore then won the Preliminary Final at a fast pace near the old launching pad."
+    target = "Maroochydore gewann dann das Vorfinale in hohem Tempo nahe der alten Truppenabschussrampe am Grab."
+    assert not names_flagged(source, target)
+
+
+def test_one_mention_of_a_name_changed_with_another_in_its_place_is_flagged() -> None:
+    source = "28-year-old Vidal had joined Barça three seasons ago. Since then, Vidal had played 49 games."
+    clean = "Der 28-jährige Vidal war vor drei Spielzeiten zu Barça gekommen. Seitdem hatte Vidal 49 Partien gespielt."
+    assert not names_flagged(source, clean)
+    assert names_flagged(source, clean.replace("Vidal", "Alonso", 1))
+
+
+def test_a_name_changed_inside_a_german_compound_is_flagged() -> None:
+    source = "The Apollo-Soyuz mission was the first joint flight of the two space programmes."
+    clean = "Die Apollo-Sojus-Mission war der erste gemeinsame Flug der beiden Raumfahrtprogramme."
+    assert not names_flagged(source, clean)  # Soyuz → Sojus: a transliteration
+    assert names_flagged(source, clean.replace("Apollo", "Kennedy"))
+
+
+def test_a_name_spelled_otherwise_is_no_name_put_in_place() -> None:
+    # Drukyel is the output's spelling of Drukgyal (the same first letter, most letters in order), not a
+    # new name; Glynn in place of Drukgyal is.
+    source = "Pilgrims visited the Drukgyal Dzong on Monday, officials said."
+    rendered = "Pilger besuchten am Montag den Drukyel-Dzong, sagten Beamte."
+    assert not names_flagged(source, rendered)
+    assert names_flagged(source, rendered.replace("Drukyel", "Glynn"))
+
+
+def test_a_known_name_added_is_flagged_but_a_coinage_is_not() -> None:
+    source = "When the capsule enters the atmosphere, it will put on quite a light show for folks in Oregon."
+    clean = "Wenn die Kapsel in die Atmosphäre eintritt, wird sie für die Leute in Oregon eine Lightshow abgeben."
+    assert not names_flagged(source, clean)  # Lightshow: a coinage of the output, rare in both languages
+    assert names_flagged(source, clean.replace("die Leute", "die Leute von Florida"))
+
+
+def test_words_of_a_title_translated_are_no_name_changed() -> None:
+    # Several capitalised words of a title lost at once are words translated, not names changed (one
+    # name is changed at a time); a month written out (Nov → November) is no name added.
+    source = (
+        "The International Horticultural Exposition is a world's fair; Participating countries show plants "
+        "there from Nov-Feb."
+    )
+    target = (
+        "Die Internationale Gartenbauausstellung ist eine Weltausstellung; teilnehmende Länder zeigen dort "
+        "von November bis Februar Pflanzen."
+    )
+    assert not names_flagged(source, target)
+    # A name that is an English dictionary word too (japan: a lacquer) lost with another in its place.
+    source = "The treaty was signed by the envoys of Japan and the host country."
+    clean = "Der Vertrag wurde von den Gesandten Japans und des Gastgeberlandes unterzeichnet."
+    assert not names_flagged(source, clean)
+    assert names_flagged(source, clean.replace("Japans", "Floridas"))
+
+
+def test_a_sentence_dropped_where_the_output_split_another_is_flagged() -> None:
+    # The translation splits the long first sentence in two, so leaving out the last one keeps the count
+    # of sentences: the length alignment finds it.
+    source = (
+        "The council met on Monday evening to discuss the new budget for the city's schools and hospitals, "
+        "and after a long debate it agreed to raise spending on both by a tenth over the next two years. "
+        "The vote was close. "
+        "Several members said they would ask the regional government for help with the cost of repairing "
+        "the old bridge across the river, which has been closed to heavy traffic since the spring floods."
+    )
+    split = [
+        "Der Rat trat am Montagabend zusammen, um über den neuen Haushalt für die Schulen und Krankenhäuser "
+        "der Stadt zu beraten.",
+        "Nach einer langen Debatte beschloss er, die Ausgaben für beide in den nächsten zwei Jahren um ein "
+        "Zehntel zu erhöhen.",
+        "Die Abstimmung war knapp.",
+        "Mehrere Mitglieder sagten, sie würden die Regionalregierung um Hilfe bei den Kosten für die Reparatur "
+        "der alten Brücke über den Fluss bitten, die seit dem Frühjahrshochwasser für den Schwerverkehr "
+        "gesperrt ist.",
+    ]
+    clean_quality, cut_quality = estimate_paragraphs([(source, " ".join(split)), (source, " ".join(split[:-1]))])
+    assert "dropped_sentence" not in clean_quality.flag_names
+    assert "dropped_sentence" in cut_quality.flag_names
