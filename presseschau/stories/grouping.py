@@ -37,7 +37,10 @@ finds (the stories sharing the most weight of its heaviest terms, `MAX_CANDIDATE
 the index knows with as many members is not rebuilt (its members are checked when it is a candidate,
 so an editor's move counts). What remains per given story is a dictionary look-up done at C speed, so
 the cost of a call hardly grows with the stories of the window; a caller that keeps a `StoryIndex`
-itself (`StoryIndex.place`) has no per-story cost at all.
+itself (`StoryIndex.place`) has no per-story cost at all. The production path
+(`presseschau.stories.service.group_pending`) gives only the stories that may be candidates: a
+`StoredIndex` of the stored stories' terms (posted to their members, so an editor's move changes one
+entry) finds them before any story is loaded from the database.
 """
 
 from __future__ import annotations

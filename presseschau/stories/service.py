@@ -150,7 +150,7 @@ def _published_translations(session: Session, settings: Settings, limit: int | N
     return session.scalars(_ungrouped(settings, latest, limit)).all()
 
 
-def _ungrouped(settings: Settings, publications: Any, limit: int | None) -> Select[tuple[Translation]]:
+def _ungrouped(settings: Settings, publications: Any, limit: int | None) -> Select[Translation]:
     """The newest `limit` translations of `publications` (the table or a part of it) that are
     published and in no story."""
     columns = publications.c if hasattr(publications, "c") else publications
@@ -225,14 +225,17 @@ def _stories(session: Session, settings: Settings, story_ids: Collection[int], l
 def next_revision(session: Session) -> int:
     """Take the stories' next change number (`StoryRevision`): locks the counter to the end of the
     transaction, so changes are committed in the order of their numbers."""
-    taken = session.execute(
-        update(StoryRevision).where(StoryRevision.id == 1).values(value=StoryRevision.value + 1)
-    ).rowcount
-    if not taken:  # a schema made without the migrations' first row
+    taken = session.scalars(
+        update(StoryRevision)
+        .where(StoryRevision.id == 1)
+        .values(value=StoryRevision.value + 1)
+        .returning(StoryRevision.value)
+    ).one_or_none()
+    if taken is None:  # a schema made without the migrations' first row
         session.add(StoryRevision(id=1, value=1))
         session.flush()
         return 1
-    return session.scalars(select(StoryRevision.value).where(StoryRevision.id == 1)).one()
+    return taken
 
 
 @dataclass
