@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -219,3 +220,16 @@ def test_a_publication_looks_for_older_ungrouped_articles_once_per_process(
         assert service.group_pending(session, context.settings, limit=service.PUBLISH_BATCH).placed == 0
         # … and `stories group` (no limit) at all of them.
         assert service.group_pending(session, context.settings).placed == 1
+
+
+def test_the_production_scale_benchmark_groups_through_the_database(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "bench"))
+    try:
+        import stories as bench  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(root / "bench"))
+    costs = bench.production_scale((30, 90), probes=4)
+    assert sorted(costs) == [30, 90] and all(cost > 0 for cost in costs.values())
+    out = capsys.readouterr().out
+    assert "ms per article through group_pending" in out and "90 vs 30 in the window" in out
