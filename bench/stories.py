@@ -4,8 +4,9 @@
     python bench/stories.py --threshold 0.2  # report a given threshold (no tuning)
     python bench/stories.py --set written    # the older set of written articles and demo samples
     python bench/stories.py --set ecb        # ECB+: 43 topics of two same-kind events, all at one time
-    python bench/stories.py --scale          # per-article cost with 1,000 and 10,000 in the window, and
-                                             # the grouping of a 10,000-article publish --all
+    python bench/stories.py --scale          # per-article cost with 1,000 and 10,000 in the window (in
+                                             # memory, and through group_pending against a database),
+                                             # and the grouping of a 10,000-article publish --all
 
 The real set (`bench/data/stories/real.toml`, see README.md there): 305 real English news articles in
 178 events (35 with several articles), from the pages of `../shared/eval/articles-en` and two public
