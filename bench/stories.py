@@ -4,8 +4,9 @@
     python bench/stories.py --threshold 0.2  # report a given threshold (no tuning)
     python bench/stories.py --set written    # the older set of written articles and demo samples
     python bench/stories.py --set ecb        # ECB+: 43 topics of two same-kind events, all at one time
-    python bench/stories.py --scale          # per-article cost with 1,000 and 10,000 in the window, and
-                                             # the grouping of a 10,000-article publish --all
+    python bench/stories.py --scale          # per-article cost with 1,000 and 10,000 in the window (in
+                                             # memory, and through group_pending against a database),
+                                             # and the grouping of a 10,000-article publish --all
 
 The real set (`bench/data/stories/real.toml`, see README.md there): 305 real English news articles in
 178 events (35 with several articles), from the pages of `../shared/eval/articles-en` and two public
@@ -36,6 +37,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Sequence
@@ -44,10 +46,15 @@ from datetime import UTC, datetime, timedelta
 from itertools import compress
 from operator import is_not
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from presseschau.config import Settings  # noqa: E402
 from presseschau.stories import grouping  # noqa: E402
 from presseschau.stories.grouping import (  # noqa: E402
     Group,
@@ -358,8 +365,8 @@ def _first(part: Part, events: int) -> Part:
 # Scale ----------------------------------------------------------------------------------------------
 
 
-def _synthetic(n: int, offset: int = 0) -> list[StoryDoc]:
-    """`n` articles in n/3 stories of three, with distinct vocabularies, an hour apart."""
+def _synthetic(n: int, offset: int = 0, step: timedelta = timedelta(minutes=1)) -> list[StoryDoc]:
+    """`n` articles in n/3 stories of three, with distinct vocabularies, `step` apart."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     docs = []
     for i in range(offset, offset + n):
@@ -370,7 +377,7 @@ def _synthetic(n: int, offset: int = 0) -> list[StoryDoc]:
                 key=f"s{i}",
                 title=f"Story {story} headline Place{story}",
                 text=f"Reporter {i % 5} writes on story {story}: {words}. Minister Name{story} spoke.",
-                time=start + timedelta(minutes=i),
+                time=start + step * i,
             )
         )
     return docs
@@ -407,6 +414,107 @@ def scale(sizes: Sequence[int] = (1_000, 10_000), probes: int = 300) -> None:
         )
 
 
+def _store(session: Session, settings: Settings, docs: Sequence[StoryDoc], first_id: int) -> list[int]:
+    """`docs` as finished translations (not yet published) of one source, IDs from `first_id`; the
+    German text is the English one (stemmed as German, as many terms as a translation has)."""
+    from presseschau.content import Paragraph, paragraphs_to_json
+    from presseschau.store.models import Article, Source, Translation
+
+    if session.get(Source, 1) is None:
+        session.add(Source(id=1, url="https://outlet.example/feed.xml", name="Outlet", kind="feed"))
+        session.flush()
+    ids = list(range(first_id, first_id + len(docs)))
+    articles, translations = [], []
+    for number, doc in zip(ids, docs, strict=True):
+        paragraphs = paragraphs_to_json([Paragraph.from_text(doc.text)])
+        url = f"https://outlet.example/a/{number}"
+        articles.append(
+            {
+                "id": number,
+                "source_id": 1,
+                "url": url,
+                "canonical_url": url,
+                "title": doc.title,
+                "published_at": doc.time,
+                "paragraphs": paragraphs,
+                "fetch_status": "ok",
+                "language": "en",
+            }
+        )
+        translations.append(
+            {
+                "id": number,
+                "article_id": number,
+                "language": settings.target_language,
+                "engine": "bench",
+                "title": doc.title,
+                "paragraphs": paragraphs,
+                "status": "done",
+                "translated_at": doc.time,
+            }
+        )
+    session.execute(insert(Article), articles)
+    session.execute(insert(Translation), translations)
+    return ids
+
+
+def production_scale(sizes: Sequence[int] = (1_000, 10_000), probes: int = 100) -> dict[int, float]:
+    """Per-article cost of the production path: `group_pending` as a publication calls it, against a
+    SQLite database with `sizes` articles (in stories of three) already grouped in the window (the
+    setup groups them with one `publish --all`). Returns the milliseconds per article by size."""
+    from presseschau.app import AppContext
+    from presseschau.publish import service as publish_service
+    from presseschau.stories import service as stories_service
+
+    spent = [0.0]
+    original = stories_service.group_pending
+
+    def timed(*args: Any, **kwargs: Any) -> stories_service.GroupReport:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    costs = {}
+    stories_service.group_pending = timed  # publish_service calls it through group_quietly
+    try:
+        for size in sizes:
+            # All of them in one window: the stories' articles a few seconds apart.
+            step = timedelta(hours=48) / (size + probes)
+            docs = _synthetic(size + probes, step=step)
+            with tempfile.TemporaryDirectory(prefix="presseschau-bench-") as folder:
+                context = AppContext.for_data_dir(Path(folder), story_window_hours=72)
+                try:
+                    with context.database.session() as session:
+                        _store(session, context.settings, docs[:size], 1)
+                        spent[0] = 0.0
+                        publish_service.publish_all(session, context.settings)
+                    setup = spent[0]
+                    with context.database.session() as session:
+                        probe_ids = _store(session, context.settings, docs[size:], size + 1)
+                    # The first publication after a start pays for the process's warm-up (not counted).
+                    with context.database.session() as session:
+                        publish_service.publish(session, context.settings, probe_ids[0])
+                    spent[0] = 0.0
+                    for article_id in probe_ids[1:]:
+                        with context.database.session() as session:
+                            publish_service.publish(session, context.settings, article_id)
+                    costs[size] = spent[0] / (len(probe_ids) - 1) * 1000
+                    print(
+                        f"{size:>6} articles in the window (SQLite, grouped by publish --all in {setup:.1f} s): "
+                        f"{costs[size]:.2f} ms per article through group_pending, one publication at a time"
+                    )
+                finally:
+                    context.close()
+    finally:
+        stories_service.group_pending = original
+    if len(costs) > 1:
+        low, high = min(costs), max(costs)
+        print(f"group_pending per article, {high:,} vs {low:,} in the window: {costs[high] / costs[low]:.2f}x")
+    return costs
+
+
 def bulk(size: int = 10_000) -> None:
     """The grouping of a `publish --all` of `size` articles: one `assign` call with all of them."""
     docs = _synthetic(size)
@@ -428,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scale:
         scale()
+        production_scale()
         bulk()
         return 0
     if args.set == "real":

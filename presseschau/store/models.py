@@ -544,9 +544,25 @@ class StoryArticle(Base):
     passage_sentence: Mapped[int | None] = mapped_column(Integer, default=None)
     passage: Mapped[str | None] = mapped_column(Text, default=None)
     passage_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The number (`StoryRevision`) of the grouping run or editor's change that last placed it here;
+    # None: placed before numbers were kept.
+    revision: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
 
     story: Mapped[Story] = relationship(back_populates="members")
     translation: Mapped[Translation] = relationship()
+
+
+class StoryRevision(Base):
+    """The stories' change counter (one row): every grouping run and every editor's move takes the
+    next number and marks the members it places with it (`StoryArticle.revision`), so a process that
+    keeps the stories' terms in memory (`presseschau.stories.service`) reads only what changed since
+    it last looked. Taking a number locks the row to the end of the transaction, so the numbers are
+    committed in the order they are taken."""
+
+    __tablename__ = "story_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StoryRedirect(Base):

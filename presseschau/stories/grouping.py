@@ -37,7 +37,10 @@ finds (the stories sharing the most weight of its heaviest terms, `MAX_CANDIDATE
 the index knows with as many members is not rebuilt (its members are checked when it is a candidate,
 so an editor's move counts). What remains per given story is a dictionary look-up done at C speed, so
 the cost of a call hardly grows with the stories of the window; a caller that keeps a `StoryIndex`
-itself (`StoryIndex.place`) has no per-story cost at all.
+itself (`StoryIndex.place`) has no per-story cost at all. The production path
+(`presseschau.stories.service.group_pending`) gives only the stories that may be candidates: a
+`StoredIndex` of the stored stories' terms (posted to their members, so an editor's move changes one
+entry) finds them before any story is loaded from the database.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ MIN_CENTROID = 0.05
 # term may point to before it says too little to look them up by.
 CANDIDATE_TERMS = 24
 MAX_POSTING = 100
+# How many of a term's latest members `StoredIndex` reads to find its `MAX_POSTING` stories.
+MAX_SCAN = 8 * MAX_POSTING
 # The share of the sliding corpus above which a term finds no candidates (with `MAX_POSTING` texts at least).
 COMMON_SHARE = 0.05
 # How many candidate stories are scored (those sharing the most of the heaviest terms' weight).
@@ -626,6 +631,78 @@ def kept_index(stats: TermStats) -> StoryIndex:
             _KEPT.clear()
         index = _KEPT[stats.serial] = StoryIndex(stats)
     return index
+
+
+class StoredIndex:
+    """Terms to stored stories through their members: which stories of a store (the database) a new
+    article is to be compared with, so that a caller loads and gives `assign` those few, not every
+    story of the window.
+
+    It knows members by key, each with its story and the story's day, and posts every term of a
+    member's vector to the member (not to the story: an editor's move changes only the member's
+    story). A caller keeps it up to date with `place` (the stores' changes since it last looked,
+    its own placements) and asks `candidates`: per article, the stories of the day range that share
+    the most weight of its heaviest terms, as `StoryIndex.candidates` picks them, at a cost bounded
+    by the terms and postings it reads, not by the stories it knows."""
+
+    def __init__(self) -> None:
+        self._postings: dict[str, list[str]] = {}
+        self.story_of: dict[str, int] = {}
+        self.day_of: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.story_of)
+
+    def place(self, doc: StoryDoc, story: int, day: str, stats: TermStats) -> None:
+        """`doc` is (now) a member of `story`, whose day is `day` (YYYY-MM-DD); counted into `stats`."""
+        self.day_of[story] = day
+        known = doc.key in self.story_of
+        self.story_of[doc.key] = story
+        if not known:
+            count(doc, stats)
+            for term in vector(doc, stats):
+                self._postings.setdefault(term, []).append(doc.key)
+
+    def move(self, key: str, story: int, day: str) -> bool:
+        """Member `key` is now in `story` (of `day`); False when this index does not know it."""
+        if key not in self.story_of:
+            return False
+        self.story_of[key] = story
+        self.day_of[story] = day
+        return True
+
+    def candidates(self, docs: Iterable[StoryDoc], stats: TermStats, low: str, high: str) -> set[int]:
+        """The stories of days `low` … `high` to compare `docs` with: for each, the `MAX_CANDIDATES`
+        sharing the most weight of its heaviest terms (each term's latest `MAX_POSTING` stories).
+        Counts `docs` into `stats` first, in the order `assign` does, so their weights are those
+        `assign` gives them."""
+        pending = sorted(docs, key=_order)
+        for doc in pending:
+            count(doc, stats)
+        common = max(MAX_POSTING, COMMON_SHARE * len(stats))
+        document_frequency = stats.df
+        story_of, day_of = self.story_of, self.day_of
+        found: set[int] = set()
+        for doc in pending:
+            query = vector(doc, stats)
+            shared: dict[int, float] = {}
+            for term, weight in sorted(query.items(), key=lambda item: -item[1])[:CANDIDATE_TERMS]:
+                posting = self._postings.get(term)
+                if not posting or document_frequency.get(term, 0) > common:
+                    continue
+                seen: set[int] = set()
+                # The latest members first; a bounded number of them (a term of many members of
+                # other days must not make the look-up cost grow with the stories known).
+                for key in reversed(posting[-MAX_SCAN:]):
+                    story = story_of[key]
+                    if story in seen or not low <= day_of[story] <= high:
+                        continue
+                    seen.add(story)
+                    shared[story] = shared.get(story, 0.0) + weight
+                    if len(seen) >= MAX_POSTING:
+                        break
+            found.update(sorted(shared, key=shared.__getitem__, reverse=True)[:MAX_CANDIDATES])
+        return found
 
 
 _KEY = attrgetter("key")

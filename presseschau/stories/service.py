@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
@@ -36,10 +37,11 @@ from presseschau.store.models import (
     Story,
     StoryArticle,
     StoryRedirect,
+    StoryRevision,
     Translation,
     utcnow,
 )
-from presseschau.stories.grouping import Group, StoryDoc, assign, count
+from presseschau.stories.grouping import Group, StoredIndex, StoryDoc, assign, count
 from presseschau.stories.vectors import TermStats
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,10 @@ DOC_PARAGRAPHS = 12
 # The latest published articles a process counts into its sliding corpus before it groups the first
 # time (afterwards each grouping adds its own articles; see `recent_terms`).
 CORPUS_WARM = 500
+# How many of the latest publications a publication's grouping looks among (`_published_translations`).
+RECENT_PUBLICATIONS = 500
+# How many members' texts one query reads when the stored terms are loaded.
+LOAD_BATCH = 500
 
 
 class StoryError(CataloguedError):
@@ -120,19 +126,51 @@ def story_doc(translation: Translation) -> StoryDoc:
 
 
 def _published_translations(session: Session, settings: Settings, limit: int | None) -> Sequence[Translation]:
-    return session.scalars(
+    """The newest `limit` published translations in no story yet (all of them without a limit).
+
+    With a limit (a publication's batch) they are looked for among the latest `RECENT_PUBLICATIONS`
+    publications only, so that the look does not grow with the articles stored: an article is
+    published (or published again) with the time of that moment, so a new one is always among them.
+    Older ones (left by an upgrade, or by a grouping that failed long ago) are found by a look at all
+    of them, which each process makes on its first grouping and repeats while it fills a batch."""
+    key = (str(session.get_bind().engine.url), settings.target_language)
+    if limit is None or _BACKLOG.get(key, True):
+        found = session.scalars(_ungrouped(settings, Publication, limit)).all()
+        if limit is not None:
+            _BACKLOG[key] = len(found) >= limit  # a full batch: there may be more
+        return found
+    # The latest publications by the index on their time (held ones, without a time, are not).
+    latest = (
+        select(Publication.translation_id, Publication.status)
+        .where(Publication.published_at.is_not(None))
+        .order_by(Publication.published_at.desc())
+        .limit(RECENT_PUBLICATIONS)
+        .subquery()
+    )
+    return session.scalars(_ungrouped(settings, latest, limit)).all()
+
+
+def _ungrouped(settings: Settings, publications: Any, limit: int | None) -> Select[Translation]:
+    """The newest `limit` translations of `publications` (the table or a part of it) that are
+    published and in no story."""
+    columns = publications.c if hasattr(publications, "c") else publications
+    return (
         select(Translation)
-        .join(Publication, Publication.translation_id == Translation.id)
+        .join(publications, columns.translation_id == Translation.id)
         .outerjoin(StoryArticle, StoryArticle.translation_id == Translation.id)
         .where(
             Translation.language == settings.target_language,
-            Publication.status == PublicationStatus.PUBLISHED,
+            columns.status == PublicationStatus.PUBLISHED,
             StoryArticle.translation_id.is_(None),
         )
         .options(selectinload(Translation.article), selectinload(Translation.publication))
         .order_by(Translation.id.desc())
         .limit(limit)
-    ).all()
+    )
+
+
+# Whether a process may find older articles to place than the latest publications (see above).
+_BACKLOG: dict[tuple[str, str], bool] = {}
 
 
 # The sliding corpus of recent articles (document frequencies for the grouping's term weights), per
@@ -161,13 +199,18 @@ def recent_terms(session: Session, settings: Settings) -> TermStats:
     return stats
 
 
-def _candidate_stories(session: Session, settings: Settings, first: datetime, last: datetime) -> Sequence[Story]:
-    window = timedelta(hours=settings.story_window_hours)
-    low = local_day(first - window, settings).isoformat()
-    high = local_day(last + window, settings).isoformat()
+def _stories(session: Session, settings: Settings, story_ids: Collection[int], low: str, high: str) -> Sequence[Story]:
+    """The stories `story_ids` of days `low` … `high` with their members (the candidates of a grouping)."""
+    if not story_ids:
+        return []
     return session.scalars(
         select(Story)
-        .where(Story.language == settings.target_language, Story.day >= low, Story.day <= high)
+        .where(
+            Story.id.in_(sorted(story_ids)),
+            Story.language == settings.target_language,
+            Story.day >= low,
+            Story.day <= high,
+        )
         # Each member's article and publication in the same few queries: `article_time` reads both (one
         # lazy query per member and call was most of a publication's grouping time).
         .options(
@@ -179,10 +222,131 @@ def _candidate_stories(session: Session, settings: Settings, first: datetime, la
     ).all()
 
 
+def next_revision(session: Session) -> int:
+    """Take the stories' next change number (`StoryRevision`): locks the counter to the end of the
+    transaction, so changes are committed in the order of their numbers."""
+    taken = session.scalars(
+        update(StoryRevision)
+        .where(StoryRevision.id == 1)
+        .values(value=StoryRevision.value + 1)
+        .returning(StoryRevision.value)
+    ).one_or_none()
+    if taken is None:  # a schema made without the migrations' first row
+        session.add(StoryRevision(id=1, value=1))
+        session.flush()
+        return 1
+    return taken
+
+
+@dataclass
+class StoredTerms:
+    """A process's `StoredIndex` of one database and language: every member of the days it has
+    loaded (`low` … `high`) and every change since, up to change number `revision`."""
+
+    index: StoredIndex = field(default_factory=StoredIndex)
+    revision: int = 0
+    low: str = ""
+    high: str = ""
+
+
+# The stored stories' terms by database and language, kept for the life of the process and brought up
+# to date from the database by every grouping (other processes group and editors move articles too).
+_STORED: dict[tuple[str, str], StoredTerms] = {}
+# Members a process keeps terms for before it starts afresh from the database (stories of past days
+# pile up in a long-running worker).
+STORED_LIMIT = 200_000
+
+
+def stored_terms(session: Session, settings: Settings, stats: TermStats, low: str, high: str) -> StoredTerms:
+    """The process's `StoredTerms` for this database and language, holding the days `low` … `high`
+    and every change committed before this call; the caller holds `_CORPORA_LOCK`."""
+    key = (str(session.get_bind().engine.url), settings.target_language)
+    stored = _STORED.get(key)
+    current = session.scalars(select(StoryRevision.value).where(StoryRevision.id == 1)).one_or_none() or 0
+    if stored is None or current < stored.revision or len(stored.index) > STORED_LIMIT:
+        # First use, or a database put back from a backup (its numbers are behind ours), or too much.
+        stored = _STORED[key] = StoredTerms(revision=current)
+    elif current > stored.revision:
+        _read_changes(session, settings, stored, stats, current)
+    # Days never loaded: their members, once (the changes since are read above on every call).
+    if not stored.low:
+        _load_days(session, settings, stored, stats, low, high)
+        stored.low, stored.high = low, high
+    if low < stored.low:
+        _load_days(session, settings, stored, stats, low, stored.low, below=True)
+        stored.low = low
+    if high > stored.high:
+        _load_days(session, settings, stored, stats, stored.high, high, above=True)
+        stored.high = high
+    return stored
+
+
+def _load_days(
+    session: Session,
+    settings: Settings,
+    stored: StoredTerms,
+    stats: TermStats,
+    low: str,
+    high: str,
+    below: bool = False,
+    above: bool = False,
+) -> None:
+    """Put the members of the stories of days `low` … `high` into `stored` (without `high` when
+    `below`, without `low` when `above`: that day is loaded already)."""
+    conditions = [Story.language == settings.target_language]
+    conditions.append(Story.day < high if below else Story.day <= high)
+    conditions.append(Story.day > low if above else Story.day >= low)
+    rows = session.execute(
+        select(StoryArticle.translation_id, Story.id, Story.day).join(Story).where(*conditions)
+    ).all()
+    _place(session, stored, stats, rows)
+
+
+def _read_changes(session: Session, settings: Settings, stored: StoredTerms, stats: TermStats, current: int) -> None:
+    """Put the members placed or moved since `stored.revision` (up to `current`) into `stored`: a
+    member it knows only changes its story; one it does not is read and indexed when its story is
+    of a day it holds (the others come when their days are loaded)."""
+    rows = session.execute(
+        select(StoryArticle.translation_id, Story.id, Story.day)
+        .join(Story)
+        .where(
+            Story.language == settings.target_language,
+            StoryArticle.revision > stored.revision,
+            StoryArticle.revision <= current,
+        )
+    ).all()
+    unknown = [
+        (translation_id, story_id, day)
+        for translation_id, story_id, day in rows
+        if not stored.index.move(str(translation_id), story_id, day) and stored.low <= day <= stored.high
+    ]
+    _place(session, stored, stats, unknown)
+    stored.revision = current
+
+
+def _place(session: Session, stored: StoredTerms, stats: TermStats, rows: Sequence[Any]) -> None:
+    """Index the members `rows` (translation ID, story ID, day), reading their texts in batches."""
+    places = {translation_id: (story_id, day) for translation_id, story_id, day in rows}
+    wanted = sorted(places)
+    for start in range(0, len(wanted), LOAD_BATCH):
+        batch = session.scalars(
+            select(Translation)
+            .where(Translation.id.in_(wanted[start : start + LOAD_BATCH]))
+            .options(selectinload(Translation.article), selectinload(Translation.publication))
+            .order_by(Translation.id)
+        ).all()
+        for translation in batch:
+            story_id, day = places[translation.id]
+            stored.index.place(story_doc(translation), story_id, day, stats)
+
+
 def group_pending(session: Session, settings: Settings, limit: int | None = None) -> GroupReport:
     """Place every published translation that is in no story yet (the newest `limit` of them): into the
     most similar story of its time window, or a new one. Existing members are never moved (idempotent;
-    editors' work stays)."""
+    editors' work stays).
+
+    Only the stories the process's index of stored terms (`stored_terms`) finds for the new articles
+    are loaded and compared, so the cost of placing one does not grow with the stories of its window."""
     # One grouping at a time (PostgreSQL): two workers publishing reports of one event at once would
     # each miss the other's and open two stories, which no later run joins.
     one_at_a_time(session, GROUPING_LOCK)
@@ -191,42 +355,49 @@ def group_pending(session: Session, settings: Settings, limit: int | None = None
         return GroupReport(0, 0)
     docs = {str(t.id): story_doc(t) for t in pending}
     times = [d.time for d in docs.values() if d.time is not None]
-    stories = _candidate_stories(session, settings, min(times), max(times))
-    groups = [Group(story.id, [story_doc(m.translation) for m in story.members]) for story in stories]
-    with _CORPORA_LOCK:  # threads of one process share the sliding corpus
+    window = timedelta(hours=settings.story_window_hours)
+    low = local_day(min(times) - window, settings).isoformat()
+    high = local_day(max(times) + window, settings).isoformat()
+    with _CORPORA_LOCK:  # threads of one process share the sliding corpus and the stored terms
+        stats = recent_terms(session, settings)
+        stored = stored_terms(session, settings, stats, low, high)
+        stories = _stories(session, settings, stored.index.candidates(docs.values(), stats, low, high), low, high)
+        groups = [Group(story.id, [story_doc(m.translation) for m in story.members]) for story in stories]
         result = assign(
-            docs.values(),
-            groups,
-            threshold=settings.story_similarity_threshold,
-            window=timedelta(hours=settings.story_window_hours),
-            stats=recent_terms(session, settings),
+            docs.values(), groups, threshold=settings.story_similarity_threshold, window=window, stats=stats
         )
-    by_id = {story.id: story for story in stories}
-    by_key = {str(t.id): t for t in pending}
-    created = 0
-    now = utcnow()
-    for group in result:
-        new_members = [m for m in group.members if m.key in docs]
-        if not new_members:
-            continue
-        if group.key is None:
-            first = min(new_members, key=lambda m: (m.time is None, m.time or now))
-            story = Story(language=settings.target_language, day=article_day(by_key[first.key], settings).isoformat())
-            session.add(story)
-            session.flush()
-            created += 1
-        else:
-            story = by_id[group.key]
-        for member in new_members:
-            session.add(
-                StoryArticle(
-                    translation_id=int(member.key),
-                    story_id=story.id,
-                    similarity=group.scores.get(member.key),
-                    added_at=now,
+        by_id = {story.id: story for story in stories}
+        by_key = {str(t.id): t for t in pending}
+        revision = next_revision(session)
+        created = 0
+        now = utcnow()
+        for group in result:
+            new_members = [m for m in group.members if m.key in docs]
+            if not new_members:
+                continue
+            if group.key is None:
+                first = min(new_members, key=lambda m: (m.time is None, m.time or now))
+                story = Story(
+                    language=settings.target_language, day=article_day(by_key[first.key], settings).isoformat()
                 )
-            )
-    session.flush()
+                session.add(story)
+                session.flush()
+                created += 1
+            else:
+                story = by_id[group.key]
+            for member in new_members:
+                session.add(
+                    StoryArticle(
+                        translation_id=int(member.key),
+                        story_id=story.id,
+                        similarity=group.scores.get(member.key),
+                        added_at=now,
+                        revision=revision,
+                    )
+                )
+                # Known at once to this process (read again, as a known member, with the next changes).
+                stored.index.place(member, story.id, story.day, stats)
+        session.flush()
     return GroupReport(len(docs), created)
 
 
@@ -272,6 +443,9 @@ def merge(
     if any(other.language != target.language for other in others):
         raise StoryError(message("merge_languages"))
     headline = merged_headline([target, *others], headline_from)
+    # After any grouping under way (PostgreSQL), with a change number: other processes see the moves.
+    one_at_a_time(session, GROUPING_LOCK)
+    revision = next_revision(session)
     position = target.position
     if position is None:
         placed = [o.position for o in others if o.position is not None and o.day == target.day]
@@ -280,6 +454,7 @@ def merge(
         for member in list(other.members):
             member.story_id = target.id
             member.added_by = editor
+            member.revision = revision
         _redirect(session, other.id, target.id)
         session.flush()
         session.expire(other, ["members"])
@@ -323,6 +498,8 @@ def split(session: Session, story_id: int, translation_ids: Sequence[int], edito
         raise StoryError(message("split_leaves_none"))
     first = min(chosen, key=lambda m: article_time(m.translation))
     day = article_day(first.translation, settings)
+    one_at_a_time(session, GROUPING_LOCK)  # see `merge`
+    revision = next_revision(session)
     new = Story(language=story.language, day=day.isoformat(), edited_by=editor)
     session.add(new)
     session.flush()
@@ -330,6 +507,7 @@ def split(session: Session, story_id: int, translation_ids: Sequence[int], edito
         member.story_id = new.id
         member.added_by = editor
         member.similarity = None
+        member.revision = revision
     story.edited_by = editor
     session.flush()
     session.expire(story, ["members"])
