@@ -16,7 +16,7 @@ from typing import IO, Literal
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from presseschau.store.db import Database, session_scope
@@ -163,26 +163,31 @@ class TranslationMemory:
                     )
                 ):
                     existing[entry.source_hash] = entry
+            new_rows: list[dict[str, str | None]] = []
             for digest, (source, target) in wanted.items():
                 current = existing.get(digest)
                 if current is None:
-                    session.add(
-                        MemoryEntry(
-                            source_language=self.source_language,
-                            target_language=self.target_language,
-                            source_hash=digest,
-                            source=source,
-                            target=target,
-                            engine=engine,
-                            model=model,
-                            origin=origin,
-                        )
+                    new_rows.append(
+                        {
+                            "source_language": self.source_language,
+                            "target_language": self.target_language,
+                            "source_hash": digest,
+                            "source": source,
+                            "target": target,
+                            "engine": engine,
+                            "model": model,
+                            "origin": origin,
+                        }
                     )
-                    written += 1
                 elif _ORIGIN_RANK[origin] >= _ORIGIN_RANK.get(current.origin, 0) and current.target != target:
                     current.target, current.engine, current.model, current.origin = target, engine, model, origin
                     current.updated_at = utcnow()
                     written += 1
+            if new_rows:
+                # One executemany: ORM objects were flushed one INSERT each (a document's few
+                # hundred sentences cost a few hundred statements); nothing reads them back here.
+                session.execute(insert(MemoryEntry), new_rows)
+                written += len(new_rows)
         return written
 
     def import_pairs(self, pairs: Iterable[tuple[str, str]], origin: str = "import") -> int:
