@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import nh3
@@ -48,6 +49,10 @@ def sanitize_inline_html(fragment: str) -> str:
     return _SPACE_RE.sub(" ", strip_xml_forbidden(cleaned)).strip()
 
 
+# Memoized: the same stored paragraphs are read as text again and again (the grouping reads every
+# member of every candidate story at each publication; publishing, search and the quality estimate
+# read an article's paragraphs once each), and a lookup costs a fraction of the regex passes.
+@lru_cache(maxsize=4096)
 def html_to_text(fragment: str) -> str:
     """The visible text of an inline-HTML fragment."""
     text = html.unescape(_TAG_RE.sub("", fragment.replace("<br>", " ")))

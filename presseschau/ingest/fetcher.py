@@ -35,7 +35,7 @@ from presseschau.ingest.errors import (
     TooManyRedirects,
 )
 from presseschau.ingest.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache
-from presseschau.ingest.transport import GuardedTransport
+from presseschau.ingest.transport import GuardedTransport, shared_ssl_context
 from presseschau.ingest.urls import Resolver, check_address_allowed, host_key, validate_url
 from presseschau.text import ascii_digits
 
@@ -98,9 +98,12 @@ class Fetcher:
         self._via_proxy = bool(settings.http_proxy)
         if transport is None and settings.http_proxy:
             # Connections go to the configured proxy; targets are checked before each request.
-            transport = httpx.HTTPTransport(proxy=settings.http_proxy)
+            transport = httpx.HTTPTransport(proxy=settings.http_proxy, verify=shared_ssl_context())
         elif transport is None and not settings.allow_private_addresses:
             transport = GuardedTransport(resolver)
+        elif transport is None:
+            # What httpx.Client builds itself (trust_env=False below), on the process's TLS context.
+            transport = httpx.HTTPTransport(verify=shared_ssl_context(trust_env=False))
         self.client = httpx.Client(
             transport=transport,
             trust_env=False,  # no proxy from the environment around the checks above

@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -211,16 +212,19 @@ class DocumentTranslator:
             pivot=self.engine.pivot if isinstance(self.engine, Pivots) else None,
         )
         units = self._units(document)
-        self._paragraph_memory(units, report)
-        pending = [u for u in units if u.output is None]
-        for unit in pending:
-            unit.text, unit.tags = parse_inline(unit.html)
-            report.markup_tags += len(unit.tags)
-            unit.sentences = [
-                _Sentence(s, e, unit.text[s:e]) for s, e in split_sentences(unit.text, self.source_language)
-            ]
-        self._sentence_memory(pending, report)
-        jobs = self._engine_jobs(pending, report)
+        # The memory's lookups (paragraphs, sentences, covers, split pieces, tag texts) in one
+        # transaction; it ends before the engine runs.
+        with self.memory.reading() if self.memory is not None else nullcontext():
+            self._paragraph_memory(units, report)
+            pending = [u for u in units if u.output is None]
+            for unit in pending:
+                unit.text, unit.tags = parse_inline(unit.html)
+                report.markup_tags += len(unit.tags)
+                unit.sentences = [
+                    _Sentence(s, e, unit.text[s:e]) for s, e in split_sentences(unit.text, self.source_language)
+                ]
+            self._sentence_memory(pending, report)
+            jobs = self._engine_jobs(pending, report)
         self._run_engine(jobs, report)
         self._check_coverage(jobs, report)
         self._span_jobs_for_lost_markup(jobs, report)

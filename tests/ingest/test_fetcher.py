@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +332,26 @@ def test_a_host_that_does_not_resolve_fails_clearly_without_a_proxy() -> None:
     unresolvable = r"cannot resolve host 'paper\.invalid'"
     with Fetcher(strict_settings()) as fetcher, pytest.raises(ConnectionFailed, match=unresolvable):
         fetcher.get("http://paper.invalid/news/harbour")
+
+
+def test_fetchers_share_one_tls_context_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fetcher is built per poll; each used to load certifi's CA bundle again (twice when guarded).
+    configurations = [
+        strict_settings(),
+        strict_settings(allow_private_addresses=True),
+        strict_settings(http_proxy="http://proxy.example:3128"),
+    ]
+    for settings in configurations:  # the process's contexts, built at most once
+        Fetcher(settings).close()
+    built: list[object] = []
+    create = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built.append(args)
+        return create(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    for settings in configurations * 2:
+        with Fetcher(settings) as fetcher:
+            assert fetcher.client is not None
+    assert built == []

@@ -4,6 +4,8 @@ import json
 import re
 from collections.abc import Sequence
 
+from sqlalchemy.orm import Session
+
 from presseschau.app import AppContext
 from presseschau.content import Paragraph
 from presseschau.translate.document import Document, DocumentTranslator
@@ -90,6 +92,35 @@ def test_memory_reuse_second_run_makes_no_engine_calls(context: AppContext, fake
     assert second.paragraphs == first.paragraphs and second.title == first.title
     entry = memory.entries()[0]
     assert (entry.engine, entry.model, entry.origin) == ("fake", "fake-1", "machine")
+
+
+def test_memory_lookups_share_one_session_and_none_is_open_while_the_engine_runs(
+    context: AppContext, fake_engine: FakeEngine
+) -> None:
+    opened: list[Session] = []
+    open_during_engine: list[int] = []
+
+    def sessions() -> Session:
+        session = context.database.sessions()
+        opened.append(session)
+        return session
+
+    engine_translate = fake_engine.translate_batch
+
+    def translate(segments: Sequence[str], source: str, target: str) -> list[str]:
+        open_during_engine.append(sum(1 for session in opened if session.in_transaction()))
+        return engine_translate(segments, source, target)
+
+    fake_engine.translate_batch = translate  # type: ignore[method-assign]
+    memory = TranslationMemory(sessions, "en", "de")
+    memory.store([("Prices fell in the capital.", "Die Preise fielen in der Hauptstadt.")])
+    opened.clear()
+    document = Document("The market rose", [LINKED, Paragraph.from_text("Prices fell in the capital. It rained.")])
+    result = DocumentTranslator(fake_engine, memory).translate(document)
+    assert result.report.memory_hits == 2 and result.report.engine_calls > 0  # in both paragraphs
+    # Paragraph, sentence, cover and tag-text lookups in one session; the new entries stored in another.
+    assert len(opened) == 2
+    assert open_during_engine and set(open_during_engine) == {0}
 
 
 def test_paragraph_level_memory_entry_with_html_used_as_is(context: AppContext, fake_engine: FakeEngine) -> None:

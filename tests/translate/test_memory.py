@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from presseschau.app import AppContext
@@ -23,6 +25,30 @@ def test_lookup_store_and_origin_ranking(context: AppContext) -> None:
     other_pair = TranslationMemory(context.database, "en", "fr")
     assert other_pair.lookup(["Hello world."]) == {}
     assert memory.stats() == {"entries": 1, "uses": 2, "reviewed": 1}
+
+
+def test_store_writes_new_entries_in_one_statement_with_their_defaults(context: AppContext) -> None:
+    # A document stores hundreds of sentences: one INSERT for all new ones, not one each.
+    memory = TranslationMemory(context.database, "en", "de")
+    memory.store([("Kept.", "Behalten.")], origin="reviewed")
+    inserts: list[int] = []
+
+    def count_inserts(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        if statement.startswith("INSERT INTO translation_memory"):
+            inserts.append(len(parameters) if many else 1)
+
+    event.listen(context.database.engine, "before_cursor_execute", count_inserts)
+    try:
+        pairs = [(f"Sentence {n}.", f"Satz {n}.") for n in range(50)] + [("Kept.", "Maschine.")]
+        assert memory.store(pairs, engine="firefox", model="m") == 50
+    finally:
+        event.remove(context.database.engine, "before_cursor_execute", count_inserts)
+    assert inserts == [50]
+    assert memory.lookup(["Sentence 7.", "Kept."], count_use=False) == {"Sentence 7.": "Satz 7.", "Kept.": "Behalten."}
+    entry = next(e for e in memory.entries() if e.source == "Sentence 7.")
+    assert (entry.engine, entry.model, entry.origin, entry.uses) == ("firefox", "m", "machine", 0)
+    assert entry.created_at is not None and entry.updated_at is not None
+    assert memory.stats() == {"entries": 51, "uses": 0, "machine": 50, "reviewed": 1}
 
 
 def test_cover_bridges_segmentation_mismatch(context: AppContext) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -140,6 +141,28 @@ def test_queue_run_uses_source_engine_and_rerun_costs_no_engine_calls(
     again = translate_queued(context.database, context.settings, limit=2)
     assert again.done == 2
     assert len(registered_fake.calls) == calls  # everything came from the translation memory
+
+
+def test_the_first_translated_article_of_a_process_freezes_its_start_up_objects(
+    context: AppContext, registered_fake: FakeEngine
+) -> None:
+    gc.unfreeze()  # as a fresh process: nothing frozen, no article translated yet
+    queue._settle_after_first_article.cache_clear()
+    try:
+        registered_fake.drop = lambda segment, attempt: True  # an incomplete article settles nothing
+        add_article(context, 1, source_engine="fake")
+        assert translate_queued(context.database, context.settings).failed == 1
+        assert gc.get_freeze_count() == 0
+        registered_fake.drop = lambda segment, attempt: False
+        add_article(context, 2, source_engine="fake")
+        assert translate_queued(context.database, context.settings).done == 1
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        add_article(context, 3, source_engine="fake")
+        assert translate_queued(context.database, context.settings).done == 1
+        assert gc.get_freeze_count() <= frozen  # once per process: later objects stay collectable
+    finally:
+        gc.unfreeze()
 
 
 def test_result_is_written_only_while_holding_the_lease(context: AppContext, registered_fake: FakeEngine) -> None:
