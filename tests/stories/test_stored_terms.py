@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from presseschau.app import AppContext
 from presseschau.store.models import StoryArticle, StoryRevision
@@ -149,15 +149,18 @@ def test_grouping_loads_only_the_stories_the_terms_find(context: AppContext, mon
 @contextmanager
 def another_process() -> Iterator[None]:
     """What a second worker process sees: none of this process's kept terms, corpus or look-backs."""
-    kept = (dict(service._STORED), dict(service._CORPORA), dict(service._BACKLOG))
+    stored, corpora, backlog = dict(service._STORED), dict(service._CORPORA), dict(service._BACKLOG)
     for table in (service._STORED, service._CORPORA, service._BACKLOG):
         table.clear()
     try:
         yield
     finally:
-        for table, saved in zip((service._STORED, service._CORPORA, service._BACKLOG), kept, strict=True):
-            table.clear()
-            table.update(saved)
+        service._STORED.clear()
+        service._STORED.update(stored)
+        service._CORPORA.clear()
+        service._CORPORA.update(corpora)
+        service._BACKLOG.clear()
+        service._BACKLOG.update(backlog)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
@@ -215,7 +218,7 @@ def test_a_publication_looks_for_older_ungrouped_articles_once_per_process(
         placed = session.scalars(select(StoryArticle.translation_id)).all()
     assert sorted(placed) == sorted([*(m.translation_id for m in left), rocket[0].translation_id])
     with context.database.session() as session:
-        session.execute(StoryArticle.__table__.delete().where(StoryArticle.translation_id == left[0].translation_id))
+        session.execute(delete(StoryArticle).where(StoryArticle.translation_id == left[0].translation_id))
         # Afterwards a publication looks among the latest publications only (here: one) …
         assert service.group_pending(session, context.settings, limit=service.PUBLISH_BATCH).placed == 0
         # … and `stories group` (no limit) at all of them.
@@ -226,7 +229,7 @@ def test_the_production_scale_benchmark_groups_through_the_database(capsys: pyte
     root = Path(__file__).resolve().parents[2]
     sys.path.insert(0, str(root / "bench"))
     try:
-        import stories as bench  # type: ignore[import-not-found]
+        import stories as bench
     finally:
         sys.path.remove(str(root / "bench"))
     costs = bench.production_scale((30, 90), probes=4)

@@ -107,9 +107,9 @@ def test_memory_lookups_share_one_session_and_none_is_open_while_the_engine_runs
 
     engine_translate = fake_engine.translate_batch
 
-    def translate(segments: Sequence[str], source: str, target: str) -> list[str]:
+    def translate(segments: Sequence[str], source_language: str, target_language: str) -> list[str]:
         open_during_engine.append(sum(1 for session in opened if session.in_transaction()))
-        return engine_translate(segments, source, target)
+        return engine_translate(segments, source_language, target_language)
 
     fake_engine.translate_batch = translate  # type: ignore[method-assign]
     memory = TranslationMemory(sessions, "en", "de")
