@@ -266,8 +266,11 @@ def _sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, value))))
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
+# Memoized: the signals of one paragraph pair split the same two texts into words about ten times.
+# A tuple, so that no caller can change what the others get.
+@lru_cache(maxsize=256)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text))
 
 
 # Memoized: ~2,000 calls an article (every word of both sides, the name checks again), over a
@@ -285,11 +288,21 @@ def _sentences(text: str, language: str, thorough: bool = False) -> list[str]:
     sentences: list[str] = []
     for start, end in (split_sentences if thorough else split_sentences_quickly)(text, language):
         piece = text[start:end]
-        if sentences and sum(ch.isalpha() for ch in piece) < 12:
+        if sentences and not _has_letters(piece, 12):
             sentences[-1] += " " + piece
         else:
             sentences.append(piece)
     return sentences
+
+
+def _has_letters(text: str, wanted: int) -> bool:
+    """Whether the text has at least `wanted` letters (counting stops there)."""
+    for ch in text:
+        if ch.isalpha():
+            wanted -= 1
+            if not wanted:
+                return True
+    return wanted <= 0
 
 
 # --- signals ---------------------------------------------------------------------------------
@@ -324,7 +337,8 @@ def _truncation(source: str, target: str, short: float) -> tuple[float, tuple[st
 
 
 def _letters(text: str) -> int:
-    return sum(not ch.isspace() for ch in text)
+    """The characters that are no white space (`str.split` cuts at exactly those `str.isspace` finds)."""
+    return len("".join(text.split()))
 
 
 def _misfit(source_lengths: list[int], target_lengths: list[int], expected: float) -> float:
@@ -451,8 +465,11 @@ def _repeats(tokens: list[str]) -> tuple[int, list[str]]:
         index = 0
         while index + 2 * n <= size:
             copies = 1
-            while index + (copies + 1) * n <= size and (
-                tokens[index + copies * n : index + (copies + 1) * n] == tokens[index : index + n]
+            # The first token compared alone first: most n-grams differ there, without two slices built.
+            while (
+                index + (copies + 1) * n <= size
+                and tokens[index + copies * n] == tokens[index]
+                and tokens[index + copies * n : index + (copies + 1) * n] == tokens[index : index + n]
             ):
                 copies += 1
             if copies > 1:
@@ -467,12 +484,12 @@ def _repeats(tokens: list[str]) -> tuple[int, list[str]]:
 
 def _repetition(source: str, target: str) -> tuple[float, tuple[str, ...]]:
     target_tokens = [w.lower() for w in _words(target)]
-    source_taken, _ = _repeats([w.lower() for w in _words(source)])
+    source_tokens = [w.lower() for w in _words(source)]
+    source_taken, _ = _repeats(source_tokens)
     taken, phrase = _repeats(target_tokens)
     back_to_back = _sigmoid((taken - source_taken - 3.5) / 0.4) if taken else 0.0
     # A phrase recurring often but not back to back (a loop with variations).
     grams = Counter(tuple(target_tokens[i : i + 4]) for i in range(len(target_tokens) - 3))
-    source_tokens = [w.lower() for w in _words(source)]
     source_grams = Counter(tuple(source_tokens[i : i + 4]) for i in range(len(source_tokens) - 3))
     top, count = grams.most_common(1)[0] if grams else ((), 0)
     recurring = _sigmoid((count - max(source_grams.values(), default=1) - 1.5) / 0.3) if count >= 3 else 0.0
@@ -647,6 +664,10 @@ def _shares_run(name: str, word: str, length: int) -> bool:
     return any(name[start : start + length] in word for start in range(len(name) - length + 1))
 
 
+# A title or "v." right before a word: no sentence ends there.
+_TITLE_BEFORE = re.compile(r"(?:^|\s)(?:v|vs|Mr|Mrs|Ms|Dr|St)\.$")
+
+
 def _name_runs(source: str, common: frozenset[str] = frozenset()) -> list[list[str]]:
     """Runs of capitalised words (joined by "of", "de" …) inside sentences, URLs and handles."""
     runs = [[m.group(0).rstrip(".,;:")] for m in _URLISH.finditer(source)]
@@ -659,9 +680,14 @@ def _name_runs(source: str, common: frozenset[str] = frozenset()) -> list[list[s
         if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?", word):
             word = word.replace(".", "")  # U.S. → US
         capital = len(word) >= 2 and word[0].isupper()
-        before = text[: match.start()].rstrip()
-        at_start = match.start() in sentence_starts or not before or before[-1] in '.!?:"“‘(—–'
-        if at_start and before.endswith(".") and re.search(r"(?:^|\s)(?:v|vs|Mr|Mrs|Ms|Dr|St)\.$", before):
+        # The text before the word without its trailing white space ends at `before`: found by a step back,
+        # not by a copy of all the text before each word.
+        before = match.start()
+        while before and text[before - 1].isspace():
+            before -= 1
+        at_start = match.start() in sentence_starts or not before or text[before - 1] in '.!?:"“‘(—–'
+        # The title's pattern ends at `before` and starts at most six characters earlier ("\sMrs.").
+        if at_start and before and text[before - 1] == "." and _TITLE_BEFORE.search(text, max(0, before - 6), before):
             at_start = False  # Roe v. Wade, Dr. Lee
         if at_start and capital and word.lower() not in common and _fold(word) not in _NOT_NAMES and len(word) > 2:
             # A word the texts never write in lower case is a name, even first in a sentence — unless an
