@@ -948,7 +948,12 @@ def _names(
     weight = sure or (_UNSURE_WEIGHT if evidence.lost else 0.0)
     if evidence.fewer:
         weight += _FEWER_WEIGHT
-    if any(_known_added(word, target_language) for word in evidence.added):
+    # An English word put in (Valley) is weaker evidence than a name both languages know (Florida): German
+    # texts quote English titles and terms, too.
+    if any(
+        _known_added(word, target_language) and not _english_rather_than_target(word, target_language)
+        for word in evidence.added
+    ):
         weight += 1.0
     elif evidence.added:
         weight += _ADDED_WEIGHT
@@ -967,6 +972,8 @@ _ADDED_WEIGHT = 0.6
 _NAMES_WEIGHT = 0.95
 _PARTS = re.compile(r"[-'’]")  # the parts of a compound or a possessive (Stanford-Forscher, Nadal's)
 _SENTENCE_END = re.compile(r"[.!?:;\"„“”»«(—–]\s*$")
+# A period that ends no sentence: a title or "v." (St. Louis, Roe v. Wade) or a German ordinal (9. August).
+_NO_END_BEFORE = re.compile(r"(?:^|[\s(])(?:v|vs|St|Dr|Mr|Mrs|Ms|\d{1,2})\.\s+$")
 
 
 def _added_names(source: str, target: str, target_language: str, common: frozenset[str]) -> list[str]:
@@ -982,14 +989,16 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     exonyms = {exonym for word in {_fold(word) for word in _words(source)} for exonym in _exonym_starts(word)}
     added = []
     for match in _WORD.finditer(target):
-        if match.start() == 0 or _SENTENCE_END.search(target[max(0, match.start() - 12) : match.start()]):
+        before = target[max(0, match.start() - 12) : match.start()]
+        if match.start() == 0 or (_SENTENCE_END.search(before) and not _NO_END_BEFORE.search(before)):
             continue
         for word in _PARTS.split(match.group(0)):
             if len(word) < 3 or not word[0].isupper() or not word[1:].islower() or word.lower() in common:
                 continue
             # The frequency test first: it rules out most words of a German output (every noun is
             # capitalised) before the costlier comparison with each source word.
-            if not _name_like_in_both(word, target_language) or _english_word(word):
+            english_like = _english_rather_than_target(word, target_language)
+            if not english_like and (not _name_like_in_both(word, target_language) or _english_word(word)):
                 continue
             folded = _fold(word)
             if any(exonym in folded for exonym in exonyms):
@@ -1007,6 +1016,25 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     identifier = restricted_identifier(tuple(sorted({"en", target_language})))
     added = [word for word in added if _word_language(identifier, word) != target_language]
     return added
+
+
+@lru_cache(maxsize=65536)
+def _english_rather_than_target(word: str, target_language: str) -> bool:
+    """A capitalised English word (a dictionary has it, or English uses it far more) that the target language
+    uses clearly less than English: in a German output no German noun but English kept or put in — a name
+    (Valley, Blake, Birmingham, Zealand), since a translation translates the English words it has."""
+    if target_language == "en":
+        return False
+    english, native = _zipf(word, "en"), _zipf(word, target_language)
+    if native == 0.0 or english - native < _ENGLISH_GAP or english - native > _ENGLISH_GAP_MOST:
+        return False
+    return _english_lowercase(word) or english - native > _FREQUENCY_GAP
+
+
+# How much more English uses a word than the target language for it to read as English in an output
+# (chosen on the tuning part); beyond the largest gap the target language hardly knows the word.
+_ENGLISH_GAP = 0.4
+_ENGLISH_GAP_MOST = 2.0
 
 
 @lru_cache(maxsize=65536)
