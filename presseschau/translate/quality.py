@@ -839,8 +839,10 @@ def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
     exonyms = _exonym_starts(folded)
     spelled = _spelling(folded)
     needed = min(len(spelled), max(3, math.ceil(0.7 * len(spelled))))
+    # The tokens spelled as the name is (Sejong → seiong): a folded token alone would never share the run.
     found = sum(
-        _shares_run(spelled, token, needed) or any(exonym in token for exonym in exonyms) for token in target_tokens
+        _shares_run(spelled, _spelling(token), needed) or any(exonym in token for exonym in exonyms)
+        for token in target_tokens
     )
     return found < mentions
 
@@ -990,10 +992,11 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     added = []
     for match in _WORD.finditer(target):
         before = target[max(0, match.start() - 12) : match.start()]
-        if match.start() == 0 or (_SENTENCE_END.search(before) and not _NO_END_BEFORE.search(before)):
-            continue
+        at_start = match.start() == 0 or (_SENTENCE_END.search(before) and not _NO_END_BEFORE.search(before))
         for word in _PARTS.split(match.group(0)):
             if len(word) < 3 or not word[0].isupper() or not word[1:].islower() or word.lower() in common:
+                continue
+            if at_start and not _known_added(word, target_language):
                 continue
             # The frequency test first: it rules out most words of a German output (every noun is
             # capitalised) before the costlier comparison with each source word.

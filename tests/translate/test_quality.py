@@ -351,3 +351,21 @@ def test_a_name_after_a_title_or_a_german_ordinal_is_no_sentence_start() -> None
     clean = "Der Bus fuhr nach Six Flags St. Louis in Missouri, wo die Band spielen sollte."
     assert not names_flagged(source, clean)
     assert names_flagged(source, clean.replace("Louis", "Downing"))
+
+
+def test_mentions_are_counted_in_the_names_spelling() -> None:
+    # Sejong spelled for comparison is "seiong": the output's tokens must be spelled alike, or each mention
+    # kept reads as one fewer, which with a rare name translated (a hall's name) made a change.
+    source = "King Sejong founded the Jiphyeonjeon hall of scholars. King Sejong also wrote poems."
+    target = "König Sejong gründete die Gelehrtenhalle. König Sejong schrieb auch Gedichte."
+    assert not names_flagged(source, target)
+
+
+def test_a_known_name_first_in_a_sentence_is_a_name_put_in_place() -> None:
+    source = "Blake was convicted on Monday. The judge told Blake that he would go to jail."
+    clean = "Blake wurde am Montag verurteilt. Der Richter sagte Blake, er werde ins Gefängnis gehen."
+    assert not names_flagged(source, clean)
+    # One mention of two changed, the new name first in its sentence.
+    assert names_flagged(source, clean.replace("Blake wurde", "Florida wurde"))
+    # A German word first in a sentence is none (Damals: German uses it, English does not).
+    assert not names_flagged(source, clean.replace("Blake wurde am Montag", "Damals wurde Blake"))
