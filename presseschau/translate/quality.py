@@ -15,7 +15,8 @@ Each paragraph pair (source, machine translation) is checked by signals that nee
   (inflection, transliteration and German exonyms from Babel's locale data allowed); a lost word counts
   as a name when the target language uses it about as often as English does (wordfreq) and, if an English
   dictionary writes it in lower case, nearly as often; a name-like word in the output that the source
-  lacks (a name put in its place) adds to the signal: a name lost with another added is a change.
+  lacks (a name put in its place, or an English word German hardly uses: Valley, Blake) adds to the signal:
+  a name lost with another added is a change.
 - `negation`: fewer negation cues in the output (nicht, kein, nie, …) than in the source (not, n't, no, …).
 - `glossary`: the required target form of each glossary term found in the source.
 - `round_trip` (only with a reverse model): low chrF between the source and the output translated back.
@@ -938,9 +939,9 @@ def _names(
     translations translate words (Superintendent → Schulrat) and transliterate names (Ovechkin →
     Owetschkin). Weights: a name that both languages know lost whole 1.0 (a flag by itself), a rarer
     name lost whole or one part of a name lost 0.6, any other capitalised word lost 0.4, a name mentioned
-    fewer times than in the source 0.4, a name-like word added 0.6 — 1.0 (a flag by itself) when both
-    languages know it, English no less (Florida; not the coinage Lightshow, nor Diskette); the flag
-    needs 1.0."""
+    fewer times than in the source 0.4, a name-like word or an English word added 0.6 — 1.0 (a flag by
+    itself) when both languages know it as a name, English no less (Florida; not the coinage Lightshow,
+    nor Diskette, nor the English word Valley); the flag needs 1.0."""
     evidence = _name_evidence(source, target, common, target_language)
     if not (evidence.lost or evidence.fewer or evidence.added):
         return 0.0, ()
