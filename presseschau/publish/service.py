@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from presseschau.config import Settings
 from presseschau.content import paragraphs_from_json
@@ -195,7 +196,9 @@ def _create_publication(session: Session, translation: Translation) -> Publicati
                 return existing
             collided.add(slug)
             continue
-        session.refresh(translation, ["publication"])
+        # The row just written is the translation's publication: known without reading it back (a
+        # refresh of the relationship was a query per publication).
+        set_committed_value(translation, "publication", publication)
         return publication
     raise PublishError(text("no_free_slug", article_id=translation.article_id, attempts=SLUG_ATTEMPTS))
 

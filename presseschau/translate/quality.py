@@ -15,7 +15,8 @@ Each paragraph pair (source, machine translation) is checked by signals that nee
   (inflection, transliteration and German exonyms from Babel's locale data allowed); a lost word counts
   as a name when the target language uses it about as often as English does (wordfreq) and, if an English
   dictionary writes it in lower case, nearly as often; a name-like word in the output that the source
-  lacks (a name put in its place) adds to the signal: a name lost with another added is a change.
+  lacks (a name put in its place, or an English word German hardly uses: Valley, Blake) adds to the signal:
+  a name lost with another added is a change.
 - `negation`: fewer negation cues in the output (nicht, kein, nie, …) than in the source (not, n't, no, …).
 - `glossary`: the required target form of each glossary term found in the source.
 - `round_trip` (only with a reverse model): low chrF between the source and the output translated back.
@@ -266,8 +267,11 @@ def _sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, value))))
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
+# Memoized: the signals of one paragraph pair split the same two texts into words about ten times.
+# A tuple, so that no caller can change what the others get.
+@lru_cache(maxsize=256)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text))
 
 
 # Memoized: ~2,000 calls an article (every word of both sides, the name checks again), over a
@@ -285,11 +289,21 @@ def _sentences(text: str, language: str, thorough: bool = False) -> list[str]:
     sentences: list[str] = []
     for start, end in (split_sentences if thorough else split_sentences_quickly)(text, language):
         piece = text[start:end]
-        if sentences and sum(ch.isalpha() for ch in piece) < 12:
+        if sentences and not _has_letters(piece, 12):
             sentences[-1] += " " + piece
         else:
             sentences.append(piece)
     return sentences
+
+
+def _has_letters(text: str, wanted: int) -> bool:
+    """Whether the text has at least `wanted` letters (counting stops there)."""
+    for ch in text:
+        if ch.isalpha():
+            wanted -= 1
+            if not wanted:
+                return True
+    return wanted <= 0
 
 
 # --- signals ---------------------------------------------------------------------------------
@@ -324,7 +338,8 @@ def _truncation(source: str, target: str, short: float) -> tuple[float, tuple[st
 
 
 def _letters(text: str) -> int:
-    return sum(not ch.isspace() for ch in text)
+    """The characters that are no white space (`str.split` cuts at exactly those `str.isspace` finds)."""
+    return len("".join(text.split()))
 
 
 def _misfit(source_lengths: list[int], target_lengths: list[int], expected: float) -> float:
@@ -451,8 +466,11 @@ def _repeats(tokens: list[str]) -> tuple[int, list[str]]:
         index = 0
         while index + 2 * n <= size:
             copies = 1
-            while index + (copies + 1) * n <= size and (
-                tokens[index + copies * n : index + (copies + 1) * n] == tokens[index : index + n]
+            # The first token compared alone first: most n-grams differ there, without two slices built.
+            while (
+                index + (copies + 1) * n <= size
+                and tokens[index + copies * n] == tokens[index]
+                and tokens[index + copies * n : index + (copies + 1) * n] == tokens[index : index + n]
             ):
                 copies += 1
             if copies > 1:
@@ -467,12 +485,12 @@ def _repeats(tokens: list[str]) -> tuple[int, list[str]]:
 
 def _repetition(source: str, target: str) -> tuple[float, tuple[str, ...]]:
     target_tokens = [w.lower() for w in _words(target)]
-    source_taken, _ = _repeats([w.lower() for w in _words(source)])
+    source_tokens = [w.lower() for w in _words(source)]
+    source_taken, _ = _repeats(source_tokens)
     taken, phrase = _repeats(target_tokens)
     back_to_back = _sigmoid((taken - source_taken - 3.5) / 0.4) if taken else 0.0
     # A phrase recurring often but not back to back (a loop with variations).
     grams = Counter(tuple(target_tokens[i : i + 4]) for i in range(len(target_tokens) - 3))
-    source_tokens = [w.lower() for w in _words(source)]
     source_grams = Counter(tuple(source_tokens[i : i + 4]) for i in range(len(source_tokens) - 3))
     top, count = grams.most_common(1)[0] if grams else ((), 0)
     recurring = _sigmoid((count - max(source_grams.values(), default=1) - 1.5) / 0.3) if count >= 3 else 0.0
@@ -647,6 +665,10 @@ def _shares_run(name: str, word: str, length: int) -> bool:
     return any(name[start : start + length] in word for start in range(len(name) - length + 1))
 
 
+# A title or "v." right before a word: no sentence ends there.
+_TITLE_BEFORE = re.compile(r"(?:^|\s)(?:v|vs|Mr|Mrs|Ms|Dr|St)\.$")
+
+
 def _name_runs(source: str, common: frozenset[str] = frozenset()) -> list[list[str]]:
     """Runs of capitalised words (joined by "of", "de" …) inside sentences, URLs and handles."""
     runs = [[m.group(0).rstrip(".,;:")] for m in _URLISH.finditer(source)]
@@ -659,9 +681,14 @@ def _name_runs(source: str, common: frozenset[str] = frozenset()) -> list[list[s
         if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?", word):
             word = word.replace(".", "")  # U.S. → US
         capital = len(word) >= 2 and word[0].isupper()
-        before = text[: match.start()].rstrip()
-        at_start = match.start() in sentence_starts or not before or before[-1] in '.!?:"“‘(—–'
-        if at_start and before.endswith(".") and re.search(r"(?:^|\s)(?:v|vs|Mr|Mrs|Ms|Dr|St)\.$", before):
+        # The text before the word without its trailing white space ends at `before`: found by a step back,
+        # not by a copy of all the text before each word.
+        before = match.start()
+        while before and text[before - 1].isspace():
+            before -= 1
+        at_start = match.start() in sentence_starts or not before or text[before - 1] in '.!?:"“‘(—–'
+        # The title's pattern ends at `before` and starts at most six characters earlier ("\sMrs.").
+        if at_start and before and text[before - 1] == "." and _TITLE_BEFORE.search(text, max(0, before - 6), before):
             at_start = False  # Roe v. Wade, Dr. Lee
         if at_start and capital and word.lower() not in common and _fold(word) not in _NOT_NAMES and len(word) > 2:
             # A word the texts never write in lower case is a name, even first in a sentence — unless an
@@ -813,8 +840,10 @@ def _fewer_mentions(name: str, source: str, target_tokens: list[str]) -> bool:
     exonyms = _exonym_starts(folded)
     spelled = _spelling(folded)
     needed = min(len(spelled), max(3, math.ceil(0.7 * len(spelled))))
+    # The tokens spelled as the name is (Sejong → seiong): a folded token alone would never share the run.
     found = sum(
-        _shares_run(spelled, token, needed) or any(exonym in token for exonym in exonyms) for token in target_tokens
+        _shares_run(spelled, _spelling(token), needed) or any(exonym in token for exonym in exonyms)
+        for token in target_tokens
     )
     return found < mentions
 
@@ -910,9 +939,9 @@ def _names(
     translations translate words (Superintendent → Schulrat) and transliterate names (Ovechkin →
     Owetschkin). Weights: a name that both languages know lost whole 1.0 (a flag by itself), a rarer
     name lost whole or one part of a name lost 0.6, any other capitalised word lost 0.4, a name mentioned
-    fewer times than in the source 0.4, a name-like word added 0.6 — 1.0 (a flag by itself) when both
-    languages know it, English no less (Florida; not the coinage Lightshow, nor Diskette); the flag
-    needs 1.0."""
+    fewer times than in the source 0.4, a name-like word or an English word added 0.6 — 1.0 (a flag by
+    itself) when both languages know it as a name, English no less (Florida; not the coinage Lightshow,
+    nor Diskette, nor the English word Valley); the flag needs 1.0."""
     evidence = _name_evidence(source, target, common, target_language)
     if not (evidence.lost or evidence.fewer or evidence.added):
         return 0.0, ()
@@ -922,7 +951,12 @@ def _names(
     weight = sure or (_UNSURE_WEIGHT if evidence.lost else 0.0)
     if evidence.fewer:
         weight += _FEWER_WEIGHT
-    if any(_known_added(word, target_language) for word in evidence.added):
+    # An English word put in (Valley) is weaker evidence than a name both languages know (Florida): German
+    # texts quote English titles and terms, too.
+    if any(
+        _known_added(word, target_language) and not _english_rather_than_target(word, target_language)
+        for word in evidence.added
+    ):
         weight += 1.0
     elif evidence.added:
         weight += _ADDED_WEIGHT
@@ -941,6 +975,8 @@ _ADDED_WEIGHT = 0.6
 _NAMES_WEIGHT = 0.95
 _PARTS = re.compile(r"[-'’]")  # the parts of a compound or a possessive (Stanford-Forscher, Nadal's)
 _SENTENCE_END = re.compile(r"[.!?:;\"„“”»«(—–]\s*$")
+# A period that ends no sentence: a title or "v." (St. Louis, Roe v. Wade) or a German ordinal (9. August).
+_NO_END_BEFORE = re.compile(r"(?:^|[\s(])(?:v|vs|St|Dr|Mr|Mrs|Ms|\d{1,2})\.\s+$")
 
 
 def _added_names(source: str, target: str, target_language: str, common: frozenset[str]) -> list[str]:
@@ -956,14 +992,17 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     exonyms = {exonym for word in {_fold(word) for word in _words(source)} for exonym in _exonym_starts(word)}
     added = []
     for match in _WORD.finditer(target):
-        if match.start() == 0 or _SENTENCE_END.search(target[max(0, match.start() - 12) : match.start()]):
-            continue
+        before = target[max(0, match.start() - 12) : match.start()]
+        at_start = match.start() == 0 or (_SENTENCE_END.search(before) and not _NO_END_BEFORE.search(before))
         for word in _PARTS.split(match.group(0)):
             if len(word) < 3 or not word[0].isupper() or not word[1:].islower() or word.lower() in common:
                 continue
+            if at_start and not _known_added(word, target_language):
+                continue
             # The frequency test first: it rules out most words of a German output (every noun is
             # capitalised) before the costlier comparison with each source word.
-            if not _name_like_in_both(word, target_language) or _english_word(word):
+            english_like = _english_rather_than_target(word, target_language)
+            if not english_like and (not _name_like_in_both(word, target_language) or _english_word(word)):
                 continue
             folded = _fold(word)
             if any(exonym in folded for exonym in exonyms):
@@ -981,6 +1020,25 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     identifier = restricted_identifier(tuple(sorted({"en", target_language})))
     added = [word for word in added if _word_language(identifier, word) != target_language]
     return added
+
+
+@lru_cache(maxsize=65536)
+def _english_rather_than_target(word: str, target_language: str) -> bool:
+    """A capitalised English word (a dictionary has it, or English uses it far more) that the target language
+    uses clearly less than English: in a German output no German noun but English kept or put in — a name
+    (Valley, Blake, Birmingham, Zealand), since a translation translates the English words it has."""
+    if target_language == "en":
+        return False
+    english, native = _zipf(word, "en"), _zipf(word, target_language)
+    if native == 0.0 or english - native < _ENGLISH_GAP or english - native > _ENGLISH_GAP_MOST:
+        return False
+    return _english_lowercase(word) or english - native > _FREQUENCY_GAP
+
+
+# How much more English uses a word than the target language for it to read as English in an output
+# (chosen on the tuning part); beyond the largest gap the target language hardly knows the word.
+_ENGLISH_GAP = 0.4
+_ENGLISH_GAP_MOST = 2.0
 
 
 @lru_cache(maxsize=65536)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from presseschau.app import AppContext
@@ -208,3 +208,33 @@ def test_a_slug_taken_by_a_concurrent_publisher_is_skipped(
             ("gleicher-titel-2", "published"),
         ]
         assert all(p.translation.publication is p for p in publications)
+
+
+def test_a_new_publication_is_the_translations_without_a_query_for_it(context: AppContext) -> None:
+    """`_create_publication` sets the relationship from the row it wrote: the translation knows its
+    publication at once (no SELECT of it), and the next publishing finds the same row."""
+    with context.database.session() as session:
+        made = make_article(session, context.settings, publish=False)
+        translation = session.get(Translation, made.translation_id)
+        assert translation is not None
+        assert translation.publication is None
+        selects: list[str] = []
+
+        def count_selects(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "publications.translation_id" in statement:
+                selects.append(statement)
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", count_selects)
+        try:
+            publication = service._create_publication(session, translation)
+        finally:
+            event.remove(engine, "before_cursor_execute", count_selects)
+        assert translation.publication is publication
+        assert selects == []  # not read back
+        assert service._get_or_create_publication(session, translation) is publication
+    with context.database.session() as session:
+        stored = session.get(Translation, made.translation_id)
+        assert stored is not None and stored.publication is not None
+        assert stored.publication.id == publication.id
+        assert session.scalars(select(Publication)).all() == [stored.publication]

@@ -326,3 +326,46 @@ def test_a_sentence_dropped_where_the_output_split_another_is_flagged() -> None:
     clean_quality, cut_quality = estimate_paragraphs([(source, " ".join(split)), (source, " ".join(split[:-1]))])
     assert "dropped_sentence" not in clean_quality.flag_names
     assert "dropped_sentence" in cut_quality.flag_names
+
+
+def test_an_english_word_put_in_place_of_a_name_is_flagged() -> None:
+    # Valley and Blake are English dictionary words German hardly uses: in a German output, with Noosa
+    # gone, each is a name put in its place.
+    source = "Officials in Noosa said the coastal road was closed on Monday after the storm."
+    clean = "Beamte in Noosa sagten, die Küstenstraße sei am Montag nach dem Sturm gesperrt worden."
+    assert not names_flagged(source, clean)
+    assert names_flagged(source, clean.replace("Noosa", "Valley"))
+    assert names_flagged(source, clean.replace("Noosa", "Blake"))
+    # A German noun that English shares (Museum) or an English word alone, no name lost, is no change.
+    assert not names_flagged(source, clean.replace("Beamte", "Beamte im Museum"))
+    assert not names_flagged(source, clean.replace("Sturm", "Sturm am Rainbow"))
+
+
+def test_a_name_after_a_title_or_a_german_ordinal_is_no_sentence_start() -> None:
+    source = "On the night of August 9, Blake visited the team in Fujian, the officials said."
+    clean = "In der Nacht zum 9. August besuchte Blake das Team in Fujian, sagten die Beamten."
+    assert not names_flagged(source, clean)
+    # "9. Komen" and "St. Downing" start no sentence: the word put in place of a name is seen.
+    assert names_flagged(source, clean.replace("August", "Komen"))
+    source = "The bus was headed to Six Flags St. Louis in Missouri for the band to play."
+    clean = "Der Bus fuhr nach Six Flags St. Louis in Missouri, wo die Band spielen sollte."
+    assert not names_flagged(source, clean)
+    assert names_flagged(source, clean.replace("Louis", "Downing"))
+
+
+def test_mentions_are_counted_in_the_names_spelling() -> None:
+    # Sejong spelled for comparison is "seiong": the output's tokens must be spelled alike, or each mention
+    # kept reads as one fewer, which with a rare name translated (a hall's name) made a change.
+    source = "King Sejong founded the Jiphyeonjeon hall of scholars. King Sejong also wrote poems."
+    target = "König Sejong gründete die Gelehrtenhalle. König Sejong schrieb auch Gedichte."
+    assert not names_flagged(source, target)
+
+
+def test_a_known_name_first_in_a_sentence_is_a_name_put_in_place() -> None:
+    source = "Blake was convicted on Monday. The judge told Blake that he would go to jail."
+    clean = "Blake wurde am Montag verurteilt. Der Richter sagte Blake, er werde ins Gefängnis gehen."
+    assert not names_flagged(source, clean)
+    # One mention of two changed, the new name first in its sentence.
+    assert names_flagged(source, clean.replace("Blake wurde", "Florida wurde"))
+    # A German word first in a sentence is none (Damals: German uses it, English does not).
+    assert not names_flagged(source, clean.replace("Blake wurde am Montag", "Damals wurde Blake"))
