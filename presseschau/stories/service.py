@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, inspect, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
@@ -138,7 +138,7 @@ def _published_translations(session: Session, settings: Settings, limit: int | N
         found = session.scalars(_ungrouped(settings, Publication, limit)).all()
         if limit is not None:
             _BACKLOG[key] = len(found) >= limit  # a full batch: there may be more
-        return found
+        return _with_article_and_publication(session, found)
     # The latest publications by the index on their time (held ones, without a time, are not).
     latest = (
         select(Publication.translation_id, Publication.status)
@@ -147,7 +147,23 @@ def _published_translations(session: Session, settings: Settings, limit: int | N
         .limit(RECENT_PUBLICATIONS)
         .subquery()
     )
-    return session.scalars(_ungrouped(settings, latest, limit)).all()
+    return _with_article_and_publication(session, session.scalars(_ungrouped(settings, latest, limit)).all())
+
+
+def _with_article_and_publication(session: Session, translations: Sequence[Translation]) -> Sequence[Translation]:
+    """`translations` with their article and publication loaded (`story_doc` reads both). Those the
+    session holds loaded already cost nothing: a publication's own translation, the one a grouping
+    usually places, was read with both by the publishing (eager loading in the query itself read
+    them again, two queries per publication). The others are read in a query per `LOAD_BATCH`."""
+    missing = [t.id for t in translations if {"article", "publication"} & inspect(t).unloaded]
+    for start in range(0, len(missing), LOAD_BATCH):
+        # Eager loaders fill the unloaded attributes of objects the session holds.
+        session.scalars(
+            select(Translation)
+            .where(Translation.id.in_(missing[start : start + LOAD_BATCH]))
+            .options(selectinload(Translation.article), selectinload(Translation.publication))
+        ).all()
+    return translations
 
 
 def _ungrouped(settings: Settings, publications: Any, limit: int | None) -> Select[Translation]:
@@ -163,7 +179,6 @@ def _ungrouped(settings: Settings, publications: Any, limit: int | None) -> Sele
             columns.status == PublicationStatus.PUBLISHED,
             StoryArticle.translation_id.is_(None),
         )
-        .options(selectinload(Translation.article), selectinload(Translation.publication))
         .order_by(Translation.id.desc())
         .limit(limit)
     )

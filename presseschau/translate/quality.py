@@ -863,7 +863,7 @@ class _NameEvidence:
 def _name_evidence(source: str, target: str, common: frozenset[str], target_language: str) -> _NameEvidence:
     runs = _name_runs(source, common)
     target_folded = _fold(target)
-    words = {_fold(part) for word in _words(target) for part in [word, *_PARTS.split(word)]}
+    words = {_fold(part) for word in _words(target) for part in (word, *_split_parts(word))}
     target_words = [_spelling(word) for word in words]
     spelled_names = {_spelling(_fold(name)) for run in runs for name in run if len(name) >= 4}
     # The source names that output words start with (galileo → {galileo}), to tell whose trace each is.
@@ -974,6 +974,15 @@ _FEWER_WEIGHT = 0.4
 _ADDED_WEIGHT = 0.6
 _NAMES_WEIGHT = 0.95
 _PARTS = re.compile(r"[-'’]")  # the parts of a compound or a possessive (Stanford-Forscher, Nadal's)
+
+
+# Memoized: every word of both texts is split, in two signals, over a vocabulary that repeats.
+@lru_cache(maxsize=65536)
+def _split_parts(word: str) -> tuple[str, ...]:
+    """`_PARTS.split(word)`: the parts of a compound or a possessive."""
+    return tuple(_PARTS.split(word))
+
+
 _SENTENCE_END = re.compile(r"[.!?:;\"„“”»«(—–]\s*$")
 # A period that ends no sentence: a title or "v." (St. Louis, Roe v. Wade) or a German ordinal (9. August).
 _NO_END_BEFORE = re.compile(r"(?:^|[\s(])(?:v|vs|St|Dr|Mr|Mrs|Ms|\d{1,2})\.\s+$")
@@ -984,7 +993,7 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     source lacks and that both languages write alike: names (Gripen, Zapatero) rather than words of the
     target language (Schulrat), compounds (Präsidialamt), words German shares with English (Tempo, Grab)
     or a German exonym of a source word (Pandschabi for Punjabi)."""
-    parts = {part for word in _words(source) for part in {word, *_PARTS.split(word)}}
+    parts = {part for word in _words(source) for part in (word, *_split_parts(word))}
     source_words = [_spelling(_fold(part)) for part in parts]
     # Word starts that an added word may begin with and still come from the source: four letters of a
     # source word, or a capitalised abbreviation (Nov).
@@ -994,7 +1003,7 @@ def _added_names(source: str, target: str, target_language: str, common: frozens
     for match in _WORD.finditer(target):
         before = target[max(0, match.start() - 12) : match.start()]
         at_start = match.start() == 0 or (_SENTENCE_END.search(before) and not _NO_END_BEFORE.search(before))
-        for word in _PARTS.split(match.group(0)):
+        for word in _split_parts(match.group(0)):
             if len(word) < 3 or not word[0].isupper() or not word[1:].islower() or word.lower() in common:
                 continue
             if at_start and not _known_added(word, target_language):
