@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, inspect, select, update
+from sqlalchemy import FromClause, Select, inspect, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from presseschau.config import Settings
@@ -125,6 +125,11 @@ def story_doc(translation: Translation) -> StoryDoc:
     )
 
 
+def _process_key(session: Session, settings: Settings) -> tuple[str, str]:
+    """The key of what a process keeps per database and target language (corpus, stored terms, backlog)."""
+    return (str(session.get_bind().engine.url), settings.target_language)
+
+
 def _published_translations(session: Session, settings: Settings, limit: int | None) -> Sequence[Translation]:
     """The newest `limit` published translations in no story yet (all of them without a limit).
 
@@ -133,9 +138,9 @@ def _published_translations(session: Session, settings: Settings, limit: int | N
     published (or published again) with the time of that moment, so a new one is always among them.
     Older ones (left by an upgrade, or by a grouping that failed long ago) are found by a look at all
     of them, which each process makes on its first grouping and repeats while it fills a batch."""
-    key = (str(session.get_bind().engine.url), settings.target_language)
+    key = _process_key(session, settings)
     if limit is None or _BACKLOG.get(key, True):
-        found = session.scalars(_ungrouped(settings, Publication, limit)).all()
+        found = session.scalars(_ungrouped(settings, Publication.__table__, limit)).all()
         if limit is not None:
             _BACKLOG[key] = len(found) >= limit  # a full batch: there may be more
         return _with_article_and_publication(session, found)
@@ -156,20 +161,28 @@ def _with_article_and_publication(session: Session, translations: Sequence[Trans
     usually places, was read with both by the publishing (eager loading in the query itself read
     them again, two queries per publication). The others are read in a query per `LOAD_BATCH`."""
     missing = [t.id for t in translations if {"article", "publication"} & inspect(t).unloaded]
-    for start in range(0, len(missing), LOAD_BATCH):
-        # Eager loaders fill the unloaded attributes of objects the session holds.
-        session.scalars(
-            select(Translation)
-            .where(Translation.id.in_(missing[start : start + LOAD_BATCH]))
-            .options(selectinload(Translation.article), selectinload(Translation.publication))
-        ).all()
+    # Eager loaders fill the unloaded attributes of objects the session holds.
+    list(_translations_with_texts(session, missing))
     return translations
 
 
-def _ungrouped(settings: Settings, publications: Any, limit: int | None) -> Select[Translation]:
+def _translations_with_texts(session: Session, ids: Sequence[int]) -> Iterator[Translation]:
+    """The translations `ids` in ID order with their article and publication (`story_doc` reads both),
+    read in a query per `LOAD_BATCH`."""
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), LOAD_BATCH):
+        yield from session.scalars(
+            select(Translation)
+            .where(Translation.id.in_(wanted[start : start + LOAD_BATCH]))
+            .options(selectinload(Translation.article), selectinload(Translation.publication))
+            .order_by(Translation.id)
+        ).all()
+
+
+def _ungrouped(settings: Settings, publications: FromClause, limit: int | None) -> Select[Translation]:
     """The newest `limit` translations of `publications` (the table or a part of it) that are
     published and in no story."""
-    columns = publications.c if hasattr(publications, "c") else publications
+    columns = publications.c
     return (
         select(Translation)
         .join(publications, columns.translation_id == Translation.id)
@@ -197,7 +210,7 @@ _CORPORA_LOCK = threading.Lock()
 def recent_terms(session: Session, settings: Settings) -> TermStats:
     """The process's sliding corpus for this database and language; the first call counts the latest
     `CORPUS_WARM` published articles, later calls only what each grouping adds."""
-    key = (str(session.get_bind().engine.url), settings.target_language)
+    key = _process_key(session, settings)
     stats = _CORPORA.get(key)
     if stats is None:
         stats = _CORPORA[key] = TermStats()
@@ -275,7 +288,7 @@ STORED_LIMIT = 200_000
 def stored_terms(session: Session, settings: Settings, stats: TermStats, low: str, high: str) -> StoredTerms:
     """The process's `StoredTerms` for this database and language, holding the days `low` … `high`
     and every change committed before this call; the caller holds `_CORPORA_LOCK`."""
-    key = (str(session.get_bind().engine.url), settings.target_language)
+    key = _process_key(session, settings)
     stored = _STORED.get(key)
     current = session.scalars(select(StoryRevision.value).where(StoryRevision.id == 1)).one_or_none() or 0
     if stored is None or current < stored.revision or len(stored.index) > STORED_LIMIT:
@@ -342,17 +355,9 @@ def _read_changes(session: Session, settings: Settings, stored: StoredTerms, sta
 def _place(session: Session, stored: StoredTerms, stats: TermStats, rows: Sequence[Any]) -> None:
     """Index the members `rows` (translation ID, story ID, day), reading their texts in batches."""
     places = {translation_id: (story_id, day) for translation_id, story_id, day in rows}
-    wanted = sorted(places)
-    for start in range(0, len(wanted), LOAD_BATCH):
-        batch = session.scalars(
-            select(Translation)
-            .where(Translation.id.in_(wanted[start : start + LOAD_BATCH]))
-            .options(selectinload(Translation.article), selectinload(Translation.publication))
-            .order_by(Translation.id)
-        ).all()
-        for translation in batch:
-            story_id, day = places[translation.id]
-            stored.index.place(story_doc(translation), story_id, day, stats)
+    for translation in _translations_with_texts(session, list(places)):
+        story_id, day = places[translation.id]
+        stored.index.place(story_doc(translation), story_id, day, stats)
 
 
 def group_pending(session: Session, settings: Settings, limit: int | None = None) -> GroupReport:
