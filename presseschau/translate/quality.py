@@ -827,7 +827,7 @@ def _name_like(name: str, target_folded: str, target_words: list[str], target_la
         return False
     if name.isupper() and len(name) <= 5:
         return False  # acronyms are often translated (UK → GB, GDP → BIP)
-    parts = [part for part in _PARTS.split(name) if part]
+    parts = [part for part in _split_parts(name) if part]
     return not (len(parts) > 1 and any(_name_survives(part, target_folded, target_words) for part in parts))
 
 
